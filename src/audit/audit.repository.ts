@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import type { Executor } from '../platform/database.ts';
+
+export type AuditRow = {
+  seq: number;
+  at: Date;
+  actor_id: string | null;
+  actor_name: string;
+  department_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before: unknown;
+  after: unknown;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+};
+
+export type NewAuditRow = Omit<AuditRow, 'seq'>;
+
+/** Serialises appenders until the caller's transaction ends, so the chain has one tail. */
+export async function lockChain(trx: Executor): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('govhost.audit_log'))`.execute(trx);
+}
+
+export async function head(db: Executor): Promise<{ seq: number; hash: string } | undefined> {
+  return db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirst();
+}
+
+// jsonb values go in as text and are cast by the server, which behaves the same on pg and PGlite.
+const jsonb = (v: unknown) => (v === null || v === undefined ? null : sql`${JSON.stringify(v)}::text::jsonb`);
+
+export async function insert(trx: Executor, row: NewAuditRow): Promise<number> {
+  const values = { ...row, before: jsonb(row.before), after: jsonb(row.after) };
+  const { seq } = await trx.insertInto('audit_log').values(values).returning('seq').executeTakeFirstOrThrow();
+  await trx
+    .insertInto('audit_head')
+    .values({ id: true, seq, hash: row.hash })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ seq, hash: row.hash }))
+    .execute();
+  return seq;
+}
+
+/** One page of the log in sequence order; `departmentId` limits it to one department's records. */
+export async function list(
+  db: Executor,
+  opts: { afterSeq: number; limit: number; departmentId?: string | null; descending?: boolean },
+): Promise<AuditRow[]> {
+  let q = db.selectFrom('audit_log').selectAll();
+  if (opts.departmentId) q = q.where('department_id', '=', opts.departmentId);
+  q = opts.descending
+    ? q.where('seq', '<', opts.afterSeq).orderBy('seq', 'desc')
+    : q.where('seq', '>', opts.afterSeq).orderBy('seq', 'asc');
+  return (await q.limit(opts.limit).execute()) as AuditRow[];
+}

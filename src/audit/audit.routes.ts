@@ -1,0 +1,104 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppDeps } from '../platform/app-deps.ts';
+import { problemResponses, secured, Timestamp } from '../platform/http-schemas.ts';
+import { callerOf } from '../tenancy/auth.hook.ts';
+import { departmentCodes } from '../tenancy/department.logic.ts';
+import { authorize, departmentScope } from '../tenancy/principal.ts';
+import { listRecords, verifyChain } from './audit.logic.ts';
+
+const Record_ = Type.Object({
+  seq: Type.Integer(),
+  at: Timestamp,
+  actor: Type.String(),
+  department: Type.Union([Type.String(), Type.Null()]),
+  action: Type.String(),
+  targetType: Type.String(),
+  targetId: Type.String(),
+  before: Type.Unknown(),
+  after: Type.Unknown(),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+  hash: Type.String(),
+});
+
+const Verify = Type.Object({
+  ok: Type.Boolean(),
+  records: Type.Integer(),
+  headHash: Type.Optional(Type.String()),
+  brokenAtSeq: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  reason: Type.Optional(Type.String()),
+});
+
+/** The audit trail under /api/v1/audit. */
+export const auditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
+  const tags = ['audit'];
+
+  app.get(
+    '/audit',
+    {
+      schema: {
+        tags,
+        summary: "Audit records, newest first; a department admin sees its department's",
+        security: secured,
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          before: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'Only records older than this seq' }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(Record_),
+            nextBefore: Type.Union([Type.Integer(), Type.Null()]),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      authorize(caller, 'audit:read');
+      const rows = await listRecords(db, {
+        afterSeq: req.query.before ?? Number.MAX_SAFE_INTEGER,
+        limit: req.query.limit,
+        departmentId: departmentScope(caller),
+        descending: true,
+      });
+      const codes = await departmentCodes(
+        db,
+        rows.map((r) => r.department_id),
+      );
+      const items = rows.map((r) => ({
+        seq: r.seq,
+        at: r.at.toISOString(),
+        actor: r.actor_name,
+        department: r.department_id ? (codes.get(r.department_id) ?? null) : null,
+        action: r.action,
+        targetType: r.target_type,
+        targetId: r.target_id,
+        before: r.before,
+        after: r.after,
+        requestId: r.request_id,
+        hash: r.hash,
+      }));
+      const last = rows.at(-1);
+      return { items, nextBefore: rows.length === req.query.limit && last ? last.seq : null };
+    },
+  );
+
+  app.post(
+    '/audit/verify',
+    {
+      schema: {
+        tags,
+        summary: 'Re-compute the hash chain and report the first record that does not match',
+        security: secured,
+        response: { 200: Verify, ...problemResponses },
+      },
+    },
+    async (req) => {
+      authorize(callerOf(req), 'audit:verify');
+      return verifyChain(db);
+    },
+  );
+};

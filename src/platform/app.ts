@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { auditRoutes } from '../audit/audit.routes.ts';
+import { catalogRoutes } from '../catalog/catalog.routes.ts';
+import { registerAuth } from '../tenancy/auth.hook.ts';
+import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
+import type { AppDeps } from './app-deps.ts';
+import { registerProblemHandler } from './problem.ts';
+import { validatorCompiler } from './validation.ts';
+
+const VERSION = '0.1.0';
+
+export interface BuildOptions {
+  /** A pino logger config, or false for none (tests). */
+  logger?: boolean | { level: string };
+}
+
+/** Builds the HTTP application; `server.ts` runs it. Tests call this and use `app.inject()`. */
+export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: deps.config.logLevel },
+    bodyLimit: deps.config.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      // Keep a caller's id when it looks like one, so logs line up across systems.
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerProblemHandler(app);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'GovHost API',
+        version: VERSION,
+        description:
+          'Central hosting platform for e-government services. Authenticate with `Authorization: Bearer <token>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  // swagger-ui's own routes are public documentation pages.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/v1/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { docExpansion: 'list' } });
+
+  registerAuth(app, deps.db);
+
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return { status: 'ready' };
+    } catch {
+      return reply.status(503).send({ status: 'database unavailable' });
+    }
+  });
+  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  await app.register(
+    async (api) => {
+      await api.register(tenancyRoutes, deps);
+      await api.register(catalogRoutes, deps);
+      await api.register(auditRoutes, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

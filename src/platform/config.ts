@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** The platform's whole configuration: parsed once at start, validated, frozen, passed down. */
+export interface Config {
+  /** Folder for PGlite's data and the platform's own files. */
+  readonly dataDir: string;
+  /** When set, PostgreSQL at this URL instead of the embedded PGlite. */
+  readonly databaseUrl: string | null;
+  /** Address the API and console listen on. */
+  readonly host: string;
+  readonly port: number;
+  /** Platform domain: services are served at `<service>.<dept>.<domain>`. */
+  readonly domain: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest request body the API accepts, in bytes. */
+  readonly bodyLimit: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Record<string, string | number | undefined>;
+
+interface FieldSpec {
+  env: string;
+  file: keyof Config;
+  parse: (raw: string) => unknown;
+  describe: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new Error(`must be a whole number from ${min} to ${max}`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function nonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new Error('must not be empty');
+  return raw;
+}
+
+const FIELDS: FieldSpec[] = [
+  { env: 'GOVHOST_DATA_DIR', file: 'dataDir', parse: (r) => resolve(nonEmpty(r)), describe: 'data folder' },
+  {
+    env: 'DATABASE_URL',
+    file: 'databaseUrl',
+    parse: (r) => {
+      if (!/^postgres(ql)?:\/\//.test(r)) throw new Error('must start with postgres:// or postgresql://');
+      return r;
+    },
+    describe: 'PostgreSQL URL',
+  },
+  {
+    env: 'GOVHOST_HOST',
+    file: 'host',
+    parse: (r) => {
+      if (!/^[A-Za-z0-9.:[\]-]+$/.test(r)) throw new Error('must be a host name or IP address');
+      return r;
+    },
+    describe: 'listen address',
+  },
+  { env: 'GOVHOST_PORT', file: 'port', parse: integer(0, 65535), describe: 'listen port' },
+  {
+    env: 'GOVHOST_DOMAIN',
+    file: 'domain',
+    parse: (r) => {
+      if (!/^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(r))
+        throw new Error('must be a lower-case DNS name such as gov.example');
+      return r;
+    },
+    describe: 'platform domain',
+  },
+  {
+    env: 'GOVHOST_LOG_LEVEL',
+    file: 'logLevel',
+    parse: (r) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(r))
+        throw new Error(`must be one of ${LOG_LEVELS.join(', ')}`);
+      return r;
+    },
+    describe: 'log level',
+  },
+  { env: 'GOVHOST_BODY_LIMIT', file: 'bodyLimit', parse: integer(1024, 1024 ** 3), describe: 'body limit' },
+];
+
+export const DEFAULTS: Config = {
+  dataDir: resolve('.govhost'),
+  databaseUrl: null,
+  host: '127.0.0.1',
+  port: 7070,
+  domain: 'localhost',
+  logLevel: 'info',
+  bodyLimit: 1024 * 1024,
+};
+
+function readFile(path: string): Source {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`GOVHOST_CONFIG: cannot read ${path}: ${(err as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`GOVHOST_CONFIG: ${path} is not valid JSON: ${(err as Error).message}`]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([`GOVHOST_CONFIG: ${path} must hold a JSON object`]);
+  }
+  const known = new Set<string>(FIELDS.map((f) => f.file));
+  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((k) => `${path}: unknown setting "${k}" (known: ${[...known].join(', ')})`),
+    );
+  }
+  return parsed as Source;
+}
+
+/**
+ * Builds the configuration from the environment (which wins) and an optional JSON file named by
+ * GOVHOST_CONFIG; every problem is collected and named, so one start shows them all.
+ * @example loadConfig(process.env)
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const file = env.GOVHOST_CONFIG ? readFile(env.GOVHOST_CONFIG) : {};
+  const result: Record<string, unknown> = { ...DEFAULTS };
+  const problems: string[] = [];
+  for (const field of FIELDS) {
+    const fromEnv = env[field.env];
+    const fromFile = file[field.file];
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFile;
+    if (raw === undefined || raw === null) continue;
+    const origin =
+      fromEnv !== undefined && fromEnv !== '' ? field.env : `${env.GOVHOST_CONFIG}: ${field.file}`;
+    try {
+      result[field.file] = field.parse(String(raw));
+    } catch (err) {
+      problems.push(
+        `${origin} (${field.describe}) ${(err as Error).message}, got ${JSON.stringify(String(raw))}`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...(result as unknown as Config), ...overrides });
+}

@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { AuditTables } from '../audit/audit.tables.ts';
+import type { CatalogTables } from '../catalog/catalog.tables.ts';
+import type { TenancyTables } from '../tenancy/tenancy.tables.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+
+/** Every table of the platform, each declared by the capability that owns it. */
+export interface Database extends TenancyTables, CatalogTables, AuditTables {}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Anything that runs queries: the database itself or an open transaction. */
+export type Executor = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+// int8 (bigint) comes back as text from pg; our bigints (audit sequence) fit in a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/** Opens PostgreSQL when a URL is given, otherwise PGlite in `<dataDir>/pgdata`. */
+export async function openDatabase(opts: {
+  databaseUrl: string | null;
+  dataDir: string;
+}): Promise<DatabaseHandle> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // Fail at start with a clear message rather than on the first request.
+    const client = await pool.connect();
+    client.release();
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const dir = join(opts.dataDir, 'pgdata');
+  mkdirSync(dir, { recursive: true });
+  // int8 as a JS number, as with pg above (PGlite would give a BigInt).
+  const pglite = await PGlite.create({ dataDir: dir, parsers: { 20: (v: string) => Number(v) } });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db, kind: 'pglite', close: () => db.destroy() };
+}

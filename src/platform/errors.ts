@@ -1,0 +1,46 @@
+/**
+ * Domain errors know nothing of HTTP: each carries a stable code, registered once below with the
+ * status and title that the one problem handler (problem.ts) answers with.
+ */
+export const ERROR_CODES = {
+  GOVHOST_VALIDATION: { status: 400, title: 'The request is not valid' },
+  GOVHOST_BAD_REQUEST: { status: 400, title: 'Bad request' },
+  GOVHOST_INVALID_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  GOVHOST_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body has an unsupported media type' },
+  GOVHOST_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  GOVHOST_UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
+  GOVHOST_TOKEN_INVALID: { status: 401, title: 'The credential is invalid, expired or revoked' },
+  GOVHOST_LOGIN_FAILED: { status: 401, title: 'Wrong user name or password' },
+  GOVHOST_FORBIDDEN: { status: 403, title: 'Your role does not allow this' },
+  GOVHOST_NOT_FOUND: { status: 404, title: 'Not found' },
+  GOVHOST_ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
+  GOVHOST_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  GOVHOST_DEPARTMENT_NOT_FOUND: { status: 404, title: 'Department not found' },
+  GOVHOST_DEPARTMENT_EXISTS: { status: 409, title: 'A department with this code exists' },
+  GOVHOST_DEPARTMENT_NOT_EMPTY: { status: 409, title: 'The department still has users or services' },
+  GOVHOST_USER_NOT_FOUND: { status: 404, title: 'User not found' },
+  GOVHOST_USER_EXISTS: { status: 409, title: 'A user with this name exists' },
+  GOVHOST_ROLE_NOT_ALLOWED: { status: 422, title: 'This role cannot be given here' },
+  GOVHOST_TOKEN_NOT_FOUND: { status: 404, title: 'Token not found' },
+  GOVHOST_SERVICE_NOT_FOUND: { status: 404, title: 'Service not found' },
+  GOVHOST_SERVICE_EXISTS: { status: 409, title: 'A service with this slug exists in the department' },
+  GOVHOST_LIFECYCLE_TRANSITION: { status: 409, title: 'The service cannot move to that lifecycle state' },
+  GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
+  GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    /** Extra members for the problem document, e.g. the list of invalid fields. */
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? ERROR_CODES[code].title);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (code: ErrorCode, detail: string) => new DomainError(code, detail);

@@ -1,0 +1,32 @@
+/** Platform roles act across departments; department roles act inside one. */
+export const PLATFORM_ROLES = ['platform-admin', 'operator', 'finance'] as const;
+export const DEPARTMENT_ROLES = ['dept-admin', 'dept-developer', 'dept-viewer'] as const;
+export const ROLES = [...PLATFORM_ROLES, ...DEPARTMENT_ROLES] as const;
+export type Role = (typeof ROLES)[number];
+
+export const isDepartmentRole = (role: Role): boolean =>
+  (DEPARTMENT_ROLES as readonly string[]).includes(role);
+
+/**
+ * What each role may do. Department roles are further limited, in the repositories, to rows of
+ * their own department; this table only says which kinds of action a role may take at all.
+ */
+export const PERMISSIONS = {
+  'department:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
+  'department:write': ['platform-admin'],
+  'user:read': ['platform-admin', 'operator', 'dept-admin', 'dept-developer', 'dept-viewer'],
+  'user:write': ['platform-admin', 'dept-admin'],
+  'token:manage-others': ['platform-admin', 'dept-admin'],
+  'service:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
+  'service:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
+  'audit:read': ['platform-admin', 'operator', 'dept-admin'],
+  'audit:verify': ['platform-admin', 'operator'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export const roleAllows = (role: Role, permission: Permission): boolean =>
+  (PERMISSIONS[permission] as readonly Role[]).includes(role);
+
+/** Actions that change nothing: a read-only token may take them. */
+export const isReadOnly = (permission: Permission): boolean => /:(read|verify)$/.test(permission);

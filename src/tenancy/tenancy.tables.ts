@@ -1,0 +1,50 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Role } from './roles.ts';
+
+type CreatedAt = ColumnType<Date, never, never>;
+type UpdatedAt = ColumnType<Date, never, Date>;
+
+export interface DepartmentTable {
+  id: Generated<string>;
+  code: string;
+  name_en: string;
+  name_zh: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface UserTable {
+  id: Generated<string>;
+  username: string;
+  display_name: string;
+  email: string | null;
+  department_id: string | null;
+  role: Role;
+  password_hash: string | null;
+  disabled: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ApiTokenTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  /** `api` for tokens made by hand, `session` for console/CLI password logins. */
+  kind: 'api' | 'session';
+  scope: 'read' | 'write';
+  /** sha256 of the secret: tokens are long random strings, so a fast hash is enough. */
+  token_hash: string;
+  /** First characters of the secret, shown so that a person can tell tokens apart. */
+  prefix: string;
+  expires_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface TenancyTables {
+  departments: DepartmentTable;
+  users: UserTable;
+  api_tokens: ApiTokenTable;
+}
