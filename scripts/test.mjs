@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Runs every test file with node's test runner: all of them on PGlite, then the database suites
+// again on PostgreSQL when GOVHOST_TEST_DATABASE_URL names a server (CI's .ci/run starts one).
+// Usage: npm test [-- path-filter ...]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { register } from 'tsx/esm/api';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const files = ['src', 'test']
+  .flatMap((d) => {
+    try {
+      return findTests(join(root, d));
+    } catch {
+      return [];
+    }
+  })
+  .filter((f) => filters.length === 0 || filters.some((flt) => relative(root, f).includes(flt)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+// Suites that take a store from test-support run once per store; the rest run once.
+const usesStore = (f) => /\b(testApp|testDatabase)\(/.test(readFileSync(f, 'utf8'));
+
+const work = mkdtempSync(join(tmpdir(), 'govhost-testrun-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+/** A migrated PGlite data folder that each test file copies: much faster than a new one each. */
+async function makeTemplate() {
+  register();
+  const { openDatabase } = await import('../src/platform/database.ts');
+  const { migrateToLatest } = await import('../src/platform/migrations.ts');
+  const dir = join(work, 'pglite-template');
+  const handle = await openDatabase({ databaseUrl: null, dataDir: dir });
+  await migrateToLatest(handle.db);
+  await handle.close();
+  return dir;
+}
+
+function runPass(name, passFiles, env) {
+  const tap = join(work, `${name}.tap`);
+  console.log(`\n=== ${name}: ${passFiles.length} test files ===`);
+  const args = [
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...passFiles,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx`.trim() },
+    });
+    child.on('exit', (code) => {
+      const text = readFileSync(tap, 'utf8');
+      const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      resolve({
+        code: code ?? 1,
+        pass: count('pass'),
+        fail: count('fail') + count('cancelled'),
+        skip: count('skipped'),
+      });
+    });
+  });
+}
+
+const template = await makeTemplate();
+const results = [
+  await runPass('PGlite', files, { GOVHOST_TEST_STORE: 'pglite', GOVHOST_TEST_PGLITE_TEMPLATE: template }),
+];
+const pgUrl = process.env.GOVHOST_TEST_DATABASE_URL;
+const storeFiles = files.filter(usesStore);
+if (pgUrl && storeFiles.length > 0) {
+  results.push(await runPass('PostgreSQL', storeFiles, { GOVHOST_TEST_STORE: 'postgres' }));
+} else if (!pgUrl) {
+  console.log(
+    '\nPostgreSQL pass skipped: set GOVHOST_TEST_DATABASE_URL to a server where this user may create databases.',
+  );
+}
+const sum = (k) => results.reduce((n, r) => n + r[k], 0);
+const failed = results.some((r) => r.code !== 0) || sum('fail') > 0;
+console.log(`\n${sum('pass')} passed, ${sum('fail')} failed, ${sum('skip')} skipped`);
+process.exit(failed ? 1 : 0);
