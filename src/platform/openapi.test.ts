@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type TestApp, testApp } from '../test-support/app.ts';
+
+describe('API surface', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await testApp();
+  });
+  after(() => t.close());
+
+  it('serves the OpenAPI 3 document and a browsable page', async () => {
+    const doc = await t.request(null, { method: 'GET', url: '/api/v1/openapi.json' });
+    assert.equal(doc.statusCode, 200);
+    const spec = doc.json();
+    assert.match(spec.openapi, /^3\./);
+    assert.ok(spec.paths['/api/v1/services']);
+    assert.ok(spec.paths['/api/v1/services/{department}/{slug}'].patch.requestBody);
+    const page = await t.request(null, { method: 'GET', url: '/api/v1/docs/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /swagger/i);
+  });
+
+  it('answers health and readiness without a token', async () => {
+    assert.equal((await t.request(null, { method: 'GET', url: '/healthz' })).json().status, 'ok');
+    assert.equal((await t.request(null, { method: 'GET', url: '/readyz' })).json().status, 'ready');
+  });
+
+  it('refuses every documented operation without a token, except login', async () => {
+    const spec = (await t.request(null, { method: 'GET', url: '/api/v1/openapi.json' })).json();
+    let checked = 0;
+    for (const [path, ops] of Object.entries<Record<string, unknown>>(spec.paths)) {
+      for (const method of Object.keys(ops)) {
+        const url = path.replace(/\{[^}]+\}/g, (m) =>
+          m === '{id}' ? '00000000-0000-4000-8000-000000000000' : 'abc',
+        );
+        const res = await t.request(null, {
+          method: method.toUpperCase() as 'GET',
+          url,
+          payload: method === 'get' ? undefined : {},
+        });
+        if (path === '/api/v1/auth/login') {
+          assert.equal(res.statusCode, 400, 'login is open but validates its body');
+          continue;
+        }
+        assert.equal(res.statusCode, 401, `${method.toUpperCase()} ${url}: ${res.body}`);
+        checked += 1;
+      }
+    }
+    assert.ok(checked >= 15, `checked ${checked} operations`);
+  });
+
+  it('pages lists with limit and offset', async () => {
+    for (let i = 0; i < 3; i++) await t.department('PG');
+    const p1 = (await t.request(t.adminToken, { method: 'GET', url: '/api/v1/departments?limit=2' })).json();
+    const p2 = (
+      await t.request(t.adminToken, { method: 'GET', url: '/api/v1/departments?limit=2&offset=2' })
+    ).json();
+    assert.equal(p1.total, 3);
+    assert.equal(p1.items.length, 2);
+    assert.equal(p2.items.length, 1);
+    assert.ok(p1.items[1].code < p2.items[0].code);
+  });
+});
