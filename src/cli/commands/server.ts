@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../platform/config.ts';
-import { openDatabase } from '../../platform/database.ts';
-import { lockDataDir } from '../../platform/lockfile.ts';
-import { migrateToLatest } from '../../platform/migrations.ts';
-import { startPlatform } from '../../platform/server.ts';
-import { resetAdmin } from '../../tenancy/bootstrap.ts';
 import { fail } from '../output.ts';
+
+// The platform modules (fastify, PGlite, migrations) take seconds to load; every other command
+// only talks HTTP, so they are imported when one of these two commands runs, not at start.
 
 function config() {
   try {
@@ -40,6 +38,7 @@ export function registerServerCommands(program: Command): void {
     .description('run the GovHost platform (API, console) on this machine')
     .action(async () => {
       const cfg = config();
+      const { startPlatform } = await import('../../platform/server.ts');
       const platform = await startPlatform(cfg, {
         onFirstAdmin: (admin, url) =>
           printCredential('First start: GovHost created its platform administrator.', admin, url),
@@ -66,6 +65,12 @@ export function registerServerCommands(program: Command): void {
     .option('--username <name>', 'platform-admin to reset or create', 'admin')
     .action(async (opts: { username: string }) => {
       const cfg = config();
+      const [{ openDatabase }, { lockDataDir }, { migrateToLatest }, { resetAdmin }] = await Promise.all([
+        import('../../platform/database.ts'),
+        import('../../platform/lockfile.ts'),
+        import('../../platform/migrations.ts'),
+        import('../../tenancy/bootstrap.ts'),
+      ]);
       let unlock = () => {};
       try {
         if (!cfg.databaseUrl) unlock = lockDataDir(cfg.dataDir);

@@ -1,0 +1,118 @@
+import { ApiError, CliError, usageError } from './errors.ts';
+
+const TIMEOUT_MS = 30_000;
+const USER_AGENT = 'govhost-cli/0.1.0';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * The address of a GovHost, as the CLI stores and compares it: scheme, host, port and any base
+ * path, without a trailing slash. @example normaliseUrl('http://127.0.0.1:7070/') // 'http://127.0.0.1:7070'
+ */
+export function normaliseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw usageError(`${JSON.stringify(raw)} is not a URL; give one such as http://127.0.0.1:7070`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw usageError(`the GovHost URL must start with http:// or https://, got ${JSON.stringify(raw)}`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+// The server's words reach the terminal: a control character must not reach it, nor a line break
+// turn the one-line error into two.
+const oneLine = (text: string) => text.replace(/\p{Cc}+/gu, ' ').trim();
+
+/** The code of the system error behind a failed fetch, looking through undici's wrappers. */
+function systemCode(err: unknown): string | undefined {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    // Several addresses for one host (IPv4 and IPv6) fail together as an AggregateError.
+    const inner = (e as { errors?: unknown[] }).errors?.[0];
+    if (inner) return systemCode(inner);
+  }
+  return undefined;
+}
+
+function unreachable(url: string, err: unknown): CliError {
+  if ((err as Error).name === 'TimeoutError') {
+    return new CliError(`GovHost at ${url} did not answer within ${TIMEOUT_MS / 1000} s`);
+  }
+  const code = systemCode(err);
+  if (code === 'ECONNREFUSED') return new CliError(`cannot reach GovHost at ${url}: is the server running?`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new CliError(`cannot reach GovHost at ${url}: the host name does not resolve`);
+  }
+  return new CliError(`cannot reach GovHost at ${url}: ${code ?? oneLine((err as Error).message)}`);
+}
+
+/** A thin HTTP client for /api/v1: JSON in and out, every failure turned into a CliError. */
+export class ApiClient {
+  constructor(
+    readonly url: string,
+    private readonly token: string | null,
+  ) {}
+
+  get<T>(path: string, query: Query = {}): Promise<T> {
+    return this.request<T>('GET', path, query);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, {}, body);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, {}, body);
+  }
+
+  delete<T = void>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  private async request<T>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
+    const target = new URL(`${this.url}/api/v1${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) target.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    // No body, no content type: fastify rejects an empty body declared as JSON.
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(target, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        // A redirect would resend the token elsewhere, or turn a POST into a GET: report it instead.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      text = await res.text();
+    } catch (err) {
+      throw unreachable(this.url, err);
+    }
+    if (res.status === 204) return undefined as T;
+    let data: unknown;
+    try {
+      data = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    if (!res.ok) {
+      const problem = (data ?? {}) as { detail?: unknown; code?: unknown };
+      if (typeof problem.detail === 'string' && typeof problem.code === 'string') {
+        throw new ApiError(res.status, oneLine(problem.code), oneLine(problem.detail));
+      }
+      const status = `${res.status} ${oneLine(res.statusText)}`.trim();
+      throw new ApiError(res.status, `HTTP ${res.status}`, `GovHost at ${this.url} answered ${status}`);
+    }
+    if (data === undefined) {
+      throw new CliError(`${this.url} answered ${method} ${path} without JSON: is this a GovHost?`);
+    }
+    return data as T;
+  }
+}
