@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   GOVHOST_SERVICE_NOT_FOUND: { status: 404, title: 'Service not found' },
   GOVHOST_SERVICE_EXISTS: { status: 409, title: 'A service with this slug exists in the department' },
   GOVHOST_LIFECYCLE_TRANSITION: { status: 409, title: 'The service cannot move to that lifecycle state' },
+  GOVHOST_BUNDLE_TOO_LARGE: { status: 413, title: 'The bundle is larger than allowed' },
+  GOVHOST_BUNDLE_INVALID: { status: 422, title: 'The bundle cannot be deployed' },
+  GOVHOST_MANIFEST_INVALID: { status: 422, title: 'The manifest is not valid' },
+  GOVHOST_RELEASE_NOT_FOUND: { status: 404, title: 'Release not found' },
+  GOVHOST_DEPLOY_IN_PROGRESS: { status: 409, title: 'Another deploy of this service is in progress' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
