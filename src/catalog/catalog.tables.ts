@@ -21,10 +21,62 @@ export interface ServiceTable {
   personalised: boolean;
   sla_tier: string;
   lifecycle: Generated<LifecycleState>;
+  /** Desired number of running instances. */
+  instances: Generated<number>;
+  memory_mb: Generated<number>;
+  current_release_id: string | null;
+  /** OS user id the service's processes run as. */
+  run_uid: Generated<number>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }
 
+export type ReleaseStatus = 'pending' | 'deploying' | 'live' | 'failed' | 'superseded';
+
+export interface ReleaseTable {
+  id: Generated<string>;
+  service_id: string;
+  version: number;
+  bundle_sha256: string;
+  kind: 'process' | 'static';
+  command: string | null;
+  manifest: unknown;
+  /** The release's whole environment, sealed (encrypted) because it may hold secrets. */
+  env_sealed: string;
+  description: string;
+  status: Generated<ReleaseStatus>;
+  failure_reason: string | null;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface ServiceEnvTable {
+  service_id: string;
+  key: string;
+  /** Plain text, or sealed when `secret`. */
+  value: string;
+  secret: boolean;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export type DeploymentState = 'running' | 'succeeded' | 'failed';
+
+export interface DeploymentTable {
+  id: Generated<string>;
+  service_id: string;
+  release_id: string | null;
+  /** deploy, rollback, env, scale, restart */
+  kind: string;
+  state: Generated<DeploymentState>;
+  message: Generated<string>;
+  created_by: string;
+  started_at: ColumnType<Date, never, never>;
+  finished_at: Date | null;
+}
+
 export interface CatalogTables {
   services: ServiceTable;
+  releases: ReleaseTable;
+  service_env: ServiceEnvTable;
+  deployments: DeploymentTable;
 }

@@ -1,8 +1,11 @@
 import type { Config } from './config.ts';
+import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
 import type { Db } from './database.ts';
 
 /** What route plugins are given: the composition root builds it once. */
 export interface AppDeps {
   db: Db;
   config: Config;
+  /** The local runtime, when this process runs one (API-only tests do not). */
+  runtime?: RuntimeDeps | null;
 }

@@ -15,6 +15,17 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body the API accepts, in bytes. */
   readonly bodyLimit: number;
+  /** Largest bundle (compressed) a deploy may upload, in bytes. */
+  readonly bundleLimit: number;
+  /** Where citizens' traffic enters: the router's address. */
+  readonly routerHost: string;
+  readonly routerPort: number;
+  /** Loopback port of the router's admin API, used by the control plane only. */
+  readonly routerAdminPort: number;
+  /** Folder for the services' working copies; default `<dataDir>/apps`. */
+  readonly appsDir: string | null;
+  /** base64 of 32 bytes; default: a key file in the data folder. */
+  readonly secretKey: string | null;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +55,11 @@ function integer(min: number, max: number) {
   };
 }
 
+function hostName(raw: string): string {
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(raw)) throw new Error('must be a host name or IP address');
+  return raw;
+}
+
 function nonEmpty(raw: string): string {
   if (raw.trim() === '') throw new Error('must not be empty');
   return raw;
@@ -60,15 +76,7 @@ const FIELDS: FieldSpec[] = [
     },
     describe: 'PostgreSQL URL',
   },
-  {
-    env: 'GOVHOST_HOST',
-    file: 'host',
-    parse: (r) => {
-      if (!/^[A-Za-z0-9.:[\]-]+$/.test(r)) throw new Error('must be a host name or IP address');
-      return r;
-    },
-    describe: 'listen address',
-  },
+  { env: 'GOVHOST_HOST', file: 'host', parse: hostName, describe: 'listen address' },
   { env: 'GOVHOST_PORT', file: 'port', parse: integer(0, 65535), describe: 'listen port' },
   {
     env: 'GOVHOST_DOMAIN',
@@ -91,6 +99,20 @@ const FIELDS: FieldSpec[] = [
     describe: 'log level',
   },
   { env: 'GOVHOST_BODY_LIMIT', file: 'bodyLimit', parse: integer(1024, 1024 ** 3), describe: 'body limit' },
+  { env: 'GOVHOST_BUNDLE_LIMIT', file: 'bundleLimit', parse: integer(1024, 8 * 1024 ** 3), describe: 'bundle limit' },
+  { env: 'GOVHOST_ROUTER_HOST', file: 'routerHost', parse: hostName, describe: 'router listen address' },
+  { env: 'GOVHOST_ROUTER_PORT', file: 'routerPort', parse: integer(0, 65535), describe: 'router port' },
+  { env: 'GOVHOST_ROUTER_ADMIN_PORT', file: 'routerAdminPort', parse: integer(0, 65535), describe: 'router admin port' },
+  { env: 'GOVHOST_APPS_DIR', file: 'appsDir', parse: (r) => resolve(nonEmpty(r)), describe: 'apps folder' },
+  {
+    env: 'GOVHOST_SECRET_KEY',
+    file: 'secretKey',
+    parse: (r) => {
+      if (Buffer.from(r, 'base64').length !== 32) throw new Error('must be the base64 encoding of 32 bytes');
+      return r;
+    },
+    describe: 'secret key',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -101,6 +123,12 @@ export const DEFAULTS: Config = {
   domain: 'localhost',
   logLevel: 'info',
   bodyLimit: 1024 * 1024,
+  bundleLimit: 200 * 1024 * 1024,
+  routerHost: '127.0.0.1',
+  routerPort: 8080,
+  routerAdminPort: 8081,
+  appsDir: null,
+  secretKey: null,
 };
 
 function readFile(path: string): Source {

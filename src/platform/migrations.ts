@@ -1,13 +1,18 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
-import { catalogMigrations } from '../catalog/catalog.migrations.ts';
+import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
  * Every capability's migrations, in one forward-only sequence (names sort in the order they
  * must run). A migration, once released, is never edited: a change is a new migration.
  */
-const ALL: Record<string, Migration> = { ...tenancyMigrations, ...catalogMigrations, ...auditMigrations };
+const ALL: Record<string, Migration> = {
+  ...tenancyMigrations,
+  ...catalogMigrations,
+  ...auditMigrations,
+  ...releaseMigrations,
+};
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };
 

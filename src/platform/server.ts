@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
@@ -9,7 +10,9 @@ import { migrateToLatest } from './migrations.ts';
 export interface RunningPlatform {
   app: FastifyInstance;
   url: string;
-  close(): Promise<void>;
+  routerUrl: string | null;
+  /** `stopServices` false leaves instances and router running, to be adopted by the next start. */
+  close(stopServices?: boolean): Promise<void>;
 }
 
 /** Opens the store, migrates it, creates the first admin if there is none, and listens. */
@@ -18,6 +21,8 @@ export async function startPlatform(
   opts: {
     onFirstAdmin?: (admin: { username: string; token: string }, url: string) => void;
     logger?: boolean;
+    /** Run the local runtime (supervisor, router); off for API-only uses. */
+    runtime?: boolean;
   } = {},
 ): Promise<RunningPlatform> {
   const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
@@ -26,22 +31,33 @@ export async function startPlatform(
     try {
       await migrateToLatest(store.db);
       const admin = await bootstrapAdmin(store.db);
+      let runtime: RunningRuntime | null = null;
       const app = await buildApp(
-        { db: store.db, config },
+        {
+          db: store.db,
+          config,
+          get runtime() {
+            return runtime?.deps ?? null;
+          },
+        },
         opts.logger === undefined ? {} : { logger: opts.logger },
       );
+      if (opts.runtime !== false) runtime = await startRuntime(config, store.db, app.log);
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       const url = `http://${host}:${port}`;
-      app.log.info({ url, store: store.kind, dataDir: config.dataDir }, 'GovHost is ready');
+      const routerUrl = runtime?.routerUrl ?? null;
+      app.log.info({ url, routerUrl, store: store.kind, dataDir: config.dataDir }, 'GovHost is ready');
       if (admin) opts.onFirstAdmin?.(admin, url);
       return {
         app,
         url,
-        close: async () => {
+        routerUrl,
+        close: async (stopServices = true) => {
           await app.close();
+          await runtime?.shutdown(stopServices);
           await store.close();
           unlock();
         },

@@ -1,0 +1,184 @@
+import { sql } from 'kysely';
+import type { Executor } from '../platform/database.ts';
+import type { DeploymentState, ReleaseStatus } from './catalog.tables.ts';
+
+export interface ReleaseRow {
+  id: string;
+  service_id: string;
+  version: number;
+  bundle_sha256: string;
+  kind: 'process' | 'static';
+  command: string | null;
+  manifest: unknown;
+  env_sealed: string;
+  description: string;
+  status: ReleaseStatus;
+  failure_reason: string | null;
+  created_by: string;
+  created_at: Date;
+}
+
+export async function nextVersion(db: Executor, serviceId: string): Promise<number> {
+  const row = await db
+    .selectFrom('releases')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .where('service_id', '=', serviceId)
+    .executeTakeFirst();
+  return Number(row?.v ?? 0) + 1;
+}
+
+export async function insertRelease(
+  db: Executor,
+  row: Omit<ReleaseRow, 'id' | 'created_at' | 'status' | 'failure_reason'>,
+): Promise<ReleaseRow> {
+  const values = { ...row, manifest: sql`${JSON.stringify(row.manifest)}::text::jsonb` };
+  return (await db.insertInto('releases').values(values).returningAll().executeTakeFirstOrThrow()) as ReleaseRow;
+}
+
+export async function getRelease(db: Executor, id: string) {
+  return (await db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst()) as ReleaseRow | undefined;
+}
+
+export async function findReleaseByVersion(db: Executor, serviceId: string, version: number) {
+  return (await db
+    .selectFrom('releases')
+    .selectAll()
+    .where('service_id', '=', serviceId)
+    .where('version', '=', version)
+    .executeTakeFirst()) as ReleaseRow | undefined;
+}
+
+export async function listReleases(db: Executor, serviceId: string, limit: number): Promise<ReleaseRow[]> {
+  return (await db
+    .selectFrom('releases')
+    .selectAll()
+    .where('service_id', '=', serviceId)
+    .orderBy('version', 'desc')
+    .limit(limit)
+    .execute()) as ReleaseRow[];
+}
+
+export async function setReleaseStatus(db: Executor, id: string, status: ReleaseStatus, reason: string | null = null) {
+  await db.updateTable('releases').set({ status, failure_reason: reason }).where('id', '=', id).execute();
+}
+
+export interface RuntimeSettings {
+  id: string;
+  instances: number;
+  memory_mb: number;
+  current_release_id: string | null;
+  run_uid: number;
+}
+
+export async function runtimeSettings(db: Executor, serviceId: string) {
+  return (await db
+    .selectFrom('services')
+    .select(['id', 'instances', 'memory_mb', 'current_release_id', 'run_uid'])
+    .where('id', '=', serviceId)
+    .executeTakeFirst()) as RuntimeSettings | undefined;
+}
+
+export async function setRuntimeSettings(
+  db: Executor,
+  serviceId: string,
+  patch: Partial<{ instances: number; memory_mb: number; current_release_id: string | null }>,
+) {
+  await db
+    .updateTable('services')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', serviceId)
+    .execute();
+}
+
+export interface EnvRow {
+  key: string;
+  value: string;
+  secret: boolean;
+}
+
+export async function listEnv(db: Executor, serviceId: string): Promise<EnvRow[]> {
+  return db
+    .selectFrom('service_env')
+    .select(['key', 'value', 'secret'])
+    .where('service_id', '=', serviceId)
+    .orderBy('key')
+    .execute();
+}
+
+export async function replaceEnv(db: Executor, serviceId: string, rows: EnvRow[]): Promise<void> {
+  await db.deleteFrom('service_env').where('service_id', '=', serviceId).execute();
+  if (rows.length > 0) {
+    await db
+      .insertInto('service_env')
+      .values(rows.map((r) => ({ service_id: serviceId, ...r })))
+      .execute();
+  }
+}
+
+export interface DeploymentRow {
+  id: string;
+  service_id: string;
+  release_id: string | null;
+  kind: string;
+  state: DeploymentState;
+  message: string;
+  created_by: string;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+export async function insertDeployment(
+  db: Executor,
+  row: { service_id: string; release_id: string | null; kind: string; created_by: string; message?: string },
+): Promise<DeploymentRow> {
+  return (await db.insertInto('deployments').values(row).returningAll().executeTakeFirstOrThrow()) as DeploymentRow;
+}
+
+export async function finishDeployment(db: Executor, id: string, state: DeploymentState, message: string) {
+  await db.updateTable('deployments').set({ state, message, finished_at: new Date() }).where('id', '=', id).execute();
+}
+
+export async function setDeploymentMessage(db: Executor, id: string, message: string) {
+  await db.updateTable('deployments').set({ message }).where('id', '=', id).execute();
+}
+
+export async function getDeployment(db: Executor, id: string) {
+  return (await db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst()) as
+    | DeploymentRow
+    | undefined;
+}
+
+export async function runningDeployments(db: Executor, serviceId?: string): Promise<DeploymentRow[]> {
+  let q = db.selectFrom('deployments').selectAll().where('state', '=', 'running');
+  if (serviceId) q = q.where('service_id', '=', serviceId);
+  return (await q.orderBy('started_at').execute()) as DeploymentRow[];
+}
+
+export async function latestDeployment(db: Executor, serviceId: string) {
+  return (await db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('service_id', '=', serviceId)
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()) as DeploymentRow | undefined;
+}
+
+/** Every service that has a release to run, across departments: what reconciliation restores. */
+export async function servicesToRun(db: Executor) {
+  return db
+    .selectFrom('services')
+    .innerJoin('departments', 'departments.id', 'services.department_id')
+    .select([
+      'services.id',
+      'services.slug',
+      'departments.code as department_code',
+      'services.instances',
+      'services.memory_mb',
+      'services.current_release_id',
+      'services.run_uid',
+      'services.lifecycle',
+    ])
+    .where('services.current_release_id', 'is not', null)
+    .execute();
+}

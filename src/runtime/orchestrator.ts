@@ -1,0 +1,370 @@
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppManifest } from '../catalog/manifest.ts';
+import * as releases from '../catalog/release.repository.ts';
+import type { ReleaseRow } from '../catalog/release.repository.ts';
+import { serviceHostname } from '../catalog/service.logic.ts';
+import type { Db } from '../platform/database.ts';
+import type { SecretBox } from '../platform/secrets.ts';
+import type { Route, RouteTable } from '../router/route-table.ts';
+import type { InstanceDriver, RouterControl } from './driver.ts';
+import type { InstanceSpec, InstanceStatus } from './runtime.types.ts';
+import { prepareWorkDir, shortId } from './workdir.ts';
+
+const STOP_GRACE_MS = 10_000;
+const DRAIN_MAX_MS = 10_000;
+const RESYNC_MS = 5_000;
+
+export interface OrchestratorDeps {
+  db: Db;
+  driver: InstanceDriver;
+  router: RouterControl;
+  box: SecretBox;
+  appsDir: string;
+  bundlesDir: string;
+  domain: string;
+  log: FastifyBaseLogger;
+}
+
+/** What the router is told about one service. */
+interface Serving {
+  hostname: string;
+  key: string;
+  releaseId: string;
+  kind: 'process' | 'static';
+  staticRoot: string | null;
+  /** Instances that take traffic when healthy: one release at a time, minus those draining. */
+  instances: Set<string>;
+}
+
+interface ServiceRef {
+  id: string;
+  slug: string;
+  departmentCode: string;
+}
+
+/**
+ * Makes the running world match the desired one: rolls out releases (start new, wait healthy,
+ * switch routes, drain and stop old), scales, and after a restart brings every service back.
+ * One operation per service at a time; the router only ever sees healthy instances.
+ */
+export class Orchestrator {
+  private readonly serving = new Map<string, Serving>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private routesVersion = 0;
+  private pushQueued = false;
+  private pushChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: OrchestratorDeps) {
+    deps.driver.on('change', () => this.schedulePush());
+  }
+
+  /** Runs `fn` after every earlier operation on the same service has ended. */
+  private async exclusive<T>(serviceId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(serviceId) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(fn);
+    this.locks.set(serviceId, run);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(serviceId) === run) this.locks.delete(serviceId);
+    }
+  }
+
+  // ---- routes -------------------------------------------------------------------------------
+
+  /** The route table: every serving service with its healthy serving instances. */
+  routeTable(): RouteTable {
+    const healthy = new Map(this.deps.driver.list().map((s) => [s.instanceId, s]));
+    const routes: Route[] = [];
+    for (const s of this.serving.values()) {
+      if (s.kind === 'static') {
+        routes.push({ hostname: s.hostname, service: s.key, kind: 'static', backends: [], staticRoot: s.staticRoot ?? '' });
+        continue;
+      }
+      const backends = [...s.instances]
+        .map((id) => healthy.get(id))
+        .filter((st): st is InstanceStatus => st?.state === 'healthy')
+        .map((st) => ({ id: st.instanceId, url: `http://127.0.0.1:${st.port}` }));
+      routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends });
+    }
+    this.routesVersion = Math.max(this.routesVersion + 1, Date.now());
+    return { version: this.routesVersion, routes };
+  }
+
+  /** Sends the current table to the router; resolves once the router has it. */
+  pushRoutes(): Promise<void> {
+    this.pushChain = this.pushChain.then(async () => {
+      try {
+        await this.deps.router.putRoutes(this.routeTable());
+      } catch (err) {
+        // The periodic resync sends it again once the router answers.
+        this.deps.log.warn({ err: (err as Error).message }, 'router did not take the route table');
+      }
+    });
+    return this.pushChain;
+  }
+
+  private schedulePush(): void {
+    if (this.pushQueued) return;
+    this.pushQueued = true;
+    queueMicrotask(() => {
+      this.pushQueued = false;
+      void this.pushRoutes();
+    });
+  }
+
+  /** Waits until the router has no request in flight to these instances (bounded). */
+  private async drain(ids: string[]): Promise<void> {
+    const deadline = Date.now() + DRAIN_MAX_MS;
+    while (ids.length > 0 && Date.now() < deadline) {
+      const inflight = await this.deps.router.inflight().catch(() => ({}) as Record<string, number>);
+      if (ids.every((id) => !inflight[id])) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  // ---- instances ----------------------------------------------------------------------------
+
+  private instancesOf(serviceId: string): InstanceStatus[] {
+    return this.deps.driver.list().filter((s) => s.serviceId === serviceId);
+  }
+
+  private async specFor(
+    svc: ServiceRef,
+    release: ReleaseRow,
+    settings: releases.RuntimeSettings,
+    workDir: string,
+    index: number,
+  ): Promise<InstanceSpec> {
+    const manifest = release.manifest as AppManifest;
+    const env = JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>;
+    const asRoot = process.getuid?.() === 0;
+    return {
+      instanceId: `${svc.departmentCode.toLowerCase()}-${svc.slug}-v${release.version}-${index}-${shortId()}`,
+      serviceId: svc.id,
+      serviceKey: `${svc.departmentCode}/${svc.slug}`,
+      releaseId: release.id,
+      workDir,
+      command: release.command ?? '',
+      env: {
+        ...env,
+        GOVHOST_SERVICE: `${svc.departmentCode}/${svc.slug}`,
+        GOVHOST_RELEASE: `v${release.version}`,
+        GOVHOST_INSTANCE_INDEX: String(index),
+      },
+      memoryMb: settings.memory_mb,
+      cpu: 1,
+      healthCheck: {
+        type: manifest.healthCheck.type,
+        endpoint: manifest.healthCheck.endpoint,
+        startTimeoutSec: manifest.healthCheck.startTimeoutSec,
+        intervalMs: 2000,
+      },
+      ...(asRoot ? { uid: settings.run_uid, gid: settings.run_uid } : {}),
+    };
+  }
+
+  private workDirFor(release: ReleaseRow, settings: releases.RuntimeSettings) {
+    return prepareWorkDir({
+      appsDir: this.deps.appsDir,
+      bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`),
+      serviceId: release.service_id,
+      version: release.version,
+      uid: process.getuid?.() === 0 ? settings.run_uid : null,
+    });
+  }
+
+  /** Starts `count` instances of a release and waits until all are healthy; on failure stops them all. */
+  private async startHealthy(
+    svc: ServiceRef,
+    release: ReleaseRow,
+    settings: releases.RuntimeSettings,
+    workDir: string,
+    count: number,
+    firstIndex = 0,
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const status = await this.deps.driver.start(await this.specFor(svc, release, settings, workDir, firstIndex + i));
+        ids.push(status.instanceId);
+      }
+      await Promise.all(ids.map((id) => this.deps.driver.waitHealthy(id)));
+      return ids;
+    } catch (err) {
+      await Promise.all(ids.map((id) => this.deps.driver.stop(id, 2000).catch(() => undefined)));
+      throw err;
+    }
+  }
+
+  /** Takes instances out of the routes, lets their requests finish, then stops them. */
+  private async retire(serviceId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const s = this.serving.get(serviceId);
+    for (const id of ids) s?.instances.delete(id);
+    await this.pushRoutes();
+    await this.drain(ids);
+    await Promise.all(ids.map((id) => this.deps.driver.stop(id, STOP_GRACE_MS).catch(() => undefined)));
+  }
+
+  // ---- operations -------------------------------------------------------------------------
+
+  /**
+   * Rolls a release out: new instances first, routes switched only once all are healthy, then the
+   * old drained and stopped. A release that never becomes healthy leaves the old one serving.
+   */
+  async rollout(svc: ServiceRef, deploymentId: string, releaseId: string): Promise<void> {
+    await this.exclusive(svc.id, async () => {
+      const { db } = this.deps;
+      const release = await releases.getRelease(db, releaseId);
+      const settings = await releases.runtimeSettings(db, svc.id);
+      if (!release || !settings) throw new Error('release or service vanished');
+      await releases.setReleaseStatus(db, release.id, 'deploying');
+      const previous = settings.current_release_id;
+      let started: string[] = [];
+      try {
+        const workDir = await this.workDirFor(release, settings);
+        await releases.setDeploymentMessage(db, deploymentId, `starting ${settings.instances} instance(s) of v${release.version}`);
+        if (release.kind === 'process') started = await this.startHealthy(svc, release, settings, workDir, settings.instances);
+        const old = this.instancesOf(svc.id).map((s) => s.instanceId).filter((id) => !started.includes(id));
+        await db.transaction().execute(async (trx) => {
+          await releases.setRuntimeSettings(trx, svc.id, { current_release_id: release.id });
+          await releases.setReleaseStatus(trx, release.id, 'live');
+          if (previous && previous !== release.id) await releases.setReleaseStatus(trx, previous, 'superseded');
+        });
+        this.serving.set(svc.id, {
+          hostname: serviceHostname(svc.slug, svc.departmentCode, this.deps.domain),
+          key: `${svc.departmentCode}/${svc.slug}`,
+          releaseId: release.id,
+          kind: release.kind,
+          staticRoot: release.kind === 'static' ? workDir : null,
+          instances: new Set(started),
+        });
+        await this.retire(svc.id, old);
+        await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
+      } catch (err) {
+        const reason = (err as Error).message;
+        const still = previous ? ' The previous release is still serving.' : '';
+        await releases.setReleaseStatus(db, release.id, 'failed', reason);
+        await releases.finishDeployment(db, deploymentId, 'failed', `v${release.version} did not become healthy: ${reason}.${still}`);
+        this.deps.log.warn({ service: `${svc.departmentCode}/${svc.slug}`, reason }, 'rollout failed');
+      }
+    });
+  }
+
+  /** Brings the number of instances of the current release to the desired count. */
+  async scale(svc: ServiceRef, deploymentId: string, replaceAll: boolean): Promise<void> {
+    await this.exclusive(svc.id, async () => {
+      const { db } = this.deps;
+      const settings = await releases.runtimeSettings(db, svc.id);
+      const release = settings?.current_release_id ? await releases.getRelease(db, settings.current_release_id) : undefined;
+      if (!settings || !release || release.kind === 'static') {
+        await releases.finishDeployment(db, deploymentId, 'succeeded', 'nothing to run yet: the new size applies at the next deploy');
+        return;
+      }
+      try {
+        const serving = this.serving.get(svc.id);
+        const current = [...(serving?.instances ?? [])];
+        const workDir = await this.workDirFor(release, settings);
+        if (replaceAll) {
+          const fresh = await this.startHealthy(svc, release, settings, workDir, settings.instances);
+          for (const id of fresh) serving?.instances.add(id);
+          await this.retire(svc.id, current);
+        } else if (current.length < settings.instances) {
+          const fresh = await this.startHealthy(svc, release, settings, workDir, settings.instances - current.length, current.length);
+          for (const id of fresh) serving?.instances.add(id);
+          await this.pushRoutes();
+        } else {
+          await this.retire(svc.id, current.slice(settings.instances));
+        }
+        await releases.finishDeployment(db, deploymentId, 'succeeded', `${settings.instances} instance(s) of v${release.version}`);
+      } catch (err) {
+        await releases.finishDeployment(db, deploymentId, 'failed', (err as Error).message);
+      }
+    });
+  }
+
+  /** Stops every instance of a service and takes its route away (service suspended, retired or deleted). */
+  async stopService(serviceId: string): Promise<void> {
+    await this.exclusive(serviceId, async () => {
+      const ids = this.instancesOf(serviceId).map((s) => s.instanceId);
+      this.serving.delete(serviceId);
+      await this.retire(serviceId, ids);
+    });
+  }
+
+  /**
+   * After a start: adopts what a previous process left running, stops what is no longer wanted,
+   * starts what is missing, and closes deployments that a crash interrupted.
+   */
+  async reconcile(): Promise<void> {
+    const { db, driver, log } = this.deps;
+    const recovered = await driver.recover();
+    for (const dep of await releases.runningDeployments(db)) {
+      await releases.finishDeployment(db, dep.id, 'failed', 'interrupted by a platform restart; the previous release stays live');
+      if (dep.release_id) {
+        const r = await releases.getRelease(db, dep.release_id);
+        if (r?.status === 'deploying' || r?.status === 'pending') await releases.setReleaseStatus(db, r.id, 'failed', 'interrupted');
+      }
+    }
+    const wanted = new Set<string>();
+    for (const svc of await releases.servicesToRun(db)) {
+      const ref = { id: svc.id, slug: svc.slug, departmentCode: svc.department_code };
+      const release = await releases.getRelease(db, svc.current_release_id!);
+      const settings = await releases.runtimeSettings(db, svc.id);
+      if (!release || !settings) continue;
+      const desired = svc.lifecycle === 'retired' || svc.lifecycle === 'suspended' ? 0 : settings.instances;
+      const mine = recovered.filter((s) => s.serviceId === svc.id && s.releaseId === release.id).map((s) => s.instanceId);
+      const keep = mine.slice(0, desired);
+      for (const id of keep) wanted.add(id);
+      let workDir: string;
+      try {
+        workDir = await this.workDirFor(release, settings);
+      } catch (err) {
+        log.error({ service: svc.slug, err: (err as Error).message }, 'cannot prepare release folder');
+        continue;
+      }
+      this.serving.set(svc.id, {
+        hostname: serviceHostname(svc.slug, svc.department_code, this.deps.domain),
+        key: `${svc.department_code}/${svc.slug}`,
+        releaseId: release.id,
+        kind: release.kind,
+        staticRoot: release.kind === 'static' ? workDir : null,
+        instances: new Set(keep),
+      });
+      if (release.kind !== 'process') continue;
+      for (let i = keep.length; i < desired; i++) {
+        // Not awaited to health: the router adds each one as soon as it reports healthy.
+        const status = await driver.start(await this.specFor(ref, release, settings, workDir, i));
+        this.serving.get(svc.id)?.instances.add(status.instanceId);
+        wanted.add(status.instanceId);
+      }
+    }
+    const extras = driver.list().filter((s) => !wanted.has(s.instanceId));
+    await Promise.all(extras.map((s) => driver.stop(s.instanceId, STOP_GRACE_MS).catch(() => undefined)));
+    await this.pushRoutes();
+    this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
+    this.timer.unref();
+    log.info({ services: this.serving.size, adopted: recovered.length - extras.length }, 'runtime reconciled');
+  }
+
+  /** Status of a service's instances, for the API. */
+  instances(serviceId: string): (InstanceStatus & { serving: boolean })[] {
+    const s = this.serving.get(serviceId);
+    return this.instancesOf(serviceId).map((st) => ({ ...st, serving: s?.instances.has(st.instanceId) ?? false }));
+  }
+
+  logPath(instanceId: string): string {
+    return this.deps.driver.logPath(instanceId);
+  }
+
+  /** Stops the loops; with `stopInstances` the services stop too (a clean platform shutdown). */
+  async shutdown(stopInstances: boolean): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.locks.values()]);
+    if (stopInstances) await this.deps.driver.stopAll(STOP_GRACE_MS);
+    else this.deps.driver.detach();
+  }
+}

@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RouteTable } from '../router/route-table.ts';
+import type { RouterControl } from './driver.ts';
+
+const ROUTER_MAIN = fileURLToPath(new URL('../router/main.ts', import.meta.url));
+const START_TIMEOUT_MS = 15_000;
+
+interface RouterInfo {
+  pid: number;
+  port: number;
+  adminPort: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Talks to the router's admin API on loopback. */
+export class RouterClient implements RouterControl {
+  constructor(
+    readonly info: RouterInfo,
+    private readonly token: string,
+  ) {}
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`http://127.0.0.1:${this.info.adminPort}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await res.text();
+    // 409: the router already has a newer table (sent by us a moment ago): nothing to do.
+    if (!res.ok && res.status !== 409) throw new Error(`router admin ${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async putRoutes(table: RouteTable): Promise<void> {
+    await this.call('PUT', '/routes', table);
+  }
+
+  async inflight(): Promise<Record<string, number>> {
+    const body = (await this.call('GET', '/inflight')) as Record<string, unknown>;
+    const counts = (body?.inflight ?? body) as Record<string, number>;
+    return counts ?? {};
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      await this.call('GET', '/healthz');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  metrics(): Promise<unknown> {
+    return this.call('GET', '/metrics');
+  }
+}
+
+/**
+ * The router runs as its own process so that it keeps serving while the control plane restarts.
+ * A router left running by an earlier control plane is adopted; otherwise one is started.
+ */
+export async function ensureRouter(opts: {
+  dataDir: string;
+  host: string;
+  port: number;
+  adminPort: number;
+  bodyLimit?: number;
+}): Promise<{ client: RouterClient; adopted: boolean; stop(): Promise<void> }> {
+  const dir = join(opts.dataDir, 'router');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tokenFile = join(dir, 'admin.token');
+  if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  const infoFile = join(dir, 'router.json');
+
+  const stop = async (pid: number) => {
+    if (!alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  };
+
+  if (existsSync(infoFile)) {
+    const info = JSON.parse(readFileSync(infoFile, 'utf8')) as RouterInfo;
+    const client = new RouterClient(info, token);
+    const wantedPorts = (opts.port === 0 || opts.port === info.port) && (opts.adminPort === 0 || opts.adminPort === info.adminPort);
+    if (alive(info.pid) && (await client.healthy())) {
+      if (wantedPorts) return { client, adopted: true, stop: () => stop(info.pid) };
+      await stop(info.pid);
+    }
+  }
+
+  const logFile = join(dir, 'router.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', ROUTER_MAIN], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      GOVHOST_ROUTER_HOST: opts.host,
+      GOVHOST_ROUTER_PORT: String(opts.port),
+      GOVHOST_ROUTER_ADMIN_PORT: String(opts.adminPort),
+      GOVHOST_ROUTER_STATE: join(dir, 'routes.json'),
+      GOVHOST_ROUTER_ADMIN_TOKEN: token,
+      ...(opts.bodyLimit ? { GOVHOST_ROUTER_BODY_LIMIT: String(opts.bodyLimit) } : {}),
+    },
+  });
+  child.unref();
+  const pid = child.pid;
+  if (!pid) throw new Error('could not start the router process');
+  const startedAt = readFileSync(logFile, 'utf8').length;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const lines = readFileSync(logFile, 'utf8').slice(startedAt).split('\n');
+    const ready = lines.map((l) => l.trim()).find((l) => l.startsWith('{') && l.includes('router ready'));
+    if (ready) {
+      const { port, adminPort } = JSON.parse(ready) as { port: number; adminPort: number };
+      const info = { pid, port, adminPort };
+      writeFileSync(infoFile, JSON.stringify(info));
+      return { client: new RouterClient(info, token), adopted: false, stop: () => stop(pid) };
+    }
+    if (!alive(pid)) throw new Error(`the router exited at start; see ${logFile}:\n${lines.slice(-10).join('\n')}`);
+    if (Date.now() > deadline) {
+      await stop(pid);
+      throw new Error(`the router did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

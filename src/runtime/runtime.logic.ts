@@ -1,0 +1,219 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { recordChange } from '../audit/audit.logic.ts';
+import { inspectBundle } from '../catalog/bundle-inspect.ts';
+import { saveBundle } from '../catalog/bundle-store.ts';
+import * as rel from '../catalog/release.logic.ts';
+import * as repo from '../catalog/release.repository.ts';
+import { resolveService, serviceHostname } from '../catalog/service.logic.ts';
+import type { Db } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import type { SecretBox } from '../platform/secrets.ts';
+import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
+import type { Orchestrator } from './orchestrator.ts';
+
+export interface RuntimeDeps {
+  db: Db;
+  box: SecretBox;
+  orchestrator: Orchestrator;
+  bundlesDir: string;
+  bundleLimit: number;
+  domain: string;
+}
+
+const BUNDLE_LIMITS = { maxFiles: 20_000, maxUnpackedBytes: 1024 ** 3 };
+
+async function target(deps: RuntimeDeps, caller: Principal, department: string, slug: string, write: boolean) {
+  const svc = await resolveService(deps.db, caller, department, slug);
+  authorize(caller, write ? 'service:write' : 'service:read');
+  return {
+    row: svc,
+    ref: { id: svc.id, slug: svc.slug, departmentCode: svc.department_code },
+    key: `${svc.department_code}/${svc.slug}`,
+  };
+}
+
+/** Stores and checks an uploaded bundle, records a release, and starts rolling it out. */
+export async function deploy(deps: RuntimeDeps, caller: Caller, department: string, slug: string, body: Readable) {
+  const t = await target(deps, caller, department, slug, true);
+  const saved = await saveBundle(deps.bundlesDir, body, deps.bundleLimit);
+  let info: Awaited<ReturnType<typeof inspectBundle>>;
+  try {
+    info = await inspectBundle(saved.path, BUNDLE_LIMITS);
+  } catch (err) {
+    // A rejected bundle is not kept, unless an earlier release already uses the same content.
+    const used = await deps.db.selectFrom('releases').select('id').where('bundle_sha256', '=', saved.sha256).executeTakeFirst();
+    if (!used) await rm(saved.path, { force: true });
+    throw err;
+  }
+  const { release, deployment } = await deps.db.transaction().execute(async (trx) => {
+    const r = await rel.recordRelease(trx, caller, deps.box, {
+      serviceId: t.row.id,
+      departmentId: t.row.department_id,
+      serviceKey: t.key,
+      bundleSha256: saved.sha256,
+      kind: info.kind,
+      command: info.command,
+      manifest: info.manifest,
+      description: `deploy of bundle ${saved.sha256.slice(0, 12)}`,
+      change: 'deploy',
+    });
+    // The manifest's size becomes the service's desired size, as on Cloud Foundry.
+    await repo.setRuntimeSettings(trx, t.row.id, { instances: info.manifest.instances, memory_mb: info.manifest.memoryMb });
+    return r;
+  });
+  void deps.orchestrator.rollout(t.ref, deployment.id, release.id);
+  return {
+    deployment: await rel.presentDeployment(deps.db, deployment),
+    release: rel.presentRelease(release),
+    warnings: info.warnings,
+  };
+}
+
+/** Rolls back to an earlier release (default: the one before the current), code and configuration together. */
+export async function rollback(deps: RuntimeDeps, caller: Caller, department: string, slug: string, toVersion?: number) {
+  const t = await target(deps, caller, department, slug, true);
+  const { release, deployment } = await deps.db.transaction().execute(async (trx) => {
+    const current = t.row.id ? await repo.runtimeSettings(trx, t.row.id) : undefined;
+    const currentRelease = current?.current_release_id ? await repo.getRelease(trx, current.current_release_id) : undefined;
+    let old: repo.ReleaseRow | undefined;
+    if (toVersion !== undefined) old = await repo.findReleaseByVersion(trx, t.row.id, toVersion);
+    else {
+      const history = await repo.listReleases(trx, t.row.id, 100);
+      old = history.find((r) => r.status === 'superseded' && r.version < (currentRelease?.version ?? Number.MAX_SAFE_INTEGER));
+    }
+    if (!old) {
+      throw new DomainError('GOVHOST_RELEASE_NOT_FOUND', toVersion ? `${t.key} has no release v${toVersion}` : `${t.key} has no earlier release`);
+    }
+    await rel.restoreEnvFromRelease(trx, deps.box, t.row.id, old);
+    return rel.recordRelease(trx, caller, deps.box, {
+      serviceId: t.row.id,
+      departmentId: t.row.department_id,
+      serviceKey: t.key,
+      bundleSha256: old.bundle_sha256,
+      kind: old.kind,
+      command: old.command,
+      manifest: old.manifest as never,
+      description: `rollback to v${old.version}`,
+      change: 'rollback',
+      envSealed: old.env_sealed,
+    });
+  });
+  void deps.orchestrator.rollout(t.ref, deployment.id, release.id);
+  return { deployment: await rel.presentDeployment(deps.db, deployment), release: rel.presentRelease(release) };
+}
+
+/** Sets and unsets variables; a running service gets a new release with them, rolled out at once. */
+export async function changeEnv(
+  deps: RuntimeDeps,
+  caller: Caller,
+  department: string,
+  slug: string,
+  change: { set: { key: string; value: string; secret: boolean }[]; unset: string[] },
+) {
+  const t = await target(deps, caller, department, slug, true);
+  const result = await deps.db.transaction().execute(async (trx) => {
+    const { before, after } = await rel.changeEnv(trx, deps.box, t.row.id, change.set, change.unset);
+    await recordChange(trx, auditContext(caller), {
+      action: 'service.env',
+      targetType: 'service',
+      targetId: t.key,
+      departmentId: t.row.department_id,
+      before: rel.auditableEnv(before),
+      after: rel.auditableEnv(after),
+    });
+    const settings = await repo.runtimeSettings(trx, t.row.id);
+    const current = settings?.current_release_id ? await repo.getRelease(trx, settings.current_release_id) : undefined;
+    if (!current) return null;
+    const keys = [...change.set.map((s) => s.key), ...change.unset].join(', ');
+    return rel.recordRelease(trx, caller, deps.box, {
+      serviceId: t.row.id,
+      departmentId: t.row.department_id,
+      serviceKey: t.key,
+      bundleSha256: current.bundle_sha256,
+      kind: current.kind,
+      command: current.command,
+      manifest: current.manifest as never,
+      description: `environment change: ${keys}`,
+      change: 'env',
+    });
+  });
+  if (result) void deps.orchestrator.rollout(t.ref, result.deployment.id, result.release.id);
+  return {
+    variables: await rel.serviceEnv(deps.db, deps.box, t.row.id, false),
+    deployment: result ? await rel.presentDeployment(deps.db, result.deployment) : null,
+  };
+}
+
+export async function listEnv(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
+  const t = await target(deps, caller, department, slug, false);
+  return rel.serviceEnv(deps.db, deps.box, t.row.id, false);
+}
+
+/** Changes the number of instances and/or their memory; a memory change replaces every instance. */
+export async function scale(
+  deps: RuntimeDeps,
+  caller: Caller,
+  department: string,
+  slug: string,
+  input: { instances?: number; memoryMb?: number },
+) {
+  const t = await target(deps, caller, department, slug, true);
+  const deployment = await deps.db.transaction().execute(async (trx) => {
+    const before = await repo.runtimeSettings(trx, t.row.id);
+    if (!before) throw new DomainError('GOVHOST_SERVICE_NOT_FOUND');
+    if ((await repo.runningDeployments(trx, t.row.id)).length > 0) {
+      throw new DomainError('GOVHOST_DEPLOY_IN_PROGRESS', `a deploy of ${t.key} is still running; wait for it to finish`);
+    }
+    await repo.setRuntimeSettings(trx, t.row.id, { instances: input.instances, memory_mb: input.memoryMb });
+    await recordChange(trx, auditContext(caller), {
+      action: 'service.scale',
+      targetType: 'service',
+      targetId: t.key,
+      departmentId: t.row.department_id,
+      before: { instances: before.instances, memoryMb: before.memory_mb },
+      after: { instances: input.instances ?? before.instances, memoryMb: input.memoryMb ?? before.memory_mb },
+    });
+    const d = await repo.insertDeployment(trx, { service_id: t.row.id, release_id: before.current_release_id, kind: 'scale', created_by: caller.username });
+    return { d, memoryChanged: input.memoryMb !== undefined && input.memoryMb !== before.memory_mb };
+  });
+  void deps.orchestrator.scale(t.ref, deployment.d.id, deployment.memoryChanged);
+  return rel.presentDeployment(deps.db, deployment.d);
+}
+
+export async function status(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
+  const t = await target(deps, caller, department, slug, false);
+  const settings = await repo.runtimeSettings(deps.db, t.row.id);
+  const current = settings?.current_release_id ? await repo.getRelease(deps.db, settings.current_release_id) : undefined;
+  const latest = await repo.latestDeployment(deps.db, t.row.id);
+  const versions = new Map((await repo.listReleases(deps.db, t.row.id, 1000)).map((r) => [r.id, r.version]));
+  return {
+    service: t.key,
+    hostname: serviceHostname(t.row.slug, t.row.department_code, deps.domain),
+    desired: { instances: settings?.instances ?? 0, memoryMb: settings?.memory_mb ?? 0 },
+    release: current ? rel.presentRelease(current) : null,
+    lastDeployment: latest ? await rel.presentDeployment(deps.db, latest) : null,
+    instances: deps.orchestrator.instances(t.row.id).map((i) => ({ ...i, release: versions.get(i.releaseId) ?? null })),
+  };
+}
+
+export async function releases(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
+  const t = await target(deps, caller, department, slug, false);
+  return (await repo.listReleases(deps.db, t.row.id, 100)).map(rel.presentRelease);
+}
+
+export async function deployment(deps: RuntimeDeps, caller: Principal, department: string, slug: string, id: string) {
+  const t = await target(deps, caller, department, slug, false);
+  const d = await repo.getDeployment(deps.db, id);
+  if (!d || d.service_id !== t.row.id) throw new DomainError('GOVHOST_NOT_FOUND', `no deployment ${id} for ${t.key}`);
+  return rel.presentDeployment(deps.db, d);
+}
+
+/** Log files of the service's instances, newest instance first. */
+export async function logFiles(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
+  const t = await target(deps, caller, department, slug, false);
+  return deps.orchestrator.instances(t.row.id).map((s) => ({ instanceId: s.instanceId, path: deps.orchestrator.logPath(s.instanceId) }));
+}
+
+export const bundlePath = (bundlesDir: string, sha: string) => join(bundlesDir, `${sha}.tar.gz`);

@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../platform/config.ts';
+import type { Db } from '../platform/database.ts';
+import { loadSecretBox } from '../platform/secrets.ts';
+import { LocalSupervisor } from './local/supervisor.ts';
+import { Orchestrator } from './orchestrator.ts';
+import { ensureRouter } from './router-process.ts';
+import type { RuntimeDeps } from './runtime.logic.ts';
+import { resolveAppsDir } from './workdir.ts';
+
+export interface RunningRuntime {
+  deps: RuntimeDeps;
+  routerUrl: string;
+  /** `stopServices`: stop instances and router too (clean shutdown) or leave them running. */
+  shutdown(stopServices: boolean): Promise<void>;
+}
+
+/**
+ * Starts the local runtime: the supervisor of service instances, the router process, and the
+ * orchestration that reconciles them with the store.
+ */
+export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogger): Promise<RunningRuntime> {
+  const runDir = join(config.dataDir, 'runtime');
+  const bundlesDir = join(config.dataDir, 'bundles');
+  mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });
+  const apps = await resolveAppsDir(config.dataDir, config.appsDir);
+  if (apps.note) log.warn({ appsDir: apps.dir }, apps.note);
+  const box = loadSecretBox(join(config.dataDir, 'secret.key'), config.secretKey ?? undefined);
+  const driver = new LocalSupervisor({ stateDir: join(runDir, 'instances'), logDir: join(runDir, 'logs'), logger: log });
+  const router = await ensureRouter({
+    dataDir: config.dataDir,
+    host: config.routerHost,
+    port: config.routerPort,
+    adminPort: config.routerAdminPort,
+  });
+  log.info({ port: router.client.info.port, adopted: router.adopted }, 'router is up');
+  const orchestrator = new Orchestrator({
+    db,
+    driver,
+    router: router.client,
+    box,
+    appsDir: apps.dir,
+    bundlesDir,
+    domain: config.domain,
+    log,
+  });
+  await orchestrator.reconcile();
+  const host = config.routerHost.includes(':') ? `[${config.routerHost}]` : config.routerHost;
+  return {
+    deps: { db, box, orchestrator, bundlesDir, bundleLimit: config.bundleLimit, domain: config.domain },
+    routerUrl: `http://${host}:${router.client.info.port}`,
+    async shutdown(stopServices) {
+      await orchestrator.shutdown(stopServices);
+      if (stopServices) await router.stop();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chown, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { extractBundle } from '../catalog/bundle-inspect.ts';
+
+const READY_MARK = '.govhost-release';
+
+/** True when every folder above `dir` lets other users pass through (o+x). */
+async function traversable(dir: string): Promise<boolean> {
+  let d = resolve(dir);
+  for (;;) {
+    const parent = dirname(d);
+    if (parent === d) return true;
+    d = parent;
+    try {
+      // biome-ignore lint/suspicious/noBitwiseOperators: file mode bits
+      if (((await stat(d)).mode & 0o001) === 0) return false;
+    } catch {
+      // Not made yet: it will be made by us, with a passable mode.
+    }
+  }
+}
+
+/**
+ * The folder for services' working copies. Services run as their own users, so they must be
+ * able to pass through its parents: a data folder under a private home (mode 0700) cannot be
+ * used for them, and a folder under the system temp directory is used instead.
+ */
+export async function resolveAppsDir(dataDir: string, configured: string | null): Promise<{ dir: string; note: string | null }> {
+  const wanted = configured ?? join(dataDir, 'apps');
+  if (process.getuid?.() !== 0 || (await traversable(wanted))) return { dir: wanted, note: null };
+  const hash = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), `govhost-apps-${hash}`);
+  return { dir, note: `${wanted} is not reachable by service users; working copies go to ${dir}` };
+}
+
+async function chownTree(path: string, uid: number): Promise<void> {
+  await chown(path, uid, uid);
+  const s = await stat(path);
+  if (!s.isDirectory()) return;
+  for (const entry of await readdir(path)) await chownTree(join(path, entry), uid);
+}
+
+/**
+ * The release's working copy, made once from its bundle: `<appsDir>/<serviceId>/v<version>`.
+ * When the platform runs as root the service's folder belongs to the service's own user with
+ * mode 0700, so no other service can read it.
+ */
+export async function prepareWorkDir(opts: {
+  appsDir: string;
+  bundlePath: string;
+  serviceId: string;
+  version: number;
+  uid: number | null;
+}): Promise<string> {
+  const serviceDir = join(opts.appsDir, opts.serviceId);
+  const dir = join(serviceDir, `v${opts.version}`);
+  try {
+    await stat(join(dir, READY_MARK));
+    return dir;
+  } catch {
+    // Not made yet.
+  }
+  await mkdir(opts.appsDir, { recursive: true, mode: 0o711 });
+  await mkdir(serviceDir, { recursive: true, mode: 0o700 });
+  // Extract beside the final place and rename, so a crash never leaves a half-made release folder.
+  const tmp = join(serviceDir, `.tmp-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmp, { mode: 0o700 });
+  try {
+    await extractBundle(opts.bundlePath, tmp);
+    await writeFile(join(tmp, READY_MARK), `${opts.version}\n`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  if (opts.uid !== null) await chownTree(serviceDir, opts.uid);
+  return dir;
+}
+
+/** Removes the working copies of releases other than those to keep. */
+export async function pruneWorkDirs(appsDir: string, serviceId: string, keepVersions: number[]): Promise<void> {
+  const serviceDir = join(appsDir, serviceId);
+  let entries: string[];
+  try {
+    entries = await readdir(serviceDir);
+  } catch {
+    return;
+  }
+  const keep = new Set(keepVersions.map((v) => `v${v}`));
+  for (const e of entries) {
+    if (/^v\d+$/.test(e) && !keep.has(e)) await rm(join(serviceDir, e), { recursive: true, force: true });
+  }
+}
+
+/** Makes a fixed-length random suffix for instance ids. */
+export const shortId = () => randomBytes(3).toString('hex');

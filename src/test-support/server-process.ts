@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/govhost.mjs', import.meta.url));
+
+/**
+ * The environment for a `govhost` child process: nothing from the developer's shell may steer it
+ * (GOVHOST_*, DATABASE_URL), and the runner's `--import tsx` is dropped because the bin registers
+ * tsx itself.
+ */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL' && k !== 'NODE_OPTIONS'),
+  );
+  return { ...env, ...extra };
+}
+
+export interface GovhostProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Everything printed so far. */
+  out(): string;
+  err(): string;
+  /** Resolves when the process has ended. */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until `find` returns a value from the output; fails if the process ends first. */
+  waitFor<T>(find: (out: string) => T | null | undefined, what: string, ms?: number): Promise<T>;
+}
+
+/** Runs `govhost <args>` as a real child process. */
+export function launch(args: string[], env: NodeJS.ProcessEnv): GovhostProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let ended = false;
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    err += s;
+  });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => {
+      ended = true;
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    child,
+    pid: child.pid ?? 0,
+    out: () => out,
+    err: () => err,
+    closed,
+    async waitFor(find, what, ms = 30_000) {
+      for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+        const found = find(out);
+        if (found !== null && found !== undefined) return found;
+        if (ended) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`no ${what} from govhost ${args.join(' ')} (pid ${child.pid})\nstdout:\n${out}\nstderr:\n${err}`);
+    },
+  };
+}
+
+interface ReadyLine {
+  msg?: string;
+  url?: string;
+  routerUrl?: string | null;
+}
+
+/** The pino line "GovHost is ready", once that whole line has arrived. */
+export const readyLine = (out: string): ReadyLine | undefined =>
+  out
+    .split('\n')
+    .slice(0, -1)
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as ReadyLine)
+    .find((l) => l.msg === 'GovHost is ready');
+
+/** The first-admin token the server prints on its first start. */
+export const printedToken = (out: string) => /^ {4}token: (ghk_[\w-]+)$/m.exec(out)?.[1];
+
+/** Starts `govhost server` and waits until it is ready. */
+export async function startServer(env: NodeJS.ProcessEnv) {
+  const proc = launch(['server'], env);
+  const ready = await proc.waitFor(readyLine, 'ready line');
+  return { proc, url: ready.url as string, routerUrl: ready.routerUrl ?? null, token: printedToken(proc.out()) ?? null };
+}
+
+/** Stops a process with `signal` and waits for it; SIGKILL after `graceMs`. */
+export async function stopProcess(proc: GovhostProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000) {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.closed;
+  proc.child.kill(signal);
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  const result = await proc.closed;
+  clearTimeout(timer);
+  return result;
+}

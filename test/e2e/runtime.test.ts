@@ -1,0 +1,205 @@
+// The hosting runtime end to end: the real server process, real service processes, real HTTP
+// through the real router. One platform for the whole file; each test leaves it serving.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv, type GovhostProcess, startServer, stopProcess } from '../../src/test-support/server-process.ts';
+import {
+  type Api,
+  apiClient,
+  closeAgent,
+  deployDir,
+  untilServed,
+  uploadBundle,
+  viaRouter,
+  waitDeployment,
+} from './runtime-helpers.ts';
+
+const EXAMPLES = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'govhost-runtime-e2e-'));
+const env = cleanEnv({
+  GOVHOST_DATA_DIR: join(work, 'data'),
+  GOVHOST_PORT: '0',
+  GOVHOST_ROUTER_PORT: '0',
+  GOVHOST_ROUTER_ADMIN_PORT: '0',
+  GOVHOST_LOG_LEVEL: 'warn',
+});
+
+let server: GovhostProcess;
+let url: string;
+let routerUrl: string;
+let token: string;
+let api: Api;
+const DEPT = 'RTE';
+const host = (slug: string) => `${slug}.${DEPT.toLowerCase()}.localhost`;
+
+async function service(slug: string) {
+  const res = await api('POST', '/services', {
+    department: DEPT,
+    slug,
+    nameEn: slug,
+    nameZh: slug,
+    origin: 'new',
+    channels: ['web'],
+    slaTier: 'silver',
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.json));
+}
+
+/** A copy of the Node example whose page says `version`, so two releases can be told apart. */
+function nodeApp(version: string, extra: (dir: string) => void = () => {}) {
+  const dir = mkdtempSync(join(work, 'app-'));
+  cpSync(join(EXAMPLES, 'node-hello'), dir, { recursive: true });
+  writeFileSync(join(dir, 'VERSION'), version);
+  extra(dir);
+  return dir;
+}
+
+describe('hosting runtime', () => {
+  before(async () => {
+    const s = await startServer(env);
+    server = s.proc;
+    url = s.url;
+    routerUrl = s.routerUrl as string;
+    token = s.token as string;
+    api = apiClient(url, token);
+    assert.equal((await api('POST', '/departments', { code: DEPT, nameEn: 'Runtime', nameZh: '運行' })).status, 201);
+  });
+  after(async () => {
+    closeAgent();
+    if (server) await stopProcess(server);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('deploys the Node, Python and static examples and serves each through the router', async () => {
+    for (const [slug, dir, expect] of [
+      ['node', join(EXAMPLES, 'node-hello'), /Hello from GovHost/],
+      ['python', join(EXAMPLES, 'python-hello'), /Python/],
+      ['static', join(EXAMPLES, 'static-site'), /<html/i],
+    ] as const) {
+      await service(slug);
+      const { deployment } = await deployDir(url, api, token, `${DEPT}/${slug}`, dir);
+      assert.equal(deployment.state, 'succeeded', deployment.message);
+      const res = await viaRouter(routerUrl, host(slug));
+      assert.equal(res.status, 200, `${slug}: ${res.body}`);
+      assert.match(res.body, expect);
+    }
+    const unknown = await viaRouter(routerUrl, 'nothing.here.localhost');
+    assert.equal(unknown.status, 404);
+  });
+
+  it('restarts an instance killed with SIGKILL and serves again', async () => {
+    const before = (await api('GET', `/services/${DEPT}/node/status`)).json.instances[0];
+    process.kill(before.pid, 'SIGKILL');
+    const started = Date.now();
+    await untilServed(routerUrl, host('node'), (r) => r.status === 200, 10_000);
+    const status = (await api('GET', `/services/${DEPT}/node/status`)).json.instances[0];
+    assert.equal(status.instanceId, before.instanceId);
+    assert.notEqual(status.pid, before.pid);
+    assert.ok(status.restarts >= 1);
+    console.log(`recovery after kill -9: ${Date.now() - started} ms`);
+  });
+
+  it('rolls out a new release under continuous load with zero failed requests', async () => {
+    await service('rolling');
+    const v1 = await deployDir(url, api, token, `${DEPT}/rolling`, nodeApp('v1'));
+    assert.equal(v1.deployment.state, 'succeeded', v1.deployment.message);
+    let failures = 0;
+    let served = 0;
+    let sawV2 = false;
+    let stop = false;
+    const load = (async () => {
+      // Bounded: at most 20,000 requests or 60 s, whichever comes first.
+      for (const deadline = Date.now() + 60_000; !stop && served < 20_000 && Date.now() < deadline; ) {
+        const r = await viaRouter(routerUrl, host('rolling')).catch(() => ({ status: 0, body: '' }));
+        served += 1;
+        if (r.status !== 200) failures += 1;
+        if (r.body.includes('v2')) sawV2 = true;
+      }
+    })();
+    const v2 = await deployDir(url, api, token, `${DEPT}/rolling`, nodeApp('v2'));
+    await untilServed(routerUrl, host('rolling'), (r) => r.body.includes('v2'));
+    stop = true;
+    await load;
+    assert.equal(v2.deployment.state, 'succeeded', v2.deployment.message);
+    assert.ok(sawV2 || served > 0);
+    assert.equal(failures, 0, `${failures} of ${served} requests failed during the rollout`);
+    console.log(`rolling deploy: ${served} requests, ${failures} failed`);
+  });
+
+  it('keeps the old release serving when the new one never becomes healthy', async () => {
+    const broken = nodeApp('v3-broken', (dir) => {
+      writeFileSync(
+        join(dir, 'manifest.yml'),
+        'applications:\n- name: broken\n  command: node server.js\n  health-check-type: http\n  health-check-http-endpoint: /no-such-page\n  timeout: 3\n',
+      );
+    });
+    const res = await deployDir(url, api, token, `${DEPT}/rolling`, broken);
+    assert.equal(res.deployment.state, 'failed');
+    assert.match(res.deployment.message, /did not become healthy/);
+    assert.match(res.deployment.message, /previous release is still serving/);
+    const page = await viaRouter(routerUrl, host('rolling'));
+    assert.equal(page.status, 200);
+    assert.match(page.body, /v2/);
+    const releases = (await api('GET', `/services/${DEPT}/rolling/releases`)).json.items;
+    assert.equal(releases[0].status, 'failed');
+    assert.equal(releases.find((r: { status: string }) => r.status === 'live').version, 2);
+  });
+
+  it('scales 1 → 3 → 1', async () => {
+    const up = await api('POST', `/services/${DEPT}/rolling/scale`, { instances: 3 });
+    assert.equal(up.status, 202, JSON.stringify(up.json));
+    assert.equal((await waitDeployment(api, `${DEPT}/rolling`, up.json.id)).state, 'succeeded');
+    const three = (await api('GET', `/services/${DEPT}/rolling/status`)).json.instances;
+    assert.equal(three.filter((i: { state: string }) => i.state === 'healthy').length, 3);
+    const pids = new Set<string>();
+    for (let i = 0; i < 30 && pids.size < 3; i++) {
+      const r = await viaRouter(routerUrl, host('rolling'));
+      pids.add(/pid (\d+)/.exec(r.body)?.[1] ?? '');
+    }
+    assert.equal(pids.size, 3, 'the router spreads requests over the three instances');
+    const down = await api('POST', `/services/${DEPT}/rolling/scale`, { instances: 1 });
+    assert.equal((await waitDeployment(api, `${DEPT}/rolling`, down.json.id)).state, 'succeeded');
+    assert.equal((await api('GET', `/services/${DEPT}/rolling/status`)).json.instances.length, 1);
+  });
+
+  it('rejects bad bundles with a precise message', async () => {
+    const noWay = mkdtempSync(join(work, 'bad-'));
+    writeFileSync(join(noWay, 'README.txt'), 'nothing to run');
+    const none = await uploadBundle(url, token, `${DEPT}/node`, noWay);
+    assert.equal(none.status, 422);
+    assert.match(none.json.detail, /no way to start this app/);
+    const badManifest = nodeApp('x', (dir) => writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: x\n  instances: lots\n'));
+    const bad = await uploadBundle(url, token, `${DEPT}/node`, badManifest);
+    assert.equal(bad.status, 422);
+    assert.match(bad.json.detail, /line 3/);
+    const unknownField = nodeApp('x', (dir) => writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: x\n  colour: blue\n'));
+    assert.match((await uploadBundle(url, token, `${DEPT}/node`, unknownField)).json.detail, /colour/);
+    const cf = nodeApp('cf', (dir) =>
+      writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: cf\n  command: node server.js\n  buildpacks: [nodejs_buildpack]\n  stack: cflinuxfs4\n'),
+    );
+    const accepted = await uploadBundle(url, token, `${DEPT}/node`, cf);
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.json));
+    assert.ok(accepted.json.warnings.some((w: string) => /buildpacks/.test(w)));
+    await waitDeployment(api, `${DEPT}/node`, accepted.json.deployment.id);
+  });
+
+  it('brings every service back after the platform is killed and started again', async () => {
+    const before = (await api('GET', `/services/${DEPT}/rolling/status`)).json.instances[0];
+    await stopProcess(server, 'SIGKILL');
+    // The router and the instances outlive the control plane: citizens are still served.
+    assert.equal((await viaRouter(routerUrl, host('rolling'))).status, 200);
+    const s = await startServer(env);
+    server = s.proc;
+    url = s.url;
+    api = apiClient(url, token);
+    for (const slug of ['node', 'python', 'static', 'rolling']) {
+      await untilServed(routerUrl, host(slug), (r) => r.status === 200);
+    }
+    const after = (await api('GET', `/services/${DEPT}/rolling/status`)).json.instances[0];
+    assert.equal(after.pid, before.pid, 'the running instance was adopted, not restarted');
+  });
+});
