@@ -1,6 +1,6 @@
 import { ApiError, CliError, usageError } from './errors.ts';
 
-const TIMEOUT_MS = 30_000;
+const TIMEOUT_MS = 60_000;
 const USER_AGENT = 'govhost-cli/0.1.0';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -26,28 +26,30 @@ export function normaliseUrl(raw: string): string {
 // turn the one-line error into two.
 const oneLine = (text: string) => text.replace(/\p{Cc}+/gu, ' ').trim();
 
-/** The code of the system error behind a failed fetch, looking through undici's wrappers. */
-function systemCode(err: unknown): string | undefined {
+/** The system error code behind a failed fetch, else its innermost message ("fetch failed" says nothing). */
+function reasonOf(err: unknown): { code?: string; message: string } {
+  let message = (err as Error).message;
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return { code, message };
     // Several addresses for one host (IPv4 and IPv6) fail together as an AggregateError.
     const inner = (e as { errors?: unknown[] }).errors?.[0];
-    if (inner) return systemCode(inner);
+    if (inner) return reasonOf(inner);
+    if (e instanceof Error && e.message) message = e.message;
   }
-  return undefined;
+  return { message };
 }
 
-function unreachable(url: string, err: unknown): CliError {
+function unreachable(url: string, err: unknown, timeoutMs: number): CliError {
   if ((err as Error).name === 'TimeoutError') {
-    return new CliError(`GovHost at ${url} did not answer within ${TIMEOUT_MS / 1000} s`);
+    return new CliError(`GovHost at ${url} did not answer within ${timeoutMs / 1000} s`);
   }
-  const code = systemCode(err);
+  const { code, message } = reasonOf(err);
   if (code === 'ECONNREFUSED') return new CliError(`cannot reach GovHost at ${url}: is the server running?`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new CliError(`cannot reach GovHost at ${url}: the host name does not resolve`);
   }
-  return new CliError(`cannot reach GovHost at ${url}: ${code ?? oneLine((err as Error).message)}`);
+  return new CliError(`cannot reach GovHost at ${url}: ${oneLine(code ?? message)}`);
 }
 
 /** A thin HTTP client for /api/v1: JSON in and out, every failure turned into a CliError. */
@@ -61,8 +63,9 @@ export class ApiClient {
     return this.request<T>('GET', path, query);
   }
 
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, {}, body);
+  /** `timeoutMs` for the few requests that do long work, e.g. verifying the whole audit chain. */
+  post<T>(path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<T> {
+    return this.request<T>('POST', path, {}, body, timeoutMs);
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -73,7 +76,13 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
-  private async request<T>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    query: Query = {},
+    body?: unknown,
+    timeoutMs = TIMEOUT_MS,
+  ): Promise<T> {
     const target = new URL(`${this.url}/api/v1${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) target.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
@@ -89,11 +98,11 @@ export class ApiClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         // A redirect would resend the token elsewhere, or turn a POST into a GET: report it instead.
         redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       text = await res.text();
     } catch (err) {
-      throw unreachable(this.url, err);
+      throw unreachable(this.url, err, timeoutMs);
     }
     if (res.status === 204) return undefined as T;
     let data: unknown;
@@ -108,7 +117,14 @@ export class ApiClient {
         throw new ApiError(res.status, oneLine(problem.code), oneLine(problem.detail));
       }
       const status = `${res.status} ${oneLine(res.statusText)}`.trim();
-      throw new ApiError(res.status, `HTTP ${res.status}`, `GovHost at ${this.url} answered ${status}`);
+      const location = res.headers.get('location');
+      // Most often http:// where the platform wants https://: say where to point --url instead.
+      const moved = location ? ` pointing to ${oneLine(location)}; check --url` : '';
+      throw new ApiError(
+        res.status,
+        `HTTP ${res.status}`,
+        `GovHost at ${this.url} answered ${status}${moved}`,
+      );
     }
     if (data === undefined) {
       throw new CliError(`${this.url} answered ${method} ${path} without JSON: is this a GovHost?`);

@@ -14,7 +14,7 @@ export interface GlobalOptions {
 export interface Ctx {
   api: ApiClient;
   json: boolean;
-  /** Prints `data` as the API's JSON under --json, else the text `human` makes for people. */
+  /** Prints `data` as the API's JSON under --json (nothing when undefined), else the text `human` makes. */
   print(data: unknown, human: () => string): void;
   /** A hint for people (more pages, how to go on), on stderr so piped tables stay clean. */
   note(text: string): void;
@@ -22,17 +22,21 @@ export interface Ctx {
 
 export const globalsOf = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
 
-const fromEnv = (value: string | undefined) => (value === '' ? undefined : value);
+/** An environment variable, with an empty one counted as unset. */
+export const fromEnv = (value: string | undefined) => (value === '' ? undefined : value);
 
 /** Where to send requests, and which token: flags win over GOVHOST_URL/GOVHOST_TOKEN, which win over the stored login. */
 export function resolveTarget(opts: GlobalOptions, env = process.env): { url: string; token: string } {
-  const stored = readCredentials(credentialsPath(env));
-  const rawUrl = opts.url ?? fromEnv(env.GOVHOST_URL) ?? stored?.url;
+  const givenUrl = opts.url ?? fromEnv(env.GOVHOST_URL);
+  const givenToken = opts.token ?? fromEnv(env.GOVHOST_TOKEN);
+  // Given both, the stored file is not read: a broken one must not stop a script that needs none.
+  const stored = givenUrl && givenToken ? null : readCredentials(credentialsPath(env));
+  const rawUrl = givenUrl ?? stored?.url;
   if (!rawUrl) throw new CliError('not logged in: run govhost login --url URL --token TOKEN');
   const url = normaliseUrl(rawUrl);
   // A stored token belongs to the address it was stored with, and is never sent to another one.
   const storedToken = stored && normaliseUrl(stored.url) === url ? stored.token : undefined;
-  const token = opts.token ?? fromEnv(env.GOVHOST_TOKEN) ?? storedToken;
+  const token = givenToken ?? storedToken;
   if (!token) throw new CliError(`not logged in to ${url}: run govhost login --url ${url} --token TOKEN`);
   return { url, token };
 }
@@ -40,7 +44,9 @@ export function resolveTarget(opts: GlobalOptions, env = process.env): { url: st
 export function printer(json: boolean): Pick<Ctx, 'print' | 'note'> {
   return {
     print: (data, human) => {
-      process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`);
+      // A 204 has no JSON to print: under --json the exit status alone says it worked.
+      if (!json) process.stdout.write(`${human()}\n`);
+      else if (data !== undefined) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     },
     note: (text) => {
       if (!json) process.stderr.write(`${text}\n`);

@@ -31,7 +31,9 @@ export const listOf =
 export async function readSecretFromStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const secret = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (secret === '') throw usageError('--password-stdin read nothing from standard input');
   return secret;
 }
@@ -58,4 +60,3 @@ export function parseRef(ref: string): { department?: string; slug: string } {
   }
   return { department, slug };
 }
-

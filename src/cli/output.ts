@@ -30,3 +30,10 @@ export function record(pairs: [string, unknown][]): string {
   const width = Math.max(...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${cell(v)}`).join('\n');
 }
+
+/** An API time cut to the minute for people: `2025-03-01 09:30Z`. */
+export const when = (iso: string | null | undefined): string | null =>
+  iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : null;
+
+/** A yes/no cell for a boolean. */
+export const yesNo = (b: boolean): string => (b ? 'yes' : 'no');

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// End to end: the real server in a child process, and the CLI as people run it, one process per command.
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'govhost.mjs');
+
+type Result = { code: number | null; stdout: string; stderr: string };
+/** A command line: an array, or a string split at spaces when no argument holds one. */
+type Args = string | string[];
+
+// No GOVHOST_* or DATABASE_URL from the developer's shell may steer the server or the CLI; and
+// the runner's `--import tsx` is dropped because bin/govhost.mjs registers tsx itself.
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL' && k !== 'NODE_OPTIONS',
+  ),
+);
+
+const work = mkdtempSync(join(tmpdir(), 'govhost-cli-test-'));
+const creds = join(work, 'config', 'govhost', 'credentials.json');
+
+function run(args: Args, opts: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...(typeof args === 'string' ? args.split(' ') : args)], {
+      cwd: ROOT,
+      env: { ...cleanEnv, GOVHOST_CLI_CONFIG: creds, ...opts.env },
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin?.end(opts.input);
+  });
+}
+
+/** Runs a command that must succeed, and returns what it printed. */
+async function ok(args: Args, env?: Record<string, string>): Promise<string> {
+  const r = await run(args, env ? { env } : {});
+  assert.equal(r.code, 0, `govhost ${args} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A failure must be one `govhost: ...` line on stderr, with no stack trace. */
+function assertOneLineError(r: Result, exitCode: number, pattern: RegExp): void {
+  assert.equal(r.code, exitCode, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assert.match(r.stderr, /^govhost: [^\n]+\n$/);
+  assert.match(r.stderr, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+function startServer(): ChildProcess {
+  return spawn(process.execPath, [BIN, 'server'], {
+    cwd: ROOT,
+    env: { ...cleanEnv, GOVHOST_DATA_DIR: join(work, 'data'), GOVHOST_PORT: '0', GOVHOST_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** The URL from the "GovHost is ready" log line, and the first admin's token printed on first start. */
+function whenReady(server: ChildProcess): Promise<{ url: string; token: string }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let ready: { url: string; token: string } | undefined;
+    // A loaded CI machine can take a while to create and migrate a new store.
+    const timer = setTimeout(() => reject(new Error(`server not ready in 60 s:\n${out}`)), 60_000);
+    server.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // Keep reading after start too: a full pipe would stall the server's logger.
+    server.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      if (ready) return;
+      out += d;
+      const token = /^ {4}token: (ghk_\S+)$/m.exec(out)?.[1];
+      // Whole lines only: a chunk may end half way through a JSON log line.
+      const line = out
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.startsWith('{') && l.includes('"GovHost is ready"'));
+      if (!token || !line) return;
+      ready = { url: (JSON.parse(line) as { url: string }).url, token };
+      clearTimeout(timer);
+      resolve(ready);
+    });
+    server.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  const s = createServer();
+  return new Promise((resolve) =>
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    }),
+  );
+}
+
+describe('govhost CLI against a running server', () => {
+  let server: ChildProcess | undefined;
+  let url: string;
+  let adminToken: string;
+  let devToken: string;
+  const asDev = () => ({ GOVHOST_URL: url, GOVHOST_TOKEN: devToken });
+
+  before(async () => {
+    server = startServer();
+    ({ url, token: adminToken } = await whenReady(server));
+  });
+
+  after(async () => {
+    // Also when it never got ready: a server left running would hold the test run open.
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server?.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('logs in with a token, keeps it private, and says who it is', async () => {
+    assert.match(await ok(`login --url ${url} --token ${adminToken}`), /Logged in to .* as admin/);
+    assert.equal(statSync(creds).mode & 0o777, 0o600);
+    assert.equal(statSync(join(work, 'config', 'govhost')).mode & 0o777, 0o700);
+    const me = await ok('whoami');
+    assert.match(me, /^user:\s+admin$/m);
+    assert.match(me, /^role:\s+platform-admin$/m);
+  });
+
+  it('creates a department, a developer in it, and a token for them', async () => {
+    const dept = await ok('departments create IRD --name-en Inland-Revenue --name-zh 稅務局');
+    assert.match(dept, /^code:\s+IRD$/m);
+    const user = await ok('users create dev --role dept-developer --department IRD');
+    assert.match(user, /^department:\s+IRD$/m);
+    const created = await ok('tokens create laptop --user dev --scope write');
+    assert.match(created, /will not be shown again/);
+    devToken = /^secret: (ghk_\S+)$/m.exec(created)?.[1] ?? '';
+    assert.ok(devToken, created);
+  });
+
+  it('registers a service and works on it by DEPT/slug and by bare slug', async () => {
+    await ok(
+      'services create IRD/tax-return --name-en Tax --name-zh 報稅 --origin new --channels web,mobile --sla-tier gold',
+    );
+    // The developer's token comes from the environment, which wins over the admin's stored login.
+    assert.match(await ok('services show tax-return', asDev()), /^service:\s+IRD\/tax-return$/m);
+    assert.match(
+      await ok('services update tax-return --lifecycle active', asDev()),
+      /^lifecycle:\s+active$/m,
+    );
+    const updated = JSON.parse(await ok('--json services update IRD/tax-return --personalised'));
+    assert.equal(updated.lifecycle, 'active');
+    assert.equal(updated.personalised, true);
+    assert.deepEqual(updated.channels, ['web', 'mobile']);
+  });
+
+  it('prints lists as tables, or as the API JSON, page by page or all at once', async () => {
+    const [list, allJson, page] = await Promise.all([
+      ok('services list --lifecycle active'),
+      ok('services list --all --json'),
+      run('users list --limit 1'),
+    ]);
+    assert.match(list, /^SERVICE\s+NAME\s+LIFECYCLE/);
+    assert.match(list, /^IRD\/tax-return\s+Tax\s+active/m);
+    const all = JSON.parse(allJson);
+    assert.equal(all.total, 1);
+    assert.equal(all.items[0].slug, 'tax-return');
+    assert.equal(page.code, 0);
+    assert.equal(page.stdout.trim().split('\n').length, 2, page.stdout);
+    assert.match(page.stderr, /1-1 of 2 users; see more with --offset 1, or --all/);
+  });
+
+  it('lists the audit trail and verifies its hash chain', async () => {
+    const [list, verify] = await Promise.all([ok('audit list --limit 3 --json'), ok('audit verify')]);
+    const audit = JSON.parse(list);
+    assert.equal(audit.items.length, 3);
+    assert.equal(audit.items[0].action, 'service.update');
+    assert.match(verify, /^Audit chain intact: \d+ records checked, head hash [0-9a-f]{64}\.$/m);
+  });
+
+  it('signs in with a password read from standard input', async () => {
+    const setPassword = await run('users update dev --password-stdin', {
+      input: 'correct horse battery\n',
+    });
+    assert.equal(setPassword.code, 0, setPassword.stderr);
+    const other = join(work, 'dev-login.json');
+    const login = await run(`login --url ${url} --username dev --password-stdin`, {
+      env: { GOVHOST_CLI_CONFIG: other },
+      input: 'correct horse battery\n',
+    });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /as dev \(dept-developer in IRD\)/);
+    assert.match(await ok('whoami', { GOVHOST_CLI_CONFIG: other }), /^department:\s+IRD$/m);
+  });
+
+  it('reports what the API refuses as one line, exit 1, and no stack trace', async () => {
+    const svc = '--name-en x --name-zh x --origin new --channels web --sla-tier gold'.split(' ');
+    const [badSlug, badToken, notFound] = await Promise.all([
+      run(['services', 'create', 'IRD/bad slug', ...svc]),
+      run('whoami', { env: { GOVHOST_URL: url, GOVHOST_TOKEN: 'ghk_not-a-real-token' } }),
+      run('departments show NOPE'),
+    ]);
+    assertOneLineError(badSlug, 1, /slug .*\(GOVHOST_VALIDATION\)$/m);
+    assertOneLineError(badToken, 1, /run govhost login \(GOVHOST_TOKEN_INVALID\)$/m);
+    assertOneLineError(notFound, 1, /\(GOVHOST_DEPARTMENT_NOT_FOUND\)$/m);
+  });
+
+  it('tells a usage mistake (exit 2) from a failed request', async () => {
+    const [bareSlug, nothing] = await Promise.all([
+      run('services show tax-return'),
+      run('departments update IRD'),
+    ]);
+    assertOneLineError(bareSlug, 2, /admin belongs to no department: name the service as DEPT\/tax-return/);
+    assertOneLineError(nothing, 2, /nothing to change/);
+  });
+
+  it('says when GovHost cannot be reached', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const r = await run(`--url ${down} --token ghk_x services list`);
+    assertOneLineError(
+      r,
+      1,
+      new RegExp(`^govhost: cannot reach GovHost at ${down}: is the server running\\?$`, 'm'),
+    );
+  });
+
+  it('logs out, after which it asks to log in', async () => {
+    assert.match(await ok('logout'), /Logged out of/);
+    assert.throws(() => statSync(creds), { code: 'ENOENT' });
+    assertOneLineError(await run('whoami'), 1, /not logged in: run govhost login/);
+  });
+});
