@@ -104,6 +104,61 @@ export class ApiClient {
     } catch (err) {
       throw unreachable(this.url, err, timeoutMs);
     }
+    return this.answer<T>(res, text, method, path);
+  }
+
+  /** Sends a file as the raw body (a bundle), calling `onSent` with the bytes sent so far. */
+  async upload<T>(path: string, file: string, size: number, onSent: (bytes: number) => void): Promise<T> {
+    const { createReadStream } = await import('node:fs');
+    const { Readable } = await import('node:stream');
+    let sent = 0;
+    const source = createReadStream(file).on('data', (chunk) => {
+      sent += chunk.length;
+      onSent(sent);
+    });
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': USER_AGENT,
+      'content-type': 'application/gzip',
+      'content-length': String(size),
+    };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.url}/api/v1${path}`, {
+        method: 'POST',
+        headers,
+        body: Readable.toWeb(source) as ReadableStream,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(30 * 60_000),
+        duplex: 'half',
+      } as RequestInit);
+      text = await res.text();
+    } catch (err) {
+      throw unreachable(this.url, err, 30 * 60_000);
+    }
+    return this.answer<T>(res, text, 'POST', path);
+  }
+
+  /** A GET whose text body is read as it arrives (logs); the caller reads `body`. */
+  async stream(path: string, query: Query, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const target = new URL(`${this.url}/api/v1${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) target.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(target, { headers, redirect: 'manual', signal });
+    } catch (err) {
+      throw unreachable(this.url, err, TIMEOUT_MS);
+    }
+    if (!res.ok || !res.body) return this.answer(res, await res.text(), 'GET', path);
+    return res.body;
+  }
+
+  /** Turns an answer into its JSON, or a problem into an ApiError. */
+  private answer<T>(res: Response, text: string, method: string, path: string): T {
     if (res.status === 204) return undefined as T;
     let data: unknown;
     try {

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
+import { registerEnvCommands } from './commands/env.ts';
+import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
 import { registerSessionCommands } from './commands/session.ts';
@@ -33,6 +36,9 @@ registerUserCommands(program);
 registerTokenCommands(program);
 registerServiceCommands(program);
 registerAuditCommands(program);
+registerDeployCommands(program);
+registerEnvCommands(program);
+registerRuntimeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

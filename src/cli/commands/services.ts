@@ -55,7 +55,7 @@ const show = (s: Service) =>
   ]);
 
 /** A service named `DEPT/slug`, or `slug` in the caller's own department, and its API path. */
-async function resolveRef(api: ApiClient, ref: string): Promise<{ name: string; path: string }> {
+export async function resolveRef(api: ApiClient, ref: string): Promise<{ name: string; path: string }> {
   let { department, slug } = parseRef(ref);
   if (!department) {
     const me = await api.get<{ username: string; department: string | null }>('/me');

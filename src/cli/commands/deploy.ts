@@ -1,0 +1,125 @@
+import { rm } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { ApiClient } from '../client.ts';
+import { act, type Ctx } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { integer } from '../options.ts';
+import { table, when } from '../output.ts';
+import { packBundle } from '../pack.ts';
+import { progressBar } from '../progress.ts';
+import { resolveRef } from './services.ts';
+
+interface Deployment {
+  id: string;
+  kind: string;
+  state: 'running' | 'succeeded' | 'failed';
+  message: string;
+  release: number | null;
+}
+
+interface Release {
+  version: number;
+  status: string;
+  kind: string;
+  description: string;
+  instances: number;
+  memoryMb: number;
+  failureReason: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+const FOLLOW_LIMIT_MS = 15 * 60_000;
+
+/** Polls a deployment, printing each new message, until it ends; fails the command if it failed. */
+export async function follow(ctx: Ctx, api: ApiClient, servicePath: string, first: Deployment): Promise<Deployment> {
+  let d = first;
+  let said = '';
+  const deadline = Date.now() + FOLLOW_LIMIT_MS;
+  for (;;) {
+    if (d.message !== said) {
+      ctx.note(`  ${d.message}`);
+      said = d.message;
+    }
+    if (d.state !== 'running') break;
+    if (Date.now() > deadline) throw new CliError(`still running after 15 minutes; check later with govhost status`);
+    await new Promise((r) => setTimeout(r, 250));
+    d = await api.get<Deployment>(`${servicePath}/deployments/${d.id}`);
+  }
+  if (d.state === 'failed') throw new CliError(d.message);
+  return d;
+}
+
+/** `govhost deploy`, `rollback` and `releases`. */
+export function registerDeployCommands(program: Command): void {
+  program
+    .command('deploy')
+    .description('pack a folder (honouring .govhostignore), upload it and follow the rollout')
+    .argument('[dir]', 'the app folder', '.')
+    .requiredOption('-s, --service <ref>', 'service as DEPT/slug, or slug in your department')
+    .option('--no-follow', 'return once uploaded, without waiting for the rollout')
+    .action(
+      act<{ service: string; follow: boolean }>(async (ctx, opts, dir) => {
+        const service = await resolveRef(ctx.api, opts.service);
+        const packed = await packBundle(dir ?? '.');
+        try {
+          ctx.note(`packed ${packed.files} files from ${dir} (${packed.bytes} bytes)`);
+          const bar = progressBar(`uploading to ${service.name}`, packed.bytes);
+          const res = await ctx.api.upload<{ deployment: Deployment; release: Release; warnings: string[] }>(
+            `${service.path}/deployments`,
+            packed.path,
+            packed.bytes,
+            (n) => bar.update(n),
+          );
+          bar.finish();
+          for (const w of res.warnings) ctx.note(`warning: ${w}`);
+          ctx.note(`release v${res.release.version} of ${service.name}`);
+          const done = opts.follow ? await follow(ctx, ctx.api, service.path, res.deployment) : res.deployment;
+          ctx.print({ ...res, deployment: done }, () =>
+            done.state === 'succeeded' ? `${service.name} v${res.release.version} is live` : `deployment ${done.id} ${done.state}`,
+          );
+        } finally {
+          await rm(packed.path, { force: true });
+        }
+      }),
+    );
+
+  program
+    .command('rollback')
+    .description('roll a service back, code and configuration, to an earlier release')
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .option('--to <version>', 'release version (default: the one before the current)', integer(1, 1_000_000))
+    .action(
+      act<{ to?: number }>(async (ctx, opts, ref) => {
+        const service = await resolveRef(ctx.api, ref as string);
+        const res = await ctx.api.post<{ deployment: Deployment; release: Release }>(`${service.path}/rollback`, {
+          ...(opts.to ? { to: opts.to } : {}),
+        });
+        ctx.note(`rolling ${service.name} back: ${res.release.description} as v${res.release.version}`);
+        const done = await follow(ctx, ctx.api, service.path, res.deployment);
+        ctx.print({ ...res, deployment: done }, () => `${service.name} v${res.release.version} is live`);
+      }),
+    );
+
+  program
+    .command('releases')
+    .description('release history of a service, newest first')
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .action(
+      act(async (ctx, _opts, ref) => {
+        const service = await resolveRef(ctx.api, ref as string);
+        const { items } = await ctx.api.get<{ items: Release[] }>(`${service.path}/releases`);
+        ctx.print(items, () =>
+          table(items, [
+            ['version', (r) => `v${r.version}`],
+            ['status', (r) => r.status],
+            ['kind', (r) => r.kind],
+            ['description', (r) => r.description],
+            ['by', (r) => r.createdBy],
+            ['created', (r) => when(r.createdAt)],
+            ['reason', (r) => r.failureReason],
+          ]),
+        );
+      }),
+    );
+}

@@ -1,0 +1,121 @@
+import type { Command } from 'commander';
+import { act } from '../context.ts';
+import { CliError, usageError } from '../errors.ts';
+import { integer } from '../options.ts';
+import { record, table, when } from '../output.ts';
+import { follow } from './deploy.ts';
+import { resolveRef } from './services.ts';
+
+interface Instance {
+  instanceId: string;
+  state: string;
+  serving: boolean;
+  pid: number | null;
+  port: number;
+  restarts: number;
+  release: number | null;
+  memoryBytes: number | null;
+  limits: { memory: boolean; cpu: boolean; reason: string | null };
+  lastExit: { code: number | null; signal: string | null; at: string } | null;
+}
+
+interface Status {
+  service: string;
+  hostname: string;
+  desired: { instances: number; memoryMb: number };
+  release: { version: number; status: string; kind: string } | null;
+  lastDeployment: { kind: string; state: string; message: string } | null;
+  instances: Instance[];
+}
+
+/** `256M`, `1G`, `512MB` or a plain number of MiB. */
+export function parseMemory(raw: string): number {
+  const m = /^(\d+)\s*(M|MB|G|GB)?$/i.exec(raw.trim());
+  if (!m) throw usageError(`--memory must look like 256M or 1G, got ${JSON.stringify(raw)}`);
+  const n = Number(m[1]) * (m[2]?.toUpperCase().startsWith('G') ? 1024 : 1);
+  if (n < 16 || n > 16384) throw usageError('--memory must be from 16M to 16G');
+  return n;
+}
+
+const mib = (b: number | null) => (b === null ? null : `${Math.round(b / 1024 / 1024)}M`);
+
+/** `govhost scale`, `status` and `logs`. */
+export function registerRuntimeCommands(program: Command): void {
+  program
+    .command('scale')
+    .description('change the number of instances and/or the memory of each')
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .option('-i, --instances <n>', 'number of instances', integer(0, 100))
+    .option('-m, --memory <size>', 'memory per instance, e.g. 256M or 1G')
+    .action(
+      act<{ instances?: number; memory?: string }>(async (ctx, opts, ref) => {
+        if (opts.instances === undefined && opts.memory === undefined) throw usageError('give --instances and/or --memory');
+        const service = await resolveRef(ctx.api, ref as string);
+        const body = {
+          ...(opts.instances !== undefined ? { instances: opts.instances } : {}),
+          ...(opts.memory !== undefined ? { memoryMb: parseMemory(opts.memory) } : {}),
+        };
+        const started = await ctx.api.post<{ id: string; state: 'running'; message: string; kind: string; release: number | null }>(
+          `${service.path}/scale`,
+          body,
+        );
+        const done = await follow(ctx, ctx.api, service.path, started);
+        ctx.print(done, () => `${service.name}: ${done.message}`);
+      }),
+    );
+
+  program
+    .command('status')
+    .description("a service's instances, release, health and restarts")
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .action(
+      act(async (ctx, _opts, ref) => {
+        const service = await resolveRef(ctx.api, ref as string);
+        const s = await ctx.api.get<Status>(`${service.path}/status`);
+        ctx.print(s, () => {
+          const limits = s.instances[0]?.limits;
+          const head = record([
+            ['service', s.service],
+            ['url', `http://${s.hostname}`],
+            ['release', s.release ? `v${s.release.version} (${s.release.kind}, ${s.release.status})` : 'none deployed'],
+            ['desired', `${s.desired.instances} x ${s.desired.memoryMb}M`],
+            ['last change', s.lastDeployment ? `${s.lastDeployment.kind} ${s.lastDeployment.state}: ${s.lastDeployment.message}` : null],
+            ['limits', limits ? (limits.memory ? 'enforced (cgroups)' : `not enforced: ${limits.reason}`) : null],
+          ]);
+          if (s.instances.length === 0) return `${head}\n\nno instances running`;
+          const rows = table(s.instances, [
+            ['instance', (i) => i.instanceId],
+            ['state', (i) => i.state],
+            ['serving', (i) => (i.serving ? 'yes' : 'no')],
+            ['release', (i) => (i.release ? `v${i.release}` : null)],
+            ['pid', (i) => i.pid],
+            ['port', (i) => i.port],
+            ['restarts', (i) => i.restarts],
+            ['memory', (i) => mib(i.memoryBytes)],
+            ['last exit', (i) => (i.lastExit ? `${i.lastExit.signal ?? `code ${i.lastExit.code}`} ${when(i.lastExit.at)}` : null)],
+          ]);
+          return `${head}\n\n${rows}`;
+        });
+      }),
+    );
+
+  program
+    .command('logs')
+    .description("print a service's logs; --follow keeps printing new lines until interrupted")
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .option('-n, --tail <lines>', 'lines per instance to start with', integer(0, 10000), 100)
+    .option('-f, --follow', 'keep printing new lines')
+    .action(
+      act<{ tail: number; follow?: boolean }>(async (ctx, opts, ref) => {
+        const service = await resolveRef(ctx.api, ref as string);
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        const body = await ctx.api.stream(`${service.path}/logs`, { tail: opts.tail, follow: opts.follow === true }, abort.signal);
+        try {
+          for await (const chunk of body) process.stdout.write(chunk);
+        } catch (err) {
+          if (!abort.signal.aborted) throw new CliError(`the log stream broke: ${(err as Error).message}`);
+        }
+      }),
+    );
+}
