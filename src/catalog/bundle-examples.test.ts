@@ -70,7 +70,9 @@ describe('example apps', () => {
     // Its own process group, so that the shell, npm and node stop together.
     const child = spawn('/bin/sh', ['-c', command], {
       cwd: workDir,
-      env: { ...process.env, PORT: String(port) },
+      // Like the runtime: the release's own environment plus PORT, HOME and PATH; not ours, whose
+      // NODE_OPTIONS would load the test runner's TypeScript loader into the app.
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port) },
       detached: true,
       stdio: 'ignore',
     });
