@@ -20,8 +20,10 @@ import { waitForHealthy } from './wait-healthy.ts';
 
 const DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
 const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
-/** Log rotation and memory sampling; a log can pass its limit by what is written in this time. */
-const HOUSEKEEPING_MS = 500;
+/** Log rotation checks: a log can pass its limit by what the instance writes in this time. */
+const HOUSEKEEPING_MS = 250;
+/** Memory is sampled every this many housekeeping beats: it may read all of /proc. */
+const MEMORY_EVERY = 4;
 
 export class LocalSupervisor extends EventEmitter<{ change: [InstanceStatus] }> {
   private readonly instances = new Map<string, SupervisedInstance>();
@@ -36,6 +38,7 @@ export class LocalSupervisor extends EventEmitter<{ change: [InstanceStatus] }> 
   private layout: CgroupLayout | null = null;
   private readonly housekeeping: NodeJS.Timeout;
   private tidying = false;
+  private beats = 0;
   private closed = false;
   private readonly unlock: () => void;
 
@@ -209,12 +212,15 @@ export class LocalSupervisor extends EventEmitter<{ change: [InstanceStatus] }> 
     if (this.tidying) return;
     this.tidying = true;
     let groups: Map<number, number[]> | undefined;
+    const sample = this.beats++ % MEMORY_EVERY === 0;
     try {
       for (const instance of this.instances.values()) {
-        instance.sampleMemory(() => {
-          groups ??= allGroups();
-          return groups;
-        });
+        if (sample) {
+          instance.sampleMemory(() => {
+            groups ??= allGroups();
+            return groups;
+          });
+        }
         if (await rotateIfLarge(instance.logPath, this.logMaxBytes)) {
           this.logger.info({ instanceId: instance.spec.instanceId }, 'log rotated');
         }
