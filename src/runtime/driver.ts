@@ -5,7 +5,7 @@ export interface InstanceDriver {
   start(spec: InstanceSpec): Promise<InstanceStatus>;
   /** Resolves once healthy; rejects with the reason (exit, timeout, last log lines). */
   waitHealthy(instanceId: string, timeoutMs?: number): Promise<InstanceStatus>;
-  stop(instanceId: string, graceMs?: number): Promise<void>;
+  stop(instanceId: string, graceMs?: number): Promise<unknown>;
   list(): InstanceStatus[];
   /** Re-attaches to the instances a previous control-plane process left running. */
   recover(): Promise<InstanceStatus[]>;

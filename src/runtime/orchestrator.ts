@@ -242,6 +242,7 @@ export class Orchestrator {
           staticRoot: release.kind === 'static' ? workDir : null,
           instances: new Set(started),
         });
+        await this.pushRoutes();
         await this.retire(svc.id, old);
         await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
       } catch (err) {

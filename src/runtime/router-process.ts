@@ -49,9 +49,10 @@ export class RouterClient implements RouterControl {
   }
 
   async inflight(): Promise<Record<string, number>> {
-    const body = (await this.call('GET', '/inflight')) as Record<string, unknown>;
-    const counts = (body?.inflight ?? body) as Record<string, number>;
-    return counts ?? {};
+    const body = (await this.call('GET', '/inflight')) as {
+      backends: Record<string, { requests: number; websockets: number }>;
+    };
+    return Object.fromEntries(Object.entries(body.backends).map(([id, n]) => [id, n.requests + n.websockets]));
   }
 
   async healthy(): Promise<boolean> {

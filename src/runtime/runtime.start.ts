@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
-import { LocalSupervisor } from './local/supervisor.ts';
+import { LocalSupervisor } from './local/index.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { ensureRouter } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';

@@ -25,7 +25,7 @@ const env = cleanEnv({
   GOVHOST_PORT: '0',
   GOVHOST_ROUTER_PORT: '0',
   GOVHOST_ROUTER_ADMIN_PORT: '0',
-  GOVHOST_LOG_LEVEL: 'warn',
+  GOVHOST_LOG_LEVEL: 'info',
 });
 
 let server: GovhostProcess;
@@ -158,7 +158,7 @@ describe('hosting runtime', () => {
     const pids = new Set<string>();
     for (let i = 0; i < 30 && pids.size < 3; i++) {
       const r = await viaRouter(routerUrl, host('rolling'));
-      pids.add(/pid (\d+)/.exec(r.body)?.[1] ?? '');
+      pids.add(/process <strong>(\d+)/.exec(r.body)?.[1] ?? '');
     }
     assert.equal(pids.size, 3, 'the router spreads requests over the three instances');
     const down = await api('POST', `/services/${DEPT}/rolling/scale`, { instances: 1 });

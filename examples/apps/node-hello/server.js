@@ -1,10 +1,16 @@
 // The smallest useful GovHost app: an HTTP server on the port the platform gives it (PORT), a
 // health endpoint for the manifest's http health check, and a slow endpoint for trying out the
 // router's timeouts and load balancing. Node's standard library only, so there is nothing to install.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 
 const port = Number(process.env.PORT ?? 8080);
+// A VERSION file, when the bundle has one, tells releases apart on the page.
+let version = '';
+try {
+  version = readFileSync('VERSION', 'utf8').trim();
+} catch {}
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const page = () => `<!doctype html>
@@ -13,6 +19,7 @@ const page = () => `<!doctype html>
 <body>
   <h1>Hello from GovHost</h1>
   <p>Served by host <strong>${escapeHtml(hostname())}</strong>, process <strong>${process.pid}</strong>.</p>
+  <p>Release <strong>${escapeHtml(process.env.GOVHOST_RELEASE ?? 'local')}</strong>${version ? `, version <strong>${escapeHtml(version)}</strong>` : ''}.</p>
 </body>
 </html>
 `;
