@@ -1,7 +1,7 @@
 // The hosting runtime end to end: the real server process, real service processes, real HTTP
 // through the real router. One platform for the whole file; each test leaves it serving.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -185,6 +185,39 @@ describe('hosting runtime', () => {
     assert.equal(accepted.status, 202, JSON.stringify(accepted.json));
     assert.ok(accepted.json.warnings.some((w: string) => /buildpacks/.test(w)));
     await waitDeployment(api, `${DEPT}/node`, accepted.json.deployment.id);
+  });
+
+  it('runs each service as its own OS user, unable to read another service or the bundles', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async () => {
+    const reader = (dir: string) =>
+      writeFileSync(
+        join(dir, 'server.js'),
+        `const http = require('node:http'); const fs = require('node:fs');
+http.createServer((req, res) => {
+  const p = new URL(req.url, 'http://x').searchParams.get('path');
+  if (!p) return res.end('reader ok');
+  try { fs.readFileSync(p); res.end('READ'); } catch (e) { res.end(e.code); }
+}).listen(process.env.PORT);`,
+      );
+    await api('POST', '/departments', { code: 'OTH', nameEn: 'Other', nameZh: '其他' });
+    const other = await api('POST', '/services', { department: 'OTH', slug: 'secret', nameEn: 's', nameZh: 's', origin: 'new', channels: ['web'], slaTier: 'bronze' });
+    await service('reader');
+    const r1 = await deployDir(url, api, token, `OTH/secret`, join(EXAMPLES, 'node-hello'));
+    assert.equal(r1.deployment.state, 'succeeded', r1.deployment.message);
+    const app = mkdtempSync(join(work, 'reader-'));
+    reader(app);
+    writeFileSync(join(app, 'manifest.yml'), 'applications:\n- name: reader\n  command: node server.js\n');
+    const r2 = await deployDir(url, api, token, `${DEPT}/reader`, app);
+    assert.equal(r2.deployment.state, 'succeeded', r2.deployment.message);
+    const warned = /"appsDir":"([^"]+)"/.exec(server.out())?.[1];
+    const appsDir = warned ?? join(work, 'data', 'apps');
+    const read = async (path: string) => (await viaRouter(routerUrl, host('reader'), `/?path=${encodeURIComponent(path)}`)).body;
+    const readerId = (await api('GET', `/services/${DEPT}/reader`)).json.id;
+    assert.equal(await read(join(appsDir, readerId, 'v1', 'server.js')), 'READ', 'a service reads its own files');
+    assert.equal(await read(join(appsDir, other.json.id, 'v1', 'server.js')), 'EACCES');
+    assert.equal(await read(join(work, 'data', 'secret.key')), 'EACCES');
+    const pid = (await api('GET', `/services/${DEPT}/reader/status`)).json.instances[0].pid;
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    assert.ok(Number(uid) >= 20000, `instance runs as uid ${uid}`);
   });
 
   it('brings every service back after the platform is killed and started again', async () => {
