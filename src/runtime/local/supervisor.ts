@@ -189,8 +189,11 @@ export class LocalSupervisor extends EventEmitter<{ change: [InstanceStatus] }> 
   /** Stops every instance (platform shutdown) and then this supervisor. */
   async stopAll(graceMs = 10_000): Promise<void> {
     if (this.closed) return;
-    await Promise.all([...this.instances.keys()].map((id) => this.stop(id, graceMs)));
+    const results = await Promise.allSettled([...this.instances.keys()].map((id) => this.stop(id, graceMs)));
+    // Shut down even when one stop failed, then say so.
     this.close();
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private close(): void {
