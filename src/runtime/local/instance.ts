@@ -4,49 +4,23 @@
  * what happens to one.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { InstanceSpec, InstanceState, InstanceStatus, LimitsReport } from '../runtime.types.ts';
-import type { InstanceCgroup } from './cgroups.ts';
+import type { InstanceStatus } from '../runtime.types.ts';
 import { HealthLoop } from './health-loop.ts';
-import type { InstanceRecord, RecordStore } from './instance-record.ts';
-import type { SupervisorLogger } from './local.types.ts';
+import { describeExit, InstanceBase, now } from './instance-base.ts';
+import type { InstanceRecord } from './instance-record.ts';
 import { noteInLog } from './log-files.ts';
-import { isRunning, readProcStat, residentBytes, sendSignal } from './process-tree.ts';
+import { isRunning, readProcStat, sendSignal } from './process-tree.ts';
 import { RestartPolicy } from './restart-policy.ts';
 import { spawnInstance } from './spawn-instance.ts';
-import { type RunProcesses, terminateRun } from './terminate.ts';
+import { terminateRun } from './terminate.ts';
 
 /** How often to look whether an adopted process (not our child: no exit event) still runs. */
 const ADOPTED_POLL_MS = 200;
 
-export interface InstanceContext {
-  records: RecordStore;
-  logger: SupervisorLogger;
-  /** Called after every change of state, pid or restart count. */
-  changed(instance: SupervisedInstance): void;
-}
-
-const now = () => new Date().toISOString();
-export const describeExit = (exit: { code: number | null; signal: string | null }) =>
-  exit.signal ? `signal ${exit.signal}` : exit.code !== null ? `code ${exit.code}` : 'an unknown status';
-
-export class SupervisedInstance {
-  state: InstanceState = 'starting';
-  pid: number | null = null;
-  restarts = 0;
-  startedAt = now();
-  lastExit: InstanceStatus['lastExit'] = null;
-  memoryBytes: number | null = null;
-  /** Grows with every exit: how waitHealthy tells "it exited since I asked". */
-  exits = 0;
-  /** The last failed check or spawn error, for messages. */
-  lastProblem: string | null = null;
-
-  private startTime = 0;
-  /** Whether the current run is inside its cgroups, which then list all its processes. */
-  private joined = true;
-  private child: ChildProcess | null = null;
+export class SupervisedInstance extends InstanceBase {
   /** Numbers the runs, so that an event of an earlier run is recognised and dropped. */
   private run = 0;
+  private child: ChildProcess | null = null;
   private restartTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   /** Set by stop() and detach(): from then on nothing restarts. */
@@ -55,15 +29,9 @@ export class SupervisedInstance {
   private readonly policy = new RestartPolicy();
   private readonly health: HealthLoop;
 
-  constructor(
-    readonly spec: InstanceSpec,
-    readonly port: number,
-    readonly logPath: string,
-    private readonly cgroup: InstanceCgroup | null,
-    public limits: LimitsReport,
-    private readonly ctx: InstanceContext,
-  ) {
-    this.health = new HealthLoop(spec.healthCheck, port, () => this.running(), {
+  constructor(...args: ConstructorParameters<typeof InstanceBase>) {
+    super(...args);
+    this.health = new HealthLoop(this.spec.healthCheck, this.port, () => this.running(), {
       setState: (state) => this.setState(state),
       problem: (reason) => {
         this.lastProblem = reason;
@@ -71,21 +39,8 @@ export class SupervisedInstance {
     });
   }
 
-  status(): InstanceStatus {
-    return {
-      instanceId: this.spec.instanceId,
-      serviceId: this.spec.serviceId,
-      releaseId: this.spec.releaseId,
-      pid: this.pid,
-      port: this.port,
-      state: this.state,
-      restarts: this.restarts,
-      startedAt: this.startedAt,
-      healthyAt: this.health.healthyAt,
-      lastExit: this.lastExit && { ...this.lastExit },
-      limits: { ...this.limits },
-      memoryBytes: this.memoryBytes,
-    };
+  protected override healthyAt(): string | null {
+    return this.health.healthyAt;
   }
 
   /** Spawns a new run as our child; rejects when the OS refuses to start it. */
@@ -126,36 +81,6 @@ export class SupervisedInstance {
     this.health.begin();
     this.setState('starting', true);
     return this.run;
-  }
-
-  private running(): boolean {
-    return this.pid !== null && isRunning(this.pid, this.startTime);
-  }
-
-  private setState(state: InstanceState, always = false): void {
-    if (state === this.state && !always) return;
-    this.state = state;
-    this.ctx.changed(this);
-  }
-
-  /** The state record: what a supervisor after us needs to adopt or restart this instance. */
-  save(): Promise<void> {
-    if (this.pid === null) return Promise.resolve();
-    return this.ctx.records.save({
-      version: 1,
-      spec: this.spec,
-      port: this.port,
-      pid: this.pid,
-      startTime: this.startTime,
-      startedAt: this.startedAt,
-      restarts: this.restarts,
-    });
-  }
-
-  private saveInBackground(): void {
-    this.save().catch((err: Error) =>
-      this.ctx.logger.error({ instanceId: this.spec.instanceId, err }, 'cannot write the state record'),
-    );
   }
 
   private exited(run: number, code: number | null, signal: NodeJS.Signals | null): void {
@@ -223,10 +148,6 @@ export class SupervisedInstance {
       this.ctx.logger.error({ instanceId: this.spec.instanceId, survivors }, 'leftovers survive');
   }
 
-  private processes(pgid: number | null): RunProcesses {
-    return { pgid, cgroup: this.joined ? this.cgroup : null };
-  }
-
   /** SIGTERM to everything of the instance, SIGKILL after `graceMs`; no restart, record removed. */
   stop(graceMs: number): Promise<InstanceStatus> {
     this.stopping ??= this.stopNow(graceMs);
@@ -269,11 +190,5 @@ export class SupervisedInstance {
     clearInterval(this.pollTimer);
     this.child?.removeAllListeners('exit');
     this.child = null;
-  }
-
-  /** Memory from the cgroup, else the resident size of the process group's members. */
-  sampleMemory(groups: () => Map<number, number[]>): void {
-    if (this.pid === null) return;
-    this.memoryBytes = this.cgroup?.memoryBytes() ?? residentBytes(groups().get(this.pid) ?? [this.pid]);
   }
 }

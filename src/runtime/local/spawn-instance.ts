@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { InstanceSpec } from '../runtime.types.ts';
@@ -69,7 +69,11 @@ export async function spawnInstance(
   const pid = child.pid;
   if (pid === undefined) {
     const [err] = (await once(child, 'error')) as [NodeJS.ErrnoException];
-    throw new Error(`cannot start ${spec.instanceId}: ${err.code ?? ''} ${err.message}`.trim());
+    // Node blames /bin/sh for a missing working folder ("spawn /bin/sh ENOENT"): say which it is.
+    const why = !existsSync(spec.workDir)
+      ? `ENOENT: the working folder ${spec.workDir} does not exist`
+      : err.message;
+    throw new Error(`cannot start ${spec.instanceId}: ${why}`);
   }
   // A running instance must not keep the control plane's event loop alive (detach, shutdown).
   child.unref();

@@ -3,7 +3,16 @@ import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { detectCgroups } from './cgroups.ts';
-import { Fixture, makeSpec, NODE, pollUntil, running, SERVER_JS, waitForStatus } from './test-helpers.ts';
+import {
+  Fixture,
+  makeSpec,
+  NODE,
+  pidInFile,
+  pollUntil,
+  running,
+  SERVER_JS,
+  waitForStatus,
+} from './test-helpers.ts';
 
 const fx = new Fixture();
 after(() => fx.cleanup());
@@ -87,14 +96,7 @@ describe('local supervisor: resource limits', () => {
     });
     await sup.start(spec);
     await sup.waitHealthy(spec.instanceId);
-    const escaper = await pollUntil(
-      () =>
-        existsSync(join(dir, 'escaper.pid'))
-          ? Number(readFileSync(join(dir, 'escaper.pid'), 'utf8'))
-          : undefined,
-      5000,
-      'escaper.pid',
-    );
+    const escaper = await pollUntil(() => pidInFile(join(dir, 'escaper.pid')), 5000, 'escaper.pid');
     fx.track(escaper);
     assert.ok(running(escaper));
     await sup.stop(spec.instanceId, 1000);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Fixture, makeSpec, NODE, pollUntil, running, SERVER_JS } from './test-helpers.ts';
+import { Fixture, makeSpec, NODE, pidInFile, pollUntil, running, SERVER_JS } from './test-helpers.ts';
 
 const fx = new Fixture();
 after(() => fx.cleanup());
@@ -49,12 +49,7 @@ describe('local supervisor: stop', () => {
     const spec = makeSpec(dir, `${NODE} server.js`);
     const started = await sup.start(spec);
     await sup.waitHealthy(spec.instanceId);
-    const pidIn = (name: string) =>
-      pollUntil(
-        () => (existsSync(join(dir, name)) ? Number(readFileSync(join(dir, name), 'utf8')) : undefined),
-        10_000,
-        name,
-      );
+    const pidIn = (name: string) => pollUntil(() => pidInFile(join(dir, name)), 10_000, name);
     const all = [started.pid!, await pidIn('parent.pid'), await pidIn('grandchild.pid')];
     assert.ok(all.every(running));
 

@@ -10,6 +10,7 @@ import { lockDataDir } from '../../platform/lockfile.ts';
 import type { InstanceSpec, InstanceStatus } from '../runtime.types.ts';
 import { type CgroupLayout, detectCgroups, InstanceCgroup } from './cgroups.ts';
 import { SupervisedInstance } from './instance.ts';
+import type { InstanceBase } from './instance-base.ts';
 import { RecordStore } from './instance-record.ts';
 import { type LocalSupervisorOptions, type SupervisorLogger, silentLogger } from './local.types.ts';
 import { logFile, readLogTail, rotateIfLarge } from './log-files.ts';
@@ -72,9 +73,10 @@ export class LocalSupervisor extends EventEmitter<{ change: [InstanceStatus] }> 
     try {
       const port = await this.ports.allocate();
       const instance = this.create(spec, port);
+      // In the map before it spawns, so that a 'change' listener can already get() it.
+      this.instances.set(id, instance);
       try {
         await instance.launch();
-        this.instances.set(id, instance);
         await instance.save();
       } catch (err) {
         // Leave nothing behind: no process without a record, no cgroup, no reserved port.
@@ -102,7 +104,7 @@ export class LocalSupervisor extends EventEmitter<{ change: [InstanceStatus] }> 
     });
   }
 
-  private announce(instance: SupervisedInstance): void {
+  private announce(instance: InstanceBase): void {
     try {
       this.emit('change', instance.status());
     } catch (err) {
@@ -187,8 +189,11 @@ export class LocalSupervisor extends EventEmitter<{ change: [InstanceStatus] }> 
   /** Stops every instance (platform shutdown) and then this supervisor. */
   async stopAll(graceMs = 10_000): Promise<void> {
     if (this.closed) return;
-    await Promise.all([...this.instances.keys()].map((id) => this.stop(id, graceMs)));
+    const results = await Promise.allSettled([...this.instances.keys()].map((id) => this.stop(id, graceMs)));
+    // Shut down even when one stop failed, then say so.
     this.close();
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private close(): void {

@@ -4,7 +4,8 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { InstanceStatus } from '../runtime.types.ts';
-import { describeExit, type SupervisedInstance } from './instance.ts';
+import type { SupervisedInstance } from './instance.ts';
+import { describeExit } from './instance-base.ts';
 
 /** Log lines appended to a failure message. */
 export const FAILURE_LOG_LINES = 10;
