@@ -119,7 +119,8 @@ for (let i = 0; i < KILLS; i++) {
     continue;
   }
   const t0 = performance.now();
-  process.kill(inst.pid, 'SIGKILL');
+  // The whole process group, as when the app itself crashes (the pid is its shell).
+  process.kill(-inst.pid, 'SIGKILL');
   // The first answers may still come from the dying process' last moments: wait for a refusal first.
   recoveries.push(await until200(host, t0));
   // Each round is a lone crash of a fresh instance: a new instance (scale 0 -> 1) starts with a

@@ -4,12 +4,20 @@ import type { AppDeps } from '../platform/app-deps.ts';
 import { DepartmentCode, problemResponses, secured } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import type { LifecycleState } from './catalog.tables.ts';
 import * as S from './catalog.schema.ts';
 import * as services from './service.logic.ts';
 
 /** The service catalogue under /api/v1/services. */
-export const catalogRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db, config }) => {
-  const deps = { db, domain: config.domain };
+export const catalogRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, appDeps) => {
+  const { db, config } = appDeps;
+  const deps = {
+    db,
+    domain: config.domain,
+    // Read at call time: the runtime starts after the routes are registered.
+    onLifecycle: async (svc: { id: string; slug: string; departmentCode: string }, state: LifecycleState) =>
+      appDeps.runtime?.orchestrator.applyLifecycle(svc, state),
+  };
   const tags = ['catalog'];
 
   app.get(

@@ -90,6 +90,11 @@ export async function setRuntimeSettings(
     .execute();
 }
 
+/** A planned service becomes active with its first live release. */
+export async function activateIfPlanned(db: Executor, serviceId: string) {
+  await db.updateTable('services').set({ lifecycle: 'active' }).where('id', '=', serviceId).where('lifecycle', '=', 'planned').execute();
+}
+
 export interface EnvRow {
   key: string;
   value: string;

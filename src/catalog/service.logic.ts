@@ -20,6 +20,8 @@ export interface CatalogDeps {
   db: Db;
   /** Platform domain, for each service's host name. */
   domain: string;
+  /** Told after a service's lifecycle state changed, so the runtime can stop or start it. */
+  onLifecycle?: (service: { id: string; slug: string; departmentCode: string }, state: LifecycleState) => Promise<void>;
 }
 
 export interface Service {
@@ -177,7 +179,7 @@ export async function updateService(
   slug: string,
   patch: ServicePatch,
 ): Promise<Service> {
-  return deps.db.transaction().execute(async (trx) => {
+  const updated = await deps.db.transaction().execute(async (trx) => {
     const row = await resolveService(trx, caller, department, slug);
     authorize(caller, 'service:write');
     if (
@@ -212,6 +214,10 @@ export async function updateService(
     });
     return after;
   });
+  if (patch.lifecycle && deps.onLifecycle) {
+    await deps.onLifecycle({ id: updated.id, slug: updated.slug, departmentCode: updated.department }, patch.lifecycle);
+  }
+  return updated;
 }
 
 /** Deletes a service that never went live or has been retired. */

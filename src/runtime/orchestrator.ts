@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import type { LifecycleState } from '../catalog/catalog.tables.ts';
 import type { AppManifest } from '../catalog/manifest.ts';
 import * as releases from '../catalog/release.repository.ts';
 import type { ReleaseRow } from '../catalog/release.repository.ts';
@@ -231,17 +232,11 @@ export class Orchestrator {
         const old = this.instancesOf(svc.id).map((s) => s.instanceId).filter((id) => !started.includes(id));
         await db.transaction().execute(async (trx) => {
           await releases.setRuntimeSettings(trx, svc.id, { current_release_id: release.id });
+          await releases.activateIfPlanned(trx, svc.id);
           await releases.setReleaseStatus(trx, release.id, 'live');
           if (previous && previous !== release.id) await releases.setReleaseStatus(trx, previous, 'superseded');
         });
-        this.serving.set(svc.id, {
-          hostname: serviceHostname(svc.slug, svc.departmentCode, this.deps.domain),
-          key: `${svc.departmentCode}/${svc.slug}`,
-          releaseId: release.id,
-          kind: release.kind,
-          staticRoot: release.kind === 'static' ? workDir : null,
-          instances: new Set(started),
-        });
+        this.serving.set(svc.id, this.servingEntry(svc, release, workDir, started));
         await this.pushRoutes();
         await this.retire(svc.id, old);
         await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
@@ -296,6 +291,32 @@ export class Orchestrator {
     });
   }
 
+  /** A suspended or retired service stops; an active one runs its current release again. */
+  async applyLifecycle(svc: ServiceRef, state: LifecycleState): Promise<void> {
+    if (state === 'suspended' || state === 'retired') return this.stopService(svc.id);
+    if (state !== 'active' || this.serving.has(svc.id)) return;
+    await this.exclusive(svc.id, async () => {
+      const settings = await releases.runtimeSettings(this.deps.db, svc.id);
+      const release = settings?.current_release_id ? await releases.getRelease(this.deps.db, settings.current_release_id) : undefined;
+      if (!settings || !release) return;
+      const workDir = await this.workDirFor(release, settings);
+      const ids = release.kind === 'process' ? await this.startHealthy(svc, release, settings, workDir, settings.instances) : [];
+      this.serving.set(svc.id, this.servingEntry(svc, release, workDir, ids));
+      await this.pushRoutes();
+    });
+  }
+
+  private servingEntry(svc: ServiceRef, release: ReleaseRow, workDir: string, ids: string[]): Serving {
+    return {
+      hostname: serviceHostname(svc.slug, svc.departmentCode, this.deps.domain),
+      key: `${svc.departmentCode}/${svc.slug}`,
+      releaseId: release.id,
+      kind: release.kind,
+      staticRoot: release.kind === 'static' ? workDir : null,
+      instances: new Set(ids),
+    };
+  }
+
   /**
    * After a start: adopts what a previous process left running, stops what is no longer wanted,
    * starts what is missing, and closes deployments that a crash interrupted.
@@ -316,7 +337,9 @@ export class Orchestrator {
       const release = await releases.getRelease(db, svc.current_release_id!);
       const settings = await releases.runtimeSettings(db, svc.id);
       if (!release || !settings) continue;
-      const desired = svc.lifecycle === 'retired' || svc.lifecycle === 'suspended' ? 0 : settings.instances;
+      // A suspended or retired service runs nothing and has no route; its instances stop below.
+      if (svc.lifecycle === 'retired' || svc.lifecycle === 'suspended') continue;
+      const desired = settings.instances;
       const mine = recovered.filter((s) => s.serviceId === svc.id && s.releaseId === release.id).map((s) => s.instanceId);
       const keep = mine.slice(0, desired);
       for (const id of keep) wanted.add(id);
@@ -327,14 +350,7 @@ export class Orchestrator {
         log.error({ service: svc.slug, err: (err as Error).message }, 'cannot prepare release folder');
         continue;
       }
-      this.serving.set(svc.id, {
-        hostname: serviceHostname(svc.slug, svc.department_code, this.deps.domain),
-        key: `${svc.department_code}/${svc.slug}`,
-        releaseId: release.id,
-        kind: release.kind,
-        staticRoot: release.kind === 'static' ? workDir : null,
-        instances: new Set(keep),
-      });
+      this.serving.set(svc.id, this.servingEntry(ref, release, workDir, keep));
       if (release.kind !== 'process') continue;
       for (let i = keep.length; i < desired; i++) {
         // Not awaited to health: the router adds each one as soon as it reports healthy.

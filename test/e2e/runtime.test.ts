@@ -220,6 +220,16 @@ http.createServer((req, res) => {
     assert.ok(Number(uid) >= 20000, `instance runs as uid ${uid}`);
   });
 
+  it('stops a suspended service and runs it again once active', async () => {
+    const svc = (await api('GET', `/services/${DEPT}/python`)).json;
+    assert.equal(svc.lifecycle, 'active', 'the first live release made the service active');
+    assert.equal((await api('PATCH', `/services/${DEPT}/python`, { lifecycle: 'suspended' })).status, 200);
+    assert.equal((await api('GET', `/services/${DEPT}/python/status`)).json.instances.length, 0);
+    assert.equal((await viaRouter(routerUrl, host('python'))).status, 404);
+    assert.equal((await api('PATCH', `/services/${DEPT}/python`, { lifecycle: 'active' })).status, 200);
+    assert.equal((await viaRouter(routerUrl, host('python'))).status, 200);
+  });
+
   it('brings every service back after the platform is killed and started again', async () => {
     const before = (await api('GET', `/services/${DEPT}/rolling/status`)).json.instances[0];
     await stopProcess(server, 'SIGKILL');
