@@ -17,6 +17,7 @@ const DRAIN_MAX_MS = 10_000;
 const RESYNC_MS = 5_000;
 
 export interface OrchestratorDeps {
+  /** Replaced when the router process is started again. */
   db: Db;
   driver: InstanceDriver;
   router: RouterControl;
@@ -92,6 +93,12 @@ export class Orchestrator {
     }
     this.routesVersion = Math.max(this.routesVersion + 1, Date.now());
     return { version: this.routesVersion, routes };
+  }
+
+  /** Points at a new router process (the old one died and was started again) and gives it the routes. */
+  replaceRouter(router: RouterControl): Promise<void> {
+    this.deps.router = router;
+    return this.pushRoutes();
   }
 
   /** Sends the current table to the router; resolves once the router has it. */

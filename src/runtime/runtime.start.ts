@@ -47,13 +47,35 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     log,
   });
   await orchestrator.reconcile();
+  // The router is a separate process: should it die, start it again and give it the routes.
+  let current = router;
+  let checking = false;
+  const watchdog = setInterval(async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      if (await current.client.healthy()) return;
+      log.warn({ pid: current.client.info.pid }, 'router is not answering; starting it again');
+      await current.stop();
+      current = await ensureRouter({ dataDir: config.dataDir, host: config.routerHost, port: config.routerPort, adminPort: config.routerAdminPort });
+      await orchestrator.replaceRouter(current.client);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'could not start the router again');
+    } finally {
+      checking = false;
+    }
+  }, 2000);
+  watchdog.unref();
   const host = config.routerHost.includes(':') ? `[${config.routerHost}]` : config.routerHost;
   return {
     deps: { db, box, orchestrator, bundlesDir, bundleLimit: config.bundleLimit, domain: config.domain },
-    routerUrl: `http://${host}:${router.client.info.port}`,
+    get routerUrl() {
+      return `http://${host}:${current.client.info.port}`;
+    },
     async shutdown(stopServices) {
+      clearInterval(watchdog);
       await orchestrator.shutdown(stopServices);
-      if (stopServices) await router.stop();
+      if (stopServices) await current.stop();
     },
   };
 }
