@@ -84,7 +84,8 @@ export const printedToken = (out: string) => /^ {4}token: (ghk_[\w-]+)$/m.exec(o
 /** Starts `govhost server` and waits until it is ready. */
 export async function startServer(env: NodeJS.ProcessEnv) {
   const proc = launch(['server'], env);
-  const ready = await proc.waitFor(readyLine, 'ready line');
+  // Generous: a first start creates the PGlite store, which takes seconds on a busy machine.
+  const ready = await proc.waitFor(readyLine, 'ready line', 90_000);
   return { proc, url: ready.url as string, routerUrl: ready.routerUrl ?? null, token: printedToken(proc.out()) ?? null };
 }
 

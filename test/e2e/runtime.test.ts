@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { craftTarball } from '../../src/catalog/bundle.fixtures.ts';
 import { cleanEnv, type GovhostProcess, startServer, stopProcess } from '../../src/test-support/server-process.ts';
 import {
   type Api,
@@ -14,6 +15,7 @@ import {
   deployDir,
   untilServed,
   uploadBundle,
+  uploadFile,
   viaRouter,
   waitDeployment,
 } from './runtime-helpers.ts';
@@ -178,6 +180,20 @@ describe('hosting runtime', () => {
     assert.match(bad.json.detail, /line 3/);
     const unknownField = nodeApp('x', (dir) => writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: x\n  colour: blue\n'));
     assert.match((await uploadBundle(url, token, `${DEPT}/node`, unknownField)).json.detail, /colour/);
+    const crafted = async (entries: Parameters<typeof craftTarball>[1], opts = {}) =>
+      uploadFile(url, token, `${DEPT}/node`, await craftTarball(mkdtempSync(join(work, 'tar-')), entries, opts));
+    const escape = await crafted([{ path: '../../etc/cron.d/evil', body: 'x' }]);
+    assert.equal(escape.status, 422);
+    assert.match(escape.json.detail, /\.\./);
+    const absolute = await crafted([{ path: '/etc/passwd', body: 'x' }]);
+    assert.equal(absolute.status, 422);
+    assert.match(absolute.json.detail, /absolute/);
+    const link = await crafted([{ path: 'server.js', type: 'SymbolicLink', linkpath: '/etc/shadow' }]);
+    assert.equal(link.status, 422);
+    assert.match(link.json.detail, /server\.js/);
+    const notGzip = await crafted([{ path: 'index.html', body: 'x' }], { gzip: false });
+    assert.equal(notGzip.status, 422);
+    assert.match(notGzip.json.detail, /gzip/);
     const cf = nodeApp('cf', (dir) =>
       writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: cf\n  command: node server.js\n  buildpacks: [nodejs_buildpack]\n  stack: cflinuxfs4\n'),
     );
