@@ -11,10 +11,16 @@ export function progressBar(label: string, total: number) {
       if (pct === lastDrawn) return;
       lastDrawn = pct;
       const filled = Math.round((pct / 100) * width);
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% of ${mib(total)}`);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% of ${mib(total)}`,
+      );
     },
     finish() {
       process.stderr.write(tty ? '\n' : `${label}: ${mib(total)} sent\n`);
+    },
+    /** After a failed upload: ends a bar drawn on a terminal, so the error starts on its own line. */
+    abandon() {
+      if (tty && lastDrawn >= 0) process.stderr.write('\n');
     },
   };
 }

@@ -31,22 +31,40 @@ interface Release {
 
 const FOLLOW_LIMIT_MS = 15 * 60_000;
 
+// Deployment messages and failure reasons can quote what an app logged: no control character
+// from there may reach the terminal, and a table cell or an error stays on one line.
+const clean = (line: string) => line.replace(/\p{Cc}+/gu, ' ').trimEnd();
+const oneLine = (text: string) => clean(text.replace(/\s*\n\s*/g, ' ')).trim();
+
 /** Polls a deployment, printing each new message, until it ends; fails the command if it failed. */
-export async function follow(ctx: Ctx, api: ApiClient, servicePath: string, first: Deployment): Promise<Deployment> {
+export async function follow(
+  ctx: Ctx,
+  api: ApiClient,
+  servicePath: string,
+  first: Deployment,
+): Promise<Deployment> {
   let d = first;
   let said = '';
   const deadline = Date.now() + FOLLOW_LIMIT_MS;
   for (;;) {
-    if (d.message !== said) {
-      ctx.note(`  ${d.message}`);
+    // A failure is said once, as the error line below.
+    if (d.message !== said && d.state !== 'failed') {
+      ctx.note(
+        d.message
+          .split('\n')
+          .map((l) => `  ${clean(l)}`)
+          .join('\n'),
+      );
       said = d.message;
     }
     if (d.state !== 'running') break;
-    if (Date.now() > deadline) throw new CliError(`still running after 15 minutes; check later with govhost status`);
+    if (Date.now() > deadline)
+      throw new CliError(`still running after 15 minutes; check later with govhost status`);
     await new Promise((r) => setTimeout(r, 250));
     d = await api.get<Deployment>(`${servicePath}/deployments/${d.id}`);
   }
-  if (d.state === 'failed') throw new CliError(d.message);
+  // The message may quote the app's last log lines: an error stays one line, whatever they hold.
+  if (d.state === 'failed') throw new CliError(oneLine(d.message));
   return d;
 }
 
@@ -65,18 +83,27 @@ export function registerDeployCommands(program: Command): void {
         try {
           ctx.note(`packed ${packed.files} files from ${dir} (${packed.bytes} bytes)`);
           const bar = progressBar(`uploading to ${service.name}`, packed.bytes);
-          const res = await ctx.api.upload<{ deployment: Deployment; release: Release; warnings: string[] }>(
-            `${service.path}/deployments`,
-            packed.path,
-            packed.bytes,
-            (n) => bar.update(n),
-          );
+          const res = await ctx.api
+            .upload<{ deployment: Deployment; release: Release; warnings: string[] }>(
+              `${service.path}/deployments`,
+              packed.path,
+              packed.bytes,
+              (n) => bar.update(n),
+            )
+            .catch((err: unknown) => {
+              bar.abandon();
+              throw err;
+            });
           bar.finish();
           for (const w of res.warnings) ctx.note(`warning: ${w}`);
           ctx.note(`release v${res.release.version} of ${service.name}`);
-          const done = opts.follow ? await follow(ctx, ctx.api, service.path, res.deployment) : res.deployment;
+          const done = opts.follow
+            ? await follow(ctx, ctx.api, service.path, res.deployment)
+            : res.deployment;
           ctx.print({ ...res, deployment: done }, () =>
-            done.state === 'succeeded' ? `${service.name} v${res.release.version} is live` : `deployment ${done.id} ${done.state}`,
+            done.state === 'succeeded'
+              ? `${service.name} v${res.release.version} is live`
+              : `deployment ${done.id} ${done.state}`,
           );
         } finally {
           await rm(packed.path, { force: true });
@@ -92,9 +119,12 @@ export function registerDeployCommands(program: Command): void {
     .action(
       act<{ to?: number }>(async (ctx, opts, ref) => {
         const service = await resolveRef(ctx.api, ref as string);
-        const res = await ctx.api.post<{ deployment: Deployment; release: Release }>(`${service.path}/rollback`, {
-          ...(opts.to ? { to: opts.to } : {}),
-        });
+        const res = await ctx.api.post<{ deployment: Deployment; release: Release }>(
+          `${service.path}/rollback`,
+          {
+            ...(opts.to ? { to: opts.to } : {}),
+          },
+        );
         ctx.note(`rolling ${service.name} back: ${res.release.description} as v${res.release.version}`);
         const done = await follow(ctx, ctx.api, service.path, res.deployment);
         ctx.print({ ...res, deployment: done }, () => `${service.name} v${res.release.version} is live`);
@@ -117,7 +147,10 @@ export function registerDeployCommands(program: Command): void {
             ['description', (r) => r.description],
             ['by', (r) => r.createdBy],
             ['created', (r) => when(r.createdAt)],
-            ['reason', (r) => r.failureReason],
+            [
+              'reason',
+              (r) => (r.failureReason === null ? null : clean(r.failureReason.split('\n')[0] ?? '')),
+            ],
           ]),
         );
       }),

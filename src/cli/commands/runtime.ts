@@ -37,6 +37,9 @@ export function parseMemory(raw: string): number {
   return n;
 }
 
+/** The first line of a message the server wrote, without control characters from an app's logs. */
+const firstLine = (text: string) => (text.split('\n')[0] ?? '').replace(/\p{Cc}+/gu, ' ').trimEnd();
+
 const mib = (b: number | null) => (b === null ? null : `${Math.round(b / 1024 / 1024)}M`);
 
 /** `govhost scale`, `status` and `logs`. */
@@ -49,16 +52,20 @@ export function registerRuntimeCommands(program: Command): void {
     .option('-m, --memory <size>', 'memory per instance, e.g. 256M or 1G')
     .action(
       act<{ instances?: number; memory?: string }>(async (ctx, opts, ref) => {
-        if (opts.instances === undefined && opts.memory === undefined) throw usageError('give --instances and/or --memory');
+        if (opts.instances === undefined && opts.memory === undefined)
+          throw usageError('give --instances and/or --memory');
         const service = await resolveRef(ctx.api, ref as string);
         const body = {
           ...(opts.instances !== undefined ? { instances: opts.instances } : {}),
           ...(opts.memory !== undefined ? { memoryMb: parseMemory(opts.memory) } : {}),
         };
-        const started = await ctx.api.post<{ id: string; state: 'running'; message: string; kind: string; release: number | null }>(
-          `${service.path}/scale`,
-          body,
-        );
+        const started = await ctx.api.post<{
+          id: string;
+          state: 'running';
+          message: string;
+          kind: string;
+          release: number | null;
+        }>(`${service.path}/scale`, body);
         const done = await follow(ctx, ctx.api, service.path, started);
         ctx.print(done, () => `${service.name}: ${done.message}`);
       }),
@@ -77,10 +84,22 @@ export function registerRuntimeCommands(program: Command): void {
           const head = record([
             ['service', s.service],
             ['url', `http://${s.hostname}`],
-            ['release', s.release ? `v${s.release.version} (${s.release.kind}, ${s.release.status})` : 'none deployed'],
+            [
+              'release',
+              s.release ? `v${s.release.version} (${s.release.kind}, ${s.release.status})` : 'none deployed',
+            ],
             ['desired', `${s.desired.instances} x ${s.desired.memoryMb}M`],
-            ['last change', s.lastDeployment ? `${s.lastDeployment.kind} ${s.lastDeployment.state}: ${s.lastDeployment.message}` : null],
-            ['limits', limits ? (limits.memory ? 'enforced (cgroups)' : `not enforced: ${limits.reason}`) : null],
+            // The first line only: a failed rollout's message goes on with the app's last log lines.
+            [
+              'last change',
+              s.lastDeployment
+                ? firstLine(`${s.lastDeployment.kind} ${s.lastDeployment.state}: ${s.lastDeployment.message}`)
+                : null,
+            ],
+            [
+              'limits',
+              limits ? (limits.memory ? 'enforced (cgroups)' : `not enforced: ${limits.reason}`) : null,
+            ],
           ]);
           if (s.instances.length === 0) return `${head}\n\nno instances running`;
           const rows = table(s.instances, [
@@ -92,7 +111,13 @@ export function registerRuntimeCommands(program: Command): void {
             ['port', (i) => i.port],
             ['restarts', (i) => i.restarts],
             ['memory', (i) => mib(i.memoryBytes)],
-            ['last exit', (i) => (i.lastExit ? `${i.lastExit.signal ?? `code ${i.lastExit.code}`} ${when(i.lastExit.at)}` : null)],
+            [
+              'last exit',
+              (i) =>
+                i.lastExit
+                  ? `${i.lastExit.signal ?? `code ${i.lastExit.code}`} ${when(i.lastExit.at)}`
+                  : null,
+            ],
           ]);
           return `${head}\n\n${rows}`;
         });
@@ -110,7 +135,11 @@ export function registerRuntimeCommands(program: Command): void {
         const service = await resolveRef(ctx.api, ref as string);
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
-        const body = await ctx.api.stream(`${service.path}/logs`, { tail: opts.tail, follow: opts.follow === true }, abort.signal);
+        const body = await ctx.api.stream(
+          `${service.path}/logs`,
+          { tail: opts.tail, follow: opts.follow === true },
+          abort.signal,
+        );
         try {
           for await (const chunk of body) process.stdout.write(chunk);
         } catch (err) {
