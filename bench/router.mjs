@@ -1,0 +1,343 @@
+#!/usr/bin/env node
+// Router vs nginx on this machine, in one run: `node bench/router.mjs`.
+//
+// Starts a keep-alive hello-world backend, the GovHost router (a real process through tsx) and
+// nginx (2 workers, upstream keepalive) in front of it, then drives each with wrk at 64 and 256
+// connections, several rounds interleaved so drift hits every target alike. Prints medians of
+// req/s and latency, CPU-seconds of the proxy processes per 10k requests, and router/nginx.
+// Everything listens on 127.0.0.1 and is stopped at the end.
+//
+// Environment (all optional): BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (3),
+// BENCH_CONNECTIONS ("64,256"), BENCH_ROUTER_WORKERS (comma list of router variants to run,
+// each a GOVHOST_ROUTER_WORKERS value; default: the router's own default).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '64,256').split(',').map(Number);
+const ROUTER_VARIANTS = (process.env.BENCH_ROUTER_WORKERS ?? '').split(',').filter((s) => s !== '');
+const HOST = 'bench.localhost';
+const TOKEN = 'bench-admin-token-0123456789';
+const work = mkdtempSync(join(tmpdir(), 'govhost-bench-'));
+const children = [];
+
+function log(msg) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function have(cmd) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ensureTools() {
+  if (have('nginx') && have('wrk')) return;
+  log('installing nginx and wrk from Debian packages');
+  execFileSync('apt-get', ['install', '-y', 'nginx', 'wrk'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns a child we will stop at the end; `ready` resolves with the first stdout line. */
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  children.push(child);
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err = (err + d).slice(-4000);
+  });
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} not ready in 20 s: ${err}`)), 20_000);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl !== -1) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited with ${code}: ${err}`));
+    });
+  });
+  return { child, ready };
+}
+
+const BACKEND = `
+import { createServer } from 'node:http';
+const body = Buffer.from('Hello, world!\\n');
+const s = createServer((req, res) => {
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
+  res.end(body);
+});
+s.keepAliveTimeout = 120000;
+s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })));
+`;
+
+async function startBackend() {
+  const { child, ready } = start(process.execPath, ['--input-type=module', '-e', BACKEND]);
+  return { pid: child.pid, port: JSON.parse(await ready).port };
+}
+
+async function startRouter(backendPort, workers) {
+  const env = {
+    ...process.env,
+    GOVHOST_ROUTER_PORT: '0',
+    GOVHOST_ROUTER_ADMIN_PORT: '0',
+    GOVHOST_ROUTER_ADMIN_TOKEN: TOKEN,
+    GOVHOST_ROUTER_STATE: join(work, `routes-${workers ?? 'default'}.json`),
+  };
+  if (workers !== undefined) env.GOVHOST_ROUTER_WORKERS = workers;
+  const { child, ready } = start(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
+    cwd: root,
+    env,
+  });
+  const { port, adminPort } = JSON.parse(await ready);
+  const table = {
+    version: 1,
+    routes: [
+      {
+        hostname: HOST,
+        service: 'BENCH/hello',
+        kind: 'proxy',
+        backends: [{ id: 'hello-1', url: `http://127.0.0.1:${backendPort}` }],
+      },
+    ],
+  };
+  const res = await fetch(`http://127.0.0.1:${adminPort}/routes`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(table),
+  });
+  if (res.status !== 200) throw new Error(`PUT /routes: ${res.status} ${await res.text()}`);
+  return { pid: child.pid, port };
+}
+
+async function startNginx(backendPort) {
+  const port = await freePort();
+  const dir = join(work, 'nginx');
+  execFileSync('mkdir', ['-p', join(dir, 'tmp')]);
+  const conf = `
+worker_processes 2;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 512;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Forwarded-Port $server_port;
+    }
+  }
+}
+`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  // Ready when it answers; bounded at 10 s.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { host: HOST } });
+      await r.arrayBuffer();
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error('nginx did not answer in 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { pid: child.pid, port };
+}
+
+/** The process and all its descendants (cluster workers, nginx workers). */
+function tree(pid) {
+  const kids = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(name));
+    } catch {}
+  }
+  const out = [];
+  const stack = [pid];
+  while (stack.length > 0 && out.length < 1000) {
+    const p = stack.pop();
+    out.push(p);
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return out;
+}
+
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    } catch {}
+  }
+  return ticks / TICKS;
+}
+
+function toMs(v) {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(v);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60000;
+}
+
+function wrk(port, conns, seconds) {
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t2',
+      `-c${conns}`,
+      `-d${seconds}s`,
+      '--timeout',
+      '5s',
+      '--latency',
+      '-H',
+      `Host: ${HOST}`,
+      `http://127.0.0.1:${port}/`,
+    ],
+    { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out)?.[0] ?? '';
+  return { rps, p50, p99, requests, errors };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main() {
+  ensureTools();
+  const backend = await startBackend();
+  const targets = [{ name: 'direct (backend)', port: backend.port, pids: null }];
+  const nginx = await startNginx(backend.port);
+  targets.push({ name: 'nginx (2 workers)', port: nginx.port, pids: () => tree(nginx.pid) });
+  for (const w of ROUTER_VARIANTS.length > 0 ? ROUTER_VARIANTS : [undefined]) {
+    const r = await startRouter(backend.port, w);
+    const label = w === undefined ? 'router' : `router (workers=${w})`;
+    targets.push({ name: label, port: r.port, pids: () => tree(r.pid) });
+  }
+  log(`backend :${backend.port}, ${targets.map((t) => `${t.name} :${t.port}`).join(', ')}`);
+  const results = new Map();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const conns of CONNECTIONS) {
+      for (const t of targets) {
+        wrk(t.port, conns, WARMUP);
+        const pids = t.pids?.() ?? [];
+        const cpu0 = cpuSeconds(pids);
+        const r = wrk(t.port, conns, SECONDS);
+        const cpu = cpuSeconds(pids) - cpu0;
+        r.cpuPer10k = t.pids ? (cpu / r.requests) * 10_000 : Number.NaN;
+        const key = `${t.name}|${conns}`;
+        if (!results.has(key)) results.set(key, []);
+        results.get(key).push(r);
+        log(
+          `round ${round} ${t.name} c=${conns}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms` +
+            (t.pids ? ` cpu ${r.cpuPer10k.toFixed(3)} s/10k` : '') +
+            (r.errors ? ` (${r.errors})` : ''),
+        );
+      }
+    }
+  }
+  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `\nRouter benchmark: ${cpus().length} × ${cpuModel}, Node ${process.version}, ${ROUNDS} rounds × ${SECONDS} s`,
+  );
+  console.log('\n| target | conns | req/s (median) | p50 ms | p99 ms | proxy CPU-s / 10k req | vs nginx |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const conns of CONNECTIONS) {
+    const nginxRps = median(results.get(`nginx (2 workers)|${conns}`).map((r) => r.rps));
+    for (const t of targets) {
+      const rs = results.get(`${t.name}|${conns}`);
+      const rps = median(rs.map((r) => r.rps));
+      const cpu = median(rs.map((r) => r.cpuPer10k));
+      console.log(
+        `| ${t.name} | ${conns} | ${rps.toFixed(0)} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ` +
+          `${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '-' : cpu.toFixed(3)} | ` +
+          `${(rps / nginxRps).toFixed(2)} |`,
+      );
+    }
+  }
+}
+
+async function cleanup() {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  }
+  const deadline = Date.now() + 5000;
+  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

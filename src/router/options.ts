@@ -1,0 +1,75 @@
+import type { Log } from './log.ts';
+
+/** Everything `startRouter` can be told; only `adminToken` has no default. */
+export interface RouterOptions {
+  /** Address of the public listener. */
+  host?: string;
+  /** Port of the public listener; 0 picks a free one (reported back by startRouter). */
+  port?: number;
+  /** The admin API listens on loopback only, whatever the public address is. */
+  adminHost?: string;
+  adminPort?: number;
+  /** Shared secret the control plane sends as `Authorization: Bearer …`. */
+  adminToken: string;
+  /** File holding the last route table; null keeps it in memory only (tests). */
+  statePath?: string | null;
+  /** Largest request body forwarded, in bytes. */
+  bodyLimit?: number;
+  connectTimeoutMs?: number;
+  upstreamTimeoutMs?: number;
+  clientIdleTimeoutMs?: number;
+  /** How long a backend that failed a connection is skipped. */
+  passiveDownMs?: number;
+  maxSocketsPerBackend?: number;
+  /** Keep clients' X-Forwarded-Proto/Host/Port: only when a trusted load balancer is in front. */
+  trustForwarded?: boolean;
+  /** How long shutdown waits for requests in flight. */
+  shutdownGraceMs?: number;
+  /** Proxy worker processes (node:cluster); 0 runs the proxy in this process. */
+  workers?: number;
+  log?: Log;
+}
+
+export type ResolvedOptions = Required<Omit<RouterOptions, 'log'>>;
+
+export const ROUTER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  adminHost: '127.0.0.1',
+  adminPort: 8081,
+  statePath: null,
+  bodyLimit: 10 * 1024 * 1024,
+  connectTimeoutMs: 5_000,
+  upstreamTimeoutMs: 60_000,
+  // Above the 60 s idle timeout of common load balancers, so they, not we, close idle sockets.
+  clientIdleTimeoutMs: 65_000,
+  passiveDownMs: 5_000,
+  maxSocketsPerBackend: 1024,
+  trustForwarded: false,
+  shutdownGraceMs: 30_000,
+  workers: 0,
+} as const satisfies Omit<ResolvedOptions, 'adminToken'>;
+
+/** Fills defaults and rejects values that would make the router misbehave rather than fail. */
+export function resolveOptions(opts: RouterOptions): ResolvedOptions {
+  const o: ResolvedOptions = { ...ROUTER_DEFAULTS, ...stripUndefined(opts) } as ResolvedOptions;
+  const problems: string[] = [];
+  if (typeof o.adminToken !== 'string' || o.adminToken.length < 16) {
+    problems.push('adminToken must be a string of at least 16 characters');
+  }
+  for (const k of ['bodyLimit', 'connectTimeoutMs', 'upstreamTimeoutMs', 'clientIdleTimeoutMs'] as const) {
+    if (!Number.isSafeInteger(o[k]) || o[k] <= 0) problems.push(`${k} must be a positive whole number`);
+  }
+  if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 64) problems.push('workers must be 0-64');
+  if (!isLoopback(o.adminHost)) problems.push(`adminHost must be a loopback address, got ${o.adminHost}`);
+  if (problems.length > 0) throw new Error(`invalid router options: ${problems.join('; ')}`);
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

@@ -1,0 +1,88 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * The router's own answers when it cannot hand a request to a service. Citizens see these, so
+ * they say plainly what happened in English and Traditional Chinese, and never show internals.
+ */
+
+const TEXT: Record<number, { title: string; zh: string; detail: string }> = {
+  400: { title: 'Bad request', zh: '要求無效', detail: 'The request could not be understood.' },
+  403: { title: 'Forbidden', zh: '禁止存取', detail: 'You may not open this address.' },
+  404: { title: 'Not found', zh: '找不到網頁', detail: 'There is no page at this address.' },
+  405: { title: 'Method not allowed', zh: '不支援此方法', detail: 'This address only serves pages.' },
+  413: {
+    title: 'Request too large',
+    zh: '要求過大',
+    detail: 'The data sent is larger than this service accepts.',
+  },
+  500: { title: 'Internal error', zh: '內部錯誤', detail: 'Something went wrong on our side.' },
+  502: {
+    title: 'Bad gateway',
+    zh: '網關錯誤',
+    detail: 'The service did not answer properly. Please try again in a moment.',
+  },
+  503: {
+    title: 'Service unavailable',
+    zh: '服務暫時未能提供',
+    detail: 'The service is not running at the moment. Please try again later.',
+  },
+  504: {
+    title: 'Gateway timeout',
+    zh: '網關逾時',
+    detail: 'The service took too long to answer. Please try again later.',
+  },
+};
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The HTML of the page for `status`; `detail` replaces the standard sentence. */
+export function pageHtml(status: number, detail?: string): string {
+  const t = TEXT[status] ?? TEXT[500]!;
+  const body = escapeHtml(detail ?? t.detail);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${status} ${t.title}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.5rem}p{line-height:1.5}small{color:#666}</style></head>
+<body><h1>${status} ${t.title} <span lang="zh-HK">${t.zh}</span></h1>
+<p>${body}</p><p><small>GovHost</small></p></body></html>
+`;
+}
+
+/** The page for a host name with no route, naming the host so a typo is easy to spot. */
+export function unknownHostDetail(host: string): string {
+  return host === ''
+    ? 'The request named no host.'
+    : `No service is published at ${host}. Check the address and try again.`;
+}
+
+/**
+ * Sends the page for `status` unless a response has already begun. `close` ends the connection
+ * after it, for when the request body was left unread.
+ */
+export function sendPage(res: ServerResponse, status: number, detail?: string, close = false): number {
+  if (res.headersSent) return res.statusCode;
+  const html = pageHtml(status, detail);
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  };
+  if (close) headers.Connection = 'close';
+  res.writeHead(status, headers);
+  res.end(res.req.method === 'HEAD' ? undefined : html);
+  return status;
+}
+
+/** The same page as a raw HTTP/1.1 response, for an upgrade socket that has no ServerResponse. */
+export function rawPage(status: number, detail?: string): string {
+  const html = pageHtml(status, detail);
+  const t = TEXT[status] ?? TEXT[500]!;
+  return (
+    `HTTP/1.1 ${status} ${t.title}\r\nContent-Type: text/html; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(html)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${html}`
+  );
+}

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { admin, ask, proxyRoute, startBackend, type TestBackend, TOKEN, waitFor } from './testing.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+interface RouterProcess {
+  child: ChildProcess;
+  port: number;
+  adminPort: number;
+  stderr: () => string;
+}
+
+/** Starts `node --import tsx src/router/main.ts` and waits for its ready line. */
+async function spawnRouter(env: Record<string, string>): Promise<RouterProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
+    cwd: root,
+    env: { ...process.env, GOVHOST_ROUTER_PORT: '0', GOVHOST_ROUTER_ADMIN_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
+  let out = '';
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line in 20 s; stderr: ${err}`)), 20_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(out.slice(0, out.indexOf('\n')));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`router exited with ${code}: ${err}`));
+    });
+  });
+  const ready = JSON.parse(line);
+  assert.equal(ready.msg, 'router ready');
+  assert.ok(ready.port > 0 && ready.adminPort > 0);
+  return { child, port: ready.port, adminPort: ready.adminPort, stderr: () => err };
+}
+
+async function stop(p: RouterProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
+  const exited = once(p.child, 'exit');
+  p.child.kill(signal);
+  const [code] = await exited;
+  return code as number | null;
+}
+
+describe('router process', () => {
+  let backend: TestBackend;
+  let dir: string;
+  const running: RouterProcess[] = [];
+
+  before(async () => {
+    backend = await startBackend('proc');
+    dir = mkdtempSync(join(tmpdir(), 'govhost-router-proc-'));
+  });
+  after(async () => {
+    for (const p of running) await stop(p, 'SIGKILL');
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = (state: string, extra: Record<string, string> = {}) => ({
+    GOVHOST_ROUTER_ADMIN_TOKEN: TOKEN,
+    GOVHOST_ROUTER_STATE: join(dir, state),
+    ...extra,
+  });
+
+  test('after SIGKILL, a restarted router serves the last routes without being told again', async () => {
+    const first = await spawnRouter(env('killed.json'));
+    running.push(first);
+    const table = {
+      version: 7,
+      routes: [proxyRoute('svc.test.localhost', [{ id: 'p1', url: backend.url }])],
+    };
+    assert.equal((await admin(first, 'PUT', '/routes', table)).status, 200);
+    assert.equal((await ask(first.port, { host: 'svc.test.localhost' })).status, 200);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'killed.json'), 'utf8')).version, 7);
+    assert.equal(await stop(first, 'SIGKILL'), null);
+
+    const second = await spawnRouter(env('killed.json'));
+    running.push(second);
+    const r = await ask(second.port, { host: 'svc.test.localhost' });
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).id, 'proc');
+    assert.equal((await admin(second, 'GET', '/routes')).body.version, 7);
+    assert.equal(await stop(second, 'SIGTERM'), 0);
+  });
+
+  test('SIGTERM lets a request in flight finish, then exits 0', async () => {
+    const release: (() => void)[] = [];
+    const slow = await startBackend('slow', (_req, res) => release.push(() => res.end('finished')));
+    try {
+      const p = await spawnRouter(env('term.json'));
+      running.push(p);
+      const table = {
+        version: 1,
+        routes: [proxyRoute('slow.test.localhost', [{ id: 's1', url: slow.url }])],
+      };
+      await admin(p, 'PUT', '/routes', table);
+      const pending = ask(p.port, { host: 'slow.test.localhost' });
+      await waitFor(() => release.length === 1, 5000, 'the request to reach the backend');
+      const exited = once(p.child, 'exit');
+      p.child.kill('SIGTERM');
+      await waitFor(() => p.stderr().includes('router stopping'), 5000, 'the router to start stopping');
+      release[0]!();
+      const reply = await pending;
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body, 'finished');
+      assert.deepEqual(await exited, [0, null]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('cluster mode: workers share the port, metrics add up, SIGTERM exits 0', async () => {
+    const p = await spawnRouter(env('cluster.json', { GOVHOST_ROUTER_WORKERS: '2' }));
+    running.push(p);
+    const table = {
+      version: 3,
+      routes: [proxyRoute('multi.test.localhost', [{ id: 'm1', url: backend.url }])],
+    };
+    assert.equal((await admin(p, 'PUT', '/routes', table)).status, 200);
+    // The table reaches workers over IPC just after the PUT returns: poll until both have it.
+    await waitFor(
+      async () => {
+        const replies = await Promise.all(
+          Array.from({ length: 6 }, () => ask(p.port, { host: 'multi.test.localhost' })),
+        );
+        return replies.every((r) => r.status === 200);
+      },
+      5000,
+      'every worker to serve the new route',
+    );
+    for (let i = 0; i < 10; i++)
+      assert.equal((await ask(p.port, { host: 'multi.test.localhost' })).status, 200);
+    const m = (await admin(p, 'GET', '/metrics')).body.services['TEST/multi'];
+    assert.ok(m.requests['2xx'] >= 10);
+    assert.deepEqual((await admin(p, 'GET', '/inflight')).body.backends.m1, { requests: 0, websockets: 0 });
+    assert.equal(await stop(p, 'SIGTERM'), 0);
+  });
+
+  test('refuses to start with bad settings, naming each', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
+      cwd: root,
+      env: { ...process.env, GOVHOST_ROUTER_PORT: 'eighty', GOVHOST_ROUTER_ADMIN_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2);
+    assert.match(err, /GOVHOST_ROUTER_PORT must be a whole number/);
+    assert.match(err, /GOVHOST_ROUTER_ADMIN_TOKEN must be set/);
+  });
+});

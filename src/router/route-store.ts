@@ -1,0 +1,123 @@
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { Log } from './log.ts';
+import type { RouteTable } from './route-table.ts';
+import { parseRouteTable } from './route-validate.ts';
+
+/** The outcome of offering a table: applied, already held (same version, same content), or refused. */
+export type UpdateResult = 'applied' | 'unchanged' | 'stale' | 'conflict';
+
+const EMPTY: RouteTable = Object.freeze({ version: 0, routes: [] }) as RouteTable;
+
+/**
+ * Holds the current RouteTable and keeps a copy on disk, so a router that restarts (or is
+ * killed) serves its last-known routes at once, before the control plane is back.
+ */
+export class RouteStore {
+  #table: RouteTable = EMPTY;
+  // Updates run one at a time: the version check and the file swap must not interleave.
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #listeners: ((t: RouteTable) => void)[] = [];
+
+  constructor(
+    private readonly statePath: string | null,
+    private readonly log: Log,
+  ) {}
+
+  current(): RouteTable {
+    return this.#table;
+  }
+
+  /** Calls `fn` with every table applied from now on. */
+  onChange(fn: (t: RouteTable) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /**
+   * Reads the state file if there is one. A file that cannot be parsed is moved aside and the
+   * router starts empty: refusing to start would turn one bad file into an outage of every host.
+   */
+  async load(): Promise<RouteTable> {
+    if (!this.statePath) return this.#table;
+    let text: string;
+    try {
+      text = await readFile(this.statePath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.#table;
+      throw new Error(`cannot read route state ${this.statePath}: ${(err as Error).message}`);
+    }
+    let parsed: ReturnType<typeof parseRouteTable>;
+    try {
+      parsed = parseRouteTable(JSON.parse(text));
+    } catch (err) {
+      parsed = { ok: false, errors: [(err as Error).message] };
+    }
+    if (!parsed.ok) {
+      const aside = `${this.statePath}.invalid-${Date.now()}`;
+      await rename(this.statePath, aside).catch(() => {});
+      this.log.error(
+        { statePath: this.statePath, movedTo: aside, errors: parsed.errors },
+        'route state unreadable',
+      );
+      return this.#table;
+    }
+    this.#set(parsed.table);
+    return this.#table;
+  }
+
+  /** Applies `table` if it is newer than the current one; persists it before it takes effect. */
+  update(table: RouteTable): Promise<UpdateResult> {
+    const run = this.#queue.then(() => this.#update(table));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #update(table: RouteTable): Promise<UpdateResult> {
+    const cur = this.#table;
+    if (table.version < cur.version) return 'stale';
+    if (table.version === cur.version && cur !== EMPTY) {
+      // The control plane may resend after its own restart; the same content is not a conflict.
+      return isDeepStrictEqual(table, cur) ? 'unchanged' : 'conflict';
+    }
+    // Written first: if the disk refuses, the caller hears so and memory still matches the file.
+    if (this.statePath) await writeAtomically(this.statePath, `${JSON.stringify(table)}\n`);
+    this.#set(table);
+    return 'applied';
+  }
+
+  #set(table: RouteTable): void {
+    this.#table = table;
+    for (const fn of this.#listeners) fn(table);
+  }
+}
+
+/** temp file in the same folder → fsync → rename → fsync the folder: the file is old or new, never torn. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(text, 'utf8');
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  // The rename itself lives in the folder's entry list; without this a crash may forget it.
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}

@@ -1,0 +1,136 @@
+import { isAbsolute } from 'node:path';
+import type { Backend, Route, RouteTable } from './route-table.ts';
+
+/** What `parseRouteTable` found wrong, one line per problem, each naming where it is. */
+export type ParseResult = { ok: true; table: RouteTable } | { ok: false; errors: string[] };
+
+// A lower-case DNS name without port; `localhost` and multi-label names alike.
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+// The router only forwards to plain-HTTP origins (`http://host:port`), no path, no credentials.
+const BACKEND_URL = /^http:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})\/?$/i;
+
+// Enough for every service of the platform many times over; stops a runaway caller early.
+const MAX_ROUTES = 20_000;
+const MAX_BACKENDS = 1_000;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function unknownKeys(obj: Record<string, unknown>, known: string[], where: string, errors: string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!known.includes(k)) errors.push(`${where}: unknown field "${k}"`);
+  }
+}
+
+function parseBackend(raw: unknown, where: string, errors: string[]): Backend | null {
+  if (!isRecord(raw)) {
+    errors.push(`${where}: must be an object with id and url`);
+    return null;
+  }
+  unknownKeys(raw, ['id', 'url'], where, errors);
+  const { id, url } = raw;
+  let ok = true;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
+    errors.push(`${where}.id: must be a non-empty string of at most 200 characters`);
+    ok = false;
+  }
+  const m = typeof url === 'string' ? BACKEND_URL.exec(url) : null;
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    errors.push(`${where}.url: must be http://host:port (port 1-65535, no path), got ${JSON.stringify(url)}`);
+    ok = false;
+  }
+  return ok ? { id: id as string, url: url as string } : null;
+}
+
+function parseRoute(raw: unknown, where: string, errors: string[]): Route | null {
+  if (!isRecord(raw)) {
+    errors.push(`${where}: must be an object`);
+    return null;
+  }
+  unknownKeys(raw, ['hostname', 'service', 'kind', 'backends', 'staticRoot'], where, errors);
+  const before = errors.length;
+  const { hostname, service, kind, backends, staticRoot } = raw;
+  if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) {
+    errors.push(
+      `${where}.hostname: must be a lower-case host name without port, got ${JSON.stringify(hostname)}`,
+    );
+  }
+  if (typeof service !== 'string' || service.length === 0 || service.length > 200) {
+    errors.push(`${where}.service: must be a non-empty string such as "IRD/etax"`);
+  }
+  if (kind !== 'proxy' && kind !== 'static') {
+    errors.push(`${where}.kind: must be "proxy" or "static", got ${JSON.stringify(kind)}`);
+  }
+  const parsedBackends: Backend[] = [];
+  if (!Array.isArray(backends) || backends.length > MAX_BACKENDS) {
+    errors.push(`${where}.backends: must be an array of at most ${MAX_BACKENDS} backends`);
+  } else {
+    const ids = new Set<string>();
+    backends.forEach((b, i) => {
+      const parsed = parseBackend(b, `${where}.backends[${i}]`, errors);
+      if (!parsed) return;
+      // Ids name instances in /inflight and drains, so two backends may not share one.
+      if (ids.has(parsed.id)) errors.push(`${where}.backends[${i}].id: duplicate id "${parsed.id}"`);
+      ids.add(parsed.id);
+      parsedBackends.push(parsed);
+    });
+  }
+  if (kind === 'static' && (typeof staticRoot !== 'string' || !isAbsolute(staticRoot))) {
+    errors.push(`${where}.staticRoot: a static route needs an absolute folder path`);
+  }
+  if (staticRoot !== undefined && kind !== 'static') {
+    errors.push(`${where}.staticRoot: only a static route may have one`);
+  }
+  if (errors.length > before) return null;
+  const route: Route = {
+    hostname: hostname as string,
+    service: service as string,
+    kind: kind as Route['kind'],
+    backends: parsedBackends,
+  };
+  if (kind === 'static') route.staticRoot = staticRoot as string;
+  return route;
+}
+
+/**
+ * Checks an untrusted value (a PUT body, the state file) against the RouteTable contract and
+ * returns a clean copy, or every problem found so the caller can fix them all at once.
+ * @example parseRouteTable(JSON.parse(body))
+ */
+export function parseRouteTable(raw: unknown): ParseResult {
+  const errors: string[] = [];
+  if (!isRecord(raw)) return { ok: false, errors: ['body: must be a JSON object with version and routes'] };
+  unknownKeys(raw, ['version', 'routes'], 'table', errors);
+  const { version, routes } = raw;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+    errors.push(`version: must be a whole number >= 0, got ${JSON.stringify(version)}`);
+  }
+  const parsed: Route[] = [];
+  if (!Array.isArray(routes) || routes.length > MAX_ROUTES) {
+    errors.push(`routes: must be an array of at most ${MAX_ROUTES} routes`);
+  } else {
+    const hosts = new Set<string>();
+    routes.forEach((r, i) => {
+      const route = parseRoute(r, `routes[${i}]`, errors);
+      if (!route) return;
+      // One host has one route: two would make routing depend on the table's order.
+      if (hosts.has(route.hostname)) errors.push(`routes[${i}].hostname: duplicate "${route.hostname}"`);
+      hosts.add(route.hostname);
+      parsed.push(route);
+    });
+  }
+  // One instance may serve several host names, but an id always names the same address.
+  const urls = new Map<string, string>();
+  for (const route of parsed) {
+    for (const b of route.backends) {
+      const seen = urls.get(b.id);
+      if (seen !== undefined && seen !== b.url) {
+        errors.push(`backend id "${b.id}" has two addresses: ${seen} and ${b.url}`);
+      }
+      urls.set(b.id, b.url);
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, table: { version: version as number, routes: parsed } };
+}

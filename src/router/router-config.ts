@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import { ConfigError } from '../platform/config.ts';
+import { isLoopback, ROUTER_DEFAULTS, type RouterOptions } from './options.ts';
+
+/**
+ * The router process's settings from its environment, checked once with every problem named.
+ * The router reads only its own GOVHOST_ROUTER_* variables: it runs beside the control plane,
+ * not inside it, and must start without the platform's database or config file.
+ */
+export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
+  const problems: string[] = [];
+  const get = (name: string) => {
+    const v = env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (name: string, min: number, max: number, fallback: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const host = get('GOVHOST_ROUTER_HOST') ?? ROUTER_DEFAULTS.host;
+  if (!/^[A-Za-z0-9.:-]+$/.test(host)) {
+    problems.push(`GOVHOST_ROUTER_HOST must be a host name or IP address, got ${JSON.stringify(host)}`);
+  }
+  const port = int('GOVHOST_ROUTER_PORT', 0, 65535, ROUTER_DEFAULTS.port);
+  const adminPort = int('GOVHOST_ROUTER_ADMIN_PORT', 0, 65535, ROUTER_DEFAULTS.adminPort);
+  const adminHost = get('GOVHOST_ROUTER_ADMIN_HOST') ?? ROUTER_DEFAULTS.adminHost;
+  if (!isLoopback(adminHost)) {
+    problems.push(`GOVHOST_ROUTER_ADMIN_HOST must be a loopback address, got ${JSON.stringify(adminHost)}`);
+  }
+  if (port !== 0 && port === adminPort) {
+    problems.push(`GOVHOST_ROUTER_PORT and GOVHOST_ROUTER_ADMIN_PORT must differ, both are ${port}`);
+  }
+  const adminToken = get('GOVHOST_ROUTER_ADMIN_TOKEN');
+  if (adminToken === undefined) {
+    problems.push('GOVHOST_ROUTER_ADMIN_TOKEN must be set (the secret the control plane sends)');
+  } else if (adminToken.length < 16) {
+    problems.push('GOVHOST_ROUTER_ADMIN_TOKEN must be at least 16 characters long');
+  }
+  const statePath = resolve(get('GOVHOST_ROUTER_STATE') ?? '.govhost/router/routes.json');
+  const bodyLimit = int('GOVHOST_ROUTER_BODY_LIMIT', 1024, 1024 ** 3, ROUTER_DEFAULTS.bodyLimit);
+  const workers = int('GOVHOST_ROUTER_WORKERS', 0, 64, ROUTER_DEFAULTS.workers);
+  const shutdownGraceMs = int('GOVHOST_ROUTER_GRACE_MS', 0, 600_000, ROUTER_DEFAULTS.shutdownGraceMs);
+  const trust = get('GOVHOST_ROUTER_TRUST_FORWARDED') ?? 'false';
+  if (trust !== 'true' && trust !== 'false') {
+    problems.push(`GOVHOST_ROUTER_TRUST_FORWARDED must be true or false, got ${JSON.stringify(trust)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    host,
+    port,
+    adminHost,
+    adminPort,
+    adminToken: adminToken!,
+    statePath,
+    bodyLimit,
+    workers,
+    shutdownGraceMs,
+    trustForwarded: trust === 'true',
+  };
+}
