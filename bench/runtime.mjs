@@ -17,7 +17,9 @@ const KILLS = arg('--kills', 20);
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'govhost.mjs');
 const work = mkdtempSync(join(tmpdir(), 'govhost-bench-'));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL'));
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL'),
+);
 Object.assign(env, {
   GOVHOST_DATA_DIR: join(work, 'data'),
   GOVHOST_PORT: '0',
@@ -31,7 +33,8 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 const server = spawn(process.execPath, [bin, 'server'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
@@ -59,10 +62,13 @@ const api = async (method, path, body) => {
 };
 const get = (host) =>
   new Promise((resolve) => {
-    const req = http.request({ host: router.hostname, port: router.port, path: '/', headers: { host }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
+    const req = http.request(
+      { host: router.hostname, port: router.port, path: '/', headers: { host }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
     req.on('error', () => resolve(0));
     req.setTimeout(2000, () => req.destroy());
     req.end();
@@ -77,11 +83,22 @@ async function until200(host, t0, check = async () => true) {
 }
 
 await api('POST', '/departments', { code: 'BEN', nameEn: 'Bench', nameZh: '測試' });
-await api('POST', '/services', { department: 'BEN', slug: 'node', nameEn: 'n', nameZh: 'n', origin: 'new', channels: ['web'], slaTier: 'silver' });
+await api('POST', '/services', {
+  department: 'BEN',
+  slug: 'node',
+  nameEn: 'n',
+  nameZh: 'n',
+  origin: 'new',
+  channels: ['web'],
+  slaTier: 'silver',
+});
 const host = 'node.ben.localhost';
 const cli = (args) =>
   new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [bin, '--url', ready.url, '--token', token, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(process.execPath, [bin, '--url', ready.url, '--token', token, ...args], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     c.stderr.on('data', (d) => (err += d));
     c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err))));
@@ -97,10 +114,12 @@ for (let i = 0; i < DEPLOYS; i++) {
   const deploying = cli(['deploy', dir, '--service', 'BEN/node', '--no-follow']);
   const ms = await until200(host, t0, async () => {
     const body = await new Promise((resolve) => {
-      http.get({ host: router.hostname, port: router.port, path: '/', headers: { host } }, (res) => {
-        let b = '';
-        res.on('data', (d) => (b += d)).on('end', () => resolve(b));
-      }).on('error', () => resolve(''));
+      http
+        .get({ host: router.hostname, port: router.port, path: '/', headers: { host } }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d)).on('end', () => resolve(b));
+        })
+        .on('error', () => resolve(''));
     });
     return body.includes(`bench-${i}`);
   });
@@ -127,7 +146,8 @@ for (let i = 0; i < KILLS; i++) {
   // clean restart history, as an instance that has run for a while has.
   for (const instances of [0, 1]) {
     const d = await api('POST', '/services/BEN/node/scale', { instances });
-    while ((await api('GET', `/services/BEN/node/deployments/${d.id}`)).state === 'running') await new Promise((r) => setTimeout(r, 50));
+    while ((await api('GET', `/services/BEN/node/deployments/${d.id}`)).state === 'running')
+      await new Promise((r) => setTimeout(r, 50));
   }
   await until200(host, performance.now());
 }
@@ -137,6 +157,7 @@ await new Promise((r) => server.on('close', r));
 rmSync(work, { recursive: true, force: true });
 
 console.log('recoveries (ms):', recoveries.map((x) => x.toFixed(0)).join(' '));
-const fmt = (xs) => `median ${median(xs).toFixed(0)} ms, p90 ${pct(xs, 90).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (n=${xs.length})`;
+const fmt = (xs) =>
+  `median ${median(xs).toFixed(0)} ms, p90 ${pct(xs, 90).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (n=${xs.length})`;
 console.log(`deploy lead time (govhost deploy -> first 200 of the new release): ${fmt(leads)}`);
 console.log(`recovery (kill -9 of a lone instance -> next 200):                 ${fmt(recoveries)}`);

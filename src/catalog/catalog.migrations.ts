@@ -28,12 +28,18 @@ export const catalogMigrations: Record<string, Migration> = {
 export const releaseMigrations: Record<string, Migration> = {
   '0004_releases': {
     async up(db: Kysely<unknown>) {
-      await sql`alter table services add column instances integer not null default 1 check (instances between 0 and 100)`.execute(db);
-      await sql`alter table services add column memory_mb integer not null default 256 check (memory_mb between 16 and 16384)`.execute(db);
+      await sql`alter table services add column instances integer not null default 1 check (instances between 0 and 100)`.execute(
+        db,
+      );
+      await sql`alter table services add column memory_mb integer not null default 256 check (memory_mb between 16 and 16384)`.execute(
+        db,
+      );
       await sql`alter table services add column current_release_id uuid`.execute(db);
       // Each service's processes run as their own OS user; ids come from one sequence so they never repeat.
       await sql`create sequence service_uid_seq start 20000`.execute(db);
-      await sql`alter table services add column run_uid integer not null default nextval('service_uid_seq')`.execute(db);
+      await sql`alter table services add column run_uid integer not null default nextval('service_uid_seq')`.execute(
+        db,
+      );
       await sql`
         create table releases (
           id uuid primary key default gen_random_uuid(),

@@ -4,8 +4,8 @@ import type { AppDeps } from '../platform/app-deps.ts';
 import { DepartmentCode, problemResponses, secured } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
-import type { LifecycleState } from './catalog.tables.ts';
 import * as S from './catalog.schema.ts';
+import type { LifecycleState } from './catalog.tables.ts';
 import * as services from './service.logic.ts';
 
 /** The service catalogue under /api/v1/services. */

@@ -3,10 +3,10 @@ import type { Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { auditContext, type Caller } from '../tenancy/principal.ts';
-import type { DeploymentState, ReleaseStatus } from './catalog.tables.ts';
+import type { DeploymentState } from './catalog.tables.ts';
 import type { AppManifest } from './manifest.ts';
-import * as repo from './release.repository.ts';
 import type { DeploymentRow, EnvRow, ReleaseRow } from './release.repository.ts';
+import * as repo from './release.repository.ts';
 
 export const MASK = '••••••';
 
@@ -77,7 +77,12 @@ export async function serviceEnv(db: Executor, box: SecretBox, serviceId: string
 }
 
 /** The environment a new release runs with: the manifest's `env`, overridden by the service's variables. */
-async function releaseEnv(db: Executor, box: SecretBox, serviceId: string, manifest: AppManifest): Promise<string> {
+async function releaseEnv(
+  db: Executor,
+  box: SecretBox,
+  serviceId: string,
+  manifest: AppManifest,
+): Promise<string> {
   const env: Record<string, string> = { ...manifest.env };
   for (const v of await serviceEnv(db, box, serviceId, true)) env[v.key] = v.value;
   return box.seal(JSON.stringify(env));
@@ -109,7 +114,10 @@ export async function recordRelease(
   input: NewRelease,
 ): Promise<{ release: ReleaseRow; deployment: DeploymentRow }> {
   if ((await repo.runningDeployments(trx, input.serviceId)).length > 0) {
-    throw new DomainError('GOVHOST_DEPLOY_IN_PROGRESS', `a deploy of ${input.serviceKey} is still running; wait for it to finish`);
+    throw new DomainError(
+      'GOVHOST_DEPLOY_IN_PROGRESS',
+      `a deploy of ${input.serviceKey} is still running; wait for it to finish`,
+    );
   }
   const release = await repo.insertRelease(trx, {
     service_id: input.serviceId,
@@ -152,7 +160,8 @@ export async function changeEnv(
   for (const key of unset) {
     if (!next.delete(key)) throw new DomainError('GOVHOST_NOT_FOUND', `no variable ${key} is set`);
   }
-  for (const v of set) next.set(v.key, { key: v.key, secret: v.secret, value: v.secret ? box.seal(v.value) : v.value });
+  for (const v of set)
+    next.set(v.key, { key: v.key, secret: v.secret, value: v.secret ? box.seal(v.value) : v.value });
   const after = [...next.values()].sort((a, b) => a.key.localeCompare(b.key));
   await repo.replaceEnv(trx, serviceId, after);
   return { before, after };
@@ -163,7 +172,12 @@ export const auditableEnv = (rows: EnvRow[]) =>
   Object.fromEntries(rows.map((r) => [r.key, r.secret ? MASK : r.value]));
 
 /** Puts a service's variables back to those sealed in a release (rollback restores configuration too). */
-export async function restoreEnvFromRelease(trx: Executor, box: SecretBox, serviceId: string, release: ReleaseRow) {
+export async function restoreEnvFromRelease(
+  trx: Executor,
+  box: SecretBox,
+  serviceId: string,
+  release: ReleaseRow,
+) {
   const previous = new Map((await repo.listEnv(trx, serviceId)).map((r) => [r.key, r]));
   const env = JSON.parse(box.open(release.env_sealed)) as Record<string, string>;
   const manifestEnv = (release.manifest as AppManifest).env;

@@ -32,11 +32,17 @@ export async function insertRelease(
   row: Omit<ReleaseRow, 'id' | 'created_at' | 'status' | 'failure_reason'>,
 ): Promise<ReleaseRow> {
   const values = { ...row, manifest: sql`${JSON.stringify(row.manifest)}::text::jsonb` };
-  return (await db.insertInto('releases').values(values).returningAll().executeTakeFirstOrThrow()) as ReleaseRow;
+  return (await db
+    .insertInto('releases')
+    .values(values)
+    .returningAll()
+    .executeTakeFirstOrThrow()) as ReleaseRow;
 }
 
 export async function getRelease(db: Executor, id: string) {
-  return (await db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst()) as ReleaseRow | undefined;
+  return (await db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst()) as
+    | ReleaseRow
+    | undefined;
 }
 
 export async function findReleaseByVersion(db: Executor, serviceId: string, version: number) {
@@ -58,7 +64,12 @@ export async function listReleases(db: Executor, serviceId: string, limit: numbe
     .execute()) as ReleaseRow[];
 }
 
-export async function setReleaseStatus(db: Executor, id: string, status: ReleaseStatus, reason: string | null = null) {
+export async function setReleaseStatus(
+  db: Executor,
+  id: string,
+  status: ReleaseStatus,
+  reason: string | null = null,
+) {
   await db.updateTable('releases').set({ status, failure_reason: reason }).where('id', '=', id).execute();
 }
 
@@ -92,7 +103,12 @@ export async function setRuntimeSettings(
 
 /** A planned service becomes active with its first live release. */
 export async function activateIfPlanned(db: Executor, serviceId: string) {
-  await db.updateTable('services').set({ lifecycle: 'active' }).where('id', '=', serviceId).where('lifecycle', '=', 'planned').execute();
+  await db
+    .updateTable('services')
+    .set({ lifecycle: 'active' })
+    .where('id', '=', serviceId)
+    .where('lifecycle', '=', 'planned')
+    .execute();
 }
 
 export interface EnvRow {
@@ -136,11 +152,19 @@ export async function insertDeployment(
   db: Executor,
   row: { service_id: string; release_id: string | null; kind: string; created_by: string; message?: string },
 ): Promise<DeploymentRow> {
-  return (await db.insertInto('deployments').values(row).returningAll().executeTakeFirstOrThrow()) as DeploymentRow;
+  return (await db
+    .insertInto('deployments')
+    .values(row)
+    .returningAll()
+    .executeTakeFirstOrThrow()) as DeploymentRow;
 }
 
 export async function finishDeployment(db: Executor, id: string, state: DeploymentState, message: string) {
-  await db.updateTable('deployments').set({ state, message, finished_at: new Date() }).where('id', '=', id).execute();
+  await db
+    .updateTable('deployments')
+    .set({ state, message, finished_at: new Date() })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function setDeploymentMessage(db: Executor, id: string, message: string) {

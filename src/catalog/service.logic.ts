@@ -21,7 +21,10 @@ export interface CatalogDeps {
   /** Platform domain, for each service's host name. */
   domain: string;
   /** Told after a service's lifecycle state changed, so the runtime can stop or start it. */
-  onLifecycle?: (service: { id: string; slug: string; departmentCode: string }, state: LifecycleState) => Promise<void>;
+  onLifecycle?: (
+    service: { id: string; slug: string; departmentCode: string },
+    state: LifecycleState,
+  ) => Promise<void>;
 }
 
 export interface Service {
@@ -215,7 +218,10 @@ export async function updateService(
     return after;
   });
   if (patch.lifecycle && deps.onLifecycle) {
-    await deps.onLifecycle({ id: updated.id, slug: updated.slug, departmentCode: updated.department }, patch.lifecycle);
+    await deps.onLifecycle(
+      { id: updated.id, slug: updated.slug, departmentCode: updated.department },
+      patch.lifecycle,
+    );
   }
   return updated;
 }

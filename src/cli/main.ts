@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.ts';
-import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
+import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';

@@ -1,5 +1,5 @@
-import type { Config } from './config.ts';
 import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
+import type { Config } from './config.ts';
 import type { Db } from './database.ts';
 
 /** What route plugins are given: the composition root builds it once. */

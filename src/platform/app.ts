@@ -77,7 +77,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(catalogRoutes, deps);
       await api.register(auditRoutes, deps);
       // A getter: the runtime starts after the app is built, with the app's logger.
-      await api.register(runtimeRoutes, { runtime: () => deps.runtime ?? null, bundleLimit: deps.config.bundleLimit });
+      await api.register(runtimeRoutes, {
+        runtime: () => deps.runtime ?? null,
+        bundleLimit: deps.config.bundleLimit,
+      });
     },
     { prefix: '/api/v1' },
   );

@@ -99,10 +99,20 @@ const FIELDS: FieldSpec[] = [
     describe: 'log level',
   },
   { env: 'GOVHOST_BODY_LIMIT', file: 'bodyLimit', parse: integer(1024, 1024 ** 3), describe: 'body limit' },
-  { env: 'GOVHOST_BUNDLE_LIMIT', file: 'bundleLimit', parse: integer(1024, 8 * 1024 ** 3), describe: 'bundle limit' },
+  {
+    env: 'GOVHOST_BUNDLE_LIMIT',
+    file: 'bundleLimit',
+    parse: integer(1024, 8 * 1024 ** 3),
+    describe: 'bundle limit',
+  },
   { env: 'GOVHOST_ROUTER_HOST', file: 'routerHost', parse: hostName, describe: 'router listen address' },
   { env: 'GOVHOST_ROUTER_PORT', file: 'routerPort', parse: integer(0, 65535), describe: 'router port' },
-  { env: 'GOVHOST_ROUTER_ADMIN_PORT', file: 'routerAdminPort', parse: integer(0, 65535), describe: 'router admin port' },
+  {
+    env: 'GOVHOST_ROUTER_ADMIN_PORT',
+    file: 'routerAdminPort',
+    parse: integer(0, 65535),
+    describe: 'router admin port',
+  },
   { env: 'GOVHOST_APPS_DIR', file: 'appsDir', parse: (r) => resolve(nonEmpty(r)), describe: 'apps folder' },
   {
     env: 'GOVHOST_SECRET_KEY',

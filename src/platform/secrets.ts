@@ -34,7 +34,8 @@ export class SecretBox {
 export function loadSecretBox(keyFile: string, fromEnv: string | undefined): SecretBox {
   if (fromEnv) {
     const key = Buffer.from(fromEnv, 'base64');
-    if (key.length !== 32) throw new Error('GOVHOST_SECRET_KEY must be the base64 encoding of 32 random bytes');
+    if (key.length !== 32)
+      throw new Error('GOVHOST_SECRET_KEY must be the base64 encoding of 32 random bytes');
     return new SecretBox(key);
   }
   if (!existsSync(keyFile)) {

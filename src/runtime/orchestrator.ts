@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LifecycleState } from '../catalog/catalog.tables.ts';
 import type { AppManifest } from '../catalog/manifest.ts';
-import * as releases from '../catalog/release.repository.ts';
 import type { ReleaseRow } from '../catalog/release.repository.ts';
+import * as releases from '../catalog/release.repository.ts';
 import { serviceHostname } from '../catalog/service.logic.ts';
 import type { Db } from '../platform/database.ts';
 import type { SecretBox } from '../platform/secrets.ts';
@@ -82,7 +82,13 @@ export class Orchestrator {
     const routes: Route[] = [];
     for (const s of this.serving.values()) {
       if (s.kind === 'static') {
-        routes.push({ hostname: s.hostname, service: s.key, kind: 'static', backends: [], staticRoot: s.staticRoot ?? '' });
+        routes.push({
+          hostname: s.hostname,
+          service: s.key,
+          kind: 'static',
+          backends: [],
+          staticRoot: s.staticRoot ?? '',
+        });
         continue;
       }
       const backends = [...s.instances]
@@ -196,7 +202,9 @@ export class Orchestrator {
     const ids: string[] = [];
     try {
       for (let i = 0; i < count; i++) {
-        const status = await this.deps.driver.start(await this.specFor(svc, release, settings, workDir, firstIndex + i));
+        const status = await this.deps.driver.start(
+          await this.specFor(svc, release, settings, workDir, firstIndex + i),
+        );
         ids.push(status.instanceId);
       }
       await Promise.all(ids.map((id) => this.deps.driver.waitHealthy(id)));
@@ -227,31 +235,57 @@ export class Orchestrator {
     await this.exclusive(svc.id, async () => {
       const { db } = this.deps;
       const release = await releases.getRelease(db, releaseId);
-      const settings = await releases.runtimeSettings(db, svc.id);
-      if (!release || !settings) throw new Error('release or service vanished');
+      const stored = await releases.runtimeSettings(db, svc.id);
+      if (!release || !stored) throw new Error('release or service vanished');
       await releases.setReleaseStatus(db, release.id, 'deploying');
-      const previous = settings.current_release_id;
+      const previous = stored.current_release_id;
+      // The manifest sizes a service's first release; after that `scale` owns the size, so a
+      // manifest without a size does not undo a scale.
+      const manifest = release.manifest as AppManifest;
+      const settings = previous
+        ? stored
+        : { ...stored, instances: manifest.instances, memory_mb: manifest.memoryMb };
       let started: string[] = [];
       try {
         const workDir = await this.workDirFor(release, settings);
-        await releases.setDeploymentMessage(db, deploymentId, `starting ${settings.instances} instance(s) of v${release.version}`);
-        if (release.kind === 'process') started = await this.startHealthy(svc, release, settings, workDir, settings.instances);
-        const old = this.instancesOf(svc.id).map((s) => s.instanceId).filter((id) => !started.includes(id));
+        await releases.setDeploymentMessage(
+          db,
+          deploymentId,
+          `starting ${settings.instances} instance(s) of v${release.version}`,
+        );
+        if (release.kind === 'process')
+          started = await this.startHealthy(svc, release, settings, workDir, settings.instances);
+        const old = this.instancesOf(svc.id)
+          .map((s) => s.instanceId)
+          .filter((id) => !started.includes(id));
         await db.transaction().execute(async (trx) => {
-          await releases.setRuntimeSettings(trx, svc.id, { current_release_id: release.id });
+          await releases.setRuntimeSettings(trx, svc.id, {
+            current_release_id: release.id,
+            instances: settings.instances,
+            memory_mb: settings.memory_mb,
+          });
           await releases.activateIfPlanned(trx, svc.id);
           await releases.setReleaseStatus(trx, release.id, 'live');
-          if (previous && previous !== release.id) await releases.setReleaseStatus(trx, previous, 'superseded');
+          if (previous && previous !== release.id)
+            await releases.setReleaseStatus(trx, previous, 'superseded');
         });
         this.serving.set(svc.id, this.servingEntry(svc, release, workDir, started));
         await this.pushRoutes();
         await this.retire(svc.id, old);
         await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
       } catch (err) {
+        // The full reason, with the app's last log lines, stays with the release; the deployment
+        // says it in one line.
         const reason = (err as Error).message;
         const still = previous ? ' The previous release is still serving.' : '';
         await releases.setReleaseStatus(db, release.id, 'failed', reason);
-        await releases.finishDeployment(db, deploymentId, 'failed', `v${release.version} did not become healthy: ${reason}.${still}`);
+        const first = reason.split('\n')[0]?.replace(/\.$/, '');
+        await releases.finishDeployment(
+          db,
+          deploymentId,
+          'failed',
+          `v${release.version} did not become healthy: ${first}.${still}`,
+        );
         this.deps.log.warn({ service: `${svc.departmentCode}/${svc.slug}`, reason }, 'rollout failed');
       }
     });
@@ -262,9 +296,16 @@ export class Orchestrator {
     await this.exclusive(svc.id, async () => {
       const { db } = this.deps;
       const settings = await releases.runtimeSettings(db, svc.id);
-      const release = settings?.current_release_id ? await releases.getRelease(db, settings.current_release_id) : undefined;
+      const release = settings?.current_release_id
+        ? await releases.getRelease(db, settings.current_release_id)
+        : undefined;
       if (!settings || !release || release.kind === 'static') {
-        await releases.finishDeployment(db, deploymentId, 'succeeded', 'nothing to run yet: the new size applies at the next deploy');
+        await releases.finishDeployment(
+          db,
+          deploymentId,
+          'succeeded',
+          'nothing to run yet: the new size applies at the next deploy',
+        );
         return;
       }
       try {
@@ -276,13 +317,25 @@ export class Orchestrator {
           for (const id of fresh) serving?.instances.add(id);
           await this.retire(svc.id, current);
         } else if (current.length < settings.instances) {
-          const fresh = await this.startHealthy(svc, release, settings, workDir, settings.instances - current.length, current.length);
+          const fresh = await this.startHealthy(
+            svc,
+            release,
+            settings,
+            workDir,
+            settings.instances - current.length,
+            current.length,
+          );
           for (const id of fresh) serving?.instances.add(id);
           await this.pushRoutes();
         } else {
           await this.retire(svc.id, current.slice(settings.instances));
         }
-        await releases.finishDeployment(db, deploymentId, 'succeeded', `${settings.instances} instance(s) of v${release.version}`);
+        await releases.finishDeployment(
+          db,
+          deploymentId,
+          'succeeded',
+          `${settings.instances} instance(s) of v${release.version}`,
+        );
       } catch (err) {
         await releases.finishDeployment(db, deploymentId, 'failed', (err as Error).message);
       }
@@ -304,10 +357,15 @@ export class Orchestrator {
     if (state !== 'active' || this.serving.has(svc.id)) return;
     await this.exclusive(svc.id, async () => {
       const settings = await releases.runtimeSettings(this.deps.db, svc.id);
-      const release = settings?.current_release_id ? await releases.getRelease(this.deps.db, settings.current_release_id) : undefined;
+      const release = settings?.current_release_id
+        ? await releases.getRelease(this.deps.db, settings.current_release_id)
+        : undefined;
       if (!settings || !release) return;
       const workDir = await this.workDirFor(release, settings);
-      const ids = release.kind === 'process' ? await this.startHealthy(svc, release, settings, workDir, settings.instances) : [];
+      const ids =
+        release.kind === 'process'
+          ? await this.startHealthy(svc, release, settings, workDir, settings.instances)
+          : [];
       this.serving.set(svc.id, this.servingEntry(svc, release, workDir, ids));
       await this.pushRoutes();
     });
@@ -332,10 +390,16 @@ export class Orchestrator {
     const { db, driver, log } = this.deps;
     const recovered = await driver.recover();
     for (const dep of await releases.runningDeployments(db)) {
-      await releases.finishDeployment(db, dep.id, 'failed', 'interrupted by a platform restart; the previous release stays live');
+      await releases.finishDeployment(
+        db,
+        dep.id,
+        'failed',
+        'interrupted by a platform restart; the previous release stays live',
+      );
       if (dep.release_id) {
         const r = await releases.getRelease(db, dep.release_id);
-        if (r?.status === 'deploying' || r?.status === 'pending') await releases.setReleaseStatus(db, r.id, 'failed', 'interrupted');
+        if (r?.status === 'deploying' || r?.status === 'pending')
+          await releases.setReleaseStatus(db, r.id, 'failed', 'interrupted');
       }
     }
     const wanted = new Set<string>();
@@ -347,7 +411,9 @@ export class Orchestrator {
       // A suspended or retired service runs nothing and has no route; its instances stop below.
       if (svc.lifecycle === 'retired' || svc.lifecycle === 'suspended') continue;
       const desired = settings.instances;
-      const mine = recovered.filter((s) => s.serviceId === svc.id && s.releaseId === release.id).map((s) => s.instanceId);
+      const mine = recovered
+        .filter((s) => s.serviceId === svc.id && s.releaseId === release.id)
+        .map((s) => s.instanceId);
       const keep = mine.slice(0, desired);
       for (const id of keep) wanted.add(id);
       let workDir: string;
@@ -371,13 +437,19 @@ export class Orchestrator {
     await this.pushRoutes();
     this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
     this.timer.unref();
-    log.info({ services: this.serving.size, adopted: recovered.length - extras.length }, 'runtime reconciled');
+    log.info(
+      { services: this.serving.size, adopted: recovered.length - extras.length },
+      'runtime reconciled',
+    );
   }
 
   /** Status of a service's instances, for the API. */
   instances(serviceId: string): (InstanceStatus & { serving: boolean })[] {
     const s = this.serving.get(serviceId);
-    return this.instancesOf(serviceId).map((st) => ({ ...st, serving: s?.instances.has(st.instanceId) ?? false }));
+    return this.instancesOf(serviceId).map((st) => ({
+      ...st,
+      serving: s?.instances.has(st.instanceId) ?? false,
+    }));
   }
 
   logPath(instanceId: string): string {

@@ -34,13 +34,17 @@ export class RouterClient implements RouterControl {
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`http://127.0.0.1:${this.info.adminPort}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(5000),
     });
     const text = await res.text();
     // 409: the router already has a newer table (sent by us a moment ago): nothing to do.
-    if (!res.ok && res.status !== 409) throw new Error(`router admin ${method} ${path}: ${res.status} ${text}`);
+    if (!res.ok && res.status !== 409)
+      throw new Error(`router admin ${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
   }
 
@@ -52,7 +56,9 @@ export class RouterClient implements RouterControl {
     const body = (await this.call('GET', '/inflight')) as {
       backends: Record<string, { requests: number; websockets: number }>;
     };
-    return Object.fromEntries(Object.entries(body.backends).map(([id, n]) => [id, n.requests + n.websockets]));
+    return Object.fromEntries(
+      Object.entries(body.backends).map(([id, n]) => [id, n.requests + n.websockets]),
+    );
   }
 
   async healthy(): Promise<boolean> {
@@ -83,7 +89,8 @@ export async function ensureRouter(opts: {
   const dir = join(opts.dataDir, 'router');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tokenFile = join(dir, 'admin.token');
-  if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(tokenFile))
+    writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   const token = readFileSync(tokenFile, 'utf8').trim();
   const infoFile = join(dir, 'router.json');
 
@@ -98,7 +105,9 @@ export async function ensureRouter(opts: {
   if (existsSync(infoFile)) {
     const info = JSON.parse(readFileSync(infoFile, 'utf8')) as RouterInfo;
     const client = new RouterClient(info, token);
-    const wantedPorts = (opts.port === 0 || opts.port === info.port) && (opts.adminPort === 0 || opts.adminPort === info.adminPort);
+    const wantedPorts =
+      (opts.port === 0 || opts.port === info.port) &&
+      (opts.adminPort === 0 || opts.adminPort === info.adminPort);
     if (alive(info.pid) && (await client.healthy())) {
       if (wantedPorts) return { client, adopted: true, stop: () => stop(info.pid) };
       await stop(info.pid);
@@ -134,7 +143,8 @@ export async function ensureRouter(opts: {
       writeFileSync(infoFile, JSON.stringify(info));
       return { client: new RouterClient(info, token), adopted: false, stop: () => stop(pid) };
     }
-    if (!alive(pid)) throw new Error(`the router exited at start; see ${logFile}:\n${lines.slice(-10).join('\n')}`);
+    if (!alive(pid))
+      throw new Error(`the router exited at start; see ${logFile}:\n${lines.slice(-10).join('\n')}`);
     if (Date.now() > deadline) {
       await stop(pid);
       throw new Error(`the router did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`);

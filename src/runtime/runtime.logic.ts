@@ -24,7 +24,13 @@ export interface RuntimeDeps {
 
 const BUNDLE_LIMITS = { maxFiles: 20_000, maxUnpackedBytes: 1024 ** 3 };
 
-async function target(deps: RuntimeDeps, caller: Principal, department: string, slug: string, write: boolean) {
+async function target(
+  deps: RuntimeDeps,
+  caller: Principal,
+  department: string,
+  slug: string,
+  write: boolean,
+) {
   const svc = await resolveService(deps.db, caller, department, slug);
   authorize(caller, write ? 'service:write' : 'service:read');
   return {
@@ -35,7 +41,13 @@ async function target(deps: RuntimeDeps, caller: Principal, department: string, 
 }
 
 /** Stores and checks an uploaded bundle, records a release, and starts rolling it out. */
-export async function deploy(deps: RuntimeDeps, caller: Caller, department: string, slug: string, body: Readable) {
+export async function deploy(
+  deps: RuntimeDeps,
+  caller: Caller,
+  department: string,
+  slug: string,
+  body: Readable,
+) {
   const t = await target(deps, caller, department, slug, true);
   const saved = await saveBundle(deps.bundlesDir, body, deps.bundleLimit);
   let info: Awaited<ReturnType<typeof inspectBundle>>;
@@ -43,12 +55,16 @@ export async function deploy(deps: RuntimeDeps, caller: Caller, department: stri
     info = await inspectBundle(saved.path, BUNDLE_LIMITS);
   } catch (err) {
     // A rejected bundle is not kept, unless an earlier release already uses the same content.
-    const used = await deps.db.selectFrom('releases').select('id').where('bundle_sha256', '=', saved.sha256).executeTakeFirst();
+    const used = await deps.db
+      .selectFrom('releases')
+      .select('id')
+      .where('bundle_sha256', '=', saved.sha256)
+      .executeTakeFirst();
     if (!used) await rm(saved.path, { force: true });
     throw err;
   }
-  const { release, deployment } = await deps.db.transaction().execute(async (trx) => {
-    const r = await rel.recordRelease(trx, caller, deps.box, {
+  const { release, deployment } = await deps.db.transaction().execute(async (trx) =>
+    rel.recordRelease(trx, caller, deps.box, {
       serviceId: t.row.id,
       departmentId: t.row.department_id,
       serviceKey: t.key,
@@ -58,11 +74,8 @@ export async function deploy(deps: RuntimeDeps, caller: Caller, department: stri
       manifest: info.manifest,
       description: `deploy of bundle ${saved.sha256.slice(0, 12)}`,
       change: 'deploy',
-    });
-    // The manifest's size becomes the service's desired size, as on Cloud Foundry.
-    await repo.setRuntimeSettings(trx, t.row.id, { instances: info.manifest.instances, memory_mb: info.manifest.memoryMb });
-    return r;
-  });
+    }),
+  );
   void deps.orchestrator.rollout(t.ref, deployment.id, release.id);
   return {
     deployment: await rel.presentDeployment(deps.db, deployment),
@@ -72,19 +85,32 @@ export async function deploy(deps: RuntimeDeps, caller: Caller, department: stri
 }
 
 /** Rolls back to an earlier release (default: the one before the current), code and configuration together. */
-export async function rollback(deps: RuntimeDeps, caller: Caller, department: string, slug: string, toVersion?: number) {
+export async function rollback(
+  deps: RuntimeDeps,
+  caller: Caller,
+  department: string,
+  slug: string,
+  toVersion?: number,
+) {
   const t = await target(deps, caller, department, slug, true);
   const { release, deployment } = await deps.db.transaction().execute(async (trx) => {
     const current = t.row.id ? await repo.runtimeSettings(trx, t.row.id) : undefined;
-    const currentRelease = current?.current_release_id ? await repo.getRelease(trx, current.current_release_id) : undefined;
+    const currentRelease = current?.current_release_id
+      ? await repo.getRelease(trx, current.current_release_id)
+      : undefined;
     let old: repo.ReleaseRow | undefined;
     if (toVersion !== undefined) old = await repo.findReleaseByVersion(trx, t.row.id, toVersion);
     else {
       const history = await repo.listReleases(trx, t.row.id, 100);
-      old = history.find((r) => r.status === 'superseded' && r.version < (currentRelease?.version ?? Number.MAX_SAFE_INTEGER));
+      old = history.find(
+        (r) => r.status === 'superseded' && r.version < (currentRelease?.version ?? Number.MAX_SAFE_INTEGER),
+      );
     }
     if (!old) {
-      throw new DomainError('GOVHOST_RELEASE_NOT_FOUND', toVersion ? `${t.key} has no release v${toVersion}` : `${t.key} has no earlier release`);
+      throw new DomainError(
+        'GOVHOST_RELEASE_NOT_FOUND',
+        toVersion ? `${t.key} has no release v${toVersion}` : `${t.key} has no earlier release`,
+      );
     }
     await rel.restoreEnvFromRelease(trx, deps.box, t.row.id, old);
     return rel.recordRelease(trx, caller, deps.box, {
@@ -101,7 +127,10 @@ export async function rollback(deps: RuntimeDeps, caller: Caller, department: st
     });
   });
   void deps.orchestrator.rollout(t.ref, deployment.id, release.id);
-  return { deployment: await rel.presentDeployment(deps.db, deployment), release: rel.presentRelease(release) };
+  return {
+    deployment: await rel.presentDeployment(deps.db, deployment),
+    release: rel.presentRelease(release),
+  };
 }
 
 /** Sets and unsets variables; a running service gets a new release with them, rolled out at once. */
@@ -124,7 +153,9 @@ export async function changeEnv(
       after: rel.auditableEnv(after),
     });
     const settings = await repo.runtimeSettings(trx, t.row.id);
-    const current = settings?.current_release_id ? await repo.getRelease(trx, settings.current_release_id) : undefined;
+    const current = settings?.current_release_id
+      ? await repo.getRelease(trx, settings.current_release_id)
+      : undefined;
     if (!current) return null;
     const keys = [...change.set.map((s) => s.key), ...change.unset].join(', ');
     return rel.recordRelease(trx, caller, deps.box, {
@@ -164,7 +195,10 @@ export async function scale(
     const before = await repo.runtimeSettings(trx, t.row.id);
     if (!before) throw new DomainError('GOVHOST_SERVICE_NOT_FOUND');
     if ((await repo.runningDeployments(trx, t.row.id)).length > 0) {
-      throw new DomainError('GOVHOST_DEPLOY_IN_PROGRESS', `a deploy of ${t.key} is still running; wait for it to finish`);
+      throw new DomainError(
+        'GOVHOST_DEPLOY_IN_PROGRESS',
+        `a deploy of ${t.key} is still running; wait for it to finish`,
+      );
     }
     await repo.setRuntimeSettings(trx, t.row.id, { instances: input.instances, memory_mb: input.memoryMb });
     await recordChange(trx, auditContext(caller), {
@@ -175,7 +209,12 @@ export async function scale(
       before: { instances: before.instances, memoryMb: before.memory_mb },
       after: { instances: input.instances ?? before.instances, memoryMb: input.memoryMb ?? before.memory_mb },
     });
-    const d = await repo.insertDeployment(trx, { service_id: t.row.id, release_id: before.current_release_id, kind: 'scale', created_by: caller.username });
+    const d = await repo.insertDeployment(trx, {
+      service_id: t.row.id,
+      release_id: before.current_release_id,
+      kind: 'scale',
+      created_by: caller.username,
+    });
     return { d, memoryChanged: input.memoryMb !== undefined && input.memoryMb !== before.memory_mb };
   });
   void deps.orchestrator.scale(t.ref, deployment.d.id, deployment.memoryChanged);
@@ -185,7 +224,9 @@ export async function scale(
 export async function status(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
   const t = await target(deps, caller, department, slug, false);
   const settings = await repo.runtimeSettings(deps.db, t.row.id);
-  const current = settings?.current_release_id ? await repo.getRelease(deps.db, settings.current_release_id) : undefined;
+  const current = settings?.current_release_id
+    ? await repo.getRelease(deps.db, settings.current_release_id)
+    : undefined;
   const latest = await repo.latestDeployment(deps.db, t.row.id);
   const versions = new Map((await repo.listReleases(deps.db, t.row.id, 1000)).map((r) => [r.id, r.version]));
   return {
@@ -194,7 +235,9 @@ export async function status(deps: RuntimeDeps, caller: Principal, department: s
     desired: { instances: settings?.instances ?? 0, memoryMb: settings?.memory_mb ?? 0 },
     release: current ? rel.presentRelease(current) : null,
     lastDeployment: latest ? await rel.presentDeployment(deps.db, latest) : null,
-    instances: deps.orchestrator.instances(t.row.id).map((i) => ({ ...i, release: versions.get(i.releaseId) ?? null })),
+    instances: deps.orchestrator
+      .instances(t.row.id)
+      .map((i) => ({ ...i, release: versions.get(i.releaseId) ?? null })),
   };
 }
 
@@ -203,17 +246,26 @@ export async function releases(deps: RuntimeDeps, caller: Principal, department:
   return (await repo.listReleases(deps.db, t.row.id, 100)).map(rel.presentRelease);
 }
 
-export async function deployment(deps: RuntimeDeps, caller: Principal, department: string, slug: string, id: string) {
+export async function deployment(
+  deps: RuntimeDeps,
+  caller: Principal,
+  department: string,
+  slug: string,
+  id: string,
+) {
   const t = await target(deps, caller, department, slug, false);
   const d = await repo.getDeployment(deps.db, id);
-  if (!d || d.service_id !== t.row.id) throw new DomainError('GOVHOST_NOT_FOUND', `no deployment ${id} for ${t.key}`);
+  if (!d || d.service_id !== t.row.id)
+    throw new DomainError('GOVHOST_NOT_FOUND', `no deployment ${id} for ${t.key}`);
   return rel.presentDeployment(deps.db, d);
 }
 
 /** Log files of the service's instances, newest instance first. */
 export async function logFiles(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
   const t = await target(deps, caller, department, slug, false);
-  return deps.orchestrator.instances(t.row.id).map((s) => ({ instanceId: s.instanceId, path: deps.orchestrator.logPath(s.instanceId) }));
+  return deps.orchestrator
+    .instances(t.row.id)
+    .map((s) => ({ instanceId: s.instanceId, path: deps.orchestrator.logPath(s.instanceId) }));
 }
 
 export const bundlePath = (bundlesDir: string, sha: string) => join(bundlesDir, `${sha}.tar.gz`);

@@ -1,23 +1,20 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
 import { DomainError } from '../platform/errors.ts';
 import { problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { logStream } from './logs.ts';
-import * as runtime from './runtime.logic.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
+import * as runtime from './runtime.logic.ts';
 import * as S from './runtime.schema.ts';
 
 /** Deploys, releases, environment, scaling, status and logs of services. */
 export const runtimeRoutes: FastifyPluginAsyncTypebox<{
   runtime: () => RuntimeDeps | null;
   bundleLimit: number;
-}> = async (
-  app,
-  opts,
-) => {
+}> = async (app, opts) => {
   const tags = ['runtime'];
   const deps = () => {
     const r = opts.runtime();
@@ -25,8 +22,9 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
     return r;
   };
   // Bundles arrive as a raw gzip stream; the logic stores it while counting and hashing.
-  app.addContentTypeParser(['application/gzip', 'application/x-gzip', 'application/octet-stream'], (_req, payload, done) =>
-    done(null, payload),
+  app.addContentTypeParser(
+    ['application/gzip', 'application/x-gzip', 'application/octet-stream'],
+    (_req, payload, done) => done(null, payload),
   );
   const base = '/services/:department/:slug';
 
@@ -41,7 +39,11 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
         security: secured,
         params: ServiceParams,
         response: {
-          202: Type.Object({ deployment: S.Deployment, release: S.Release, warnings: Type.Array(Type.String()) }),
+          202: Type.Object({
+            deployment: S.Deployment,
+            release: S.Release,
+            warnings: Type.Array(Type.String()),
+          }),
           ...problemResponses,
         },
       },
@@ -49,7 +51,10 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
     async (req, reply) => {
       const body = req.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') {
-        throw new DomainError('GOVHOST_UNSUPPORTED_MEDIA_TYPE', 'send the bundle as Content-Type: application/gzip');
+        throw new DomainError(
+          'GOVHOST_UNSUPPORTED_MEDIA_TYPE',
+          'send the bundle as Content-Type: application/gzip',
+        );
       }
       const p = req.params;
       return reply.status(202).send(await runtime.deploy(deps(), callerOf(req), p.department, p.slug, body));
@@ -81,7 +86,9 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: Type.Object({ items: Type.Array(S.Release) }), ...problemResponses },
       },
     },
-    async (req) => ({ items: await runtime.releases(deps(), callerOf(req), req.params.department, req.params.slug) }),
+    async (req) => ({
+      items: await runtime.releases(deps(), callerOf(req), req.params.department, req.params.slug),
+    }),
   );
 
   app.post(
@@ -99,7 +106,9 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
     async (req, reply) =>
       reply
         .status(202)
-        .send(await runtime.rollback(deps(), callerOf(req), req.params.department, req.params.slug, req.body.to)),
+        .send(
+          await runtime.rollback(deps(), callerOf(req), req.params.department, req.params.slug, req.body.to),
+        ),
   );
 
   app.get(
@@ -113,7 +122,9 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: Type.Object({ items: Type.Array(S.Variable) }), ...problemResponses },
       },
     },
-    async (req) => ({ items: await runtime.listEnv(deps(), callerOf(req), req.params.department, req.params.slug) }),
+    async (req) => ({
+      items: await runtime.listEnv(deps(), callerOf(req), req.params.department, req.params.slug),
+    }),
   );
 
   app.patch(
@@ -126,7 +137,10 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
         params: ServiceParams,
         body: S.EnvChange,
         response: {
-          200: Type.Object({ variables: Type.Array(S.Variable), deployment: Type.Union([S.Deployment, Type.Null()]) }),
+          200: Type.Object({
+            variables: Type.Array(S.Variable),
+            deployment: Type.Union([S.Deployment, Type.Null()]),
+          }),
           ...problemResponses,
         },
       },
@@ -154,7 +168,9 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (req, reply) =>
-      reply.status(202).send(await runtime.scale(deps(), callerOf(req), req.params.department, req.params.slug, req.body)),
+      reply
+        .status(202)
+        .send(await runtime.scale(deps(), callerOf(req), req.params.department, req.params.slug, req.body)),
   );
 
   app.get(
@@ -189,7 +205,11 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
       const files = await runtime.logFiles(deps(), callerOf(req), req.params.department, req.params.slug);
       const abort = new AbortController();
       req.raw.on('close', () => abort.abort());
-      const stream = logStream(files, { tail: req.query.tail, follow: req.query.follow, signal: abort.signal });
+      const stream = logStream(files, {
+        tail: req.query.tail,
+        follow: req.query.follow,
+        signal: abort.signal,
+      });
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(stream);
     },
   );

@@ -33,11 +33,17 @@ const EnvKey = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' });
 export const EnvChange = Type.Object(
   {
     set: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }), Type.String({ maxLength: 32768 }), {
-        maxProperties: 200,
-      }),
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }),
+        Type.String({ maxLength: 32768 }),
+        {
+          maxProperties: 200,
+        },
+      ),
     ),
-    secret: Type.Optional(Type.Boolean({ description: 'The variables in `set` are secrets: stored encrypted, always masked' })),
+    secret: Type.Optional(
+      Type.Boolean({ description: 'The variables in `set` are secrets: stored encrypted, always masked' }),
+    ),
     unset: Type.Optional(Type.Array(EnvKey, { maxItems: 200 })),
   },
   { additionalProperties: false, minProperties: 1 },
@@ -52,7 +58,9 @@ export const Scale = Type.Object(
 );
 
 export const Rollback = Type.Object(
-  { to: Type.Optional(Type.Integer({ minimum: 1, description: 'Release version; default: the one before' })) },
+  {
+    to: Type.Optional(Type.Integer({ minimum: 1, description: 'Release version; default: the one before' })),
+  },
   { additionalProperties: false },
 );
 
@@ -66,9 +74,17 @@ export const Instance = Type.Object({
   startedAt: Type.String(),
   healthyAt: Type.Union([Type.String(), Type.Null()]),
   memoryBytes: Type.Union([Type.Number(), Type.Null()]),
-  limits: Type.Object({ memory: Type.Boolean(), cpu: Type.Boolean(), reason: Type.Union([Type.String(), Type.Null()]) }),
+  limits: Type.Object({
+    memory: Type.Boolean(),
+    cpu: Type.Boolean(),
+    reason: Type.Union([Type.String(), Type.Null()]),
+  }),
   lastExit: Type.Union([
-    Type.Object({ code: Type.Union([Type.Integer(), Type.Null()]), signal: Type.Union([Type.String(), Type.Null()]), at: Type.String() }),
+    Type.Object({
+      code: Type.Union([Type.Integer(), Type.Null()]),
+      signal: Type.Union([Type.String(), Type.Null()]),
+      at: Type.String(),
+    }),
     Type.Null(),
   ]),
   release: Type.Union([Type.Integer(), Type.Null()]),

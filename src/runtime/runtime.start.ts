@@ -28,7 +28,11 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
   const apps = await resolveAppsDir(config.dataDir, config.appsDir);
   if (apps.note) log.warn({ appsDir: apps.dir }, apps.note);
   const box = loadSecretBox(join(config.dataDir, 'secret.key'), config.secretKey ?? undefined);
-  const driver = new LocalSupervisor({ stateDir: join(runDir, 'instances'), logDir: join(runDir, 'logs'), logger: log });
+  const driver = new LocalSupervisor({
+    stateDir: join(runDir, 'instances'),
+    logDir: join(runDir, 'logs'),
+    logger: log,
+  });
   const router = await ensureRouter({
     dataDir: config.dataDir,
     host: config.routerHost,
@@ -57,7 +61,12 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
       if (await current.client.healthy()) return;
       log.warn({ pid: current.client.info.pid }, 'router is not answering; starting it again');
       await current.stop();
-      current = await ensureRouter({ dataDir: config.dataDir, host: config.routerHost, port: config.routerPort, adminPort: config.routerAdminPort });
+      current = await ensureRouter({
+        dataDir: config.dataDir,
+        host: config.routerHost,
+        port: config.routerPort,
+        adminPort: config.routerAdminPort,
+      });
       await orchestrator.replaceRouter(current.client);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not start the router again');

@@ -14,7 +14,6 @@ async function traversable(dir: string): Promise<boolean> {
     if (parent === d) return true;
     d = parent;
     try {
-      // biome-ignore lint/suspicious/noBitwiseOperators: file mode bits
       if (((await stat(d)).mode & 0o001) === 0) return false;
     } catch {
       // Not made yet: it will be made by us, with a passable mode.
@@ -27,7 +26,10 @@ async function traversable(dir: string): Promise<boolean> {
  * able to pass through its parents: a data folder under a private home (mode 0700) cannot be
  * used for them, and a folder under the system temp directory is used instead.
  */
-export async function resolveAppsDir(dataDir: string, configured: string | null): Promise<{ dir: string; note: string | null }> {
+export async function resolveAppsDir(
+  dataDir: string,
+  configured: string | null,
+): Promise<{ dir: string; note: string | null }> {
   const wanted = configured ?? join(dataDir, 'apps');
   if (process.getuid?.() !== 0 || (await traversable(wanted))) return { dir: wanted, note: null };
   const hash = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
@@ -81,7 +83,11 @@ export async function prepareWorkDir(opts: {
 }
 
 /** Removes the working copies of releases other than those to keep. */
-export async function pruneWorkDirs(appsDir: string, serviceId: string, keepVersions: number[]): Promise<void> {
+export async function pruneWorkDirs(
+  appsDir: string,
+  serviceId: string,
+  keepVersions: number[],
+): Promise<void> {
   const serviceDir = join(appsDir, serviceId);
   let entries: string[];
   try {

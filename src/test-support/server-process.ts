@@ -10,7 +10,9 @@ export const BIN = fileURLToPath(new URL('../../bin/govhost.mjs', import.meta.ur
  */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL' && k !== 'NODE_OPTIONS'),
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL' && k !== 'NODE_OPTIONS',
+    ),
   );
   return { ...env, ...extra };
 }
@@ -58,7 +60,9 @@ export function launch(args: string[], env: NodeJS.ProcessEnv): GovhostProcess {
         if (ended) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      throw new Error(`no ${what} from govhost ${args.join(' ')} (pid ${child.pid})\nstdout:\n${out}\nstderr:\n${err}`);
+      throw new Error(
+        `no ${what} from govhost ${args.join(' ')} (pid ${child.pid})\nstdout:\n${out}\nstderr:\n${err}`,
+      );
     },
   };
 }
@@ -86,11 +90,20 @@ export async function startServer(env: NodeJS.ProcessEnv) {
   const proc = launch(['server'], env);
   // Generous: a first start creates the PGlite store, which takes seconds on a busy machine.
   const ready = await proc.waitFor(readyLine, 'ready line', 90_000);
-  return { proc, url: ready.url as string, routerUrl: ready.routerUrl ?? null, token: printedToken(proc.out()) ?? null };
+  return {
+    proc,
+    url: ready.url as string,
+    routerUrl: ready.routerUrl ?? null,
+    token: printedToken(proc.out()) ?? null,
+  };
 }
 
 /** Stops a process with `signal` and waits for it; SIGKILL after `graceMs`. */
-export async function stopProcess(proc: GovhostProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000) {
+export async function stopProcess(
+  proc: GovhostProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 15_000,
+) {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.closed;
   proc.child.kill(signal);
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);

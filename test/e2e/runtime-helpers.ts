@@ -3,16 +3,20 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import { packBundle } from '../../src/cli/pack.ts';
 
-export interface Api {
-  (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>; // biome-ignore lint/suspicious/noExplicitAny: test responses are read field by field
-}
+// biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field, as a client would
+type Json = any;
+
+export type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; json: Json }>;
 
 /** A small API client for end-to-end tests. */
 export function apiClient(baseUrl: string, token: string): Api {
   return async (method, path, body) => {
     const res = await fetch(`${baseUrl}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -34,7 +38,7 @@ export async function uploadFile(baseUrl: string, token: string, service: string
       'content-type': 'application/gzip',
       'content-length': String((await stat(file)).size),
     },
-    body: createReadStream(file) as unknown as BodyInit,
+    body: createReadStream(file) as unknown as RequestInit['body'],
     duplex: 'half',
   } as RequestInit);
   const text = await res.text();
@@ -54,7 +58,8 @@ export async function waitDeployment(api: Api, service: string, id: string, ms =
 /** Deploys a folder and waits for the outcome. */
 export async function deployDir(baseUrl: string, api: Api, token: string, service: string, dir: string) {
   const up = await uploadBundle(baseUrl, token, service, dir);
-  if (up.status !== 202) throw new Error(`deploy of ${service} refused: ${up.status} ${JSON.stringify(up.json)}`);
+  if (up.status !== 202)
+    throw new Error(`deploy of ${service} refused: ${up.status} ${JSON.stringify(up.json)}`);
   return { upload: up.json, deployment: await waitDeployment(api, service, up.json.deployment.id) };
 }
 

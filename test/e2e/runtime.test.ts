@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { craftTarball } from '../../src/catalog/bundle.fixtures.ts';
-import { cleanEnv, type GovhostProcess, startServer, stopProcess } from '../../src/test-support/server-process.ts';
+import {
+  cleanEnv,
+  type GovhostProcess,
+  startServer,
+  stopProcess,
+} from '../../src/test-support/server-process.ts';
 import {
   type Api,
   apiClient,
@@ -68,7 +73,10 @@ describe('hosting runtime', () => {
     routerUrl = s.routerUrl as string;
     token = s.token as string;
     api = apiClient(url, token);
-    assert.equal((await api('POST', '/departments', { code: DEPT, nameEn: 'Runtime', nameZh: '運行' })).status, 201);
+    assert.equal(
+      (await api('POST', '/departments', { code: DEPT, nameEn: 'Runtime', nameZh: '運行' })).status,
+      201,
+    );
   });
   after(async () => {
     closeAgent();
@@ -174,17 +182,26 @@ describe('hosting runtime', () => {
     const none = await uploadBundle(url, token, `${DEPT}/node`, noWay);
     assert.equal(none.status, 422);
     assert.match(none.json.detail, /no way to start this app/);
-    const badManifest = nodeApp('x', (dir) => writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: x\n  instances: lots\n'));
+    const badManifest = nodeApp('x', (dir) =>
+      writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: x\n  instances: lots\n'),
+    );
     const bad = await uploadBundle(url, token, `${DEPT}/node`, badManifest);
     assert.equal(bad.status, 422);
     assert.match(bad.json.detail, /line 3/);
-    const unknownField = nodeApp('x', (dir) => writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: x\n  colour: blue\n'));
+    const unknownField = nodeApp('x', (dir) =>
+      writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: x\n  colour: blue\n'),
+    );
     assert.match((await uploadBundle(url, token, `${DEPT}/node`, unknownField)).json.detail, /colour/);
     const crafted = async (entries: Parameters<typeof craftTarball>[1], opts = {}) =>
-      uploadFile(url, token, `${DEPT}/node`, await craftTarball(mkdtempSync(join(work, 'tar-')), entries, opts));
-    const escape = await crafted([{ path: '../../etc/cron.d/evil', body: 'x' }]);
-    assert.equal(escape.status, 422);
-    assert.match(escape.json.detail, /\.\./);
+      uploadFile(
+        url,
+        token,
+        `${DEPT}/node`,
+        await craftTarball(mkdtempSync(join(work, 'tar-')), entries, opts),
+      );
+    const outside = await crafted([{ path: '../../etc/cron.d/evil', body: 'x' }]);
+    assert.equal(outside.status, 422);
+    assert.match(outside.json.detail, /\.\./);
     const absolute = await crafted([{ path: '/etc/passwd', body: 'x' }]);
     assert.equal(absolute.status, 422);
     assert.match(absolute.json.detail, /absolute/);
@@ -195,7 +212,10 @@ describe('hosting runtime', () => {
     assert.equal(notGzip.status, 422);
     assert.match(notGzip.json.detail, /gzip/);
     const cf = nodeApp('cf', (dir) =>
-      writeFileSync(join(dir, 'manifest.yml'), 'applications:\n- name: cf\n  command: node server.js\n  buildpacks: [nodejs_buildpack]\n  stack: cflinuxfs4\n'),
+      writeFileSync(
+        join(dir, 'manifest.yml'),
+        'applications:\n- name: cf\n  command: node server.js\n  buildpacks: [nodejs_buildpack]\n  stack: cflinuxfs4\n',
+      ),
     );
     const accepted = await uploadBundle(url, token, `${DEPT}/node`, cf);
     assert.equal(accepted.status, 202, JSON.stringify(accepted.json));
@@ -203,7 +223,9 @@ describe('hosting runtime', () => {
     await waitDeployment(api, `${DEPT}/node`, accepted.json.deployment.id);
   });
 
-  it('runs each service as its own OS user, unable to read another service or the bundles', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async () => {
+  it('runs each service as its own OS user, unable to read another service or the bundles', {
+    skip: process.getuid?.() !== 0 ? 'needs root' : false,
+  }, async () => {
     const reader = (dir: string) =>
       writeFileSync(
         join(dir, 'server.js'),
@@ -215,7 +237,15 @@ http.createServer((req, res) => {
 }).listen(process.env.PORT);`,
       );
     await api('POST', '/departments', { code: 'OTH', nameEn: 'Other', nameZh: '其他' });
-    const other = await api('POST', '/services', { department: 'OTH', slug: 'secret', nameEn: 's', nameZh: 's', origin: 'new', channels: ['web'], slaTier: 'bronze' });
+    const other = await api('POST', '/services', {
+      department: 'OTH',
+      slug: 'secret',
+      nameEn: 's',
+      nameZh: 's',
+      origin: 'new',
+      channels: ['web'],
+      slaTier: 'bronze',
+    });
     await service('reader');
     const r1 = await deployDir(url, api, token, `OTH/secret`, join(EXAMPLES, 'node-hello'));
     assert.equal(r1.deployment.state, 'succeeded', r1.deployment.message);
@@ -226,9 +256,14 @@ http.createServer((req, res) => {
     assert.equal(r2.deployment.state, 'succeeded', r2.deployment.message);
     const warned = /"appsDir":"([^"]+)"/.exec(server.out())?.[1];
     const appsDir = warned ?? join(work, 'data', 'apps');
-    const read = async (path: string) => (await viaRouter(routerUrl, host('reader'), `/?path=${encodeURIComponent(path)}`)).body;
+    const read = async (path: string) =>
+      (await viaRouter(routerUrl, host('reader'), `/?path=${encodeURIComponent(path)}`)).body;
     const readerId = (await api('GET', `/services/${DEPT}/reader`)).json.id;
-    assert.equal(await read(join(appsDir, readerId, 'v1', 'server.js')), 'READ', 'a service reads its own files');
+    assert.equal(
+      await read(join(appsDir, readerId, 'v1', 'server.js')),
+      'READ',
+      'a service reads its own files',
+    );
     assert.equal(await read(join(appsDir, other.json.id, 'v1', 'server.js')), 'EACCES');
     assert.equal(await read(join(work, 'data', 'secret.key')), 'EACCES');
     const pid = (await api('GET', `/services/${DEPT}/reader/status`)).json.instances[0].pid;

@@ -48,10 +48,16 @@ export function registerEnvCommands(program: Command): void {
 
   const change = async (ctx: Parameters<Parameters<typeof act>[0]>[0], ref: string, body: object) => {
     const service = await resolveRef(ctx.api, ref);
-    const res = await ctx.api.patch<{ variables: Variable[]; deployment: { id: string; state: 'running'; message: string; kind: string; release: number | null } | null }>(
-      `${service.path}/env`,
-      body,
-    );
+    const res = await ctx.api.patch<{
+      variables: Variable[];
+      deployment: {
+        id: string;
+        state: 'running';
+        message: string;
+        kind: string;
+        release: number | null;
+      } | null;
+    }>(`${service.path}/env`, body);
     if (res.deployment) {
       ctx.note(`rolling out a new release of ${service.name} with the new environment`);
       await follow(ctx, ctx.api, service.path, res.deployment);
