@@ -284,7 +284,10 @@ describe('govhost deploy, env, scale, rollback, status and logs', () => {
       /^v7\s+failed\s+process\s+deploy of bundle .* was not healthy within 3 s \(last check: GET \/nope answered 404\)$/,
     );
     assert.match(rows[2] ?? '', /^v6\s+live\s/);
-    assert.match(status.stdout, /^last change: deploy failed: v7 did not become healthy: .*answered 404\)$/m);
+    assert.match(
+      status.stdout,
+      /^last change: deploy failed: v7 did not become healthy: .*answered 404\)\. The previous release is still serving\.$/m,
+    );
     assert.match(status.stdout, /^limits:/m, 'the record stays one line a field');
   });
 
