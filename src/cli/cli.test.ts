@@ -61,7 +61,14 @@ function assertOneLineError(r: Result, exitCode: number, pattern: RegExp): void 
 function startServer(): ChildProcess {
   return spawn(process.execPath, [BIN, 'server'], {
     cwd: ROOT,
-    env: { ...cleanEnv, GOVHOST_DATA_DIR: join(work, 'data'), GOVHOST_PORT: '0', GOVHOST_LOG_LEVEL: 'info' },
+    env: {
+      ...cleanEnv,
+      GOVHOST_DATA_DIR: join(work, 'data'),
+      GOVHOST_PORT: '0',
+      GOVHOST_ROUTER_PORT: '0',
+      GOVHOST_ROUTER_ADMIN_PORT: '0',
+      GOVHOST_LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

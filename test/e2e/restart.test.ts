@@ -15,6 +15,8 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   GOVHOST_DATA_DIR: dataDir,
   GOVHOST_PORT: '0',
+  GOVHOST_ROUTER_PORT: '0',
+  GOVHOST_ROUTER_ADMIN_PORT: '0',
   GOVHOST_HOST: '127.0.0.1',
   GOVHOST_LOG_LEVEL: 'info',
 };
