@@ -43,7 +43,9 @@ export interface RequestHead {
   connectionExtra: Set<string> | null;
 }
 
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/(\d)\.(\d)$/;
+// The target may hold raw bytes above 0x7F, as nginx allows: old clients send unescaped
+// Big5 or UTF-8 paths, and such bytes cannot split a request.
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/(\d)\.(\d)$/;
 const MAX_HEADERS = 100;
 
 /** Reads a request head (the text before the empty line); throws RequestError when it is not acceptable. */
