@@ -1,12 +1,13 @@
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { ChunkedDecoder, ChunkedError } from './chunked.ts';
+import type { ProxyContext } from './context.ts';
 import { BodyMode, type ClientInfo, hostOf } from './headers.ts';
-import { parseRequestHead, RequestError, type RequestHead } from './http1-request.ts';
-import { Framing } from './http1-response.ts';
+import { parseRequestHead, RequestError, type RequestHead, splitHead } from './http1-request.ts';
+import type { Framing } from './http1-response.ts';
 import { type RawServiceMetrics, record } from './metrics.ts';
 import { type PageOptions, pageResponse, unknownHostDetail } from './pages.ts';
-import { Exchange, type ProxyContext } from './proxy.ts';
+import { Exchange } from './proxy.ts';
+import { RequestBody } from './request-body.ts';
+import { ResponseWriter } from './response-writer.ts';
 import { proxyUpgrade } from './websocket.ts';
 
 /**
@@ -15,18 +16,9 @@ import { proxyUpgrade } from './websocket.ts';
  * exchange and writes its response with the right framing.
  */
 
-const CRLF2 = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 16 * 1024;
 // Bytes of pipelined requests held while one is in progress; more and reading pauses.
 const MAX_PENDING = 64 * 1024;
-const LAST_CHUNK = '0\r\n\r\n';
-
-enum Out {
-  None,
-  Length,
-  Chunked,
-  UntilClose,
-}
 
 export class ClientConnection implements ClientInfo {
   readonly address: string;
@@ -35,12 +27,10 @@ export class ClientConnection implements ClientInfo {
   /** Close once the current response is out (the client asked, a body was left unread, shutdown). */
   closeAfter = false;
   #pending: Buffer | null = null;
-  #body: { remaining: number; chunks: ChunkedDecoder | null; exchange: Exchange; paused: boolean } | null =
-    null;
+  #body: RequestBody | null = null;
   #headDeadline = 0;
   #parsing = false;
-  #out = Out.None;
-  #corked = false;
+  readonly #writer: ResponseWriter;
   #closed = false;
 
   constructor(
@@ -50,6 +40,7 @@ export class ClientConnection implements ClientInfo {
     const a = socket.remoteAddress ?? '';
     this.address = a.startsWith('::ffff:') ? a.slice(7) : a;
     this.localPort = socket.localPort ?? 0;
+    this.#writer = new ResponseWriter(socket);
     socket.setTimeout(ctx.opts.clientIdleTimeoutMs);
     socket.on('data', (d: Buffer) => {
       try {
@@ -69,11 +60,9 @@ export class ClientConnection implements ClientInfo {
     socket.on('close', () => this.#onClose());
   }
 
-  get idle(): boolean {
-    return this.current === null;
-  }
-
   #onData(d: Buffer): void {
+    // Closing after the current answer: whatever else the client sends is not read.
+    if (this.closeAfter && this.current === null) return;
     const body = this.#body;
     if (body && !body.paused) {
       const used = this.#feedBody(d, 0);
@@ -91,28 +80,19 @@ export class ClientConnection implements ClientInfo {
     this.#parsing = true;
     try {
       while (!this.current && this.#pending && !this.#closed && !this.socket.destroyed) {
-        let buf = this.#pending;
-        // An empty line before a request line is allowed (RFC 9112 §2.2).
-        while (buf.length >= 2 && buf[0] === 13 && buf[1] === 10) buf = buf.subarray(2);
-        const end = buf.indexOf(CRLF2);
-        if (end === -1 || end > MAX_HEAD) {
-          this.#pending = buf.length > 0 ? buf : null;
-          if (buf.length > MAX_HEAD) {
-            this.#reject(431, 'request head too large');
-            return;
-          }
-          // Slow heads (one byte at a time) reset the idle timer, so they get their own deadline.
-          const now = Date.now();
-          if (this.#headDeadline === 0) this.#headDeadline = now + this.ctx.opts.headersTimeoutMs;
-          else if (now > this.#headDeadline) this.#reject(408, 'request head too slow');
-          return;
-        }
-        this.#headDeadline = 0;
-        const text = buf.toString('latin1', 0, end);
-        this.#pending = buf.length > end + 4 ? buf.subarray(end + 4) : null;
         let head: RequestHead;
         try {
-          head = parseRequestHead(text);
+          const split = splitHead(this.#pending, MAX_HEAD);
+          if (split === null) {
+            // Slow heads (a byte at a time) keep resetting the idle timer: they get a deadline.
+            const now = Date.now();
+            if (this.#headDeadline === 0) this.#headDeadline = now + this.ctx.opts.headersTimeoutMs;
+            else if (now > this.#headDeadline) this.#reject(408, 'the request head came too slowly');
+            return;
+          }
+          this.#headDeadline = 0;
+          this.#pending = split.rest;
+          head = parseRequestHead(split.text);
         } catch (err) {
           if (!(err instanceof RequestError)) throw err;
           this.#reject(err.status, err.message);
@@ -168,9 +148,8 @@ export class ClientConnection implements ClientInfo {
     const exchange = new Exchange(this, head, active, mode, start);
     this.current = exchange;
     if (mode !== BodyMode.None) {
-      const chunks = head.chunked ? new ChunkedDecoder() : null;
       // Paused until the exchange has a backend connection to send the body to.
-      this.#body = { remaining: head.contentLength, chunks, exchange, paused: true };
+      this.#body = new RequestBody(exchange, head.contentLength, head.chunked);
       this.socket.pause();
       if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
@@ -205,36 +184,18 @@ export class ClientConnection implements ClientInfo {
   /** Passes request body bytes from `buf` to the exchange; returns how many were body. */
   #feedBody(buf: Buffer, pos: number): number {
     const body = this.#body!;
-    const ex = body.exchange;
-    if (body.chunks) {
-      try {
-        pos = body.chunks.decode(buf, pos, (a, b) => {
-          if (this.#body === body) ex.onRequestBody(buf.subarray(a, b));
-        });
-      } catch (err) {
-        if (!(err instanceof ChunkedError)) throw err;
-        this.#body = null;
-        ex.onRequestBodyBroken();
-        return buf.length;
-      }
-      if (this.#body !== body) return buf.length;
-      if (body.chunks.done) this.#endBody();
-      return pos;
+    const used = body.feed(buf, pos);
+    if (this.#body !== body) return buf.length; // the exchange ended meanwhile (413, backend failure)
+    if (body.broken) {
+      this.#body = null;
+      body.exchange.onRequestBodyBroken();
+      return buf.length;
     }
-    const n = Math.min(body.remaining, buf.length - pos);
-    body.remaining -= n;
-    ex.onRequestBody(pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n));
-    // The exchange may have ended meanwhile (413, backend failure): then the rest is not ours.
-    if (this.#body !== body) return buf.length;
-    if (body.remaining === 0) this.#endBody();
-    return pos + n;
-  }
-
-  #endBody(): void {
-    const body = this.#body;
-    if (!body) return;
-    this.#body = null;
-    body.exchange.onRequestBodyEnd();
+    if (body.done) {
+      this.#body = null;
+      body.exchange.onRequestBodyEnd();
+    }
+    return used;
   }
 
   /** True while part of the request body is still unread: the connection cannot be reused. */
@@ -244,55 +205,26 @@ export class ClientConnection implements ClientInfo {
 
   /** Begins a response; the head is written together with the first body bytes. */
   startResponse(status: number, message: string, headers: string[], framing: Framing, noBody: boolean): void {
+    // A body still being read when the answer comes: the connection cannot carry another request.
     if (this.#body) this.closeAfter = true;
-    let out: Out;
-    let extra = '';
-    if (noBody || status === 204 || status === 304 || framing === Framing.None) out = Out.None;
-    else if (framing === Framing.Length) out = Out.Length;
-    else if (this.current?.head.http10) {
-      out = Out.UntilClose;
-      this.closeAfter = true;
-    } else {
-      out = Out.Chunked;
-      extra = 'Transfer-Encoding: chunked\r\n';
-    }
-    if (this.closeAfter || this.ctx.draining) extra += 'Connection: close\r\n';
-    else if (this.current?.head.http10) extra += 'Connection: keep-alive\r\n';
-    let s = `HTTP/1.1 ${status} ${message || STATUS_CODES[status] || 'Unknown'}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    this.#out = out;
-    // Corked until the upstream read that brought this head is handled (see flush()).
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-    }
-    this.socket.write(`${s}${extra}\r\n`, 'latin1');
+    const http10 = this.current?.head.http10 ?? false;
+    const close = this.closeAfter || this.ctx.draining;
+    if (this.#writer.start(status, message, headers, framing, noBody, http10, close)) this.closeAfter = true;
   }
 
-  /** Writes body bytes; false when the client is not keeping up (pause the source until 'drain'). */
   writeBody(chunk: Buffer): boolean {
-    if (chunk.length === 0 || this.#out === Out.None) return true;
-    if (this.#out === Out.Chunked) {
-      this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      this.socket.write(chunk);
-      return this.socket.write('\r\n', 'latin1');
-    }
-    return this.socket.write(chunk);
+    return this.#writer.body(chunk);
   }
 
   /** Ends the response; the connection then serves the next request or closes. */
   endResponse(): void {
-    if (this.#out === Out.Chunked) this.socket.write(LAST_CHUNK, 'latin1');
-    this.#out = Out.None;
+    this.#writer.end();
     this.requestDone();
   }
 
-  /** Sends buffered response bytes now (called after each upstream read is handled). */
+  /** Sends buffered response bytes now (called after each backend read is handled). */
   flush(): void {
-    if (this.#corked) {
-      this.#corked = false;
-      this.socket.uncork();
-    }
+    this.#writer.flush();
   }
 
   /** Answers with one of the router's pages; counts it in `metrics` unless null (the exchange counts). */
@@ -336,9 +268,9 @@ export class ClientConnection implements ClientInfo {
   }
 
   /** A request the router will not read further: answer, count, close. */
-  #reject(status: number, _reason: string): void {
+  #reject(status: number, reason: string): void {
     this.closeAfter = true;
-    this.socket.write(pageResponse(status, undefined, { close: true }), 'utf8');
+    this.socket.write(pageResponse(status, `The request was refused: ${reason}.`, { close: true }), 'utf8');
     record(this.ctx.unknown, status, 0, 0, 0);
     this.#pending = null;
     this.socket.destroySoon();

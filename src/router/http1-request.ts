@@ -48,6 +48,26 @@ export interface RequestHead {
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/(\d)\.(\d)$/;
 const MAX_HEADERS = 100;
 
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+/**
+ * Finds the first request head in `buf` (skipping empty lines before it, RFC 9112 §2.2): its
+ * text and the bytes after it, or null while incomplete. Throws 431 past `max` bytes.
+ */
+export function splitHead(buf: Buffer, max: number): { text: string; rest: Buffer | null } | null {
+  let start = 0;
+  while (buf.length - start >= 2 && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+  const end = buf.indexOf(CRLF2, start);
+  if (end === -1 || end - start > max) {
+    if (buf.length - start > max) throw new RequestError(431, 'the request head is too large');
+    return null;
+  }
+  return {
+    text: buf.toString('latin1', start, end),
+    rest: buf.length > end + 4 ? buf.subarray(end + 4) : null,
+  };
+}
+
 /** Reads a request head (the text before the empty line); throws RequestError when it is not acceptable. */
 export function parseRequestHead(text: string): RequestHead {
   if (!cleanHead(text)) throw new RequestError(400, 'control characters in request head');

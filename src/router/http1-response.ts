@@ -8,7 +8,9 @@
  * heads) is an error: the router answers 502 and drops that connection.
  */
 import { ChunkedDecoder } from './chunked.ts';
-import { cleanHead, contentLength, HOP_BY_HOP, isToken, trimOws } from './http1-common.ts';
+import { ResponseParseError, readResponseHead } from './http1-response-head.ts';
+
+export { ResponseParseError } from './http1-response-head.ts';
 
 /** Receives what the parser finds, in order: one head, body pieces, then completion. */
 export interface ResponseSink {
@@ -16,10 +18,6 @@ export interface ResponseSink {
   /** `last` is true on the final piece of a Content-Length body, so it can go out with the end. */
   onBody(chunk: Buffer, last: boolean): void;
   onComplete(): void;
-}
-
-export class ResponseParseError extends Error {
-  readonly code = 'EBADRESPONSE';
 }
 
 /** How the response body is delimited on the wire from the backend. */
@@ -30,7 +28,6 @@ export enum Framing {
   UntilClose = 3,
 }
 
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
 const MAX_HEAD = 64 * 1024;
 const CRLF2 = Buffer.from('\r\n\r\n');
 
@@ -189,52 +186,15 @@ export class ResponseParser {
 
   /** Parses a head; false for an interim (1xx) one. */
   #parseHead(text: string): boolean {
-    if (!cleanHead(text)) this.#fail('bad bytes in response head');
-    const lines = text.split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]!);
-    if (!m) this.#fail('bad status line');
-    const status = Number(m[2]);
-    const http10 = m[1] === '0';
-    const out: string[] = [];
-    let length = -1;
-    let chunked = false;
-    let otherCoding = false;
-    let close = http10;
-    this.idleHintMs = 0;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!isToken(name)) this.#fail(colon > 0 ? 'bad header name' : 'bad header line');
-      const value = trimOws(line, colon + 1);
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') {
-        length = contentLength(value, length);
-        if (length === -2) this.#fail('bad Content-Length');
-      } else if (HOP_BY_HOP.has(lower)) {
-        if (lower === 'transfer-encoding') {
-          const codings = value.toLowerCase().split(',');
-          chunked = codings[codings.length - 1]!.trim() === 'chunked';
-          otherCoding = !chunked;
-        } else if (lower === 'connection') {
-          const v = value.toLowerCase();
-          if (v.includes('close')) close = true;
-          else if (http10 && v.includes('keep-alive')) close = false;
-        } else if (lower === 'upgrade') {
-          this.upgradeTo = value;
-        } else if (lower === 'keep-alive') {
-          const t = /timeout=(\d+)/i.exec(value);
-          if (t) this.idleHintMs = Number(t[1]) * 1000;
-        }
-      } else {
-        out.push(name, value);
-      }
-    }
+    const h = readResponseHead(text);
+    this.idleHintMs = h.idleHintMs;
+    if (h.upgradeTo) this.upgradeTo = h.upgradeTo;
+    const { status, length, chunked, otherCoding } = h;
     if (status < 200 && status !== 101) return false; // 100 Continue, 103 Early Hints
     this.status = status;
-    this.statusMessage = m[3] ?? '';
-    this.keepAlive = !close;
-    this.headers = out;
+    this.statusMessage = h.message;
+    this.keepAlive = !h.close;
+    this.headers = h.headers;
     if (status === 101) {
       if (!this.#upgrade) this.#fail('unexpected 101');
       this.#state = S.Done;
@@ -245,13 +205,12 @@ export class ResponseParser {
     const noBody = this.#noBody || status === 204 || status === 304;
     // Transfer-Encoding overrules Content-Length (RFC 9112 §6.3); such a connection is not reused.
     if (!noBody && (chunked || otherCoding)) {
-      if (length !== -1) this.keepAlive = false;
+      if (length !== -1 || otherCoding) this.keepAlive = false;
       this.framing = chunked ? Framing.Chunked : Framing.UntilClose;
-      if (otherCoding) this.keepAlive = false;
       this.#state = chunked ? S.Chunked : S.UntilClose;
       this.#chunks.reset();
     } else if (length !== -1) {
-      out.push('Content-Length', String(length));
+      this.headers.push('Content-Length', String(length));
       this.framing = noBody ? Framing.None : Framing.Length;
       this.#state = noBody || length === 0 ? S.Done : S.Length;
       this.#remaining = length;

@@ -1,43 +1,11 @@
-import type { BackendRegistry, BackendState } from './balancer.ts';
+import type { BackendState } from './balancer.ts';
 import type { ClientConnection } from './client-conn.ts';
-import { BodyMode, type ForwardOptions, upstreamHead } from './headers.ts';
+import { BodyMode, upstreamHead } from './headers.ts';
 import type { RequestHead } from './http1-request.ts';
 import type { ResponseParser } from './http1-response.ts';
-import type { Log } from './log.ts';
-import { type RawServiceMetrics, record } from './metrics.ts';
-import type { ActiveRoute, RouteIndex } from './route-index.ts';
+import { record } from './metrics.ts';
+import type { ActiveRoute } from './route-index.ts';
 import type { UpstreamConn, UpstreamUser, Waiter } from './upstream.ts';
-import type { TunnelSet } from './websocket.ts';
-
-/** Limits applied to each proxied request. */
-export interface ProxyOptions extends ForwardOptions {
-  /** Largest request body forwarded, in bytes; larger ones get 413. */
-  bodyLimit: number;
-  /** Time to open a TCP connection to a backend before trying another (or 504). */
-  connectTimeoutMs: number;
-  /** Time for a backend to start its response before the client gets 504. */
-  upstreamTimeoutMs: number;
-  /** A client connection with no traffic for this long is closed (also the keep-alive idle time). */
-  clientIdleTimeoutMs: number;
-  /** Time a client has to send a whole request head. */
-  headersTimeoutMs: number;
-}
-
-/** What request handling needs from the rest of the router. */
-export interface ProxyContext {
-  readonly index: RouteIndex;
-  readonly backends: BackendRegistry;
-  readonly opts: ProxyOptions;
-  /** Counters for requests that match no route. */
-  readonly unknown: RawServiceMetrics;
-  readonly connections: Set<ClientConnection>;
-  readonly tunnels: TunnelSet;
-  readonly log: Log;
-  /** Header line that lets the internal static file server trust a request. */
-  staticKey: string;
-  /** True once shutdown began: responses then close their connection. */
-  draining: boolean;
-}
 
 // Methods that change nothing when sent twice (RFC 9110 §9.2.2) and carry no body in
 // practice: these are retried once on another backend when the first could not be reached.

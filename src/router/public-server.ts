@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import type { BackendRegistry } from './balancer.ts';
 import { ClientConnection } from './client-conn.ts';
+import type { ProxyContext, ProxyOptions } from './context.ts';
 import type { Log } from './log.ts';
 import { type MetricsRegistry, UNKNOWN_SERVICE } from './metrics.ts';
-import type { ProxyContext, ProxyOptions } from './proxy.ts';
 import type { RouteIndex } from './route-index.ts';
 
 /** Options of the citizen-facing listener. */

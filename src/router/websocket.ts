@@ -1,10 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import type { ProxyContext } from './context.ts';
 import { BodyMode, type ClientInfo, upstreamHead } from './headers.ts';
 import type { RequestHead } from './http1-request.ts';
 import { ResponseParser, type ResponseSink } from './http1-response.ts';
 import { record } from './metrics.ts';
 import { pageResponse } from './pages.ts';
-import type { ProxyContext } from './proxy.ts';
 import type { ActiveRoute } from './route-index.ts';
 
 /** Open client sockets of upgraded connections, so shutdown can end them. */
