@@ -141,6 +141,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     });
 
   const source: AdminSource = {
+    health: () => ({ workers: [...workers].map((w) => w.process.pid) }),
     table: () => store.current(),
     update: (t) => store.update(t),
     metrics: async () => summariseAll((await gather()).map((s) => s.metrics)),
