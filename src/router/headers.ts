@@ -80,7 +80,8 @@ export function upstreamHead(
       else s += `${names[i]}: ${v}\r\n`;
       continue;
     }
-    if (l === 'content-length' && body !== BodyMode.Length) continue;
+    // The router's key for its file server is never taken from a client.
+    if (l === 'x-govhost-static-key') continue;
     if (l === 'host' && h.hostFromTarget) continue;
     if (connectionExtra?.has(l)) continue;
     s += `${names[i]}: ${values[i]}\r\n`;
