@@ -56,6 +56,11 @@ export class ClientConnection implements ClientInfo {
       // Waiting on a slow backend is the upstream timeout's business, not the client's.
       if (!this.current || this.current.responded) socket.destroy();
     });
+    socket.on('end', () => {
+      // The client has sent all it will: answer what is in progress, then close.
+      this.closeAfter = true;
+      if (this.current === null) this.socket.destroySoon();
+    });
     socket.on('error', () => {});
     socket.on('close', () => this.#onClose());
   }
@@ -123,7 +128,7 @@ export class ClientConnection implements ClientInfo {
     if (head.upgrade !== null && route.kind === 'proxy' && !hasBody) {
       // From here the socket belongs to the tunnel; this object lets go of it.
       this.#closed = true;
-      for (const e of ['data', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
+      for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
       this.socket.setTimeout(0);
       ctx.connections.delete(this);
       proxyUpgrade(ctx, head, this, this.socket, this.#pending ?? Buffer.alloc(0), active);

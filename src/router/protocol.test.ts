@@ -91,6 +91,13 @@ describe('router: HTTP/1.x on the wire', () => {
     assert.doesNotMatch(kept.text().slice(kept.text().lastIndexOf('HTTP/1.1')), /Transfer-Encoding/i);
   });
 
+  test('a client that shuts its side after the request still gets the answer', async () => {
+    const c = await open(router.port);
+    c.socket.end('GET /half HTTP/1.1\r\nHost: wire.test.localhost\r\n\r\n');
+    await c.closed;
+    assert.match(c.text(), /^HTTP\/1\.1 200 [\s\S]*GET \/half $/);
+  });
+
   test('a chunked backend answer is re-chunked for an HTTP/1.1 client', async () => {
     const c = await open(router.port);
     c.socket.write('GET /chunked HTTP/1.1\r\nHost: wire.test.localhost\r\nConnection: close\r\n\r\n');

@@ -44,7 +44,9 @@ export function createPublicServer(
     staticKey: '',
     draining: false,
   };
-  const server = createServer({ noDelay: true }, (socket) => {
+  // Half-open allowed: a client may send its request and shut its side (HTTP/1.0 tools do);
+  // it still gets its answer, and the connection closes after.
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     if (ctx.draining) {
       socket.destroy();
       return;
