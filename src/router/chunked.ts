@@ -19,6 +19,7 @@ enum C {
   Done,
 }
 
+/** Decodes one chunked body; `reset()` readies it for the next. */
 export class ChunkedDecoder {
   #state = C.Size;
   #remaining = 0;

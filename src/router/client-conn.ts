@@ -20,6 +20,7 @@ const MAX_HEAD = 16 * 1024;
 // Bytes of pipelined requests held while one is in progress; more and reading pauses.
 const MAX_PENDING = 64 * 1024;
 
+/** A citizen's (or load balancer's) connection to the router; see the note above. */
 export class ClientConnection implements ClientInfo {
   readonly address: string;
   readonly localPort: number;

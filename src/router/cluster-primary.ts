@@ -35,6 +35,7 @@ function workerExecArgv(): string[] {
   return hasTsx ? keep : [...keep, '--import', 'tsx'];
 }
 
+/** Starts the clustered router (see above); resolves once every worker listens. */
 export async function startCluster(o: ResolvedOptions, log: Log): Promise<RunningRouter> {
   const store = new RouteStore(o.statePath, log);
   await store.load();

@@ -19,6 +19,7 @@ export interface Engine {
   close(graceMs: number): Promise<void>;
 }
 
+/** Wires the proxying parts together; nothing listens until `listen()`. */
 export function createEngine(o: ResolvedOptions, log: Log): Engine {
   const metrics = new MetricsRegistry();
   const backends = new BackendRegistry({

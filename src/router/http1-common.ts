@@ -15,6 +15,7 @@ export const HOP_BY_HOP = new Set([
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** An RFC 9110 token: what header names and methods are made of. */
 export function isToken(s: string): boolean {
   return TOKEN.test(s);
 }

@@ -40,6 +40,7 @@ enum S {
   Failed,
 }
 
+/** Parses the responses on one backend connection, one per `reset()`. */
 export class ResponseParser {
   sink: ResponseSink | null = null;
   status = 0;

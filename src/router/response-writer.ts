@@ -18,6 +18,7 @@ enum Out {
   UntilClose = 3,
 }
 
+/** The response side of one client connection. */
 export class ResponseWriter {
   #out = Out.None;
   #corked = false;

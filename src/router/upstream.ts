@@ -39,6 +39,7 @@ function codedError(message: string, code: string): NodeJS.ErrnoException {
 // copies whatever must outlive the callback.
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/** One keep-alive connection to a backend, carrying one request at a time. */
 export class UpstreamConn {
   readonly parser = new ResponseParser();
   user: UpstreamUser | null = null;
@@ -119,6 +120,7 @@ export class UpstreamConn {
   }
 }
 
+/** The connections to one backend: idle ones reused newest first, at most `maxSockets` open. */
 export class UpstreamPool {
   readonly #idle: UpstreamConn[] = [];
   readonly #waiters: Waiter[] = [];
