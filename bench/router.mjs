@@ -7,6 +7,9 @@
 // req/s and latency, CPU-seconds of the proxy processes per 10k requests, and router/nginx.
 // Everything listens on 127.0.0.1 and is stopped at the end.
 //
+// "other load" is the share of the machine's CPUs that processes outside the benchmark used during
+// a run: on a shared machine, figures taken under high other load are not comparable.
+//
 // Environment (all optional): BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (3),
 // BENCH_CONNECTIONS ("64,256"), BENCH_ROUTER_WORKERS (comma list of router variants to run,
 // each a GOVHOST_ROUTER_WORKERS value; default: the router's own default).
@@ -228,6 +231,25 @@ function cpuSeconds(pids) {
   return ticks / TICKS;
 }
 
+/** Busy CPU-seconds of the whole machine, from /proc/stat (all but idle and iowait). */
+function machineBusySeconds() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) / TICKS;
+}
+
+/** CPU-seconds of this script's finished children (wrk), from /proc/self/stat cutime+cstime. */
+function childrenSeconds() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / TICKS;
+}
+
+function selfSeconds() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 function toMs(v) {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(v);
   if (!m) return Number.NaN;
@@ -282,9 +304,18 @@ async function main() {
       for (const t of targets) {
         wrk(t.port, conns, WARMUP);
         const pids = t.pids?.() ?? [];
+        // Everything this benchmark runs, to tell its CPU use apart from other load on the machine.
+        const ours = [...pids, backend.pid];
         const cpu0 = cpuSeconds(pids);
+        const ours0 = cpuSeconds(ours) + childrenSeconds() + selfSeconds();
+        const busy0 = machineBusySeconds();
+        const t0 = Date.now();
         const r = wrk(t.port, conns, SECONDS);
+        const wall = (Date.now() - t0) / 1000;
         const cpu = cpuSeconds(pids) - cpu0;
+        const oursUsed = cpuSeconds(ours) + childrenSeconds() + selfSeconds() - ours0;
+        // Share of the machine's CPUs used by processes outside this benchmark during the run.
+        r.otherLoad = Math.max(0, (machineBusySeconds() - busy0 - oursUsed) / (wall * cpus().length));
         r.cpuPer10k = t.pids ? (cpu / r.requests) * 10_000 : Number.NaN;
         const key = `${t.name}|${conns}`;
         if (!results.has(key)) results.set(key, []);
@@ -292,6 +323,7 @@ async function main() {
         log(
           `round ${round} ${t.name} c=${conns}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms` +
             (t.pids ? ` cpu ${r.cpuPer10k.toFixed(3)} s/10k` : '') +
+            ` other load ${(r.otherLoad * 100).toFixed(0)}%` +
             (r.errors ? ` (${r.errors})` : ''),
         );
       }
@@ -301,8 +333,10 @@ async function main() {
   console.log(
     `\nRouter benchmark: ${cpus().length} × ${cpuModel}, Node ${process.version}, ${ROUNDS} rounds × ${SECONDS} s`,
   );
-  console.log('\n| target | conns | req/s (median) | p50 ms | p99 ms | proxy CPU-s / 10k req | vs nginx |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '\n| target | conns | req/s (median) | p50 ms | p99 ms | proxy CPU-s / 10k req | vs nginx | other load |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const conns of CONNECTIONS) {
     const nginxRps = median(results.get(`nginx (2 workers)|${conns}`).map((r) => r.rps));
     for (const t of targets) {
@@ -312,7 +346,7 @@ async function main() {
       console.log(
         `| ${t.name} | ${conns} | ${rps.toFixed(0)} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ` +
           `${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '-' : cpu.toFixed(3)} | ` +
-          `${(rps / nginxRps).toFixed(2)} |`,
+          `${(rps / nginxRps).toFixed(2)} | ${(median(rs.map((r) => r.otherLoad)) * 100).toFixed(0)}% |`,
       );
     }
   }

@@ -21,6 +21,8 @@ export interface AdminSource {
   update(table: RouteTable): Promise<UpdateResult>;
   metrics(): Promise<Record<string, ServiceSummary>>;
   inflight(): Promise<InflightReport>;
+  /** Extra facts for /healthz (the worker processes of a clustered router). */
+  health?(): Record<string, unknown>;
 }
 
 // The router's own codes, beside the platform's shared ones; same `type` URN scheme.
@@ -140,7 +142,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, source: AdminSo
   if (path === '/metrics') return json(res, 200, { services: await source.metrics() });
   if (path === '/inflight') return json(res, 200, { backends: await source.inflight() });
   const t = source.table();
-  json(res, 200, { status: 'ok', version: t.version, routes: t.routes.length, pid: process.pid });
+  json(res, 200, {
+    status: 'ok',
+    version: t.version,
+    routes: t.routes.length,
+    pid: process.pid,
+    ...source.health?.(),
+  });
 }
 
 export interface AdminServer {

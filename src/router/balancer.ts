@@ -8,6 +8,8 @@ export interface BackendOptions {
   connectTimeoutMs: number;
   /** How long a backend that refused or dropped a connection is skipped. */
   passiveDownMs: number;
+  /** Told about unexpected exceptions while handling backends' responses. */
+  onBug?: (err: Error) => void;
 }
 
 // Idle backend connections live at most this long (less when the backend hints a shorter one).
@@ -36,6 +38,7 @@ export class BackendState {
       connectTimeoutMs: opts.connectTimeoutMs,
       maxIdleMs: MAX_IDLE_MS,
     });
+    this.pool.onBug = opts.onBug ?? null;
   }
 
   isUp(now: number): boolean {
@@ -96,6 +99,14 @@ export class BackendRegistry {
       for (const b of this.#byId.values()) b.pool.sweep(now);
     }, 1000);
     this.#sweeper.unref();
+  }
+
+  /**
+   * A backend of the router's own (the static file server): never retired by a table, and
+   * left out of /inflight, which is about tenants' instances.
+   */
+  internal(backend: Backend): BackendState {
+    return new BackendState(backend, this.opts);
   }
 
   /** Makes `backends` the current set, returning the state object for each. */

@@ -35,6 +35,7 @@ function workerExecArgv(): string[] {
   return hasTsx ? keep : [...keep, '--import', 'tsx'];
 }
 
+/** Starts the clustered router (see above); resolves once every worker listens. */
 export async function startCluster(o: ResolvedOptions, log: Log): Promise<RunningRouter> {
   const store = new RouteStore(o.statePath, log);
   await store.load();
@@ -141,6 +142,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     });
 
   const source: AdminSource = {
+    health: () => ({ workers: [...workers].map((w) => w.process.pid) }),
     table: () => store.current(),
     update: (t) => store.update(t),
     metrics: async () => summariseAll((await gather()).map((s) => s.metrics)),

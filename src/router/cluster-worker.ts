@@ -18,10 +18,7 @@ let closing = false;
 function shutdown(graceMs: number): void {
   if (closing) return;
   closing = true;
-  engine.server.close(graceMs).then(() => {
-    engine.backends.destroy();
-    process.exit(0);
-  });
+  engine.close(graceMs).then(() => process.exit(0));
 }
 
 let listening = false;
@@ -32,7 +29,7 @@ process.on('message', (m: ToWorker) => {
     // the router knows.
     if (!listening) {
       listening = true;
-      engine.server.listen().then(
+      engine.listen().then(
         (port) => send({ t: 'ready', port }),
         (err: Error) => {
           send({ t: 'failed', message: err.message });

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { BackendRegistry } from './balancer.ts';
 import type { Log } from './log.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
 import { createPublicServer, type PublicServer } from './public-server.ts';
 import { RouteIndex } from './route-index.ts';
+import { createStaticServer, STATIC_KEY_HEADER, type StaticServer } from './static.ts';
 
 /** The proxying half of a router: what runs in the router process, or in each cluster worker. */
 export interface Engine {
@@ -11,14 +13,20 @@ export interface Engine {
   readonly metrics: MetricsRegistry;
   readonly backends: BackendRegistry;
   readonly server: PublicServer;
+  readonly files: StaticServer;
+  /** Starts the file server, then the public listener; resolves with the public port. */
+  listen(): Promise<number>;
+  close(graceMs: number): Promise<void>;
 }
 
+/** Wires the proxying parts together; nothing listens until `listen()`. */
 export function createEngine(o: ResolvedOptions, log: Log): Engine {
   const metrics = new MetricsRegistry();
   const backends = new BackendRegistry({
     maxSocketsPerBackend: o.maxSocketsPerBackend,
     connectTimeoutMs: o.connectTimeoutMs,
     passiveDownMs: o.passiveDownMs,
+    onBug: (err) => log.error({ err: err.stack }, 'response handling failed'),
   });
   const index = new RouteIndex(backends, metrics);
   const server = createPublicServer(
@@ -29,6 +37,7 @@ export function createEngine(o: ResolvedOptions, log: Log): Engine {
       connectTimeoutMs: o.connectTimeoutMs,
       upstreamTimeoutMs: o.upstreamTimeoutMs,
       clientIdleTimeoutMs: o.clientIdleTimeoutMs,
+      headersTimeoutMs: Math.min(o.clientIdleTimeoutMs, 30_000),
       trustForwarded: o.trustForwarded,
       proto: 'http',
     },
@@ -37,5 +46,27 @@ export function createEngine(o: ResolvedOptions, log: Log): Engine {
     metrics,
     log,
   );
-  return { index, metrics, backends, server };
+  // A fresh random key per process: only this router can use its file server.
+  const key = randomBytes(24).toString('hex');
+  server.ctx.staticKey = `${STATIC_KEY_HEADER}: ${key}\r\n`;
+  const files = createStaticServer(index, key);
+  return {
+    index,
+    metrics,
+    backends,
+    server,
+    files,
+    listen: async () => {
+      const url = await files.listen();
+      index.staticBackend = backends.internal({ id: '(static files)', url });
+      index.refresh();
+      return server.listen();
+    },
+    close: async (graceMs) => {
+      await server.close(graceMs);
+      await files.close();
+      index.staticBackend?.pool.destroy();
+      backends.destroy();
+    },
+  };
 }

@@ -1,22 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import { HOP_BY_HOP } from './http1-common.ts';
+import type { RequestHead } from './http1-request.ts';
 
 /**
  * Header work shared by HTTP and websocket forwarding. Request headers go upstream in the
- * client's own spelling and order, from Node's raw header list.
+ * client's own spelling and order.
  */
-
-// Meaningful for one connection only (RFC 9110 §7.6.1 and the older RFC 2616 list): never forwarded.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /**
  * The host a request is for: its Host header without port, lower-case, without a final dot.
@@ -36,24 +24,6 @@ export function hostOf(header: string | undefined): string {
   return (end === header.length ? header : header.slice(0, end)).toLowerCase();
 }
 
-/** Names listed in a Connection header beyond the usual tokens: also hop-by-hop (RFC 9110 §7.6.1). */
-function extraConnectionTokens(value: string | undefined): Set<string> | null {
-  if (value === undefined || value.length < 6) return null; // "close", "Upgrade", "keep-alive": the usual
-  let extra: Set<string> | null = null;
-  for (const part of value.split(',')) {
-    const t = part.trim().toLowerCase();
-    if (t === '' || t === 'keep-alive' || t === 'close' || t === 'upgrade') continue;
-    extra ??= new Set();
-    extra.add(t);
-  }
-  return extra;
-}
-
-function clientAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
-}
-
 export interface ForwardOptions {
   /** Keep X-Forwarded-Proto/Host/Port from the client: only behind a trusted load balancer. */
   trustForwarded: boolean;
@@ -61,56 +31,68 @@ export interface ForwardOptions {
   proto: string;
 }
 
+/** Where the request came in: the client's address and the port it connected to. */
+export interface ClientInfo {
+  readonly address: string;
+  readonly localPort: number;
+}
+
 /** How the request body travels upstream. */
 export enum BodyMode {
   None = 0,
   /** Content-Length, bytes as they come. */
   Length = 1,
-  /** Chunked: the client's chunks (already decoded by Node) are framed again. */
+  /** Chunked: the client's chunks are decoded and framed again. */
   Chunked = 2,
 }
 
 /**
  * The request head to send upstream, as one latin1 string: the client's request line and
- * headers minus hop-by-hop ones (and Expect: Node's server has already said 100 Continue),
- * plus X-Forwarded-For (appended), -Proto, -Host and -Port. Node's parser has checked every
- * byte of the client's method, target and headers, so nothing here can split the head.
- * For an upgrade, `Connection: Upgrade` and the Upgrade header go through: the handshake is
- * end-to-end by intent.
+ * headers minus hop-by-hop ones (and Expect: the router answers 100 Continue itself), plus
+ * X-Forwarded-For (appended), -Proto, -Host and -Port. The parser has checked every byte of
+ * the method, target and headers, so nothing here can split the head. For an upgrade,
+ * `Connection: Upgrade` and the Upgrade header go through: the handshake is end-to-end.
  */
-export function requestHead(
-  req: IncomingMessage,
+export function upstreamHead(
+  h: RequestHead,
+  client: ClientInfo,
   opts: ForwardOptions,
   body: BodyMode,
   upgrade: string | null,
+  extra = '',
 ): string {
-  const h = req.headers;
-  const extra = extraConnectionTokens(h.connection);
-  const raw = req.rawHeaders;
-  let s = `${req.method} ${req.url} HTTP/1.1\r\n`;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'expect' || lower.startsWith('x-forwarded-')) continue;
-    if (lower === 'content-length' && body !== BodyMode.Length) continue;
-    if (extra?.has(lower)) continue;
-    s += `${name}: ${raw[i + 1]}\r\n`;
+  let s = `${h.method} ${h.target} HTTP/1.1\r\n`;
+  let xff: string | null = null;
+  let proto: string | null = null;
+  let fhost: string | null = null;
+  let fport: string | null = null;
+  const { names, values, lower } = h;
+  const connectionExtra = h.connectionExtra;
+  for (let i = 0; i < names.length; i++) {
+    const l = lower[i]!;
+    if (HOP_BY_HOP.has(l) || l === 'expect') continue;
+    if (l.startsWith('x-forwarded-')) {
+      const v = values[i]!;
+      if (l === 'x-forwarded-for') xff = xff === null ? v : `${xff}, ${v}`;
+      else if (l === 'x-forwarded-proto') proto ??= v;
+      else if (l === 'x-forwarded-host') fhost ??= v;
+      else if (l === 'x-forwarded-port') fport ??= v;
+      else s += `${names[i]}: ${v}\r\n`;
+      continue;
+    }
+    // The router's key for its file server is never taken from a client.
+    if (l === 'x-govhost-static-key') continue;
+    if (l === 'host' && h.hostFromTarget) continue;
+    if (connectionExtra?.has(l)) continue;
+    s += `${names[i]}: ${values[i]}\r\n`;
   }
-  const xff = h['x-forwarded-for'];
-  const addr = clientAddress(req);
-  s += `X-Forwarded-For: ${xff === undefined ? addr : `${xff}, ${addr}`}\r\n`;
+  if (h.hostFromTarget) s += `Host: ${h.host}\r\n`;
+  s += `X-Forwarded-For: ${xff === null ? client.address : `${xff}, ${client.address}`}\r\n`;
   const trust = opts.trustForwarded;
-  const proto = trust ? first(h['x-forwarded-proto']) : undefined;
-  const fhost = trust ? first(h['x-forwarded-host']) : undefined;
-  const fport = trust ? first(h['x-forwarded-port']) : undefined;
-  s += `X-Forwarded-Proto: ${proto ?? opts.proto}\r\n`;
-  s += `X-Forwarded-Host: ${fhost ?? h.host ?? ''}\r\n`;
-  s += `X-Forwarded-Port: ${fport ?? req.socket.localPort ?? ''}\r\n`;
+  s += `X-Forwarded-Proto: ${trust && proto !== null ? proto : opts.proto}\r\n`;
+  s += `X-Forwarded-Host: ${trust && fhost !== null ? fhost : h.host}\r\n`;
+  s += `X-Forwarded-Port: ${trust && fport !== null ? fport : client.localPort}\r\n`;
   if (body === BodyMode.Chunked) s += 'Transfer-Encoding: chunked\r\n';
   if (upgrade !== null) s += `Connection: Upgrade\r\nUpgrade: ${upgrade}\r\n`;
-  return `${s}\r\n`;
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
+  return `${s}${extra}\r\n`;
 }

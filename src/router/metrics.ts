@@ -57,6 +57,7 @@ export interface ServiceSummary {
   aborted: number;
 }
 
+/** Zeroed counters for one service. */
 export function emptyRaw(): RawServiceMetrics {
   return {
     classes: [0, 0, 0, 0, 0],
@@ -81,6 +82,7 @@ export function record(m: RawServiceMetrics, status: number, ms: number, bytesIn
   m.bytesOut += bytesOut;
 }
 
+/** Adds `from` into `into` (figures from several workers). */
 export function mergeRaw(into: RawServiceMetrics, from: RawServiceMetrics): void {
   for (let i = 0; i < into.classes.length; i++) into.classes[i]! += from.classes[i] ?? 0;
   for (let i = 0; i < into.buckets.length; i++) into.buckets[i]! += from.buckets[i] ?? 0;
@@ -108,6 +110,7 @@ function percentile(m: RawServiceMetrics, total: number, q: number): number {
   return 0;
 }
 
+/** Totals by class and p50/p95/p99 from the histogram, as /metrics reports them. */
 export function summarise(m: RawServiceMetrics): ServiceSummary {
   const [c1, c2, c3, c4, c5] = m.classes as [number, number, number, number, number];
   const total = c1 + c2 + c3 + c4 + c5;

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 
 /**
  * The router's own answers when it cannot hand a request to a service. Citizens see these, so
@@ -10,12 +10,20 @@ const TEXT: Record<number, { title: string; zh: string; detail: string }> = {
   403: { title: 'Forbidden', zh: '禁止存取', detail: 'You may not open this address.' },
   404: { title: 'Not found', zh: '找不到網頁', detail: 'There is no page at this address.' },
   405: { title: 'Method not allowed', zh: '不支援此方法', detail: 'This address only serves pages.' },
+  408: { title: 'Request timeout', zh: '要求逾時', detail: 'The request took too long to arrive.' },
   413: {
     title: 'Request too large',
     zh: '要求過大',
     detail: 'The data sent is larger than this service accepts.',
   },
+  417: { title: 'Expectation failed', zh: '無法滿足要求', detail: 'The Expect header is not supported.' },
+  431: { title: 'Headers too large', zh: '標頭過大', detail: 'The request headers are too large.' },
   500: { title: 'Internal error', zh: '內部錯誤', detail: 'Something went wrong on our side.' },
+  501: {
+    title: 'Not implemented',
+    zh: '不支援',
+    detail: 'The request uses a feature this server does not support.',
+  },
   502: {
     title: 'Bad gateway',
     zh: '網關錯誤',
@@ -31,6 +39,7 @@ const TEXT: Record<number, { title: string; zh: string; detail: string }> = {
     zh: '網關逾時',
     detail: 'The service took too long to answer. Please try again later.',
   },
+  505: { title: 'HTTP version not supported', zh: '不支援此 HTTP 版本', detail: 'Use HTTP/1.1.' },
 };
 
 function escapeHtml(s: string): string {
@@ -58,31 +67,22 @@ export function unknownHostDetail(host: string): string {
     : `No service is published at ${host}. Check the address and try again.`;
 }
 
-/**
- * Sends the page for `status` unless a response has already begun. `close` ends the connection
- * after it, for when the request body was left unread.
- */
-export function sendPage(res: ServerResponse, status: number, detail?: string, close = false): number {
-  if (res.headersSent) return res.statusCode;
-  const html = pageHtml(status, detail);
-  const headers: Record<string, string | number> = {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Length': Buffer.byteLength(html),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-  };
-  if (close) headers.Connection = 'close';
-  res.writeHead(status, headers);
-  res.end(res.req.method === 'HEAD' ? undefined : html);
-  return status;
+export interface PageOptions {
+  /** Close the connection after the page (an unread body, a broken request, shutdown). */
+  close?: boolean;
+  /** The request was HEAD: headers only. */
+  headRequest?: boolean;
+  /** Further header lines, each ending in CRLF (e.g. `Allow: GET, HEAD\r\n`). */
+  extra?: string;
 }
 
-/** The same page as a raw HTTP/1.1 response, for an upgrade socket that has no ServerResponse. */
-export function rawPage(status: number, detail?: string): string {
+/** The whole HTTP/1.1 response for the router's own page for `status`, as one string. */
+export function pageResponse(status: number, detail?: string, o: PageOptions = {}): string {
   const html = pageHtml(status, detail);
-  const t = TEXT[status] ?? TEXT[500]!;
   return (
-    `HTTP/1.1 ${status} ${t.title}\r\nContent-Type: text/html; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(html)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${html}`
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `Content-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(html)}\r\n` +
+    `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n${o.extra ?? ''}` +
+    `${o.close ? 'Connection: close\r\n' : ''}\r\n${o.headRequest ? '' : html}`
   );
 }

@@ -48,6 +48,15 @@ async function spawnRouter(env: Record<string, string>): Promise<RouterProcess> 
   return { child, port: ready.port, adminPort: ready.adminPort, stderr: () => err };
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function stop(p: RouterProcess, signal: NodeJS.Signals): Promise<number | null> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
   const exited = once(p.child, 'exit');
@@ -78,8 +87,10 @@ describe('router process', () => {
   });
 
   test('after SIGKILL, a restarted router serves the last routes without being told again', async () => {
-    const first = await spawnRouter(env('killed.json'));
+    const first = await spawnRouter(env('killed.json', { GOVHOST_ROUTER_WORKERS: '2' }));
     running.push(first);
+    const workers: number[] = (await admin(first, 'GET', '/healthz')).body.workers;
+    assert.equal(workers.length, 2);
     const table = {
       version: 7,
       routes: [proxyRoute('svc.test.localhost', [{ id: 'p1', url: backend.url }])],
@@ -88,6 +99,12 @@ describe('router process', () => {
     assert.equal((await ask(first.port, { host: 'svc.test.localhost' })).status, 200);
     assert.equal(JSON.parse(readFileSync(join(dir, 'killed.json'), 'utf8')).version, 7);
     assert.equal(await stop(first, 'SIGKILL'), null);
+    // Its workers notice the primary is gone and leave: no orphan keeps serving old routes.
+    await waitFor(
+      () => workers.every((pid) => !alive(pid)),
+      10_000,
+      'the workers of the killed router to exit',
+    );
 
     const second = await spawnRouter(env('killed.json'));
     running.push(second);
@@ -98,11 +115,11 @@ describe('router process', () => {
     assert.equal(await stop(second, 'SIGTERM'), 0);
   });
 
-  test('SIGTERM lets a request in flight finish, then exits 0', async () => {
+  test('SIGTERM lets a request in flight finish, then exits 0 (single process)', async () => {
     const release: (() => void)[] = [];
     const slow = await startBackend('slow', (_req, res) => release.push(() => res.end('finished')));
     try {
-      const p = await spawnRouter(env('term.json'));
+      const p = await spawnRouter(env('term.json', { GOVHOST_ROUTER_WORKERS: '0' }));
       running.push(p);
       const table = {
         version: 1,

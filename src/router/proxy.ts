@@ -1,29 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BackendRegistry, BackendState } from './balancer.ts';
-import { BodyMode, type ForwardOptions, requestHead } from './headers.ts';
+import type { BackendState } from './balancer.ts';
+import type { ClientConnection } from './client-conn.ts';
+import { BodyMode, upstreamHead } from './headers.ts';
+import type { RequestHead } from './http1-request.ts';
 import type { ResponseParser } from './http1-response.ts';
-import { type RawServiceMetrics, record } from './metrics.ts';
-import { sendPage } from './pages.ts';
+import { record } from './metrics.ts';
 import type { ActiveRoute } from './route-index.ts';
 import type { UpstreamConn, UpstreamUser, Waiter } from './upstream.ts';
-
-/** Limits applied to each proxied request. */
-export interface ProxyOptions extends ForwardOptions {
-  /** Largest request body forwarded, in bytes; larger ones get 413. */
-  bodyLimit: number;
-  /** Time to open a TCP connection to a backend before trying another (or 504). */
-  connectTimeoutMs: number;
-  /** Time for a backend to start its response before the client gets 504. */
-  upstreamTimeoutMs: number;
-}
-
-/** What the HTTP forwarding needs from the rest of the router. */
-export interface ProxyContext {
-  readonly backends: BackendRegistry;
-  readonly opts: ProxyOptions;
-  /** True once shutdown began: responses then close their connection. */
-  draining: boolean;
-}
 
 // Methods that change nothing when sent twice (RFC 9110 §9.2.2) and carry no body in
 // practice: these are retried once on another backend when the first could not be reached.
@@ -32,52 +14,53 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNR
 const LAST_CHUNK = '0\r\n\r\n';
 
 /**
- * One client request on its way to a backend and back. A class rather than nested closures:
- * the per-request state sits in one object, and each step of the exchange is a method.
+ * One request on its way to a backend and back: picks a backend, sends the head and body over
+ * a pooled connection, relays the response to the client connection, retries or answers with
+ * the router's own page when the backend fails.
  */
-class Exchange implements UpstreamUser, Waiter {
+export class Exchange implements UpstreamUser, Waiter {
   conn: UpstreamConn | null = null;
   /** Backend counting this request as in flight, until the attempt ends. */
   held: BackendState | null = null;
   timer: NodeJS.Timeout | null = null;
-  readonly head: string;
+  #upHead = '';
   bytesIn = 0;
   bytesOut = 0;
   retried = false;
   waiting = false;
-  /** Set once the client has the whole answer, or left, or got the router's own page. */
-  over = false;
   responded = false;
+  /** Status the backend answered, once it has. */
+  status = 0;
   bodySent: boolean;
-  readonly start = performance.now();
+  /** The client has its answer (or left): later events only tidy up. */
+  over = false;
 
   constructor(
-    readonly ctx: ProxyContext,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly down: ClientConnection,
+    readonly head: RequestHead,
     readonly active: ActiveRoute,
     readonly body: BodyMode,
+    readonly start: number,
   ) {
-    this.head = requestHead(req, ctx.opts, body, null);
     this.bodySent = body === BodyMode.None;
-    res.once('close', () => this.onClientClose());
   }
 
   get wantsConnection(): boolean {
     return this.waiting && !this.over;
   }
 
-  /** Sends the request to the next backend of the pool, skipping `exclude`. */
+  /** Sends the request to the next backend of the route, skipping `exclude`. */
   attempt(exclude: BackendState | null): void {
-    const b = this.active.pool.pick(exclude ?? undefined);
+    const pool = this.active.pool;
+    const b = pool.pick(exclude ?? undefined);
     if (!b) {
-      const none = this.active.pool.backends.length === 0;
+      const none = pool.backends.length === 0;
       this.fail(none ? 503 : 502, none ? undefined : 'The service could not be reached.');
       return;
     }
     this.held = b;
     b.inflight++;
-    this.timer ??= setTimeout(() => this.onTimeout(), this.ctx.opts.upstreamTimeoutMs);
+    this.timer ??= setTimeout(() => this.onTimeout(), this.down.ctx.opts.upstreamTimeoutMs);
     this.waiting = true;
     b.pool.acquire(this);
   }
@@ -89,77 +72,70 @@ class Exchange implements UpstreamUser, Waiter {
       return;
     }
     this.conn = conn;
-    conn.send(this, this.head, this.req.method === 'HEAD');
-    if (this.body !== BodyMode.None) this.streamBody(conn);
+    if (this.#upHead === '') {
+      const ctx = this.down.ctx;
+      const key = this.active.route.kind === 'static' ? ctx.staticKey : '';
+      this.#upHead = upstreamHead(this.head, this.down, ctx.opts, this.body, null, key);
+    }
+    conn.send(this, this.#upHead, this.head.method === 'HEAD');
+    if (this.body !== BodyMode.None) this.down.startBody();
   }
 
-  /** Forwards the client's body as it arrives, stopping with 413 past the limit. */
-  streamBody(conn: UpstreamConn): void {
-    const { req } = this;
+  onRequestBody(chunk: Buffer): void {
+    const conn = this.conn;
+    if (!conn || this.over) return;
+    this.bytesIn += chunk.length;
+    const limit = this.down.ctx.opts.bodyLimit;
+    if (this.bytesIn > limit) {
+      this.dropConnection();
+      this.fail(413, `The request body is larger than ${limit} bytes.`);
+      return;
+    }
     const socket = conn.socket;
-    const chunked = this.body === BodyMode.Chunked;
-    const limit = this.ctx.opts.bodyLimit;
-    req.on('data', (chunk: Buffer) => {
-      if (this.conn !== conn) return;
-      this.bytesIn += chunk.length;
-      if (this.bytesIn > limit) {
-        req.pause();
-        this.dropConnection();
-        this.fail(413, `The request body is larger than ${limit} bytes.`);
-        return;
-      }
-      let ok: boolean;
-      if (chunked) {
-        // Corked, the three parts of a chunk leave in one write.
-        socket.cork();
-        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-        socket.write(chunk);
-        ok = socket.write('\r\n', 'latin1');
-        socket.uncork();
-      } else {
-        ok = socket.write(chunk);
-      }
-      if (!ok) {
-        req.pause();
-        socket.once('drain', () => req.resume());
-      }
-    });
-    req.on('end', () => {
-      if (this.conn !== conn) return;
-      if (chunked) socket.write(LAST_CHUNK, 'latin1');
-      this.bodySent = true;
-    });
-    // A client that goes away mid-body is handled through res 'close'; this keeps it quiet.
-    req.on('error', () => {});
+    let ok: boolean;
+    if (this.body === BodyMode.Chunked) {
+      socket.cork();
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else {
+      ok = socket.write(chunk);
+    }
+    if (!ok) {
+      this.down.pauseBody();
+      socket.once('drain', () => this.down.resumeBody());
+    }
+  }
+
+  onRequestBodyEnd(): void {
+    if (!this.conn || this.over) return;
+    if (this.body === BodyMode.Chunked) this.conn.socket.write(LAST_CHUNK, 'latin1');
+    this.bodySent = true;
+  }
+
+  /** The client's chunked framing was malformed: nothing more can be read from it. */
+  onRequestBodyBroken(): void {
+    this.dropConnection();
+    this.fail(400);
   }
 
   onHead(p: ResponseParser): void {
     this.clearTimer();
     if (this.over) return;
     this.responded = true;
-    const headers = p.headers;
-    if (this.ctx.draining) headers.push('Connection', 'close');
-    try {
-      if (p.statusMessage) this.res.writeHead(p.status, p.statusMessage, headers);
-      else this.res.writeHead(p.status, headers);
-    } catch {
-      // Node refused a header our parser let through: treat the response as malformed.
-      this.responded = false;
-      this.dropConnection();
-      this.fail(502);
-    }
+    this.status = p.status;
+    this.down.startResponse(p.status, p.statusMessage, p.headers, p.framing, this.head.method === 'HEAD');
   }
 
-  onBody(chunk: Buffer, last: boolean): void {
+  onBody(chunk: Buffer): void {
     if (this.over) return;
     this.bytesOut += chunk.length;
-    if (last) {
-      this.res.end(chunk);
-    } else if (!this.res.write(chunk)) {
-      const conn = this.conn!;
-      conn.socket.pause();
-      this.res.once('drain', () => conn.socket.resume());
-    }
+    if (!this.down.writeBody(chunk)) this.conn?.socket.pause();
+  }
+
+  onClientDrain(): void {
+    this.conn?.socket.resume();
   }
 
   onComplete(): void {
@@ -167,7 +143,15 @@ class Exchange implements UpstreamUser, Waiter {
     this.conn = null;
     this.release();
     conn?.done(this.bodySent);
-    if (!this.over && !this.res.writableEnded) this.res.end();
+    if (this.over) return;
+    this.over = true;
+    this.finish();
+    this.down.endResponse();
+  }
+
+  /** Called after each read from the backend is handled: sends what was written meanwhile. */
+  flush(): void {
+    this.down.flush();
   }
 
   onUpstreamError(err: NodeJS.ErrnoException, beforeResponse: boolean, reused = true): void {
@@ -178,7 +162,11 @@ class Exchange implements UpstreamUser, Waiter {
     if (this.over) return;
     if (this.responded) {
       // The backend broke off mid-body: all the client can be told is a cut connection.
-      this.res.destroy();
+      this.active.metrics.aborted++;
+      this.over = true;
+      this.finish();
+      this.down.flush();
+      this.down.abort();
       return;
     }
     const code = err.code ?? '';
@@ -189,7 +177,7 @@ class Exchange implements UpstreamUser, Waiter {
       this.active.pool.markDown(b);
     }
     const retryable = beforeResponse && CONNECT_ERRORS.has(code) && this.body === BodyMode.None;
-    if (retryable && !this.retried && RETRYABLE_METHODS.has(this.req.method ?? '')) {
+    if (retryable && !this.retried && RETRYABLE_METHODS.has(this.head.method)) {
       this.retried = true;
       // A stale pooled connection may be retried on the same backend when it is the only one.
       const only = this.active.pool.backends.length === 1;
@@ -206,29 +194,35 @@ class Exchange implements UpstreamUser, Waiter {
     this.fail(504);
   }
 
-  /** Answers with the router's own page; closes the connection if the body was left unread. */
+  /** Answers with the router's own page (the client connection closes if the body was left unread). */
   fail(status: number, detail?: string): void {
     if (this.over) return;
     this.over = true;
     this.clearTimer();
-    const unread = this.body !== BodyMode.None && !this.req.complete;
-    if (this.res.headersSent) this.res.destroy();
-    else sendPage(this.res, status, detail, unread || this.ctx.draining);
+    if (this.responded) {
+      this.finish();
+      this.down.flush();
+      this.down.abort();
+      return;
+    }
+    this.finish(status);
+    this.down.page(this.head, status, detail, null, this.start, { close: this.down.bodyUnread });
   }
 
+  /** The client went away: stop the backend's work for it; the half-used connection is dropped. */
   onClientClose(): void {
-    const { res } = this;
-    if (!res.writableFinished) {
-      // Cut short (the client left, or the backend broke off mid-body): stop the backend's
-      // work for it; the half-read connection cannot be reused.
-      this.active.metrics.aborted++;
-      this.dropConnection();
-      this.release();
-    }
+    if (this.over) return;
     this.over = true;
+    this.active.metrics.aborted++;
     this.clearTimer();
-    // 499 (nginx's "client closed request") when no status was ever sent.
-    const status = res.headersSent ? res.statusCode : 499;
+    this.dropConnection();
+    this.release();
+    // 499 (nginx's "client closed request") when no status was sent.
+    this.finish(this.responded ? this.status : 499);
+  }
+
+  /** Counts the request (once: callers set `over` first); by default with the backend's status. */
+  finish(status = this.status): void {
     record(this.active.metrics, status, performance.now() - this.start, this.bytesIn, this.bytesOut);
   }
 
@@ -250,40 +244,7 @@ class Exchange implements UpstreamUser, Waiter {
     if (b) {
       this.held = null;
       b.inflight--;
-      this.ctx.backends.released(b);
+      this.down.ctx.backends.released(b);
     }
   }
-}
-
-/** Forwards `req` to a backend of `active`; a declared too-large body gets 413 unread. */
-export function proxyRequest(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  active: ActiveRoute,
-): void {
-  const headers = req.headers;
-  const length = headers['content-length'];
-  if (length !== undefined && Number(length) > ctx.opts.bodyLimit) {
-    // The connection closes after the answer, so the body is never read either.
-    recordNow(active.metrics, res, performance.now());
-    sendPage(res, 413, `The request body is larger than ${ctx.opts.bodyLimit} bytes.`, true);
-    return;
-  }
-  // Node has already refused requests with both framings or a malformed Content-Length.
-  const body =
-    headers['transfer-encoding'] !== undefined
-      ? BodyMode.Chunked
-      : length !== undefined && length !== '0'
-        ? BodyMode.Length
-        : BodyMode.None;
-  new Exchange(ctx, req, res, active, body).attempt(null);
-}
-
-/** Records a request the router answers itself, when its response closes. */
-export function recordNow(metrics: RawServiceMetrics, res: ServerResponse, start: number): void {
-  res.once('close', () => {
-    const status = res.headersSent ? res.statusCode : 499;
-    record(metrics, status, performance.now() - start, 0, 0);
-  });
 }

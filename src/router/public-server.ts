@@ -1,35 +1,30 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { createServer, type Server } from 'node:net';
 import type { BackendRegistry } from './balancer.ts';
-import { hostOf } from './headers.ts';
+import { ClientConnection } from './client-conn.ts';
+import type { ProxyContext, ProxyOptions } from './context.ts';
 import type { Log } from './log.ts';
 import { type MetricsRegistry, UNKNOWN_SERVICE } from './metrics.ts';
-import { rawPage, sendPage, unknownHostDetail } from './pages.ts';
-import { type ProxyContext, type ProxyOptions, proxyRequest, recordNow } from './proxy.ts';
 import type { RouteIndex } from './route-index.ts';
-import { serveStatic } from './static.ts';
-import { proxyUpgrade, type TunnelSet } from './websocket.ts';
 
 /** Options of the citizen-facing listener. */
 export interface PublicServerOptions extends ProxyOptions {
   host: string;
   port: number;
-  /** A client connection with no traffic for this long is closed (also the keep-alive idle time). */
-  clientIdleTimeoutMs: number;
 }
 
 export interface PublicServer {
   readonly server: Server;
+  readonly ctx: ProxyContext;
   listen(): Promise<number>;
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
 }
 
 /**
- * The listener citizens reach: picks the route for each request by its own Host header (so
- * one keep-alive connection from a load balancer may carry requests for many hosts) and hands
- * it to the proxy, the static server or the websocket tunnel.
+ * The listener citizens reach. Each connection is read by a ClientConnection, which routes every
+ * request by its own Host header, so one keep-alive connection from a load balancer may carry
+ * requests for many hosts.
  */
 export function createPublicServer(
   opts: PublicServerOptions,
@@ -38,63 +33,32 @@ export function createPublicServer(
   metrics: MetricsRegistry,
   log: Log,
 ): PublicServer {
-  const ctx: ProxyContext = { backends, opts, draining: false };
-  const tunnels: TunnelSet = new Set();
-  const unknown = metrics.for(UNKNOWN_SERVICE);
-  let active = 0;
-  let idleWaiter: (() => void) | null = null;
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    active++;
-    res.once('close', () => {
-      active--;
-      if (active === 0 && idleWaiter) idleWaiter();
-    });
-    const host = hostOf(req.headers.host);
-    const route = index.lookup(host);
-    if (route === undefined) {
-      recordNow(unknown, res, performance.now());
-      sendPage(res, 404, unknownHostDetail(host), ctx.draining);
-    } else if (route.route.kind === 'static') {
-      serveStatic(req, res, route);
-    } else {
-      proxyRequest(ctx, req, res, route);
-    }
+  const ctx: ProxyContext = {
+    index,
+    backends,
+    opts,
+    unknown: metrics.for(UNKNOWN_SERVICE),
+    connections: new Set(),
+    tunnels: new Set(),
+    log,
+    staticKey: '',
+    draining: false,
   };
-
-  const server = createServer(
-    {
-      keepAliveTimeout: opts.clientIdleTimeoutMs,
-      // Slow-header clients are cut off, but never before the keep-alive idle time has passed.
-      headersTimeout: opts.clientIdleTimeoutMs + 1000,
-      // Whole-request time: generous, a 10 MiB upload over a slow line takes a while.
-      requestTimeout: Math.max(300_000, opts.upstreamTimeoutMs),
-      noDelay: true,
-    },
-    onRequest,
-  );
-  server.timeout = opts.clientIdleTimeoutMs;
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const route = index.lookup(hostOf(req.headers.host));
-    if (route === undefined) {
-      socket.on('error', () => {});
-      socket.end(rawPage(404, unknownHostDetail(hostOf(req.headers.host))));
+  // Half-open allowed: a client may send its request and shut its side (HTTP/1.0 tools do);
+  // it still gets its answer, and the connection closes after.
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    if (ctx.draining) {
+      socket.destroy();
       return;
     }
-    proxyUpgrade(ctx, tunnels, req, socket, head, route);
+    ctx.connections.add(new ClientConnection(ctx, socket));
   });
-  // A broken client (bad bytes, reset) costs its own connection, never the process.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (socket.writable && err.code !== 'ECONNRESET' && err.code !== 'EPIPE') {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      socket.end(`HTTP/1.1 ${status} Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else {
-      socket.destroy();
-    }
-  });
+  // Accept errors (EMFILE and the like) must not end the process; they are logged and retried.
+  server.on('error', (err) => log.error({ err: err.message }, 'public listener error'));
 
   return {
     server,
+    ctx,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -106,20 +70,20 @@ export function createPublicServer(
     close: async (graceMs) => {
       ctx.draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive connections go now; busy ones answer with Connection: close.
-      server.closeIdleConnections();
-      if (active > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, graceMs);
-          idleWaiter = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        if (active > 0) log.warn({ active }, 'grace period over: cutting requests still in flight');
+      // Idle keep-alive connections close now; busy ones after their response.
+      for (const c of ctx.connections) c.drain();
+      const deadline = Date.now() + graceMs;
+      while (ctx.connections.size > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
       }
-      server.closeAllConnections();
-      for (const t of tunnels) t.destroy();
+      if (ctx.connections.size > 0) {
+        log.warn(
+          { connections: ctx.connections.size },
+          'grace period over: cutting requests still in flight',
+        );
+        for (const c of ctx.connections) c.abort();
+      }
+      for (const t of ctx.tunnels) t.destroy();
       await closed;
     },
   };

@@ -1,4 +1,4 @@
-import type { BackendRegistry, Pool } from './balancer.ts';
+import type { BackendRegistry, BackendState, Pool } from './balancer.ts';
 import type { MetricsRegistry, RawServiceMetrics } from './metrics.ts';
 import type { Route, RouteTable } from './route-table.ts';
 
@@ -16,6 +16,8 @@ export interface ActiveRoute {
 export class RouteIndex {
   #byHost = new Map<string, ActiveRoute>();
   #version = -1;
+  /** The internal file server that static routes are forwarded to, once it listens. */
+  staticBackend: BackendState | null = null;
 
   constructor(
     private readonly backends: BackendRegistry,
@@ -30,11 +32,25 @@ export class RouteIndex {
     return this.#byHost.get(host);
   }
 
+  #table: RouteTable | null = null;
+
+  /** Builds the index again from the last table (after the static file server came up). */
+  refresh(): void {
+    if (this.#table) this.apply(this.#table);
+  }
+
   apply(table: RouteTable): void {
+    this.#table = table;
     const states = this.backends.apply(table.routes.flatMap((r) => r.backends));
     const next = new Map<string, ActiveRoute>();
     for (const route of table.routes) {
-      const pool = this.backends.newPool(route.backends.map((b) => states.get(b.id)!));
+      const members =
+        route.kind === 'static'
+          ? this.staticBackend
+            ? [this.staticBackend]
+            : []
+          : route.backends.map((b) => states.get(b.id)!);
+      const pool = this.backends.newPool(members);
       next.set(route.hostname, { route, pool, metrics: this.metrics.for(route.service) });
     }
     this.#byHost = next;

@@ -40,12 +40,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     inflight: async () => engine.backends.inflight(),
   };
   const admin = createAdminServer(source, o.adminToken, log);
-  const port = await engine.server.listen();
+  const port = await engine.listen();
   let adminPort: number;
   try {
     adminPort = await admin.listen(o.adminHost, o.adminPort);
   } catch (err) {
-    await engine.server.close(0);
+    await engine.close(0);
     throw err;
   }
   let closing: Promise<void> | null = null;
@@ -55,9 +55,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     close: (graceMs = o.shutdownGraceMs) => {
       closing ??= (async () => {
         // The admin API stays up while draining, so the control plane can watch /inflight.
-        await engine.server.close(graceMs);
+        await engine.close(graceMs);
         await admin.close();
-        engine.backends.destroy();
       })();
       return closing;
     },

@@ -58,6 +58,15 @@ describe('router: static sites', () => {
     assert.equal(redirect.headers.location, '/docs/');
   });
 
+  test('a client cannot pose as the router to the file server', async () => {
+    const r = await ask(router.port, {
+      host: 'www.test.localhost',
+      headers: { 'X-GovHost-Static-Key': 'guess' },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, '<h1>Home</h1>');
+  });
+
   test('refuses paths that climb out of the folder', async () => {
     for (const path of [
       '/../secret.txt',

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { ResponseParser, type ResponseSink } from './http1-response.ts';
+import { ResponseParseError, ResponseParser, type ResponseSink } from './http1-response.ts';
 
 /**
  * Keep-alive connections to one backend, and the connection object that carries one request at
@@ -12,6 +12,8 @@ import { ResponseParser, type ResponseSink } from './http1-response.ts';
 export interface UpstreamUser extends ResponseSink {
   /** `beforeResponse`: no byte of a response arrived, so an idempotent request may be retried. */
   onUpstreamError(err: NodeJS.ErrnoException, beforeResponse: boolean): void;
+  /** After each read is handled: lets the user send what it wrote meanwhile in one go. */
+  flush(): void;
 }
 
 /** Waits for a connection from the pool. */
@@ -37,6 +39,7 @@ function codedError(message: string, code: string): NodeJS.ErrnoException {
 // copies whatever must outlive the callback.
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/** One keep-alive connection to a backend, carrying one request at a time. */
 export class UpstreamConn {
   readonly parser = new ResponseParser();
   user: UpstreamUser | null = null;
@@ -82,7 +85,8 @@ export class UpstreamConn {
 
   /** Bytes read into the shared buffer (see READ_BUFFER). */
   onRead(d: Buffer): void {
-    if (!this.user) {
+    const user = this.user;
+    if (!user) {
       // Bytes on an idle connection: the backend broke framing; never hand this one out again.
       this.destroy();
       return;
@@ -90,10 +94,17 @@ export class UpstreamConn {
     try {
       this.parser.execute(d, true);
     } catch (err) {
-      const user = this.user;
       this.destroy();
-      user?.onUpstreamError(err as NodeJS.ErrnoException, false);
+      // A parse error is the backend's fault (502); anything else is ours, and must not
+      // escape into the event loop and end the process.
+      if (!(err instanceof ResponseParseError)) this.pool.onBug?.(err as Error);
+      try {
+        user.onUpstreamError(err as NodeJS.ErrnoException, false);
+      } catch (again) {
+        this.pool.onBug?.(again as Error);
+      }
     }
+    user.flush();
   }
 
   #onClose(err: NodeJS.ErrnoException | null): void {
@@ -109,11 +120,14 @@ export class UpstreamConn {
   }
 }
 
+/** The connections to one backend: idle ones reused newest first, at most `maxSockets` open. */
 export class UpstreamPool {
   readonly #idle: UpstreamConn[] = [];
   readonly #waiters: Waiter[] = [];
   #open = 0;
   #destroyed = false;
+  /** Told about unexpected exceptions while handling this pool's responses. */
+  onBug: ((err: Error) => void) | null = null;
 
   constructor(
     readonly hostname: string,

@@ -1,15 +1,14 @@
-import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { BodyMode, requestHead } from './headers.ts';
+import type { ProxyContext } from './context.ts';
+import { BodyMode, type ClientInfo, upstreamHead } from './headers.ts';
+import type { RequestHead } from './http1-request.ts';
 import { ResponseParser, type ResponseSink } from './http1-response.ts';
 import { record } from './metrics.ts';
-import { rawPage } from './pages.ts';
-import type { ProxyContext } from './proxy.ts';
+import { pageResponse } from './pages.ts';
 import type { ActiveRoute } from './route-index.ts';
 
 /** Open client sockets of upgraded connections, so shutdown can end them. */
-export type TunnelSet = Set<Duplex>;
+export type TunnelSet = Set<Socket>;
 
 function headBlock(status: number, message: string, headers: string[], extra: string): string {
   let s = `HTTP/1.1 ${status} ${message}\r\n`;
@@ -24,12 +23,13 @@ function headBlock(status: number, message: string, headers: string[], extra: st
  */
 export function proxyUpgrade(
   ctx: ProxyContext,
-  tunnels: TunnelSet,
-  req: IncomingMessage,
-  client: Duplex,
+  req: RequestHead,
+  info: ClientInfo,
+  client: Socket,
   head: Buffer,
   active: ActiveRoute,
 ): void {
+  const tunnels = ctx.tunnels;
   const start = performance.now();
   const metrics = active.metrics;
   let recorded = false;
@@ -41,7 +41,7 @@ export function proxyUpgrade(
   client.on('error', () => {});
   const answer = (status: number) => {
     done(status);
-    if (!client.destroyed) client.end(rawPage(status));
+    if (!client.destroyed) client.end(pageResponse(status, undefined, { close: true }));
   };
   if (active.route.kind !== 'proxy') {
     answer(404);
@@ -130,9 +130,7 @@ export function proxyUpgrade(
     // From here the connection is a tunnel: it counts as a websocket, not a request in flight.
     b.websockets++;
     tunnels.add(client);
-    (client as Socket).setNoDelay?.(true);
-    (client as Socket).setTimeout?.(0);
-    const upgradeTo = p.upgradeTo || (req.headers.upgrade ?? 'websocket');
+    const upgradeTo = p.upgradeTo || (req.upgrade ?? 'websocket');
     client.write(
       headBlock(
         101,
@@ -161,7 +159,7 @@ export function proxyUpgrade(
   up.once('connect', () => {
     parser.reset(sink, false, true);
     up.on('data', onData);
-    up.write(requestHead(req, ctx.opts, BodyMode.None, req.headers.upgrade ?? 'websocket'), 'latin1');
+    up.write(upstreamHead(req, info, ctx.opts, BodyMode.None, req.upgrade ?? 'websocket'), 'latin1');
     if (head.length > 0) up.write(head);
   });
 }

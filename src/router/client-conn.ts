@@ -1,0 +1,294 @@
+import type { Socket } from 'node:net';
+import type { ProxyContext } from './context.ts';
+import { BodyMode, type ClientInfo, hostOf } from './headers.ts';
+import { parseRequestHead, RequestError, type RequestHead, splitHead } from './http1-request.ts';
+import type { Framing } from './http1-response.ts';
+import { type RawServiceMetrics, record } from './metrics.ts';
+import { type PageOptions, pageResponse, unknownHostDetail } from './pages.ts';
+import { Exchange } from './proxy.ts';
+import { RequestBody } from './request-body.ts';
+import { ResponseWriter } from './response-writer.ts';
+import { proxyUpgrade } from './websocket.ts';
+
+/**
+ * One client TCP connection: reads request heads (keep-alive, one request at a time, later
+ * pipelined ones wait), routes each by its own Host header, feeds request bodies to the
+ * exchange and writes its response with the right framing.
+ */
+
+const MAX_HEAD = 16 * 1024;
+// Bytes of pipelined requests held while one is in progress; more and reading pauses.
+const MAX_PENDING = 64 * 1024;
+
+/** A citizen's (or load balancer's) connection to the router; see the note above. */
+export class ClientConnection implements ClientInfo {
+  readonly address: string;
+  readonly localPort: number;
+  current: Exchange | null = null;
+  /** Close once the current response is out (the client asked, a body was left unread, shutdown). */
+  closeAfter = false;
+  #pending: Buffer | null = null;
+  #body: RequestBody | null = null;
+  #headDeadline = 0;
+  #parsing = false;
+  readonly #writer: ResponseWriter;
+  #closed = false;
+
+  constructor(
+    readonly ctx: ProxyContext,
+    readonly socket: Socket,
+  ) {
+    const a = socket.remoteAddress ?? '';
+    this.address = a.startsWith('::ffff:') ? a.slice(7) : a;
+    this.localPort = socket.localPort ?? 0;
+    this.#writer = new ResponseWriter(socket);
+    socket.setTimeout(ctx.opts.clientIdleTimeoutMs);
+    socket.on('data', (d: Buffer) => {
+      try {
+        this.#onData(d);
+      } catch (err) {
+        // A bug must cost one connection, never the process and everyone else's requests.
+        ctx.log.error({ err: (err as Error).stack }, 'request handling failed');
+        socket.destroy();
+      }
+    });
+    socket.on('drain', () => this.current?.onClientDrain());
+    socket.on('timeout', () => {
+      // Waiting on a slow backend is the upstream timeout's business, not the client's.
+      if (!this.current || this.current.responded) socket.destroy();
+    });
+    socket.on('end', () => {
+      // The client has sent all it will: answer what is in progress, then close.
+      this.closeAfter = true;
+      if (this.current === null) this.socket.destroySoon();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => this.#onClose());
+  }
+
+  #onData(d: Buffer): void {
+    // Closing after the current answer: whatever else the client sends is not read.
+    if (this.closeAfter && this.current === null) return;
+    const body = this.#body;
+    if (body && !body.paused) {
+      const used = this.#feedBody(d, 0);
+      if (used < d.length) this.#pending = d.subarray(used);
+      return;
+    }
+    this.#pending = this.#pending ? Buffer.concat([this.#pending, d]) : d;
+    if (!this.current) this.#parseNext();
+    else if (this.#pending.length > MAX_PENDING) this.socket.pause();
+  }
+
+  /** Parses and dispatches requests from the buffered bytes while no request is in progress. */
+  #parseNext(): void {
+    if (this.#parsing) return;
+    this.#parsing = true;
+    try {
+      while (!this.current && this.#pending && !this.#closed && !this.socket.destroyed) {
+        let head: RequestHead;
+        try {
+          const split = splitHead(this.#pending, MAX_HEAD);
+          if (split === null) {
+            // Slow heads (a byte at a time) keep resetting the idle timer: they get a deadline.
+            const now = Date.now();
+            if (this.#headDeadline === 0) this.#headDeadline = now + this.ctx.opts.headersTimeoutMs;
+            else if (now > this.#headDeadline) this.#reject(408, 'the request head came too slowly');
+            return;
+          }
+          this.#headDeadline = 0;
+          this.#pending = split.rest;
+          head = parseRequestHead(split.text);
+        } catch (err) {
+          if (!(err instanceof RequestError)) throw err;
+          this.#reject(err.status, err.message);
+          return;
+        }
+        this.#dispatch(head);
+      }
+      if (!this.#body && this.socket.isPaused() && (this.#pending?.length ?? 0) < MAX_PENDING) {
+        this.socket.resume();
+      }
+    } finally {
+      this.#parsing = false;
+    }
+  }
+
+  #dispatch(head: RequestHead): void {
+    const ctx = this.ctx;
+    const start = performance.now();
+    if (head.close || ctx.draining) this.closeAfter = true;
+    const host = hostOf(head.host);
+    const active = ctx.index.lookup(host);
+    const hasBody = head.chunked || head.contentLength > 0;
+    if (!active) {
+      this.page(head, 404, unknownHostDetail(host), ctx.unknown, start, { close: hasBody });
+      return;
+    }
+    const route = active.route;
+    if (head.upgrade !== null && route.kind === 'proxy' && !hasBody) {
+      // From here the socket belongs to the tunnel; this object lets go of it.
+      this.#closed = true;
+      for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
+      this.socket.setTimeout(0);
+      ctx.connections.delete(this);
+      proxyUpgrade(ctx, head, this, this.socket, this.#pending ?? Buffer.alloc(0), active);
+      this.#pending = null;
+      return;
+    }
+    if (head.contentLength > ctx.opts.bodyLimit) {
+      // Refused before a byte of it is read; the connection closes so it is never read.
+      const detail = `The request body is larger than ${ctx.opts.bodyLimit} bytes.`;
+      this.page(head, 413, detail, active.metrics, start, { close: true });
+      return;
+    }
+    const isStatic = route.kind === 'static';
+    if (isStatic && head.method !== 'GET' && head.method !== 'HEAD') {
+      this.page(head, 405, undefined, active.metrics, start, {
+        close: hasBody,
+        extra: 'Allow: GET, HEAD\r\n',
+      });
+      return;
+    }
+    const mode = head.chunked ? BodyMode.Chunked : hasBody ? BodyMode.Length : BodyMode.None;
+    const exchange = new Exchange(this, head, active, mode, start);
+    this.current = exchange;
+    if (mode !== BodyMode.None) {
+      // Paused until the exchange has a backend connection to send the body to.
+      this.#body = new RequestBody(exchange, head.contentLength, head.chunked);
+      this.socket.pause();
+      if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    }
+    exchange.attempt(null);
+  }
+
+  /** The exchange is ready for the request body: feed what is buffered, then read on. */
+  startBody(): void {
+    const body = this.#body;
+    if (!body) return;
+    body.paused = false;
+    const buf = this.#pending;
+    this.#pending = null;
+    if (buf) {
+      const used = this.#feedBody(buf, 0);
+      if (used < buf.length) this.#pending = buf.subarray(used);
+    }
+    if (this.#body) this.socket.resume();
+  }
+
+  pauseBody(): void {
+    if (this.#body) {
+      this.#body.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  resumeBody(): void {
+    if (this.#body?.paused) this.startBody();
+  }
+
+  /** Passes request body bytes from `buf` to the exchange; returns how many were body. */
+  #feedBody(buf: Buffer, pos: number): number {
+    const body = this.#body!;
+    const used = body.feed(buf, pos);
+    if (this.#body !== body) return buf.length; // the exchange ended meanwhile (413, backend failure)
+    if (body.broken) {
+      this.#body = null;
+      body.exchange.onRequestBodyBroken();
+      return buf.length;
+    }
+    if (body.done) {
+      this.#body = null;
+      body.exchange.onRequestBodyEnd();
+    }
+    return used;
+  }
+
+  /** True while part of the request body is still unread: the connection cannot be reused. */
+  get bodyUnread(): boolean {
+    return this.#body !== null;
+  }
+
+  /** Begins a response; the head is written together with the first body bytes. */
+  startResponse(status: number, message: string, headers: string[], framing: Framing, noBody: boolean): void {
+    // A body still being read when the answer comes: the connection cannot carry another request.
+    if (this.#body) this.closeAfter = true;
+    const http10 = this.current?.head.http10 ?? false;
+    const close = this.closeAfter || this.ctx.draining;
+    if (this.#writer.start(status, message, headers, framing, noBody, http10, close)) this.closeAfter = true;
+  }
+
+  writeBody(chunk: Buffer): boolean {
+    return this.#writer.body(chunk);
+  }
+
+  /** Ends the response; the connection then serves the next request or closes. */
+  endResponse(): void {
+    this.#writer.end();
+    this.requestDone();
+  }
+
+  /** Sends buffered response bytes now (called after each backend read is handled). */
+  flush(): void {
+    this.#writer.flush();
+  }
+
+  /** Answers with one of the router's pages; counts it in `metrics` unless null (the exchange counts). */
+  page(
+    head: RequestHead,
+    status: number,
+    detail: string | undefined,
+    metrics: RawServiceMetrics | null,
+    start: number,
+    o: PageOptions = {},
+  ): void {
+    if (o.close || this.#body) this.closeAfter = true;
+    const close = this.closeAfter || this.ctx.draining;
+    const text = pageResponse(status, detail, { ...o, close, headRequest: head.method === 'HEAD' });
+    this.socket.write(text, 'utf8');
+    if (metrics) record(metrics, status, performance.now() - start, 0, 0);
+    this.requestDone();
+  }
+
+  /** The current request is answered: close, or go on with the next one. */
+  requestDone(): void {
+    this.current = null;
+    this.#body = null;
+    if (this.closeAfter || this.ctx.draining) {
+      this.flush();
+      this.socket.destroySoon();
+      return;
+    }
+    this.#parseNext();
+  }
+
+  /** Cuts the connection (a response broke off midway: the client must see it was cut). */
+  abort(): void {
+    this.socket.destroy();
+  }
+
+  /** Shutdown: an idle connection closes now, a busy one after its response. */
+  drain(): void {
+    if (this.current === null && !this.#closed) this.socket.destroy();
+    else this.closeAfter = true;
+  }
+
+  /** A request the router will not read further: answer, count, close. */
+  #reject(status: number, reason: string): void {
+    this.closeAfter = true;
+    this.socket.write(pageResponse(status, `The request was refused: ${reason}.`, { close: true }), 'utf8');
+    record(this.ctx.unknown, status, 0, 0, 0);
+    this.#pending = null;
+    this.socket.destroySoon();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    this.#body = null;
+    this.#pending = null;
+    const ex = this.current;
+    this.current = null;
+    ex?.onClientClose();
+    this.ctx.connections.delete(this);
+  }
+}

@@ -1,0 +1,37 @@
+import type { BackendRegistry } from './balancer.ts';
+import type { ClientConnection } from './client-conn.ts';
+import type { ForwardOptions } from './headers.ts';
+import type { Log } from './log.ts';
+import type { RawServiceMetrics } from './metrics.ts';
+import type { RouteIndex } from './route-index.ts';
+import type { TunnelSet } from './websocket.ts';
+
+/** Limits applied to each proxied request. */
+export interface ProxyOptions extends ForwardOptions {
+  /** Largest request body forwarded, in bytes; larger ones get 413. */
+  bodyLimit: number;
+  /** Time to open a TCP connection to a backend before trying another (or 504). */
+  connectTimeoutMs: number;
+  /** Time for a backend to start its response before the client gets 504. */
+  upstreamTimeoutMs: number;
+  /** A client connection with no traffic for this long is closed (also the keep-alive idle time). */
+  clientIdleTimeoutMs: number;
+  /** Time a client has to send a whole request head. */
+  headersTimeoutMs: number;
+}
+
+/** What request handling needs from the rest of the router. */
+export interface ProxyContext {
+  readonly index: RouteIndex;
+  readonly backends: BackendRegistry;
+  readonly opts: ProxyOptions;
+  /** Counters for requests that match no route. */
+  readonly unknown: RawServiceMetrics;
+  readonly connections: Set<ClientConnection>;
+  readonly tunnels: TunnelSet;
+  readonly log: Log;
+  /** Header line that lets the internal static file server trust a request. */
+  staticKey: string;
+  /** True once shutdown began: responses then close their connection. */
+  draining: boolean;
+}
