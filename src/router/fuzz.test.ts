@@ -93,7 +93,7 @@ describe('fuzzing the router’s own HTTP code', () => {
     let backend: TestBackend;
     before(async () => {
       backend = await startBackend('fuzz');
-      router = await startTestRouter({ clientIdleTimeoutMs: 500 });
+      router = await startTestRouter({ clientIdleTimeoutMs: 250 });
       await putRoutes(router, [proxyRoute('fuzz.test.localhost', [{ id: 'f1', url: backend.url }])]);
     });
     after(async () => {
@@ -103,13 +103,14 @@ describe('fuzzing the router’s own HTTP code', () => {
 
     test('mutated requests get an answer or a closed connection; the router keeps serving', async () => {
       const rnd = random(1234);
-      for (let i = 0; i < 150; i++) {
+      // 60 seeded cases keep the suite short; raise the count to fuzz longer by hand.
+      for (let i = 0; i < 60; i++) {
         const socket = connect(router.port, '127.0.0.1');
         socket.on('error', () => {});
         socket.on('data', () => {});
         await once(socket, 'connect');
         socket.end(mutate(rnd, VALID[i % VALID.length]!), 'latin1');
-        // Bounded by the router's idle timeout (500 ms) for requests left incomplete.
+        // Bounded by the router’s idle timeout (250 ms) for requests left incomplete.
         await once(socket, 'close');
       }
       const r = await ask(router.port, { host: 'fuzz.test.localhost' });
