@@ -88,8 +88,15 @@ export const printedToken = (out: string) => /^ {4}token: (ghk_[\w-]+)$/m.exec(o
 /** Starts `govhost server` and waits until it is ready. */
 export async function startServer(env: NodeJS.ProcessEnv) {
   const proc = launch(['server'], env);
-  // Generous: a first start creates the PGlite store, which takes seconds on a busy machine.
-  const ready = await proc.waitFor(readyLine, 'ready line', 90_000);
+  let ready: ReadyLine;
+  try {
+    // Generous: a first start creates the PGlite store, which takes seconds on a busy machine.
+    ready = await proc.waitFor(readyLine, 'ready line', 90_000);
+  } catch (err) {
+    // A server that never got ready may already run a router and instances: a clean stop ends them.
+    await stopProcess(proc);
+    throw err;
+  }
   return {
     proc,
     url: ready.url as string,
