@@ -20,6 +20,8 @@ export interface RuntimeDeps {
   bundlesDir: string;
   bundleLimit: number;
   domain: string;
+  /** Where citizens reach a host name: the router's scheme, host name and port. */
+  publicUrl: (hostname: string) => string;
 }
 
 const BUNDLE_LIMITS = { maxFiles: 20_000, maxUnpackedBytes: 1024 ** 3 };
@@ -232,6 +234,7 @@ export async function status(deps: RuntimeDeps, caller: Principal, department: s
   return {
     service: t.key,
     hostname: serviceHostname(t.row.slug, t.row.department_code, deps.domain),
+    url: deps.publicUrl(serviceHostname(t.row.slug, t.row.department_code, deps.domain)),
     desired: { instances: settings?.instances ?? 0, memoryMb: settings?.memory_mb ?? 0 },
     release: current ? rel.presentRelease(current) : null,
     lastDeployment: latest ? await rel.presentDeployment(deps.db, latest) : null,

@@ -93,6 +93,7 @@ export const Instance = Type.Object({
 export const Status = Type.Object({
   service: Type.String(),
   hostname: Type.String(),
+  url: Type.String({ description: "The service's address through the router" }),
   desired: Type.Object({ instances: Type.Integer(), memoryMb: Type.Integer() }),
   release: Type.Union([Release, Type.Null()]),
   lastDeployment: Type.Union([Deployment, Type.Null()]),

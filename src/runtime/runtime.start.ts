@@ -77,7 +77,18 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
   watchdog.unref();
   const host = config.routerHost.includes(':') ? `[${config.routerHost}]` : config.routerHost;
   return {
-    deps: { db, box, orchestrator, bundlesDir, bundleLimit: config.bundleLimit, domain: config.domain },
+    deps: {
+      db,
+      box,
+      orchestrator,
+      bundlesDir,
+      bundleLimit: config.bundleLimit,
+      domain: config.domain,
+      publicUrl: (hostname) => {
+        const port = current.client.info.port;
+        return `http://${hostname}${port === 80 ? '' : `:${port}`}`;
+      },
+    },
     get routerUrl() {
       return `http://${host}:${current.client.info.port}`;
     },

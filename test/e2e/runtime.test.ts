@@ -95,6 +95,8 @@ describe('hosting runtime', () => {
       assert.equal(deployment.state, 'succeeded', deployment.message);
       const res = await viaRouter(routerUrl, host(slug));
       assert.equal(res.status, 200, `${slug}: ${res.body}`);
+      const status = (await api('GET', `/services/${DEPT}/${slug}/status`)).json;
+      assert.equal(status.url, `http://${host(slug)}:${new URL(routerUrl).port}`);
       assert.match(res.body, expect);
     }
     const unknown = await viaRouter(routerUrl, 'nothing.here.localhost');

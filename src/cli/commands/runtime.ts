@@ -22,6 +22,7 @@ interface Instance {
 interface Status {
   service: string;
   hostname: string;
+  url: string;
   desired: { instances: number; memoryMb: number };
   release: { version: number; status: string; kind: string } | null;
   lastDeployment: { kind: string; state: string; message: string } | null;
@@ -83,7 +84,7 @@ export function registerRuntimeCommands(program: Command): void {
           const limits = s.instances[0]?.limits;
           const head = record([
             ['service', s.service],
-            ['url', `http://${s.hostname}`],
+            ['url', s.url],
             [
               'release',
               s.release ? `v${s.release.version} (${s.release.kind}, ${s.release.status})` : 'none deployed',
