@@ -352,10 +352,8 @@ async function main() {
   }
   // Non-2xx answers or socket errors would make the req/s figures meaningless: say so.
   const failed = [...results].filter(([, rs]) => rs.some((r) => r.errors));
-  if (failed.length === 0) console.log('
-No errors or non-2xx answers in any run.');
-  for (const [key, rs] of failed) console.log(`
-ERRORS in ${key}: ${rs.map((r) => r.errors).join('; ')}`);
+  if (failed.length === 0) console.log('\nNo errors or non-2xx answers in any run.');
+  for (const [key, rs] of failed) console.log(`\nERRORS in ${key}: ${rs.map((r) => r.errors).join('; ')}`);
 }
 
 async function cleanup() {
