@@ -132,6 +132,7 @@ export class ClientConnection implements ClientInfo {
       for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
       this.socket.setTimeout(0);
       ctx.connections.delete(this);
+      ctx.onConnectionClosed?.();
       proxyUpgrade(ctx, head, this, this.socket, this.#pending ?? Buffer.alloc(0), active);
       this.#pending = null;
       return;
@@ -290,5 +291,6 @@ export class ClientConnection implements ClientInfo {
     this.current = null;
     ex?.onClientClose();
     this.ctx.connections.delete(this);
+    this.ctx.onConnectionClosed?.();
   }
 }
