@@ -98,9 +98,12 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
         if (--p.left === 0) p.done(p.got);
       }
     });
+    const forkedAt = Date.now();
     w.on('exit', (code, signal) => {
       workers.delete(w);
       if (closing) return;
+      // Back-off grows with crashes in a row; a worker that ran a while starts the count again.
+      if (Date.now() - forkedAt > 60_000) restarts = 0;
       // A crashed worker costs its own connections; the others keep serving while it restarts.
       const delay = RESTART_DELAY_MS[Math.min(restarts++, RESTART_DELAY_MS.length - 1)]!;
       log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'router worker exited');

@@ -119,8 +119,12 @@ export class UpstreamConn {
     const user = this.user;
     this.user = null;
     if (!user) return;
-    if (!err && this.parser.finishOnClose()) return;
-    user.onUpstreamError(err ?? codedError('socket hang up', 'ECONNRESET'), !this.parser.started);
+    try {
+      if (!err && this.parser.finishOnClose()) return;
+      user.onUpstreamError(err ?? codedError('socket hang up', 'ECONNRESET'), !this.parser.started);
+    } catch (bug) {
+      this.pool.onBug?.(bug as Error);
+    }
   }
 }
 
