@@ -80,12 +80,39 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
   };
   store.onChange((table) => broadcast({ t: 'table', table }));
 
+  // PUT /routes answers once every worker routes by the new table, so "200" means "live".
+  const appliedBy = new Map<Worker, number>();
+  let ackWaiters: { version: number; done: () => void }[] = [];
+  const checkAcks = () => {
+    const live = [...workers].filter((w) => w.isConnected());
+    ackWaiters = ackWaiters.filter((a) => {
+      const all = live.every((w) => (appliedBy.get(w) ?? -1) >= a.version);
+      if (all) a.done();
+      return !all;
+    });
+  };
+  const appliedEverywhere = (version: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, STATS_TIMEOUT_MS);
+      ackWaiters.push({
+        version,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      checkAcks();
+    });
+
   const fork = (): void => {
     const w = cluster.fork({ [WORKER_OPTIONS_ENV]: JSON.stringify(workerOpts) });
     workers.add(w);
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'hello') {
         w.send({ t: 'table', table: store.current() } satisfies ToWorker);
+      } else if (m.t === 'applied') {
+        appliedBy.set(w, Math.max(appliedBy.get(w) ?? -1, m.version));
+        checkAcks();
       } else if (m.t === 'ready') {
         readyCount++;
         if (readyCount === o.workers) resolveReady(m.port);
@@ -101,6 +128,8 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     const forkedAt = Date.now();
     w.on('exit', (code, signal) => {
       workers.delete(w);
+      appliedBy.delete(w);
+      checkAcks();
       if (closing) return;
       // Back-off grows with crashes in a row; a worker that ran a while starts the count again.
       if (Date.now() - forkedAt > 60_000) restarts = 0;
@@ -151,7 +180,11 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
   const source: AdminSource = {
     health: () => ({ workers: [...workers].map((w) => w.process.pid) }),
     table: () => store.current(),
-    update: (t) => store.update(t),
+    update: async (t) => {
+      const result = await store.update(t);
+      if (result === 'applied') await appliedEverywhere(t.version);
+      return result;
+    },
     metrics: async () => summariseAll((await gather()).map((s) => s.metrics)),
     inflight: async () => {
       const out: InflightReport = {};

@@ -28,6 +28,7 @@ let listening = false;
 process.on('message', (m: ToWorker) => {
   if (m.t === 'table') {
     engine.index.apply(m.table);
+    send({ t: 'applied', version: m.table.version });
     // The first table arrives before the worker listens, so it never answers 404 for a host
     // the router knows.
     if (!listening) {
