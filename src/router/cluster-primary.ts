@@ -33,9 +33,6 @@ function workerExecArgv(): string[] {
   }
   const hasTsx = [...keep, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('tsx'));
   if (!hasTsx) keep.push('--import', 'tsx');
-  // Requests make short-lived garbage: a larger young generation means fewer scavenges
-  // (measured: ~5% less CPU per request at 256 connections).
-  if (!argv.some((a) => a.startsWith('--max-semi-space-size'))) keep.push('--max-semi-space-size=32');
   return keep;
 }
 
