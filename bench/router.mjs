@@ -10,7 +10,7 @@
 // "other load" is the share of the machine's CPUs that processes outside the benchmark used during
 // a run: on a shared machine, figures taken under high other load are not comparable.
 //
-// Environment (all optional): BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (3),
+// Environment (all optional): BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (5),
 // BENCH_CONNECTIONS ("64,256"), BENCH_ROUTER_WORKERS (comma list of router variants to run,
 // each a GOVHOST_ROUTER_WORKERS value; default: the router's own default).
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,7 +22,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '64,256').split(',').map(Number);
 const ROUTER_VARIANTS = (process.env.BENCH_ROUTER_WORKERS ?? '').split(',').filter((s) => s !== '');
 const HOST = 'bench.localhost';
@@ -350,6 +350,10 @@ async function main() {
       );
     }
   }
+  // Non-2xx answers or socket errors would make the req/s figures meaningless: say so.
+  const failed = [...results].filter(([, rs]) => rs.some((r) => r.errors));
+  if (failed.length === 0) console.log('\nNo errors or non-2xx answers in any run.');
+  for (const [key, rs] of failed) console.log(`\nERRORS in ${key}: ${rs.map((r) => r.errors).join('; ')}`);
 }
 
 async function cleanup() {

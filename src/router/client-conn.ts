@@ -1,14 +1,14 @@
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './context.ts';
-import { BodyMode, type ClientInfo, hostOf } from './headers.ts';
+import { dispatch } from './dispatch.ts';
+import { BodyMode, type ClientInfo } from './headers.ts';
 import { parseRequestHead, RequestError, type RequestHead, splitHead } from './http1-request.ts';
 import type { Framing } from './http1-response.ts';
 import { type RawServiceMetrics, record } from './metrics.ts';
-import { type PageOptions, pageResponse, unknownHostDetail } from './pages.ts';
-import { Exchange } from './proxy.ts';
+import { type PageOptions, pageResponse } from './pages.ts';
+import type { Exchange } from './proxy.ts';
 import { RequestBody } from './request-body.ts';
 import { ResponseWriter } from './response-writer.ts';
-import { proxyUpgrade } from './websocket.ts';
 
 /**
  * One client TCP connection: reads request heads (keep-alive, one request at a time, later
@@ -104,7 +104,7 @@ export class ClientConnection implements ClientInfo {
           this.#reject(err.status, err.message);
           return;
         }
-        this.#dispatch(head);
+        dispatch(this, head);
       }
       if (!this.#body && this.socket.isPaused() && (this.#pending?.length ?? 0) < MAX_PENDING) {
         this.socket.resume();
@@ -114,47 +114,23 @@ export class ClientConnection implements ClientInfo {
     }
   }
 
-  #dispatch(head: RequestHead): void {
-    const ctx = this.ctx;
-    const start = performance.now();
-    if (head.close || ctx.draining) this.closeAfter = true;
-    const host = hostOf(head.host);
-    const active = ctx.index.lookup(host);
-    const hasBody = head.chunked || head.contentLength > 0;
-    if (!active) {
-      this.page(head, 404, unknownHostDetail(host), ctx.unknown, start, { close: hasBody });
-      return;
-    }
-    const route = active.route;
-    if (head.upgrade !== null && route.kind === 'proxy' && !hasBody) {
-      // From here the socket belongs to the tunnel; this object lets go of it.
-      this.#closed = true;
-      for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
-      this.socket.setTimeout(0);
-      ctx.connections.delete(this);
-      proxyUpgrade(ctx, head, this, this.socket, this.#pending ?? Buffer.alloc(0), active);
-      this.#pending = null;
-      return;
-    }
-    if (head.contentLength > ctx.opts.bodyLimit) {
-      // Refused before a byte of it is read; the connection closes so it is never read.
-      const detail = `The request body is larger than ${ctx.opts.bodyLimit} bytes.`;
-      this.page(head, 413, detail, active.metrics, start, { close: true });
-      return;
-    }
-    const isStatic = route.kind === 'static';
-    if (isStatic && head.method !== 'GET' && head.method !== 'HEAD') {
-      this.page(head, 405, undefined, active.metrics, start, {
-        close: hasBody,
-        extra: 'Allow: GET, HEAD\r\n',
-      });
-      return;
-    }
-    const mode = head.chunked ? BodyMode.Chunked : hasBody ? BodyMode.Length : BodyMode.None;
-    const exchange = new Exchange(this, head, active, mode, start);
+  /** Hands the socket (and bytes read past the head) over to a websocket tunnel; this object lets go. */
+  handOver(): { socket: Socket; rest: Buffer } {
+    this.#closed = true;
+    for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
+    this.socket.setTimeout(0);
+    this.ctx.connections.delete(this);
+    this.ctx.onConnectionClosed?.();
+    const rest = this.#pending ?? Buffer.alloc(0);
+    this.#pending = null;
+    return { socket: this.socket, rest };
+  }
+
+  /** Makes `exchange` the request in progress; its body (if any) is read once it has a backend. */
+  begin(exchange: Exchange): void {
     this.current = exchange;
-    if (mode !== BodyMode.None) {
-      // Paused until the exchange has a backend connection to send the body to.
+    const head = exchange.head;
+    if (exchange.body !== BodyMode.None) {
       this.#body = new RequestBody(exchange, head.contentLength, head.chunked);
       this.socket.pause();
       if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -290,5 +266,6 @@ export class ClientConnection implements ClientInfo {
     this.current = null;
     ex?.onClientClose();
     this.ctx.connections.delete(this);
+    this.ctx.onConnectionClosed?.();
   }
 }

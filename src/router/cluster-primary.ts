@@ -13,7 +13,7 @@ import type { RunningRouter } from './router.ts';
  * The clustered router: this process owns the route store and the admin API; N worker
  * processes share the public listening socket and do the proxying. Tables are broadcast to
  * workers; metrics and in-flight counts are gathered from them on request.
- * Why workers at all: docs/decisions/005-router-process-model.md.
+ * Why workers at all: docs/decisions/007-router-process-model.md.
  */
 
 const STATS_TIMEOUT_MS = 2_000;
@@ -32,7 +32,8 @@ function workerExecArgv(): string[] {
     else if (/^--(import|require|loader)=/.test(a) || a === '--enable-source-maps') keep.push(a);
   }
   const hasTsx = [...keep, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('tsx'));
-  return hasTsx ? keep : [...keep, '--import', 'tsx'];
+  if (!hasTsx) keep.push('--import', 'tsx');
+  return keep;
 }
 
 /** Starts the clustered router (see above); resolves once every worker listens. */
@@ -76,12 +77,39 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
   };
   store.onChange((table) => broadcast({ t: 'table', table }));
 
+  // PUT /routes answers once every worker routes by the new table, so "200" means "live".
+  const appliedBy = new Map<Worker, number>();
+  let ackWaiters: { version: number; done: () => void }[] = [];
+  const checkAcks = () => {
+    const live = [...workers].filter((w) => w.isConnected());
+    ackWaiters = ackWaiters.filter((a) => {
+      const all = live.every((w) => (appliedBy.get(w) ?? -1) >= a.version);
+      if (all) a.done();
+      return !all;
+    });
+  };
+  const appliedEverywhere = (version: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, STATS_TIMEOUT_MS);
+      ackWaiters.push({
+        version,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      checkAcks();
+    });
+
   const fork = (): void => {
     const w = cluster.fork({ [WORKER_OPTIONS_ENV]: JSON.stringify(workerOpts) });
     workers.add(w);
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'hello') {
         w.send({ t: 'table', table: store.current() } satisfies ToWorker);
+      } else if (m.t === 'applied') {
+        appliedBy.set(w, Math.max(appliedBy.get(w) ?? -1, m.version));
+        checkAcks();
       } else if (m.t === 'ready') {
         readyCount++;
         if (readyCount === o.workers) resolveReady(m.port);
@@ -94,9 +122,14 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
         if (--p.left === 0) p.done(p.got);
       }
     });
+    const forkedAt = Date.now();
     w.on('exit', (code, signal) => {
       workers.delete(w);
+      appliedBy.delete(w);
+      checkAcks();
       if (closing) return;
+      // Back-off grows with crashes in a row; a worker that ran a while starts the count again.
+      if (Date.now() - forkedAt > 60_000) restarts = 0;
       // A crashed worker costs its own connections; the others keep serving while it restarts.
       const delay = RESTART_DELAY_MS[Math.min(restarts++, RESTART_DELAY_MS.length - 1)]!;
       log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'router worker exited');
@@ -144,7 +177,11 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
   const source: AdminSource = {
     health: () => ({ workers: [...workers].map((w) => w.process.pid) }),
     table: () => store.current(),
-    update: (t) => store.update(t),
+    update: async (t) => {
+      const result = await store.update(t);
+      if (result === 'applied') await appliedEverywhere(t.version);
+      return result;
+    },
     metrics: async () => summariseAll((await gather()).map((s) => s.metrics)),
     inflight: async () => {
       const out: InflightReport = {};

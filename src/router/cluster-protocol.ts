@@ -12,6 +12,8 @@ export type ToWorker =
 export type ToPrimary =
   | { t: 'hello' }
   | { t: 'ready'; port: number }
+  /** The worker now routes by this table version. */
+  | { t: 'applied'; version: number }
   | { t: 'failed'; message: string }
   | { t: 'stats'; id: number; metrics: Record<string, RawServiceMetrics>; inflight: InflightReport };
 

@@ -5,6 +5,7 @@
  */
 import type { ToPrimary, ToWorker, WorkerOptions } from './cluster-protocol.ts';
 import { WORKER_OPTIONS_ENV } from './cluster-protocol.ts';
+import { installCrashGuard } from './crash-guard.ts';
 import { createEngine } from './engine.ts';
 import { stderrLog } from './log.ts';
 
@@ -13,6 +14,8 @@ const opts = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? '{}') as WorkerOption
 const log = stderrLog;
 // Options the engine does not read in a worker get inert values.
 const engine = createEngine({ ...opts, adminToken: '', statePath: null, adminHost: '', adminPort: 0 }, log);
+
+installCrashGuard(log, (graceMs) => engine.close(graceMs), Math.min(opts.shutdownGraceMs, 10_000));
 
 let closing = false;
 function shutdown(graceMs: number): void {
@@ -25,6 +28,7 @@ let listening = false;
 process.on('message', (m: ToWorker) => {
   if (m.t === 'table') {
     engine.index.apply(m.table);
+    send({ t: 'applied', version: m.table.version });
     // The first table arrives before the worker listens, so it never answers 404 for a host
     // the router knows.
     if (!listening) {

@@ -28,6 +28,8 @@ export interface ProxyContext {
   /** Counters for requests that match no route. */
   readonly unknown: RawServiceMetrics;
   readonly connections: Set<ClientConnection>;
+  /** Called whenever a client connection closes (shutdown waits on it). */
+  onConnectionClosed: (() => void) | null;
   readonly tunnels: TunnelSet;
   readonly log: Log;
   /** Header line that lets the internal static file server trust a request. */

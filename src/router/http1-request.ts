@@ -1,7 +1,7 @@
 /**
  * Parser for the heads of HTTP/1.x requests from clients. The router reads citizens' requests
  * itself (rather than through node:http) because it halves the CPU the router spends per
- * request (docs/decisions/005-router-process-model.md); in exchange it must be at least as
+ * request (docs/decisions/007-router-process-model.md); in exchange it must be at least as
  * strict as Node's llhttp. Anything that two HTTP implementations could read differently (bare
  * CR or LF, space before a colon, folded lines, both or several lengths, codings other than
  * chunked) is refused, so no request can be smuggled past the router to a backend.

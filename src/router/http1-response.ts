@@ -2,7 +2,7 @@
  * A strict, allocation-light parser for HTTP/1.1 responses from backends, used by the router's
  * own upstream client instead of http.request: measured on the target machine, Node's
  * ClientRequest/Agent/IncomingMessage path cost about twice the CPU per proxied request
- * (docs/decisions/005-router-process-model.md).
+ * (docs/decisions/007-router-process-model.md).
  *
  * Backends run tenants' code, so anything ambiguous (bad framing, bad header bytes, oversize
  * heads) is an error: the router answers 502 and drops that connection.

@@ -3,6 +3,7 @@
  * plane so that citizens' traffic keeps flowing while the API restarts or upgrades.
  */
 import { ConfigError } from '../platform/config.ts';
+import { installCrashGuard } from './crash-guard.ts';
 import { stderrLog } from './log.ts';
 import { startRouter } from './router.ts';
 import { routerOptionsFromEnv } from './router-config.ts';
@@ -23,6 +24,12 @@ const router = await startRouter({ ...options, log: stderrLog }).catch((err: Err
 // The one line on stdout: whoever started us waits for it and reads the real ports from it.
 process.stdout.write(
   `${JSON.stringify({ msg: 'router ready', port: router.port, adminPort: router.adminPort, pid: process.pid })}\n`,
+);
+
+installCrashGuard(
+  stderrLog,
+  (graceMs) => router.close(graceMs),
+  Math.min(options.shutdownGraceMs ?? 30_000, 10_000),
 );
 
 let stopping = false;

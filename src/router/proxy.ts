@@ -91,6 +91,8 @@ export class Exchange implements UpstreamUser, Waiter {
       this.fail(413, `The request body is larger than ${limit} bytes.`);
       return;
     }
+    // The upstream deadline counts from the last sign of progress: a long upload is not a slow backend.
+    this.timer?.refresh();
     const socket = conn.socket;
     let ok: boolean;
     if (this.body === BodyMode.Chunked) {
@@ -104,7 +106,10 @@ export class Exchange implements UpstreamUser, Waiter {
     }
     if (!ok) {
       this.down.pauseBody();
-      socket.once('drain', () => this.down.resumeBody());
+      // Only for this exchange: the connection may serve another request by the time it drains.
+      socket.once('drain', () => {
+        if (this.conn === conn && !this.over) this.down.resumeBody();
+      });
     }
   }
 
@@ -112,6 +117,7 @@ export class Exchange implements UpstreamUser, Waiter {
     if (!this.conn || this.over) return;
     if (this.body === BodyMode.Chunked) this.conn.socket.write(LAST_CHUNK, 'latin1');
     this.bodySent = true;
+    this.timer?.refresh();
   }
 
   /** The client's chunked framing was malformed: nothing more can be read from it. */

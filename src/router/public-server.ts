@@ -39,6 +39,7 @@ export function createPublicServer(
     opts,
     unknown: metrics.for(UNKNOWN_SERVICE),
     connections: new Set(),
+    onConnectionClosed: null,
     tunnels: new Set(),
     log,
     staticKey: '',
@@ -72,9 +73,15 @@ export function createPublicServer(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive connections close now; busy ones after their response.
       for (const c of ctx.connections) c.drain();
-      const deadline = Date.now() + graceMs;
-      while (ctx.connections.size > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+      if (ctx.connections.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, graceMs);
+          ctx.onConnectionClosed = () => {
+            if (ctx.connections.size > 0) return;
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
       if (ctx.connections.size > 0) {
         log.warn(

@@ -170,6 +170,73 @@ describe('router: failures, retries, limits', () => {
     assert.equal((await ask(router.port, { host: 'live.test.localhost' })).status, 200);
   });
 
+  test('a large answer to a slow reader arrives whole, and the connection serves the next request', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'a');
+    const large = await startBackend('large', (req, res) => {
+      if (req.url === '/big') {
+        res.writeHead(200, { 'Content-Length': big.length });
+        res.end(big);
+      } else if (req.url === '/40k') {
+        res.writeHead(200, { 'Content-Length': 40_000 });
+        res.end(big.subarray(0, 40_000));
+      } else {
+        res.end('small');
+      }
+    });
+    try {
+      await putRoutes(router, [proxyRoute('large.test.localhost', [{ id: 'large-1', url: large.url }])]);
+      const got = await new Promise<number>((resolve, reject) => {
+        const req = request({
+          host: '127.0.0.1',
+          port: router.port,
+          path: '/big',
+          headers: { host: 'large.test.localhost' },
+        });
+        req.on('response', (res) => {
+          let n = 0;
+          // Read in fits and starts, so the router has to hold back the backend.
+          res.pause();
+          const tick = setInterval(() => {
+            res.resume();
+            setImmediate(() => res.pause());
+          }, 5);
+          res.on('data', (c: Buffer) => {
+            n += c.length;
+          });
+          res.on('end', () => {
+            clearInterval(tick);
+            resolve(n);
+          });
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(got, big.length);
+      // A 40 KB answer arrives in one read and overfills the client socket's buffer at once:
+      // the backend connection is paused as the answer completes, and must be resumed
+      // before it serves the next request.
+      for (let i = 0; i < 3; i++) {
+        assert.equal(
+          (await ask(router.port, { host: 'large.test.localhost', path: '/40k' })).body.length,
+          40_000,
+        );
+        assert.equal(
+          (await ask(router.port, { host: 'large.test.localhost', path: '/small' })).body,
+          'small',
+        );
+      }
+      for (let i = 0; i < 3; i++) {
+        assert.equal(
+          (await ask(router.port, { host: 'large.test.localhost', path: '/small' })).body,
+          'small',
+        );
+      }
+    } finally {
+      await large.close();
+    }
+  });
+
   test('HEAD, 204 and chunked backend answers pass through intact', async () => {
     const special = await startBackend('special', (req, res) => {
       if (req.url === '/empty') {

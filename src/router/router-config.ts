@@ -46,7 +46,7 @@ export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
   const statePath = resolve(get('GOVHOST_ROUTER_STATE') ?? '.govhost/router/routes.json');
   const bodyLimit = int('GOVHOST_ROUTER_BODY_LIMIT', 1024, 1024 ** 3, ROUTER_DEFAULTS.bodyLimit);
   // One proxy worker per CPU by default: a single Node process reached only ~0.7-0.77x nginx's
-  // throughput on 2 CPUs, two workers ~0.9x (docs/decisions/005-router-process-model.md).
+  // throughput on 2 CPUs, two workers ~0.9x (docs/decisions/007-router-process-model.md).
   const cpus = availableParallelism();
   const workers = int('GOVHOST_ROUTER_WORKERS', 0, 64, cpus > 1 ? cpus : 0);
   const shutdownGraceMs = int('GOVHOST_ROUTER_GRACE_MS', 0, 600_000, ROUTER_DEFAULTS.shutdownGraceMs);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,5 +158,23 @@ describe('routerOptionsFromEnv', () => {
         routerOptionsFromEnv({ GOVHOST_ROUTER_ADMIN_TOKEN: 'short', GOVHOST_ROUTER_ADMIN_HOST: '0.0.0.0' }),
       /must be a loopback address[\s\S]*at least 16 characters/,
     );
+  });
+});
+
+describe('installCrashGuard', () => {
+  test('an escaped exception drains the process, then exits 1', () => {
+    const script = `
+      import { installCrashGuard } from './src/router/crash-guard.ts';
+      import { silentLog } from './src/router/log.ts';
+      installCrashGuard(silentLog, async () => { console.log('drained'); }, 100);
+      setTimeout(() => { throw new Error('a bug'); }, 0);
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.stdout.trim(), 'drained');
+    assert.equal(r.status, 1);
   });
 });

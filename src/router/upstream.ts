@@ -72,9 +72,13 @@ export class UpstreamConn {
   /** The user is done: the connection returns to the pool when its framing is intact. */
   done(requestComplete: boolean): void {
     this.user = null;
-    if (requestComplete && this.parser.complete && this.parser.keepAlive && this.usable)
+    if (requestComplete && this.parser.complete && this.parser.keepAlive && this.usable) {
+      // Paused while the last client was slow to read: the next user must get its answer.
+      if (this.socket.isPaused()) this.socket.resume();
       this.pool.release(this);
-    else this.destroy();
+    } else {
+      this.destroy();
+    }
   }
 
   /** Closes the connection without telling its user (who has given up on it). */
@@ -115,8 +119,12 @@ export class UpstreamConn {
     const user = this.user;
     this.user = null;
     if (!user) return;
-    if (!err && this.parser.finishOnClose()) return;
-    user.onUpstreamError(err ?? codedError('socket hang up', 'ECONNRESET'), !this.parser.started);
+    try {
+      if (!err && this.parser.finishOnClose()) return;
+      user.onUpstreamError(err ?? codedError('socket hang up', 'ECONNRESET'), !this.parser.started);
+    } catch (bug) {
+      this.pool.onBug?.(bug as Error);
+    }
   }
 }
 

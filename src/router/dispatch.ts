@@ -1,0 +1,42 @@
+import type { ClientConnection } from './client-conn.ts';
+import { BodyMode, hostOf } from './headers.ts';
+import type { RequestHead } from './http1-request.ts';
+import { unknownHostDetail } from './pages.ts';
+import { Exchange } from './proxy.ts';
+import { proxyUpgrade } from './websocket.ts';
+
+/**
+ * Decides what becomes of one request: the route is found by the request's own Host header
+ * (never by the connection's first request), then it is refused with a page, tunnelled as a
+ * websocket, or forwarded to a backend (the internal file server for static routes).
+ */
+export function dispatch(conn: ClientConnection, head: RequestHead): void {
+  const ctx = conn.ctx;
+  const start = performance.now();
+  if (head.close || ctx.draining) conn.closeAfter = true;
+  const host = hostOf(head.host);
+  const active = ctx.index.lookup(host);
+  const hasBody = head.chunked || head.contentLength > 0;
+  if (!active) {
+    conn.page(head, 404, unknownHostDetail(host), ctx.unknown, start, { close: hasBody });
+    return;
+  }
+  const route = active.route;
+  if (head.upgrade !== null && route.kind === 'proxy' && !hasBody) {
+    const { socket, rest } = conn.handOver();
+    proxyUpgrade(ctx, head, conn, socket, rest, active);
+    return;
+  }
+  if (head.contentLength > ctx.opts.bodyLimit) {
+    // Refused before a byte of it is read; the connection closes so it is never read.
+    const detail = `The request body is larger than ${ctx.opts.bodyLimit} bytes.`;
+    conn.page(head, 413, detail, active.metrics, start, { close: true });
+    return;
+  }
+  if (route.kind === 'static' && head.method !== 'GET' && head.method !== 'HEAD') {
+    conn.page(head, 405, undefined, active.metrics, start, { close: hasBody, extra: 'Allow: GET, HEAD\r\n' });
+    return;
+  }
+  const mode = head.chunked ? BodyMode.Chunked : hasBody ? BodyMode.Length : BodyMode.None;
+  conn.begin(new Exchange(conn, head, active, mode, start));
+}
