@@ -26,6 +26,16 @@ export interface Config {
   readonly appsDir: string | null;
   /** base64 of 32 bytes; default: a key file in the data folder. */
   readonly secretKey: string | null;
+  /** Milliseconds between two probes of a service through the router (default 10 s). */
+  readonly probeIntervalMs: number;
+  /** Milliseconds a probe may take before it counts as failed. */
+  readonly probeTimeoutMs: number;
+  /** Days of per-minute metrics kept; older minutes are deleted (daily figures stay). */
+  readonly metricsRetentionDays: number;
+  /** SMTP server for e-mail notifications, e.g. `smtp://mail.gov.example:587`; none: e-mail off. */
+  readonly smtpUrl: string | null;
+  /** Sender address of notification e-mails. */
+  readonly mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -123,6 +133,44 @@ const FIELDS: FieldSpec[] = [
     },
     describe: 'secret key',
   },
+  {
+    env: 'GOVHOST_PROBE_INTERVAL_MS',
+    file: 'probeIntervalMs',
+    parse: integer(200, 3_600_000),
+    describe: 'probe interval',
+  },
+  {
+    env: 'GOVHOST_PROBE_TIMEOUT_MS',
+    file: 'probeTimeoutMs',
+    parse: integer(50, 60_000),
+    describe: 'probe timeout',
+  },
+  {
+    env: 'GOVHOST_METRICS_RETENTION_DAYS',
+    file: 'metricsRetentionDays',
+    parse: integer(1, 3650),
+    describe: 'metrics retention',
+  },
+  {
+    env: 'GOVHOST_SMTP_URL',
+    file: 'smtpUrl',
+    parse: (r) => {
+      if (!/^smtps?:\/\/[^\s/]+/.test(r))
+        throw new Error('must look like smtp://host:port or smtps://user:pass@host');
+      return r;
+    },
+    describe: 'SMTP server',
+  },
+  {
+    env: 'GOVHOST_MAIL_FROM',
+    file: 'mailFrom',
+    parse: (r) => {
+      if (!/^[^\s@<>]+@[^\s@<>]+$/.test(r))
+        throw new Error('must be an e-mail address such as ops@gov.example');
+      return r;
+    },
+    describe: 'mail sender',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -139,6 +187,11 @@ export const DEFAULTS: Config = {
   routerAdminPort: 8081,
   appsDir: null,
   secretKey: null,
+  probeIntervalMs: 10_000,
+  probeTimeoutMs: 5_000,
+  metricsRetentionDays: 400,
+  smtpUrl: null,
+  mailFrom: 'govhost@localhost',
 };
 
 function readFile(path: string): Source {

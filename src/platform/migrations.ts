@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
+import { outageMigrations } from '../monitoring/monitoring.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
@@ -12,6 +13,7 @@ const ALL: Record<string, Migration> = {
   ...catalogMigrations,
   ...auditMigrations,
   ...releaseMigrations,
+  ...outageMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };

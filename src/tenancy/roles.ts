@@ -21,6 +21,14 @@ export const PERMISSIONS = {
   'service:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
   'audit:read': ['platform-admin', 'operator', 'dept-admin'],
   'audit:verify': ['platform-admin', 'operator'],
+  // Monitoring: metrics, alerts, incidents and SLA figures of the caller's services.
+  'monitoring:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
+  /** Per-service alert thresholds and the department's notification channels. */
+  'alerting:write': ['platform-admin', 'operator', 'dept-admin'],
+  /** Acknowledge, assign, annotate and resolve incidents: the central team's 24x7 desk. */
+  'incident:write': ['platform-admin', 'operator'],
+  /** Maintenance notices on the public status page. */
+  'maintenance:write': ['platform-admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
