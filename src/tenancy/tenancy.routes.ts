@@ -30,6 +30,22 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
     (req) => tokens.login(db, req.body, req.id),
   );
 
+  app.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags,
+        summary: 'End the calling session: a session token is revoked, an API token is left valid',
+        security: secured,
+        response: {
+          200: Type.Object({ revoked: Type.Boolean(), kind: Type.Enum(['api', 'session']) }),
+          ...problemResponses,
+        },
+      },
+    },
+    (req) => tokens.logout(db, callerOf(req)),
+  );
+
   app.get(
     '/me',
     {

@@ -112,6 +112,27 @@ export async function login(
   });
 }
 
+/**
+ * Ends the caller's own sign-in: a session token (from a password login) is revoked at once. An
+ * API token is left alone, since it was made on purpose and may be in use elsewhere; revoking
+ * one is `DELETE /tokens/:id`.
+ */
+export async function logout(db: Db, caller: Caller): Promise<{ revoked: boolean; kind: 'api' | 'session' }> {
+  return db.transaction().execute(async (trx) => {
+    const row = await repo.findById(trx, null, caller.tokenId);
+    if (!row) throw new DomainError('GOVHOST_UNAUTHENTICATED');
+    if (row.kind !== 'session') return { revoked: false, kind: row.kind };
+    await repo.revoke(trx, row.id, new Date());
+    await recordChange(trx, auditContext(caller), {
+      action: 'session.end',
+      targetType: 'token',
+      targetId: row.id,
+      departmentId: row.department_id,
+    });
+    return { revoked: true, kind: row.kind };
+  });
+}
+
 /** The user whose tokens the caller asks about: itself, or (for admins) a user in its scope. */
 async function tokenOwner(db: Executor, caller: Principal, username: string | undefined) {
   if (!username || username === caller.username)

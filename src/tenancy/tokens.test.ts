@@ -127,6 +127,34 @@ describe('tokens and login', () => {
     assert.equal(again.statusCode, 401);
   });
 
+  it('logout ends a password session but leaves an API token valid', async () => {
+    const created = await t.request(t.adminToken, {
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: {
+        username: 'clerk3',
+        displayName: 'Clerk',
+        role: 'dept-viewer',
+        department: dept,
+        password: 'a long pass phrase',
+      },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const login = await t.request(null, {
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'clerk3', password: 'a long pass phrase' },
+    });
+    const session = login.json().token;
+    const out = await t.request(session, { method: 'POST', url: '/api/v1/auth/logout' });
+    assert.deepEqual(out.json(), { revoked: true, kind: 'session' });
+    assert.equal((await me(session)).statusCode, 401);
+    const api = await t.user('dept-viewer', dept);
+    const kept = await t.request(api.token, { method: 'POST', url: '/api/v1/auth/logout' });
+    assert.deepEqual(kept.json(), { revoked: false, kind: 'api' });
+    assert.equal((await me(api.token)).statusCode, 200);
+  });
+
   it('a developer cannot revoke a colleague token but its department admin can', async () => {
     const a = await t.user('dept-developer', dept);
     const b = await t.user('dept-developer', dept);

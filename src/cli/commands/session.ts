@@ -94,13 +94,31 @@ export function registerSessionCommands(program: Command): void {
 
   program
     .command('logout')
-    .description('forget the stored login (the token itself stays valid until it expires or is revoked)')
-    .action((_opts: object, cmd: Command) => {
+    .description(
+      'end the stored login: a password session is revoked on the server, then the login is forgotten',
+    )
+    .action(async (_opts: object, cmd: Command) => {
       const path = credentialsPath();
       const stored = storedLogin(path);
+      const out = printer(globalsOf(cmd).json === true);
+      let server = '';
+      if (stored) {
+        try {
+          const res = await new ApiClient(stored.url, stored.token).post<{ revoked: boolean }>(
+            '/auth/logout',
+            {},
+          );
+          server = res.revoked ? ' and ended the session' : ' (an API token: it stays valid until revoked)';
+        } catch (err) {
+          // Forgetting the login locally must work even when the server is gone or the token expired.
+          server = ` (the server did not end the session: ${(err as Error).message})`;
+        }
+      }
       const removed = removeCredentials(path);
-      printer(globalsOf(cmd).json === true).print(undefined, () =>
-        removed ? `Logged out${stored ? ` of ${stored.url}` : ''}: removed ${path}.` : 'Not logged in.',
+      out.print(undefined, () =>
+        removed
+          ? `Logged out${stored ? ` of ${stored.url}` : ''}${server}: removed ${path}.`
+          : 'Not logged in.',
       );
     });
 
