@@ -22,6 +22,7 @@ import {
   RULE_UNITS,
   type RuleName,
   type RuleOverride,
+  type Severity,
   severityOf,
 } from './alert-rules.ts';
 import { serviceRef } from './incident.logic.ts';
@@ -34,7 +35,7 @@ export interface AlertRuleView {
   forSeconds: number;
   /** `override` when the service has its own setting, else the tier's `default`. */
   source: 'default' | 'override';
-  severity: string;
+  severity: Severity;
   defaults: { threshold: number | null; forSeconds: number };
 }
 
@@ -156,7 +157,7 @@ export async function resetRule(
 export interface Alert {
   id: string;
   service: string;
-  rule: string;
+  rule: RuleName;
   state: 'firing' | 'resolved';
   value: number | null;
   threshold: number | null;
@@ -168,7 +169,7 @@ export interface Alert {
 export const presentAlert = (r: AlertRow): Alert => ({
   id: r.id,
   service: r.service_key,
-  rule: r.rule,
+  rule: r.rule as RuleName,
   state: r.state,
   value: r.value,
   threshold: r.threshold,

@@ -18,7 +18,7 @@ import {
 import { isDepartmentRole } from '../tenancy/roles.ts';
 import { getUser } from '../tenancy/user.logic.ts';
 import type { AlertRow } from './alert.repository.ts';
-import type { Severity } from './alert-rules.ts';
+import type { RuleName, Severity } from './alert-rules.ts';
 import type { IncidentEventRow, IncidentRow } from './incident.repository.ts';
 import * as repo from './incident.repository.ts';
 import type { IncidentEventKind } from './monitoring.tables.ts';
@@ -36,7 +36,7 @@ export const SYSTEM: Actor = { id: null, name: 'govhost' };
 export interface Incident {
   id: number;
   service: string;
-  rule: string;
+  rule: RuleName;
   severity: Severity;
   state: 'open' | 'resolved';
   title: string;
@@ -64,7 +64,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export const presentIncident = (r: IncidentRow): Incident => ({
   id: r.id,
   service: r.service_key,
-  rule: r.rule,
+  rule: r.rule as RuleName,
   severity: r.severity as Severity,
   state: r.state,
   title: r.title,

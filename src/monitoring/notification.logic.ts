@@ -102,9 +102,16 @@ export async function fanOut(
   return channels.length;
 }
 
-export type NewChannel =
-  | { kind: 'webhook'; url: string; minSeverity?: Severity; department?: string | null }
-  | { kind: 'email'; addresses: string[]; minSeverity?: Severity; department?: string | null };
+export interface NewChannel {
+  kind: 'webhook' | 'email';
+  /** For a webhook. */
+  url?: string;
+  /** For e-mail. */
+  addresses?: string[];
+  minSeverity?: Severity;
+  /** A department code; null for platform-wide; absent for the caller's own (platform-wide for the central team). */
+  department?: string | null;
+}
 
 function checkUrl(raw: string): string {
   let url: URL;
@@ -142,6 +149,12 @@ export async function createChannel(
   if (code === null && scope !== null) {
     throw new DomainError('GOVHOST_FORBIDDEN', 'only the central team may add platform-wide channels');
   }
+  if (input.kind === 'webhook' && (!input.url || input.addresses)) {
+    throw new DomainError('GOVHOST_VALIDATION', 'a webhook channel takes a url and no addresses');
+  }
+  if (input.kind === 'email' && (!input.addresses || input.url)) {
+    throw new DomainError('GOVHOST_VALIDATION', 'an email channel takes addresses and no url');
+  }
   if (input.kind === 'email' && !deps.config.smtpUrl) {
     throw new DomainError(
       'GOVHOST_EMAIL_NOT_CONFIGURED',
@@ -154,8 +167,8 @@ export async function createChannel(
     const row = await repo.insertChannel(tx, {
       department_id: dept?.id ?? null,
       kind: input.kind,
-      url: input.kind === 'webhook' ? checkUrl(input.url) : null,
-      addresses: input.kind === 'email' ? [...new Set(input.addresses.map((a) => a.trim()))] : null,
+      url: input.url ? checkUrl(input.url) : null,
+      addresses: input.addresses ? [...new Set(input.addresses.map((a) => a.trim().toLowerCase()))] : null,
       secret_sealed: secret ? deps.box.seal(secret) : null,
       min_severity: input.minSeverity ?? null,
       created_by: caller.username,
