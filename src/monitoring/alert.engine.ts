@@ -180,8 +180,7 @@ export class AlertEvaluator {
     try {
       let changed = false;
       await this.opts.db.transaction().execute(async (tx) => {
-        for (const a of await alerts.firingAlerts(tx)) {
-          if (a.service_id !== serviceId) continue;
+        for (const a of await alerts.firingAlerts(tx, null, serviceId)) {
           await resolve(tx, serviceId, a.rule, new Date(at), 'the service is no longer watched');
           changed = true;
         }
@@ -202,9 +201,7 @@ async function fire(
   at: Date,
 ): Promise<void> {
   // Another process (or a run before a crash) may have recorded it already: one firing alert per rule.
-  const already = (await alerts.firingAlerts(tx, snap.departmentId)).find(
-    (a) => a.service_id === snap.serviceId && a.rule === rule.rule,
-  );
+  const already = (await alerts.firingAlerts(tx, null, snap.serviceId)).find((a) => a.rule === rule.rule);
   const alert =
     already ??
     (await alerts.insertAlert(tx, {

@@ -88,9 +88,14 @@ export async function resolveAlert(
     .executeTakeFirst();
 }
 
-export async function firingAlerts(db: Executor, scope: string | null = null): Promise<AlertRow[]> {
+export async function firingAlerts(
+  db: Executor,
+  scope: string | null = null,
+  serviceId?: string,
+): Promise<AlertRow[]> {
   let q = db.selectFrom('alerts').selectAll().where('state', '=', 'firing');
   if (scope !== null) q = q.where('department_id', '=', scope);
+  if (serviceId) q = q.where('service_id', '=', serviceId);
   return q.orderBy('started_at', 'desc').execute();
 }
 

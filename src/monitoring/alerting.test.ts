@@ -492,4 +492,80 @@ describe('alerts, incidents and notifications', () => {
     assert.equal(fresh.length, 1);
     assert.equal(mails.filter((m) => /OPEN/.test(m.raw)).length, 3, 'one e-mail per opened incident');
   });
+
+  it('a crash-looping bronze instance opens a P4 incident; a notification failing for a day is given up', async () => {
+    const res = await t.request(admin.token, {
+      method: 'POST',
+      url: '/api/v1/services',
+      payload: {
+        slug: 'rates',
+        nameEn: 'Rates',
+        nameZh: '差餉',
+        origin: 'new',
+        channels: ['web'],
+        slaTier: 'bronze',
+      },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const rates = { ...svc, id: res.json().id, key: `${ours}/rates` };
+    const { AlertEvaluator } = await import('./alert.engine.ts');
+    const evaluator = new AlertEvaluator({ db: t.db, log });
+    await evaluator.start(events);
+    const looping = snapshot(
+      rates,
+      {
+        tier: 'bronze',
+        instances: [
+          {
+            instanceId: 'r-1',
+            state: 'crash-loop',
+            restarts: 6,
+            memoryBytes: null,
+            memoryLimitBytes: 1,
+            cpu: null,
+          },
+        ],
+      },
+      T0 + 300_000,
+    );
+    events.emit('snapshot', looping);
+    const incident = await until(
+      'a crash-loop incident',
+      async () => (await get(developer.token, `/api/v1/incidents?service=${ours}/rates`)).items[0],
+    );
+    await evaluator.stop();
+    assert.equal(incident.severity, 'P4');
+    assert.equal(incident.rule, 'crash-loop');
+    assert.match(incident.title, /r-1: 6 restarts/);
+    const rows = await t.db
+      .selectFrom('notification_outbox')
+      .selectAll()
+      .where('incident_id', '=', incident.id)
+      .execute();
+    assert.equal(rows.length, 1, 'the e-mail channel wants P2 or worse: only the webhook is told');
+
+    hook.answer([], 500);
+    const errors: unknown[] = [];
+    const d = new NotificationDispatcher({
+      db: t.db,
+      box: loadSecretBox(join(t.config.dataDir, 'secret.key'), undefined),
+      config: t.config,
+      log: { ...log, error: (obj: unknown) => errors.push(obj) },
+      pollMs: 10,
+      giveUpAfterMs: 0,
+    });
+    d.start();
+    const failed = await until('the row given up', async () => {
+      const r = await t.db
+        .selectFrom('notification_outbox')
+        .selectAll()
+        .where('id', '=', rows[0]?.id ?? '')
+        .executeTakeFirst();
+      return r?.state === 'failed' ? r : null;
+    });
+    await d.stop();
+    assert.equal(failed.last_error, 'HTTP 500');
+    assert.equal(failed.attempts, 1);
+    assert.equal(errors.length, 1, 'the give-up is logged as an error');
+  });
 });
