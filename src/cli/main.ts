@@ -1,4 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import {
+  registerAlertCommands,
+  registerChannelCommands,
+  registerIncidentCommands,
+} from './commands/alerting.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
@@ -39,6 +44,9 @@ registerAuditCommands(program);
 registerDeployCommands(program);
 registerEnvCommands(program);
 registerRuntimeCommands(program);
+registerAlertCommands(program);
+registerIncidentCommands(program);
+registerChannelCommands(program);
 
 try {
   await program.parseAsync(process.argv);

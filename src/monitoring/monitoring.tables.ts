@@ -9,7 +9,115 @@ export interface ServiceOutageTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+export interface AlertRuleOverrideTable {
+  service_id: string;
+  rule: string;
+  enabled: boolean;
+  threshold: number | null;
+  for_seconds: number | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface AlertTable {
+  id: Generated<string>;
+  service_id: string;
+  department_id: string;
+  /** `DEPT/slug` when the alert fired, so that lists need no join with the catalogue. */
+  service_key: string;
+  rule: string;
+  state: 'firing' | 'resolved';
+  value: number | null;
+  threshold: number | null;
+  message: string;
+  started_at: Date;
+  resolved_at: Date | null;
+}
+
+export interface IncidentTable {
+  id: Generated<number>;
+  service_id: string;
+  department_id: string;
+  service_key: string;
+  rule: string;
+  alert_id: string | null;
+  severity: string;
+  title: string;
+  state: 'open' | 'resolved';
+  opened_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  assignee_id: string | null;
+  assignee_name: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  time_to_acknowledge_sec: number | null;
+  time_to_resolve_sec: number | null;
+}
+
+export type IncidentEventKind = 'opened' | 'acknowledged' | 'assigned' | 'note' | 'notified' | 'resolved';
+
+export interface IncidentEventTable {
+  id: Generated<number>;
+  incident_id: number;
+  kind: IncidentEventKind;
+  actor_id: string | null;
+  actor_name: string;
+  detail: string;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface NotificationChannelTable {
+  id: Generated<string>;
+  /** Null: a platform-wide channel, told of every department's incidents. */
+  department_id: string | null;
+  kind: 'webhook' | 'email';
+  url: string | null;
+  addresses: string[] | null;
+  /** The webhook's signing secret, sealed with the platform's SecretBox. */
+  secret_sealed: string | null;
+  min_severity: string | null;
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export type OutboxState = 'pending' | 'sending' | 'delivered' | 'failed';
+
+export interface NotificationOutboxTable {
+  id: Generated<string>;
+  channel_id: string;
+  incident_id: number;
+  event: string;
+  /** The exact JSON sent, so that every retry carries (and signs) the same bytes. */
+  body: string;
+  state: OutboxState;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  /** While `sending`: the claim holds until then; a crashed sender's claim lapses. */
+  lease_until: Date | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface ConsoleNotificationTable {
+  id: Generated<number>;
+  department_id: string;
+  incident_id: number;
+  event: string;
+  severity: string;
+  service_key: string;
+  message: string;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
 /** Monitoring's tables; each part of monitoring adds its own here. */
 export interface MonitoringTables {
   service_outages: ServiceOutageTable;
+  alert_rule_overrides: AlertRuleOverrideTable;
+  alerts: AlertTable;
+  incidents: IncidentTable;
+  incident_events: IncidentEventTable;
+  notification_channels: NotificationChannelTable;
+  notification_outbox: NotificationOutboxTable;
+  console_notifications: ConsoleNotificationTable;
 }

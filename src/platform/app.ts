@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
+import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
@@ -76,6 +77,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(tenancyRoutes, deps);
       await api.register(catalogRoutes, deps);
       await api.register(auditRoutes, deps);
+      await api.register(alertingRoutes, deps);
       // A getter: the runtime starts after the app is built, with the app's logger.
       await api.register(runtimeRoutes, {
         runtime: () => deps.runtime ?? null,

@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   GOVHOST_MANIFEST_INVALID: { status: 422, title: 'The manifest is not valid' },
   GOVHOST_RELEASE_NOT_FOUND: { status: 404, title: 'Release not found' },
   GOVHOST_DEPLOY_IN_PROGRESS: { status: 409, title: 'Another deploy of this service is in progress' },
+  GOVHOST_ALERT_RULE_INVALID: { status: 422, title: 'The alert rule setting is not valid' },
+  GOVHOST_INCIDENT_NOT_FOUND: { status: 404, title: 'Incident not found' },
+  GOVHOST_INCIDENT_STATE: { status: 409, title: 'The incident is not in a state that allows this' },
+  GOVHOST_CHANNEL_NOT_FOUND: { status: 404, title: 'Notification channel not found' },
+  GOVHOST_EMAIL_NOT_CONFIGURED: { status: 409, title: 'E-mail is not configured on this platform' },
+  GOVHOST_NOTIFICATION_FAILED: { status: 502, title: 'The notification could not be delivered' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../platform/app.ts';
-import { loadConfig } from '../platform/config.ts';
+import { type Config, loadConfig } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import type { Role } from '../tenancy/roles.ts';
@@ -10,6 +10,7 @@ import { testDatabase } from './database.ts';
 export interface TestApp {
   app: FastifyInstance;
   db: Db;
+  config: Config;
   adminToken: string;
   /** Sends a request as the holder of `token` (none for an anonymous request). */
   request(token: string | null, opts: InjectOptions): Promise<LightMyRequestResponse>;
@@ -25,9 +26,9 @@ export interface TestApp {
 }
 
 /** The real application on a database of its own, driven through `app.inject()`. */
-export async function testApp(): Promise<TestApp> {
+export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const store = await testDatabase();
-  const config = loadConfig({}, { dataDir: store.dataDir, logLevel: 'silent' });
+  const config = loadConfig({}, { dataDir: store.dataDir, logLevel: 'silent', ...overrides });
   const admin = await bootstrapAdmin(store.db);
   if (!admin) throw new Error('a fresh test database already had users');
   const app = await buildApp({ db: store.db, config }, { logger: false });
@@ -47,6 +48,7 @@ export async function testApp(): Promise<TestApp> {
   return {
     app,
     db: store.db,
+    config,
     adminToken: admin.token,
     request,
     async department(prefix = 'D') {

@@ -1,0 +1,298 @@
+/**
+ * Notification channels (signed webhooks, e-mail) per department or platform-wide, the fan-out of
+ * an incident's opening and resolution into the outbox, and the console's notification list.
+ */
+import { randomUUID } from 'node:crypto';
+import { recordChange } from '../audit/audit.logic.ts';
+import type { Config } from '../platform/config.ts';
+import type { Db, Executor } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import type { Page, PageOf } from '../platform/pagination.ts';
+import type { SecretBox } from '../platform/secrets.ts';
+import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
+import {
+  auditContext,
+  authorize,
+  type Caller,
+  departmentScope,
+  type Principal,
+} from '../tenancy/principal.ts';
+import { SEVERITIES, type Severity } from './alert-rules.ts';
+import type { IncidentRow } from './incident.repository.ts';
+import * as repo from './notification.repository.ts';
+import { type ChannelRow, channelsFor, enqueue } from './notification.repository.ts';
+import {
+  type NotificationPayload,
+  newWebhookSecret,
+  postWebhook,
+  sendEmail,
+} from './notification.senders.ts';
+
+export interface NotificationDeps {
+  db: Db;
+  box: SecretBox;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom'>;
+}
+
+export interface ChannelView {
+  id: string;
+  /** Null: platform-wide, told of every department's incidents. */
+  department: string | null;
+  kind: 'webhook' | 'email';
+  url: string | null;
+  addresses: string[] | null;
+  minSeverity: Severity | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+const present = (r: ChannelRow, codes: Map<string, string>): ChannelView => ({
+  id: r.id,
+  department: r.department_id ? (codes.get(r.department_id) ?? null) : null,
+  kind: r.kind,
+  url: r.url,
+  addresses: r.addresses,
+  minSeverity: r.min_severity as Severity | null,
+  createdBy: r.created_by,
+  createdAt: r.created_at.toISOString(),
+});
+
+/** Does a channel with this minimum severity want an incident of `severity`? (P1 is the most severe.) */
+export const wants = (minSeverity: string | null, severity: string): boolean =>
+  minSeverity === null ||
+  SEVERITIES.indexOf(severity as Severity) <= SEVERITIES.indexOf(minSeverity as Severity);
+
+export function payloadOf(
+  incident: IncidentRow,
+  event: 'incident.opened' | 'incident.resolved',
+  eventId: number,
+  message: string,
+): NotificationPayload {
+  return {
+    id: `incident-event-${eventId}`,
+    event,
+    incidentId: incident.id,
+    service: incident.service_key,
+    severity: incident.severity as Severity,
+    rule: incident.rule,
+    state: incident.state,
+    message: message || incident.title,
+    openedAt: incident.opened_at.toISOString(),
+    resolvedAt: incident.resolved_at?.toISOString() ?? null,
+    timeToResolveSec: incident.time_to_resolve_sec,
+  };
+}
+
+/** Queues the event for every channel that wants it; call in the transaction that changes the incident. */
+export async function fanOut(
+  tx: Executor,
+  incident: IncidentRow,
+  event: 'incident.opened' | 'incident.resolved',
+  eventId: number,
+  message: string,
+): Promise<number> {
+  const channels = (await channelsFor(tx, incident.department_id)).filter((c) =>
+    wants(c.min_severity, incident.severity),
+  );
+  const body = JSON.stringify(payloadOf(incident, event, eventId, message));
+  await enqueue(
+    tx,
+    channels.map((c) => ({ channel_id: c.id, incident_id: incident.id, event, body })),
+  );
+  return channels.length;
+}
+
+export interface NewChannel {
+  kind: 'webhook' | 'email';
+  /** For a webhook. */
+  url?: string;
+  /** For e-mail. */
+  addresses?: string[];
+  minSeverity?: Severity;
+  /** A department code; null for platform-wide; absent for the caller's own (platform-wide for the central team). */
+  department?: string | null;
+}
+
+function checkUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new DomainError('GOVHOST_VALIDATION', `${JSON.stringify(raw)} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new DomainError('GOVHOST_VALIDATION', 'a webhook URL must start with https:// or http://');
+  }
+  if (url.username || url.password) {
+    throw new DomainError(
+      'GOVHOST_VALIDATION',
+      'put no credentials in the webhook URL: the signature authenticates',
+    );
+  }
+  return url.toString();
+}
+
+/**
+ * Adds a channel. A department admin adds channels for its own department; the central team adds
+ * them for a department or, with no department, platform-wide. A webhook's secret is in the answer
+ * this once and stored sealed.
+ */
+export async function createChannel(
+  deps: NotificationDeps,
+  caller: Caller,
+  input: NewChannel,
+): Promise<{ channel: ChannelView; secret: string | null }> {
+  authorize(caller, 'alerting:write');
+  const scope = departmentScope(caller);
+  const code =
+    input.department === undefined ? (scope === null ? null : caller.departmentCode) : input.department;
+  if (code === null && scope !== null) {
+    throw new DomainError('GOVHOST_FORBIDDEN', 'only the central team may add platform-wide channels');
+  }
+  if (input.kind === 'webhook' && (!input.url || input.addresses)) {
+    throw new DomainError('GOVHOST_VALIDATION', 'a webhook channel takes a url and no addresses');
+  }
+  if (input.kind === 'email' && (!input.addresses || input.url)) {
+    throw new DomainError('GOVHOST_VALIDATION', 'an email channel takes addresses and no url');
+  }
+  if (input.kind === 'email' && !deps.config.smtpUrl) {
+    throw new DomainError(
+      'GOVHOST_EMAIL_NOT_CONFIGURED',
+      'this platform has no SMTP server: set GOVHOST_SMTP_URL',
+    );
+  }
+  const secret = input.kind === 'webhook' ? newWebhookSecret() : null;
+  return deps.db.transaction().execute(async (tx) => {
+    const dept = code === null ? null : await resolveDepartment(tx, caller, code);
+    const row = await repo.insertChannel(tx, {
+      department_id: dept?.id ?? null,
+      kind: input.kind,
+      url: input.url ? checkUrl(input.url) : null,
+      addresses: input.addresses ? [...new Set(input.addresses.map((a) => a.trim().toLowerCase()))] : null,
+      secret_sealed: secret ? deps.box.seal(secret) : null,
+      min_severity: input.minSeverity ?? null,
+      created_by: caller.username,
+    });
+    const channel = present(row, new Map(dept ? [[dept.id, dept.code]] : []));
+    await recordChange(tx, auditContext(caller), {
+      action: 'notification-channel.create',
+      targetType: 'notification-channel',
+      targetId: row.id,
+      departmentId: row.department_id,
+      after: channel,
+    });
+    return { channel, secret };
+  });
+}
+
+export async function listChannels(deps: NotificationDeps, caller: Principal): Promise<ChannelView[]> {
+  authorize(caller, 'monitoring:read');
+  const rows = await repo.listChannels(deps.db, departmentScope(caller));
+  const codes = await departmentCodes(
+    deps.db,
+    rows.map((r) => r.department_id),
+  );
+  return rows.map((r) => present(r, codes));
+}
+
+const channelNotFound = (id: string) =>
+  new DomainError('GOVHOST_CHANNEL_NOT_FOUND', `no notification channel ${id}`);
+
+export async function deleteChannel(deps: NotificationDeps, caller: Caller, id: string): Promise<void> {
+  authorize(caller, 'alerting:write');
+  await deps.db.transaction().execute(async (tx) => {
+    const row = await repo.findChannel(tx, departmentScope(caller), id);
+    if (!row) throw channelNotFound(id);
+    const codes = await departmentCodes(tx, [row.department_id]);
+    await repo.deleteChannel(tx, id);
+    await recordChange(tx, auditContext(caller), {
+      action: 'notification-channel.delete',
+      targetType: 'notification-channel',
+      targetId: id,
+      departmentId: row.department_id,
+      before: present(row, codes),
+    });
+  });
+}
+
+/** Sends one notification on one channel now (no retry): the dispatcher and the test use it. */
+export async function deliver(
+  deps: Pick<NotificationDeps, 'box' | 'config'>,
+  channel: ChannelRow,
+  body: string,
+  timeoutMs: number,
+): Promise<string> {
+  if (channel.kind === 'webhook') {
+    if (!channel.url || !channel.secret_sealed) throw new Error('webhook channel without URL or secret');
+    const status = await postWebhook(channel.url, deps.box.open(channel.secret_sealed), body, timeoutMs);
+    return `webhook ${channel.url} answered ${status}`;
+  }
+  if (!deps.config.smtpUrl) throw new Error('no SMTP server configured (GOVHOST_SMTP_URL)');
+  const to = channel.addresses ?? [];
+  await sendEmail({ url: deps.config.smtpUrl, from: deps.config.mailFrom }, to, JSON.parse(body), timeoutMs);
+  return `e-mail to ${to.join(', ')}`;
+}
+
+/** Sends a test notification at once and says whether it arrived. */
+export async function testChannel(
+  deps: NotificationDeps,
+  caller: Caller,
+  id: string,
+): Promise<{ delivered: true; detail: string }> {
+  authorize(caller, 'alerting:write');
+  const row = await repo.findChannel(deps.db, departmentScope(caller), id);
+  if (!row) throw channelNotFound(id);
+  const payload: NotificationPayload = {
+    id: `test-${randomUUID()}`,
+    event: 'test',
+    incidentId: null,
+    service: '',
+    severity: null,
+    rule: null,
+    state: null,
+    message: `Test notification from GovHost, sent by ${caller.username}`,
+    openedAt: null,
+    resolvedAt: null,
+    timeToResolveSec: null,
+  };
+  try {
+    return { delivered: true, detail: await deliver(deps, row, JSON.stringify(payload), 10_000) };
+  } catch (err) {
+    throw new DomainError(
+      'GOVHOST_NOTIFICATION_FAILED',
+      `the test notification failed: ${(err as Error).message}`,
+    );
+  }
+}
+
+export interface ConsoleNotification {
+  id: number;
+  incidentId: number;
+  event: string;
+  severity: string;
+  service: string;
+  message: string;
+  at: string;
+}
+
+export async function listConsoleNotifications(
+  deps: Pick<NotificationDeps, 'db'>,
+  caller: Principal,
+  page: Page,
+): Promise<PageOf<ConsoleNotification>> {
+  authorize(caller, 'monitoring:read');
+  const { items, total } = await repo.listConsole(deps.db, departmentScope(caller), page);
+  return {
+    items: items.map((r) => ({
+      id: r.id,
+      incidentId: r.incident_id,
+      event: r.event,
+      severity: r.severity,
+      service: r.service_key,
+      message: r.message,
+      at: r.at.toISOString(),
+    })),
+    total,
+    ...page,
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * How a notification leaves the platform: a signed webhook POST, or a plain-text e-mail over SMTP.
+ * Each sender throws when the delivery did not happen (non-2xx, timeout, SMTP refusal); the
+ * dispatcher retries it.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import type { Severity } from './alert-rules.ts';
+
+/** What every channel is told about an incident; webhooks receive exactly this JSON. */
+export interface NotificationPayload {
+  /** Stable across retries and channels: a receiver drops a second delivery with the same id. */
+  id: string;
+  event: 'incident.opened' | 'incident.resolved' | 'test';
+  incidentId: number | null;
+  /** `DEPT/slug`. */
+  service: string;
+  severity: Severity | null;
+  rule: string | null;
+  state: 'open' | 'resolved' | null;
+  message: string;
+  openedAt: string | null;
+  resolvedAt: string | null;
+  timeToResolveSec: number | null;
+}
+
+export const SIGNATURE_HEADER = 'x-govhost-signature';
+export const TIMESTAMP_HEADER = 'x-govhost-timestamp';
+
+/** A new webhook secret: 32 random bytes, shown to its owner once. */
+export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
+
+/** `v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`: the timestamp is signed so a replay can be told. */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * What a receiver does with a GovHost webhook, in full:
+ * 1. read the raw body (before any JSON parsing) and the two headers;
+ * 2. refuse a timestamp more than `toleranceSec` away from its own clock (a replay);
+ * 3. compute `v1=` + hex HMAC-SHA256 with the channel's secret over `timestamp + "." + body`
+ *    and compare it to X-GovHost-Signature in constant time;
+ * 4. drop a payload whose `id` it has already handled (a retry after a lost answer).
+ */
+export function verifyWebhook(
+  secret: string,
+  headers: { timestamp: string | undefined; signature: string | undefined },
+  rawBody: string,
+  opts: { toleranceSec?: number; nowSec?: number } = {},
+): boolean {
+  const { timestamp, signature } = headers;
+  if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp)) return false;
+  const now = opts.nowSec ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - Number(timestamp)) > (opts.toleranceSec ?? 300)) return false;
+  const expected = Buffer.from(signWebhook(secret, Number(timestamp), rawBody));
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+}
+
+/** POSTs the body, signed; resolves on a 2xx answer within `timeoutMs`. */
+export async function postWebhook(
+  url: string,
+  secret: string,
+  body: string,
+  timeoutMs: number,
+): Promise<number> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'GovHost-Webhook/1',
+        'X-GovHost-Timestamp': String(timestamp),
+        'X-GovHost-Signature': signWebhook(secret, timestamp, body),
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') throw new DeliveryError(`no answer within ${timeoutMs} ms`);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new DeliveryError(cause?.code ?? cause?.message ?? (err as Error).message);
+  }
+  // The answer's body is not ours to read; release the connection.
+  await res.body?.cancel().catch(() => {});
+  if (res.status < 200 || res.status > 299) throw new DeliveryError(`HTTP ${res.status}`);
+  return res.status;
+}
+
+/** Subject and plain-text body of an e-mail about an incident. */
+export function renderEmail(p: NotificationPayload): { subject: string; text: string } {
+  if (p.event === 'test') {
+    return {
+      subject: '[GovHost] test notification',
+      text: `${p.message}\n\nThis channel is set up correctly.\n`,
+    };
+  }
+  const state = p.event === 'incident.opened' ? 'OPEN' : 'RESOLVED';
+  const lines = [
+    `Incident #${p.incidentId} ${state}`,
+    '',
+    `Service:   ${p.service}`,
+    `Severity:  ${p.severity}`,
+    `Rule:      ${p.rule}`,
+    `Opened:    ${p.openedAt}`,
+    ...(p.resolvedAt ? [`Resolved:  ${p.resolvedAt}`] : []),
+    ...(p.timeToResolveSec !== null ? [`Duration:  ${p.timeToResolveSec} s`] : []),
+    '',
+    p.message,
+    '',
+    `Notification id: ${p.id}`,
+  ];
+  return {
+    subject: `[GovHost ${p.severity}] ${p.service} ${state}: ${p.rule}`,
+    text: `${lines.join('\n')}\n`,
+  };
+}
+
+/** Sends one plain-text e-mail through the platform's SMTP server. */
+export async function sendEmail(
+  smtp: { url: string; from: string },
+  to: string[],
+  payload: NotificationPayload,
+  timeoutMs: number,
+): Promise<void> {
+  const transport = nodemailer.createTransport({
+    url: smtp.url,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+  const { subject, text } = renderEmail(payload);
+  try {
+    await transport.sendMail({ from: smtp.from, to, subject, text });
+  } catch (err) {
+    throw new DeliveryError(`SMTP: ${(err as Error).message}`);
+  } finally {
+    transport.close();
+  }
+}
