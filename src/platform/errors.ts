@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   GOVHOST_MANIFEST_INVALID: { status: 422, title: 'The manifest is not valid' },
   GOVHOST_RELEASE_NOT_FOUND: { status: 404, title: 'Release not found' },
   GOVHOST_DEPLOY_IN_PROGRESS: { status: 409, title: 'Another deploy of this service is in progress' },
+  GOVHOST_MAINTENANCE_NOT_FOUND: { status: 404, title: 'Maintenance notice not found' },
+  GOVHOST_MAINTENANCE_CLOSED: { status: 409, title: 'The maintenance notice is already cancelled or over' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
