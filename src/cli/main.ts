@@ -3,6 +3,8 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
+import { registerMaintenanceCommands } from './commands/maintenance.ts';
+import { registerReportCommands } from './commands/reports.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
@@ -39,6 +41,8 @@ registerAuditCommands(program);
 registerDeployCommands(program);
 registerEnvCommands(program);
 registerRuntimeCommands(program);
+registerMaintenanceCommands(program);
+registerReportCommands(program);
 
 try {
   await program.parseAsync(process.argv);
