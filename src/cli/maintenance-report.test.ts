@@ -68,8 +68,8 @@ describe('govhost maintenance and govhost report sla', () => {
   after(() => t.close());
 
   let id = '';
-  const from = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) + 'Z';
-  const to = new Date(Date.now() + 90_000_000).toISOString().slice(0, 16) + 'Z';
+  const from = `${new Date(Date.now() + 86_400_000).toISOString().slice(0, 16)}Z`;
+  const to = `${new Date(Date.now() + 90_000_000).toISOString().slice(0, 16)}Z`;
 
   it('adds, lists and cancels a notice', async () => {
     const added = await run([

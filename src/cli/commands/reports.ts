@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { slaCsv } from '../../monitoring/sla.csv.ts';
 import type { SlaReport } from '../../monitoring/sla.logic.ts';
 import { act } from '../context.ts';
