@@ -72,10 +72,21 @@ function bars(s: PublicService, days: string[]): string {
   const none = s.daily.filter((v) => v === null).length;
   const full = s.daily.length - below - none;
   const label = `Daily availability over ${days.length} days: ${full} days at 100 %, ${below} days below 100 %, ${none} days without data`;
-  const cells = s.daily
-    .map((v, i) => `<span class="${dayClass(v)}" title="${escapeHtml(`${days[i]}: ${percent(v)}`)}"></span>`)
-    .join('');
-  return `<div class="bars" role="img" aria-label="${escapeHtml(label)}">${cells}</div>`;
+  // Runs of full days and of days without data are one cell each: a typical row is a few cells,
+  // not 90, which keeps the page small with hundreds of services.
+  const cells: string[] = [];
+  for (let i = 0; i < s.daily.length; ) {
+    const v = s.daily[i] ?? null;
+    const cls = dayClass(v);
+    let j = i + 1;
+    if (cls === 'full' || cls === 'none')
+      while (j < s.daily.length && dayClass(s.daily[j] ?? null) === cls) j++;
+    const span = j - i > 1 ? ` style="grid-column:span ${j - i}"` : '';
+    const title = j - i > 1 ? `${days[i]} to ${days[j - 1]}: ${percent(v)}` : `${days[i]}: ${percent(v)}`;
+    cells.push(`<span class="${cls}"${span} title="${escapeHtml(title)}"></span>`);
+    i = j;
+  }
+  return `<div class="bars" role="img" aria-label="${escapeHtml(label)}">${cells.join('')}</div>`;
 }
 
 function notice(n: PublicNotice): string {
