@@ -8,6 +8,8 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
+import { registerMaintenanceCommands } from './commands/maintenance.ts';
+import { registerReportCommands } from './commands/reports.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
@@ -47,6 +49,8 @@ registerRuntimeCommands(program);
 registerAlertCommands(program);
 registerIncidentCommands(program);
 registerChannelCommands(program);
+registerMaintenanceCommands(program);
+registerReportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

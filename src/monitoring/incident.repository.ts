@@ -72,3 +72,22 @@ export async function eventsOf(db: Executor, incidentId: number): Promise<Incide
     .orderBy('id')
     .execute();
 }
+
+/** Incidents opened in [from, to) per service id; services with none are absent. */
+export async function incidentCountsBetween(
+  db: Executor,
+  serviceIds: string[],
+  from: Date,
+  to: Date,
+): Promise<Map<string, number>> {
+  if (serviceIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('incidents')
+    .select(['service_id', db.fn.countAll<string>().as('n')])
+    .where('service_id', 'in', serviceIds)
+    .where('opened_at', '>=', from)
+    .where('opened_at', '<', to)
+    .groupBy('service_id')
+    .execute();
+  return new Map(rows.map((r) => [r.service_id, Number(r.n)]));
+}

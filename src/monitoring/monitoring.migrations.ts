@@ -151,3 +151,34 @@ export const alertingMigrations: Record<string, Migration> = {
     },
   },
 };
+
+/** Status page and SLA: maintenance notices (0008). */
+export const statusMigrations: Record<string, Migration> = {
+  '0008_status_sla': {
+    async up(db: Kysely<unknown>) {
+      // A notice with no service is platform-wide; a service's notice carries its department so
+      // that department users can be given theirs without a join.
+      await sql`
+        create table maintenance_notices (
+          id uuid primary key default gen_random_uuid(),
+          service_id uuid references services(id) on delete cascade,
+          department_id uuid references departments(id) on delete cascade,
+          title text not null,
+          message text not null default '',
+          starts_at timestamptz not null,
+          ends_at timestamptz not null,
+          created_by text not null,
+          created_at timestamptz not null default now(),
+          cancelled_at timestamptz,
+          check (ends_at > starts_at),
+          check ((service_id is null) = (department_id is null))
+        )`.execute(db);
+      await sql`create index maintenance_notices_by_time on maintenance_notices (ends_at, starts_at)`.execute(
+        db,
+      );
+      await sql`create index maintenance_notices_by_service on maintenance_notices (service_id, starts_at)`.execute(
+        db,
+      );
+    },
+  },
+};

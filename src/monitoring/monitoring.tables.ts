@@ -110,6 +110,22 @@ export interface ConsoleNotificationTable {
   at: ColumnType<Date, Date | undefined, never>;
 }
 
+export interface MaintenanceNoticeTable {
+  id: Generated<string>;
+  /** Null: the notice is platform-wide. */
+  service_id: string | null;
+  department_id: string | null;
+  title: string;
+  message: string;
+  starts_at: Date;
+  ends_at: Date;
+  /** Username of the operator who posted it. */
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+  /** Set when cancelled; a window cancelled while under way ends there for the SLA. */
+  cancelled_at: Date | null;
+}
+
 /** Monitoring's tables; each part of monitoring adds its own here. */
 export interface MonitoringTables {
   service_outages: ServiceOutageTable;
@@ -120,4 +136,5 @@ export interface MonitoringTables {
   notification_channels: NotificationChannelTable;
   notification_outbox: NotificationOutboxTable;
   console_notifications: ConsoleNotificationTable;
+  maintenance_notices: MaintenanceNoticeTable;
 }

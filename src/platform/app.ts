@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
+import { statusRoutes } from '../monitoring/status.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
@@ -86,5 +87,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     },
     { prefix: '/api/v1' },
   );
+  // The public status page at /status, and maintenance and SLA reports under /api/v1.
+  await app.register(statusRoutes, deps);
   return app;
 }

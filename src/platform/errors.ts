@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   GOVHOST_CHANNEL_NOT_FOUND: { status: 404, title: 'Notification channel not found' },
   GOVHOST_EMAIL_NOT_CONFIGURED: { status: 409, title: 'E-mail is not configured on this platform' },
   GOVHOST_NOTIFICATION_FAILED: { status: 502, title: 'The notification could not be delivered' },
+  GOVHOST_MAINTENANCE_NOT_FOUND: { status: 404, title: 'Maintenance notice not found' },
+  GOVHOST_MAINTENANCE_CLOSED: { status: 409, title: 'The maintenance notice is already cancelled or over' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -1,7 +1,11 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
-import { alertingMigrations, outageMigrations } from '../monitoring/monitoring.migrations.ts';
+import {
+  alertingMigrations,
+  outageMigrations,
+  statusMigrations,
+} from '../monitoring/monitoring.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
@@ -15,6 +19,7 @@ const ALL: Record<string, Migration> = {
   ...releaseMigrations,
   ...outageMigrations,
   ...alertingMigrations,
+  ...statusMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };
