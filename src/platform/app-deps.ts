@@ -1,3 +1,4 @@
+import type { MonitoringEngine } from '../monitoring/engine.ts';
 import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
 import type { Config } from './config.ts';
 import type { Db } from './database.ts';
@@ -8,4 +9,6 @@ export interface AppDeps {
   config: Config;
   /** The local runtime, when this process runs one (API-only tests do not). */
   runtime?: RuntimeDeps | null;
+  /** The monitoring engine, running beside the runtime. */
+  monitoring?: MonitoringEngine | null;
 }

@@ -1,7 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
-import { outageMigrations } from '../monitoring/monitoring.migrations.ts';
+import { metricsMigrations, outageMigrations } from '../monitoring/monitoring.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
@@ -14,6 +14,7 @@ const ALL: Record<string, Migration> = {
   ...auditMigrations,
   ...releaseMigrations,
   ...outageMigrations,
+  ...metricsMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };
