@@ -154,6 +154,11 @@ export class MonitoringEngine extends EventEmitter<MonitoringEvents> {
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }
 
+  /** The service's minute in progress (not in the store yet), so that series reach up to now. */
+  liveMinute(serviceId: string) {
+    return this.rollup.live(serviceId);
+  }
+
   get size(): number {
     return this.watched.size;
   }

@@ -73,6 +73,60 @@ export async function serviceMetrics(
   const stepMs = step * 1000;
   const count = Math.ceil((to.getTime() - from.getTime()) / stepMs);
   const rows = new Map((await serviceSteps(deps.db, svc.id, from, to, step)).map((r) => [r.step, r]));
+  const instanceRows = await instanceSteps(deps.db, svc.id, from, to, step);
+  // The minute in progress lives in the engine's memory until it ends: add it in.
+  const live = deps.engine?.liveMinute(svc.id);
+  const stepOf = (minute: number) =>
+    minute >= from.getTime() && minute < to.getTime() ? Math.floor((minute - from.getTime()) / stepMs) : null;
+  if (live?.service) {
+    const m = live.service;
+    const k = stepOf(m.minute);
+    if (k !== null) {
+      let r = rows.get(k);
+      if (!r) {
+        r = {
+          step: k,
+          probesTotal: 0,
+          probesFailed: 0,
+          probeMsSum: 0,
+          classes: [0, 0, 0, 0, 0],
+          buckets: [],
+          latencyMsSum: 0,
+          minutes: 0,
+        };
+        rows.set(k, r);
+      }
+      r.probesTotal += m.probesTotal;
+      r.probesFailed += m.probesFailed;
+      r.probeMsSum += m.probeMsSum;
+      r.classes = r.classes.map((n, i) => n + (m.classes[i] ?? 0));
+      r.buckets = m.buckets.map((n, i) => n + (r.buckets[i] ?? 0));
+      r.latencyMsSum += m.latencyMsSum;
+      r.minutes += 1;
+    }
+  }
+  for (const m of live?.instances ?? []) {
+    const k = stepOf(m.minute);
+    if (k === null) continue;
+    const r = instanceRows.find((x) => x.instanceId === m.instanceId && x.step === k);
+    if (r) {
+      r.cpuSeconds += m.cpuSeconds;
+      r.memoryMaxBytes = Math.max(r.memoryMaxBytes ?? 0, m.memoryMaxBytes ?? 0) || r.memoryMaxBytes;
+      r.restarts += m.restarts;
+      r.state = m.state;
+      r.minutes += 1;
+    } else
+      instanceRows.push({
+        instanceId: m.instanceId,
+        step: k,
+        cpuSeconds: m.cpuSeconds,
+        memoryMaxBytes: m.memoryMaxBytes,
+        memoryLimitBytes: m.memoryLimitBytes,
+        restarts: m.restarts,
+        state: m.state,
+        minutes: 1,
+      });
+  }
   const points = Array.from({ length: count }, (_, k) => {
     const r = rows.get(k);
     const classes = r?.classes ?? [0, 0, 0, 0, 0];
@@ -104,7 +158,8 @@ export async function serviceMetrics(
     };
   });
   const instances = new Map<string, { instanceId: string; points: InstancePoint[] }>();
-  for (const r of await instanceSteps(deps.db, svc.id, from, to, step)) {
+  instanceRows.sort((a, b) => a.instanceId.localeCompare(b.instanceId) || a.step - b.step);
+  for (const r of instanceRows) {
     let i = instances.get(r.instanceId);
     if (!i) {
       i = { instanceId: r.instanceId, points: [] };

@@ -144,6 +144,14 @@ export class Rollup {
     }
   }
 
+  /** The minute in progress of one service, not yet written. */
+  live(serviceId: string): { service: ServiceMinute | null; instances: InstanceMinute[] } {
+    return {
+      service: this.services.get(serviceId) ?? null,
+      instances: [...this.instances.values()].filter((i) => i.serviceId === serviceId),
+    };
+  }
+
   /** Forgets a service that is no longer watched (its finished rows were already handed over). */
   drop(serviceId: string): void {
     this.ring.delete(serviceId);
