@@ -3,6 +3,7 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
+import { registerMetricsCommands } from './commands/metrics.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
@@ -39,6 +40,7 @@ registerAuditCommands(program);
 registerDeployCommands(program);
 registerEnvCommands(program);
 registerRuntimeCommands(program);
+registerMetricsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

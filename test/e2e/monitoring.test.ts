@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../src/platform/database.ts';
 import {
+  BIN,
   cleanEnv,
   type GovhostProcess,
   startServer,
@@ -134,6 +135,20 @@ describe('monitoring engine', () => {
     assert.ok(m.current.traffic.requests >= 25);
     assert.ok(m.current.instances[0].memoryLimitBytes === 128 * 1024 * 1024);
     assert.ok(m.instances.length >= 1 && m.instances[0].points.length >= 1);
+
+    // The CLI: a table for people, the API's answer with --json.
+    const cli = (args: string[]) =>
+      execFileSync(process.execPath, [BIN, ...args], {
+        env: cleanEnv({ GOVHOST_URL: url, GOVHOST_TOKEN: viewerToken }),
+        encoding: 'utf8',
+      });
+    const text = cli(['metrics', 'MON/web', '--since', '10m']);
+    assert.match(text, /^MON\/web: up\nTIME +REQ\/MIN +5XX % +P95 MS +UP % +CPU % +MEMORY$/m);
+    // Ten minutes cut to whole minutes: 10, or 11 when `now` is not on a minute.
+    assert.ok([12, 13].includes(text.trim().split('\n').length), text);
+    const json = JSON.parse(cli(['metrics', 'MON/web', '--since', '2h', '--step', '600', '--json']));
+    assert.equal(json.step, 600);
+    assert.ok([12, 13].includes(json.points.length));
   });
 
   it('refuses bad ranges precisely and hides other departments', async () => {
