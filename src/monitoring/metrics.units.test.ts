@@ -97,6 +97,22 @@ describe('timer wheel', () => {
     assert.deepEqual(fired, ['past', 'far']);
   });
 
+  test('a key due later in the tick being walked fires in that tick, not a lap later', () => {
+    let now = 1003;
+    const fired: number[] = [];
+    const wheel = new TimerWheel<string>(
+      10,
+      100,
+      (_k, _at, t) => fired.push(t),
+      () => now,
+    );
+    wheel.schedule('k', 1008);
+    wheel.advance(); // walks tick 100 at 1003: not due yet
+    now = 1008;
+    wheel.advance();
+    assert.deepEqual(fired, [1008]);
+  });
+
   test('10,000 services spread evenly over the interval', () => {
     const interval = 10_000;
     const perSecond = new Array(10).fill(0);

@@ -5,7 +5,9 @@
  */
 export class TimerWheel<K> {
   private readonly slots: Map<K, number>[];
-  private readonly due = new Map<K, number>();
+  /** Each key's time and the slot it sits in. */
+  private readonly due = new Map<K, { at: number; slot: number }>();
+  /** Every tick before this one has been walked; this one is walked again until it is over. */
   private lastTick: number;
   private timer: NodeJS.Timeout | null = null;
 
@@ -19,9 +21,9 @@ export class TimerWheel<K> {
     private readonly onDue: (key: K, dueAt: number, now: number) => void,
     private readonly clock: () => number = Date.now,
   ) {
-    const n = Math.max(2, Math.ceil(horizonMs / tickMs) + 1);
+    const n = Math.max(2, Math.ceil(horizonMs / tickMs) + 2);
     this.slots = Array.from({ length: n }, () => new Map<K, number>());
-    this.lastTick = Math.floor(clock() / tickMs);
+    this.lastTick = Math.floor(clock() / tickMs) - 1;
   }
 
   get size(): number {
@@ -31,25 +33,22 @@ export class TimerWheel<K> {
   /** Fires `key` at `at` (epoch ms); replaces an earlier schedule of the same key. */
   schedule(key: K, at: number): void {
     this.cancel(key);
-    this.due.set(key, at);
-    this.slotOf(at).set(key, at);
+    // A time already past lands in the next slot to be walked, not a lap later.
+    const tick = Math.max(Math.floor(at / this.tickMs), this.lastTick + 1);
+    const slot = tick % this.slots.length;
+    this.due.set(key, { at, slot });
+    this.slots[slot]!.set(key, at);
   }
 
   cancel(key: K): void {
-    const at = this.due.get(key);
-    if (at === undefined) return;
+    const d = this.due.get(key);
+    if (!d) return;
     this.due.delete(key);
-    this.slotOf(at).delete(key);
+    this.slots[d.slot]!.delete(key);
   }
 
   has(key: K): boolean {
     return this.due.has(key);
-  }
-
-  private slotOf(at: number): Map<K, number> {
-    // A time already past lands in the next slot to be walked, not a lap later.
-    const tick = Math.max(Math.floor(at / this.tickMs), this.lastTick + 1);
-    return this.slots[tick % this.slots.length]!;
   }
 
   /** Fires everything due up to now; the timer calls it, tests may too. */
@@ -58,19 +57,20 @@ export class TimerWheel<K> {
     const nowTick = Math.floor(now / this.tickMs);
     // After a long stall one lap covers every slot.
     const from = Math.max(this.lastTick + 1, nowTick - this.slots.length + 1);
+    const fire: [K, number][] = [];
     for (let t = from; t <= nowTick; t++) {
       const slot = this.slots[t % this.slots.length]!;
       if (slot.size === 0) continue;
-      const fire: [K, number][] = [];
-      for (const [key, at] of slot) if (at <= now) fire.push([key, at]);
-      for (const [key] of fire) {
+      for (const [key, at] of slot) {
+        if (at > now) continue; // later in this tick, or a later lap
         slot.delete(key);
         this.due.delete(key);
+        fire.push([key, at]);
       }
-      this.lastTick = t;
-      for (const [key, at] of fire) this.onDue(key, at, now);
     }
-    this.lastTick = Math.max(this.lastTick, nowTick);
+    // The current tick is not over: keys may still be put in it, so it is walked again.
+    this.lastTick = nowTick - 1;
+    for (const [key, at] of fire) this.onDue(key, at, now);
   }
 
   start(): void {
