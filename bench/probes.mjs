@@ -58,7 +58,7 @@ async function run(n, port) {
   let probes = 0;
   let failed = 0;
   let skipped = 0;
-  const wheel = new TimerWheel(10, INTERVAL + 1000, (id, at, now) => {
+  const wheel = new TimerWheel(10, INTERVAL + 1000, (id, at) => {
     const s = byId.get(id);
     // As the engine does: a probe still in flight skips its turn.
     if (s.probing) {
