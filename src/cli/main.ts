@@ -9,6 +9,7 @@ import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
+import { registerMetricsCommands } from './commands/metrics.ts';
 import { registerReportCommands } from './commands/reports.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
@@ -51,6 +52,7 @@ registerIncidentCommands(program);
 registerChannelCommands(program);
 registerMaintenanceCommands(program);
 registerReportCommands(program);
+registerMetricsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

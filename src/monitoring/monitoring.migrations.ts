@@ -182,3 +182,47 @@ export const statusMigrations: Record<string, Migration> = {
     },
   },
 };
+
+/** Per-minute roll-ups of probes, router traffic and instance samples (see rollup.ts). */
+export const metricsMigrations: Record<string, Migration> = {
+  '0006_metrics_rollups': {
+    async up(db: Kysely<unknown>) {
+      // No unique key on (service, minute): a minute cut by a restart is written twice, in two
+      // parts, and every query adds the rows of a minute up.
+      await sql`
+        create table service_minutes (
+          service_id uuid not null references services(id) on delete cascade,
+          minute timestamptz not null,
+          probes_total integer not null,
+          probes_failed integer not null,
+          probe_ms_sum double precision not null,
+          req_1xx bigint not null,
+          req_2xx bigint not null,
+          req_3xx bigint not null,
+          req_4xx bigint not null,
+          req_5xx bigint not null,
+          latency_buckets bigint[] not null,
+          latency_ms_sum double precision not null,
+          instances_total integer not null,
+          instances_healthy integer not null
+        )`.execute(db);
+      await sql`create index service_minutes_by_service on service_minutes (service_id, minute)`.execute(db);
+      await sql`create index service_minutes_by_minute on service_minutes (minute)`.execute(db);
+      await sql`
+        create table instance_minutes (
+          service_id uuid not null references services(id) on delete cascade,
+          instance_id text not null,
+          minute timestamptz not null,
+          cpu_seconds double precision not null,
+          memory_max_bytes bigint,
+          memory_limit_bytes bigint not null,
+          restarts integer not null,
+          state text not null
+        )`.execute(db);
+      await sql`create index instance_minutes_by_service on instance_minutes (service_id, minute)`.execute(
+        db,
+      );
+      await sql`create index instance_minutes_by_minute on instance_minutes (minute)`.execute(db);
+    },
+  },
+};

@@ -5,17 +5,10 @@ import { DepartmentCode, problemResponses, secured, Timestamp, Uuid } from '../p
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import * as maintenance from './maintenance.logic.ts';
-import type { ProbeStates } from './probe-states.ts';
 import { csvFilename, slaCsv } from './sla.csv.ts';
 import { slaReport } from './sla.logic.ts';
 import { buildStatusFeed, type StatusFeed, StatusFeedCache } from './status.logic.ts';
 import { renderStatusPage, STATUS_PAGE_CSP } from './status.page.ts';
-
-/** What the rest of monitoring lends the status page and the SLA report, when it runs. */
-export interface MonitoringHooks {
-  /** The engine's last probe state per service; without it no service shows "no data". */
-  probeStates?: ProbeStates | null;
-}
 
 /** Seconds a computed status feed is served before it is computed again. */
 export const STATUS_CACHE_SECONDS = 5;
@@ -96,7 +89,10 @@ export const statusRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps
   const { db } = deps;
   const feed = new StatusFeedCache<StatusFeed>(
     // Read at call time: the monitoring engine starts after the routes are registered.
-    () => buildStatusFeed(db, deps.monitoring?.probeStates ?? null),
+    () => {
+      const engine = deps.monitoring;
+      return buildStatusFeed(db, engine ? { stateOf: (id) => engine.current(id)?.state } : null);
+    },
     STATUS_CACHE_SECONDS * 1000,
   );
   // Rendered once per computed feed, not once per request.

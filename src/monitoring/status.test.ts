@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { SLA_TIERS } from '../catalog/sla-tiers.ts';
@@ -7,9 +6,8 @@ import { type TestApp, testApp } from '../test-support/app.ts';
 import { toMinutes } from './availability.ts';
 import { insertIncident } from './incident.repository.ts';
 import * as maintenanceRepo from './maintenance.repository.ts';
-import type { MonitoringEvents } from './monitoring.types.ts';
+import type { ServiceState } from './monitoring.types.ts';
 import { closeOutage, openOutage } from './outage.repository.ts';
-import { ProbeStateBoard } from './probe-states.ts';
 import { buildStatusFeed, type StatusFeed } from './status.logic.ts';
 
 const DAY = 86_400_000;
@@ -557,19 +555,14 @@ describe('public status page', () => {
   });
 
   it('says "no data" for a service the engine has not probed, when the engine runs', async () => {
-    const events = new EventEmitter<MonitoringEvents>();
-    const board = new ProbeStateBoard(events);
-    events.emit('snapshot', {
-      serviceId: ids.alpha as string,
-      state: 'up',
-    } as MonitoringEvents['snapshot'][0]);
-    events.emit('snapshot', {
-      serviceId: ids.beta as string,
-      state: 'unknown',
-    } as MonitoringEvents['snapshot'][0]);
-    const f = await buildStatusFeed(t.db, board);
+    // What the engine says of each service: alpha probed up, beta watched but not probed yet,
+    // the others not watched at all.
+    const probed = new Map<string, ServiceState>([
+      [ids.alpha as string, 'up'],
+      [ids.beta as string, 'unknown'],
+    ]);
+    const f = await buildStatusFeed(t.db, { stateOf: (id) => probed.get(id) });
     const states = Object.fromEntries(f.departments.flatMap((d) => d.services.map((s) => [s.slug, s.state])));
     assert.deepEqual(states, { alpha: 'operational', beta: 'no-data', delta: 'maintenance', gamma: 'down' });
-    board.close();
   });
 });

@@ -1,4 +1,4 @@
-import type { MonitoringHooks } from '../monitoring/status.routes.ts';
+import type { MonitoringEngine } from '../monitoring/engine.ts';
 import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
 import type { Config } from './config.ts';
 import type { Db } from './database.ts';
@@ -9,6 +9,6 @@ export interface AppDeps {
   config: Config;
   /** The local runtime, when this process runs one (API-only tests do not). */
   runtime?: RuntimeDeps | null;
-  /** Probe states and incident counts for the status page and SLA report, when monitoring runs. */
-  monitoring?: MonitoringHooks | null;
+  /** The monitoring engine, running beside the runtime. */
+  monitoring?: MonitoringEngine | null;
 }

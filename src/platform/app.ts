@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
+import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
@@ -73,6 +74,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     app.swagger(),
   );
 
+  const engine = () => deps.monitoring ?? null;
+  await app.register(prometheusRoutes, { db: deps.db, engine });
   await app.register(
     async (api) => {
       await api.register(tenancyRoutes, deps);
@@ -84,6 +87,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         runtime: () => deps.runtime ?? null,
         bundleLimit: deps.config.bundleLimit,
       });
+      await api.register(metricsRoutes, { db: deps.db, engine });
     },
     { prefix: '/api/v1' },
   );

@@ -3,6 +3,7 @@ import { auditMigrations } from '../audit/audit.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
 import {
   alertingMigrations,
+  metricsMigrations,
   outageMigrations,
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
@@ -18,6 +19,7 @@ const ALL: Record<string, Migration> = {
   ...auditMigrations,
   ...releaseMigrations,
   ...outageMigrations,
+  ...metricsMigrations,
   ...alertingMigrations,
   ...statusMigrations,
 };

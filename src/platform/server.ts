@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
+import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
 import { type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import { buildApp } from './app.ts';
@@ -32,6 +34,8 @@ export async function startPlatform(
       await migrateToLatest(store.db);
       const admin = await bootstrapAdmin(store.db);
       let runtime: RunningRuntime | null = null;
+      let monitoring: RunningMonitoring | null = null;
+      let alerting: RunningAlerting | null = null;
       const app = await buildApp(
         {
           db: store.db,
@@ -39,10 +43,23 @@ export async function startPlatform(
           get runtime() {
             return runtime?.deps ?? null;
           },
+          get monitoring() {
+            return monitoring?.engine ?? null;
+          },
         },
         opts.logger === undefined ? {} : { logger: opts.logger },
       );
-      if (opts.runtime !== false) runtime = await startRuntime(config, store.db, app.log);
+      if (opts.runtime !== false) {
+        runtime = await startRuntime(config, store.db, app.log);
+        monitoring = await startMonitoring(config, store.db, runtime, app.log);
+        alerting = await startAlerting({
+          db: store.db,
+          config,
+          box: runtime.deps.box,
+          events: monitoring.engine,
+          log: app.log,
+        });
+      }
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -57,6 +74,9 @@ export async function startPlatform(
         routerUrl,
         close: async (stopServices = true) => {
           await app.close();
+          // Probing stops first, so no alert fires while the dispatcher winds down.
+          await monitoring?.stop();
+          await alerting?.stop();
           await runtime?.shutdown(stopServices);
           await store.close();
           unlock();

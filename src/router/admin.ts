@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ERROR_CODES } from '../platform/errors.ts';
 import type { InflightReport } from './balancer.ts';
 import type { Log } from './log.ts';
-import type { ServiceSummary } from './metrics.ts';
+import { BUCKETS_MS, type RawServiceMetrics, type ServiceSummary } from './metrics.ts';
 import type { UpdateResult } from './route-store.ts';
 import type { RouteTable } from './route-table.ts';
 import { parseRouteTable } from './route-validate.ts';
@@ -20,6 +20,8 @@ export interface AdminSource {
   table(): RouteTable;
   update(table: RouteTable): Promise<UpdateResult>;
   metrics(): Promise<Record<string, ServiceSummary>>;
+  /** The counters as recorded, added up over workers (what a metrics collector diffs). */
+  rawMetrics(): Promise<Record<string, RawServiceMetrics>>;
   inflight(): Promise<InflightReport>;
   /** Extra facts for /healthz (the worker processes of a clustered router). */
   health?(): Record<string, unknown>;
@@ -123,7 +125,7 @@ async function putRoutes(req: IncomingMessage, res: ServerResponse, source: Admi
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, source: AdminSource): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const [path, query = ''] = (req.url ?? '/').split('?');
   const method = req.method ?? 'GET';
   const allowed: Record<string, string[]> = {
     '/routes': ['GET', 'PUT'],
@@ -139,7 +141,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, source: AdminSo
   }
   if (path === '/routes' && method === 'PUT') return putRoutes(req, res, source);
   if (path === '/routes') return json(res, 200, source.table());
-  if (path === '/metrics') return json(res, 200, { services: await source.metrics() });
+  if (path === '/metrics') {
+    const raw = new URLSearchParams(query).get('raw');
+    if (raw === '1' || raw === 'true')
+      return json(res, 200, { buckets: BUCKETS_MS.map(String), services: await source.rawMetrics() });
+    return json(res, 200, { services: await source.metrics() });
+  }
   if (path === '/inflight') return json(res, 200, { backends: await source.inflight() });
   const t = source.table();
   json(res, 200, {

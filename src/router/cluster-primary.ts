@@ -4,7 +4,7 @@ import { type AdminSource, createAdminServer } from './admin.ts';
 import type { InflightReport } from './balancer.ts';
 import { type ToPrimary, type ToWorker, WORKER_OPTIONS_ENV, type WorkerOptions } from './cluster-protocol.ts';
 import type { Log } from './log.ts';
-import { type RawServiceMetrics, summariseAll } from './metrics.ts';
+import { mergeAll, type RawServiceMetrics, summariseAll } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
 import { RouteStore } from './route-store.ts';
 import type { RunningRouter } from './router.ts';
@@ -183,6 +183,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
       return result;
     },
     metrics: async () => summariseAll((await gather()).map((s) => s.metrics)),
+    rawMetrics: async () => mergeAll((await gather()).map((s) => s.metrics)),
     inflight: async () => {
       const out: InflightReport = {};
       for (const s of await gather()) {

@@ -150,6 +150,18 @@ export class MetricsRegistry {
   }
 }
 
+/** Adds up raw snapshots (one per worker), service by service. */
+export function mergeAll(snapshots: Record<string, RawServiceMetrics>[]): Record<string, RawServiceMetrics> {
+  const total: Record<string, RawServiceMetrics> = {};
+  for (const snap of snapshots) {
+    for (const [service, raw] of Object.entries(snap)) {
+      total[service] ??= emptyRaw();
+      mergeRaw(total[service], raw);
+    }
+  }
+  return total;
+}
+
 /** Adds up raw snapshots (one per worker) and turns them into the /metrics answer. */
 export function summariseAll(snapshots: Record<string, RawServiceMetrics>[]): Record<string, ServiceSummary> {
   const total = new Map<string, RawServiceMetrics>();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { BUCKETS_MS } from './metrics.ts';
 import type { RunningRouter } from './router.ts';
 import {
   admin,
@@ -151,5 +152,20 @@ describe('router: routing by host', () => {
     assert.ok(m['TEST/beta'].bytesOut > 0);
     assert.ok(m['(unknown host)'].requests['4xx'] >= 1);
     assert.ok(m['TEST/empty'].requests['5xx'] >= 1);
+  });
+
+  test('metrics?raw=1 gives the counters as recorded: classes and histogram buckets add up', async () => {
+    const before = (await admin(router, 'GET', '/metrics?raw=1')).body;
+    await ask(router.port, { host: 'beta.test.localhost' });
+    const after = (await admin(router, 'GET', '/metrics?raw=1')).body;
+    assert.equal(after.buckets.length, BUCKETS_MS.length);
+    assert.equal(after.buckets.at(-1), 'Infinity');
+    const b = after.services['TEST/beta'];
+    const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+    assert.equal(b.classes[1], before.services['TEST/beta'].classes[1] + 1);
+    assert.equal(sum(b.buckets), sum(b.classes));
+    assert.ok(b.sumMs > before.services['TEST/beta'].sumMs);
+    // The summary form stays the default.
+    assert.ok((await admin(router, 'GET', '/metrics')).body.services['TEST/beta'].requests);
   });
 });

@@ -1,7 +1,7 @@
 import { type AdminSource, createAdminServer } from './admin.ts';
 import { createEngine } from './engine.ts';
 import { stderrLog } from './log.ts';
-import { summariseAll } from './metrics.ts';
+import { mergeAll, summariseAll } from './metrics.ts';
 import { type RouterOptions, resolveOptions } from './options.ts';
 import { RouteStore } from './route-store.ts';
 
@@ -37,6 +37,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     table: () => store.current(),
     update: (t) => store.update(t),
     metrics: async () => summariseAll([engine.metrics.raw()]),
+    rawMetrics: async () => mergeAll([engine.metrics.raw()]),
     inflight: async () => engine.backends.inflight(),
   };
   const admin = createAdminServer(source, o.adminToken, log);

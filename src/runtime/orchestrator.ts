@@ -7,13 +7,13 @@ import * as releases from '../catalog/release.repository.ts';
 import { serviceHostname } from '../catalog/service.logic.ts';
 import type { Db } from '../platform/database.ts';
 import type { SecretBox } from '../platform/secrets.ts';
-import type { Route, RouteTable } from '../router/route-table.ts';
+import type { RouteTable } from '../router/route-table.ts';
 import type { InstanceDriver, RouterControl } from './driver.ts';
+import { RouteSync, type Serving } from './route-sync.ts';
 import type { InstanceSpec, InstanceStatus } from './runtime.types.ts';
 import { prepareWorkDir, shortId } from './workdir.ts';
 
 const STOP_GRACE_MS = 10_000;
-const DRAIN_MAX_MS = 10_000;
 const RESYNC_MS = 5_000;
 
 export interface OrchestratorDeps {
@@ -28,21 +28,29 @@ export interface OrchestratorDeps {
   log: FastifyBaseLogger;
 }
 
-/** What the router is told about one service. */
-interface Serving {
-  hostname: string;
-  key: string;
-  releaseId: string;
-  kind: 'process' | 'static';
-  staticRoot: string | null;
-  /** Instances that take traffic when healthy: one release at a time, minus those draining. */
-  instances: Set<string>;
-}
-
 interface ServiceRef {
   id: string;
   slug: string;
   departmentCode: string;
+}
+
+/** A service the router serves, as the monitoring engine watches it. */
+export interface WatchedService {
+  serviceId: string;
+  /** `DEPT/slug`: also the router's metrics label for the service. */
+  key: string;
+  hostname: string;
+  healthPath: string;
+  kind: 'process' | 'static';
+  instances: InstanceStatus[];
+}
+
+/** What an outside probe asks for: the release's HTTP health endpoint, else the home page. */
+function healthPathOf(release: ReleaseRow): string {
+  const hc = (release.manifest as Partial<AppManifest> | null)?.healthCheck;
+  return release.kind === 'process' && hc?.type === 'http' && hc.endpoint?.startsWith('/')
+    ? hc.endpoint
+    : '/';
 }
 
 /**
@@ -53,13 +61,12 @@ interface ServiceRef {
 export class Orchestrator {
   private readonly serving = new Map<string, Serving>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private routesVersion = 0;
-  private pushQueued = false;
-  private pushChain: Promise<void> = Promise.resolve();
+  private readonly routes: RouteSync;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: OrchestratorDeps) {
-    deps.driver.on('change', () => this.schedulePush());
+    this.routes = new RouteSync(this.serving, deps.driver, deps.router, deps.log);
+    deps.driver.on('change', () => this.routes.schedulePush());
   }
 
   /** Runs `fn` after every earlier operation on the same service has ended. */
@@ -78,65 +85,17 @@ export class Orchestrator {
 
   /** The route table: every serving service with its healthy serving instances. */
   routeTable(): RouteTable {
-    const healthy = new Map(this.deps.driver.list().map((s) => [s.instanceId, s]));
-    const routes: Route[] = [];
-    for (const s of this.serving.values()) {
-      if (s.kind === 'static') {
-        routes.push({
-          hostname: s.hostname,
-          service: s.key,
-          kind: 'static',
-          backends: [],
-          staticRoot: s.staticRoot ?? '',
-        });
-        continue;
-      }
-      const backends = [...s.instances]
-        .map((id) => healthy.get(id))
-        .filter((st): st is InstanceStatus => st?.state === 'healthy')
-        .map((st) => ({ id: st.instanceId, url: `http://127.0.0.1:${st.port}` }));
-      routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends });
-    }
-    this.routesVersion = Math.max(this.routesVersion + 1, Date.now());
-    return { version: this.routesVersion, routes };
+    return this.routes.routeTable();
   }
 
   /** Points at a new router process (the old one died and was started again) and gives it the routes. */
   replaceRouter(router: RouterControl): Promise<void> {
-    this.deps.router = router;
-    return this.pushRoutes();
+    return this.routes.replaceRouter(router);
   }
 
   /** Sends the current table to the router; resolves once the router has it. */
   pushRoutes(): Promise<void> {
-    this.pushChain = this.pushChain.then(async () => {
-      try {
-        await this.deps.router.putRoutes(this.routeTable());
-      } catch (err) {
-        // The periodic resync sends it again once the router answers.
-        this.deps.log.warn({ err: (err as Error).message }, 'router did not take the route table');
-      }
-    });
-    return this.pushChain;
-  }
-
-  private schedulePush(): void {
-    if (this.pushQueued) return;
-    this.pushQueued = true;
-    queueMicrotask(() => {
-      this.pushQueued = false;
-      void this.pushRoutes();
-    });
-  }
-
-  /** Waits until the router has no request in flight to these instances (bounded). */
-  private async drain(ids: string[]): Promise<void> {
-    const deadline = Date.now() + DRAIN_MAX_MS;
-    while (ids.length > 0 && Date.now() < deadline) {
-      const inflight = await this.deps.router.inflight().catch(() => ({}) as Record<string, number>);
-      if (ids.every((id) => !inflight[id])) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return this.routes.push();
   }
 
   // ---- instances ----------------------------------------------------------------------------
@@ -221,7 +180,7 @@ export class Orchestrator {
     const s = this.serving.get(serviceId);
     for (const id of ids) s?.instances.delete(id);
     await this.pushRoutes();
-    await this.drain(ids);
+    await this.routes.drain(ids);
     await Promise.all(ids.map((id) => this.deps.driver.stop(id, STOP_GRACE_MS).catch(() => undefined)));
   }
 
@@ -378,6 +337,7 @@ export class Orchestrator {
       releaseId: release.id,
       kind: release.kind,
       staticRoot: release.kind === 'static' ? workDir : null,
+      healthPath: healthPathOf(release),
       instances: new Set(ids),
     };
   }
@@ -449,6 +409,27 @@ export class Orchestrator {
     return this.instancesOf(serviceId).map((st) => ({
       ...st,
       serving: s?.instances.has(st.instanceId) ?? false,
+    }));
+  }
+
+  /**
+   * The services the router serves (active, with a live release) and their instances, for the
+   * monitoring engine. Cheap: it reads what is in memory.
+   */
+  watchList(): WatchedService[] {
+    const byService = new Map<string, InstanceStatus[]>();
+    for (const st of this.deps.driver.list()) {
+      const list = byService.get(st.serviceId);
+      if (list) list.push(st);
+      else byService.set(st.serviceId, [st]);
+    }
+    return [...this.serving].map(([serviceId, s]) => ({
+      serviceId,
+      key: s.key,
+      hostname: s.hostname,
+      healthPath: s.healthPath,
+      kind: s.kind,
+      instances: byService.get(serviceId) ?? [],
     }));
   }
 

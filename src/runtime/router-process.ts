@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RawServiceMetrics } from '../router/metrics.ts';
 import type { RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 
@@ -72,6 +73,14 @@ export class RouterClient implements RouterControl {
 
   metrics(): Promise<unknown> {
     return this.call('GET', '/metrics');
+  }
+
+  /** Cumulative counters per service label since the router started (buckets on BUCKETS_MS). */
+  async rawMetrics(): Promise<Record<string, RawServiceMetrics>> {
+    const body = (await this.call('GET', '/metrics?raw=1')) as {
+      services: Record<string, RawServiceMetrics>;
+    };
+    return body.services;
   }
 }
 

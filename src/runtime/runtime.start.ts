@@ -6,13 +6,15 @@ import type { Db } from '../platform/database.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { Orchestrator } from './orchestrator.ts';
-import { ensureRouter } from './router-process.ts';
+import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
 import { resolveAppsDir } from './workdir.ts';
 
 export interface RunningRuntime {
   deps: RuntimeDeps;
   routerUrl: string;
+  /** The router process now running (it changes when the watchdog starts it again). */
+  router(): RouterClient;
   /** `stopServices`: stop instances and router too (clean shutdown) or leave them running. */
   shutdown(stopServices: boolean): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
         return `http://${hostname}${port === 80 ? '' : `:${port}`}`;
       },
     },
+    router: () => current.client,
     get routerUrl() {
       return `http://${host}:${current.client.info.port}`;
     },

@@ -67,4 +67,6 @@ export interface InstanceStatus {
   limits: LimitsReport;
   /** Last resident memory seen, in bytes, when known. */
   memoryBytes: number | null;
+  /** The memory the instance is given (enforced where cgroups allow), bytes. */
+  memoryLimitBytes: number;
 }

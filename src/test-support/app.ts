@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../platform/app.ts';
+import type { AppDeps } from '../platform/app-deps.ts';
 import { type Config, loadConfig } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
@@ -11,6 +12,8 @@ export interface TestApp {
   app: FastifyInstance;
   db: Db;
   config: Config;
+  /** What the app was built with; a test may add parts (e.g. a monitoring engine) later. */
+  deps: AppDeps;
   adminToken: string;
   /** Sends a request as the holder of `token` (none for an anonymous request). */
   request(token: string | null, opts: InjectOptions): Promise<LightMyRequestResponse>;
@@ -31,7 +34,8 @@ export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp>
   const config = loadConfig({}, { dataDir: store.dataDir, logLevel: 'silent', ...overrides });
   const admin = await bootstrapAdmin(store.db);
   if (!admin) throw new Error('a fresh test database already had users');
-  const app = await buildApp({ db: store.db, config }, { logger: false });
+  const deps: AppDeps = { db: store.db, config };
+  const app = await buildApp(deps, { logger: false });
   await app.ready();
 
   const request = (token: string | null, opts: InjectOptions) =>
@@ -47,6 +51,7 @@ export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp>
 
   return {
     app,
+    deps,
     db: store.db,
     config,
     adminToken: admin.token,

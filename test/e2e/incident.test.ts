@@ -100,8 +100,9 @@ describe('an outage from failure to resolution', () => {
         GOVHOST_MAIL_FROM: 'monitoring@govhost.test',
       }),
     );
-    server = started.server;
+    server = started.proc;
     url = started.url;
+    assert.ok(started.routerUrl && started.token, 'the platform printed its router address and first token');
     routerUrl = started.routerUrl;
     adminToken = started.token;
     api = apiClient(url, adminToken);

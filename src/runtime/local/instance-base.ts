@@ -63,6 +63,7 @@ export abstract class InstanceBase {
       lastExit: this.lastExit && { ...this.lastExit },
       limits: { ...this.limits },
       memoryBytes: this.memoryBytes,
+      memoryLimitBytes: this.spec.memoryMb * 1024 * 1024,
     };
   }
 

@@ -1,0 +1,185 @@
+import { sql } from 'kysely';
+import type { Executor } from '../platform/database.ts';
+import type { InstanceMinute, ServiceMinute } from './rollup.ts';
+
+// Well under PostgreSQL's 65,535 parameters per statement (14 columns a row).
+const CHUNK = 1000;
+
+/** Writes one finished minute (or part of one) in as few statements as the row count allows. */
+export async function insertMinutes(
+  db: Executor,
+  services: ServiceMinute[],
+  instances: InstanceMinute[],
+): Promise<void> {
+  for (let i = 0; i < services.length; i += CHUNK) {
+    await db
+      .insertInto('service_minutes')
+      .values(
+        services.slice(i, i + CHUNK).map((m) => ({
+          service_id: m.serviceId,
+          minute: new Date(m.minute),
+          probes_total: m.probesTotal,
+          probes_failed: m.probesFailed,
+          probe_ms_sum: m.probeMsSum,
+          req_1xx: m.classes[0] ?? 0,
+          req_2xx: m.classes[1] ?? 0,
+          req_3xx: m.classes[2] ?? 0,
+          req_4xx: m.classes[3] ?? 0,
+          req_5xx: m.classes[4] ?? 0,
+          latency_buckets: m.buckets,
+          latency_ms_sum: m.latencyMsSum,
+          instances_total: m.instancesTotal,
+          instances_healthy: m.instancesHealthy,
+        })),
+      )
+      .execute();
+  }
+  for (let i = 0; i < instances.length; i += CHUNK) {
+    await db
+      .insertInto('instance_minutes')
+      .values(
+        instances.slice(i, i + CHUNK).map((m) => ({
+          service_id: m.serviceId,
+          instance_id: m.instanceId,
+          minute: new Date(m.minute),
+          cpu_seconds: m.cpuSeconds,
+          memory_max_bytes: m.memoryMaxBytes,
+          memory_limit_bytes: m.memoryLimitBytes,
+          restarts: m.restarts,
+          state: m.state,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Deletes roll-ups older than `before`; returns how many minutes of services went. */
+export async function deleteMinutesBefore(db: Executor, before: Date): Promise<number> {
+  const r = await db.deleteFrom('service_minutes').where('minute', '<', before).executeTakeFirst();
+  await db.deleteFrom('instance_minutes').where('minute', '<', before).execute();
+  return Number(r.numDeletedRows);
+}
+
+/** One step of a service's series: the sums of its minutes. `step` is the step's index. */
+export interface ServiceStepRow {
+  step: number;
+  probesTotal: number;
+  probesFailed: number;
+  probeMsSum: number;
+  classes: number[];
+  buckets: number[];
+  latencyMsSum: number;
+  minutes: number;
+}
+
+export interface InstanceStepRow {
+  instanceId: string;
+  step: number;
+  cpuSeconds: number;
+  memoryMaxBytes: number | null;
+  memoryLimitBytes: number;
+  restarts: number;
+  state: string;
+  /** Minutes with a sample in this step (CPU share = cpuSeconds / (minutes × 60)). */
+  minutes: number;
+}
+
+/**
+ * A service's minutes in [from, to), added up per step of `stepSec` seconds counted from `from`.
+ * Histograms are added bucket by bucket in SQL, so percentiles of a step are exact merges.
+ */
+export async function serviceSteps(
+  db: Executor,
+  serviceId: string,
+  from: Date,
+  to: Date,
+  stepSec: number,
+): Promise<ServiceStepRow[]> {
+  const step = sql`floor(extract(epoch from (minute - ${from.toISOString()}::timestamptz)) / ${stepSec}::int)::int`;
+  const rows = await sql<{
+    step: number;
+    probes_total: number;
+    probes_failed: number;
+    probe_ms_sum: number;
+    r1: number;
+    r2: number;
+    r3: number;
+    r4: number;
+    r5: number;
+    latency_ms_sum: number;
+    minutes: number;
+  }>`
+    select ${step} as step,
+      sum(probes_total)::float8 as probes_total, sum(probes_failed)::float8 as probes_failed,
+      sum(probe_ms_sum)::float8 as probe_ms_sum,
+      sum(req_1xx)::float8 as r1, sum(req_2xx)::float8 as r2, sum(req_3xx)::float8 as r3,
+      sum(req_4xx)::float8 as r4, sum(req_5xx)::float8 as r5,
+      sum(latency_ms_sum)::float8 as latency_ms_sum, count(distinct minute)::int as minutes
+    from service_minutes
+    where service_id = ${serviceId} and minute >= ${from.toISOString()}::timestamptz
+      and minute < ${to.toISOString()}::timestamptz
+    group by 1 order by 1`.execute(db);
+  const buckets = await sql<{ step: number; i: number; n: number }>`
+    select ${sql`floor(extract(epoch from (m.minute - ${from.toISOString()}::timestamptz)) / ${stepSec}::int)::int`} as step,
+      u.i::int as i, sum(u.n)::float8 as n
+    from service_minutes m cross join lateral unnest(m.latency_buckets) with ordinality as u(n, i)
+    where m.service_id = ${serviceId} and m.minute >= ${from.toISOString()}::timestamptz
+      and m.minute < ${to.toISOString()}::timestamptz
+    group by 1, 2`.execute(db);
+  const byStep = new Map<number, ServiceStepRow>();
+  for (const r of rows.rows) {
+    byStep.set(Number(r.step), {
+      step: Number(r.step),
+      probesTotal: Number(r.probes_total),
+      probesFailed: Number(r.probes_failed),
+      probeMsSum: Number(r.probe_ms_sum),
+      classes: [r.r1, r.r2, r.r3, r.r4, r.r5].map(Number),
+      buckets: [],
+      latencyMsSum: Number(r.latency_ms_sum),
+      minutes: Number(r.minutes),
+    });
+  }
+  for (const b of buckets.rows) {
+    const s = byStep.get(Number(b.step));
+    if (s) s.buckets[Number(b.i) - 1] = Number(b.n);
+  }
+  return [...byStep.values()];
+}
+
+export async function instanceSteps(
+  db: Executor,
+  serviceId: string,
+  from: Date,
+  to: Date,
+  stepSec: number,
+): Promise<InstanceStepRow[]> {
+  const rows = await sql<{
+    instance_id: string;
+    step: number;
+    cpu_seconds: number;
+    memory_max_bytes: number | null;
+    memory_limit_bytes: number;
+    restarts: number;
+    state: string;
+    minutes: number;
+  }>`
+    select instance_id,
+      floor(extract(epoch from (minute - ${from.toISOString()}::timestamptz)) / ${stepSec}::int)::int as step,
+      sum(cpu_seconds)::float8 as cpu_seconds, max(memory_max_bytes)::float8 as memory_max_bytes,
+      max(memory_limit_bytes)::float8 as memory_limit_bytes, sum(restarts)::int as restarts,
+      (array_agg(state order by minute desc))[1] as state, count(distinct minute)::int as minutes
+    from instance_minutes
+    where service_id = ${serviceId} and minute >= ${from.toISOString()}::timestamptz
+      and minute < ${to.toISOString()}::timestamptz
+    group by 1, 2 order by 1, 2`.execute(db);
+  return rows.rows.map((r) => ({
+    instanceId: r.instance_id,
+    step: Number(r.step),
+    cpuSeconds: Number(r.cpu_seconds),
+    memoryMaxBytes: r.memory_max_bytes === null ? null : Number(r.memory_max_bytes),
+    memoryLimitBytes: Number(r.memory_limit_bytes),
+    restarts: Number(r.restarts),
+    state: r.state,
+    minutes: Number(r.minutes),
+  }));
+}

@@ -1,0 +1,100 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Route, RouteTable } from '../router/route-table.ts';
+import type { InstanceDriver, RouterControl } from './driver.ts';
+import type { InstanceStatus } from './runtime.types.ts';
+
+const DRAIN_MAX_MS = 10_000;
+
+/** What the router is told about one service. */
+export interface Serving {
+  hostname: string;
+  key: string;
+  releaseId: string;
+  kind: 'process' | 'static';
+  staticRoot: string | null;
+  /** The release's HTTP health endpoint, or `/` (what an outside probe asks for). */
+  healthPath: string;
+  /** Instances that take traffic when healthy: one release at a time, minus those draining. */
+  instances: Set<string>;
+}
+
+/**
+ * Keeps the router's table in step with the serving services: builds the table, pushes it (one
+ * push at a time, coalesced), and drains instances before they stop.
+ */
+export class RouteSync {
+  private routesVersion = 0;
+  private pushQueued = false;
+  private pushChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly serving: ReadonlyMap<string, Serving>,
+    private readonly driver: InstanceDriver,
+    private router: RouterControl,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** The route table: every serving service with its healthy serving instances. */
+  routeTable(): RouteTable {
+    const healthy = new Map(this.driver.list().map((s) => [s.instanceId, s]));
+    const routes: Route[] = [];
+    for (const s of this.serving.values()) {
+      if (s.kind === 'static') {
+        routes.push({
+          hostname: s.hostname,
+          service: s.key,
+          kind: 'static',
+          backends: [],
+          staticRoot: s.staticRoot ?? '',
+        });
+        continue;
+      }
+      const backends = [...s.instances]
+        .map((id) => healthy.get(id))
+        .filter((st): st is InstanceStatus => st?.state === 'healthy')
+        .map((st) => ({ id: st.instanceId, url: `http://127.0.0.1:${st.port}` }));
+      routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends });
+    }
+    this.routesVersion = Math.max(this.routesVersion + 1, Date.now());
+    return { version: this.routesVersion, routes };
+  }
+
+  /** Points at a new router process (the old one died and was started again) and gives it the routes. */
+  replaceRouter(router: RouterControl): Promise<void> {
+    this.router = router;
+    return this.push();
+  }
+
+  /** Sends the current table to the router; resolves once the router has it. */
+  push(): Promise<void> {
+    this.pushChain = this.pushChain.then(async () => {
+      try {
+        await this.router.putRoutes(this.routeTable());
+      } catch (err) {
+        // The periodic resync sends it again once the router answers.
+        this.log.warn({ err: (err as Error).message }, 'router did not take the route table');
+      }
+    });
+    return this.pushChain;
+  }
+
+  /** A push soon, once for any number of changes in the same tick. */
+  schedulePush(): void {
+    if (this.pushQueued) return;
+    this.pushQueued = true;
+    queueMicrotask(() => {
+      this.pushQueued = false;
+      void this.push();
+    });
+  }
+
+  /** Waits until the router has no request in flight to these instances (bounded). */
+  async drain(ids: string[]): Promise<void> {
+    const deadline = Date.now() + DRAIN_MAX_MS;
+    while (ids.length > 0 && Date.now() < deadline) {
+      const inflight = await this.router.inflight().catch(() => ({}) as Record<string, number>);
+      if (ids.every((id) => !inflight[id])) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
