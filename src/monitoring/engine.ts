@@ -204,9 +204,7 @@ export class MonitoringEngine extends EventEmitter<MonitoringEvents> {
     const confirm = !r.ok && w.consecutiveFailures === 1;
     this.wheel.schedule(
       w.serviceId,
-      confirm
-        ? now + confirmDelay(this.o.intervalMs)
-        : nextAtPhase(now, w.phase, this.o.intervalMs),
+      confirm ? now + confirmDelay(this.o.intervalMs) : nextAtPhase(now, w.phase, this.o.intervalMs),
     );
     this.emit('snapshot', this.snapshot(w, now));
   }
