@@ -4,13 +4,19 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { AuditTables } from '../audit/audit.tables.ts';
+import type { CapacityTables } from '../capacity/capacity.tables.ts';
 import type { CatalogTables } from '../catalog/catalog.tables.ts';
 import type { MonitoringTables } from '../monitoring/monitoring.tables.ts';
 import type { TenancyTables } from '../tenancy/tenancy.tables.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
 /** Every table of the platform, each declared by the capability that owns it. */
-export interface Database extends TenancyTables, CatalogTables, AuditTables, MonitoringTables {}
+export interface Database
+  extends TenancyTables,
+    CatalogTables,
+    AuditTables,
+    MonitoringTables,
+    CapacityTables {}
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;

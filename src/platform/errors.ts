@@ -38,6 +38,11 @@ export const ERROR_CODES = {
   GOVHOST_NOTIFICATION_FAILED: { status: 502, title: 'The notification could not be delivered' },
   GOVHOST_MAINTENANCE_NOT_FOUND: { status: 404, title: 'Maintenance notice not found' },
   GOVHOST_MAINTENANCE_CLOSED: { status: 409, title: 'The maintenance notice is already cancelled or over' },
+  GOVHOST_QUOTA_EXCEEDED: { status: 409, title: "The department's quota does not allow this" },
+  GOVHOST_INSUFFICIENT_CAPACITY: {
+    status: 409,
+    title: 'Insufficient capacity: no active farm can hold this',
+  },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
+import { capacityMigrations } from '../capacity/capacity.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
 import {
   alertingMigrations,
@@ -22,6 +23,7 @@ const ALL: Record<string, Migration> = {
   ...metricsMigrations,
   ...alertingMigrations,
   ...statusMigrations,
+  ...capacityMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };

@@ -1,0 +1,164 @@
+import type { SlaTier } from '../catalog/sla-tiers.ts';
+import type { Executor } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { type FarmFree, placeSlots } from './placement.ts';
+
+/** What a deploy, a scale or a hosting request asks of the platform's capacity. */
+export interface Demand {
+  /** Null for a service that does not exist yet (a hosting request being checked). */
+  serviceId: string | null;
+  departmentId: string;
+  /** `DEPT/slug`, for messages and the unmet-demand record. */
+  serviceKey: string;
+  tier: SlaTier;
+  instances: number;
+  memoryMb: number;
+  /** Share of one CPU per instance. */
+  cpu: number;
+}
+
+/** Quota when a department has no row of its own. */
+export const DEFAULT_QUOTA = { memoryMb: 64 * 1024, instances: 100, services: 50 } as const;
+
+export interface AdmissionCheck {
+  ok: boolean;
+  /** Why not, each in a sentence: quota first, then capacity. */
+  reasons: string[];
+  kind: 'quota' | 'capacity' | null;
+  /** Farm id per instance slot, when ok. */
+  farms: string[];
+}
+
+/** Gold-tier services keep their instances on two farms at least (when there are two). */
+export const spreadOf = (tier: SlaTier, instances: number, activeFarms: number) =>
+  tier === 'gold' && instances >= 2 && activeFarms >= 2 ? 2 : 1;
+
+async function quotaOf(db: Executor, departmentId: string) {
+  const row = await db
+    .selectFrom('department_quotas')
+    .selectAll()
+    .where('department_id', '=', departmentId)
+    .executeTakeFirst();
+  return row
+    ? { memoryMb: row.memory_mb, instances: row.instances, services: row.services }
+    : { ...DEFAULT_QUOTA };
+}
+
+/** The department's reservations, leaving out those of `exceptService` (being resized). */
+async function departmentUse(db: Executor, departmentId: string, exceptService: string | null) {
+  let q = db
+    .selectFrom('reservations')
+    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.sum<string>('memory_mb').as('mem')])
+    .where('department_id', '=', departmentId);
+  if (exceptService) q = q.where('service_id', '!=', exceptService);
+  const r = await q.executeTakeFirstOrThrow();
+  return { instances: Number(r.n), memoryMb: Number(r.mem ?? 0) };
+}
+
+/** Active farms with what is reserved on them, leaving out `exceptService`'s own slots. */
+async function activeFarms(db: Executor, exceptService: string | null): Promise<FarmFree[]> {
+  const farms = await db
+    .selectFrom('farms')
+    .selectAll()
+    .where('state', '=', 'active')
+    .orderBy('code')
+    .execute();
+  let q = db
+    .selectFrom('reservations')
+    .select((eb) => ['farm_id', eb.fn.sum<string>('memory_mb').as('mem'), eb.fn.sum<string>('cpu').as('cpu')])
+    .groupBy('farm_id');
+  if (exceptService) q = q.where('service_id', '!=', exceptService);
+  const used = new Map((await q.execute()).map((r) => [r.farm_id, r]));
+  return farms.map((f) => ({
+    id: f.id,
+    code: f.code,
+    memoryMb: f.memory_mb * f.memory_overcommit,
+    cpu: f.vcpu * f.cpu_overcommit,
+    usedMemoryMb: Number(used.get(f.id)?.mem ?? 0),
+    usedCpu: Number(used.get(f.id)?.cpu ?? 0),
+  }));
+}
+
+/** Would the demand be admitted? Changes nothing. */
+export async function checkAdmission(db: Executor, demand: Demand): Promise<AdmissionCheck> {
+  const quota = await quotaOf(db, demand.departmentId);
+  const use = await departmentUse(db, demand.departmentId, demand.serviceId);
+  const reasons: string[] = [];
+  if (use.instances + demand.instances > quota.instances) {
+    reasons.push(
+      `quota exceeded: ${demand.serviceKey} would bring the department to ${use.instances + demand.instances} instances; its quota is ${quota.instances}`,
+    );
+  }
+  const memory = use.memoryMb + demand.instances * demand.memoryMb;
+  if (memory > quota.memoryMb) {
+    reasons.push(
+      `quota exceeded: ${demand.serviceKey} would bring the department to ${memory} MB of memory; its quota is ${quota.memoryMb} MB`,
+    );
+  }
+  if (reasons.length > 0) return { ok: false, reasons, kind: 'quota', farms: [] };
+  if (demand.instances === 0) return { ok: true, reasons: [], kind: null, farms: [] };
+  const farms = await activeFarms(db, demand.serviceId);
+  const placed = placeSlots(farms, {
+    instances: demand.instances,
+    memoryMb: demand.memoryMb,
+    cpu: demand.cpu,
+    spread: spreadOf(demand.tier, demand.instances, farms.length),
+  });
+  if (!placed.ok) {
+    return { ok: false, reasons: [`insufficient capacity: ${placed.reason}`], kind: 'capacity', farms: [] };
+  }
+  return { ok: true, reasons: [], kind: null, farms: placed.farms };
+}
+
+/**
+ * Admits the demand inside the caller's transaction: replaces the service's reservations with
+ * new ones, or throws (GOVHOST_QUOTA_EXCEEDED / GOVHOST_INSUFFICIENT_CAPACITY) so that the
+ * whole change rolls back. The caller records unmet demand outside the failed transaction.
+ */
+export async function admit(tx: Executor, demand: Demand & { serviceId: string }): Promise<string[]> {
+  const check = await checkAdmission(tx, demand);
+  if (!check.ok) {
+    throw new DomainError(
+      check.kind === 'quota' ? 'GOVHOST_QUOTA_EXCEEDED' : 'GOVHOST_INSUFFICIENT_CAPACITY',
+      check.reasons.join('; '),
+    );
+  }
+  await tx.deleteFrom('reservations').where('service_id', '=', demand.serviceId).execute();
+  if (check.farms.length > 0) {
+    await tx
+      .insertInto('reservations')
+      .values(
+        check.farms.map((farmId, slot) => ({
+          farm_id: farmId,
+          service_id: demand.serviceId,
+          department_id: demand.departmentId,
+          slot,
+          memory_mb: demand.memoryMb,
+          cpu: demand.cpu,
+        })),
+      )
+      .execute();
+  }
+  return check.farms;
+}
+
+/** Gives back a service's capacity (suspended, retired, deleted, scaled to zero). */
+export async function releaseCapacity(tx: Executor, serviceId: string): Promise<void> {
+  await tx.deleteFrom('reservations').where('service_id', '=', serviceId).execute();
+}
+
+/** Records demand that was refused, for the expansion forecast. */
+export async function recordUnmetDemand(db: Executor, demand: Demand, reason: string): Promise<void> {
+  await db
+    .insertInto('unmet_demand')
+    .values({
+      department_id: demand.departmentId,
+      service_id: demand.serviceId,
+      service_key: demand.serviceKey,
+      instances: demand.instances,
+      memory_mb: demand.memoryMb,
+      cpu: demand.cpu,
+      reason,
+    })
+    .execute();
+}

@@ -1,0 +1,71 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/**
+ * Capacity's migrations. Names are reserved by part so work can go on side by side:
+ * 0009 farms, reservations, unmet demand, quotas; 0010 demand pipeline and forecast;
+ * 0011 hosting requests (provisioning).
+ */
+export const capacityMigrations: Record<string, Migration> = {
+  '0009_capacity': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table farms (
+          id uuid primary key default gen_random_uuid(),
+          code text not null unique check (code ~ '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$'),
+          name text not null,
+          vcpu double precision not null check (vcpu > 0),
+          memory_mb integer not null check (memory_mb > 0),
+          storage_gb integer not null check (storage_gb >= 0),
+          idle_watts double precision not null check (idle_watts >= 0),
+          max_watts double precision not null check (max_watts >= idle_watts),
+          cost_hkd bigint not null default 0 check (cost_hkd >= 0),
+          phase integer not null default 1 check (phase >= 0),
+          state text not null check (state in ('planned', 'ordered', 'active', 'retired')),
+          ordered_on date,
+          active_from date,
+          retired_on date,
+          cpu_overcommit double precision not null default 1 check (cpu_overcommit between 0.1 and 10),
+          memory_overcommit double precision not null default 1 check (memory_overcommit between 0.1 and 10),
+          is_local boolean not null default false,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        )`.execute(db);
+      // At most one farm is the local runtime's host.
+      await sql`create unique index farms_one_local on farms (is_local) where is_local`.execute(db);
+      await sql`
+        create table reservations (
+          id uuid primary key default gen_random_uuid(),
+          farm_id uuid not null references farms(id),
+          service_id uuid not null references services(id) on delete cascade,
+          department_id uuid not null references departments(id) on delete cascade,
+          slot integer not null check (slot >= 0),
+          memory_mb integer not null check (memory_mb > 0),
+          cpu double precision not null check (cpu > 0),
+          created_at timestamptz not null default now(),
+          unique (service_id, slot)
+        )`.execute(db);
+      await sql`create index reservations_by_farm on reservations (farm_id)`.execute(db);
+      await sql`create index reservations_by_department on reservations (department_id)`.execute(db);
+      await sql`
+        create table unmet_demand (
+          id uuid primary key default gen_random_uuid(),
+          department_id uuid not null references departments(id) on delete cascade,
+          service_id uuid references services(id) on delete set null,
+          service_key text not null,
+          instances integer not null,
+          memory_mb integer not null,
+          cpu double precision not null,
+          reason text not null,
+          at timestamptz not null default now()
+        )`.execute(db);
+      await sql`
+        create table department_quotas (
+          department_id uuid primary key references departments(id) on delete cascade,
+          memory_mb integer not null check (memory_mb >= 0),
+          instances integer not null check (instances >= 0),
+          services integer not null check (services >= 0),
+          updated_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
+};
