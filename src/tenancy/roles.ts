@@ -29,6 +29,15 @@ export const PERMISSIONS = {
   'incident:write': ['platform-admin', 'operator'],
   /** Maintenance notices on the public status page. */
   'maintenance:write': ['platform-admin', 'operator'],
+  // Capacity: farms, placement, forecast and the sharing report are the central team's; a
+  // department reads its own quota, usage and requests through 'service:read'.
+  'capacity:read': ['platform-admin', 'operator', 'finance'],
+  /** Farms, overcommit ratios, quotas, demand pipeline and scenarios. */
+  'capacity:write': ['platform-admin', 'operator'],
+  /** Ask for hosting: a department's own requests. */
+  'request:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
+  /** Approve or reject hosting requests waiting in the queue. */
+  'request:approve': ['platform-admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
