@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
 import type { AppDeps } from '../platform/app-deps.ts';
@@ -13,7 +14,21 @@ import * as incidents from './incident.logic.ts';
 import * as notifications from './notification.logic.ts';
 
 /** Alert rules, alerts, incidents, notification channels and console notifications under /api/v1. */
-export const alertingRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db, config }) => {
+export const alertingRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+  const { db, config } = deps;
+  /**
+   * The evaluator in this process (if it runs one) re-reads overrides only every 30 s: tell it at
+   * once, so a rule changed here applies from the next snapshot. `deps.alerting` is read per
+   * request because alerting starts after the app is built. The change is committed already: a
+   * failed re-read is logged and the periodic refresh catches up.
+   */
+  async function rulesChanged(log: FastifyBaseLogger): Promise<void> {
+    try {
+      await deps.alerting?.reloadRules();
+    } catch (err) {
+      log.warn({ err }, 'could not re-read alert rules after a change');
+    }
+  }
   let box: SecretBox | null = null;
   const notifyDeps = {
     db,
@@ -68,8 +83,12 @@ export const alertingRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { 
         response: { 200: S.AlertRule, ...problemResponses },
       },
     },
-    (req) =>
-      alerts.putRule(db, callerOf(req), req.params.department, req.params.slug, req.params.rule, req.body),
+    async (req) => {
+      const { department, slug, rule } = req.params;
+      const r = await alerts.putRule(db, callerOf(req), department, slug, rule, req.body);
+      await rulesChanged(req.log);
+      return r;
+    },
   );
 
   app.delete(
@@ -83,7 +102,12 @@ export const alertingRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { 
         response: { 200: S.AlertRule, ...problemResponses },
       },
     },
-    (req) => alerts.resetRule(db, callerOf(req), req.params.department, req.params.slug, req.params.rule),
+    async (req) => {
+      const { department, slug, rule } = req.params;
+      const r = await alerts.resetRule(db, callerOf(req), department, slug, rule);
+      await rulesChanged(req.log);
+      return r;
+    },
   );
 
   app.get(

@@ -1,3 +1,4 @@
+import type { RunningAlerting } from '../monitoring/alerting.start.ts';
 import type { MonitoringEngine } from '../monitoring/engine.ts';
 import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
 import type { Config } from './config.ts';
@@ -11,4 +12,6 @@ export interface AppDeps {
   runtime?: RuntimeDeps | null;
   /** The monitoring engine, running beside the runtime. */
   monitoring?: MonitoringEngine | null;
+  /** Alerting, when this process evaluates rules: told when an override changes. */
+  alerting?: Pick<RunningAlerting, 'reloadRules'> | null;
 }

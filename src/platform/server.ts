@@ -46,6 +46,9 @@ export async function startPlatform(
           get monitoring() {
             return monitoring?.engine ?? null;
           },
+          get alerting() {
+            return alerting;
+          },
         },
         opts.logger === undefined ? {} : { logger: opts.logger },
       );
