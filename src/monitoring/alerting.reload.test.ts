@@ -6,22 +6,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadSecretBox } from '../platform/secrets.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
+import { until as waitFor } from '../test-support/until.ts';
 import { type RunningAlerting, startAlerting } from './alerting.start.ts';
 import type { MonitoringEvents, ServiceSnapshot } from './monitoring.types.ts';
 
-async function until<T>(
+const until = <T>(
   what: string,
-  check: () => Promise<T | null | undefined> | T | null | undefined,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
   ms = 5_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+) => waitFor(what, check, ms);
 
 let t: TestApp;
 let dept: string;

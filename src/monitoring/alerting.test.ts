@@ -7,25 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { loadSecretBox } from '../platform/secrets.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
+import { until } from '../test-support/until.ts';
 import { type RunningAlerting, startAlerting } from './alerting.start.ts';
 import type { MonitoringEvents, ServiceSnapshot } from './monitoring.types.ts';
 import { NotificationDispatcher } from './notification.dispatcher.ts';
 import { type NotificationPayload, verifyWebhook } from './notification.senders.ts';
-
-/** Waits until `check` returns a value, or fails after `ms`. */
-async function until<T>(
-  what: string,
-  check: () => Promise<T | null | undefined> | T | null | undefined,
-  ms = 10_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Received {
   payload: NotificationPayload;

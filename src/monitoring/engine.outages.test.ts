@@ -9,23 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { WatchedService } from '../runtime/orchestrator.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
+import { until } from '../test-support/until.ts';
 import { MonitoringEngine } from './engine.ts';
 import type { ServiceSnapshot } from './monitoring.types.ts';
 import { openOutages, outagesBetween } from './outage.repository.ts';
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | null | undefined> | T | null | undefined,
-  ms = 10_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let t: TestApp;
 let dept: string;

@@ -16,7 +16,14 @@ import {
   startServer,
   stopProcess,
 } from '../../src/test-support/server-process.ts';
+import { until as waitFor } from '../../src/test-support/until.ts';
 import { type Api, apiClient, closeAgent, deployDir, untilServed } from './runtime-helpers.ts';
+
+const until = <T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  ms = 20_000,
+) => waitFor(what, check, ms);
 
 const PROBE_INTERVAL_MS = 1000;
 const work = mkdtempSync(join(tmpdir(), 'govhost-incident-e2e-'));
@@ -27,17 +34,6 @@ const failFlag = join(work, 'fail-now');
 const DEPT = 'INC';
 const SERVICE = `${DEPT}/counter`;
 const HOST = `counter.${DEPT.toLowerCase()}.localhost`;
-
-/** Polls `check` until it gives a value (bounded); the deadline names what was awaited. */
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface Hook {
   payload: NotificationPayload;

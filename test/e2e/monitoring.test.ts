@@ -16,7 +16,14 @@ import {
   startServer,
   stopProcess,
 } from '../../src/test-support/server-process.ts';
+import { until as waitFor } from '../../src/test-support/until.ts';
 import { type Api, apiClient, closeAgent, deployDir, viaRouter } from './runtime-helpers.ts';
+
+const until = <T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  ms = 20_000,
+) => waitFor(what, check, ms);
 
 const NODE_APP = fileURLToPath(new URL('../../examples/apps/node-hello/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'govhost-monitoring-e2e-'));
@@ -38,25 +45,6 @@ let admin: Api;
 let viewer: Api;
 let viewerToken: string;
 let adminToken: string;
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | null | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  let last: unknown;
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
-    try {
-      const v = await check();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
-}
 
 async function scrape(token: string) {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
