@@ -201,6 +201,17 @@ describe('govhost deploy, env, scale, rollback, status and logs', () => {
           );
       }
       assert.ok(seen, `no log line for ${path}:\n${logs.out()}\n${logs.err()}`);
+      // An instance started after the stream opened joins it: scale to two, see the new one start.
+      const started = (o: string) =>
+        [...o.matchAll(/^\[([^\]]+)\] lister listening on port \d+$/gm)].map((m) => m[1]);
+      const before = new Set(started(logs.out()));
+      await ok('scale', SVC, '--instances', '2');
+      await logs.waitFor(
+        (o) => started(o).find((id) => !before.has(id)) ?? null,
+        'the start-up line of the instance added while following',
+        20_000,
+      );
+      await ok('scale', SVC, '--instances', '1');
       logs.child.kill('SIGINT');
       const ended = await Promise.race([
         logs.closed,

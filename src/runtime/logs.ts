@@ -36,26 +36,33 @@ export async function tailLog(path: string, lines: number): Promise<string[]> {
   return all.slice(-lines);
 }
 
+export interface LogFile {
+  instanceId: string;
+  path: string;
+}
+
 /**
  * Lines of several instances' logs, each prefixed with its instance: first the tail, then, when
- * following, new lines as they are written, until `signal` aborts.
+ * following, new lines as they are written, until `signal` aborts. `files` is asked again on
+ * every round, so instances started later (a rollout, a scale, a restart) join the stream from
+ * their first line.
  */
 export function logStream(
-  files: { instanceId: string; path: string }[],
+  files: () => LogFile[],
   opts: { tail: number; follow: boolean; signal: AbortSignal },
 ): PassThrough {
   const out = new PassThrough();
   const label = (id: string) => `[${id}] `;
   void (async () => {
     const offsets = new Map<string, number>();
-    for (const f of files) {
+    for (const f of files()) {
       for (const line of await tailLog(f.path, opts.tail)) out.write(`${label(f.instanceId)}${line}\n`);
       offsets.set(f.path, await size(f.path));
     }
     if (!opts.follow) return out.end();
     const partial = new Map<string, string>();
     while (!opts.signal.aborted) {
-      for (const f of files) {
+      for (const f of files()) {
         const end = await size(f.path);
         let from = offsets.get(f.path) ?? 0;
         if (end < from) from = 0; // rotated: the file was truncated

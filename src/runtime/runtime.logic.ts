@@ -264,11 +264,13 @@ export async function deployment(
 }
 
 /** Log files of the service's instances, newest instance first. */
+/** The service's log files, as a function: it answers with the instances of the moment. */
 export async function logFiles(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
   const t = await target(deps, caller, department, slug, false);
-  return deps.orchestrator
-    .instances(t.row.id)
-    .map((s) => ({ instanceId: s.instanceId, path: deps.orchestrator.logPath(s.instanceId) }));
+  return () =>
+    deps.orchestrator
+      .instances(t.row.id)
+      .map((s) => ({ instanceId: s.instanceId, path: deps.orchestrator.logPath(s.instanceId) }));
 }
 
 export const bundlePath = (bundlesDir: string, sha: string) => join(bundlesDir, `${sha}.tar.gz`);
