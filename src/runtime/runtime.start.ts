@@ -5,10 +5,13 @@ import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
 import { LocalSupervisor } from './local/index.ts';
+import { pruneLogs } from './local/log-files.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
 import { resolveAppsDir } from './workdir.ts';
+
+const LOG_KEEP_MS = 7 * 86_400_000;
 
 export interface RunningRuntime {
   deps: RuntimeDeps;
@@ -77,6 +80,15 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     }
   }, 2000);
   watchdog.unref();
+  // Logs of instances that stopped (replaced by a rollout, scaled away) are kept a week, then go.
+  const pruneStoppedLogs = () =>
+    pruneLogs(join(runDir, 'logs'), new Set(driver.list().map((s) => s.instanceId)), LOG_KEEP_MS).then(
+      (ids) => ids.length > 0 && log.info({ instances: ids.length }, 'removed logs of stopped instances'),
+      (err) => log.warn({ err: (err as Error).message }, 'could not prune old logs'),
+    );
+  void pruneStoppedLogs();
+  const pruner = setInterval(pruneStoppedLogs, 3_600_000);
+  pruner.unref();
   const host = config.routerHost.includes(':') ? `[${config.routerHost}]` : config.routerHost;
   return {
     deps: {
@@ -97,6 +109,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     },
     async shutdown(stopServices) {
       clearInterval(watchdog);
+      clearInterval(pruner);
       await orchestrator.shutdown(stopServices);
       if (stopServices) await current.stop();
     },

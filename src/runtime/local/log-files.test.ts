@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { readLogTail, rotateIfLarge } from './log-files.ts';
+import { pruneLogs, readLogTail, rotateIfLarge } from './log-files.ts';
 import { tempDir } from './test-helpers.ts';
 
 const dir = tempDir('logfiles');
@@ -41,5 +41,28 @@ describe('log files', () => {
     assert.equal(readFileSync(path, 'utf8'), '');
     assert.equal(readFileSync(`${path}.1`, 'utf8'), 'x'.repeat(150));
     assert.equal(await rotateIfLarge(join(dir, 'none.log'), 100), false);
+  });
+
+  it('prunes old logs of stopped instances, never those of live ones or recent ones', async () => {
+    const logs = join(dir, 'prune');
+    mkdirSync(logs);
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const file = (name: string, ageDays: number) => {
+      const path = join(logs, name);
+      writeFileSync(path, 'x\n');
+      const t = new Date(now - ageDays * DAY);
+      utimesSync(path, t, t);
+      return path;
+    };
+    const oldStopped = [file('old-stopped.log', 10), file('old-stopped.log.1', 12)];
+    const recentStopped = file('recent-stopped.log', 2);
+    const oldLive = file('live.log', 30);
+    const other = file('notes.txt', 30);
+    const pruned = await pruneLogs(logs, new Set(['live']), 7 * DAY, now);
+    assert.deepEqual(pruned, ['old-stopped']);
+    for (const p of oldStopped) assert.equal(existsSync(p), false, p);
+    for (const p of [recentStopped, oldLive, other]) assert.equal(existsSync(p), true, p);
+    assert.deepEqual(await pruneLogs(join(dir, 'no-such-folder'), new Set(), DAY), []);
   });
 });

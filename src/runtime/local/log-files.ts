@@ -4,7 +4,7 @@
  * Size-bounded by copy-and-truncate into `<file>.1`.
  */
 import { appendFileSync, openSync } from 'node:fs';
-import { copyFile, open, stat, truncate } from 'node:fs/promises';
+import { copyFile, open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Path of an instance's current log; the previous one is the same with `.1`. */
@@ -85,4 +85,37 @@ export async function readLogTail(path: string, tail?: number): Promise<string[]
   if (tail !== undefined && current.length >= tail) return current;
   const previous = await lastLines(`${path}.1`, tail === undefined ? undefined : tail - current.length);
   return [...previous, ...current];
+}
+
+/**
+ * Deletes the logs of instances that no longer run once they are older than `maxAgeMs` (by
+ * their last write), keeping every log of a live instance. Returns the instance ids pruned.
+ * Stopped instances' logs stay a while on purpose: they explain what a rollout replaced.
+ */
+export async function pruneLogs(
+  logDir: string,
+  live: ReadonlySet<string>,
+  maxAgeMs: number,
+  now = Date.now(),
+): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(logDir);
+  } catch {
+    return [];
+  }
+  const pruned = new Set<string>();
+  for (const name of names) {
+    const m = /^(.+)\.log(\.1)?$/.exec(name);
+    if (!m?.[1] || live.has(m[1])) continue;
+    const path = join(logDir, name);
+    try {
+      if (now - (await stat(path)).mtimeMs < maxAgeMs) continue;
+      await rm(path, { force: true });
+      pruned.add(m[1]);
+    } catch {
+      // Gone already, or not ours to remove: the next sweep tries again.
+    }
+  }
+  return [...pruned];
 }
