@@ -423,7 +423,9 @@ export function paperWorkload(seed = 2011_04_15): PaperWorkload {
   );
   const used = DEPARTMENTS.map(() => 0);
   const nameFor = (di: number) => {
-    const pair = names[di]?.[used[di]++ as number];
+    const n = used[di] ?? 0;
+    used[di] = n + 1;
+    const pair = names[di]?.[n];
     if (!pair) throw new Error(`department ${DEPARTMENTS[di]?.code} ran out of illustrative names`);
     const [[tEn, tZh, tSlug], [aEn, aZh, aSlug]] = pair;
     return { nameEn: `${tEn} ${aEn}`, nameZh: `${tZh}${aZh}`, slug: `${tSlug}-${aSlug}` };
