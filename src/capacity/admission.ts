@@ -33,7 +33,8 @@ export interface AdmissionCheck {
 export const spreadOf = (tier: SlaTier, instances: number, activeFarms: number) =>
   tier === 'gold' && instances >= 2 && activeFarms >= 2 ? 2 : 1;
 
-async function quotaOf(db: Executor, departmentId: string) {
+/** The department's quota (its own row, else DEFAULT_QUOTA); hosting requests check `services` with it. */
+export async function quotaOf(db: Executor, departmentId: string) {
   const row = await db
     .selectFrom('department_quotas')
     .selectAll()

@@ -1,5 +1,5 @@
 import { recordChange } from '../audit/audit.logic.ts';
-import type { Db } from '../platform/database.ts';
+import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
@@ -122,39 +122,11 @@ export interface NewService {
 }
 
 export async function createService(deps: CatalogDeps, caller: Caller, input: NewService): Promise<Service> {
-  const code = input.department ?? caller.departmentCode;
-  if (!code) throw new DomainError('GOVHOST_VALIDATION', 'department is required for a platform user');
-  if (input.origin === 'new' && input.egisRef) {
-    throw new DomainError('GOVHOST_VALIDATION', 'egisRef is only for services migrated from EGIS');
-  }
   try {
-    return await deps.db.transaction().execute(async (trx) => {
-      const dept = await resolveDepartment(trx, caller, code);
-      authorize(caller, 'service:write');
-      const id = await repo.insert(trx, {
-        department_id: dept.id,
-        slug: input.slug,
-        name_en: input.nameEn,
-        name_zh: input.nameZh,
-        description: input.description ?? '',
-        origin: input.origin,
-        egis_ref: input.egisRef ?? null,
-        channels: [...new Set(input.channels)],
-        personalised: input.personalised ?? false,
-        sla_tier: input.slaTier,
-      });
-      const after = present((await repo.findById(trx, id))!, deps.domain);
-      await recordChange(trx, auditContext(caller), {
-        action: 'service.create',
-        targetType: 'service',
-        targetId: `${dept.code}/${input.slug}`,
-        departmentId: dept.id,
-        after,
-      });
-      return after;
-    });
+    return await deps.db.transaction().execute((trx) => createServiceIn(trx, deps.domain, caller, input));
   } catch (err) {
     if (isUniqueViolation(err)) {
+      const code = input.department ?? caller.departmentCode ?? '';
       throw new DomainError(
         'GOVHOST_SERVICE_EXISTS',
         `service ${input.slug} exists in ${code.toUpperCase()}`,
@@ -162,6 +134,48 @@ export async function createService(deps: CatalogDeps, caller: Caller, input: Ne
     }
     throw err;
   }
+}
+
+/**
+ * Registers a service inside the caller's transaction, so that more can happen in the same
+ * transaction (a hosting request sizes it and reserves its capacity too). A slug already taken
+ * fails with the database's unique violation, which aborts the transaction: the caller maps it
+ * (createService above does) once the transaction has rolled back.
+ */
+export async function createServiceIn(
+  trx: Executor,
+  domain: string,
+  caller: Caller,
+  input: NewService,
+): Promise<Service> {
+  const code = input.department ?? caller.departmentCode;
+  if (!code) throw new DomainError('GOVHOST_VALIDATION', 'department is required for a platform user');
+  if (input.origin === 'new' && input.egisRef) {
+    throw new DomainError('GOVHOST_VALIDATION', 'egisRef is only for services migrated from EGIS');
+  }
+  const dept = await resolveDepartment(trx, caller, code);
+  authorize(caller, 'service:write');
+  const id = await repo.insert(trx, {
+    department_id: dept.id,
+    slug: input.slug,
+    name_en: input.nameEn,
+    name_zh: input.nameZh,
+    description: input.description ?? '',
+    origin: input.origin,
+    egis_ref: input.egisRef ?? null,
+    channels: [...new Set(input.channels)],
+    personalised: input.personalised ?? false,
+    sla_tier: input.slaTier,
+  });
+  const after = present((await repo.findById(trx, id))!, domain);
+  await recordChange(trx, auditContext(caller), {
+    action: 'service.create',
+    targetType: 'service',
+    targetId: `${dept.code}/${input.slug}`,
+    departmentId: dept.id,
+    after,
+  });
+  return after;
 }
 
 export interface ServicePatch {

@@ -11,12 +11,14 @@ import { registerEnvCommands } from './commands/env.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
 import { registerMetricsCommands } from './commands/metrics.ts';
 import { registerReportCommands } from './commands/reports.ts';
+import { registerRequestCommands } from './commands/requests.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
 import { registerSessionCommands } from './commands/session.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
+import { registerWorkloadCommands } from './commands/workload.ts';
 import { CliError } from './errors.ts';
 import { fail } from './output.ts';
 
@@ -53,6 +55,8 @@ registerChannelCommands(program);
 registerMaintenanceCommands(program);
 registerReportCommands(program);
 registerMetricsCommands(program);
+registerRequestCommands(program);
+registerWorkloadCommands(program);
 
 try {
   await program.parseAsync(process.argv);

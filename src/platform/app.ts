@@ -9,6 +9,7 @@ import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
+import { requestRoutes } from '../provisioning/request.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(catalogRoutes, deps);
       await api.register(auditRoutes, deps);
       await api.register(alertingRoutes, deps);
+      await api.register(requestRoutes, deps);
       // A getter: the runtime starts after the app is built, with the app's logger.
       await api.register(runtimeRoutes, {
         runtime: () => deps.runtime ?? null,

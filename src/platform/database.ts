@@ -7,6 +7,7 @@ import type { AuditTables } from '../audit/audit.tables.ts';
 import type { CapacityTables } from '../capacity/capacity.tables.ts';
 import type { CatalogTables } from '../catalog/catalog.tables.ts';
 import type { MonitoringTables } from '../monitoring/monitoring.tables.ts';
+import type { ProvisioningTables } from '../provisioning/provisioning.tables.ts';
 import type { TenancyTables } from '../tenancy/tenancy.tables.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
@@ -16,7 +17,8 @@ export interface Database
     CatalogTables,
     AuditTables,
     MonitoringTables,
-    CapacityTables {}
+    CapacityTables,
+    ProvisioningTables {}
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;

@@ -43,6 +43,12 @@ export const ERROR_CODES = {
     status: 409,
     title: 'Insufficient capacity: no active farm can hold this',
   },
+  GOVHOST_REQUEST_NOT_FOUND: { status: 404, title: 'Hosting request not found' },
+  GOVHOST_REQUEST_EXISTS: {
+    status: 409,
+    title: 'A hosting request for this service is already waiting',
+  },
+  GOVHOST_REQUEST_STATE: { status: 409, title: 'The hosting request is no longer pending' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -8,6 +8,7 @@ import {
   outageMigrations,
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
+import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
@@ -24,6 +25,7 @@ const ALL: Record<string, Migration> = {
   ...alertingMigrations,
   ...statusMigrations,
   ...capacityMigrations,
+  ...provisioningMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };

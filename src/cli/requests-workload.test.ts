@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { type TestApp, testApp } from '../test-support/app.ts';
+import { BIN, cleanEnv } from '../test-support/server-process.ts';
+
+// The CLI as people run it, one process per command, against the real API on loopback.
+let t: TestApp;
+let url: string;
+let dept: string;
+let developer: string;
+let operator: string;
+
+function run(
+  token: string,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '--url', url, '--token', token, ...args], {
+      env: cleanEnv({ GOVHOST_CLI_CONFIG: '/nonexistent/credentials.json' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function ok(token: string, ...args: string[]) {
+  const r = await run(token, ...args);
+  assert.equal(r.code, 0, `govhost ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+const goLive = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+
+describe('govhost requests and govhost workload load-paper', () => {
+  before(async () => {
+    t = await testApp();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.app.server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    dept = await t.department('CLI');
+    developer = (await t.user('dept-developer', dept)).token;
+    operator = (await t.user('operator')).token;
+  });
+  after(() => t.close());
+
+  it('asks for hosting, queues it without capacity, and an operator approves it', async () => {
+    const asked = await ok(
+      developer,
+      '--json',
+      'requests',
+      'new',
+      '--slug',
+      'clinic-booking',
+      '--name-en',
+      'Clinic Booking',
+      '--name-zh',
+      '預約診症',
+      '--tier',
+      'silver',
+      '--instances',
+      '2',
+      '--memory',
+      '512M',
+      '--go-live',
+      goLive,
+      '--channels',
+      'web,mobile',
+      '--personalised',
+    );
+    const r = JSON.parse(asked.stdout);
+    assert.equal(r.state, 'pending');
+    assert.match(r.reasons[0], /^insufficient capacity/);
+
+    const list = await ok(operator, 'requests', '--state', 'pending');
+    assert.match(list.stdout, new RegExp(`${dept}/clinic-booking .*insufficient capacity`));
+    const refused = await run(operator, 'requests', 'approve', r.id);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /insufficient capacity.*GOVHOST_INSUFFICIENT_CAPACITY/);
+
+    await t.db
+      .insertInto('farms')
+      .values({
+        code: 'CLI-1',
+        name: 'CLI farm',
+        vcpu: 16,
+        memory_mb: 16384,
+        storage_gb: 100,
+        idle_watts: 100,
+        max_watts: 300,
+        cost_hkd: 0,
+        phase: 1,
+        state: 'active',
+        ordered_on: null,
+        active_from: null,
+        retired_on: null,
+        cpu_overcommit: 1,
+        memory_overcommit: 1,
+        is_local: false,
+      })
+      .execute();
+    const approved = await ok(operator, 'requests', 'approve', r.id);
+    assert.match(
+      approved.stdout,
+      new RegExp(
+        `^Approved ${dept}/clinic-booking: ready at clinic-booking\\.${dept.toLowerCase()}\\.localhost`,
+      ),
+    );
+    const shown = await ok(developer, 'requests', 'show', r.id);
+    assert.match(shown.stdout, /^state: +approved$/m);
+    assert.match(shown.stdout, /^lead time: +\d/m);
+    const times = await ok(developer, 'requests', 'lead-times');
+    assert.match(times.stdout, /^MONTH +PROVISIONED +MEDIAN +P90$/m);
+    assert.match(times.stdout, /^all +1 /m);
+
+    const bad = await run(
+      developer,
+      'requests',
+      'new',
+      '--slug',
+      'x1',
+      '--name-en',
+      'X',
+      '--name-zh',
+      'X',
+      '--tier',
+      'silver',
+      '--instances',
+      '1',
+      '--memory',
+      '256M',
+      '--go-live',
+      '01/03/2027',
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--go-live must be a date written YYYY-MM-DD/);
+  });
+
+  it('loads the paper workload once (dry run first), and a second run changes nothing', async () => {
+    const refused = await run(operator, 'workload', 'load-paper', '--dry-run');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /only a platform administrator/);
+
+    const dry = JSON.parse((await ok(t.adminToken, '--json', 'workload', 'load-paper', '--dry-run')).stdout);
+    const count = (j: { tallies: { kind: string; created: number; existing: number }[] }, kind: string) =>
+      j.tallies.find((x) => x.kind === kind);
+    assert.equal(count(dry, 'departments')?.created, 20);
+    assert.equal(count(dry, 'services')?.created, 218);
+    const { n } = await t.db
+      .selectFrom('departments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(n), 1, 'a dry run creates nothing');
+
+    const loaded = await ok(t.adminToken, 'workload', 'load-paper');
+    assert.match(loaded.stdout, /^departments +20 +20 +0/m);
+    assert.match(loaded.stdout, /^services +218 +218 +0/m);
+    assert.match(loaded.stderr, /services: 218\/218/);
+    const services = await t.db
+      .selectFrom('services')
+      .select(['origin', 'channels', 'personalised', 'lifecycle'])
+      .execute();
+    const paper = services.filter((s) => s.lifecycle === 'planned');
+    assert.equal(paper.filter((s) => s.origin === 'migrated').length, 118);
+    // 100 new from the paper, and the one approved above.
+    assert.equal(paper.filter((s) => s.origin === 'new').length, 101);
+
+    const again = await ok(t.adminToken, 'workload', 'load-paper');
+    assert.match(again.stdout, /^services +218 +0 +218/m);
+    assert.match(again.stdout, /Nothing changed: the workload was loaded already\./);
+    assert.equal((await t.db.selectFrom('services').select('id').execute()).length, 219);
+  });
+});
