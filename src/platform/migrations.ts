@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { capacityMigrations } from '../capacity/capacity.migrations.ts';
+import { forecastMigrations } from '../capacity/forecast.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
 import {
   alertingMigrations,
@@ -24,6 +25,7 @@ const ALL: Record<string, Migration> = {
   ...alertingMigrations,
   ...statusMigrations,
   ...capacityMigrations,
+  ...forecastMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };
