@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { PlannedDemandTable } from './demand.tables.ts';
 
 export const FARM_STATES = ['planned', 'ordered', 'active', 'retired'] as const;
 export type FarmState = (typeof FARM_STATES)[number];
@@ -74,4 +75,5 @@ export interface CapacityTables {
   reservations: ReservationTable;
   unmet_demand: UnmetDemandTable;
   department_quotas: DepartmentQuotaTable;
+  planned_demand: PlannedDemandTable;
 }

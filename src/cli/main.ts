@@ -5,6 +5,7 @@ import {
   registerIncidentCommands,
 } from './commands/alerting.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
@@ -57,6 +58,7 @@ registerReportCommands(program);
 registerMetricsCommands(program);
 registerRequestCommands(program);
 registerWorkloadCommands(program);
+registerCapacityReportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -183,3 +183,51 @@ export async function instanceSteps(
     minutes: Number(r.minutes),
   }));
 }
+
+/**
+ * Measured use of each service in [from, to): CPU as the average share of one CPU, summed over
+ * its instances; memory as the peak of its instances' memory added up, in bytes. Added up minute
+ * by minute first, so instances replaced by a deploy during the window are not counted twice.
+ * Services with no minutes in the window are absent from the map.
+ */
+export async function usageByServiceBetween(
+  db: Executor,
+  serviceIds: string[],
+  from: Date,
+  to: Date,
+): Promise<Map<string, { cpu: number; memoryBytes: number }>> {
+  const out = new Map<string, { cpu: number; memoryBytes: number }>();
+  if (serviceIds.length === 0) return out;
+  const perMinute = db
+    .selectFrom('instance_minutes')
+    .select([
+      'service_id',
+      'minute',
+      sql<number>`sum(cpu_seconds)`.as('cpu_seconds'),
+      sql<number>`sum(coalesce(memory_max_bytes, 0))`.as('memory'),
+    ])
+    .where('service_id', 'in', serviceIds)
+    .where('minute', '>=', from)
+    .where('minute', '<', to)
+    .groupBy(['service_id', 'minute']);
+  const rows = await db
+    .selectFrom(perMinute.as('m'))
+    .select([
+      'service_id',
+      sql<number>`sum(cpu_seconds)::float8 / (count(*) * 60)`.as('cpu'),
+      sql<number>`max(memory)::float8`.as('memory_bytes'),
+    ])
+    .groupBy('service_id')
+    .execute();
+  for (const r of rows) out.set(r.service_id, { cpu: Number(r.cpu), memoryBytes: Number(r.memory_bytes) });
+  return out;
+}
+
+/** Measured use of each service since `since` (see usageByServiceBetween). */
+export function recentUsageByService(
+  db: Executor,
+  serviceIds: string[],
+  since: Date,
+): Promise<Map<string, { cpu: number; memoryBytes: number }>> {
+  return usageByServiceBetween(db, serviceIds, since, new Date());
+}

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
     title: 'A hosting request for this service is already waiting',
   },
   GOVHOST_REQUEST_STATE: { status: 409, title: 'The hosting request is no longer pending' },
+  GOVHOST_DEMAND_NOT_FOUND: { status: 404, title: 'Planned demand not found' },
+  GOVHOST_SCENARIO_NOT_FOUND: { status: 404, title: 'No planned demand has this scenario name' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { capacityMigrations } from '../capacity/capacity.migrations.ts';
+import { forecastMigrations } from '../capacity/forecast.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
 import {
   alertingMigrations,
@@ -26,6 +27,7 @@ const ALL: Record<string, Migration> = {
   ...statusMigrations,
   ...capacityMigrations,
   ...provisioningMigrations,
+  ...forecastMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };
