@@ -7,6 +7,7 @@ import {
   quotaOf,
   recordUnmetDemand,
 } from '../capacity/admission.ts';
+import { addPlannedDemand, removePlannedDemand } from '../capacity/demand.logic.ts';
 import type { Channel, Origin } from '../catalog/catalog.tables.ts';
 import { replaceEnv, setRuntimeSettings } from '../catalog/release.repository.ts';
 import { createServiceIn, serviceHostname } from '../catalog/service.logic.ts';
@@ -254,11 +255,18 @@ export async function submitRequest(
         after: presentRequest(row),
       });
       if (!check.ok && input.goLive > today(now)) {
-        // integrator: a request waiting in the queue with a future go-live is planned demand;
-        // the forecast's pipeline takes it here and drops it when the request is decided:
-        //   await addPlannedDemand(trx, { sourceId: id, departmentId: dept.id, serviceKey: key,
-        //     tier: input.slaTier, instances: input.instances, memoryMb: input.memoryMb,
-        //     cpu: demand.cpu, goLive: input.goLive, source: 'hosting-request' });
+        // A request waiting in the queue with a future go-live is planned demand until decided.
+        await addPlannedDemand(trx, {
+          kind: 'hosting-request',
+          departmentId: dept.id,
+          services: 1,
+          instancesPerService: input.instances,
+          memoryMbPerInstance: input.memoryMb,
+          cpuPerInstance: demand.cpu,
+          goLive: input.goLive.slice(0, 7),
+          note: `hosting request for ${key}`,
+          sourceId: id,
+        });
       }
       return { id, check };
     });
@@ -340,8 +348,8 @@ async function provision(deps: ProvisioningDeps, caller: Caller, id: string, aut
         at,
         leadTimeMs,
       });
-      // integrator: the request is now real capacity, no longer planned demand:
-      //   await removePlannedDemand(trx, id);
+      // Now real capacity (reservations), no longer planned demand.
+      await removePlannedDemand(trx, id);
       await recordChange(trx, auditContext(caller), {
         action: 'request.approve',
         targetType: 'hosting-request',
@@ -411,8 +419,8 @@ async function close(
     } else {
       await repo.markCancelled(trx, id, at);
     }
-    // integrator: a decided request leaves the demand pipeline:
-    //   await removePlannedDemand(trx, id);
+    // A decided request leaves the demand pipeline.
+    await removePlannedDemand(trx, id);
     const after = presentRequest((await repo.find(trx, null, id))!);
     await recordChange(trx, auditContext(caller), {
       action: `request.${how.action}`,

@@ -108,6 +108,13 @@ describe('hosting requests', () => {
       .execute();
     assert.equal(unmet.length, 1);
     assert.equal(unmet[0]?.service_id, null);
+    // While it waits, its go-live month carries it in the forecast's demand pipeline.
+    const planned = () =>
+      t.db.selectFrom('planned_demand').selectAll().where('source_id', '=', r.id).execute();
+    const line = (await planned())[0];
+    assert.ok(line, 'a planned-demand line for the waiting request');
+    assert.equal(line.kind, 'hosting-request');
+    assert.equal(line.go_live, r.goLive.slice(0, 7));
 
     // The operator queue lists it.
     const queue = await t.request(operator, { method: 'GET', url: '/api/v1/requests?state=pending' });
@@ -144,6 +151,7 @@ describe('hosting requests', () => {
     assert.deepEqual([svc.instances, svc.memory_mb, svc.lifecycle], [3, 2048, 'planned']);
     assert.equal((await reservationsOf(svc.id)).length, 3);
     assert.deepEqual(await auditActions(r.id), ['request.submit', 'request.approve']);
+    assert.equal((await planned()).length, 0, 'provisioned: reservations now, no longer planned demand');
 
     // Approving twice is a conflict, not a second service.
     const again = await act(operator, r.id, 'approve');
