@@ -6,6 +6,9 @@ import { ApiError, CliError, usageError } from '../errors.ts';
 import type { Page } from '../lists.ts';
 import { table } from '../output.ts';
 
+/** Share of a CPU each instance of the paper's services is planned with (as hosting requests default). */
+const PAPER_CPU_PER_INSTANCE = 1;
+
 interface Tally {
   kind: string;
   total: number;
@@ -183,9 +186,55 @@ export function registerWorkloadCommands(program: Command): void {
                 slaTier: s.slaTier,
               })
             ]++;
-            // integrator: once the forecast's pipeline has an API, each service's go-live and
-            // expected size (s.goLive, s.instances, s.memoryMb, s.slaTier) goes in as planned
-            // demand here, keyed by `paper:${s.department}/${s.slug}` so a second run skips it.
+          }
+          bar.step();
+        }
+        bar.done();
+
+        // Planned demand: each service's expected size from its go-live month, so the forecast
+        // shows the platform the paper planned. One line per department, kind, month and size.
+        const lines = new Map<string, { body: Record<string, unknown>; services: number }>();
+        for (const s of w.services) {
+          const month = s.goLive.slice(0, 7);
+          const kind = s.origin === 'migrated' ? 'migration-wave' : 'hosting-request';
+          const key = `paper:${s.department}:${kind}:${month}:${s.instances}x${s.memoryMb}`;
+          const line = lines.get(key) ?? {
+            services: 0,
+            body: {
+              kind,
+              department: s.department,
+              instancesPerService: s.instances,
+              memoryMbPerInstance: s.memoryMb,
+              cpuPerInstance: PAPER_CPU_PER_INSTANCE,
+              goLive: month,
+            },
+          };
+          line.services++;
+          lines.set(key, line);
+        }
+        const demand: Tally = {
+          kind: 'planned demand',
+          total: lines.size,
+          created: 0,
+          existing: 0,
+          skipped: 0,
+        };
+        tallies.push(demand);
+        bar = progress(ctx, demand, dryRun);
+        const haveLines = new Set(
+          (await allPages<{ note: string }>(ctx.api, '/capacity/demand')).map((d) => d.note.split(' ')[0]),
+        );
+        for (const [key, line] of lines) {
+          if (haveLines.has(key)) demand.existing++;
+          else if (dryRun) demand.created++;
+          else {
+            // The note starts with the key: a second run finds the line and skips it.
+            await ctx.api.post('/capacity/demand', {
+              ...line.body,
+              services: line.services,
+              note: `${key} (the paper's workload, illustrative sizes)`,
+            });
+            demand.created++;
           }
           bar.step();
         }
