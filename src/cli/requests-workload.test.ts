@@ -169,10 +169,29 @@ describe('govhost requests and govhost workload load-paper', () => {
     assert.equal(paper.filter((s) => s.origin === 'migrated').length, 118);
     // 100 new from the paper, and the one approved above.
     assert.equal(paper.filter((s) => s.origin === 'new').length, 101);
+    // Their expected sizes are planned demand from their go-live months: every service counted once.
+    const demand = await t.db
+      .selectFrom('planned_demand')
+      .select(['kind', 'services', 'go_live'])
+      .where('note', 'like', 'paper:%')
+      .execute();
+    const total = (kind: string) => demand.filter((d) => d.kind === kind).reduce((n, d) => n + d.services, 0);
+    assert.equal(total('migration-wave'), 118);
+    assert.equal(total('hosting-request'), 100);
+    assert.ok(
+      demand.every((d) => d.go_live >= '2012-01' && d.go_live <= '2015-03'),
+      JSON.stringify(demand),
+    );
 
     const again = await ok(t.adminToken, 'workload', 'load-paper');
     assert.match(again.stdout, /^services +218 +0 +218/m);
     assert.match(again.stdout, /Nothing changed: the workload was loaded already\./);
+    assert.equal(
+      (await t.db.selectFrom('planned_demand').select('id').where('note', 'like', 'paper:%').execute())
+        .length,
+      demand.length,
+      'no demand line twice',
+    );
     assert.equal((await t.db.selectFrom('services').select('id').execute()).length, 219);
   });
 });
