@@ -43,6 +43,10 @@ export const ERROR_CODES = {
     status: 409,
     title: 'Insufficient capacity: no active farm can hold this',
   },
+  GOVHOST_FARM_NOT_FOUND: { status: 404, title: 'Farm not found' },
+  GOVHOST_FARM_EXISTS: { status: 409, title: 'A farm with this code exists' },
+  GOVHOST_FARM_STATE: { status: 409, title: 'The farm cannot move to that state' },
+  GOVHOST_FARM_IN_USE: { status: 409, title: 'The farm still holds reservations' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
