@@ -53,7 +53,7 @@ export function placeSlots(farms: FarmFree[], need: SlotNeed): PlaceResult {
     }
   };
   for (let slot = 0; slot < need.instances; slot++) {
-    const mustDiffer = slot < need.spread;
+    const mustDiffer = need.spread > 1 && slot < need.spread;
     let best: FarmFree | null = null;
     let bestScore = -1;
     for (const f of farms) {
