@@ -5,6 +5,7 @@ import {
   registerIncidentCommands,
 } from './commands/alerting.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerCapacityCommands } from './commands/capacity.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
@@ -53,6 +54,7 @@ registerChannelCommands(program);
 registerMaintenanceCommands(program);
 registerReportCommands(program);
 registerMetricsCommands(program);
+registerCapacityCommands(program);
 
 try {
   await program.parseAsync(process.argv);
