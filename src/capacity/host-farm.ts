@@ -10,6 +10,14 @@ import { type FarmFree, placeSlots } from './placement.ts';
 export const LOCAL_FARM_CODE = 'local';
 
 /**
+ * An instance's CPU is a cap (its cgroup quota), not a core of its own, and web services mostly
+ * wait on the network; so the host's CPUs start overcommitted, at the top of the range the
+ * suggestion works in, and an operator lowers it when measured use says so. Memory is not
+ * overcommitted: an instance over its memory is killed, not slowed.
+ */
+export const LOCAL_CPU_OVERCOMMIT = 4;
+
+/**
  * Watts when nothing is measured: a guess for a typical server, per logical CPU over a base,
  * written into the farm's name so nobody takes it for a measurement.
  */
@@ -52,7 +60,7 @@ export async function registerLocalFarm(db: Db, dataDir: string) {
         ordered_on: null,
         active_from: new Date().toISOString().slice(0, 10),
         retired_on: null,
-        cpu_overcommit: 1,
+        cpu_overcommit: LOCAL_CPU_OVERCOMMIT,
         memory_overcommit: 1,
         is_local: true,
       });
