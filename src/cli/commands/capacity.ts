@@ -149,7 +149,9 @@ const farmFields = (o: FarmOptions) => ({
 const farmOptions = (cmd: Command, required: boolean) => {
   const opt = (flags: string, desc: string, parse: (raw: string) => unknown) => {
     const o = new Option(flags, desc).argParser(parse);
-    return cmd.addOption(required && /^--(vcpu|memory|storage|idle-watts|max-watts) /.test(flags) ? o.makeOptionMandatory() : o);
+    return cmd.addOption(
+      required && /^--(vcpu|memory|storage|idle-watts|max-watts) /.test(flags) ? o.makeOptionMandatory() : o,
+    );
   };
   cmd.option('--name <name>', 'descriptive name');
   opt('--vcpu <n>', 'virtual CPUs', positive);
