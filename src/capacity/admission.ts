@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { SlaTier } from '../catalog/sla-tiers.ts';
-import type { Executor } from '../platform/database.ts';
+import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { type FarmFree, placeSlots } from './placement.ts';
 
@@ -46,7 +47,7 @@ export async function quotaOf(db: Executor, departmentId: string) {
 }
 
 /** The department's reservations, leaving out those of `exceptService` (being resized). */
-async function departmentUse(db: Executor, departmentId: string, exceptService: string | null) {
+export async function departmentUse(db: Executor, departmentId: string, exceptService: string | null) {
   let q = db
     .selectFrom('reservations')
     .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.sum<string>('memory_mb').as('mem')])
@@ -57,7 +58,7 @@ async function departmentUse(db: Executor, departmentId: string, exceptService: 
 }
 
 /** Active farms with what is reserved on them, leaving out `exceptService`'s own slots. */
-async function activeFarms(db: Executor, exceptService: string | null): Promise<FarmFree[]> {
+export async function activeFarms(db: Executor, exceptService: string | null): Promise<FarmFree[]> {
   const farms = await db
     .selectFrom('farms')
     .selectAll()
@@ -117,6 +118,7 @@ export async function checkAdmission(db: Executor, demand: Demand): Promise<Admi
  * whole change rolls back. The caller records unmet demand outside the failed transaction.
  */
 export async function admit(tx: Executor, demand: Demand & { serviceId: string }): Promise<string[]> {
+  await lockAdmission(tx);
   const check = await checkAdmission(tx, demand);
   if (!check.ok) {
     throw new DomainError(
@@ -143,6 +145,14 @@ export async function admit(tx: Executor, demand: Demand & { serviceId: string }
   return check.farms;
 }
 
+/**
+ * Admissions take turns, platform-wide, until their transaction ends: two deploys checked side by
+ * side on PostgreSQL would otherwise both see the same free capacity and quota.
+ */
+export async function lockAdmission(tx: Executor): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('govhost.capacity.admission'))`.execute(tx);
+}
+
 /** Gives back a service's capacity (suspended, retired, deleted, scaled to zero). */
 export async function releaseCapacity(tx: Executor, serviceId: string): Promise<void> {
   await tx.deleteFrom('reservations').where('service_id', '=', serviceId).execute();
@@ -163,3 +173,51 @@ export async function recordUnmetDemand(db: Executor, demand: Demand, reason: st
     })
     .execute();
 }
+
+/** How a running service asks for capacity: its size as it will run, in what it runs. */
+export function serviceDemand(
+  svc: { id: string; department_id: string; department_code: string; slug: string; sla_tier: string },
+  size: { instances: number; memoryMb: number; cpu: number; runsProcesses: boolean },
+): Demand & { serviceId: string } {
+  return {
+    serviceId: svc.id,
+    departmentId: svc.department_id,
+    serviceKey: `${svc.department_code}/${svc.slug}`,
+    tier: svc.sla_tier as SlaTier,
+    // A static site is served by the router itself: no instance holds memory or CPU for it.
+    instances: size.runsProcesses ? size.instances : 0,
+    memoryMb: size.memoryMb,
+    cpu: size.cpu,
+  };
+}
+
+/**
+ * Runs `work` in one transaction in which it may admit demand (through the `admit` it is given).
+ * A refusal rolls everything back; the refused demand is then recorded as unmet, in a statement
+ * of its own (the failed transaction cannot hold it), and the refusal is thrown on.
+ */
+export async function transactionWithAdmission<T>(
+  db: Db,
+  work: (trx: Executor, admitDemand: (d: Demand & { serviceId: string }) => Promise<string[]>) => Promise<T>,
+): Promise<T> {
+  let refused: Demand | null = null;
+  try {
+    return await db.transaction().execute((trx) =>
+      work(trx, async (d) => {
+        try {
+          return await admit(trx, d);
+        } catch (err) {
+          if (isRefusal(err)) refused = d;
+          throw err;
+        }
+      }),
+    );
+  } catch (err) {
+    if (refused && err instanceof DomainError) await recordUnmetDemand(db, refused, err.message);
+    throw err;
+  }
+}
+
+export const isRefusal = (err: unknown): err is DomainError =>
+  err instanceof DomainError &&
+  (err.code === 'GOVHOST_QUOTA_EXCEEDED' || err.code === 'GOVHOST_INSUFFICIENT_CAPACITY');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { recentUsageByService } from '../monitoring/metrics.repository.ts';
+import { usageByServiceBetween } from '../monitoring/metrics.repository.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { addPlannedDemand, removePlannedDemand } from './demand.logic.ts';
 import { farmEnergy, farmPower, hoursInService } from './energy.ts';
@@ -144,10 +144,11 @@ describe('capacity reports', () => {
     const now = new Date();
     await minutes('a1', 'a1-i1', now, 10, 30, 100);
     await minutes('a1', 'a1-i2', now, 10, 6, 50);
-    const u = await recentUsageByService(
+    const u = await usageByServiceBetween(
       t.db,
       [svc.a1 as string, svc.b1 as string],
       new Date(now.getTime() - 3_600_000),
+      new Date(now.getTime() + 60_000),
     );
     assert.deepEqual(u.get(svc.a1 as string), { cpu: 0.6, memoryBytes: 150 * MB });
     assert.equal(u.has(svc.b1 as string), false);

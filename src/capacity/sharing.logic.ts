@@ -1,4 +1,4 @@
-import { recentUsageByService } from '../monitoring/metrics.repository.ts';
+import { usageByServiceBetween } from '../monitoring/metrics.repository.ts';
 import type { Db } from '../platform/database.ts';
 import { departmentCodes } from '../tenancy/department.logic.ts';
 import { authorize, type Principal } from '../tenancy/principal.ts';
@@ -35,7 +35,7 @@ export async function sharingReport(db: Db, caller: Principal, query: SharingQue
   const since = new Date(now.getTime() - query.hours * 3_600_000);
   const farms = await listFarms(db);
   const held = await holdings(db);
-  const usage = await recentUsageByService(db, [...new Set(held.map((h) => h.serviceId))], since);
+  const usage = await usageByServiceBetween(db, [...new Set(held.map((h) => h.serviceId))], since, now);
   const codes = await departmentCodes(
     db,
     held.map((h) => h.departmentId),

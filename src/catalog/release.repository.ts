@@ -201,6 +201,8 @@ export async function servicesToRun(db: Executor) {
     .select([
       'services.id',
       'services.slug',
+      'services.department_id',
+      'services.sla_tier',
       'departments.code as department_code',
       'services.instances',
       'services.memory_mb',

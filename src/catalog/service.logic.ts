@@ -1,8 +1,11 @@
 import { recordChange } from '../audit/audit.logic.ts';
+import { releaseCapacity, serviceDemand, transactionWithAdmission } from '../capacity/admission.ts';
+import { admitNewService } from '../capacity/quota.logic.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
+import { INSTANCE_CPU } from '../runtime/runtime.types.ts';
 import { resolveDepartment } from '../tenancy/department.logic.ts';
 import {
   auditContext,
@@ -12,6 +15,7 @@ import {
   type Principal,
 } from '../tenancy/principal.ts';
 import type { Channel, LifecycleState, Origin } from './catalog.tables.ts';
+import { getRelease, runtimeSettings } from './release.repository.ts';
 import type { ServiceRow } from './service.repository.ts';
 import * as repo from './service.repository.ts';
 import { SLA_TIERS, type SlaTier } from './sla-tiers.ts';
@@ -155,6 +159,7 @@ export async function createServiceIn(
   }
   const dept = await resolveDepartment(trx, caller, code);
   authorize(caller, 'service:write');
+  await admitNewService(trx, dept.id, `${dept.code}/${input.slug}`);
   const id = await repo.insert(trx, {
     department_id: dept.id,
     slug: input.slug,
@@ -196,7 +201,7 @@ export async function updateService(
   slug: string,
   patch: ServicePatch,
 ): Promise<Service> {
-  const updated = await deps.db.transaction().execute(async (trx) => {
+  const updated = await transactionWithAdmission(deps.db, async (trx, admit) => {
     const row = await resolveService(trx, caller, department, slug);
     authorize(caller, 'service:write');
     if (
@@ -219,6 +224,27 @@ export async function updateService(
       sla_tier: patch.slaTier,
       lifecycle: patch.lifecycle,
     });
+    if (patch.lifecycle && patch.lifecycle !== row.lifecycle) {
+      // A stopped service gives its capacity back; one started again must be admitted anew.
+      if (patch.lifecycle === 'suspended' || patch.lifecycle === 'retired')
+        await releaseCapacity(trx, row.id);
+      else if (patch.lifecycle === 'active') {
+        const settings = await runtimeSettings(trx, row.id);
+        const release = settings?.current_release_id
+          ? await getRelease(trx, settings.current_release_id)
+          : undefined;
+        if (settings && release) {
+          await admit(
+            serviceDemand(row, {
+              instances: settings.instances,
+              memoryMb: settings.memory_mb,
+              cpu: INSTANCE_CPU,
+              runsProcesses: release.kind === 'process',
+            }),
+          );
+        }
+      }
+    }
     const before = present(row, deps.domain);
     const after = present((await repo.findById(trx, row.id))!, deps.domain);
     await recordChange(trx, auditContext(caller), {
@@ -251,6 +277,7 @@ export async function deleteService(deps: CatalogDeps, caller: Caller, departmen
         `retire the ${row.lifecycle} service before deleting it`,
       );
     }
+    await releaseCapacity(trx, row.id);
     await repo.remove(trx, row.id);
     await recordChange(trx, auditContext(caller), {
       action: 'service.delete',

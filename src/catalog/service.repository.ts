@@ -98,3 +98,14 @@ export async function update(
 export async function remove(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('services').where('id', '=', id).execute();
 }
+
+/** Services of a department that count against its quota: all but the retired. */
+export async function countLive(db: Executor, departmentId: string): Promise<number> {
+  const { n } = await db
+    .selectFrom('services')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('department_id', '=', departmentId)
+    .where('lifecycle', '!=', 'retired')
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}

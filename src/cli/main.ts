@@ -5,6 +5,7 @@ import {
   registerIncidentCommands,
 } from './commands/alerting.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerCapacityCommands } from './commands/capacity.ts';
 import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
@@ -59,6 +60,7 @@ registerMetricsCommands(program);
 registerRequestCommands(program);
 registerWorkloadCommands(program);
 registerCapacityReportCommands(program);
+registerCapacityCommands(program);
 
 try {
   await program.parseAsync(process.argv);

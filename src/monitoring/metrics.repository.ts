@@ -223,11 +223,62 @@ export async function usageByServiceBetween(
   return out;
 }
 
-/** Measured use of each service since `since` (see usageByServiceBetween). */
-export function recentUsageByService(
+/** What a service measurably used: for capacity's "used" figures and overcommit advice. */
+export interface ServiceUsage {
+  /** CPUs in use, all instances together, averaged over the minutes measured. */
+  cpuAvg: number;
+  /** The 95th percentile of that, minute by minute. */
+  cpuP95: number;
+  /** Memory of all instances together (each instance's per-minute peak), at its highest minute. */
+  memoryMaxMb: number;
+  memoryP95Mb: number;
+  /** Minutes with a measurement. */
+  minutes: number;
+}
+
+/**
+ * Measured use of each of `serviceIds` since `since`, from the per-instance minutes: the
+ * instances' CPU seconds and memory peaks are summed per minute, then averaged or ranked.
+ * Services with no measurement are absent from the map.
+ */
+export async function recentUsageByService(
   db: Executor,
   serviceIds: string[],
   since: Date,
-): Promise<Map<string, { cpu: number; memoryBytes: number }>> {
-  return usageByServiceBetween(db, serviceIds, since, new Date());
+): Promise<Map<string, ServiceUsage>> {
+  const out = new Map<string, ServiceUsage>();
+  if (serviceIds.length === 0) return out;
+  for (let i = 0; i < serviceIds.length; i += CHUNK) {
+    const ids = serviceIds.slice(i, i + CHUNK);
+    const rows = await sql<{
+      service_id: string;
+      cpu_avg: number;
+      cpu_p95: number;
+      mem_max: number | null;
+      mem_p95: number | null;
+      minutes: number;
+    }>`
+      with per_minute as (
+        select service_id, minute, sum(cpu_seconds) / 60.0 as cpu, sum(memory_max_bytes) as mem
+        from instance_minutes
+        where service_id in (${sql.join(ids)}) and minute >= ${since.toISOString()}::timestamptz
+        group by service_id, minute
+      )
+      select service_id, avg(cpu)::float8 as cpu_avg,
+        percentile_cont(0.95) within group (order by cpu)::float8 as cpu_p95,
+        max(mem)::float8 as mem_max,
+        percentile_cont(0.95) within group (order by mem)::float8 as mem_p95,
+        count(*)::int as minutes
+      from per_minute group by service_id`.execute(db);
+    for (const r of rows.rows) {
+      out.set(r.service_id, {
+        cpuAvg: Number(r.cpu_avg),
+        cpuP95: Number(r.cpu_p95),
+        memoryMaxMb: Number(r.mem_max ?? 0) / 1024 / 1024,
+        memoryP95Mb: Number(r.mem_p95 ?? 0) / 1024 / 1024,
+        minutes: Number(r.minutes),
+      });
+    }
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
+import { capacityRoutes } from '../capacity/capacity.routes.ts';
 import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
@@ -85,6 +86,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(auditRoutes, deps);
       await api.register(alertingRoutes, deps);
       await api.register(requestRoutes, deps);
+      await api.register(capacityRoutes, deps);
       // A getter: the runtime starts after the app is built, with the app's logger.
       await api.register(runtimeRoutes, {
         runtime: () => deps.runtime ?? null,

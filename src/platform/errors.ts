@@ -51,6 +51,10 @@ export const ERROR_CODES = {
   GOVHOST_REQUEST_STATE: { status: 409, title: 'The hosting request is no longer pending' },
   GOVHOST_DEMAND_NOT_FOUND: { status: 404, title: 'Planned demand not found' },
   GOVHOST_SCENARIO_NOT_FOUND: { status: 404, title: 'No planned demand has this scenario name' },
+  GOVHOST_FARM_NOT_FOUND: { status: 404, title: 'Farm not found' },
+  GOVHOST_FARM_EXISTS: { status: 409, title: 'A farm with this code exists' },
+  GOVHOST_FARM_STATE: { status: 409, title: 'The farm cannot move to that state' },
+  GOVHOST_FARM_IN_USE: { status: 409, title: 'The farm still holds reservations' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

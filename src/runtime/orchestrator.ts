@@ -10,7 +10,7 @@ import type { SecretBox } from '../platform/secrets.ts';
 import type { RouteTable } from '../router/route-table.ts';
 import type { InstanceDriver, RouterControl } from './driver.ts';
 import { RouteSync, type Serving } from './route-sync.ts';
-import type { InstanceSpec, InstanceStatus } from './runtime.types.ts';
+import { INSTANCE_CPU, type InstanceSpec, type InstanceStatus } from './runtime.types.ts';
 import { prepareWorkDir, shortId } from './workdir.ts';
 
 const STOP_GRACE_MS = 10_000;
@@ -128,7 +128,7 @@ export class Orchestrator {
         GOVHOST_INSTANCE_INDEX: String(index),
       },
       memoryMb: settings.memory_mb,
-      cpu: 1,
+      cpu: INSTANCE_CPU,
       healthCheck: {
         type: manifest.healthCheck.type,
         endpoint: manifest.healthCheck.endpoint,

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { recordChange } from '../audit/audit.logic.ts';
+import { serviceDemand, transactionWithAdmission } from '../capacity/admission.ts';
 import { inspectBundle } from '../catalog/bundle-inspect.ts';
 import { saveBundle } from '../catalog/bundle-store.ts';
 import * as rel from '../catalog/release.logic.ts';
@@ -12,6 +13,7 @@ import { DomainError } from '../platform/errors.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
 import type { Orchestrator } from './orchestrator.ts';
+import { INSTANCE_CPU } from './runtime.types.ts';
 
 export interface RuntimeDeps {
   db: Db;
@@ -25,6 +27,19 @@ export interface RuntimeDeps {
 }
 
 const BUNDLE_LIMITS = { maxFiles: 20_000, maxUnpackedBytes: 1024 ** 3 };
+
+/** A suspended or retired service runs nothing, so holds no capacity until it is activated. */
+const runsNow = (lifecycle: string) => lifecycle === 'planned' || lifecycle === 'active';
+
+/** Removes a stored bundle that no release uses (a rejected or refused deploy's). */
+async function dropUnusedBundle(deps: RuntimeDeps, sha256: string, path: string) {
+  const used = await deps.db
+    .selectFrom('releases')
+    .select('id')
+    .where('bundle_sha256', '=', sha256)
+    .executeTakeFirst();
+  if (!used) await rm(path, { force: true });
+}
 
 async function target(
   deps: RuntimeDeps,
@@ -56,28 +71,41 @@ export async function deploy(
   try {
     info = await inspectBundle(saved.path, BUNDLE_LIMITS);
   } catch (err) {
-    // A rejected bundle is not kept, unless an earlier release already uses the same content.
-    const used = await deps.db
-      .selectFrom('releases')
-      .select('id')
-      .where('bundle_sha256', '=', saved.sha256)
-      .executeTakeFirst();
-    if (!used) await rm(saved.path, { force: true });
+    await dropUnusedBundle(deps, saved.sha256, saved.path);
     throw err;
   }
-  const { release, deployment } = await deps.db.transaction().execute(async (trx) =>
-    rel.recordRelease(trx, caller, deps.box, {
-      serviceId: t.row.id,
-      departmentId: t.row.department_id,
-      serviceKey: t.key,
-      bundleSha256: saved.sha256,
-      kind: info.kind,
-      command: info.command,
-      manifest: info.manifest,
-      description: `deploy of bundle ${saved.sha256.slice(0, 12)}`,
-      change: 'deploy',
-    }),
-  );
+  let recorded: Awaited<ReturnType<typeof rel.recordRelease>>;
+  try {
+    recorded = await transactionWithAdmission(deps.db, async (trx, admit) => {
+      const r = await rel.recordRelease(trx, caller, deps.box, {
+        serviceId: t.row.id,
+        departmentId: t.row.department_id,
+        serviceKey: t.key,
+        bundleSha256: saved.sha256,
+        kind: info.kind,
+        command: info.command,
+        manifest: info.manifest,
+        description: `deploy of bundle ${saved.sha256.slice(0, 12)}`,
+        change: 'deploy',
+      });
+      // The size the rollout will run: the manifest's for a first release, the service's after.
+      const settings = await repo.runtimeSettings(trx, t.row.id);
+      const size = settings?.current_release_id
+        ? { instances: settings.instances, memoryMb: settings.memory_mb }
+        : { instances: info.manifest.instances, memoryMb: info.manifest.memoryMb };
+      if (runsNow(t.row.lifecycle)) {
+        await admit(
+          serviceDemand(t.row, { ...size, cpu: INSTANCE_CPU, runsProcesses: info.kind === 'process' }),
+        );
+      }
+      return r;
+    });
+  } catch (err) {
+    // Nothing of a refused deploy stays: not its release, nor its bundle if no release uses it.
+    await dropUnusedBundle(deps, saved.sha256, saved.path);
+    throw err;
+  }
+  const { release, deployment } = recorded;
   void deps.orchestrator.rollout(t.ref, deployment.id, release.id);
   return {
     deployment: await rel.presentDeployment(deps.db, deployment),
@@ -95,7 +123,7 @@ export async function rollback(
   toVersion?: number,
 ) {
   const t = await target(deps, caller, department, slug, true);
-  const { release, deployment } = await deps.db.transaction().execute(async (trx) => {
+  const { release, deployment } = await transactionWithAdmission(deps.db, async (trx, admit) => {
     const current = t.row.id ? await repo.runtimeSettings(trx, t.row.id) : undefined;
     const currentRelease = current?.current_release_id
       ? await repo.getRelease(trx, current.current_release_id)
@@ -115,6 +143,17 @@ export async function rollback(
       );
     }
     await rel.restoreEnvFromRelease(trx, deps.box, t.row.id, old);
+    // The old release may run differently (a static site or a process): its capacity is checked.
+    if (current && runsNow(t.row.lifecycle)) {
+      await admit(
+        serviceDemand(t.row, {
+          instances: current.instances,
+          memoryMb: current.memory_mb,
+          cpu: INSTANCE_CPU,
+          runsProcesses: old.kind === 'process',
+        }),
+      );
+    }
     return rel.recordRelease(trx, caller, deps.box, {
       serviceId: t.row.id,
       departmentId: t.row.department_id,
@@ -193,7 +232,7 @@ export async function scale(
   input: { instances?: number; memoryMb?: number },
 ) {
   const t = await target(deps, caller, department, slug, true);
-  const deployment = await deps.db.transaction().execute(async (trx) => {
+  const deployment = await transactionWithAdmission(deps.db, async (trx, admit) => {
     const before = await repo.runtimeSettings(trx, t.row.id);
     if (!before) throw new DomainError('GOVHOST_SERVICE_NOT_FOUND');
     if ((await repo.runningDeployments(trx, t.row.id)).length > 0) {
@@ -203,6 +242,20 @@ export async function scale(
       );
     }
     await repo.setRuntimeSettings(trx, t.row.id, { instances: input.instances, memory_mb: input.memoryMb });
+    // Only a deployed, running service holds capacity; a first deploy sizes from its manifest.
+    const current = before.current_release_id
+      ? await repo.getRelease(trx, before.current_release_id)
+      : undefined;
+    if (current && runsNow(t.row.lifecycle)) {
+      await admit(
+        serviceDemand(t.row, {
+          instances: input.instances ?? before.instances,
+          memoryMb: input.memoryMb ?? before.memory_mb,
+          cpu: INSTANCE_CPU,
+          runsProcesses: current.kind === 'process',
+        }),
+      );
+    }
     await recordChange(trx, auditContext(caller), {
       action: 'service.scale',
       targetType: 'service',

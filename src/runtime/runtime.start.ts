@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { reconcileReservations, registerLocalFarm } from '../capacity/host-farm.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
@@ -55,6 +56,24 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     domain: config.domain,
     log,
   });
+  // This host is a farm: its real capacity, and reservations for what already runs on it (services
+  // deployed before capacity was tracked get theirs here, never refused).
+  try {
+    const host = await registerLocalFarm(db, config.dataDir);
+    const r = await reconcileReservations(db);
+    log.info(
+      {
+        vcpu: host.vcpu,
+        memoryMb: host.memoryMb,
+        storageGb: host.storageGb,
+        estimatedWatts: host.watts,
+        ...r,
+      },
+      'local farm registered',
+    );
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'could not register the local farm');
+  }
   await orchestrator.reconcile();
   // The router is a separate process: should it die, start it again and give it the routes.
   let current = router;

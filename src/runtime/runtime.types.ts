@@ -70,3 +70,9 @@ export interface InstanceStatus {
   /** The memory the instance is given (enforced where cgroups allow), bytes. */
   memoryLimitBytes: number;
 }
+
+/**
+ * Share of one CPU each instance runs with (its cgroup quota where the host allows): the
+ * orchestrator starts instances with it, and capacity reserves it, so reservations match what runs.
+ */
+export const INSTANCE_CPU = 1;

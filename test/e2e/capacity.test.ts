@@ -1,0 +1,171 @@
+// Capacity end to end: the real server registers its host as the local farm; a scale beyond what
+// the farm can hold is refused and the service keeps serving; the CLI shows farms and quotas.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  BIN,
+  cleanEnv,
+  type GovhostProcess,
+  startServer,
+  stopProcess,
+} from '../../src/test-support/server-process.ts';
+import { type Api, apiClient, closeAgent, deployDir, untilServed } from './runtime-helpers.ts';
+
+const EXAMPLES = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'govhost-capacity-e2e-'));
+const env = cleanEnv({
+  GOVHOST_DATA_DIR: join(work, 'data'),
+  GOVHOST_PORT: '0',
+  GOVHOST_ROUTER_PORT: '0',
+  GOVHOST_ROUTER_ADMIN_PORT: '0',
+});
+
+let server: GovhostProcess;
+let url: string;
+let routerUrl: string;
+let token: string;
+let api: Api;
+const DEPT = 'CAP';
+
+/** The CLI as people run it, against this server. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...cleanEnv({ GOVHOST_URL: url, GOVHOST_TOKEN: token }), NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('capacity on a running platform', () => {
+  before(async () => {
+    const s = await startServer(env);
+    server = s.proc;
+    url = s.url;
+    routerUrl = s.routerUrl as string;
+    token = s.token as string;
+    api = apiClient(url, token);
+    assert.equal(
+      (await api('POST', '/departments', { code: DEPT, nameEn: 'Capacity', nameZh: '容量' })).status,
+      201,
+    );
+  });
+
+  after(async () => {
+    closeAgent();
+    if (server) await stopProcess(server);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('registers this host as the active local farm with its real capacity', async () => {
+    const res = await api('GET', '/farms/local');
+    assert.equal(res.status, 200);
+    assert.equal(res.json.isLocal, true);
+    assert.equal(res.json.state, 'active');
+    assert.equal(res.json.capacity.vcpu, availableParallelism());
+    assert.ok(res.json.capacity.memoryMb > 0);
+  });
+
+  it('refuses a scale beyond the farm and the service keeps serving', async () => {
+    const created = await api('POST', '/services', {
+      department: DEPT,
+      slug: 'hello',
+      nameEn: 'Hello',
+      nameZh: '你好',
+      origin: 'new',
+      channels: ['web'],
+      slaTier: 'silver',
+    });
+    assert.equal(created.status, 201);
+    const { deployment } = await deployDir(url, api, token, `${DEPT}/hello`, join(EXAMPLES, 'node-hello'));
+    assert.equal(deployment.state, 'succeeded', deployment.message);
+    const host = `hello.${DEPT.toLowerCase()}.localhost`;
+    await untilServed(routerUrl, host, (r) => r.status === 200);
+    assert.equal((await api('GET', `/departments/${DEPT}/quota`)).json.usage.instances, 1);
+
+    // The farm as an operator would describe a one-CPU host: room for the one instance only.
+    assert.equal((await api('PATCH', '/farms/local', { vcpu: 1, cpuOvercommit: 1 })).status, 200);
+    const refused = await api('POST', `/services/${DEPT}/hello/scale`, { instances: 2 });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.json.code, 'GOVHOST_INSUFFICIENT_CAPACITY');
+    assert.match(refused.json.detail, /instance 2 of 2/);
+    const status = await api('GET', `/services/${DEPT}/hello/status`);
+    assert.equal(status.json.desired.instances, 1);
+    assert.equal(status.json.instances.length, 1);
+    assert.equal((await untilServed(routerUrl, host, (r) => r.status === 200)).status, 200);
+    const unmet = await api('GET', '/capacity/unmet-demand');
+    assert.equal(unmet.json.items[0].service, `${DEPT}/hello`);
+    assert.equal(unmet.json.items[0].instances, 2);
+  });
+
+  it('shows farms and quotas and sets them through the CLI', async () => {
+    const list = await cli(['farms']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /local\*\s+active/);
+    const add = await cli([
+      'farms',
+      'add',
+      'FARM-02',
+      '--vcpu',
+      '64',
+      '--memory',
+      '512G',
+      '--storage',
+      '10T',
+      '--idle-watts',
+      '250',
+      '--max-watts',
+      '750',
+      '--cost',
+      '3300000',
+      '--phase',
+      '2',
+      '--state',
+      'ordered',
+    ]);
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /64 vCPU, 512G memory, 10240 GB storage/);
+    const set = await cli([
+      'farms',
+      'set',
+      'FARM-02',
+      '--state',
+      'active',
+      '--active-from',
+      '2012-10-01',
+      '--overcommit-cpu',
+      '2',
+    ]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /active from:\s+2012-10-01/);
+    assert.match(set.stdout, /CPU ×2, memory ×1/);
+    const quotaSet = await cli([
+      'quota',
+      'set',
+      DEPT,
+      '--memory',
+      '64G',
+      '--instances',
+      '100',
+      '--services',
+      '50',
+    ]);
+    assert.equal(quotaSet.code, 0, quotaSet.stderr);
+    const quota = await cli(['quota', DEPT, '--json']);
+    assert.equal(quota.code, 0, quota.stderr);
+    const q = JSON.parse(quota.stdout);
+    assert.deepEqual(q.limits, { memoryMb: 65536, instances: 100, services: 50 });
+    assert.equal(q.usage.instances, 1);
+  });
+});
