@@ -17,6 +17,7 @@ import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
+import { INSTANCE_CPU } from '../runtime/runtime.types.ts';
 import { resolveDepartment } from '../tenancy/department.logic.ts';
 import {
   auditContext,
@@ -35,11 +36,8 @@ export interface ProvisioningDeps {
   domain: string;
 }
 
-/**
- * CPU reserved per instance when a request does not say: the local runtime gives each
- * instance one CPU at most, so one is what it may use.
- */
-export const DEFAULT_CPU = 1;
+/** CPU reserved per instance when a request does not say: what the runtime gives an instance. */
+export const DEFAULT_CPU = INSTANCE_CPU;
 
 export interface HostingRequest {
   id: string;
