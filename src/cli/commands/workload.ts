@@ -6,9 +6,6 @@ import { ApiError, CliError, usageError } from '../errors.ts';
 import type { Page } from '../lists.ts';
 import { table } from '../output.ts';
 
-/** Share of a CPU each instance of the paper's services is planned with (as hosting requests default). */
-const PAPER_CPU_PER_INSTANCE = 1;
-
 interface Tally {
   kind: string;
   total: number;
@@ -197,7 +194,7 @@ export function registerWorkloadCommands(program: Command): void {
         for (const s of w.services) {
           const month = s.goLive.slice(0, 7);
           const kind = s.origin === 'migrated' ? 'migration-wave' : 'hosting-request';
-          const key = `paper:${s.department}:${kind}:${month}:${s.instances}x${s.memoryMb}`;
+          const key = `paper:${s.department}:${kind}:${month}:${s.instances}x${s.memoryMb}x${s.cpu}`;
           const line = lines.get(key) ?? {
             services: 0,
             body: {
@@ -205,7 +202,7 @@ export function registerWorkloadCommands(program: Command): void {
               department: s.department,
               instancesPerService: s.instances,
               memoryMbPerInstance: s.memoryMb,
-              cpuPerInstance: PAPER_CPU_PER_INSTANCE,
+              cpuPerInstance: s.cpu,
               goLive: month,
             },
           };
