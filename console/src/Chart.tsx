@@ -12,14 +12,27 @@ const PAD = { l: 48, r: 8, t: 8, b: 22 };
 const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toString() : n.toFixed(n >= 10 ? 1 : 2));
 
 /** A small line chart in SVG: no library, scales to its box, described in words for screen readers. */
-export function LineChart({ title, data, id }: { title: string; data: Series[]; id: string }) {
+export function LineChart({
+  title,
+  data,
+  id,
+  from,
+  to,
+}: {
+  title: string;
+  data: Series[];
+  id: string;
+  /** The chosen range in epoch ms: the x axis spans it even where there are no samples. */
+  from: number;
+  to: number;
+}) {
   const { t, time } = useI18n();
   const values = data.map((d) => d.v).filter((v): v is number => v !== null);
   const hasData = values.length > 0;
   const max = hasData ? Math.max(...values, 0) : 0;
   const top = max > 0 ? max * 1.1 : 1;
-  const t0 = data[0]?.t ?? 0;
-  const t1 = data[data.length - 1]?.t ?? 1;
+  const t0 = from;
+  const t1 = to;
   const x = (tt: number) => PAD.l + ((tt - t0) / Math.max(1, t1 - t0)) * (W - PAD.l - PAD.r);
   const y = (v: number) => PAD.t + (1 - v / top) * (H - PAD.t - PAD.b);
 
@@ -57,7 +70,7 @@ export function LineChart({ title, data, id }: { title: string; data: Series[]; 
         <text x={PAD.l - 4} y={H - PAD.b} textAnchor="end" className="tick">
           0
         </text>
-        {data.length > 1 && (
+        {t1 > t0 && (
           <>
             <text x={PAD.l} y={H - 6} className="tick">
               {time(new Date(t0).toISOString())}

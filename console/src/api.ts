@@ -133,6 +133,8 @@ export interface MetricsPoint {
 }
 
 export interface ServiceMetrics {
+  from: string;
+  to: string;
   points: MetricsPoint[];
   instances: {
     instanceId: string;

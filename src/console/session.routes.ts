@@ -49,7 +49,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
     async (req, reply) => {
       await logout(db, callerOf(req));
       reply.header('set-cookie', sessionCookies(null, 0, overHttps(req)));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };

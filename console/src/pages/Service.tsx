@@ -126,7 +126,7 @@ function Overview({ base }: { base: string }) {
                         <code>{i.instanceId}</code>
                       </td>
                       <td>
-                        <Badge tone={i.state === 'running' && i.serving ? 'ok' : 'warn'}>{i.state}</Badge>
+                        <Badge tone={i.state === 'healthy' && i.serving ? 'ok' : 'warn'}>{i.state}</Badge>
                       </td>
                       <td>{i.release ?? '—'}</td>
                       <td>{i.restarts}</td>
@@ -407,15 +407,37 @@ function Charts({ base }: { base: string }) {
       <Status loading={metrics.loading && !m} error={m ? null : metrics.error} />
       {m && (
         <div className="charts">
-          <LineChart id="requests" title={t('requests')} data={series((p) => p.requests.total)} />
           <LineChart
+            from={Date.parse(m.from)}
+            to={Date.parse(m.to)}
+            id="requests"
+            title={t('requests')}
+            data={series((p) => p.requests.total)}
+          />
+          <LineChart
+            from={Date.parse(m.from)}
+            to={Date.parse(m.to)}
             id="errors"
             title={t('errors')}
             data={series((p) => (p.errorRate === null ? null : p.errorRate * 100))}
           />
-          <LineChart id="latency" title={t('latency')} data={series((p) => p.latencyMs.p95)} />
-          <LineChart id="cpu" title={t('cpu')} data={summed((p) => p.cpu * 100)} />
           <LineChart
+            from={Date.parse(m.from)}
+            to={Date.parse(m.to)}
+            id="latency"
+            title={t('latency')}
+            data={series((p) => p.latencyMs.p95)}
+          />
+          <LineChart
+            from={Date.parse(m.from)}
+            to={Date.parse(m.to)}
+            id="cpu"
+            title={t('cpu')}
+            data={summed((p) => p.cpu * 100)}
+          />
+          <LineChart
+            from={Date.parse(m.from)}
+            to={Date.parse(m.to)}
             id="memory"
             title={t('memoryChart')}
             data={summed((p) => (p.memoryMaxBytes === null ? null : p.memoryMaxBytes / 1048576))}

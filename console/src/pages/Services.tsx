@@ -27,7 +27,7 @@ export function LiveState({ status }: { status: RunStatus | null }) {
   const { t } = useI18n();
   if (!status) return <Badge tone="neutral">{t('unknown')}</Badge>;
   if (!status.release) return <Badge tone="neutral">{t('notDeployed')}</Badge>;
-  const up = status.instances.filter((i) => i.state === 'running' && i.serving).length;
+  const up = status.instances.filter((i) => i.state === 'healthy' && i.serving).length;
   const want = status.desired.instances;
   const tone = up >= want && want > 0 ? 'ok' : up === 0 && want > 0 ? 'bad' : 'warn';
   return <Badge tone={tone}>{t('instancesUp', { up, want })}</Badge>;
