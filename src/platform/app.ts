@@ -8,6 +8,8 @@ import { auditRoutes } from '../audit/audit.routes.ts';
 import { capacityRoutes } from '../capacity/capacity.routes.ts';
 import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
+import { registerConsole } from '../console/console.static.ts';
+import { sessionRoutes } from '../console/session.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
@@ -24,6 +26,8 @@ const VERSION = '0.1.0';
 export interface BuildOptions {
   /** A pino logger config, or false for none (tests). */
   logger?: boolean | { level: string };
+  /** The built web console to serve at `/` (default: console/dist of this checkout). */
+  consoleDir?: string;
 }
 
 /** Builds the HTTP application; `server.ts` runs it. Tests call this and use `app.inject()`. */
@@ -82,6 +86,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   await app.register(
     async (api) => {
       await api.register(tenancyRoutes, deps);
+      await api.register(sessionRoutes, deps);
       await api.register(catalogRoutes, deps);
       await api.register(auditRoutes, deps);
       await api.register(alertingRoutes, deps);
@@ -99,5 +104,6 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   );
   // The public status page at /status, and maintenance and SLA reports under /api/v1.
   await app.register(statusRoutes, deps);
+  registerConsole(app, opts.consoleDir);
   return app;
 }

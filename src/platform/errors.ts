@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   GOVHOST_TOKEN_INVALID: { status: 401, title: 'The credential is invalid, expired or revoked' },
   GOVHOST_LOGIN_FAILED: { status: 401, title: 'Wrong user name or password' },
   GOVHOST_FORBIDDEN: { status: 403, title: 'Your role does not allow this' },
+  GOVHOST_CSRF: { status: 403, title: 'A cookie-authenticated change needs the X-CSRF-Token header' },
   GOVHOST_NOT_FOUND: { status: 404, title: 'Not found' },
   GOVHOST_ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
   GOVHOST_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

@@ -1,0 +1,128 @@
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { get, type Me, send, setUnauthenticatedHandler } from './api.ts';
+import { I18nProvider, useI18n } from './i18n.tsx';
+import { AuditPage } from './pages/Audit.tsx';
+import { DepartmentsPage } from './pages/Departments.tsx';
+import { IncidentsPage } from './pages/Incidents.tsx';
+import { ServicePage } from './pages/Service.tsx';
+import { ServicesPage } from './pages/Services.tsx';
+import { SignIn } from './pages/SignIn.tsx';
+import { Link, match, navigate, useLocation } from './router.tsx';
+import { LanguageSwitch } from './ui.tsx';
+
+const PLATFORM_ROLES = new Set(['platform-admin', 'operator']);
+
+export function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const refresh = useCallback(async () => {
+    try {
+      setMe(await get<Me>('/me'));
+    } catch {
+      setMe(null);
+    }
+  }, []);
+  useEffect(() => {
+    setUnauthenticatedHandler(() => setMe(null));
+    void refresh();
+  }, [refresh]);
+
+  return (
+    <I18nProvider user={me?.username ?? null}>
+      {me === undefined ? null : me === null ? (
+        <SignIn onSignedIn={refresh} />
+      ) : (
+        <Shell me={me} onSignedOut={() => setMe(null)} />
+      )}
+    </I18nProvider>
+  );
+}
+
+function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
+  const { t } = useI18n();
+  const { path, search } = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const platform = PLATFORM_ROLES.has(me.role);
+  const canAudit = platform || me.role === 'dept-admin';
+
+  // Moving focus to the new page's content tells screen-reader users that the page changed.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
+  useEffect(() => {
+    main.current?.focus();
+  }, [path]);
+
+  const signOut = async () => {
+    try {
+      await send('DELETE', '/auth/session');
+    } finally {
+      navigate('/');
+      onSignedOut();
+    }
+  };
+
+  const serviceParams = match('/services/:dept/:slug/:tab?', path);
+  let page: ReactNode;
+  if (path === '/' || path === '/services') page = <ServicesPage />;
+  else if (serviceParams)
+    page = (
+      <ServicePage
+        dept={serviceParams.dept!}
+        slug={serviceParams.slug!}
+        tab={serviceParams.tab ?? 'overview'}
+      />
+    );
+  else if (path === '/incidents') page = <IncidentsPage state={search.get('state') ?? 'open'} />;
+  else if (path === '/departments' && platform) page = <DepartmentsPage />;
+  else if (path === '/audit' && canAudit) page = <AuditPage />;
+  else
+    page = (
+      <>
+        <h1>{t('notFound')}</h1>
+        <p>{t('notFoundText')}</p>
+      </>
+    );
+
+  const navLink = (href: string, label: string) => {
+    const current = href === '/' ? path === '/' || path.startsWith('/services') : path.startsWith(href);
+    return (
+      <li>
+        <Link href={href} aria-current={current ? 'page' : undefined}>
+          {label}
+        </Link>
+      </li>
+    );
+  };
+
+  return (
+    <>
+      <a className="skip" href="#main">
+        {t('skip')}
+      </a>
+      <header className="top">
+        <Link href="/" className="brand">
+          {t('appName')}
+        </Link>
+        <nav aria-label={t('nav')}>
+          <ul>
+            {navLink('/', t('services'))}
+            {navLink('/incidents', t('incidents'))}
+            {platform && navLink('/departments', t('departments'))}
+            {canAudit && navLink('/audit', t('audit'))}
+          </ul>
+        </nav>
+        <div className="user">
+          <LanguageSwitch />
+          <span className="who">
+            {t('signedInAs')} <strong>{me.username}</strong>
+            {me.department ? ` (${me.department})` : ''}
+          </span>
+          <button type="button" onClick={signOut}>
+            {t('signOut')}
+          </button>
+        </div>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        {page}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,196 @@
+/** The console talks to the platform only through its public REST API, as the signed-in user. */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function csrfToken(): string {
+  const m = /(?:^|;\s*)govhost_csrf=([^;]*)/.exec(document.cookie);
+  return m?.[1] ? decodeURIComponent(m[1]) : '';
+}
+
+/** Called when the platform says the session is gone, so the app can show the sign-in page. */
+let onUnauthenticated: () => void = () => {};
+export function setUnauthenticatedHandler(fn: () => void): void {
+  onUnauthenticated = fn;
+}
+
+export async function request(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfToken();
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) {
+    let code = `HTTP_${res.status}`;
+    let detail = res.statusText;
+    try {
+      const p = (await res.json()) as { code?: string; detail?: string };
+      code = p.code ?? code;
+      detail = p.detail ?? detail;
+    } catch {
+      // Not a problem document; keep the status line.
+    }
+    if (res.status === 401 && path !== '/auth/session') onUnauthenticated();
+    throw new ApiError(res.status, code, detail);
+  }
+  return res;
+}
+
+export async function get<T>(path: string): Promise<T> {
+  return (await (await request('GET', path)).json()) as T;
+}
+
+export async function send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown) {
+  const res = await request(method, path, body);
+  return (res.status === 204 ? null : await res.json()) as T;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface Me {
+  username: string;
+  role: string;
+  department: string | null;
+}
+
+export interface Service {
+  department: string;
+  slug: string;
+  nameEn: string;
+  nameZh: string;
+  slaTier: string;
+  slaTarget: number;
+  lifecycle: string;
+  hostname: string;
+}
+
+export interface Instance {
+  instanceId: string;
+  state: string;
+  serving: boolean;
+  pid: number | null;
+  port: number;
+  restarts: number;
+  startedAt: string;
+  memoryBytes: number | null;
+  release: number | null;
+}
+
+export interface Deployment {
+  id: string;
+  kind: string;
+  state: 'running' | 'succeeded' | 'failed';
+  message: string;
+  release: number | null;
+  createdBy: string;
+  startedAt: string;
+}
+
+export interface Release {
+  version: number;
+  status: string;
+  kind: string;
+  description: string;
+  instances: number;
+  memoryMb: number;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface Status {
+  url: string;
+  desired: { instances: number; memoryMb: number };
+  release: Release | null;
+  lastDeployment: Deployment | null;
+  instances: Instance[];
+}
+
+export interface Variable {
+  key: string;
+  value: string;
+  secret: boolean;
+}
+
+export interface MetricsPoint {
+  t: string;
+  requests: { total: number; '5xx': number };
+  errorRate: number | null;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
+export interface ServiceMetrics {
+  from: string;
+  to: string;
+  points: MetricsPoint[];
+  instances: {
+    instanceId: string;
+    points: { t: string; cpu: number; memoryMaxBytes: number | null }[];
+  }[];
+  current: { state: 'up' | 'down' | 'unknown' } | null;
+}
+
+export interface Alert {
+  id: string;
+  rule: string;
+  state: 'firing' | 'resolved';
+  message: string;
+  startedAt: string;
+  resolvedAt: string | null;
+}
+
+export interface Incident {
+  id: number;
+  service: string;
+  severity: string;
+  state: 'open' | 'resolved';
+  title: string;
+  openedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+}
+
+export interface SlaLine {
+  department: string;
+  service: string;
+  tier: string;
+  target: number;
+  downtimeMinutes: number;
+  availability: number | null;
+  met: boolean | null;
+  outages: number;
+  incidents: number;
+}
+
+export interface Department {
+  code: string;
+  nameEn: string;
+  nameZh: string;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor: string;
+  department: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+}
+
+export const servicePath = (dept: string, slug: string) =>
+  `/services/${encodeURIComponent(dept)}/${encodeURIComponent(slug)}`;

@@ -1,0 +1,253 @@
+// The web console in a real browser (Debian's Chromium driven by playwright-core) against the real
+// server: a real deploy of the Node example, then what department staff and operators do with it.
+// Saves screenshots of the main pages to docs/screenshots/ and checks each page with axe-core.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import {
+  cleanEnv,
+  type GovhostProcess,
+  startServer,
+  stopProcess,
+} from '../../src/test-support/server-process.ts';
+import { type Api, apiClient, closeAgent, deployDir } from './runtime-helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = join(ROOT, 'docs/screenshots');
+const AXE = createRequire(import.meta.url).resolve('axe-core');
+const work = mkdtempSync(join(tmpdir(), 'govhost-console-e2e-'));
+const env = cleanEnv({
+  GOVHOST_DATA_DIR: join(work, 'data'),
+  GOVHOST_PORT: '0',
+  GOVHOST_ROUTER_PORT: '0',
+  GOVHOST_ROUTER_ADMIN_PORT: '0',
+});
+const DEPT = 'CON';
+const OTHER = 'OTH';
+const PASSWORD = 'console e2e password';
+const STAFF = 'con.admin';
+const OPERATOR = 'ops.duty';
+
+let server: GovhostProcess | undefined;
+let url: string;
+let api: Api;
+let browser: Browser;
+
+async function create(path: string, body: unknown) {
+  const res = await api('POST', path, body);
+  assert.equal(res.status, 201, `${path}: ${JSON.stringify(res.json)}`);
+}
+
+/**
+ * Runs axe-core in the page and fails on serious or critical violations. The contexts bypass the
+ * console's Content-Security-Policy only so that this injected checker may run.
+ */
+async function checkA11y(page: Page, what: string) {
+  if (!(await page.evaluate('typeof axe !== "undefined"'))) await page.addScriptTag({ path: AXE });
+  const found = (await page.evaluate(`axe.run(document).then((r) => r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`)) as unknown[];
+  assert.deepEqual(found, [], `${what}: accessibility violations ${JSON.stringify(found, null, 1)}`);
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+async function signIn(page: Page, username: string) {
+  await page.goto(url);
+  await page.getByLabel(/User name|用戶名稱/).fill(username);
+  await page.getByLabel(/^(Password|密碼)$/).fill(PASSWORD);
+  await page.getByRole('button', { name: /^(Sign in|登入)$/ }).click();
+  await page.getByRole('button', { name: /Sign out|登出/ }).waitFor();
+}
+
+describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const [s, b] = await Promise.all([
+      startServer(env),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        // Chromium's sandbox cannot start as root (CI runs as root).
+        args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+      }),
+    ]);
+    server = s.proc;
+    browser = b;
+    url = s.url;
+    api = apiClient(url, s.token as string);
+    await create('/departments', { code: DEPT, nameEn: 'Console Department', nameZh: '控制台部' });
+    await create('/departments', { code: OTHER, nameEn: 'Other Department', nameZh: '其他部門' });
+    const service = { origin: 'new', channels: ['web'], slaTier: 'silver' };
+    await create('/services', {
+      department: DEPT,
+      slug: 'hello',
+      nameEn: 'Hello',
+      nameZh: '你好',
+      ...service,
+    });
+    await create('/services', {
+      department: OTHER,
+      slug: 'private',
+      nameEn: 'Private',
+      nameZh: '私人',
+      ...service,
+    });
+    await create('/users', {
+      username: STAFF,
+      displayName: 'Staff',
+      role: 'dept-admin',
+      department: DEPT,
+      password: PASSWORD,
+    });
+    await create('/users', { username: OPERATOR, displayName: 'Duty', role: 'operator', password: PASSWORD });
+    const token = s.token as string;
+    const { deployment } = await deployDir(
+      url,
+      api,
+      token,
+      `${DEPT}/hello`,
+      join(ROOT, 'examples/apps/node-hello'),
+    );
+    assert.equal(deployment.state, 'succeeded', JSON.stringify(deployment));
+  });
+
+  after(async () => {
+    await browser?.close();
+    closeAgent();
+    if (server) await stopProcess(server);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('department staff: sign in, see the example running, scale it, read its logs and charts, switch to Chinese', async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Sign in to GovHost' }).waitFor();
+    await checkA11y(page, 'sign-in');
+    await shot(page, 'sign-in');
+    await signIn(page, STAFF);
+
+    // The services list shows the deployed example with its live state.
+    const row = page.locator('tr[data-service="CON/hello"]');
+    await row.getByText('1 of 1 instances running').waitFor();
+    assert.equal(
+      await page.locator('tr[data-service^="OTH/"]').count(),
+      0,
+      'another department is not listed',
+    );
+    await checkA11y(page, 'services');
+    await shot(page, 'services');
+
+    // The service page: one running instance; scale to two through the form.
+    await row.getByRole('link', { name: 'Hello' }).click();
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    await page.locator('tr[data-instance-state="healthy"]').first().waitFor();
+    await page.getByLabel('Number of instances').fill('2');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText(/Scaling started/).waitFor();
+    await page.waitForFunction(
+      'document.querySelectorAll(\'tr[data-instance-state="healthy"]\').length === 2',
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    await page.getByText('2 of 2 instances running').waitFor({ timeout: 30_000 });
+    await checkA11y(page, 'service overview');
+    await shot(page, 'service');
+
+    // Logs: the instances' output, as the app printed it.
+    await page.getByRole('link', { name: 'Logs' }).click();
+    await page
+      .getByTestId('logs')
+      .getByText(/node-hello listening on port/)
+      .first()
+      .waitFor();
+    await checkA11y(page, 'logs');
+    await shot(page, 'logs');
+
+    // Charts: requests, errors, latency, CPU and memory over a chosen range.
+    await page.getByRole('link', { name: 'Charts' }).click();
+    for (const id of ['requests', 'errors', 'latency', 'cpu', 'memory'])
+      await page.locator(`figure[data-chart="${id}"]`).waitFor();
+    await page.getByLabel('Time range').selectOption('6h');
+    await page.locator('figure[data-chart="memory"]').waitFor();
+    await checkA11y(page, 'charts');
+    await shot(page, 'charts');
+
+    await page.getByRole('link', { name: 'Alerts and SLA' }).click();
+    await page.getByRole('heading', { name: 'SLA this month' }).waitFor();
+    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    await checkA11y(page, 'alerts and SLA');
+
+    // Traditional Chinese, remembered across a full reload.
+    await page.getByLabel('Language').selectOption('zh-Hant');
+    await page.getByRole('heading', { name: '本月 SLA' }).waitFor();
+    await page.goto(`${url}/services/${DEPT}/hello`);
+    await page.getByRole('heading', { name: '實例' }).waitFor();
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'zh-Hant');
+    await checkA11y(page, 'service overview in Chinese');
+    await shot(page, 'service-zh');
+
+    // Editing the URL to another department's service shows not-found, never its data.
+    await page.goto(`${url}/services/${OTHER}/private`);
+    await page.getByRole('heading', { name: '找不到服務' }).waitFor();
+    assert.equal(await page.getByText('私人').count(), 0);
+
+    // Sign out: back to the sign-in form, and the session no longer works.
+    await page.getByRole('button', { name: '登出' }).click();
+    await page.getByRole('heading', { name: '登入 GovHost' }).waitFor();
+    const me = await page.evaluate("fetch('/api/v1/me').then((r) => r.status)");
+    assert.equal(me, 401);
+    await context.close();
+  });
+
+  it('works at phone width without sideways scrolling', async () => {
+    const context = await browser.newContext({
+      bypassCSP: true,
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+    });
+    const page = await context.newPage();
+    await signIn(page, STAFF);
+    await page.locator('tr[data-service="CON/hello"]').waitFor();
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok((overflow as number) <= 0, `the page is ${overflow} px wider than the screen`);
+    await checkA11y(page, 'services at phone width');
+    await shot(page, 'services-phone');
+    await context.close();
+  });
+
+  it('operators: every department, open incidents and the audit log', async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signIn(page, OPERATOR);
+    await page.locator('tr[data-service="OTH/private"]').waitFor();
+
+    await page.getByRole('link', { name: 'Departments' }).click();
+    await page.getByRole('heading', { name: 'Platform health' }).waitFor();
+    await page.getByRole('cell', { name: 'Console Department' }).waitFor();
+    await checkA11y(page, 'departments');
+    await shot(page, 'departments');
+
+    await page.getByRole('link', { name: 'Incidents' }).click();
+    await page.getByRole('heading', { name: 'Open incidents' }).waitFor();
+    await checkA11y(page, 'incidents');
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('cell', { name: 'service.create' }).first().waitFor();
+    await page.getByLabel(/Filter/).fill(STAFF);
+    await page.getByRole('cell', { name: 'session.create' }).first().waitFor();
+    await checkA11y(page, 'audit');
+    await shot(page, 'audit');
+    await context.close();
+  });
+});
