@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import {
+  type GovhostProcess,
+  cleanEnv as serverEnv,
+  startServer,
+  stopProcess,
+} from '../test-support/server-process.ts';
 
 // End to end: the real server in a child process, and the CLI as people run it, one process per command.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,51 +64,6 @@ function assertOneLineError(r: Result, exitCode: number, pattern: RegExp): void 
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 }
 
-function startServer(): ChildProcess {
-  return spawn(process.execPath, [BIN, 'server'], {
-    cwd: ROOT,
-    env: {
-      ...cleanEnv,
-      GOVHOST_DATA_DIR: join(work, 'data'),
-      GOVHOST_PORT: '0',
-      GOVHOST_ROUTER_PORT: '0',
-      GOVHOST_ROUTER_ADMIN_PORT: '0',
-      GOVHOST_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** The URL from the "GovHost is ready" log line, and the first admin's token printed on first start. */
-function whenReady(server: ChildProcess): Promise<{ url: string; token: string }> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let ready: { url: string; token: string } | undefined;
-    // A loaded CI machine can take a while to create and migrate a new store.
-    const timer = setTimeout(() => reject(new Error(`server not ready in 60 s:\n${out}`)), 60_000);
-    server.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
-    // Keep reading after start too: a full pipe would stall the server's logger.
-    server.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      if (ready) return;
-      out += d;
-      const token = /^ {4}token: (ghk_\S+)$/m.exec(out)?.[1];
-      // Whole lines only: a chunk may end half way through a JSON log line.
-      const line = out
-        .split('\n')
-        .slice(0, -1)
-        .find((l) => l.startsWith('{') && l.includes('"GovHost is ready"'));
-      if (!token || !line) return;
-      ready = { url: (JSON.parse(line) as { url: string }).url, token };
-      clearTimeout(timer);
-      resolve(ready);
-    });
-    server.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
-    });
-  });
-}
-
 function freePort(): Promise<number> {
   const s = createServer();
   return new Promise((resolve) =>
@@ -114,24 +75,30 @@ function freePort(): Promise<number> {
 }
 
 describe('govhost CLI against a running server', () => {
-  let server: ChildProcess | undefined;
+  let server: GovhostProcess | undefined;
   let url: string;
   let adminToken: string;
   let devToken: string;
   const asDev = () => ({ GOVHOST_URL: url, GOVHOST_TOKEN: devToken });
 
   before(async () => {
-    server = startServer();
-    ({ url, token: adminToken } = await whenReady(server));
+    const started = await startServer(
+      serverEnv({
+        GOVHOST_DATA_DIR: join(work, 'data'),
+        GOVHOST_PORT: '0',
+        GOVHOST_ROUTER_PORT: '0',
+        GOVHOST_ROUTER_ADMIN_PORT: '0',
+        GOVHOST_LOG_LEVEL: 'info',
+      }),
+    );
+    server = started.proc;
+    url = started.url;
+    assert.ok(started.token, 'the first start prints the admin token');
+    adminToken = started.token;
   });
 
   after(async () => {
-    // Also when it never got ready: a server left running would hold the test run open.
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((resolve) => server?.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    if (server) await stopProcess(server);
     rmSync(work, { recursive: true, force: true });
   });
 

@@ -140,9 +140,9 @@ describe('govhost server on a PGlite data folder, as real processes', () => {
     first.child.kill('SIGKILL');
     assert.equal((await first.closed).signal, 'SIGKILL');
     second = await server();
-    // About 3 s on an idle machine, up to 10-15 s on a busy two-CPU runner: catches a hang, not load.
+    // Reported, not asserted: start-up time is a benchmark figure (it varies 3-15 s with load);
+    // `server()` itself fails on a hang.
     t.diagnostic(`first start ready in ${first.readyMs} ms, restart in ${second.readyMs} ms`);
-    assert.ok(second.readyMs < 20_000, `ready after ${second.readyMs} ms`);
     assert.equal((await api(second.url, token, 'GET', '/me')).body.username, 'admin');
     assert.equal((await api(second.url, token, 'GET', '/departments/E2E')).body.nameZh, '端對端');
     const svc = await api(second.url, token, 'GET', '/services/E2E/renew-licence');
