@@ -43,6 +43,8 @@ export async function testDatabase(): Promise<DatabaseHandle & { dataDir: string
         await handle.close();
         const c = new pg.Client({ connectionString: adminUrl() });
         await c.connect();
+        // FORCE ends the database's other backends, autovacuum's included: the role needs
+        // pg_signal_backend for that (`.ci/run` grants it).
         await c.query(`drop database if exists ${name} with (force)`);
         await c.end();
         rmSync(dataDir, { recursive: true, force: true });
