@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { register } from 'tsx/esm/api';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -36,8 +36,12 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// Suites that take a store from test-support run once per store; the rest run once.
-const usesStore = (f) => /\b(testApp|testDatabase)\(/.test(readFileSync(f, 'utf8'));
+// Suites that take a store from test-support run once per store; the rest run once. The CLI's
+// suites drive the API through `govhost` processes: what they add is the CLI, which does not
+// change with the store, and the API under them has its own suites on both stores.
+const usesStore = (f) =>
+  !relative(root, f).startsWith(`src${sep}cli${sep}`) &&
+  /\b(testApp|testDatabase)\(/.test(readFileSync(f, 'utf8'));
 
 const work = mkdtempSync(join(tmpdir(), 'govhost-testrun-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
