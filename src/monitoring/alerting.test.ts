@@ -177,10 +177,11 @@ describe('alerts, incidents and notifications', () => {
   });
 
   after(async () => {
+    // The store last: one that fails to close must not leave the servers holding the process.
     await alerting?.stop();
-    await t.close();
     hook.server.close();
     await new Promise<void>((r) => smtp.close(() => r()));
+    await t.close();
   });
 
   it('shows tier defaults, stores overrides for the department, and refuses others', async () => {
