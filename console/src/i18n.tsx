@@ -153,6 +153,20 @@ const en = {
   expiresInDays: 'Valid for (days)',
   createToken: 'Create token',
   secretOnce: 'Copy this secret now: it is shown only once.',
+  history: 'Deploy history',
+  noDeployments: 'No deployments yet.',
+  deploy_running: 'running',
+  deploy_succeeded: 'succeeded',
+  deploy_failed: 'failed',
+  newer: 'Newer',
+  secretHidden: 'secret (hidden)',
+  unset: 'Remove',
+  setVariable: 'Set a variable',
+  secretFlag: 'Secret (the value is never shown again)',
+  save: 'Save',
+  envSaved: '{key} saved.',
+  envRemoved: '{key} removed.',
+  envRollout: 'A new release with it is rolling out.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -310,6 +324,20 @@ const zh: Record<MessageKey, string> = {
   expiresInDays: '有效日數',
   createToken: '建立存取權杖',
   secretOnce: '請立即複製此密鑰：它只會顯示一次。',
+  history: '部署紀錄',
+  noDeployments: '尚未有部署。',
+  deploy_running: '進行中',
+  deploy_succeeded: '成功',
+  deploy_failed: '失敗',
+  newer: '較新紀錄',
+  secretHidden: '機密 (已隱藏)',
+  unset: '移除',
+  setVariable: '設定環境變數',
+  secretFlag: '機密 (其值之後不會再顯示)',
+  save: '儲存',
+  envSaved: '已儲存 {key}。',
+  envRemoved: '已移除 {key}。',
+  envRollout: '包含此變更的新版本正在推出。',
 };
 
 export type Lang = 'en' | 'zh-Hant';
