@@ -28,7 +28,7 @@ export function App() {
   }, [refresh]);
 
   return (
-    <I18nProvider user={me?.username ?? null}>
+    <I18nProvider user={me?.username ?? null} serverLang={me?.locale ?? null}>
       {me === undefined ? null : me === null ? (
         <SignIn onSignedIn={refresh} />
       ) : (

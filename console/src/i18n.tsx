@@ -1,4 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { send } from './api.ts';
 
 const en = {
   appName: 'GovHost console',
@@ -363,13 +364,24 @@ function stored(user: string | null): Lang | null {
   }
 }
 
-/** The language is remembered per user in this browser (and, before sign-in, for the browser). */
-export function I18nProvider({ user, children }: { user: string | null; children: ReactNode }) {
-  const [lang, setLangState] = useState<Lang>(() => stored(user) ?? stored(null) ?? 'en');
+/**
+ * The language is kept on the server with the user, so it follows them to any browser; the
+ * browser's own memory is the fallback before sign-in and for users who have not chosen yet.
+ */
+export function I18nProvider({
+  user,
+  serverLang,
+  children,
+}: {
+  user: string | null;
+  serverLang?: Lang | null;
+  children: ReactNode;
+}) {
+  const [lang, setLangState] = useState<Lang>(() => serverLang ?? stored(user) ?? stored(null) ?? 'en');
   useEffect(() => {
-    const mine = stored(user);
+    const mine = serverLang ?? stored(user);
     if (mine) setLangState(mine);
-  }, [user]);
+  }, [user, serverLang]);
   useEffect(() => {
     document.documentElement.lang = lang;
     document.title = DICTS[lang].appName;
@@ -383,6 +395,8 @@ export function I18nProvider({ user, children }: { user: string | null; children
       } catch {
         // Private mode: the choice lasts for this page only.
       }
+      // A failed save (e.g. a read-only session) leaves the browser's memory as the fallback.
+      if (user) send('PATCH', '/me', { locale: l }).catch(() => undefined);
     },
     [user],
   );
