@@ -119,7 +119,10 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
         <div className="user">
           <LanguageSwitch />
           <span className="who">
-            {t('signedInAs')} <strong>{me.username}</strong>
+            {t('signedInAs')}{' '}
+            <Link href={`/users/${encodeURIComponent(me.username)}`} title={t('myTokens')}>
+              <strong>{me.username}</strong>
+            </Link>
             {me.department ? ` (${me.department})` : ''}
           </span>
           <button type="button" onClick={signOut}>

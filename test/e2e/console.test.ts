@@ -278,6 +278,15 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page.getByRole('cell', { name: 'session.create' }).first().waitFor();
     await checkA11y(page, 'audit');
     await shot(page, 'audit');
+
+    // One's own name leads to one's own tokens, this console session among them.
+    await page.getByRole('link', { name: OPERATOR, exact: true }).click();
+    await page.getByRole('heading', { name: `Tokens of ${OPERATOR}` }).waitFor();
+    await page
+      .locator('tr[data-token-state="active"]')
+      .getByRole('cell', { name: 'session' })
+      .first()
+      .waitFor();
     await context.close();
   });
 

@@ -7,6 +7,8 @@ import { Badge, Status, Table } from '../ui.tsx';
 
 const PLATFORM_ROLES = ['platform-admin', 'operator', 'finance'];
 const DEPT_ROLES = ['dept-admin', 'dept-developer', 'dept-viewer'];
+/** Who has the users page (see App); others reach only their own tokens. */
+const ADMIN_VIEW = new Set(['platform-admin', 'operator', 'dept-admin']);
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -218,9 +220,11 @@ export function UserTokensPage({ me, username }: { me: Me; username: string }) {
 
   return (
     <>
-      <p>
-        <Link href="/users">{t('backToUsers')}</Link>
-      </p>
+      {ADMIN_VIEW.has(me.role) && (
+        <p>
+          <Link href="/users">{t('backToUsers')}</Link>
+        </p>
+      )}
       <h1>{t('tokensOf', { user: username })}</h1>
       <Status loading={tokens.loading} error={tokens.data ? null : tokens.error} />
       {tokens.data && tokens.data.items.length === 0 && <p>{t('noTokens')}</p>}
