@@ -7,6 +7,7 @@ import { IncidentsPage } from './pages/Incidents.tsx';
 import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { UsersPage, UserTokensPage } from './pages/Users.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { LanguageSwitch } from './ui.tsx';
 
@@ -27,7 +28,7 @@ export function App() {
   }, [refresh]);
 
   return (
-    <I18nProvider user={me?.username ?? null}>
+    <I18nProvider user={me?.username ?? null} serverLang={me?.locale ?? null}>
       {me === undefined ? null : me === null ? (
         <SignIn onSignedIn={refresh} />
       ) : (
@@ -43,6 +44,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const main = useRef<HTMLElement>(null);
   const platform = PLATFORM_ROLES.has(me.role);
   const canAudit = platform || me.role === 'dept-admin';
+  const canUsers = canAudit;
 
   // Moving focus to the new page's content tells screen-reader users that the page changed.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
@@ -60,6 +62,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   };
 
   const serviceParams = match('/services/:dept/:slug/:tab?', path);
+  const userParams = match('/users/:username', path);
   let page: ReactNode;
   if (path === '/' || path === '/services') page = <ServicesPage />;
   else if (serviceParams)
@@ -73,6 +76,9 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   else if (path === '/incidents') page = <IncidentsPage state={search.get('state') ?? 'open'} />;
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
+  else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
+  else if (userParams && (canUsers || userParams.username === me.username))
+    page = <UserTokensPage me={me} username={userParams.username!} />;
   else
     page = (
       <>
@@ -106,13 +112,17 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {navLink('/', t('services'))}
             {navLink('/incidents', t('incidents'))}
             {platform && navLink('/departments', t('departments'))}
+            {canUsers && navLink('/users', t('users'))}
             {canAudit && navLink('/audit', t('audit'))}
           </ul>
         </nav>
         <div className="user">
           <LanguageSwitch />
           <span className="who">
-            {t('signedInAs')} <strong>{me.username}</strong>
+            {t('signedInAs')}{' '}
+            <Link href={`/users/${encodeURIComponent(me.username)}`} title={t('myTokens')}>
+              <strong>{me.username}</strong>
+            </Link>
             {me.department ? ` (${me.department})` : ''}
           </span>
           <button type="button" onClick={signOut}>

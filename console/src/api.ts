@@ -65,6 +65,33 @@ export interface Me {
   username: string;
   role: string;
   department: string | null;
+  locale?: 'en' | 'zh-Hant' | null;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  email: string | null;
+  department: string | null;
+  role: string;
+  disabled: boolean;
+  hasPassword: boolean;
+  createdAt: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  user: string;
+  kind: 'api' | 'session';
+  scope: 'read' | 'write';
+  prefix: string;
+  state: 'active' | 'expired' | 'revoked';
+  expiresAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
 }
 
 export interface Service {

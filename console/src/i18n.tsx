@@ -1,4 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { send } from './api.ts';
 
 const en = {
   appName: 'GovHost console',
@@ -121,6 +122,53 @@ const en = {
   noRecords: 'No records.',
   up: 'up',
   down: 'down',
+  users: 'Users',
+  role: 'Role',
+  disabled: 'disabled',
+  active: 'active',
+  disable: 'Disable',
+  enable: 'Enable',
+  userDisabled: '{user} is disabled.',
+  userEnabled: '{user} is enabled again.',
+  newUser: 'New user',
+  displayName: 'Full name',
+  passwordOptional: 'Password (optional, at least 12 characters)',
+  createUser: 'Create user',
+  userCreated: 'User {user} created.',
+  backToUsers: 'Back to users',
+  tokens: 'Tokens',
+  tokensOf: 'Tokens of {user}',
+  noTokens: 'No tokens.',
+  kind: 'Kind',
+  scope: 'Scope',
+  prefix: 'Starts with',
+  expires: 'Expires',
+  lastUsed: 'Last used',
+  token_active: 'active',
+  token_expired: 'expired',
+  token_revoked: 'revoked',
+  revoke: 'Revoke',
+  tokenRevoked: 'Token {name} revoked.',
+  newToken: 'New API token',
+  tokenName: 'Token name',
+  expiresInDays: 'Valid for (days)',
+  createToken: 'Create token',
+  secretOnce: 'Copy this secret now: it is shown only once.',
+  history: 'Deploy history',
+  myTokens: 'Your API tokens',
+  noDeployments: 'No deployments yet.',
+  deploy_running: 'running',
+  deploy_succeeded: 'succeeded',
+  deploy_failed: 'failed',
+  newer: 'Newer',
+  secretHidden: 'secret (hidden)',
+  unset: 'Remove',
+  setVariable: 'Set a variable',
+  secretFlag: 'Secret (the value is never shown again)',
+  save: 'Save',
+  envSaved: '{key} saved.',
+  envRemoved: '{key} removed.',
+  envRollout: 'A new release with it is rolling out.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -246,6 +294,53 @@ const zh: Record<MessageKey, string> = {
   noRecords: '沒有紀錄。',
   up: '正常',
   down: '停止',
+  users: '用戶',
+  role: '角色',
+  disabled: '已停用',
+  active: '使用中',
+  disable: '停用',
+  enable: '重新啟用',
+  userDisabled: '已停用 {user}。',
+  userEnabled: '已重新啟用 {user}。',
+  newUser: '新增用戶',
+  displayName: '全名',
+  passwordOptional: '密碼 (可選，最少 12 個字元)',
+  createUser: '建立用戶',
+  userCreated: '已建立用戶 {user}。',
+  backToUsers: '返回用戶列表',
+  tokens: '存取權杖',
+  tokensOf: '{user} 的存取權杖',
+  noTokens: '沒有存取權杖。',
+  kind: '類別',
+  scope: '權限範圍',
+  prefix: '開首字元',
+  expires: '到期時間',
+  lastUsed: '最後使用',
+  token_active: '有效',
+  token_expired: '已過期',
+  token_revoked: '已撤銷',
+  revoke: '撤銷',
+  tokenRevoked: '已撤銷存取權杖 {name}。',
+  newToken: '新增 API 存取權杖',
+  tokenName: '權杖名稱',
+  expiresInDays: '有效日數',
+  createToken: '建立存取權杖',
+  secretOnce: '請立即複製此密鑰：它只會顯示一次。',
+  history: '部署紀錄',
+  myTokens: '你的 API 存取權杖',
+  noDeployments: '尚未有部署。',
+  deploy_running: '進行中',
+  deploy_succeeded: '成功',
+  deploy_failed: '失敗',
+  newer: '較新紀錄',
+  secretHidden: '機密 (已隱藏)',
+  unset: '移除',
+  setVariable: '設定環境變數',
+  secretFlag: '機密 (其值之後不會再顯示)',
+  save: '儲存',
+  envSaved: '已儲存 {key}。',
+  envRemoved: '已移除 {key}。',
+  envRollout: '包含此變更的新版本正在推出。',
 };
 
 export type Lang = 'en' | 'zh-Hant';
@@ -271,13 +366,24 @@ function stored(user: string | null): Lang | null {
   }
 }
 
-/** The language is remembered per user in this browser (and, before sign-in, for the browser). */
-export function I18nProvider({ user, children }: { user: string | null; children: ReactNode }) {
-  const [lang, setLangState] = useState<Lang>(() => stored(user) ?? stored(null) ?? 'en');
+/**
+ * The language is kept on the server with the user, so it follows them to any browser; the
+ * browser's own memory is the fallback before sign-in and for users who have not chosen yet.
+ */
+export function I18nProvider({
+  user,
+  serverLang,
+  children,
+}: {
+  user: string | null;
+  serverLang?: Lang | null;
+  children: ReactNode;
+}) {
+  const [lang, setLangState] = useState<Lang>(() => serverLang ?? stored(user) ?? stored(null) ?? 'en');
   useEffect(() => {
-    const mine = stored(user);
+    const mine = serverLang ?? stored(user);
     if (mine) setLangState(mine);
-  }, [user]);
+  }, [user, serverLang]);
   useEffect(() => {
     document.documentElement.lang = lang;
     document.title = DICTS[lang].appName;
@@ -291,6 +397,8 @@ export function I18nProvider({ user, children }: { user: string | null; children
       } catch {
         // Private mode: the choice lasts for this page only.
       }
+      // A failed save (e.g. a read-only session) leaves the browser's memory as the fallback.
+      if (user) send('PATCH', '/me', { locale: l }).catch(() => undefined);
     },
     [user],
   );

@@ -193,6 +193,29 @@ export async function latestDeployment(db: Executor, serviceId: string) {
     .executeTakeFirst()) as DeploymentRow | undefined;
 }
 
+/** A service's deployments, newest first, one page of them with the count of all. */
+export async function listDeployments(
+  db: Executor,
+  serviceId: string,
+  page: { limit: number; offset: number },
+): Promise<{ items: DeploymentRow[]; total: number }> {
+  const items = (await db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('service_id', '=', serviceId)
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute()) as DeploymentRow[];
+  const { n } = await db
+    .selectFrom('deployments')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('service_id', '=', serviceId)
+    .executeTakeFirstOrThrow();
+  return { items, total: Number(n) };
+}
+
 /** Every service that has a release to run, across departments: what reconciliation restores. */
 export async function servicesToRun(db: Executor) {
   return db

@@ -107,6 +107,26 @@ describe('console sessions', () => {
     assert.deepEqual(slugs, ['with-csrf'], 'the refused requests wrote nothing');
   });
 
+  test('the language chosen in one session is there in the next (PATCH /me needs the CSRF header)', async () => {
+    const first = await signIn();
+    const patch = (headers: Record<string, string>) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/me',
+        headers: { cookie: first.cookie, ...headers },
+        payload: { locale: 'zh-Hant' },
+      });
+    const refused = await patch({});
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.json().code, 'GOVHOST_CSRF');
+    const ok = await patch({ 'x-csrf-token': first.csrf.value });
+    assert.equal(ok.statusCode, 200, ok.body);
+
+    const second = await signIn();
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: second.cookie } });
+    assert.equal(me.json().locale, 'zh-Hant');
+  });
+
   test('a bearer token needs no CSRF header', async () => {
     const res = await t.request(t.adminToken, {
       method: 'POST',

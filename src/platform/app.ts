@@ -94,6 +94,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(capacityRoutes, deps);
       // A getter: the runtime starts after the app is built, with the app's logger.
       await api.register(runtimeRoutes, {
+        db: deps.db,
         runtime: () => deps.runtime ?? null,
         bundleLimit: deps.config.bundleLimit,
       });

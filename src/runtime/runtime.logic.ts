@@ -316,6 +316,25 @@ export async function deployment(
   return rel.presentDeployment(deps.db, d);
 }
 
+/**
+ * Deploy history, newest first. It reads only the database, so an API process without a runtime
+ * answers it too.
+ */
+export async function deployments(
+  db: Db,
+  caller: Principal,
+  department: string,
+  slug: string,
+  page: { limit: number; offset: number },
+) {
+  const svc = await resolveService(db, caller, department, slug);
+  authorize(caller, 'service:read');
+  const { items, total } = await repo.listDeployments(db, svc.id, page);
+  const out = [];
+  for (const d of items) out.push(await rel.presentDeployment(db, d));
+  return { items: out, total, limit: page.limit, offset: page.offset };
+}
+
 /** Log files of the service's instances, newest instance first. */
 /** The service's log files, as a function: it answers with the instances of the moment. */
 export async function logFiles(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {

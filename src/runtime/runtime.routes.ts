@@ -2,8 +2,10 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
+import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
+import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { logStream } from './logs.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
@@ -12,6 +14,7 @@ import * as S from './runtime.schema.ts';
 
 /** Deploys, releases, environment, scaling, status and logs of services. */
 export const runtimeRoutes: FastifyPluginAsyncTypebox<{
+  db: Db;
   runtime: () => RuntimeDeps | null;
   bundleLimit: number;
 }> = async (app, opts) => {
@@ -59,6 +62,21 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
       const p = req.params;
       return reply.status(202).send(await runtime.deploy(deps(), callerOf(req), p.department, p.slug, body));
     },
+  );
+
+  app.get(
+    `${base}/deployments`,
+    {
+      schema: {
+        tags,
+        summary: 'Deploy history (deploys, rollbacks, environment changes, scaling), newest first',
+        security: secured,
+        params: ServiceParams,
+        querystring: Type.Object(PageQuery),
+        response: { 200: PageSchema(S.Deployment), ...problemResponses },
+      },
+    },
+    (req) => runtime.deployments(opts.db, callerOf(req), req.params.department, req.params.slug, req.query),
   );
 
   app.get(

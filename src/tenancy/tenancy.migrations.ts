@@ -45,4 +45,11 @@ export const tenancyMigrations: Record<string, Migration> = {
       await sql`create index api_tokens_user_idx on api_tokens (user_id)`.execute(db);
     },
   },
+  // The console's language, kept with the user so that it follows them to any browser; null
+  // until they choose one (the console then uses the browser's remembered choice, or English).
+  '0013_user_locale': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table users add column locale text check (locale in ('en', 'zh-Hant'))`.execute(db);
+    },
+  },
 };

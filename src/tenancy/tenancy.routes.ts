@@ -58,7 +58,36 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
     },
     async (req) => {
       const c = callerOf(req);
-      return { username: c.username, role: c.role, department: c.departmentCode, tokenScope: c.tokenScope };
+      return {
+        username: c.username,
+        role: c.role,
+        department: c.departmentCode,
+        tokenScope: c.tokenScope,
+        locale: await users.myLocale(db, c),
+      };
+    },
+  );
+
+  app.patch(
+    '/me',
+    {
+      schema: {
+        tags,
+        summary: "Change the caller's own preferences (the console's language)",
+        security: secured,
+        body: S.MePatch,
+        response: { 200: S.Me, ...problemResponses },
+      },
+    },
+    async (req) => {
+      const c = callerOf(req);
+      return {
+        username: c.username,
+        role: c.role,
+        department: c.departmentCode,
+        tokenScope: c.tokenScope,
+        locale: await users.setMyLocale(db, c, req.body.locale),
+      };
     },
   );
 

@@ -100,9 +100,14 @@ export const Login = Type.Object(
   { additionalProperties: false },
 );
 
+export const Locale = Type.Enum(['en', 'zh-Hant'], { description: "The console's language" });
+
 export const Me = Type.Object({
   username: Type.String(),
   role: Role,
   department: Type.Union([Type.String(), Type.Null()]),
   tokenScope: Type.Union([Type.Literal('read'), Type.Literal('write')]),
+  locale: Type.Union([Locale, Type.Null()], { description: 'null until the user chooses a language' }),
 });
+
+export const MePatch = Type.Object({ locale: Locale }, { additionalProperties: false });

@@ -22,9 +22,13 @@ export interface UserTable {
   role: Role;
   password_hash: string | null;
   disabled: Generated<boolean>;
+  /** The console's language; null until the user picks one. */
+  locale: ColumnType<Locale | null, Locale | null | undefined, Locale | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
+
+export type Locale = 'en' | 'zh-Hant';
 
 export interface ApiTokenTable {
   id: Generated<string>;

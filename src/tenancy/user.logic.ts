@@ -7,6 +7,7 @@ import { resolveDepartment } from './department.logic.ts';
 import { hashPassword } from './password.ts';
 import { auditContext, authorize, type Caller, departmentScope, type Principal } from './principal.ts';
 import { isDepartmentRole, type Role } from './roles.ts';
+import type { Locale } from './tenancy.tables.ts';
 import * as tokens from './token.repository.ts';
 import type { UserRow } from './user.repository.ts';
 import * as repo from './user.repository.ts';
@@ -175,5 +176,30 @@ export async function updateUser(db: Db, caller: Caller, username: string, patch
       after,
     });
     return after;
+  });
+}
+
+/** The caller's own console language; null when they have not chosen one. */
+export async function myLocale(db: Db, caller: Principal): Promise<Locale | null> {
+  return (await repo.findById(db, caller.userId))?.locale ?? null;
+}
+
+/** Anyone may set their own language, with a token that may write. */
+export async function setMyLocale(db: Db, caller: Caller, locale: Locale): Promise<Locale> {
+  if (caller.tokenScope === 'read') throw new DomainError('GOVHOST_FORBIDDEN', 'this token is read-only');
+  return db.transaction().execute(async (trx) => {
+    const row = await repo.findById(trx, caller.userId);
+    if (!row) throw new DomainError('GOVHOST_NOT_FOUND', `no user ${caller.username}`);
+    if (row.locale === locale) return locale;
+    await repo.update(trx, row.id, { locale });
+    await recordChange(trx, auditContext(caller), {
+      action: 'user.update-locale',
+      targetType: 'user',
+      targetId: row.username,
+      departmentId: row.department_id,
+      before: { locale: row.locale },
+      after: { locale },
+    });
+    return locale;
   });
 }

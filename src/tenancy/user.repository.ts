@@ -1,6 +1,7 @@
 import type { Executor } from '../platform/database.ts';
 import type { Page } from '../platform/pagination.ts';
 import type { Role } from './roles.ts';
+import type { Locale } from './tenancy.tables.ts';
 
 export interface UserRow {
   id: string;
@@ -12,6 +13,7 @@ export interface UserRow {
   role: Role;
   password_hash: string | null;
   disabled: boolean;
+  locale: Locale | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -76,6 +78,7 @@ export async function update(
     role: Role;
     password_hash: string;
     disabled: boolean;
+    locale: Locale | null;
   }>,
 ): Promise<void> {
   await db

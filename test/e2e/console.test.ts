@@ -164,6 +164,33 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await checkA11y(page, 'service overview');
     await shot(page, 'service');
 
+    // Deploy history: the scaling is recorded; wait for it to finish before changing the environment.
+    await page.getByRole('link', { name: 'Deploy history' }).click();
+    await page
+      .locator('tr[data-deployment-kind="scale"][data-deployment-state="succeeded"]')
+      .waitFor({ timeout: 30_000 });
+
+    // Environment: a secret set through the form is listed masked, its value never on the page.
+    await page.getByRole('link', { name: 'Environment variables' }).click();
+    await page.getByRole('heading', { name: 'Set a variable' }).waitFor();
+    await page.getByLabel('Key', { exact: true }).fill('API_KEY');
+    await page.getByLabel('Value', { exact: true }).fill('e2e-very-secret-value');
+    await page.getByLabel(/^Secret/).check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('API_KEY saved.').waitFor();
+    await page.locator('tr[data-env="API_KEY"][data-secret="true"]').getByText('secret (hidden)').waitFor();
+    assert.equal(await page.getByText('e2e-very-secret-value').count(), 0, 'the secret is not shown');
+    assert.equal(await page.getByLabel('Value', { exact: true }).inputValue(), '', 'the form forgot it');
+    await checkA11y(page, 'environment variables');
+    await shot(page, 'service-env');
+
+    await page.getByRole('link', { name: 'Deploy history' }).click();
+    await page
+      .locator('tr[data-deployment-kind="env"][data-deployment-state="succeeded"]')
+      .waitFor({ timeout: 30_000 });
+    await checkA11y(page, 'deploy history');
+    await shot(page, 'service-history');
+
     // Logs: the instances' output, as the app printed it.
     await page.getByRole('link', { name: 'Logs' }).click();
     await page
@@ -219,6 +246,9 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     const page = await context.newPage();
     await signIn(page, STAFF);
     await page.locator('tr[data-service="CON/hello"]').waitFor();
+    // A fresh browser, so no local memory: the Chinese chosen earlier comes from the server.
+    await page.getByRole('heading', { name: '服務' }).waitFor();
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'zh-Hant');
     const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok((overflow as number) <= 0, `the page is ${overflow} px wider than the screen`);
     await checkA11y(page, 'services at phone width');
@@ -248,6 +278,67 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page.getByRole('cell', { name: 'session.create' }).first().waitFor();
     await checkA11y(page, 'audit');
     await shot(page, 'audit');
+
+    // One's own name leads to one's own tokens, this console session among them.
+    await page.getByRole('link', { name: OPERATOR, exact: true }).click();
+    await page.getByRole('heading', { name: `Tokens of ${OPERATOR}` }).waitFor();
+    await page
+      .locator('tr[data-token-state="active"]')
+      .getByRole('cell', { name: 'session' })
+      .first()
+      .waitFor();
+    await context.close();
+  });
+
+  it('department admin: users of the department, a token created (secret shown once) and revoked', async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signIn(page, STAFF);
+    // The server remembered Chinese; switch back to English, which is saved for the next sign-in.
+    await page.getByRole('link', { name: '用戶' }).click();
+    await page.getByRole('heading', { name: '用戶', level: 1 }).waitFor();
+    await checkA11y(page, 'users in Chinese');
+    await page.getByLabel('語言').selectOption('en');
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+
+    await page.locator(`tr[data-user="${STAFF}"]`).waitFor();
+    assert.equal(
+      await page.locator(`tr[data-user="${OPERATOR}"]`).count(),
+      0,
+      'platform users are not listed',
+    );
+    await page.getByLabel('User name').fill('con.dev');
+    await page.getByLabel('Full name').fill('Console Developer');
+    await page.getByLabel('Role').selectOption('dept-developer');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText('User con.dev created.').waitFor();
+    await page.locator('tr[data-user="con.dev"]').waitFor();
+    await checkA11y(page, 'users');
+    await shot(page, 'users');
+
+    await page.getByRole('link', { name: 'con.dev' }).click();
+    await page.getByRole('heading', { name: 'Tokens of con.dev' }).waitFor();
+    await page.getByText('No tokens.').waitFor();
+    await page.getByLabel('Token name').fill('ci pipeline');
+    await page.getByLabel('Scope').selectOption('write');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.getByTestId('token-secret').locator('code').textContent()) ?? '';
+    assert.ok(secret.length > 20, `a secret is shown: ${secret}`);
+    const meWith = async () =>
+      (await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } })).status;
+    assert.equal(await meWith(), 200, 'the shown secret works');
+    await page.locator('tr[data-token="ci pipeline"][data-token-state="active"]').waitFor();
+    assert.equal(await page.getByText(secret).count(), 1, 'the secret appears once, not in the table');
+    await checkA11y(page, 'tokens');
+    await shot(page, 'tokens');
+
+    await page.getByRole('button', { name: 'Revoke ci pipeline' }).click();
+    await page.locator('tr[data-token="ci pipeline"][data-token-state="revoked"]').waitFor();
+    assert.equal(await meWith(), 401, 'a revoked token no longer works');
+
+    await page.getByRole('link', { name: 'Back to users' }).click();
+    await page.getByRole('button', { name: 'Disable con.dev' }).click();
+    await page.locator('tr[data-user="con.dev"]').getByText('disabled').waitFor();
     await context.close();
   });
 });

@@ -14,17 +14,19 @@ import {
   type SlaLine,
   send,
   servicePath,
-  type Variable,
 } from '../api.ts';
 import { LineChart, type Series } from '../Chart.tsx';
 import { useLoad } from '../hooks.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { Badge, mb, Status, Table } from '../ui.tsx';
+import { DeployHistory, EnvEditor } from './ServiceEnv.tsx';
 import { LiveState } from './Services.tsx';
 
 const TABS: { id: string; label: MessageKey }[] = [
   { id: 'overview', label: 'overview' },
+  { id: 'history', label: 'history' },
+  { id: 'env', label: 'env' },
   { id: 'logs', label: 'logs' },
   { id: 'charts', label: 'charts' },
   { id: 'health', label: 'health' },
@@ -64,7 +66,11 @@ export function ServicePage({ dept, slug, tab }: { dept: string; slug: string; t
           ))}
         </ul>
       </nav>
-      {tab === 'logs' ? (
+      {tab === 'history' ? (
+        <DeployHistory base={base} />
+      ) : tab === 'env' ? (
+        <EnvEditor base={base} />
+      ) : tab === 'logs' ? (
         <Logs base={base} />
       ) : tab === 'charts' ? (
         <Charts base={base} />
@@ -81,7 +87,6 @@ function Overview({ base }: { base: string }) {
   const { t, time } = useI18n();
   const status = useLoad(() => get<RunStatus>(`${base}/status`), `${base}/status`, 3000);
   const releases = useLoad(() => get<{ items: Release[] }>(`${base}/releases`), `${base}/releases`);
-  const env = useLoad(() => get<{ items: Variable[] }>(`${base}/env`), `${base}/env`);
   const st = status.data;
 
   return (
@@ -155,32 +160,6 @@ function Overview({ base }: { base: string }) {
               status.reload();
             }}
           />
-        )}
-      </section>
-
-      <section aria-labelledby="h-env">
-        <h2 id="h-env">{t('env')}</h2>
-        <Status loading={env.loading} error={env.error} />
-        {env.data && env.data.items.length === 0 && <p>{t('noEnv')}</p>}
-        {env.data && env.data.items.length > 0 && (
-          <Table caption={t('env')}>
-            <thead>
-              <tr>
-                <th scope="col">{t('key')}</th>
-                <th scope="col">{t('value')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {env.data.items.map((v) => (
-                <tr key={v.key}>
-                  <td>
-                    <code>{v.key}</code>
-                  </td>
-                  <td>{v.secret ? <Badge tone="neutral">{t('secret')}</Badge> : <code>{v.value}</code>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
         )}
       </section>
     </>
