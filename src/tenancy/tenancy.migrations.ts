@@ -47,7 +47,7 @@ export const tenancyMigrations: Record<string, Migration> = {
   },
   // The console's language, kept with the user so that it follows them to any browser; null
   // until they choose one (the console then uses the browser's remembered choice, or English).
-  '0013_user_locale': {
+  '0012_user_locale': {
     async up(db: Kysely<unknown>) {
       await sql`alter table users add column locale text check (locale in ('en', 'zh-Hant'))`.execute(db);
     },
