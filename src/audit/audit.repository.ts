@@ -43,12 +43,39 @@ export async function insert(trx: Executor, row: NewAuditRow): Promise<number> {
 }
 
 /** One page of the log in sequence order; `departmentId` limits it to one department's records. */
+/** What a reader may narrow the trail to; every filter is optional and they combine. */
+export interface AuditFilter {
+  /** An exact action (`service.scale`) or a family ending in a dot (`service.`). */
+  action?: string;
+  actor?: string;
+  targetId?: string;
+  since?: Date;
+  until?: Date;
+}
+
 export async function list(
   db: Executor,
-  opts: { afterSeq: number; limit: number; departmentId?: string | null; descending?: boolean },
+  opts: {
+    afterSeq: number;
+    limit: number;
+    departmentId?: string | null;
+    descending?: boolean;
+    filter?: AuditFilter;
+  },
 ): Promise<AuditRow[]> {
   let q = db.selectFrom('audit_log').selectAll();
   if (opts.departmentId) q = q.where('department_id', '=', opts.departmentId);
+  const f = opts.filter ?? {};
+  if (f.action) {
+    // A family: escape LIKE's wildcards in the given text, then match the prefix.
+    q = f.action.endsWith('.')
+      ? q.where('action', 'like', `${f.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+      : q.where('action', '=', f.action);
+  }
+  if (f.actor) q = q.where('actor_name', '=', f.actor);
+  if (f.targetId) q = q.where('target_id', '=', f.targetId);
+  if (f.since) q = q.where('at', '>=', f.since);
+  if (f.until) q = q.where('at', '<', f.until);
   q = opts.descending
     ? q.where('seq', '<', opts.afterSeq).orderBy('seq', 'desc')
     : q.where('seq', '>', opts.afterSeq).orderBy('seq', 'asc');

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../platform/app-deps.ts';
-import { problemResponses, secured, Timestamp } from '../platform/http-schemas.ts';
+import { DepartmentCode, problemResponses, secured, Timestamp } from '../platform/http-schemas.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
-import { departmentCodes } from '../tenancy/department.logic.ts';
+import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
 import { authorize, departmentScope } from '../tenancy/principal.ts';
 import { listRecords, verifyChain } from './audit.logic.ts';
 
@@ -45,6 +45,20 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db 
           before: Type.Optional(
             Type.Integer({ minimum: 1, description: 'Only records older than this seq' }),
           ),
+          action: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 100,
+              description: 'An exact action (service.scale) or a family ending in a dot (service.)',
+            }),
+          ),
+          actor: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'User name' })),
+          department: Type.Optional(DepartmentCode),
+          target: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 300, description: 'Target id, e.g. IRD/etax' }),
+          ),
+          since: Type.Optional(Type.String({ format: 'date-time', description: 'Records at or after' })),
+          until: Type.Optional(Type.String({ format: 'date-time', description: 'Records before' })),
         }),
         response: {
           200: Type.Object({
@@ -58,11 +72,23 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db 
     async (req) => {
       const caller = callerOf(req);
       authorize(caller, 'audit:read');
+      const { action, actor, target, since, until } = req.query;
+      // A department user naming another department is told it does not exist, as everywhere.
+      const departmentId = req.query.department
+        ? (await resolveDepartment(db, caller, req.query.department)).id
+        : departmentScope(caller);
       const rows = await listRecords(db, {
         afterSeq: req.query.before ?? Number.MAX_SAFE_INTEGER,
         limit: req.query.limit,
-        departmentId: departmentScope(caller),
+        departmentId,
         descending: true,
+        filter: {
+          action,
+          actor,
+          targetId: target,
+          since: since ? new Date(since) : undefined,
+          until: until ? new Date(until) : undefined,
+        },
       });
       const codes = await departmentCodes(
         db,

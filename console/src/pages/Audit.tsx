@@ -9,16 +9,28 @@ interface AuditPage {
   nextBefore: number | null;
 }
 
-/** The audit API pages by sequence number; the text filter narrows the records loaded so far. */
+/** Filters the server applies (action or family `service.`, actor, department). */
+interface ServerFilter {
+  action: string;
+  actor: string;
+  department: string;
+}
+
+/**
+ * The audit API filters by action, actor and department and pages by sequence number; the text
+ * filter then narrows the records loaded so far.
+ */
 export function AuditPage() {
   const { t, time } = useI18n();
   const [before, setBefore] = useState<number[]>([]);
   const [filter, setFilter] = useState('');
+  const [server, setServer] = useState<ServerFilter>({ action: '', actor: '', department: '' });
+  const [draft, setDraft] = useState<ServerFilter>(server);
   const cursor = before[before.length - 1];
-  const page = useLoad(
-    () => get<AuditPage>(`/audit?limit=100${cursor ? `&before=${cursor}` : ''}`),
-    `audit:${cursor ?? ''}`,
-  );
+  const query = new URLSearchParams({ limit: '100' });
+  if (cursor) query.set('before', String(cursor));
+  for (const [k, v] of Object.entries(server)) if (v.trim()) query.set(k, v.trim());
+  const page = useLoad(() => get<AuditPage>(`/audit?${query.toString()}`), `audit:${query.toString()}`);
   const f = filter.trim().toLowerCase();
   const rows = (page.data?.items ?? []).filter(
     (r) =>
@@ -30,6 +42,27 @@ export function AuditPage() {
   return (
     <>
       <h1>{t('audit')}</h1>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setBefore([]);
+          setServer(draft);
+        }}
+      >
+        {(['action', 'actor', 'department'] as const).map((k) => (
+          <label key={k} className="inline-label">
+            {t(k)}{' '}
+            <input
+              name={`audit-${k}`}
+              value={draft[k]}
+              placeholder={k === 'action' ? 'service.' : ''}
+              onChange={(e) => setDraft({ ...draft, [k]: e.target.value })}
+            />
+          </label>
+        ))}
+        <button type="submit">{t('applyFilters')}</button>
+      </form>
       <label className="inline-label">
         {t('filter')}{' '}
         <input type="search" name="filter" value={filter} onChange={(e) => setFilter(e.target.value)} />

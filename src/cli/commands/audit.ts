@@ -35,8 +35,23 @@ export function registerAuditCommands(program: Command): void {
         integer(1, Number.MAX_SAFE_INTEGER),
       ),
     )
+    .option('--action <action>', 'an action (service.scale) or a family ending in a dot (service.)')
+    .option('--actor <user>', "only this user's changes")
+    .option('--department <code>', "only this department's records")
+    .option('--target <id>', 'only changes to this target, e.g. IRD/etax')
+    .option('--since <iso>', 'records at or after this time (ISO 8601)')
+    .option('--until <iso>', 'records before this time (ISO 8601)')
     .action(
-      act<{ limit?: number; before?: number }>(async (ctx, opts) => {
+      act<{
+        limit?: number;
+        before?: number;
+        action?: string;
+        actor?: string;
+        department?: string;
+        target?: string;
+        since?: string;
+        until?: string;
+      }>(async (ctx, opts) => {
         const res = await ctx.api.get<{ items: AuditRecord[]; nextBefore: number | null }>('/audit', opts);
         ctx.print(res, () =>
           res.items.length === 0
