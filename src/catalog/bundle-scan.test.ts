@@ -81,6 +81,14 @@ describe('bundle safety rules', () => {
     );
     await refused(
       await crafted([
+        { path: 'assets', type: 'SymbolicLink', linkpath: 'static' },
+        { path: 'assets/app.js', body: 'x' },
+      ]),
+      'entry "assets/app.js" is inside "assets", which is a symlink',
+      'assets/app.js',
+    );
+    await refused(
+      await crafted([
         { path: 'x', type: 'SymbolicLink', linkpath: 'y' },
         { path: 'y', type: 'SymbolicLink', linkpath: 'x' },
       ]),

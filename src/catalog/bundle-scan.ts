@@ -81,6 +81,13 @@ export function checkEntry(entry: Pick<ReadEntry, 'path' | 'type' | 'linkpath'>)
   return { path, kind };
 }
 
+/** `a/b/c` → `['a', 'a/b']`. */
+const ancestors = (path: string) =>
+  path
+    .split('/')
+    .slice(0, -1)
+    .map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+
 /** `./a//b/` → `a/b`; the root itself → ''. */
 function normalise(path: string): string {
   const n = posix.normalize(path.replace(/\\/g, '/')).replace(/\/+$/, '');
@@ -227,6 +234,11 @@ export async function scanBundle(
     source.pipe(parser);
   });
 
+  for (const path of scan.entries.keys()) {
+    // Writing `a/x` when `a` is a link writes wherever `a` points; node-tar refuses, and so do we, early.
+    const parent = ancestors(path).find((p) => links.has(p));
+    if (parent) throw invalid(`entry "${path}" is inside "${parent}", which is a symlink`, path);
+  }
   for (const path of links.keys()) {
     const where = followLink(path, links);
     if (where === 'outside')
