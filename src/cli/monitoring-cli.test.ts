@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { type TestApp, testApp } from '../test-support/app.ts';
-import { BIN, cleanEnv } from '../test-support/server-process.ts';
+import { runCli } from '../test-support/server-process.ts';
 
 // `govhost alerts`, `channels` and `incidents` as people run them: one process per command,
 // against the real API listening on loopback. Independent commands run side by side.
@@ -15,18 +14,7 @@ let svc: string;
 type Result = { code: number | null; stdout: string; stderr: string };
 
 function run(args: string[], token = admin): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--url', url, '--token', token, ...args], {
-      env: cleanEnv({ GOVHOST_CLI_CONFIG: '/nonexistent/credentials.json' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(url, token, args);
 }
 
 function ok(r: Result): string {

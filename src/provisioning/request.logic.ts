@@ -10,7 +10,7 @@ import {
 import { addPlannedDemand, removePlannedDemand } from '../capacity/demand.logic.ts';
 import type { Channel, Origin } from '../catalog/catalog.tables.ts';
 import { replaceEnv, setRuntimeSettings } from '../catalog/release.repository.ts';
-import { createServiceIn, serviceHostname } from '../catalog/service.logic.ts';
+import { createServiceIn, type NewService, serviceHostname } from '../catalog/service.logic.ts';
 import * as services from '../catalog/service.repository.ts';
 import type { SlaTier } from '../catalog/sla-tiers.ts';
 import type { Db, Executor } from '../platform/database.ts';
@@ -164,17 +164,8 @@ const bad = (field: string, message: string) =>
 /** Today's date in UTC, `YYYY-MM-DD`. */
 const today = (now: Date) => now.toISOString().slice(0, 10);
 
-export interface NewRequest {
-  department?: string;
-  slug: string;
-  nameEn: string;
-  nameZh: string;
-  description?: string;
-  origin: Origin;
-  egisRef?: string;
-  channels: Channel[];
-  personalised?: boolean;
-  slaTier: SlaTier;
+/** The service to provision, as the catalogue takes it, and what it will need. */
+export interface NewRequest extends NewService {
   instances: number;
   memoryMb: number;
   cpu?: number;

@@ -118,3 +118,28 @@ export async function stopProcess(
   clearTimeout(timer);
   return result;
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one `govhost` command as people run it, against `url` with `token`, and no stored login
+ * (a credentials path that does not exist), collecting its exit code and output.
+ */
+export function runCli(url: string, token: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '--url', url, '--token', token, ...args], {
+      env: cleanEnv({ GOVHOST_CLI_CONFIG: '/nonexistent/credentials.json' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
