@@ -58,6 +58,37 @@ async function makeTemplate() {
   return dir;
 }
 
+/**
+ * The failed tests of a TAP report with their location and error, trimmed: printed again at the
+ * very end, so that whoever reads only the tail of a long CI log still sees why it failed.
+ */
+function failuresOf(tap) {
+  const lines = tap.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const block = [];
+    for (let j = i + 1; j < lines.length && lines[j].startsWith(`${m[1]}  `); j++) {
+      if (lines[j].trim() === '...') break;
+      block.push(lines[j].slice(m[1].length + 2));
+    }
+    // A suite fails because its tests did: those are listed themselves.
+    if (block.some((l) => /^failureType: '(subtestsFailed)'/.test(l))) continue;
+    const stack = block.findIndex((l) => l.startsWith('stack:'));
+    const kept = (stack < 0 ? block : block.slice(0, stack + 4)).filter(
+      (l) => !/^(---|duration_ms:|type:)/.test(l),
+    );
+    out.push(
+      `✖ ${m[2]}\n${kept
+        .slice(0, 40)
+        .map((l) => `    ${l}`)
+        .join('\n')}`,
+    );
+  }
+  return out;
+}
+
 function runPass(name, passFiles, env) {
   const tap = join(work, `${name}.tap`);
   console.log(`\n=== ${name}: ${passFiles.length} test files ===`);
@@ -79,6 +110,8 @@ function runPass(name, passFiles, env) {
       const text = readFileSync(tap, 'utf8');
       const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
       resolve({
+        name,
+        failures: failuresOf(text),
         code: code ?? 1,
         pass: count('pass'),
         fail: count('fail') + count('cancelled'),
@@ -103,5 +136,10 @@ if (pgUrl && storeFiles.length > 0) {
 }
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);
 const failed = results.some((r) => r.code !== 0) || sum('fail') > 0;
+for (const r of results) {
+  if (r.failures.length === 0) continue;
+  console.log(`\n=== ${r.name}: ${r.failures.length} failed ===`);
+  for (const f of r.failures) console.log(f);
+}
 console.log(`\n${sum('pass')} passed, ${sum('fail')} failed, ${sum('skip')} skipped`);
 process.exit(failed ? 1 : 0);

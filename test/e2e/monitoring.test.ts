@@ -177,24 +177,29 @@ describe('monitoring engine', () => {
   it('a service scaled to zero goes down (an outage opens) and comes back (it closes)', async () => {
     const t0 = Date.now();
     assert.equal((await admin('POST', '/services/MON/web/scale', { instances: 0 })).status, 202);
+    // A check that throws is retried, and its last message is what a timeout reports.
     const down = await until('the service down', async () => {
       const c = (await viewer('GET', '/services/MON/web/metrics')).json.current;
-      return c?.state === 'down' ? c : null;
+      if (c?.state !== 'down') throw new Error(`current: ${JSON.stringify(c)}`);
+      return c;
     });
     assert.ok(down.downSince >= t0 - 1000, 'down since its first failed probe');
     assert.match(down.lastProbe.error, /HTTP 50\d/);
     // Detection within about one interval (300 ms) plus the 300 ms confirmation, and some slack.
-    assert.equal((await admin('POST', '/services/MON/web/scale', { instances: 1 })).status, 202);
+    const up = await admin('POST', '/services/MON/web/scale', { instances: 1 });
+    assert.equal(up.status, 202, JSON.stringify(up.json));
     await until('the service up again', async () => {
       const c = (await viewer('GET', '/services/MON/web/metrics')).json.current;
-      return c?.state === 'up';
+      if (c?.state !== 'up') throw new Error(`current: ${JSON.stringify(c)}`);
+      return true;
     });
   });
 
   it('after a clean stop, the outage is closed and the partial minute is stored', async () => {
     const proc = server as GovhostProcess;
     server = null;
-    assert.equal((await stopProcess(proc)).code, 0);
+    const end = await stopProcess(proc);
+    assert.equal(end.code, 0, `${JSON.stringify(end)}\n${proc.err().slice(-4000)}`);
     const store = await openDatabase({ databaseUrl: null, dataDir });
     try {
       const svc = await store.db

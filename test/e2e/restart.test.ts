@@ -164,7 +164,11 @@ describe('govhost server on a PGlite data folder, as real processes', () => {
 
   it('stops on SIGTERM with exit code 0 and releases the lock', async () => {
     second.child.kill('SIGTERM');
-    assert.deepEqual(await second.closed, { code: 0, signal: null });
+    assert.deepEqual(
+      await second.closed,
+      { code: 0, signal: null },
+      `stdout:\n${second.out.slice(-4000)}\nstderr:\n${second.err.slice(-4000)}`,
+    );
     assert.equal(existsSync(lockFile), false);
     assert.equal(printedToken(second.out), undefined, 'a restart must not print a token');
   });
