@@ -76,13 +76,25 @@ export async function startPlatform(
         url,
         routerUrl,
         close: async (stopServices = true) => {
-          await app.close();
+          // Every step runs even when one before it fails: the store is closed and the data
+          // folder unlocked whatever happened, and the first failure is reported after.
+          let failure: unknown = null;
+          const step = async (what: string, fn: () => Promise<unknown> | undefined) => {
+            try {
+              await fn();
+            } catch (err) {
+              app.log.error({ err: (err as Error).message }, `shutdown: cannot ${what}`);
+              failure ??= err;
+            }
+          };
+          await step('close the API', () => app.close());
           // Probing stops first, so no alert fires while the dispatcher winds down.
-          await monitoring?.stop();
-          await alerting?.stop();
-          await runtime?.shutdown(stopServices);
-          await store.close();
+          await step('stop monitoring', () => monitoring?.stop());
+          await step('stop alerting', () => alerting?.stop());
+          await step('stop the runtime', () => runtime?.shutdown(stopServices));
+          await step('close the store', () => store.close());
           unlock();
+          if (failure) throw failure;
         },
       };
     } catch (err) {

@@ -277,9 +277,17 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     // The server filters by a family of actions: only session records come back.
     await page.getByLabel('Action', { exact: true }).fill('session.');
     await page.getByRole('button', { name: 'Search the audit log' }).click();
+    // The old rows go before the new ones arrive: wait for the filtered rows themselves.
     await page.getByRole('cell', { name: 'service.create' }).first().waitFor({ state: 'detached' });
+    await page
+      .getByRole('cell', { name: /^session\./ })
+      .first()
+      .waitFor();
     const actions = await page.locator('tbody tr td:nth-child(5)').allInnerTexts();
-    assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('session.')), actions.join(', '));
+    assert.ok(
+      actions.length > 0 && actions.every((a) => a.startsWith('session.')),
+      `[${actions.join(', ')}]`,
+    );
     await page.getByLabel('Action', { exact: true }).fill('');
     await page.getByRole('button', { name: 'Search the audit log' }).click();
     await page.getByRole('cell', { name: 'service.create' }).first().waitFor();

@@ -177,22 +177,32 @@ describe('monitoring engine', () => {
   it('a service scaled to zero goes down (an outage opens) and comes back (it closes)', async () => {
     const t0 = Date.now();
     assert.equal((await admin('POST', '/services/MON/web/scale', { instances: 0 })).status, 202);
-    // A check that throws is retried, and its last message is what a timeout reports.
-    const down = await until('the service down', async () => {
-      const c = (await viewer('GET', '/services/MON/web/metrics')).json.current;
-      if (c?.state !== 'down') throw new Error(`current: ${JSON.stringify(c)}`);
-      return c;
-    });
-    assert.ok(down.downSince >= t0 - 1000, 'down since its first failed probe');
+    // Deadlines are generous: the instance drains, or a new one starts and passes its health
+    // check, which takes seconds when the machine is busy with the rest of the suite. How fast
+    // an outage is detected is measured by bench/detection.mjs, not here. A check that throws
+    // is retried, and its last message is what a timeout reports.
+    const down = await until(
+      'the service down',
+      async () => {
+        const c = (await viewer('GET', '/services/MON/web/metrics')).json.current;
+        if (c?.state !== 'down') throw new Error(`current: ${JSON.stringify(c)}`);
+        return c;
+      },
+      60_000,
+    );
+    assert.ok(down.downSince >= t0 - 1000, `down since its first failed probe: ${JSON.stringify(down)}`);
     assert.match(down.lastProbe.error, /HTTP 50\d/);
-    // Detection within about one interval (300 ms) plus the 300 ms confirmation, and some slack.
     const up = await admin('POST', '/services/MON/web/scale', { instances: 1 });
     assert.equal(up.status, 202, JSON.stringify(up.json));
-    await until('the service up again', async () => {
-      const c = (await viewer('GET', '/services/MON/web/metrics')).json.current;
-      if (c?.state !== 'up') throw new Error(`current: ${JSON.stringify(c)}`);
-      return true;
-    });
+    await until(
+      'the service up again',
+      async () => {
+        const c = (await viewer('GET', '/services/MON/web/metrics')).json.current;
+        if (c?.state !== 'up') throw new Error(`current: ${JSON.stringify(c)}`);
+        return true;
+      },
+      60_000,
+    );
   });
 
   it('after a clean stop, the outage is closed and the partial minute is stored', async () => {

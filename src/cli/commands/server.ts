@@ -48,7 +48,13 @@ export function registerServerCommands(program: Command): void {
         if (stopping) process.exit(1);
         stopping = true;
         platform.app.log.info({ signal }, 'stopping');
-        await platform.close();
+        try {
+          await platform.close();
+        } catch {
+          // Already logged step by step; the exit code tells a supervisor the stop was not clean.
+          process.exit(1);
+        }
+        platform.app.log.info('stopped');
         process.exit(0);
       };
       process.on('SIGTERM', () => void stop('SIGTERM'));
