@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ApiError } from './api.ts';
+import { type ApiError, request } from './api.ts';
 
 export interface Loaded<T> {
   data: T | null;
@@ -44,6 +44,49 @@ export function useLoad<T>(load: () => Promise<T>, key: string, pollMs = 0): Loa
       if (timer) clearTimeout(timer);
     };
   }, [key, pollMs, tick]);
+
+  return { ...state, reload };
+}
+
+/**
+ * Streams a text endpoint that keeps its response open (the logs with follow=true): the text so
+ * far, cut to its last `maxLines` lines so that a chatty service cannot fill the tab's memory.
+ * Paused, the stream is closed and the text kept; resumed, it starts again from the tail.
+ */
+export function useTextStream(path: string, paused: boolean, maxLines = 1000): Loaded<string> {
+  const [state, setState] = useState<{ data: string | null; error: Error | null; loading: boolean }>({
+    data: null,
+    error: null,
+    loading: true,
+  });
+  const [tick, setTick] = useState(0);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: tick forces a new stream
+  useEffect(() => {
+    if (paused) return;
+    const abort = new AbortController();
+    void (async () => {
+      let text = '';
+      try {
+        const res = await request('GET', path, undefined, abort.signal);
+        if (!res.body) throw new Error('no response body');
+        setState({ data: '', error: null, loading: false });
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += value;
+          const lines = text.split('\n');
+          if (lines.length > maxLines + 1) text = lines.slice(-maxLines - 1).join('\n');
+          setState({ data: text, error: null, loading: false });
+        }
+      } catch (e) {
+        if (!abort.signal.aborted) setState((s) => ({ data: s.data, error: e as Error, loading: false }));
+      }
+    })();
+    return () => abort.abort();
+  }, [path, paused, maxLines, tick]);
 
   return { ...state, reload };
 }

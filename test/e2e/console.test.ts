@@ -192,12 +192,34 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await shot(page, 'service-history');
 
     // Logs: the instances' output, as the app printed it.
+    const logRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/logs?')) logRequests.push(r.url());
+    });
     await page.getByRole('link', { name: 'Logs' }).click();
     await page
       .getByTestId('logs')
       .getByText(/node-hello listening on port/)
-      .first()
       .waitFor();
+    // Streamed, not polled: a third instance's first line arrives on the open page.
+    const startedLines = () =>
+      page
+        .getByTestId('logs')
+        .textContent()
+        .then((t) => (t ?? '').match(/node-hello listening on port/g)?.length ?? 0);
+    const before = await startedLines();
+    const more = await api('POST', `/services/${DEPT}/hello/scale`, { instances: 3 });
+    assert.equal(more.status, 202, JSON.stringify(more.json));
+    await page.waitForFunction(
+      `document.querySelector('[data-testid="logs"]').textContent.split('node-hello listening on port').length - 1 > ${before}`,
+      null,
+      { timeout: 30_000 },
+    );
+    assert.ok((await startedLines()) > before);
+    assert.equal(logRequests.length, 1, `one streamed response, no polling: ${logRequests.join(', ')}`);
+    assert.match(logRequests[0] ?? '', /follow=true/);
+    const back = await api('POST', `/services/${DEPT}/hello/scale`, { instances: 2 });
+    assert.equal(back.status, 202, JSON.stringify(back.json));
     await checkA11y(page, 'logs');
     await shot(page, 'logs');
 

@@ -8,7 +8,6 @@ import {
   type Page,
   type Release,
   type Status as RunStatus,
-  request,
   type Service,
   type ServiceMetrics,
   type SlaLine,
@@ -16,7 +15,7 @@ import {
   servicePath,
 } from '../api.ts';
 import { LineChart, type Series } from '../Chart.tsx';
-import { useLoad } from '../hooks.ts';
+import { useLoad, useTextStream } from '../hooks.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { Badge, mb, Status, Table } from '../ui.tsx';
@@ -299,11 +298,8 @@ function ReleaseTable({
 function Logs({ base }: { base: string }) {
   const { t } = useI18n();
   const [paused, setPaused] = useState(false);
-  const logs = useLoad(
-    async () => (await request('GET', `${base}/logs?tail=300`)).text(),
-    `${base}/logs:${paused}`,
-    paused ? 0 : 3000,
-  );
+  // One long response: the tail, then each new line as the instances print it.
+  const logs = useTextStream(`${base}/logs?tail=300&follow=true`, paused);
   const box = useRef<HTMLElement>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when new text arrives
   useEffect(() => {
