@@ -15,6 +15,7 @@ import {
   startServer,
   stopProcess,
 } from '../../src/test-support/server-process.ts';
+import { until } from '../../src/test-support/until.ts';
 import { type Api, apiClient, closeAgent, deployDir } from './runtime-helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,6 +28,8 @@ const env = cleanEnv({
   GOVHOST_PORT: '0',
   GOVHOST_ROUTER_PORT: '0',
   GOVHOST_ROUTER_ADMIN_PORT: '0',
+  // Probes every second, so that an outage opens an incident within seconds.
+  GOVHOST_PROBE_INTERVAL_MS: '1000',
 });
 const DEPT = 'CON';
 const OTHER = 'OTH';
@@ -290,9 +293,32 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await checkA11y(page, 'departments');
     await shot(page, 'departments');
 
+    // An outage: the example scaled to nothing opens an incident, which the operator acknowledges
+    // and resolves in the browser.
+    const down = await api('POST', `/services/${DEPT}/hello/scale`, { instances: 0 });
+    assert.equal(down.status, 202, JSON.stringify(down.json));
+    const incident = await until(
+      'an open incident for the example',
+      async () => {
+        const list = await api('GET', '/incidents?state=open');
+        return list.json.items.find((i: { service: string }) => i.service === `${DEPT}/hello`);
+      },
+      60_000,
+    );
     await page.getByRole('link', { name: 'Incidents' }).click();
     await page.getByRole('heading', { name: 'Open incidents' }).waitFor();
+    const row = page.locator(`tr[data-incident="${incident.id}"]`);
+    await row.getByRole('button', { name: `Acknowledge #${incident.id}` }).click();
+    await row.getByText(`(${OPERATOR})`).waitFor();
     await checkA11y(page, 'incidents');
+    await shot(page, 'incidents');
+    await row.getByRole('button', { name: `Resolve #${incident.id}` }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: 'resolved', exact: true }).click();
+    await page.locator(`tr[data-incident="${incident.id}"][data-incident-state="resolved"]`).waitFor();
+    const after = await api('GET', `/incidents/${incident.id}`);
+    assert.equal(after.json.acknowledgedBy, OPERATOR);
+    assert.ok(after.json.resolvedAt, JSON.stringify(after.json));
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('cell', { name: 'service.create' }).first().waitFor();

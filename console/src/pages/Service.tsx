@@ -549,7 +549,7 @@ export function IncidentTable({ items, onChange }: { items: Incident[]; onChange
         </thead>
         <tbody>
           {items.map((i) => (
-            <tr key={i.id}>
+            <tr key={i.id} data-incident={i.id} data-incident-state={i.state}>
               <td>{i.id}</td>
               <td>{i.service}</td>
               <td>{i.severity}</td>
