@@ -152,6 +152,16 @@ export interface Status {
   instances: Instance[];
 }
 
+/** One service's live state, from the runtime's list of them all. */
+export interface ServiceSummary {
+  service: string;
+  lifecycle: string;
+  desiredInstances: number;
+  release: number | null;
+  instances: number;
+  running: number;
+}
+
 export interface Variable {
   key: string;
   value: string;

@@ -89,6 +89,17 @@ export async function runtimeSettings(db: Executor, serviceId: string) {
     .executeTakeFirst()) as RuntimeSettings | undefined;
 }
 
+/** Desired size and current release version of many services at once (the services list). */
+export async function runtimeSummaries(db: Executor, serviceIds: string[]) {
+  if (serviceIds.length === 0) return [];
+  return db
+    .selectFrom('services')
+    .leftJoin('releases', 'releases.id', 'services.current_release_id')
+    .select(['services.id', 'services.instances', 'releases.version'])
+    .where('services.id', 'in', serviceIds)
+    .execute();
+}
+
 export async function setRuntimeSettings(
   db: Executor,
   serviceId: string,

@@ -7,9 +7,10 @@ import { inspectBundle } from '../catalog/bundle-inspect.ts';
 import { saveBundle } from '../catalog/bundle-store.ts';
 import * as rel from '../catalog/release.logic.ts';
 import * as repo from '../catalog/release.repository.ts';
-import { resolveService, serviceHostname } from '../catalog/service.logic.ts';
+import { listServices, resolveService, serviceHostname } from '../catalog/service.logic.ts';
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
+import type { Page } from '../platform/pagination.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
 import type { Orchestrator } from './orchestrator.ts';
@@ -294,6 +295,37 @@ export async function status(deps: RuntimeDeps, caller: Principal, department: s
     instances: deps.orchestrator
       .instances(t.row.id)
       .map((i) => ({ ...i, release: versions.get(i.releaseId) ?? null })),
+  };
+}
+
+/**
+ * Each service's live state in one answer, for lists (the console's services page polls it):
+ * the desired size, the serving release and how many instances are up, without a status call
+ * per service. Same filters, order and paging as the catalog's list.
+ */
+export async function summaries(
+  deps: RuntimeDeps,
+  caller: Principal,
+  page: Page,
+  filter: { department?: string },
+) {
+  const list = await listServices({ db: deps.db, domain: deps.domain }, caller, page, filter);
+  const ids = new Map(list.items.map((s) => [s.id, s]));
+  const rows = new Map((await repo.runtimeSummaries(deps.db, [...ids.keys()])).map((r) => [r.id, r]));
+  return {
+    ...list,
+    items: list.items.map((s) => {
+      const instances = deps.orchestrator.instances(s.id);
+      const row = rows.get(s.id);
+      return {
+        service: `${s.department}/${s.slug}`,
+        lifecycle: s.lifecycle,
+        desiredInstances: row?.instances ?? 0,
+        release: row?.version ?? null,
+        instances: instances.length,
+        running: instances.filter((i) => i.state === 'healthy' && i.serving).length,
+      };
+    }),
   };
 }
 

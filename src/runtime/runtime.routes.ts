@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
+import { DepartmentCode, problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { logStream } from './logs.ts';
@@ -30,6 +30,24 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
     (_req, payload, done) => done(null, payload),
   );
   const base = '/services/:department/:slug';
+
+  app.get(
+    '/runtime/services',
+    {
+      schema: {
+        tags,
+        summary: "Every service's live state in one answer (desired and running instances, release)",
+        description: 'Same filters, order and paging as GET /services; a department user sees its own.',
+        security: secured,
+        querystring: Type.Object({ ...PageQuery, department: Type.Optional(DepartmentCode) }),
+        response: { 200: PageSchema(S.ServiceSummary), ...problemResponses },
+      },
+    },
+    (req) => {
+      const { department, ...page } = req.query;
+      return runtime.summaries(deps(), callerOf(req), page, department ? { department } : {});
+    },
+  );
 
   app.post(
     `${base}/deployments`,

@@ -99,3 +99,12 @@ export const Status = Type.Object({
   lastDeployment: Type.Union([Deployment, Type.Null()]),
   instances: Type.Array(Instance),
 });
+
+export const ServiceSummary = Type.Object({
+  service: Type.String({ description: 'DEPARTMENT/slug' }),
+  lifecycle: Type.String(),
+  desiredInstances: Type.Integer(),
+  release: Type.Union([Type.Integer(), Type.Null()], { description: 'Version of the serving release' }),
+  instances: Type.Integer({ description: 'Instances the runtime has, in any state' }),
+  running: Type.Integer({ description: 'Healthy instances the router sends traffic to' }),
+});

@@ -16,7 +16,7 @@ import {
   stopProcess,
 } from '../../src/test-support/server-process.ts';
 import { until } from '../../src/test-support/until.ts';
-import { type Api, apiClient, closeAgent, deployDir } from './runtime-helpers.ts';
+import { type Api, apiClient, closeAgent, deployDir, waitDeployment } from './runtime-helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -221,8 +221,10 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     assert.ok((await startedLines()) > before);
     assert.equal(logRequests.length, 1, `one streamed response, no polling: ${logRequests.join(', ')}`);
     assert.match(logRequests[0] ?? '', /follow=true/);
+    assert.equal((await waitDeployment(api, `${DEPT}/hello`, more.json.id)).state, 'succeeded');
     const back = await api('POST', `/services/${DEPT}/hello/scale`, { instances: 2 });
     assert.equal(back.status, 202, JSON.stringify(back.json));
+    assert.equal((await waitDeployment(api, `${DEPT}/hello`, back.json.id)).state, 'succeeded');
     await checkA11y(page, 'logs');
     await shot(page, 'logs');
 

@@ -186,6 +186,41 @@ describe('hosting runtime', () => {
     assert.equal((await api('GET', `/services/${DEPT}/rolling/status`)).json.instances.length, 1);
   });
 
+  it("lists every service's live state in one answer, a department seeing only its own", async () => {
+    const all = await api('GET', `/runtime/services?department=${DEPT}`);
+    assert.equal(all.status, 200, JSON.stringify(all.json));
+    const byKey = new Map(all.json.items.map((i: { service: string }) => [i.service, i]));
+    assert.deepEqual(byKey.get(`${DEPT}/rolling`), {
+      service: `${DEPT}/rolling`,
+      lifecycle: 'active',
+      desiredInstances: 1,
+      release: (await api('GET', `/services/${DEPT}/rolling/status`)).json.release.version,
+      instances: 1,
+      running: 1,
+    });
+    assert.equal(
+      (byKey.get(`${DEPT}/static`) as { running: number }).running,
+      0,
+      'a static site runs nothing',
+    );
+
+    assert.equal((await api('POST', '/departments', { code: 'RTX', nameEn: 'X', nameZh: 'X' })).status, 201);
+    const u = await api('POST', '/users', {
+      username: 'rtx.viewer',
+      displayName: 'V',
+      role: 'dept-viewer',
+      department: 'RTX',
+    });
+    assert.equal(u.status, 201, JSON.stringify(u.json));
+    const t = await api('POST', '/tokens', { name: 'list', user: 'rtx.viewer', scope: 'read' });
+    const outsider = apiClient(url, t.json.secret);
+    const mine = await outsider('GET', '/runtime/services');
+    assert.equal(mine.status, 200);
+    assert.deepEqual(mine.json.items, []);
+    assert.equal((await outsider('GET', `/runtime/services?department=${DEPT}`)).status, 404);
+    assert.equal((await api('GET', '/runtime/services?limit=0')).status, 400);
+  });
+
   it('rejects bad bundles with a precise message', async () => {
     const noWay = mkdtempSync(join(work, 'bad-'));
     writeFileSync(join(noWay, 'README.txt'), 'nothing to run');

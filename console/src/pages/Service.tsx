@@ -20,7 +20,7 @@ import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { Badge, mb, Status, Table } from '../ui.tsx';
 import { DeployHistory, EnvEditor } from './ServiceEnv.tsx';
-import { LiveState } from './Services.tsx';
+import { LiveState, summaryOf } from './Services.tsx';
 
 const TABS: { id: string; label: MessageKey }[] = [
   { id: 'overview', label: 'overview' },
@@ -96,7 +96,7 @@ function Overview({ base }: { base: string }) {
         {st && (
           <>
             <p>
-              <LiveState status={st} />{' '}
+              <LiveState live={summaryOf(st)} />{' '}
               {st.release && (
                 <>
                   {t('address')}: <code>{st.url}</code>

@@ -1,4 +1,11 @@
-import { get, type Page, type Status as RunStatus, type Service, servicePath } from '../api.ts';
+import {
+  get,
+  type Page,
+  type Status as RunStatus,
+  type Service,
+  type ServiceSummary,
+  servicePath,
+} from '../api.ts';
 import { useLoad } from '../hooks.ts';
 import { useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
@@ -6,29 +13,45 @@ import { Badge, Status, Table } from '../ui.tsx';
 
 interface Row {
   service: Service;
-  status: RunStatus | null;
+  live: ServiceSummary | null;
 }
 
-/** Each service's live state comes from its runtime status; polled so the list stays current. */
+/**
+ * The catalog's list and the runtime's live state of the same page of services: two requests
+ * however many services there are. Polled so the list stays current.
+ */
 async function loadRows(department?: string): Promise<Row[]> {
-  const q = department ? `&department=${encodeURIComponent(department)}` : '';
-  const page = await get<Page<Service>>(`/services?limit=500${q}`);
-  return Promise.all(
-    page.items.map(async (service) => ({
-      service,
-      status: await get<RunStatus>(`${servicePath(service.department, service.slug)}/status`).catch(
-        () => null,
-      ),
-    })),
-  );
+  const q = `limit=500${department ? `&department=${encodeURIComponent(department)}` : ''}`;
+  const [page, live] = await Promise.all([
+    get<Page<Service>>(`/services?${q}`),
+    get<Page<ServiceSummary>>(`/runtime/services?${q}`).catch(() => null),
+  ]);
+  const byKey = new Map((live?.items ?? []).map((l) => [l.service, l]));
+  return page.items.map((service) => ({
+    service,
+    live: byKey.get(`${service.department}/${service.slug}`) ?? null,
+  }));
 }
 
-export function LiveState({ status }: { status: RunStatus | null }) {
+/** The summary of a service's full runtime status, for the same badge as the list's. */
+export const summaryOf = (
+  s: RunStatus,
+): Pick<ServiceSummary, 'release' | 'desiredInstances' | 'running'> => ({
+  release: s.release?.version ?? null,
+  desiredInstances: s.desired.instances,
+  running: s.instances.filter((i) => i.state === 'healthy' && i.serving).length,
+});
+
+export function LiveState({
+  live,
+}: {
+  live: Pick<ServiceSummary, 'release' | 'desiredInstances' | 'running'> | null;
+}) {
   const { t } = useI18n();
-  if (!status) return <Badge tone="neutral">{t('unknown')}</Badge>;
-  if (!status.release) return <Badge tone="neutral">{t('notDeployed')}</Badge>;
-  const up = status.instances.filter((i) => i.state === 'healthy' && i.serving).length;
-  const want = status.desired.instances;
+  if (!live) return <Badge tone="neutral">{t('unknown')}</Badge>;
+  if (live.release === null) return <Badge tone="neutral">{t('notDeployed')}</Badge>;
+  const up = live.running;
+  const want = live.desiredInstances;
   const tone = up >= want && want > 0 ? 'ok' : up === 0 && want > 0 ? 'bad' : 'warn';
   return <Badge tone={tone}>{t('instancesUp', { up, want })}</Badge>;
 }
@@ -51,7 +74,7 @@ export function ServicesTable({ department }: { department?: string }) {
             </tr>
           </thead>
           <tbody>
-            {rows.data.map(({ service: s, status }) => (
+            {rows.data.map(({ service: s, live }) => (
               <tr key={`${s.department}/${s.slug}`} data-service={`${s.department}/${s.slug}`}>
                 <td>
                   <Link href={servicePath(s.department, s.slug)}>{lang === 'en' ? s.nameEn : s.nameZh}</Link>
@@ -59,7 +82,7 @@ export function ServicesTable({ department }: { department?: string }) {
                 </td>
                 <td>{s.department}</td>
                 <td>
-                  <LiveState status={status} />
+                  <LiveState live={live} />
                 </td>
                 <td>{s.slaTier}</td>
               </tr>
