@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/govhost.mjs', import.meta.url));
@@ -87,6 +90,7 @@ export const printedToken = (out: string) => /^ {4}token: (ghk_[\w-]+)$/m.exec(o
 
 /** Starts `govhost server` and waits until it is ready. */
 export async function startServer(env: NodeJS.ProcessEnv) {
+  if (env.GOVHOST_DATA_DIR) passableTempParents(env.GOVHOST_DATA_DIR);
   const proc = launch(['server'], env);
   let ready: ReadyLine;
   try {
@@ -103,6 +107,24 @@ export async function startServer(env: NodeJS.ProcessEnv) {
     routerUrl: ready.routerUrl ?? null,
     token: printedToken(proc.out()) ?? null,
   };
+}
+
+/**
+ * A test's data folder sits in a private (0700) temporary folder, which service users cannot pass
+ * through; run as root, the platform would then put the services' working copies in a folder of
+ * their own under the system temp directory, left behind after the test. Opening the test's
+ * folders for passage (not reading) keeps the copies inside the data folder, removed with it.
+ */
+function passableTempParents(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const root = resolve(tmpdir());
+  for (let d = dirname(resolve(dataDir)); d.startsWith(`${root}${sep}`); d = dirname(d)) {
+    try {
+      chmodSync(d, statSync(d).mode | 0o011);
+    } catch {
+      // Not made yet: the platform makes it.
+    }
+  }
 }
 
 /** Stops a process with `signal` and waits for it; SIGKILL after `graceMs`. */

@@ -17,7 +17,7 @@ import {
   stopProcess,
 } from '../../src/test-support/server-process.ts';
 import { until as waitFor } from '../../src/test-support/until.ts';
-import { type Api, apiClient, closeAgent, deployDir, viaRouter } from './runtime-helpers.ts';
+import { type Api, apiClient, closeAgent, deployDir, viaRouter, waitDeployment } from './runtime-helpers.ts';
 
 const until = <T>(
   what: string,
@@ -176,7 +176,8 @@ describe('monitoring engine', () => {
 
   it('a service scaled to zero goes down (an outage opens) and comes back (it closes)', async () => {
     const t0 = Date.now();
-    assert.equal((await admin('POST', '/services/MON/web/scale', { instances: 0 })).status, 202);
+    const zero = await admin('POST', '/services/MON/web/scale', { instances: 0 });
+    assert.equal(zero.status, 202, JSON.stringify(zero.json));
     // Deadlines are generous: the instance drains, or a new one starts and passes its health
     // check, which takes seconds when the machine is busy with the rest of the suite. How fast
     // an outage is detected is measured by bench/detection.mjs, not here. A check that throws
@@ -192,6 +193,9 @@ describe('monitoring engine', () => {
     );
     assert.ok(down.downSince >= t0 - 1000, `down since its first failed probe: ${JSON.stringify(down)}`);
     assert.match(down.lastProbe.error, /HTTP 50\d/);
+    // The service is down as soon as its route is gone, while its instance may still be
+    // stopping; a second change of size waits for the first to finish (or it is refused, 409).
+    assert.equal((await waitDeployment(admin, 'MON/web', zero.json.id)).state, 'succeeded');
     const up = await admin('POST', '/services/MON/web/scale', { instances: 1 });
     assert.equal(up.status, 202, JSON.stringify(up.json));
     await until(

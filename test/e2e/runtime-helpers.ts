@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { packBundle } from '../../src/cli/pack.ts';
 
@@ -27,7 +27,12 @@ export function apiClient(baseUrl: string, token: string): Api {
 /** Packs a folder, uploads it as a deploy, and returns the API's answer (202 or a problem). */
 export async function uploadBundle(baseUrl: string, token: string, service: string, dir: string) {
   const packed = await packBundle(dir);
-  return uploadFile(baseUrl, token, service, packed.path);
+  try {
+    return await uploadFile(baseUrl, token, service, packed.path);
+  } finally {
+    // The archive goes to the system's temporary folder: remove it, as `govhost deploy` does.
+    await rm(packed.path, { force: true });
+  }
 }
 
 export async function uploadFile(baseUrl: string, token: string, service: string, file: string) {
