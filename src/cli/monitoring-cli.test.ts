@@ -82,9 +82,25 @@ describe('govhost alerts, channels and incidents', { concurrency: 2 }, () => {
       run(['alerts', 'set', svc, 'latency', '--for', '2 minutes']),
     ]);
     const before = ok(rules);
-    assert.match(before, /^RULE +ENABLED +THRESHOLD +FOR +SEVERITY +SOURCE\n/);
-    assert.deepEqual(ruleRow(before, 'latency'), ['latency', 'yes', '1000 ms (p95)', '5m', 'P3', 'default']);
-    assert.deepEqual(ruleRow(before, 'service-down'), ['service-down', 'yes', '-', '0s', 'P1', 'default']);
+    assert.match(before, /^RULE +ENABLED +THRESHOLD +FOR +CLEARS AFTER +SEVERITY +SOURCE\n/);
+    assert.deepEqual(ruleRow(before, 'latency'), [
+      'latency',
+      'yes',
+      '1000 ms (p95)',
+      '5m',
+      '60s',
+      'P3',
+      'default',
+    ]);
+    assert.deepEqual(ruleRow(before, 'service-down'), [
+      'service-down',
+      'yes',
+      '-',
+      '0s',
+      '30s',
+      'P1',
+      'default',
+    ]);
     // The CLI's convention: 2 for a command used wrongly, found before any request.
     oneLineError(badRule, 2, /rule must be one of service-down, error-rate, latency, crash-loop, memory/);
     // An option commander rejects: its one-line reason first, then the command's usage (no stack).
@@ -93,14 +109,17 @@ describe('govhost alerts, channels and incidents', { concurrency: 2 }, () => {
       "option '--for <duration>' argument '2 minutes' is invalid. must be a duration such as 90s, 5m or 1h",
     );
 
-    const set = ok(await run(['alerts', 'set', svc, 'latency', '--threshold', '800', '--for', '2m']));
-    assert.equal(set, `${svc} latency: fires when above 800 ms (p95) for 2m (P3).\n`);
+    const set = ok(
+      await run(['alerts', 'set', svc, 'latency', '--threshold', '800', '--for', '2m', '--clear', '3m']),
+    );
+    assert.equal(set, `${svc} latency: fires when above 800 ms (p95) for 2m, clears after 3m (P3).\n`);
     const after = await run(['alerts', 'rules', svc]);
     assert.deepEqual(ruleRow(ok(after), 'latency'), [
       'latency',
       'yes',
       '800 ms (p95)',
       '2m',
+      '3m',
       'P3',
       'override',
     ]);

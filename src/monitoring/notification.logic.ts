@@ -62,9 +62,11 @@ export const wants = (minSeverity: string | null, severity: string): boolean =>
   minSeverity === null ||
   SEVERITIES.indexOf(severity as Severity) <= SEVERITIES.indexOf(minSeverity as Severity);
 
+export type IncidentEventName = 'incident.opened' | 'incident.reopened' | 'incident.resolved';
+
 export function payloadOf(
   incident: IncidentRow,
-  event: 'incident.opened' | 'incident.resolved',
+  event: IncidentEventName,
   eventId: number,
   message: string,
 ): NotificationPayload {
@@ -87,7 +89,7 @@ export function payloadOf(
 export async function fanOut(
   tx: Executor,
   incident: IncidentRow,
-  event: 'incident.opened' | 'incident.resolved',
+  event: IncidentEventName,
   eventId: number,
   message: string,
 ): Promise<number> {

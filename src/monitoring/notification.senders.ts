@@ -11,7 +11,8 @@ import type { Severity } from './alert-rules.ts';
 export interface NotificationPayload {
   /** Stable across retries and channels: a receiver drops a second delivery with the same id. */
   id: string;
-  event: 'incident.opened' | 'incident.resolved' | 'test';
+  /** `incident.reopened`: it fired again soon after it was resolved (same incidentId). */
+  event: 'incident.opened' | 'incident.reopened' | 'incident.resolved' | 'test';
   incidentId: number | null;
   /** `DEPT/slug`. */
   service: string;
@@ -103,7 +104,8 @@ export function renderEmail(p: NotificationPayload): { subject: string; text: st
       text: `${p.message}\n\nThis channel is set up correctly.\n`,
     };
   }
-  const state = p.event === 'incident.opened' ? 'OPEN' : 'RESOLVED';
+  const state =
+    p.event === 'incident.opened' ? 'OPEN' : p.event === 'incident.reopened' ? 'REOPENED' : 'RESOLVED';
   const lines = [
     `Incident #${p.incidentId} ${state}`,
     '',
