@@ -89,7 +89,7 @@ after(async () => {
 });
 
 describe('alert rule changes', () => {
-  it('a threshold lowered through the API fires on the next snapshot; a reset resolves on the next', async () => {
+  it('a threshold lowered through the API fires on the next snapshot; a reset starts clearing on the next', async () => {
     // Gold latency: p95 above 1000 ms for 5 min. 600 ms is fine.
     events.emit('snapshot', slow(T0));
     assert.deepEqual(alerting.firing(), []);

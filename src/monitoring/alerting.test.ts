@@ -148,7 +148,12 @@ describe('alerts, incidents and notifications', () => {
     await new Promise<void>((r) => hook.server.listen(0, '127.0.0.1', r));
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     const smtpPort = (smtp.server.address() as AddressInfo).port;
-    t = await testApp({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailFrom: 'ops@gov.example' });
+    t = await testApp({
+      smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+      mailFrom: 'ops@gov.example',
+      // The receiver is on loopback, which webhooks reach only when the operator allows it.
+      webhookAllow: ['127.0.0.1'],
+    });
     ours = await t.department('OUR');
     theirs = await t.department('THR');
     operator = await t.user('operator');
