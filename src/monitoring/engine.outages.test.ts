@@ -119,8 +119,9 @@ describe('outages across a restart', () => {
 
     // A probe the first engine sent just before it stopped may still be read by the stand-in
     // router: once it has no connection left, everything sent has been read and counted.
-    await until('the first engine disconnected', () =>
-      new Promise<boolean>((r) => router.getConnections((_err, n) => r(n === 0))),
+    await until(
+      'the first engine disconnected',
+      () => new Promise<boolean>((r) => router.getConnections((_err, n) => r(n === 0))),
     );
     // The next process serves only tax: retired was removed while the platform was not running.
     asked.length = 0;
