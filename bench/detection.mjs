@@ -92,6 +92,8 @@ async function startPlatform(interval) {
     GOVHOST_PROBE_INTERVAL_MS: String(interval),
     // The default timeout (5 s) only while it fits well inside the interval.
     GOVHOST_PROBE_TIMEOUT_MS: String(Math.min(5000, Math.max(100, Math.floor(interval / 2)))),
+    // The receiver is on loopback, which webhooks may only reach when the operator allows it.
+    GOVHOST_WEBHOOK_ALLOW: '127.0.0.1',
   });
 
   const hooks = [];
@@ -178,6 +180,9 @@ async function startPlatform(interval) {
       department: 'DET',
     });
     secret = hook.secret;
+    // Measure the detection pipeline itself: without the service-down clear duration (30 s by
+    // default, decision 011) the incident resolves on the first good probe, as it did before.
+    await api('PUT', '/services/DET/flaky/alert-rules/service-down', { clearSeconds: 0 });
 
     const app = join(work, 'app');
     mkdirSync(app);

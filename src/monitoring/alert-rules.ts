@@ -20,6 +20,8 @@ export interface EffectiveRule {
   threshold: number | null;
   /** How long the symptom must last before the alert fires, seconds. */
   forSeconds: number;
+  /** How long the symptom must have been gone before a firing alert clears, seconds. */
+  clearSeconds: number;
 }
 
 /** What a service may override; a null field means "the tier's default". */
@@ -27,6 +29,7 @@ export interface RuleOverride {
   enabled: boolean;
   threshold: number | null;
   forSeconds: number | null;
+  clearSeconds: number | null;
 }
 
 export const RULE_UNITS: Record<RuleName, string | null> = {
@@ -47,7 +50,7 @@ export const hasThreshold = (rule: RuleName): boolean => RULE_UNITS[rule] !== nu
 export const MIN_REQUESTS = 20;
 
 /**
- * Defaults per tier, `[threshold, forSeconds]`. Why these numbers:
+ * Defaults per tier, `[threshold, forSeconds, clearSeconds]`. Why these numbers:
  * - service-down: the engine declares `down` only after 2 failed probes in a row, so the rule
  *   itself waits no longer (0 s): a gold outage pages within two probe intervals.
  * - error-rate: the share of 5xx over the router's 5-minute window. Gold 1 %, silver 2 %,
@@ -56,34 +59,54 @@ export const MIN_REQUESTS = 20;
  *   less than errors, so it must last before it wakes anyone.
  * - crash-loop: the runtime only says `crash-loop` after repeated failed restarts: fire at once.
  * - memory: 90 % of the limit for 2 / 5 / 5 minutes: near the limit the kernel kills the instance.
+ *
+ * The clear duration is the hysteresis (docs/decisions/011-alert-hysteresis.md): a firing alert
+ * clears only once its symptom has been gone that long, so a flapping service keeps one alert
+ * and one incident instead of opening one per dip.
+ * - service-down: 30 s, three probe intervals at the default 10 s: the service must answer
+ *   probes for half a minute before "resolved" is announced. The same for every tier: it only
+ *   delays the good news, and the outage (the SLA's record) still ends at the first success.
+ * - error-rate and latency: 60 s for gold and silver, 120 s for bronze. The 5-minute window
+ *   already smooths the figure; a minute more keeps a rate hovering at the threshold from
+ *   toggling. Bronze pages nobody at night, so it may wait longer for a quieter history.
+ * - crash-loop: 120 s: an instance that restarts, serves for a moment and crashes again is
+ *   still looping.
+ * - memory: 120 s: usage hovering around the threshold would otherwise flap with every sample.
  */
-export const TIER_DEFAULTS: Record<SlaTier, Record<RuleName, [number | null, number]>> = {
+export const TIER_DEFAULTS: Record<SlaTier, Record<RuleName, [number | null, number, number]>> = {
   gold: {
-    'service-down': [null, 0],
-    'error-rate': [1, 60],
-    latency: [1000, 300],
-    'crash-loop': [null, 0],
-    memory: [90, 120],
+    'service-down': [null, 0, 30],
+    'error-rate': [1, 60, 60],
+    latency: [1000, 300, 60],
+    'crash-loop': [null, 0, 120],
+    memory: [90, 120, 120],
   },
   silver: {
-    'service-down': [null, 0],
-    'error-rate': [2, 120],
-    latency: [2000, 300],
-    'crash-loop': [null, 0],
-    memory: [90, 300],
+    'service-down': [null, 0, 30],
+    'error-rate': [2, 120, 60],
+    latency: [2000, 300, 60],
+    'crash-loop': [null, 0, 120],
+    memory: [90, 300, 120],
   },
   bronze: {
-    'service-down': [null, 0],
-    'error-rate': [5, 300],
-    latency: [3000, 600],
-    'crash-loop': [null, 0],
-    memory: [90, 300],
+    'service-down': [null, 0, 30],
+    'error-rate': [5, 300, 120],
+    latency: [3000, 600, 120],
+    'crash-loop': [null, 0, 120],
+    memory: [90, 300, 120],
   },
 };
 
+/**
+ * An alert that fires again within this many seconds of clearing reopens the incident it
+ * resolved (the same problem came back) instead of opening a new one: the desk keeps one
+ * incident, its acknowledgement, assignee and notes, and one count in the SLA report.
+ */
+export const REOPEN_WINDOW_SEC = 600;
+
 export function defaultRule(tier: SlaTier, rule: RuleName): EffectiveRule {
-  const [threshold, forSeconds] = (TIER_DEFAULTS[tier] ?? TIER_DEFAULTS.bronze)[rule];
-  return { rule, enabled: true, threshold, forSeconds };
+  const [threshold, forSeconds, clearSeconds] = (TIER_DEFAULTS[tier] ?? TIER_DEFAULTS.bronze)[rule];
+  return { rule, enabled: true, threshold, forSeconds, clearSeconds };
 }
 
 /** The rule after a service's override is laid over the tier's default. */
@@ -95,6 +118,7 @@ export function effectiveRule(tier: SlaTier, rule: RuleName, override?: RuleOver
     enabled: override.enabled,
     threshold: hasThreshold(rule) ? (override.threshold ?? base.threshold) : null,
     forSeconds: override.forSeconds ?? base.forSeconds,
+    clearSeconds: override.clearSeconds ?? base.clearSeconds,
   };
 }
 
@@ -123,9 +147,11 @@ export interface RuleState {
   /** Epoch ms of the first snapshot of the current breach; null when not breaching. */
   breachingSince: number | null;
   firing: boolean;
+  /** While firing: epoch ms of the first good snapshot since the last breach; null otherwise. */
+  clearingSince: number | null;
 }
 
-export const IDLE: RuleState = { breachingSince: null, firing: false };
+export const IDLE: RuleState = { breachingSince: null, firing: false, clearingSince: null };
 
 export interface Measurement {
   /** `nodata`: the snapshot cannot tell (service not probed yet): keep the state as it is. */
@@ -214,29 +240,56 @@ export interface Evaluation {
   state: RuleState;
   /** `fire` and `resolve` are the transitions the evaluator records; null: nothing to record. */
   change: 'fire' | 'resolve' | null;
+  /**
+   * Epoch ms the change took effect: the snapshot's time for `fire`; for `resolve` the first good
+   * snapshot of the streak that cleared it, so a resolution's time is when the symptom went away,
+   * not when the clear duration ran out.
+   */
+  at: number;
   measurement: Measurement;
 }
 
 /**
  * One step of one rule: from the state before and a snapshot to the state after. A breach must
- * last `forSeconds` (counted from its first snapshot) before the alert fires; the first snapshot
- * without it resolves the alert. A disabled rule never fires and resolves one that was firing.
+ * last `forSeconds` (counted from its first snapshot) before the alert fires; once firing, the
+ * symptom must stay away for `clearSeconds` (counted from the first good snapshot, and started
+ * again by any breach) before the alert resolves. A disabled rule never fires and resolves one
+ * that was firing at once: that is a person's decision, not a measurement.
  */
 export function evaluate(rule: EffectiveRule, state: RuleState, snap: ServiceSnapshot): Evaluation {
   const measurement = measure(rule, snap);
+  const at = snap.at;
   if (!rule.enabled) {
     return {
       state: IDLE,
       change: state.firing ? 'resolve' : null,
+      at,
       measurement: { ...measurement, message: `rule ${rule.rule} was turned off` },
     };
   }
-  if (measurement.verdict === 'nodata') return { state, change: null, measurement };
+  if (measurement.verdict === 'nodata') return { state, change: null, at, measurement };
   if (measurement.verdict === 'ok') {
-    return { state: IDLE, change: state.firing ? 'resolve' : null, measurement };
+    if (!state.firing) return { state: IDLE, change: null, at, measurement };
+    const clearing = state.clearingSince ?? at;
+    if (at - clearing >= rule.clearSeconds * 1000) {
+      return { state: IDLE, change: 'resolve', at: clearing, measurement };
+    }
+    return { state: { ...state, clearingSince: clearing }, change: null, at, measurement };
   }
-  const since = state.breachingSince ?? snap.at;
-  if (state.firing) return { state: { breachingSince: since, firing: true }, change: null, measurement };
-  const due = snap.at - since >= rule.forSeconds * 1000;
-  return { state: { breachingSince: since, firing: due }, change: due ? 'fire' : null, measurement };
+  const since = state.breachingSince ?? at;
+  if (state.firing) {
+    return {
+      state: { breachingSince: since, firing: true, clearingSince: null },
+      change: null,
+      at,
+      measurement,
+    };
+  }
+  const due = at - since >= rule.forSeconds * 1000;
+  return {
+    state: { breachingSince: since, firing: due, clearingSince: null },
+    change: due ? 'fire' : null,
+    at,
+    measurement,
+  };
 }

@@ -63,6 +63,8 @@ export class AlertEvaluator {
       this.entry(a.service_id).states.set(a.rule as RuleName, {
         breachingSince: a.started_at.getTime(),
         firing: true,
+        // A clear in progress is not remembered: after a restart it must be seen again in full.
+        clearingSince: null,
       });
     }
     this.events = events;
@@ -92,7 +94,12 @@ export class AlertEvaluator {
         m = new Map();
         next.set(o.serviceId, m);
       }
-      m.set(o.rule, { enabled: o.enabled, threshold: o.threshold, forSeconds: o.forSeconds });
+      m.set(o.rule, {
+        enabled: o.enabled,
+        threshold: o.threshold,
+        forSeconds: o.forSeconds,
+        clearSeconds: o.clearSeconds,
+      });
     }
     this.overrides = next;
   }
@@ -152,10 +159,10 @@ export class AlertEvaluator {
   }
 
   private async record(snap: ServiceSnapshot, transitions: Transition[]): Promise<void> {
-    const at = new Date(snap.at);
     await this.opts.db.transaction().execute(async (tx) => {
       for (const { rule, evaluation } of transitions) {
         const { value, message } = evaluation.measurement;
+        const at = new Date(evaluation.at);
         if (evaluation.change === 'fire') {
           await fire(tx, snap, rule, value, message, at);
         } else {

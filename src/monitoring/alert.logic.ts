@@ -33,10 +33,11 @@ export interface AlertRuleView {
   threshold: number | null;
   unit: string | null;
   forSeconds: number;
+  clearSeconds: number;
   /** `override` when the service has its own setting, else the tier's `default`. */
   source: 'default' | 'override';
   severity: Severity;
-  defaults: { threshold: number | null; forSeconds: number };
+  defaults: { threshold: number | null; forSeconds: number; clearSeconds: number };
 }
 
 function view(tier: SlaTier, rule: RuleName, override: RuleOverride | undefined): AlertRuleView {
@@ -48,9 +49,10 @@ function view(tier: SlaTier, rule: RuleName, override: RuleOverride | undefined)
     threshold: eff.threshold,
     unit: RULE_UNITS[rule],
     forSeconds: eff.forSeconds,
+    clearSeconds: eff.clearSeconds,
     source: override ? 'override' : 'default',
     severity: severityOf(tier, rule),
-    defaults: { threshold: base.threshold, forSeconds: base.forSeconds },
+    defaults: { threshold: base.threshold, forSeconds: base.forSeconds, clearSeconds: base.clearSeconds },
   };
 }
 
@@ -85,6 +87,7 @@ export interface RulePatch {
   /** null: back to the tier's default threshold. */
   threshold?: number | null;
   forSeconds?: number | null;
+  clearSeconds?: number | null;
 }
 
 /** Sets a service's override of one rule; fields not given keep their current value. */
@@ -111,6 +114,7 @@ export async function putRule(
       enabled: patch.enabled ?? current?.enabled ?? true,
       threshold: patch.threshold !== undefined ? patch.threshold : (current?.threshold ?? null),
       forSeconds: patch.forSeconds !== undefined ? patch.forSeconds : (current?.forSeconds ?? null),
+      clearSeconds: patch.clearSeconds !== undefined ? patch.clearSeconds : (current?.clearSeconds ?? null),
     };
     await repo.putOverride(tx, svc.id, rule, next);
     const after = view(tier, rule, next);

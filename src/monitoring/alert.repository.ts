@@ -20,6 +20,7 @@ export async function allOverrides(db: Executor): Promise<OverrideRow[]> {
     enabled: r.enabled,
     threshold: r.threshold,
     forSeconds: r.for_seconds,
+    clearSeconds: r.clear_seconds,
   }));
 }
 
@@ -32,7 +33,12 @@ export async function overridesOf(db: Executor, serviceId: string): Promise<Map<
   return new Map(
     rows.map((r) => [
       r.rule as RuleName,
-      { enabled: r.enabled, threshold: r.threshold, forSeconds: r.for_seconds },
+      {
+        enabled: r.enabled,
+        threshold: r.threshold,
+        forSeconds: r.for_seconds,
+        clearSeconds: r.clear_seconds,
+      },
     ]),
   );
 }
@@ -47,6 +53,7 @@ export async function putOverride(
     enabled: o.enabled,
     threshold: o.threshold,
     for_seconds: o.forSeconds,
+    clear_seconds: o.clearSeconds,
     updated_at: new Date(),
   };
   await db

@@ -15,9 +15,16 @@ export const AlertRule = Type.Object({
   threshold: Nullable(Type.Number()),
   unit: Nullable(Type.String()),
   forSeconds: Type.Integer({ description: 'How long the symptom must last before the alert fires' }),
+  clearSeconds: Type.Integer({
+    description: 'How long the symptom must have been gone before a firing alert clears',
+  }),
   source: Type.Enum(['default', 'override']),
   severity: SeveritySchema,
-  defaults: Type.Object({ threshold: Nullable(Type.Number()), forSeconds: Type.Integer() }),
+  defaults: Type.Object({
+    threshold: Nullable(Type.Number()),
+    forSeconds: Type.Integer(),
+    clearSeconds: Type.Integer(),
+  }),
 });
 
 export const AlertRulePatch = Type.Object(
@@ -27,6 +34,9 @@ export const AlertRulePatch = Type.Object(
       Nullable(Type.Number({ minimum: 0, maximum: 3_600_000, description: "null: the tier's default" })),
     ),
     forSeconds: Type.Optional(
+      Nullable(Type.Integer({ minimum: 0, maximum: 86_400, description: "null: the tier's default" })),
+    ),
+    clearSeconds: Type.Optional(
       Nullable(Type.Integer({ minimum: 0, maximum: 86_400, description: "null: the tier's default" })),
     ),
   },
@@ -76,7 +86,7 @@ export const Incident = Type.Object({
 
 export const IncidentEvent = Type.Object({
   id: Type.Integer(),
-  kind: Type.Enum(['opened', 'acknowledged', 'assigned', 'note', 'notified', 'resolved']),
+  kind: Type.Enum(['opened', 'acknowledged', 'assigned', 'note', 'notified', 'resolved', 'reopened']),
   actor: Type.String(),
   detail: Type.String(),
   at: Timestamp,

@@ -9,15 +9,19 @@ import type { SecretBox } from '../platform/secrets.ts';
 import { AlertEvaluator } from './alert.engine.ts';
 import type { MonitoringEvents } from './monitoring.types.ts';
 import { type Log, NotificationDispatcher } from './notification.dispatcher.ts';
+import { pruneNotifications } from './notification.logic.ts';
+import type { Resolve } from './webhook-target.ts';
+
+const DAY_MS = 86_400_000;
 
 export interface AlertingDeps {
   db: Db;
-  config: Pick<Config, 'smtpUrl' | 'mailFrom'>;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'webhookAllow' | 'notificationRetentionDays'>;
   box: SecretBox;
   events: EventEmitter<MonitoringEvents>;
   log: Log;
-  /** Test hooks: the dispatcher's poll interval and retry delays. */
-  dispatcher?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number };
+  /** Test hooks: the dispatcher's poll interval, retry delays and webhook host resolution. */
+  dispatcher?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; resolve?: Resolve };
 }
 
 export interface RunningAlerting {
@@ -39,12 +43,32 @@ export async function startAlerting(deps: AlertingDeps): Promise<RunningAlerting
   const evaluator = new AlertEvaluator({ db: deps.db, log: deps.log, onTransition: () => dispatcher.kick() });
   await evaluator.start(deps.events);
   dispatcher.start();
+  // Old notifications go at start and then daily; stop() waits for a pass under way.
+  let pruning: Promise<void> = Promise.resolve();
+  const prune = () => {
+    pruning = pruning
+      .then(async () => {
+        const n = await pruneNotifications(deps.db, deps.config.notificationRetentionDays);
+        if (n.console + n.outbox > 0) {
+          deps.log.info(
+            { console: n.console, outbox: n.outbox, before: n.before.toISOString() },
+            'old notifications deleted',
+          );
+        }
+      })
+      .catch((err) => deps.log.warn({ err }, 'could not delete old notifications'));
+  };
+  prune();
+  const pruneTimer = setInterval(prune, DAY_MS);
+  pruneTimer.unref();
   return {
     firing: () => evaluator.firing(),
     reloadRules: () => evaluator.reloadRules(),
     async stop() {
+      clearInterval(pruneTimer);
       await evaluator.stop();
       await dispatcher.stop();
+      await pruning;
     },
   };
 }

@@ -148,7 +148,12 @@ describe('alerts, incidents and notifications', () => {
     await new Promise<void>((r) => hook.server.listen(0, '127.0.0.1', r));
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     const smtpPort = (smtp.server.address() as AddressInfo).port;
-    t = await testApp({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailFrom: 'ops@gov.example' });
+    t = await testApp({
+      smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+      mailFrom: 'ops@gov.example',
+      // The receiver is on loopback, which webhooks reach only when the operator allows it.
+      webhookAllow: ['127.0.0.1'],
+    });
     ours = await t.department('OUR');
     theirs = await t.department('THR');
     operator = await t.user('operator');
@@ -191,15 +196,25 @@ describe('alerts, incidents and notifications', () => {
     assert.equal(byRule['service-down'].severity, 'P1');
 
     const url = `/api/v1/services/${ours}/etax/alert-rules/latency`;
+    assert.deepEqual(byRule['service-down'].defaults, { threshold: null, forSeconds: 0, clearSeconds: 30 });
     const put = await t.request(admin.token, {
       method: 'PUT',
       url,
-      payload: { threshold: 500, forSeconds: 60 },
+      payload: { threshold: 500, forSeconds: 60, clearSeconds: 180 },
     });
     assert.equal(put.statusCode, 200, put.body);
-    assert.deepEqual([put.json().threshold, put.json().forSeconds, put.json().source], [500, 60, 'override']);
+    assert.deepEqual(
+      [put.json().threshold, put.json().forSeconds, put.json().clearSeconds, put.json().source],
+      [500, 60, 180, 'override'],
+    );
     const off = await t.request(admin.token, { method: 'PUT', url, payload: { enabled: false } });
-    assert.deepEqual([off.json().enabled, off.json().threshold], [false, 500], 'fields not given are kept');
+    assert.deepEqual(
+      [off.json().enabled, off.json().threshold, off.json().clearSeconds],
+      [false, 500, 180],
+      'fields not given are kept',
+    );
+    const negative = await t.request(admin.token, { method: 'PUT', url, payload: { clearSeconds: -1 } });
+    assert.equal(negative.statusCode, 400);
 
     const dev = await t.request(developer.token, { method: 'PUT', url, payload: { threshold: 1 } });
     assert.equal(dev.statusCode, 403);
@@ -217,8 +232,8 @@ describe('alerts, incidents and notifications', () => {
 
     const reset = await t.request(admin.token, { method: 'DELETE', url });
     assert.deepEqual(
-      [reset.json().threshold, reset.json().source, reset.json().enabled],
-      [1000, 'default', true],
+      [reset.json().threshold, reset.json().clearSeconds, reset.json().source, reset.json().enabled],
+      [1000, 60, 'default', true],
     );
     const audit = await get(t.adminToken, '/api/v1/audit');
     assert.ok(audit.items.some((a: { action: string }) => a.action === 'alert-rule.reset'));
@@ -369,7 +384,11 @@ describe('alerts, incidents and notifications', () => {
 
   it('the service coming back resolves the incident with its duration and timeline', async () => {
     const [open] = (await get(operator.token, '/api/v1/incidents')).items;
+    // Gold service-down clears after 30 s of good probes: the first one starts the clock.
     events.emit('snapshot', snapshot(svc, {}, T0 + 70_000));
+    events.emit('snapshot', snapshot(svc, {}, T0 + 90_000));
+    assert.equal((await get(developer.token, `/api/v1/incidents/${open.id}`)).state, 'open');
+    events.emit('snapshot', snapshot(svc, {}, T0 + 100_000));
     const resolved = await until('the incident resolved', async () => {
       const i = await get(developer.token, `/api/v1/incidents/${open.id}`);
       return i.state === 'resolved' &&
@@ -379,6 +398,7 @@ describe('alerts, incidents and notifications', () => {
         ? i
         : null;
     });
+    // Dated at the first good probe, not at the end of the clear duration.
     assert.equal(resolved.timeToResolveSec, 60);
     assert.equal(resolved.resolvedBy, 'govhost');
     const kinds = resolved.timeline.map((e: { kind: string }) => e.kind);
@@ -402,9 +422,42 @@ describe('alerts, incidents and notifications', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 
+  it('fired again soon after it cleared, the same incident reopens and is told as reopened', async () => {
+    const [first] = (await get(operator.token, '/api/v1/incidents?state=all')).items;
+    // Resolved at T0+70 s; down again 130 s later, inside the reopen window.
+    events.emit('snapshot', down(svc, T0 + 200_000));
+    const reopened = await until('the incident reopened', async () => {
+      const i = await get(developer.token, `/api/v1/incidents/${first.id}`);
+      return i.state === 'open' ? i : null;
+    });
+    assert.equal(reopened.resolvedAt, null);
+    assert.equal(reopened.timeToResolveSec, null);
+    assert.equal(reopened.acknowledgedBy, operator.username, 'the acknowledgement is kept');
+    const step = reopened.timeline.find((e: { kind: string }) => e.kind === 'reopened');
+    assert.match(step.detail, /^fired again 130 s after it cleared: /);
+    assert.equal((await get(operator.token, '/api/v1/incidents?state=all')).total, 1);
+    const told = await until('the reopened webhook', () =>
+      hook.got.find((g) => g.payload.event === 'incident.reopened'),
+    );
+    assert.equal(told.payload.incidentId, first.id);
+    assert.equal(told.payload.state, 'open');
+    await until('the reopened e-mail', () => mails.find((m) => /REOPENED: service-down/.test(m.raw)));
+    const consoleItems = (await get(admin.token, '/api/v1/notifications')).items;
+    assert.ok(consoleItems.some((n: { event: string }) => n.event === 'incident.reopened'));
+
+    events.emit('snapshot', snapshot(svc, {}, T0 + 210_000));
+    events.emit('snapshot', snapshot(svc, {}, T0 + 240_000));
+    const again = await until('resolved again', async () => {
+      const i = await get(developer.token, `/api/v1/incidents/${first.id}`);
+      return i.state === 'resolved' ? i : null;
+    });
+    assert.equal(again.timeToResolveSec, 200, 'from the first opening to the last recovery');
+  });
+
   it('keeps firing across a restart, sends what was pending, and resolves an unwatched service', async () => {
     hook.answer([], 503); // the receiver is down for now
-    events.emit('snapshot', down(svc, T0 + 100_000));
+    // Far past the reopen window of the last resolution: a new incident.
+    events.emit('snapshot', down(svc, T0 + 1_100_000));
     const incident = await until(
       'a second incident',
       async () => (await get(operator.token, '/api/v1/incidents')).items[0],
@@ -425,14 +478,14 @@ describe('alerts, incidents and notifications', () => {
       hook.got.find((g) => g.payload.event === 'incident.opened' && g.payload.incidentId === incident.id),
     );
     // Still down after the restart: no second alert.
-    events.emit('snapshot', down(svc, T0 + 110_000));
-    events.emit('unwatched', { serviceId: svc.id, at: T0 + 120_000 });
+    events.emit('snapshot', down(svc, T0 + 1_110_000));
+    events.emit('unwatched', { serviceId: svc.id, at: T0 + 1_120_000 });
     const resolved = await until('resolved by unwatch', async () => {
       const i = await get(operator.token, `/api/v1/incidents/${incident.id}`);
       return i.state === 'resolved' ? i : null;
     });
     assert.equal(resolved.timeToResolveSec, 20);
-    assert.equal((await get(operator.token, '/api/v1/alerts?state=all')).total, 2);
+    assert.equal((await get(operator.token, '/api/v1/alerts?state=all')).total, 3);
     assert.deepEqual(alerting.firing(), []);
   });
 
@@ -450,7 +503,7 @@ describe('alerts, incidents and notifications', () => {
     const { AlertEvaluator } = await import('./alert.engine.ts');
     const evaluator = new AlertEvaluator({ db: t.db, log });
     await evaluator.start(events);
-    events.emit('snapshot', down(svc, T0 + 200_000));
+    events.emit('snapshot', down(svc, T0 + 2_000_000));
     await until('queued rows', async () => {
       const rows = await t.db
         .selectFrom('notification_outbox')
@@ -477,7 +530,7 @@ describe('alerts, incidents and notifications', () => {
     await Promise.all([a.stop(), b.stop()]);
     const fresh = hook.got.slice(before).map((g) => g.payload.id);
     assert.equal(fresh.length, 1);
-    assert.equal(mails.filter((m) => /OPEN/.test(m.raw)).length, 3, 'one e-mail per opened incident');
+    assert.equal(mails.filter((m) => / OPEN: /.test(m.raw)).length, 3, 'one e-mail per opened incident');
   });
 
   it('a crash-looping bronze instance opens a P4 incident; a notification failing for a day is given up', async () => {

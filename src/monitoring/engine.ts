@@ -33,6 +33,8 @@ export interface EngineOptions {
   routerUrl(): string;
   /** The router's cumulative raw counters per service label. */
   routerMetrics(): Promise<Record<string, RawServiceMetrics>>;
+  /** The key that makes the router count probes apart from citizens' requests (router/probe-key.ts). */
+  probeKey?: () => string | null;
   intervalMs: number;
   timeoutMs: number;
   retentionDays: number;
@@ -95,7 +97,7 @@ export class MonitoringEngine extends EventEmitter<MonitoringEvents> {
   constructor(private readonly o: EngineOptions) {
     super();
     this.wheel = new TimerWheel<string>(10, o.intervalMs + CONFIRM_MAX_MS, (id, at) => this.due(id, at));
-    this.prober = new Prober(o.routerUrl, o.timeoutMs);
+    this.prober = new Prober(o.routerUrl, o.timeoutMs, undefined, o.probeKey);
   }
 
   async start(): Promise<void> {

@@ -18,7 +18,7 @@ import {
 import { isDepartmentRole } from '../tenancy/roles.ts';
 import { getUser } from '../tenancy/user.logic.ts';
 import type { AlertRow } from './alert.repository.ts';
-import type { RuleName, Severity } from './alert-rules.ts';
+import { REOPEN_WINDOW_SEC, type RuleName, type Severity } from './alert-rules.ts';
 import type { IncidentEventRow, IncidentRow } from './incident.repository.ts';
 import * as repo from './incident.repository.ts';
 import type { IncidentEventKind } from './monitoring.tables.ts';
@@ -122,7 +122,8 @@ export async function addEvent(
 }
 
 /**
- * Opens the incident for a fired alert, or joins the one already open for this service and rule.
+ * Opens the incident for a fired alert, joins the one already open for this service and rule, or
+ * reopens the one it resolved less than REOPEN_WINDOW_SEC ago (the same trouble came back).
  * Call inside the transaction that records the alert.
  */
 export async function openForAlert(
@@ -132,6 +133,9 @@ export async function openForAlert(
 ): Promise<{ incident: IncidentRow; created: boolean }> {
   const existing = await repo.openIncidentOf(tx, alert.service_id, alert.rule);
   if (existing) return { incident: existing, created: false };
+  const since = new Date(alert.started_at.getTime() - REOPEN_WINDOW_SEC * 1000);
+  const recent = await repo.resolvedIncidentSince(tx, alert.service_id, alert.rule, since);
+  if (recent) return { incident: await reopen(tx, recent, alert), created: false };
   const incident = await repo.insertIncident(tx, {
     service_id: alert.service_id,
     department_id: alert.department_id,
@@ -154,6 +158,22 @@ export async function openForAlert(
   const event = await addEvent(tx, incident, 'opened', SYSTEM, alert.message, alert.started_at);
   await fanOut(tx, incident, 'incident.opened', event.id, alert.message);
   return { incident, created: true };
+}
+
+/** Opens a resolved incident again for a fired alert: its resolution is undone, its history kept. */
+async function reopen(tx: Executor, incident: IncidentRow, alert: AlertRow): Promise<IncidentRow> {
+  const after = incident.resolved_at ? secondsBetween(incident.resolved_at, alert.started_at) : 0;
+  const updated = await repo.updateIncident(tx, incident.id, {
+    state: 'open',
+    alert_id: alert.id,
+    resolved_at: null,
+    resolved_by: null,
+    time_to_resolve_sec: null,
+  });
+  const detail = `fired again ${after} s after it cleared: ${alert.message}`;
+  const event = await addEvent(tx, updated, 'reopened', SYSTEM, detail, alert.started_at);
+  await fanOut(tx, updated, 'incident.reopened', event.id, alert.message);
+  return updated;
 }
 
 async function close(tx: Executor, incident: IncidentRow, actor: Actor, at: Date, detail: string) {

@@ -19,6 +19,21 @@ export async function openIncidentOf(db: Executor, serviceId: string, rule: stri
     .executeTakeFirst();
 }
 
+/** The newest incident of a service's rule resolved at or after `since`, if any. */
+export async function resolvedIncidentSince(db: Executor, serviceId: string, rule: string, since: Date) {
+  return db
+    .selectFrom('incidents')
+    .selectAll()
+    .where('service_id', '=', serviceId)
+    .where('rule', '=', rule)
+    .where('state', '=', 'resolved')
+    .where('resolved_at', '>=', since)
+    .orderBy('resolved_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 /** The incident as the caller may see it: `scope` null for every department. */
 export async function findIncident(db: Executor, scope: string | null, id: number, forUpdate = false) {
   let q = db.selectFrom('incidents').selectAll().where('id', '=', id);

@@ -226,3 +226,28 @@ export const metricsMigrations: Record<string, Migration> = {
     },
   },
 };
+
+/**
+ * Monitoring hardening (0013): a rule's clear duration (alert hysteresis), the `reopened` step of
+ * an incident's timeline, and indexes for pruning old notifications by age.
+ */
+export const hardeningMigrations: Record<string, Migration> = {
+  '0013_monitoring_hardening': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table alert_rule_overrides add column clear_seconds integer check (clear_seconds >= 0)`.execute(
+        db,
+      );
+      // The column check of 0007 has PostgreSQL's default name; replaced by one that knows `reopened`.
+      await sql`alter table incident_events drop constraint incident_events_kind_check`.execute(db);
+      await sql`
+        alter table incident_events add constraint incident_events_kind_check
+        check (kind in ('opened', 'acknowledged', 'assigned', 'note', 'notified', 'resolved', 'reopened'))`.execute(
+        db,
+      );
+      await sql`create index console_notifications_by_time on console_notifications (at)`.execute(db);
+      await sql`create index notification_outbox_by_creation on notification_outbox (created_at) where state in ('delivered', 'failed')`.execute(
+        db,
+      );
+    },
+  },
+};

@@ -23,6 +23,7 @@ export async function startMonitoring(
     watchList: () => runtime.deps.orchestrator.watchList(),
     routerUrl: () => runtime.routerUrl,
     routerMetrics: () => runtime.router().rawMetrics(),
+    probeKey: () => runtime.router().probeKey,
     intervalMs: config.probeIntervalMs,
     timeoutMs: config.probeTimeoutMs,
     retentionDays: config.metricsRetentionDays,

@@ -15,6 +15,7 @@ export interface AlertRuleOverrideTable {
   enabled: boolean;
   threshold: number | null;
   for_seconds: number | null;
+  clear_seconds: number | null;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
@@ -54,7 +55,14 @@ export interface IncidentTable {
   time_to_resolve_sec: number | null;
 }
 
-export type IncidentEventKind = 'opened' | 'acknowledged' | 'assigned' | 'note' | 'notified' | 'resolved';
+export type IncidentEventKind =
+  | 'opened'
+  | 'acknowledged'
+  | 'assigned'
+  | 'note'
+  | 'notified'
+  | 'resolved'
+  | 'reopened';
 
 export interface IncidentEventTable {
   id: Generated<number>;

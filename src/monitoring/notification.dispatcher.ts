@@ -12,6 +12,7 @@ import { addEvent, SYSTEM } from './incident.logic.ts';
 import { findIncident } from './incident.repository.ts';
 import { deliver } from './notification.logic.ts';
 import * as repo from './notification.repository.ts';
+import type { Resolve } from './webhook-target.ts';
 
 /** Delay before attempt n+1 after n failures; the last one repeats. */
 export const RETRY_DELAYS_MS = [
@@ -25,8 +26,10 @@ export type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
 export interface DispatcherOptions {
   db: Db;
   box: SecretBox;
-  config: Pick<Config, 'smtpUrl' | 'mailFrom'>;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'webhookAllow'>;
   log: Log;
+  /** How webhook host names are resolved (default: the system's resolver). */
+  resolve?: Resolve;
   /** How often to look for due rows when nobody kicks (default 1 s). */
   pollMs?: number;
   /** How long one delivery may take (default 10 s). */

@@ -27,12 +27,18 @@ import {
   postWebhook,
   sendEmail,
 } from './notification.senders.ts';
+import { type Resolve, WebhookPolicy, WebhookTargetError } from './webhook-target.ts';
 
 export interface NotificationDeps {
   db: Db;
   box: SecretBox;
-  config: Pick<Config, 'smtpUrl' | 'mailFrom'>;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'webhookAllow'>;
+  /** How host names are resolved for webhooks (default: the system's resolver). */
+  resolve?: Resolve;
 }
+
+const policyOf = (deps: Pick<NotificationDeps, 'config' | 'resolve'>) =>
+  new WebhookPolicy(deps.config.webhookAllow, deps.resolve);
 
 export interface ChannelView {
   id: string;
@@ -62,9 +68,11 @@ export const wants = (minSeverity: string | null, severity: string): boolean =>
   minSeverity === null ||
   SEVERITIES.indexOf(severity as Severity) <= SEVERITIES.indexOf(minSeverity as Severity);
 
+export type IncidentEventName = 'incident.opened' | 'incident.reopened' | 'incident.resolved';
+
 export function payloadOf(
   incident: IncidentRow,
-  event: 'incident.opened' | 'incident.resolved',
+  event: IncidentEventName,
   eventId: number,
   message: string,
 ): NotificationPayload {
@@ -87,7 +95,7 @@ export function payloadOf(
 export async function fanOut(
   tx: Executor,
   incident: IncidentRow,
-  event: 'incident.opened' | 'incident.resolved',
+  event: IncidentEventName,
   eventId: number,
   message: string,
 ): Promise<number> {
@@ -113,7 +121,8 @@ export interface NewChannel {
   department?: string | null;
 }
 
-function checkUrl(raw: string): string {
+/** A webhook URL as stored, after checking it may be reached (a 400 saying why not). */
+async function checkUrl(deps: Pick<NotificationDeps, 'config' | 'resolve'>, raw: string): Promise<string> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -128,6 +137,14 @@ function checkUrl(raw: string): string {
       'GOVHOST_VALIDATION',
       'put no credentials in the webhook URL: the signature authenticates',
     );
+  }
+  try {
+    await policyOf(deps).check(url);
+  } catch (err) {
+    if (!(err instanceof WebhookTargetError)) throw err;
+    const code =
+      err.reason === 'forbidden' ? 'GOVHOST_WEBHOOK_TARGET_FORBIDDEN' : 'GOVHOST_WEBHOOK_TARGET_UNRESOLVED';
+    throw new DomainError(code, err.message);
   }
   return url.toString();
 }
@@ -161,13 +178,15 @@ export async function createChannel(
       'this platform has no SMTP server: set GOVHOST_SMTP_URL',
     );
   }
+  // Checked before the transaction: a look-up may take seconds and must not hold the store.
+  const url = input.url ? await checkUrl(deps, input.url) : null;
   const secret = input.kind === 'webhook' ? newWebhookSecret() : null;
   return deps.db.transaction().execute(async (tx) => {
     const dept = code === null ? null : await resolveDepartment(tx, caller, code);
     const row = await repo.insertChannel(tx, {
       department_id: dept?.id ?? null,
       kind: input.kind,
-      url: input.url ? checkUrl(input.url) : null,
+      url,
       addresses: input.addresses ? [...new Set(input.addresses.map((a) => a.trim().toLowerCase()))] : null,
       secret_sealed: secret ? deps.box.seal(secret) : null,
       min_severity: input.minSeverity ?? null,
@@ -217,14 +236,15 @@ export async function deleteChannel(deps: NotificationDeps, caller: Caller, id: 
 
 /** Sends one notification on one channel now (no retry): the dispatcher and the test use it. */
 export async function deliver(
-  deps: Pick<NotificationDeps, 'box' | 'config'>,
+  deps: Pick<NotificationDeps, 'box' | 'config' | 'resolve'>,
   channel: ChannelRow,
   body: string,
   timeoutMs: number,
 ): Promise<string> {
   if (channel.kind === 'webhook') {
     if (!channel.url || !channel.secret_sealed) throw new Error('webhook channel without URL or secret');
-    const status = await postWebhook(channel.url, deps.box.open(channel.secret_sealed), body, timeoutMs);
+    const secret = deps.box.open(channel.secret_sealed);
+    const status = await postWebhook(channel.url, secret, body, timeoutMs, policyOf(deps));
     return `webhook ${channel.url} answered ${status}`;
   }
   if (!deps.config.smtpUrl) throw new Error('no SMTP server configured (GOVHOST_SMTP_URL)');
@@ -294,5 +314,23 @@ export async function listConsoleNotifications(
     })),
     total,
     ...page,
+  };
+}
+
+/**
+ * Drops console notifications and finished outbox rows older than the retention. Nothing of the
+ * record is lost: each incident's timeline (opened, notified, resolved, …) is kept for good; these
+ * rows are the console's feed and the delivery queue, which would otherwise grow forever.
+ */
+export async function pruneNotifications(
+  db: Db,
+  retentionDays: number,
+  now = Date.now(),
+): Promise<{ console: number; outbox: number; before: Date }> {
+  const before = new Date(now - retentionDays * 86_400_000);
+  return {
+    console: await repo.deleteConsoleBefore(db, before),
+    outbox: await repo.deleteFinishedOutboxBefore(db, before),
+    before,
   };
 }

@@ -166,3 +166,21 @@ export async function listConsole(db: Executor, scope: string | null, page: Page
   const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return { items, total: Number(n) };
 }
+
+// ---- retention ----
+
+/** Deletes console notifications older than `before`; returns how many. */
+export async function deleteConsoleBefore(db: Executor, before: Date): Promise<number> {
+  const r = await db.deleteFrom('console_notifications').where('at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Deletes outbox rows done with (delivered or given up) created before `before`; never one still due. */
+export async function deleteFinishedOutboxBefore(db: Executor, before: Date): Promise<number> {
+  const r = await db
+    .deleteFrom('notification_outbox')
+    .where('state', 'in', ['delivered', 'failed'])
+    .where('created_at', '<', before)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -4,14 +4,19 @@
  * dispatcher retries it.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Severity } from './alert-rules.ts';
+import { type WebhookPolicy, WebhookTargetError } from './webhook-target.ts';
 
 /** What every channel is told about an incident; webhooks receive exactly this JSON. */
 export interface NotificationPayload {
   /** Stable across retries and channels: a receiver drops a second delivery with the same id. */
   id: string;
-  event: 'incident.opened' | 'incident.resolved' | 'test';
+  /** `incident.reopened`: it fired again soon after it was resolved (same incidentId). */
+  event: 'incident.opened' | 'incident.reopened' | 'incident.resolved' | 'test';
   incidentId: number | null;
   /** `DEPT/slug`. */
   service: string;
@@ -62,37 +67,69 @@ export class DeliveryError extends Error {
   override name = 'DeliveryError';
 }
 
-/** POSTs the body, signed; resolves on a 2xx answer within `timeoutMs`. */
+/**
+ * POSTs the body, signed, to a target `policy` allows; resolves on a 2xx answer within
+ * `timeoutMs`. The connection goes to the address the policy checked (never to a second look-up
+ * of the name), on a socket of its own; Host and TLS still use the URL's name. Redirects are not
+ * followed: a 3xx is a failed delivery, so a receiver cannot bounce the POST somewhere else.
+ */
 export async function postWebhook(
   url: string,
   secret: string,
   body: string,
   timeoutMs: number,
+  policy: WebhookPolicy,
 ): Promise<number> {
-  const timestamp = Math.floor(Date.now() / 1000);
-  let res: Response;
+  const u = new URL(url);
+  let target: Awaited<ReturnType<WebhookPolicy['target']>>;
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'GovHost-Webhook/1',
-        'X-GovHost-Timestamp': String(timestamp),
-        'X-GovHost-Signature': signWebhook(secret, timestamp, body),
-      },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    target = await policy.target(u);
   } catch (err) {
-    if ((err as Error).name === 'TimeoutError') throw new DeliveryError(`no answer within ${timeoutMs} ms`);
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new DeliveryError(cause?.code ?? cause?.message ?? (err as Error).message);
+    if (err instanceof WebhookTargetError) throw new DeliveryError(`refused: ${err.message}`);
+    throw err;
   }
-  // The answer's body is not ours to read; release the connection.
-  await res.body?.cancel().catch(() => {});
-  if (res.status < 200 || res.status > 299) throw new DeliveryError(`HTTP ${res.status}`);
-  return res.status;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const pinned: LookupFunction = (_name, opts, done) => {
+    if (opts.all) done(null, [{ address: target.address, family: target.family }]);
+    else done(null, target.address, target.family);
+  };
+  return new Promise<number>((resolve, reject) => {
+    const req = (u.protocol === 'https:' ? https : http).request(
+      {
+        method: 'POST',
+        hostname: target.hostname,
+        port: u.port || undefined,
+        path: `${u.pathname}${u.search}`,
+        lookup: pinned,
+        agent: false,
+        headers: {
+          host: u.host,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': 'GovHost-Webhook/1',
+          'X-GovHost-Timestamp': String(timestamp),
+          'X-GovHost-Signature': signWebhook(secret, timestamp, body),
+        },
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        // The answer's body is not ours to read; the socket is this delivery's alone.
+        res.destroy();
+        clearTimeout(timer);
+        if (status < 200 || status > 299) reject(new DeliveryError(`HTTP ${status}`));
+        else resolve(status);
+      },
+    );
+    const timer = setTimeout(
+      () => req.destroy(new DeliveryError(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(err instanceof DeliveryError ? err : new DeliveryError(err.code ?? err.message));
+    });
+    req.end(body);
+  });
 }
 
 /** Subject and plain-text body of an e-mail about an incident. */
@@ -103,7 +140,8 @@ export function renderEmail(p: NotificationPayload): { subject: string; text: st
       text: `${p.message}\n\nThis channel is set up correctly.\n`,
     };
   }
-  const state = p.event === 'incident.opened' ? 'OPEN' : 'RESOLVED';
+  const state =
+    p.event === 'incident.opened' ? 'OPEN' : p.event === 'incident.reopened' ? 'REOPENED' : 'RESOLVED';
   const lines = [
     `Incident #${p.incidentId} ${state}`,
     '',

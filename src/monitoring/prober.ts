@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { PROBE_HEADER } from '../router/probe-key.ts';
 import type { ProbeResult } from './monitoring.types.ts';
 
 export interface ProbeTarget {
@@ -22,6 +23,11 @@ export class Prober {
     private readonly routerUrl: () => string,
     private readonly timeoutMs: number,
     maxSockets = 256,
+    /**
+     * The router's probe key, read at each probe (a router started again may have another): with
+     * it the router counts probes apart from citizens' requests. Null: probes count as citizens.
+     */
+    private readonly probeKey: () => string | null = () => null,
   ) {
     // Idle sockets close well before the router's 65 s idle timeout, so a probe seldom meets
     // one the router is closing at that moment (and retries once when it does).
@@ -57,6 +63,13 @@ export class Prober {
         resolve({ ...r, ms: Math.round((performance.now() - started) * 100) / 100 });
       };
       const { host, port } = this.router();
+      const key = this.probeKey();
+      const headers: http.OutgoingHttpHeaders = {
+        host: target.hostname,
+        'user-agent': 'govhost-probe/1',
+        accept: '*/*',
+      };
+      if (key) headers[PROBE_HEADER] = key;
       const req = http.request(
         {
           host,
@@ -64,7 +77,7 @@ export class Prober {
           path: target.path,
           method: 'GET',
           agent: this.agent,
-          headers: { host: target.hostname, 'user-agent': 'govhost-probe/1', accept: '*/*' },
+          headers,
         },
         (res) => {
           const status = res.statusCode ?? 0;

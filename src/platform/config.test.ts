@@ -39,6 +39,24 @@ describe('loadConfig', () => {
     assert.equal(c.domain, 'gov.example');
   });
 
+  it('reads the webhook allow-list: host names, addresses and networks; refuses anything else', () => {
+    assert.deepEqual(loadConfig({}).webhookAllow, []);
+    const c = loadConfig({
+      GOVHOST_WEBHOOK_ALLOW: ' Hooks.Internal.gov.hk., 10.0.0.0/8 ,127.0.0.1,fd00::/8,',
+    });
+    assert.deepEqual(c.webhookAllow, ['hooks.internal.gov.hk', '10.0.0.0/8', '127.0.0.1', 'fd00::/8']);
+    for (const bad of ['10.0.0.0/33', '1.2.3', 'http://x.example', 'a b']) {
+      assert.throws(
+        () => loadConfig({ GOVHOST_WEBHOOK_ALLOW: bad }),
+        /GOVHOST_WEBHOOK_ALLOW \(webhook allow-list\) has .* which is not a host name, an IP address or a network/,
+        bad,
+      );
+    }
+    assert.equal(loadConfig({}).notificationRetentionDays, 90);
+    assert.equal(loadConfig({ GOVHOST_NOTIFICATION_RETENTION_DAYS: '30' }).notificationRetentionDays, 30);
+    assert.throws(() => loadConfig({ GOVHOST_NOTIFICATION_RETENTION_DAYS: '0' }), /notification retention/);
+  });
+
   it('rejects an unknown setting in the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'govhost-config-'));
     const file = join(dir, 'govhost.json');

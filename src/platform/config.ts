@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseNetwork } from './ip.ts';
 
 /** The platform's whole configuration: parsed once at start, validated, frozen, passed down. */
 export interface Config {
@@ -36,6 +37,13 @@ export interface Config {
   readonly smtpUrl: string | null;
   /** Sender address of notification e-mails. */
   readonly mailFrom: string;
+  /**
+   * Hosts and networks webhooks may reach although they are internal (loopback, private,
+   * link-local, …): lower-case host names, addresses and CIDRs. Empty: none, the safe default.
+   */
+  readonly webhookAllow: readonly string[];
+  /** Days console notifications and finished outbox rows are kept (incident timelines stay). */
+  readonly notificationRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +76,26 @@ function integer(min: number, max: number) {
 function hostName(raw: string): string {
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(raw)) throw new Error('must be a host name or IP address');
   return raw;
+}
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
+
+/** `GOVHOST_WEBHOOK_ALLOW`: comma-separated host names, addresses and CIDR networks. */
+function allowList(raw: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((e) => e !== '');
+  for (const e of entries) {
+    if (parseNetwork(e)) continue;
+    // Digits and dots only is a mistyped address (1.2.3), not a host name.
+    if (HOST_NAME.test(e) && !/^[\d.]+$/.test(e) && !e.includes('/')) continue;
+    throw new Error(
+      `has ${JSON.stringify(e)}, which is not a host name, an IP address or a network such as 10.0.0.0/8`,
+    );
+  }
+  return entries;
 }
 
 function nonEmpty(raw: string): string {
@@ -171,6 +199,13 @@ const FIELDS: FieldSpec[] = [
     },
     describe: 'mail sender',
   },
+  { env: 'GOVHOST_WEBHOOK_ALLOW', file: 'webhookAllow', parse: allowList, describe: 'webhook allow-list' },
+  {
+    env: 'GOVHOST_NOTIFICATION_RETENTION_DAYS',
+    file: 'notificationRetentionDays',
+    parse: integer(1, 3650),
+    describe: 'notification retention',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -192,6 +227,8 @@ export const DEFAULTS: Config = {
   metricsRetentionDays: 400,
   smtpUrl: null,
   mailFrom: 'govhost@localhost',
+  webhookAllow: [],
+  notificationRetentionDays: 90,
 };
 
 function readFile(path: string): Source {

@@ -37,6 +37,11 @@ export const ERROR_CODES = {
   GOVHOST_CHANNEL_NOT_FOUND: { status: 404, title: 'Notification channel not found' },
   GOVHOST_EMAIL_NOT_CONFIGURED: { status: 409, title: 'E-mail is not configured on this platform' },
   GOVHOST_NOTIFICATION_FAILED: { status: 502, title: 'The notification could not be delivered' },
+  GOVHOST_WEBHOOK_TARGET_FORBIDDEN: {
+    status: 400,
+    title: 'The webhook URL points at an internal address the platform may not reach',
+  },
+  GOVHOST_WEBHOOK_TARGET_UNRESOLVED: { status: 400, title: 'The webhook host name does not resolve' },
   GOVHOST_MAINTENANCE_NOT_FOUND: { status: 404, title: 'Maintenance notice not found' },
   GOVHOST_MAINTENANCE_CLOSED: { status: 409, title: 'The maintenance notice is already cancelled or over' },
   GOVHOST_QUOTA_EXCEEDED: { status: 409, title: "The department's quota does not allow this" },

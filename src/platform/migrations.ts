@@ -5,6 +5,7 @@ import { forecastMigrations } from '../capacity/forecast.migrations.ts';
 import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
 import {
   alertingMigrations,
+  hardeningMigrations,
   metricsMigrations,
   outageMigrations,
   statusMigrations,
@@ -28,6 +29,7 @@ const ALL: Record<string, Migration> = {
   ...capacityMigrations,
   ...provisioningMigrations,
   ...forecastMigrations,
+  ...hardeningMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };

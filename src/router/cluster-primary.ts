@@ -52,6 +52,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     trustForwarded: o.trustForwarded,
     shutdownGraceMs: o.shutdownGraceMs,
     workers: o.workers,
+    probeKey: o.probeKey,
   };
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),

@@ -2,6 +2,7 @@ import type { ClientConnection } from './client-conn.ts';
 import { BodyMode, hostOf } from './headers.ts';
 import type { RequestHead } from './http1-request.ts';
 import { unknownHostDetail } from './pages.ts';
+import { isProbeKey } from './probe-key.ts';
 import { Exchange } from './proxy.ts';
 import { proxyUpgrade } from './websocket.ts';
 
@@ -15,12 +16,15 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   const start = performance.now();
   if (head.close || ctx.draining) conn.closeAfter = true;
   const host = hostOf(head.host);
-  const active = ctx.index.lookup(host);
+  const found = ctx.index.lookup(host);
   const hasBody = head.chunked || head.contentLength > 0;
-  if (!active) {
+  if (!found) {
     conn.page(head, 404, unknownHostDetail(host), ctx.unknown, start, { close: hasBody });
     return;
   }
+  // The platform's probe is counted apart from citizens' requests; a wrong key is a citizen's.
+  const active =
+    head.probe !== null && isProbeKey(head.probe, ctx.probeKey) ? ctx.index.probeView(found) : found;
   const route = active.route;
   if (head.upgrade !== null && route.kind === 'proxy' && !hasBody) {
     const { socket, rest } = conn.handOver();

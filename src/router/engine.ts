@@ -49,6 +49,7 @@ export function createEngine(o: ResolvedOptions, log: Log): Engine {
   // A fresh random key per process: only this router can use its file server.
   const key = randomBytes(24).toString('hex');
   server.ctx.staticKey = `${STATIC_KEY_HEADER}: ${key}\r\n`;
+  server.ctx.probeKey = Buffer.from(o.probeKey, 'latin1');
   const files = createStaticServer(index, key);
   return {
     index,

@@ -80,8 +80,9 @@ export function upstreamHead(
       else s += `${names[i]}: ${v}\r\n`;
       continue;
     }
-    // The router's key for its file server is never taken from a client.
-    if (l === 'x-govhost-static-key') continue;
+    // The router's key for its file server is never taken from a client, and the platform's
+    // probe key never reaches a backend (a service could otherwise learn it and hide requests).
+    if (l === 'x-govhost-static-key' || l === 'x-govhost-probe') continue;
     if (l === 'host' && h.hostFromTarget) continue;
     if (connectionExtra?.has(l)) continue;
     s += `${names[i]}: ${values[i]}\r\n`;

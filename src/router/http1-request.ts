@@ -41,6 +41,8 @@ export interface RequestHead {
   expectContinue: boolean;
   /** Header names the Connection header listed: hop-by-hop for this request. */
   connectionExtra: Set<string> | null;
+  /** X-GovHost-Probe, when present: the platform's probe key if the request is its probe. */
+  probe: string | null;
 }
 
 // The target may hold raw bytes above 0x7F, as nginx allows: old clients send unescaped
@@ -92,6 +94,7 @@ export function parseRequestHead(text: string): RequestHead {
     upgrade: null,
     expectContinue: false,
     connectionExtra: null,
+    probe: null,
   };
   let hosts = 0;
   let transferEncoding: string | null = null;
@@ -130,6 +133,9 @@ export function parseRequestHead(text: string): RequestHead {
       }
       case 'upgrade':
         upgrade = value;
+        break;
+      case 'x-govhost-probe':
+        head.probe = value;
         break;
       case 'expect':
         if (value.toLowerCase() !== '100-continue') throw new RequestError(417, 'unsupported expectation');

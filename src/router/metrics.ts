@@ -131,6 +131,12 @@ export function summarise(m: RawServiceMetrics): ServiceSummary {
 /** Label under which requests for a host with no route are counted. */
 export const UNKNOWN_SERVICE = '(unknown host)';
 
+/**
+ * Label under which the platform's probes of a service are counted: apart from its citizens'
+ * requests. A service label is `DEPT/slug`, which never holds a space, so none can collide.
+ */
+export const probeLabel = (service: string) => `${service} (probes)`;
+
 /** One RawServiceMetrics per service label, kept for the life of the process. */
 export class MetricsRegistry {
   readonly #byService = new Map<string, RawServiceMetrics>();

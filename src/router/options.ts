@@ -1,4 +1,5 @@
 import type { Log } from './log.ts';
+import { probeKeyFor } from './probe-key.ts';
 
 /** Everything `startRouter` can be told; only `adminToken` has no default. */
 export interface RouterOptions {
@@ -30,7 +31,10 @@ export interface RouterOptions {
   log?: Log;
 }
 
-export type ResolvedOptions = Required<Omit<RouterOptions, 'log'>>;
+export type ResolvedOptions = Required<Omit<RouterOptions, 'log'>> & {
+  /** What the platform's probes carry so that they are counted apart (see probe-key.ts). */
+  probeKey: string;
+};
 
 export const ROUTER_DEFAULTS = {
   host: '127.0.0.1',
@@ -48,11 +52,11 @@ export const ROUTER_DEFAULTS = {
   trustForwarded: false,
   shutdownGraceMs: 30_000,
   workers: 0,
-} as const satisfies Omit<ResolvedOptions, 'adminToken'>;
+} as const satisfies Omit<ResolvedOptions, 'adminToken' | 'probeKey'>;
 
 /** Fills defaults and rejects values that would make the router misbehave rather than fail. */
 export function resolveOptions(opts: RouterOptions): ResolvedOptions {
-  const o: ResolvedOptions = { ...ROUTER_DEFAULTS, ...stripUndefined(opts) } as ResolvedOptions;
+  const o = { ...ROUTER_DEFAULTS, ...stripUndefined(opts) } as ResolvedOptions;
   const problems: string[] = [];
   if (typeof o.adminToken !== 'string' || o.adminToken.length < 16) {
     problems.push('adminToken must be a string of at least 16 characters');
@@ -63,7 +67,7 @@ export function resolveOptions(opts: RouterOptions): ResolvedOptions {
   if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 64) problems.push('workers must be 0-64');
   if (!isLoopback(o.adminHost)) problems.push(`adminHost must be a loopback address, got ${o.adminHost}`);
   if (problems.length > 0) throw new Error(`invalid router options: ${problems.join('; ')}`);
-  return o;
+  return { ...o, probeKey: probeKeyFor(o.adminToken) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

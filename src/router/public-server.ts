@@ -43,6 +43,7 @@ export function createPublicServer(
     tunnels: new Set(),
     log,
     staticKey: '',
+    probeKey: Buffer.alloc(0),
     draining: false,
   };
   // Half-open allowed: a client may send its request and shut its side (HTTP/1.0 tools do);

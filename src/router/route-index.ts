@@ -1,5 +1,5 @@
 import type { BackendRegistry, BackendState, Pool } from './balancer.ts';
-import type { MetricsRegistry, RawServiceMetrics } from './metrics.ts';
+import { type MetricsRegistry, probeLabel, type RawServiceMetrics } from './metrics.ts';
 import type { Route, RouteTable } from './route-table.ts';
 
 /** A route ready for the hot path: its pool and metrics resolved once per table, not per request. */
@@ -30,6 +30,19 @@ export class RouteIndex {
 
   lookup(host: string): ActiveRoute | undefined {
     return this.#byHost.get(host);
+  }
+
+  readonly #probeViews = new WeakMap<ActiveRoute, ActiveRoute>();
+
+  /** The same route with the service's probe counters: what a platform probe is counted in. */
+  probeView(active: ActiveRoute): ActiveRoute {
+    let view = this.#probeViews.get(active);
+    if (!view) {
+      // Made on the first probe, so services never probed have no probe counters to report.
+      view = { ...active, metrics: this.metrics.for(probeLabel(active.route.service)) };
+      this.#probeViews.set(active, view);
+    }
+    return view;
   }
 
   #table: RouteTable | null = null;

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawServiceMetrics } from '../router/metrics.ts';
+import { probeKeyFor } from '../router/probe-key.ts';
 import type { RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 
@@ -47,6 +48,11 @@ export class RouterClient implements RouterControl {
     if (!res.ok && res.status !== 409)
       throw new Error(`router admin ${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
+  }
+
+  /** What the platform's probes carry so this router counts them apart from citizens' requests. */
+  get probeKey(): string {
+    return probeKeyFor(this.token);
   }
 
   async putRoutes(table: RouteTable): Promise<void> {

@@ -26,6 +26,7 @@ const until = <T>(
 ) => waitFor(what, check, ms);
 
 const PROBE_INTERVAL_MS = 1000;
+const CLEAR_SECONDS = 2;
 const work = mkdtempSync(join(tmpdir(), 'govhost-incident-e2e-'));
 // The service runs as its own OS user (when the tests run as root): it must be able to look in.
 chmodSync(work, 0o755);
@@ -96,6 +97,8 @@ describe('an outage from failure to resolution', () => {
         GOVHOST_PROBE_TIMEOUT_MS: '500',
         GOVHOST_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         GOVHOST_MAIL_FROM: 'monitoring@govhost.test',
+        // The webhook receiver is on loopback: webhooks reach it only because this allows it.
+        GOVHOST_WEBHOOK_ALLOW: '127.0.0.1',
       }),
     );
     server = started.proc;
@@ -123,6 +126,11 @@ describe('an outage from failure to resolution', () => {
     });
     assert.equal(hook.status, 201, JSON.stringify(hook.json));
     webhookSecret = hook.json.secret;
+    // The alert clears after two probe intervals of good probes rather than gold's 30 s.
+    const clear = await api('PUT', `/services/${SERVICE}/alert-rules/service-down`, {
+      clearSeconds: CLEAR_SECONDS,
+    });
+    assert.equal(clear.status, 200, JSON.stringify(clear.json));
     const mail = await api('POST', '/notification-channels', {
       kind: 'email',
       addresses: ['oncall@inc.gov.test'],
@@ -215,8 +223,13 @@ describe('an outage from failure to resolution', () => {
       return res.json.state === 'resolved' ? res.json : null;
     });
     assert.ok(
-      Date.now() - recoveredAt <= 2 * PROBE_INTERVAL_MS + 1000,
-      'resolved within about a probe interval',
+      Date.now() - recoveredAt <= CLEAR_SECONDS * 1000 + 2 * PROBE_INTERVAL_MS + 1000,
+      'resolved within about a probe interval after the clear duration',
+    );
+    // Dated at the first good probe, before the clear duration ran out.
+    assert.ok(
+      Date.parse(resolved.resolvedAt) <= Date.now() - CLEAR_SECONDS * 1000,
+      'the resolution is dated when the service answered again',
     );
     assert.equal(resolved.resolvedBy, 'govhost', 'resolved by the platform, not by a person');
     assert.equal(typeof resolved.timeToResolveSec, 'number');

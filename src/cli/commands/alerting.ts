@@ -25,9 +25,10 @@ interface Rule {
   threshold: number | null;
   unit: string | null;
   forSeconds: number;
+  clearSeconds: number;
   source: string;
   severity: string;
-  defaults: { threshold: number | null; forSeconds: number };
+  defaults: { threshold: number | null; forSeconds: number; clearSeconds: number };
 }
 
 interface Incident {
@@ -155,6 +156,7 @@ export function registerAlertCommands(program: Command): void {
             ['enabled', (r) => (r.enabled ? 'yes' : 'no')],
             ['threshold', (r) => (r.threshold === null ? null : `${r.threshold} ${r.unit}`)],
             ['for', (r) => secs(r.forSeconds)],
+            ['clears after', (r) => secs(r.clearSeconds)],
             ['severity', (r) => r.severity],
             ['source', (r) => r.source],
           ]),
@@ -169,24 +171,32 @@ export function registerAlertCommands(program: Command): void {
     .argument('<rule>', RULE_NAMES.join(', '))
     .addOption(new Option('--threshold <x>', 'error-rate %, latency ms, memory %').argParser(number))
     .addOption(new Option('--for <duration>', 'how long before it fires: 60s, 5m, 1h').argParser(duration))
+    .addOption(
+      new Option('--clear <duration>', 'how long it must be gone before a firing alert clears').argParser(
+        duration,
+      ),
+    )
     .option('--off', 'turn the rule off for this service (without --off the rule is on)')
     .action(
-      act<{ threshold?: number; for?: number; off?: boolean }>(async (ctx, opts, ref, rule) => {
-        if (!(RULE_NAMES as readonly string[]).includes(rule ?? '')) {
-          throw usageError(`rule must be one of ${RULE_NAMES.join(', ')}`);
-        }
-        const svc = await resolveRef(ctx.api, ref as string);
-        const r = await ctx.api.put<Rule>(`${svc.path}/alert-rules/${rule}`, {
-          enabled: !opts.off,
-          ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
-          ...(opts.for !== undefined ? { forSeconds: opts.for } : {}),
-        });
-        ctx.print(r, () =>
-          r.enabled
-            ? `${svc.name} ${r.rule}: fires when ${r.threshold === null ? 'it happens' : `above ${r.threshold} ${r.unit}`} for ${secs(r.forSeconds)} (${r.severity}).`
-            : `${svc.name} ${r.rule}: off.`,
-        );
-      }),
+      act<{ threshold?: number; for?: number; clear?: number; off?: boolean }>(
+        async (ctx, opts, ref, rule) => {
+          if (!(RULE_NAMES as readonly string[]).includes(rule ?? '')) {
+            throw usageError(`rule must be one of ${RULE_NAMES.join(', ')}`);
+          }
+          const svc = await resolveRef(ctx.api, ref as string);
+          const r = await ctx.api.put<Rule>(`${svc.path}/alert-rules/${rule}`, {
+            enabled: !opts.off,
+            ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+            ...(opts.for !== undefined ? { forSeconds: opts.for } : {}),
+            ...(opts.clear !== undefined ? { clearSeconds: opts.clear } : {}),
+          });
+          ctx.print(r, () =>
+            r.enabled
+              ? `${svc.name} ${r.rule}: fires when ${r.threshold === null ? 'it happens' : `above ${r.threshold} ${r.unit}`} for ${secs(r.forSeconds)}, clears after ${secs(r.clearSeconds)} (${r.severity}).`
+              : `${svc.name} ${r.rule}: off.`,
+          );
+        },
+      ),
     );
 
   alerts
