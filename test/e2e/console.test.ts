@@ -2,25 +2,30 @@
 // server: a real deploy of the Node example, then what department staff and operators do with it.
 // Saves screenshots of the main pages to docs/screenshots/ and checks each page with axe-core.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   cleanEnv,
   type GovhostProcess,
   startServer,
   stopProcess,
 } from '../../src/test-support/server-process.ts';
+import {
+  assertNoSidewaysScroll,
+  CHROMIUM,
+  checkA11y,
+  launchBrowser,
+  newPage,
+  shot,
+  signIn as signInAs,
+} from './browser-helpers.ts';
 import { type Api, apiClient, closeAgent, deployDir } from './runtime-helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = join(ROOT, 'docs/screenshots');
-const AXE = createRequire(import.meta.url).resolve('axe-core');
 const work = mkdtempSync(join(tmpdir(), 'govhost-console-e2e-'));
 const env = cleanEnv({
   GOVHOST_DATA_DIR: join(work, 'data'),
@@ -44,41 +49,11 @@ async function create(path: string, body: unknown) {
   assert.equal(res.status, 201, `${path}: ${JSON.stringify(res.json)}`);
 }
 
-/**
- * Runs axe-core in the page and fails on serious or critical violations. The contexts bypass the
- * console's Content-Security-Policy only so that this injected checker may run.
- */
-async function checkA11y(page: Page, what: string) {
-  if (!(await page.evaluate('typeof axe !== "undefined"'))) await page.addScriptTag({ path: AXE });
-  const found = (await page.evaluate(`axe.run(document).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`)) as unknown[];
-  assert.deepEqual(found, [], `${what}: accessibility violations ${JSON.stringify(found, null, 1)}`);
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-
-async function signIn(page: Page, username: string) {
-  await page.goto(url);
-  await page.getByLabel(/User name|用戶名稱/).fill(username);
-  await page.getByLabel(/^(Password|密碼)$/).fill(PASSWORD);
-  await page.getByRole('button', { name: /^(Sign in|登入)$/ }).click();
-  await page.getByRole('button', { name: /Sign out|登出/ }).waitFor();
-}
+const signIn = (page: Page, username: string) => signInAs(page, url, username, PASSWORD);
 
 describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const [s, b] = await Promise.all([
-      startServer(env),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        // Chromium's sandbox cannot start as root (CI runs as root).
-        args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-      }),
-    ]);
+    const [s, b] = await Promise.all([startServer(env), launchBrowser()]);
     server = s.proc;
     browser = b;
     url = s.url;
@@ -127,8 +102,7 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
   });
 
   it('department staff: sign in, see the example running, scale it, read its logs and charts, switch to Chinese', async () => {
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
+    const page = await newPage(browser);
     await page.goto(url);
     await page.getByRole('heading', { name: 'Sign in to GovHost' }).waitFor();
     await checkA11y(page, 'sign-in');
@@ -234,31 +208,24 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page.getByRole('heading', { name: '登入 GovHost' }).waitFor();
     const me = await page.evaluate("fetch('/api/v1/me').then((r) => r.status)");
     assert.equal(me, 401);
-    await context.close();
+    await page.context().close();
   });
 
   it('works at phone width without sideways scrolling', async () => {
-    const context = await browser.newContext({
-      bypassCSP: true,
-      viewport: { width: 375, height: 740 },
-      isMobile: true,
-    });
-    const page = await context.newPage();
+    const page = await newPage(browser, 375);
     await signIn(page, STAFF);
     await page.locator('tr[data-service="CON/hello"]').waitFor();
     // A fresh browser, so no local memory: the Chinese chosen earlier comes from the server.
     await page.getByRole('heading', { name: '服務' }).waitFor();
     assert.equal(await page.evaluate('document.documentElement.lang'), 'zh-Hant');
-    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
-    assert.ok((overflow as number) <= 0, `the page is ${overflow} px wider than the screen`);
+    await assertNoSidewaysScroll(page);
     await checkA11y(page, 'services at phone width');
     await shot(page, 'services-phone');
-    await context.close();
+    await page.context().close();
   });
 
   it('operators: every department, open incidents and the audit log', async () => {
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
+    const page = await newPage(browser);
     await signIn(page, OPERATOR);
     await page.locator('tr[data-service="OTH/private"]').waitFor();
 
@@ -296,12 +263,11 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
       .getByRole('cell', { name: 'session' })
       .first()
       .waitFor();
-    await context.close();
+    await page.context().close();
   });
 
   it('department admin: users of the department, a token created (secret shown once) and revoked', async () => {
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
+    const page = await newPage(browser);
     await signIn(page, STAFF);
     // The server remembered Chinese; switch back to English, which is saved for the next sign-in.
     await page.getByRole('link', { name: '用戶' }).click();
@@ -348,6 +314,6 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page.getByRole('link', { name: 'Back to users' }).click();
     await page.getByRole('button', { name: 'Disable con.dev' }).click();
     await page.locator('tr[data-user="con.dev"]').getByText('disabled').waitFor();
-    await context.close();
+    await page.context().close();
   });
 });
