@@ -1,11 +1,14 @@
 // What the browser tests of the console share: Debian's Chromium through playwright-core, the
 // axe-core check, screenshots into docs/screenshots/, and signing in through the form.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { cleanEnv, startServer, stopProcess } from '../../src/test-support/server-process.ts';
+import { type Api, apiClient, closeAgent } from './runtime-helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -59,4 +62,39 @@ export async function signIn(page: Page, url: string, username: string, password
   await page.getByLabel(/^(Password|密碼)$/).fill(password);
   await page.getByRole('button', { name: /^(Sign in|登入)$/ }).click();
   await page.getByRole('button', { name: /Sign out|登出/ }).waitFor();
+}
+
+/** A real platform in a data folder of its own (any free ports), and a browser to drive it. */
+export interface ConsoleRig {
+  url: string;
+  /** The first admin's token, and an API client with it. */
+  token: string;
+  api: Api;
+  browser: Browser;
+  /** Closes the browser, stops the platform and removes its folder. */
+  stop(): Promise<void>;
+}
+
+export async function startConsoleRig(name: string): Promise<ConsoleRig> {
+  const work = mkdtempSync(join(tmpdir(), `govhost-${name}-`));
+  const env = cleanEnv({
+    GOVHOST_DATA_DIR: join(work, 'data'),
+    GOVHOST_PORT: '0',
+    GOVHOST_ROUTER_PORT: '0',
+    GOVHOST_ROUTER_ADMIN_PORT: '0',
+  });
+  const [s, browser] = await Promise.all([startServer(env), launchBrowser()]);
+  const token = s.token as string;
+  return {
+    url: s.url,
+    token,
+    api: apiClient(s.url, token),
+    browser,
+    async stop() {
+      await browser.close();
+      closeAgent();
+      await stopProcess(s.proc);
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
 }

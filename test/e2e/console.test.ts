@@ -2,44 +2,31 @@
 // server: a real deploy of the Node example, then what department staff and operators do with it.
 // Saves screenshots of the main pages to docs/screenshots/ and checks each page with axe-core.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import {
-  cleanEnv,
-  type GovhostProcess,
-  startServer,
-  stopProcess,
-} from '../../src/test-support/server-process.ts';
-import {
   assertNoSidewaysScroll,
   CHROMIUM,
+  type ConsoleRig,
   checkA11y,
-  launchBrowser,
   newPage,
   shot,
   signIn as signInAs,
+  startConsoleRig,
 } from './browser-helpers.ts';
-import { type Api, apiClient, closeAgent, deployDir } from './runtime-helpers.ts';
+import { type Api, deployDir } from './runtime-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'govhost-console-e2e-'));
-const env = cleanEnv({
-  GOVHOST_DATA_DIR: join(work, 'data'),
-  GOVHOST_PORT: '0',
-  GOVHOST_ROUTER_PORT: '0',
-  GOVHOST_ROUTER_ADMIN_PORT: '0',
-});
 const DEPT = 'CON';
 const OTHER = 'OTH';
 const PASSWORD = 'console e2e password';
 const STAFF = 'con.admin';
 const OPERATOR = 'ops.duty';
 
-let server: GovhostProcess | undefined;
+let rig: ConsoleRig | undefined;
 let url: string;
 let api: Api;
 let browser: Browser;
@@ -53,11 +40,8 @@ const signIn = (page: Page, username: string) => signInAs(page, url, username, P
 
 describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
   before(async () => {
-    const [s, b] = await Promise.all([startServer(env), launchBrowser()]);
-    server = s.proc;
-    browser = b;
-    url = s.url;
-    api = apiClient(url, s.token as string);
+    rig = await startConsoleRig('console-e2e');
+    ({ browser, url, api } = rig);
     await create('/departments', { code: DEPT, nameEn: 'Console Department', nameZh: '控制台部' });
     await create('/departments', { code: OTHER, nameEn: 'Other Department', nameZh: '其他部門' });
     const service = { origin: 'new', channels: ['web'], slaTier: 'silver' };
@@ -83,7 +67,7 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
       password: PASSWORD,
     });
     await create('/users', { username: OPERATOR, displayName: 'Duty', role: 'operator', password: PASSWORD });
-    const token = s.token as string;
+    const token = rig.token;
     const { deployment } = await deployDir(
       url,
       api,
@@ -95,10 +79,7 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
   });
 
   after(async () => {
-    await browser?.close();
-    closeAgent();
-    if (server) await stopProcess(server);
-    rmSync(work, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('department staff: sign in, see the example running, scale it, read its logs and charts, switch to Chinese', async () => {
@@ -246,7 +227,10 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page.getByRole('button', { name: 'Search the audit log' }).click();
     await page.getByRole('cell', { name: 'service.create' }).first().waitFor({ state: 'detached' });
     // The old rows go as soon as the new search starts; read the rows once the answer is shown.
-    await page.getByRole('cell', { name: /^session\./ }).first().waitFor();
+    await page
+      .getByRole('cell', { name: /^session\./ })
+      .first()
+      .waitFor();
     const actions = await page.locator('tbody tr td:nth-child(5)').allInnerTexts();
     assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('session.')), actions.join(', '));
     await page.getByLabel('Action', { exact: true }).fill('');
