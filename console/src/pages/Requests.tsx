@@ -285,7 +285,11 @@ function ApprovalQueue({ onChange }: { onChange(): void }) {
               <RejectForm
                 request={r}
                 submitting={s}
-                onClose={() => setRejecting(null)}
+                onClose={() => {
+                  setRejecting(null);
+                  // Back to the button that opened the form, once it is shown again.
+                  setTimeout(() => document.getElementById(`reject-open-${r.id}`)?.focus());
+                }}
                 onDone={() => {
                   setRejecting(null);
                   done();
@@ -296,7 +300,7 @@ function ApprovalQueue({ onChange }: { onChange(): void }) {
                 <button type="button" className="primary" onClick={() => approve(r)} disabled={s.busy}>
                   {t('approve')} <span className="visually-hidden">{r.service}</span>
                 </button>
-                <button type="button" onClick={() => setRejecting(r.id)}>
+                <button type="button" id={`reject-open-${r.id}`} onClick={() => setRejecting(r.id)}>
                   {t('reject')} <span className="visually-hidden">{r.service}</span>
                 </button>
               </>
