@@ -334,7 +334,7 @@ export interface Forecast {
 
 export interface PlannedDemand {
   id: string;
-  kind: string;
+  kind: 'hosting-request' | 'migration-wave' | 'growth';
   department: string | null;
   services: number;
   instancesPerService: number;

@@ -359,7 +359,7 @@ function ForecastTab() {
             <tbody>
               {demand.data.map((d) => (
                 <tr key={d.id} data-demand={d.kind}>
-                  <td>{t(`kind_${d.kind}` as MessageKey)}</td>
+                  <td>{t(`kind_${d.kind}`)}</td>
                   <td>{d.department ?? '—'}</td>
                   <td>{d.services}</td>
                   <td>
