@@ -1,9 +1,12 @@
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { can } from './access.ts';
 import { get, type Me, send, setUnauthenticatedHandler } from './api.ts';
 import { I18nProvider, useI18n } from './i18n.tsx';
 import { AuditPage } from './pages/Audit.tsx';
+import { CapacityPage } from './pages/Capacity.tsx';
 import { DepartmentsPage } from './pages/Departments.tsx';
 import { IncidentsPage } from './pages/Incidents.tsx';
+import { RequestsPage } from './pages/Requests.tsx';
 import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
 import { SignIn } from './pages/SignIn.tsx';
@@ -45,6 +48,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const platform = PLATFORM_ROLES.has(me.role);
   const canAudit = platform || me.role === 'dept-admin';
   const canUsers = canAudit;
+  const canCapacity = can(me.role, 'capacity:read');
 
   // Moving focus to the new page's content tells screen-reader users that the page changed.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
@@ -63,6 +67,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
 
   const serviceParams = match('/services/:dept/:slug/:tab?', path);
   const userParams = match('/users/:username', path);
+  const capacityParams = match('/capacity/:tab?', path);
   let page: ReactNode;
   if (path === '/' || path === '/services') page = <ServicesPage />;
   else if (serviceParams)
@@ -74,6 +79,9 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
       />
     );
   else if (path === '/incidents') page = <IncidentsPage state={search.get('state') ?? 'open'} />;
+  else if (path === '/requests') page = <RequestsPage me={me} />;
+  // Not rendered at all for other roles, so nothing is even asked of the API.
+  else if (capacityParams && canCapacity) page = <CapacityPage me={me} tab={capacityParams.tab ?? 'farms'} />;
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
@@ -111,6 +119,8 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
           <ul>
             {navLink('/', t('services'))}
             {navLink('/incidents', t('incidents'))}
+            {navLink('/requests', t('hostingRequests'))}
+            {canCapacity && navLink('/capacity', t('capacity'))}
             {platform && navLink('/departments', t('departments'))}
             {canUsers && navLink('/users', t('users'))}
             {canAudit && navLink('/audit', t('audit'))}

@@ -1,10 +1,17 @@
 /** The console talks to the platform only through its public REST API, as the signed-in user. */
 
+/** One field the API refused, e.g. `{ field: 'body/goLive', message: 'is in the past …' }`. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly fields: FieldProblem[] = [],
   ) {
     super(message);
   }
@@ -40,15 +47,17 @@ export async function request(
   if (!res.ok) {
     let code = `HTTP_${res.status}`;
     let detail = res.statusText;
+    let fields: FieldProblem[] = [];
     try {
-      const p = (await res.json()) as { code?: string; detail?: string };
+      const p = (await res.json()) as { code?: string; detail?: string; errors?: FieldProblem[] };
       code = p.code ?? code;
       detail = p.detail ?? detail;
+      fields = Array.isArray(p.errors) ? p.errors : [];
     } catch {
       // Not a problem document; keep the status line.
     }
     if (res.status === 401 && path !== '/auth/session') onUnauthenticated();
-    throw new ApiError(res.status, code, detail);
+    throw new ApiError(res.status, code, detail, fields);
   }
   return res;
 }
@@ -233,6 +242,151 @@ export interface AuditRecord {
   action: string;
   targetType: string;
   targetId: string;
+}
+
+export type RequestState = 'pending' | 'approved' | 'rejected' | 'cancelled';
+
+export interface HostingRequest {
+  id: string;
+  department: string;
+  service: string;
+  slug: string;
+  nameEn: string;
+  nameZh: string;
+  origin: 'new' | 'migrated';
+  slaTier: string;
+  instances: number;
+  memoryMb: number;
+  cpu: number;
+  goLive: string;
+  state: RequestState;
+  reasons: string[];
+  requestedBy: string;
+  decidedBy: string | null;
+  autoApproved: boolean;
+  rejectReason: string | null;
+  hostname: string | null;
+  submittedAt: string;
+  approvedAt: string | null;
+  leadTimeMs: number | null;
+}
+
+export interface LeadTimes {
+  count: number;
+  medianMs: number | null;
+  p90Ms: number | null;
+}
+
+export interface Quota {
+  department: string;
+  limits: { memoryMb: number; instances: number; services: number };
+  isDefault: boolean;
+  usage: { services: number; instances: number; memoryMb: number };
+}
+
+export type FarmState = 'planned' | 'ordered' | 'active' | 'retired';
+
+export interface Farm {
+  code: string;
+  name: string;
+  state: FarmState;
+  phase: number;
+  isLocal: boolean;
+  capacity: { vcpu: number; memoryMb: number; storageGb: number };
+  overcommit: { cpu: number; memory: number };
+  reservable: { cpu: number; memoryMb: number };
+  reserved: { instances: number; services: number; cpu: number; memoryMb: number };
+  used: { cpu: number; memoryMb: number; measuredServices: number } | null;
+}
+
+export interface Sharing {
+  totals: {
+    activeFarms: number;
+    services: number;
+    instances: number;
+    servicesPerActiveFarm: number | null;
+  };
+  departments: {
+    department: string;
+    services: number;
+    instances: number;
+    reserved: { cpu: number; memoryMb: number };
+    farmsAlone: number | null;
+  }[];
+  standalone: {
+    farmsIfAlone: number | null;
+    farmsShared: number;
+    farmsAvoided: number | null;
+    costPerFarmHkd: number;
+    costAvoidedHkd: number | null;
+  };
+}
+
+export interface Forecast {
+  from: string;
+  months: number;
+  target: number;
+  scenario: string | null;
+  referenceFarm: { code: string; vcpu: number; memoryMb: number } | null;
+  runsOut: { cpu: string | null; memory: string | null };
+  recommendations: {
+    farm: number;
+    resource: 'cpu' | 'memory';
+    neededFor: string;
+    commissionBy: string;
+    orderBy: string;
+    late: boolean;
+  }[];
+  pipelineLines: number;
+  series: {
+    month: string;
+    farmsActive: number;
+    cpu: { demand: number; capacity: number; utilisation: number | null };
+    memory: { demandMb: number; capacityMb: number; utilisation: number | null };
+    withRecommended: { farms: number; cpuUtilisation: number | null; memoryUtilisation: number | null };
+    actions: string[];
+  }[];
+}
+
+export interface PlannedDemand {
+  id: string;
+  kind: 'hosting-request' | 'migration-wave' | 'growth';
+  department: string | null;
+  services: number;
+  instancesPerService: number;
+  memoryMbPerInstance: number;
+  growthPctPerMonth: number | null;
+  goLive: string;
+  scenario: string | null;
+  note: string;
+  totalMemoryMb: number;
+  totalCpu: number;
+}
+
+export interface Energy {
+  month: string;
+  partial: boolean;
+  farms: {
+    code: string;
+    state: FarmState;
+    hours: number;
+    basis: 'measured' | 'reserved';
+    utilisation: number;
+    watts: number;
+    kWh: number;
+    services: { service: string; share: number; kWh: number }[];
+  }[];
+  totals: { farms: number; kWh: number; unallocatedKWh: number };
+}
+
+export interface UnmetDemand {
+  id: string;
+  department: string | null;
+  service: string;
+  instances: number;
+  memoryMb: number;
+  reason: string;
+  at: string;
 }
 
 export const servicePath = (dept: string, slug: string) =>

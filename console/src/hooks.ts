@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { type ApiError, request } from './api.ts';
+import { ApiError, request } from './api.ts';
 
 export interface Loaded<T> {
   data: T | null;
@@ -89,4 +89,61 @@ export function useTextStream(path: string, paused: boolean, maxLines = 1000): L
   }, [path, paused, maxLines, tick]);
 
   return { ...state, reload };
+}
+
+/** What a form or button last did: a confirmation, or the platform's refusal in its own words. */
+export interface Outcome {
+  ok: boolean;
+  text: string;
+}
+
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** What a form shows after a try: its outcome, and the API's message for each refused field. */
+export interface Submitting {
+  busy: boolean;
+  msg: Outcome | null;
+  /** Field name (the first part after `body/`, e.g. `goLive`) → the API's message for it. */
+  fields: Record<string, string>;
+  /** Runs `action`; its text (or the error's) becomes `msg`. Resolves to whether it succeeded. */
+  run(action: () => Promise<string | Outcome>): Promise<boolean>;
+  clear(): void;
+}
+
+/** Turns a problem document's `errors` into messages keyed by field. */
+export function fieldMessages(err: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(err instanceof ApiError)) return out;
+  for (const f of err.fields) {
+    const name = f.field.replace(/^body\/?/, '').split('/')[0] || '';
+    if (name) out[name] = out[name] ? `${out[name]}; ${f.message}` : f.message;
+  }
+  return out;
+}
+
+export function useSubmit(): Submitting {
+  const [busy, setBusy] = useState(false);
+  const [msg, setMsg] = useState<Submitting['msg']>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const clear = useCallback(() => {
+    setMsg(null);
+    setFields({});
+  }, []);
+  const run = useCallback(async (action: () => Promise<string | Outcome>) => {
+    setBusy(true);
+    setMsg(null);
+    setFields({});
+    try {
+      const r = await action();
+      setMsg(typeof r === 'string' ? { ok: true, text: r } : r);
+      return true;
+    } catch (err) {
+      setMsg({ ok: false, text: errorText(err) });
+      setFields(fieldMessages(err));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, msg, fields, run, clear };
 }

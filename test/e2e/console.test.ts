@@ -2,42 +2,32 @@
 // server: a real deploy of the Node example, then what department staff and operators do with it.
 // Saves screenshots of the main pages to docs/screenshots/ and checks each page with axe-core.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import {
-  cleanEnv,
-  type GovhostProcess,
-  startServer,
-  stopProcess,
-} from '../../src/test-support/server-process.ts';
+import type { Browser, Page } from 'playwright-core';
 import { until } from '../../src/test-support/until.ts';
-import { type Api, apiClient, closeAgent, deployDir, waitDeployment } from './runtime-helpers.ts';
+import {
+  assertNoSidewaysScroll,
+  CHROMIUM,
+  type ConsoleRig,
+  checkA11y,
+  newPage,
+  shot,
+  signIn as signInAs,
+  startConsoleRig,
+} from './browser-helpers.ts';
+import { type Api, deployDir, waitDeployment } from './runtime-helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = join(ROOT, 'docs/screenshots');
-const AXE = createRequire(import.meta.url).resolve('axe-core');
-const work = mkdtempSync(join(tmpdir(), 'govhost-console-e2e-'));
-const env = cleanEnv({
-  GOVHOST_DATA_DIR: join(work, 'data'),
-  GOVHOST_PORT: '0',
-  GOVHOST_ROUTER_PORT: '0',
-  GOVHOST_ROUTER_ADMIN_PORT: '0',
-  // Probes every second, so that an outage opens an incident within seconds.
-  GOVHOST_PROBE_INTERVAL_MS: '1000',
-});
 const DEPT = 'CON';
 const OTHER = 'OTH';
 const PASSWORD = 'console e2e password';
 const STAFF = 'con.admin';
 const OPERATOR = 'ops.duty';
 
-let server: GovhostProcess | undefined;
+let rig: ConsoleRig | undefined;
 let url: string;
 let api: Api;
 let browser: Browser;
@@ -47,45 +37,13 @@ async function create(path: string, body: unknown) {
   assert.equal(res.status, 201, `${path}: ${JSON.stringify(res.json)}`);
 }
 
-/**
- * Runs axe-core in the page and fails on serious or critical violations. The contexts bypass the
- * console's Content-Security-Policy only so that this injected checker may run.
- */
-async function checkA11y(page: Page, what: string) {
-  if (!(await page.evaluate('typeof axe !== "undefined"'))) await page.addScriptTag({ path: AXE });
-  const found = (await page.evaluate(`axe.run(document).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`)) as unknown[];
-  assert.deepEqual(found, [], `${what}: accessibility violations ${JSON.stringify(found, null, 1)}`);
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-
-async function signIn(page: Page, username: string) {
-  await page.goto(url);
-  await page.getByLabel(/User name|用戶名稱/).fill(username);
-  await page.getByLabel(/^(Password|密碼)$/).fill(PASSWORD);
-  await page.getByRole('button', { name: /^(Sign in|登入)$/ }).click();
-  await page.getByRole('button', { name: /Sign out|登出/ }).waitFor();
-}
+const signIn = (page: Page, username: string) => signInAs(page, url, username, PASSWORD);
 
 describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const [s, b] = await Promise.all([
-      startServer(env),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        // Chromium's sandbox cannot start as root (CI runs as root).
-        args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-      }),
-    ]);
-    server = s.proc;
-    browser = b;
-    url = s.url;
-    api = apiClient(url, s.token as string);
+    // Probes every second, so that an outage opens an incident within seconds.
+    rig = await startConsoleRig('console-e2e', { GOVHOST_PROBE_INTERVAL_MS: '1000' });
+    ({ browser, url, api } = rig);
     await create('/departments', { code: DEPT, nameEn: 'Console Department', nameZh: '控制台部' });
     await create('/departments', { code: OTHER, nameEn: 'Other Department', nameZh: '其他部門' });
     const service = { origin: 'new', channels: ['web'], slaTier: 'silver' };
@@ -111,7 +69,7 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
       password: PASSWORD,
     });
     await create('/users', { username: OPERATOR, displayName: 'Duty', role: 'operator', password: PASSWORD });
-    const token = s.token as string;
+    const token = rig.token;
     const { deployment } = await deployDir(
       url,
       api,
@@ -123,15 +81,11 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
   });
 
   after(async () => {
-    await browser?.close();
-    closeAgent();
-    if (server) await stopProcess(server);
-    rmSync(work, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('department staff: sign in, see the example running, scale it, read its logs and charts, switch to Chinese', async () => {
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
+    const page = await newPage(browser);
     await page.goto(url);
     await page.getByRole('heading', { name: 'Sign in to GovHost' }).waitFor();
     await checkA11y(page, 'sign-in');
@@ -261,31 +215,24 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page.getByRole('heading', { name: '登入 GovHost' }).waitFor();
     const me = await page.evaluate("fetch('/api/v1/me').then((r) => r.status)");
     assert.equal(me, 401);
-    await context.close();
+    await page.context().close();
   });
 
   it('works at phone width without sideways scrolling', async () => {
-    const context = await browser.newContext({
-      bypassCSP: true,
-      viewport: { width: 375, height: 740 },
-      isMobile: true,
-    });
-    const page = await context.newPage();
+    const page = await newPage(browser, 375);
     await signIn(page, STAFF);
     await page.locator('tr[data-service="CON/hello"]').waitFor();
     // A fresh browser, so no local memory: the Chinese chosen earlier comes from the server.
     await page.getByRole('heading', { name: '服務' }).waitFor();
     assert.equal(await page.evaluate('document.documentElement.lang'), 'zh-Hant');
-    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
-    assert.ok((overflow as number) <= 0, `the page is ${overflow} px wider than the screen`);
+    await assertNoSidewaysScroll(page);
     await checkA11y(page, 'services at phone width');
     await shot(page, 'services-phone');
-    await context.close();
+    await page.context().close();
   });
 
   it('operators: every department, open incidents and the audit log', async () => {
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
+    const page = await newPage(browser);
     await signIn(page, OPERATOR);
     await page.locator('tr[data-service="OTH/private"]').waitFor();
 
@@ -327,17 +274,14 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     // The server filters by a family of actions: only session records come back.
     await page.getByLabel('Action', { exact: true }).fill('session.');
     await page.getByRole('button', { name: 'Search the audit log' }).click();
-    // The old rows go before the new ones arrive: wait for the filtered rows themselves.
     await page.getByRole('cell', { name: 'service.create' }).first().waitFor({ state: 'detached' });
+    // The old rows go as soon as the new search starts; read the rows once the answer is shown.
     await page
       .getByRole('cell', { name: /^session\./ })
       .first()
       .waitFor();
     const actions = await page.locator('tbody tr td:nth-child(5)').allInnerTexts();
-    assert.ok(
-      actions.length > 0 && actions.every((a) => a.startsWith('session.')),
-      `[${actions.join(', ')}]`,
-    );
+    assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('session.')), actions.join(', '));
     await page.getByLabel('Action', { exact: true }).fill('');
     await page.getByRole('button', { name: 'Search the audit log' }).click();
     await page.getByRole('cell', { name: 'service.create' }).first().waitFor();
@@ -354,12 +298,11 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
       .getByRole('cell', { name: 'session' })
       .first()
       .waitFor();
-    await context.close();
+    await page.context().close();
   });
 
   it('department admin: users of the department, a token created (secret shown once) and revoked', async () => {
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
+    const page = await newPage(browser);
     await signIn(page, STAFF);
     // The server remembered Chinese; switch back to English, which is saved for the next sign-in.
     await page.getByRole('link', { name: '用戶' }).click();
@@ -406,6 +349,6 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page.getByRole('link', { name: 'Back to users' }).click();
     await page.getByRole('button', { name: 'Disable con.dev' }).click();
     await page.locator('tr[data-user="con.dev"]').getByText('disabled').waitFor();
-    await context.close();
+    await page.context().close();
   });
 });

@@ -1,10 +1,8 @@
 import { type FormEvent, useState } from 'react';
 import { type Deployment, get, type Page, send, type Variable } from '../api.ts';
-import { useLoad } from '../hooks.ts';
+import { errorText, useLoad } from '../hooks.ts';
 import { useI18n } from '../i18n.tsx';
 import { Badge, Status, Table } from '../ui.tsx';
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * The service's variables. A secret's value goes to the platform once and is never shown again:

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { type ApiToken, get, type Me, type Page, send, type User } from '../api.ts';
-import { useLoad } from '../hooks.ts';
+import { errorText, useLoad } from '../hooks.ts';
 import { useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { Badge, Status, Table } from '../ui.tsx';
@@ -9,8 +9,6 @@ const PLATFORM_ROLES = ['platform-admin', 'operator', 'finance'];
 const DEPT_ROLES = ['dept-admin', 'dept-developer', 'dept-viewer'];
 /** Who has the users page (see App); others reach only their own tokens. */
 const ADMIN_VIEW = new Set(['platform-admin', 'operator', 'dept-admin']);
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The users the caller may see (the API narrows a department admin to its department). */
 export function UsersPage({ me }: { me: Me }) {
