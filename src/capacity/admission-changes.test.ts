@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type TestApp, testApp } from '../test-support/app.ts';
-import { type AdmissionHarness, admissionHarness, type Json } from './capacity.fixtures.ts';
+import { type AdmissionHarness, admissionHarness, type Json, serviceFields } from './capacity.fixtures.ts';
 
 let t: TestApp;
 let h: AdmissionHarness;
@@ -23,19 +23,7 @@ const farm = (code: string, memoryMb: number, storageGb: number) =>
     state: 'active',
   });
 
-async function service(slug: string, tier: string) {
-  const res = await h.inject(dev, 'POST', '/services', {
-    department: dept,
-    slug,
-    nameEn: slug,
-    nameZh: slug,
-    origin: 'new',
-    channels: ['web'],
-    slaTier: tier,
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.json));
-  return res.json.id as string;
-}
+const service = (slug: string, tier: string) => h.newService(dev, dept, slug, tier);
 
 const farmCodes = async (serviceId: string) => {
   const rows = await t.db
@@ -177,12 +165,7 @@ describe('storage', () => {
     const goLive = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
     const ask = (slug: string, storageMb: number) =>
       h.inject(dev, 'POST', '/requests', {
-        slug,
-        nameEn: slug,
-        nameZh: slug,
-        origin: 'new',
-        channels: ['web'],
-        slaTier: 'bronze',
+        ...serviceFields(slug, 'bronze'),
         instances: 1,
         memoryMb: 256,
         storageMb,

@@ -3,6 +3,7 @@
  * recording orchestrator), real bundles of the Node example, and the figures a refused change
  * must leave as they were.
  */
+import assert from 'node:assert/strict';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -20,6 +21,16 @@ import type { TestApp } from '../test-support/app.ts';
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as a client would
 export type Json = any;
 
+/** What the catalogue (and a hosting request) asks to name a service: its slug doubles as its names. */
+export const serviceFields = (slug: string, tier: string) => ({
+  slug,
+  nameEn: slug,
+  nameZh: slug,
+  origin: 'new',
+  channels: ['web'],
+  slaTier: tier,
+});
+
 export interface AdmissionHarness {
   /** What the runtime was asked to do after an admitted change, e.g. `rollout portal`. */
   started: string[];
@@ -33,6 +44,8 @@ export interface AdmissionHarness {
   /** A process app whose manifest asks for `instances` of `memory` (and `more` manifest lines). */
   bundle(instances: number, memory: string, more?: string): Promise<string>;
   deploy(token: string, service: string, file: string): Promise<{ status: number; json: Json }>;
+  /** Registers a service (201 asserted) and returns its id. */
+  newService(token: string, department: string, slug: string, tier?: string): Promise<string>;
   /** What the rollout does once the instances are healthy: the newest release becomes current and live. */
   markLive(
     serviceId: string,
@@ -77,7 +90,7 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
       ).n,
     );
 
-  return {
+  const harness: AdmissionHarness = {
     started,
     bundlesDir,
     async inject(token, method, url, payload) {
@@ -106,6 +119,14 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
         payload: await readFile(file),
       });
       return { status: res.statusCode, json: res.json() as Json };
+    },
+    async newService(token, department, slug, tier = 'silver') {
+      const res = await harness.inject(token, 'POST', '/services', {
+        department,
+        ...serviceFields(slug, tier),
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.json));
+      return res.json.id as string;
     },
     async markLive(serviceId, deploymentId, size) {
       const release = await t.db
@@ -148,4 +169,5 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
       };
     },
   };
+  return harness;
 }

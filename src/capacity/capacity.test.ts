@@ -24,19 +24,8 @@ const footprint = (serviceId: string) => h.footprint(serviceId);
 const unmetFor = async (serviceId: string) =>
   t.db.selectFrom('unmet_demand').selectAll().where('service_id', '=', serviceId).orderBy('at').execute();
 
-async function newService(token: string, dept: string, slug: string, tier = 'silver') {
-  const res = await inject(token, 'POST', '/services', {
-    department: dept,
-    slug,
-    nameEn: slug,
-    nameZh: slug,
-    origin: 'new',
-    channels: ['web'],
-    slaTier: tier,
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.json));
-  return res.json.id as string;
-}
+const newService = (token: string, dept: string, slug: string, tier = 'silver') =>
+  h.newService(token, dept, slug, tier);
 
 before(async () => {
   t = await testApp();
