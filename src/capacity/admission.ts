@@ -211,40 +211,37 @@ export async function recordUnmetDemand(db: Executor, demand: Demand, reason: st
     .execute();
 }
 
-/** Disk per instance a release asks for: its manifest's disk_quota (none for a static site). */
-export const storageOf = (release: Pick<ReleaseRow, 'kind' | 'manifest'>): number =>
-  release.kind === 'process' ? ((release.manifest as Partial<AppManifest> | null)?.diskQuotaMb ?? 0) : 0;
+/** A service as admission names it. */
+type ServiceRef = {
+  id: string;
+  department_id: string;
+  department_code: string;
+  slug: string;
+  sla_tier: string;
+};
 
-/** How a running service asks for capacity: its size as it will run, in what it runs. */
-export function serviceDemand(
-  svc: { id: string; department_id: string; department_code: string; slug: string; sla_tier: string },
-  size: { instances: number; memoryMb: number; cpu: number; storageMb: number; runsProcesses: boolean },
+/**
+ * How a service running `release` with `size` asks for capacity: its instances and memory, the
+ * CPU the runtime gives each, and the release's disk_quota per instance.
+ */
+export function releaseDemand(
+  svc: ServiceRef,
+  release: Pick<ReleaseRow, 'kind' | 'manifest'>,
+  size: { instances: number; memoryMb: number },
 ): Demand & { serviceId: string } {
+  // A static site is served by the router itself: no instance holds capacity for it.
+  const runsProcesses = release.kind === 'process';
   return {
     serviceId: svc.id,
     departmentId: svc.department_id,
     serviceKey: `${svc.department_code}/${svc.slug}`,
     tier: svc.sla_tier as SlaTier,
-    // A static site is served by the router itself: no instance holds memory or CPU for it.
-    instances: size.runsProcesses ? size.instances : 0,
+    instances: runsProcesses ? size.instances : 0,
     memoryMb: size.memoryMb,
-    cpu: size.cpu,
-    storageMb: size.storageMb,
+    cpu: INSTANCE_CPU,
+    storageMb: runsProcesses ? ((release.manifest as Partial<AppManifest> | null)?.diskQuotaMb ?? 0) : 0,
   };
 }
-
-/** The demand of a service running `release` with `size` (instances and memory per instance). */
-export const releaseDemand = (
-  svc: Parameters<typeof serviceDemand>[0],
-  release: Pick<ReleaseRow, 'kind' | 'manifest'>,
-  size: { instances: number; memoryMb: number },
-) =>
-  serviceDemand(svc, {
-    ...size,
-    cpu: INSTANCE_CPU,
-    storageMb: storageOf(release),
-    runsProcesses: release.kind === 'process',
-  });
 
 /** A suspended or retired service runs nothing, so holds no capacity until it is activated. */
 export const runsNow = (lifecycle: string) => lifecycle === 'planned' || lifecycle === 'active';
@@ -255,7 +252,7 @@ export const runsNow = (lifecycle: string) => lifecycle === 'planned' || lifecyc
  */
 export async function runningDemand(
   tx: Executor,
-  svc: Parameters<typeof serviceDemand>[0] & { lifecycle: string },
+  svc: ServiceRef & { lifecycle: string },
 ): Promise<(Demand & { serviceId: string }) | null> {
   if (!runsNow(svc.lifecycle)) return null;
   const settings = await runtimeSettings(tx, svc.id);

@@ -87,11 +87,19 @@ export async function registerLocalFarm(db: Db, dataDir: string) {
   return { ...cap, watts };
 }
 
-/** What a service holds now, per slot (every slot of a service has the same size). */
-async function heldBy(trx: Executor, serviceId?: string) {
+/** What a service holds: its slots and the size of each (every slot of a service has the same). */
+interface Held {
+  slots: number;
+  memoryMb: number;
+  cpu: number;
+  storageMb: number;
+}
+
+/** What each service holds now (or only `serviceId`). */
+async function heldBy(trx: Executor, serviceId?: string): Promise<Map<string, Held>> {
   let q = trx.selectFrom('reservations');
   if (serviceId) q = q.where('service_id', '=', serviceId);
-  const held = new Map<string, { slots: number; memoryMb: number; cpu: number; storageMb: number }>();
+  const held = new Map<string, Held>();
   for (const r of await q
     .select((eb) => [
       'service_id',
@@ -122,7 +130,7 @@ async function holdRunning(
   trx: Executor,
   farms: FarmFree[],
   d: Demand & { serviceId: string },
-  has: { slots: number; memoryMb: number; cpu: number; storageMb: number } | undefined,
+  has: Held | undefined,
 ): Promise<{ added: number; overbooked: number }> {
   if (
     has &&
@@ -173,11 +181,8 @@ async function holdRunning(
     f.usedCpu += d.instances * d.cpu;
     f.usedStorageMb = (f.usedStorageMb ?? 0) + d.instances * d.storageMb;
   }
-  await reserveSlots(
-    trx,
-    d,
-    Array.from({ length: d.instances }, () => fallback.id),
-  );
+  const onFallback = Array.from({ length: d.instances }, () => fallback.id);
+  await reserveSlots(trx, d, onFallback);
   return { added: d.instances, overbooked: d.instances };
 }
 
