@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
+import type { AppManifest } from '../catalog/manifest.ts';
+import { getRelease, type ReleaseRow, runtimeSettings } from '../catalog/release.repository.ts';
 import type { SlaTier } from '../catalog/sla-tiers.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
+import { INSTANCE_CPU } from '../runtime/runtime.types.ts';
 import { type FarmFree, placeSlots } from './placement.ts';
 
-/** What a deploy, a scale or a hosting request asks of the platform's capacity. */
+/** What a deploy, a scale, a new service or a hosting request asks of the platform's capacity. */
 export interface Demand {
   /** Null for a service that does not exist yet (a hosting request being checked). */
   serviceId: string | null;
@@ -16,6 +19,24 @@ export interface Demand {
   memoryMb: number;
   /** Share of one CPU per instance. */
   cpu: number;
+  /** Disk per instance, MiB (a release's disk_quota). */
+  storageMb: number;
+  /** New services asked for: 1 for a service being created, else absent. */
+  services?: number;
+}
+
+/**
+ * A refusal for quota or capacity. It carries what was asked, so that whoever ran the refused
+ * change can record it as unmet demand once its transaction has rolled back.
+ */
+export class Refusal extends DomainError {
+  constructor(
+    code: 'GOVHOST_QUOTA_EXCEEDED' | 'GOVHOST_INSUFFICIENT_CAPACITY',
+    detail: string,
+    readonly demand: Demand,
+  ) {
+    super(code, detail);
+  }
 }
 
 /** Quota when a department has no row of its own. */
@@ -67,7 +88,12 @@ export async function activeFarms(db: Executor, exceptService: string | null): P
     .execute();
   let q = db
     .selectFrom('reservations')
-    .select((eb) => ['farm_id', eb.fn.sum<string>('memory_mb').as('mem'), eb.fn.sum<string>('cpu').as('cpu')])
+    .select((eb) => [
+      'farm_id',
+      eb.fn.sum<string>('memory_mb').as('mem'),
+      eb.fn.sum<string>('cpu').as('cpu'),
+      eb.fn.sum<string>('storage_mb').as('storage'),
+    ])
     .groupBy('farm_id');
   if (exceptService) q = q.where('service_id', '!=', exceptService);
   const used = new Map((await q.execute()).map((r) => [r.farm_id, r]));
@@ -78,6 +104,8 @@ export async function activeFarms(db: Executor, exceptService: string | null): P
     cpu: f.vcpu * f.cpu_overcommit,
     usedMemoryMb: Number(used.get(f.id)?.mem ?? 0),
     usedCpu: Number(used.get(f.id)?.cpu ?? 0),
+    storageMb: f.storage_gb * 1024,
+    usedStorageMb: Number(used.get(f.id)?.storage ?? 0),
   }));
 }
 
@@ -104,6 +132,7 @@ export async function checkAdmission(db: Executor, demand: Demand): Promise<Admi
     instances: demand.instances,
     memoryMb: demand.memoryMb,
     cpu: demand.cpu,
+    storageMb: demand.storageMb,
     spread: spreadOf(demand.tier, demand.instances, farms.length),
   });
   if (!placed.ok) {
@@ -121,28 +150,34 @@ export async function admit(tx: Executor, demand: Demand & { serviceId: string }
   await lockAdmission(tx);
   const check = await checkAdmission(tx, demand);
   if (!check.ok) {
-    throw new DomainError(
+    throw new Refusal(
       check.kind === 'quota' ? 'GOVHOST_QUOTA_EXCEEDED' : 'GOVHOST_INSUFFICIENT_CAPACITY',
       check.reasons.join('; '),
+      demand,
     );
   }
-  await tx.deleteFrom('reservations').where('service_id', '=', demand.serviceId).execute();
-  if (check.farms.length > 0) {
-    await tx
-      .insertInto('reservations')
-      .values(
-        check.farms.map((farmId, slot) => ({
-          farm_id: farmId,
-          service_id: demand.serviceId,
-          department_id: demand.departmentId,
-          slot,
-          memory_mb: demand.memoryMb,
-          cpu: demand.cpu,
-        })),
-      )
-      .execute();
-  }
+  await reserveSlots(tx, demand, check.farms);
   return check.farms;
+}
+
+/** Replaces the service's reservations with one slot of the demand on each farm given. */
+export async function reserveSlots(tx: Executor, demand: Demand & { serviceId: string }, farms: string[]) {
+  await tx.deleteFrom('reservations').where('service_id', '=', demand.serviceId).execute();
+  if (farms.length === 0) return;
+  await tx
+    .insertInto('reservations')
+    .values(
+      farms.map((farmId, slot) => ({
+        farm_id: farmId,
+        service_id: demand.serviceId,
+        department_id: demand.departmentId,
+        slot,
+        memory_mb: demand.memoryMb,
+        cpu: demand.cpu,
+        storage_mb: demand.storageMb,
+      })),
+    )
+    .execute();
 }
 
 /**
@@ -166,58 +201,83 @@ export async function recordUnmetDemand(db: Executor, demand: Demand, reason: st
       department_id: demand.departmentId,
       service_id: demand.serviceId,
       service_key: demand.serviceKey,
+      services: demand.services ?? 0,
       instances: demand.instances,
       memory_mb: demand.memoryMb,
       cpu: demand.cpu,
+      storage_mb: demand.storageMb,
       reason,
     })
     .execute();
 }
 
-/** How a running service asks for capacity: its size as it will run, in what it runs. */
-export function serviceDemand(
-  svc: { id: string; department_id: string; department_code: string; slug: string; sla_tier: string },
-  size: { instances: number; memoryMb: number; cpu: number; runsProcesses: boolean },
+/** A service as admission names it. */
+type ServiceRef = {
+  id: string;
+  department_id: string;
+  department_code: string;
+  slug: string;
+  sla_tier: string;
+};
+
+/**
+ * How a service running `release` with `size` asks for capacity: its instances and memory, the
+ * CPU the runtime gives each, and the release's disk_quota per instance.
+ */
+export function releaseDemand(
+  svc: ServiceRef,
+  release: Pick<ReleaseRow, 'kind' | 'manifest'>,
+  size: { instances: number; memoryMb: number },
 ): Demand & { serviceId: string } {
+  // A static site is served by the router itself: no instance holds capacity for it.
+  const runsProcesses = release.kind === 'process';
   return {
     serviceId: svc.id,
     departmentId: svc.department_id,
     serviceKey: `${svc.department_code}/${svc.slug}`,
     tier: svc.sla_tier as SlaTier,
-    // A static site is served by the router itself: no instance holds memory or CPU for it.
-    instances: size.runsProcesses ? size.instances : 0,
+    instances: runsProcesses ? size.instances : 0,
     memoryMb: size.memoryMb,
-    cpu: size.cpu,
+    cpu: INSTANCE_CPU,
+    storageMb: runsProcesses ? ((release.manifest as Partial<AppManifest> | null)?.diskQuotaMb ?? 0) : 0,
   };
 }
 
+/** A suspended or retired service runs nothing, so holds no capacity until it is activated. */
+export const runsNow = (lifecycle: string) => lifecycle === 'planned' || lifecycle === 'active';
+
 /**
- * Runs `work` in one transaction in which it may admit demand (through the `admit` it is given).
- * A refusal rolls everything back; the refused demand is then recorded as unmet, in a statement
- * of its own (the failed transaction cannot hold it), and the refusal is thrown on.
+ * What a service needs as it runs now: its current release at its size, or null when it runs
+ * nothing (no release yet, stopped, or a static site).
+ */
+export async function runningDemand(
+  tx: Executor,
+  svc: ServiceRef & { lifecycle: string },
+): Promise<(Demand & { serviceId: string }) | null> {
+  if (!runsNow(svc.lifecycle)) return null;
+  const settings = await runtimeSettings(tx, svc.id);
+  const release = settings?.current_release_id
+    ? await getRelease(tx, settings.current_release_id)
+    : undefined;
+  if (!settings || !release) return null;
+  const d = releaseDemand(svc, release, { instances: settings.instances, memoryMb: settings.memory_mb });
+  return d.instances > 0 ? d : null;
+}
+
+/**
+ * Runs `work` in one transaction in which it may admit demand (through the `admit` it is given,
+ * or by calling `admit`/`admitNewService` itself). A refusal rolls everything back; the refused
+ * demand is then recorded as unmet, in a statement of its own (the failed transaction cannot
+ * hold it), and the refusal is thrown on.
  */
 export async function transactionWithAdmission<T>(
   db: Db,
   work: (trx: Executor, admitDemand: (d: Demand & { serviceId: string }) => Promise<string[]>) => Promise<T>,
 ): Promise<T> {
-  let refused: Demand | null = null;
   try {
-    return await db.transaction().execute((trx) =>
-      work(trx, async (d) => {
-        try {
-          return await admit(trx, d);
-        } catch (err) {
-          if (isRefusal(err)) refused = d;
-          throw err;
-        }
-      }),
-    );
+    return await db.transaction().execute((trx) => work(trx, (d) => admit(trx, d)));
   } catch (err) {
-    if (refused && err instanceof DomainError) await recordUnmetDemand(db, refused, err.message);
+    if (err instanceof Refusal) await recordUnmetDemand(db, err.demand, err.message);
     throw err;
   }
 }
-
-export const isRefusal = (err: unknown): err is DomainError =>
-  err instanceof DomainError &&
-  (err.code === 'GOVHOST_QUOTA_EXCEEDED' || err.code === 'GOVHOST_INSUFFICIENT_CAPACITY');

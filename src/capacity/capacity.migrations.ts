@@ -3,7 +3,8 @@ import { type Kysely, type Migration, sql } from 'kysely';
 /**
  * Capacity's migrations. Names are reserved by part so work can go on side by side:
  * 0009 farms, reservations, unmet demand, quotas; 0010 demand pipeline and forecast;
- * 0011 hosting requests (provisioning).
+ * 0011 hosting requests (provisioning); 0014 storage in reservations, demand and requests, and
+ * refused service creations in unmet demand.
  */
 export const capacityMigrations: Record<string, Migration> = {
   '0009_capacity': {
@@ -66,6 +67,22 @@ export const capacityMigrations: Record<string, Migration> = {
           services integer not null check (services >= 0),
           updated_at timestamptz not null default now()
         )`.execute(db);
+    },
+  },
+  '0014_capacity_leftovers': {
+    async up(db: Kysely<unknown>) {
+      // Storage per instance slot (the manifest's disk_quota, or a hosting request's expected
+      // disk), held on the farm's storage like memory and CPU. Existing rows held none.
+      await sql`alter table reservations add column storage_mb integer not null default 0 check (storage_mb >= 0)`.execute(
+        db,
+      );
+      await sql`alter table unmet_demand add column storage_mb integer not null default 0`.execute(db);
+      // A refused service creation asks for a service, not for instances.
+      await sql`alter table unmet_demand add column services integer not null default 0`.execute(db);
+      await sql`alter table planned_demand add column storage_mb_per_instance integer not null default 0
+        check (storage_mb_per_instance >= 0)`.execute(db);
+      await sql`alter table hosting_requests add column storage_mb integer not null default 0
+        check (storage_mb between 0 and 1048576)`.execute(db);
     },
   },
 };

@@ -39,6 +39,7 @@ const Farm = Type.Object({
     services: Type.Integer(),
     cpu: Type.Number(),
     memoryMb: Type.Number(),
+    storageMb: Type.Number({ description: "Disk of the instances' slots, MiB" }),
   }),
   used: Type.Union([
     Type.Object({ cpu: Type.Number(), memoryMb: Type.Number(), measuredServices: Type.Integer() }),
@@ -96,10 +97,12 @@ const QuotaSet = Type.Object(
 const UnmetDemand = Type.Object({
   id: Uuid,
   department: Type.Union([Type.String(), Type.Null()]),
-  service: Type.String(),
+  service: Type.String({ description: 'DEPT/slug' }),
+  services: Type.Integer({ description: 'New services asked for: 1 for a refused service creation' }),
   instances: Type.Integer(),
-  memoryMb: Type.Integer(),
-  cpu: Type.Number(),
+  memoryMb: Type.Integer({ description: 'Memory per instance, MiB' }),
+  cpu: Type.Number({ description: 'Share of one CPU per instance' }),
+  storageMb: Type.Integer({ description: 'Disk per instance, MiB' }),
   reason: Type.String(),
   at: Timestamp,
 });
@@ -200,7 +203,8 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { 
     {
       schema: {
         tags,
-        summary: 'Deploys, scales and activations refused for quota or capacity, newest first',
+        summary:
+          'Service creations, deploys, scales, tier changes and activations refused for quota or capacity, newest first',
         security: secured,
         querystring: Type.Object({
           ...PageQuery,

@@ -34,7 +34,7 @@ export interface FarmTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
-/** One instance slot of a service holding memory and CPU on a farm. */
+/** One instance slot of a service holding memory, CPU and storage on a farm. */
 export interface ReservationTable {
   id: Generated<string>;
   farm_id: string;
@@ -44,19 +44,27 @@ export interface ReservationTable {
   slot: number;
   memory_mb: number;
   cpu: number;
+  /** Disk of the slot (the release's disk_quota); 0 for slots held before storage was reserved. */
+  storage_mb: ColumnType<number, number | undefined, number>;
   created_at: ColumnType<Date, never, never>;
 }
 
-/** A deploy, scale or hosting request that no farm could hold: what expansion must answer. */
+/**
+ * A deploy, scale, service creation or hosting request that was refused for quota or capacity:
+ * what expansion (or a bigger quota) must answer.
+ */
 export interface UnmetDemandTable {
   id: Generated<string>;
   department_id: string;
   /** Null when the demand came before a service existed (a hosting request). */
   service_id: string | null;
   service_key: string;
+  /** New services asked for (1 for a refused service creation, else 0). */
+  services: ColumnType<number, number | undefined, number>;
   instances: number;
   memory_mb: number;
   cpu: number;
+  storage_mb: ColumnType<number, number | undefined, number>;
   reason: string;
   at: ColumnType<Date, Date | undefined, never>;
 }

@@ -1,127 +1,39 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { activateIfPlanned, finishDeployment, setRuntimeSettings } from '../catalog/release.repository.ts';
-import { packBundle } from '../cli/pack.ts';
-import { loadSecretBox } from '../platform/secrets.ts';
-import type { Orchestrator } from '../runtime/orchestrator.ts';
-import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
+import { type AdmissionHarness, admissionHarness, type Json } from './capacity.fixtures.ts';
 import { reconcileReservations, registerLocalFarm } from './host-farm.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as a client would
-type Json = any;
-
 let t: TestApp;
+let h: AdmissionHarness;
 let admin: string;
 let operator: string;
 let bundlesDir: string;
 /** What the runtime was asked to do after an admitted change. */
-const started: string[] = [];
+let started: string[];
 
-const inject = async (token: string, method: string, url: string, payload?: unknown) => {
-  const res = await t.request(token, {
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    payload: payload as never,
-  });
-  return { status: res.statusCode, json: (res.body ? res.json() : null) as Json };
-};
-
-/** A process app whose manifest asks for `instances` of `memory`. */
-async function bundle(instances: number, memory: string) {
-  const dir = join(t.config.dataDir, `app-${instances}-${memory}-${Math.random().toString(36).slice(2)}`);
-  await mkdir(dir, { recursive: true });
-  await cp(join(import.meta.dirname, '../../examples/apps/node-hello/server.js'), join(dir, 'server.js'));
-  await writeFile(
-    join(dir, 'manifest.yml'),
-    `applications:\n  - name: app\n    instances: ${instances}\n    memory: ${memory}\n    command: node server.js\n`,
-  );
-  return (await packBundle(dir)).path;
-}
-
-async function deploy(token: string, service: string, file: string) {
-  const { readFile } = await import('node:fs/promises');
-  const res = await t.request(token, {
-    method: 'POST',
-    url: `/api/v1/services/${service}/deployments`,
-    headers: { 'content-type': 'application/gzip' },
-    payload: await readFile(file),
-  });
-  return { status: res.statusCode, json: res.json() as Json };
-}
-
-/** Everything a refused change must leave as it was. */
-async function footprint(serviceId: string) {
-  const count = async (table: 'releases' | 'deployments' | 'reservations') =>
-    Number(
-      (
-        await t.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('service_id', '=', serviceId)
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  const svc = await t.db
-    .selectFrom('services')
-    .select(['instances', 'memory_mb', 'current_release_id'])
-    .where('id', '=', serviceId)
-    .executeTakeFirstOrThrow();
-  return {
-    releases: await count('releases'),
-    deployments: await count('deployments'),
-    reservations: await count('reservations'),
-    instances: svc.instances,
-    memoryMb: svc.memory_mb,
-    current: svc.current_release_id,
-    bundles: (await readdir(bundlesDir)).sort(),
-  };
-}
+const inject = (token: string, method: string, url: string, payload?: unknown) =>
+  h.inject(token, method, url, payload);
+const bundle = (instances: number, memory: string) => h.bundle(instances, memory);
+const deploy = (token: string, service: string, file: string) => h.deploy(token, service, file);
+const footprint = (serviceId: string) => h.footprint(serviceId);
 
 const unmetFor = async (serviceId: string) =>
   t.db.selectFrom('unmet_demand').selectAll().where('service_id', '=', serviceId).orderBy('at').execute();
 
-async function newService(token: string, dept: string, slug: string, tier = 'silver') {
-  const res = await inject(token, 'POST', '/services', {
-    department: dept,
-    slug,
-    nameEn: slug,
-    nameZh: slug,
-    origin: 'new',
-    channels: ['web'],
-    slaTier: tier,
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.json));
-  return res.json.id as string;
-}
+const newService = (token: string, dept: string, slug: string, tier = 'silver') =>
+  h.newService(token, dept, slug, tier);
 
 before(async () => {
   t = await testApp();
+  h = await admissionHarness(t);
+  started = h.started;
+  bundlesDir = h.bundlesDir;
   admin = t.adminToken;
   operator = (await t.user('operator')).token;
-  bundlesDir = join(t.config.dataDir, 'bundles');
-  await mkdir(bundlesDir, { recursive: true });
-  // The runtime's logic and store, without starting processes: admission is decided before the
-  // orchestrator is told anything, and what it is told is recorded here.
-  const orchestrator = {
-    rollout: async (svc: { slug: string }) => void started.push(`rollout ${svc.slug}`),
-    scale: async (svc: { slug: string }) => void started.push(`scale ${svc.slug}`),
-    instances: () => [],
-    applyLifecycle: async () => undefined,
-  } as unknown as Orchestrator; // only the calls the admission paths make
-  const runtime: RuntimeDeps = {
-    db: t.db,
-    box: loadSecretBox(join(t.config.dataDir, 'secret.key'), undefined),
-    orchestrator,
-    bundlesDir,
-    bundleLimit: t.config.bundleLimit,
-    domain: t.config.domain,
-    publicUrl: (h) => `http://${h}`,
-  };
-  t.deps.runtime = runtime;
 });
 after(() => t.close());
 
@@ -139,7 +51,7 @@ describe('farms', () => {
     });
     assert.equal(add.status, 201, JSON.stringify(add.json));
     assert.equal(add.json.state, 'planned');
-    assert.deepEqual(add.json.reserved, { instances: 0, services: 0, cpu: 0, memoryMb: 0 });
+    assert.deepEqual(add.json.reserved, { instances: 0, services: 0, cpu: 0, memoryMb: 0, storageMb: 0 });
     assert.equal(add.json.used, null);
 
     const skip = await inject(operator, 'PATCH', '/farms/FARM-T1', { state: 'active' });
@@ -258,9 +170,24 @@ describe('quotas and admission', () => {
     assert.equal((await inject(operator, 'PUT', `/departments/${dept}/quota`, {})).status, 400);
   });
 
-  test('a service over the services quota is not created', async () => {
+  test('a service over the services quota is not created, and is recorded as unmet demand', async () => {
     await newService(deptToken, dept, 'one');
     await newService(deptToken, dept, 'two', 'gold');
+    const count = async (table: 'services' | 'audit_log' | 'reservations' | 'unmet_demand') =>
+      Number(
+        (
+          await t.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = {
+      services: await count('services'),
+      audit: await count('audit_log'),
+      reservations: await count('reservations'),
+      unmet: await count('unmet_demand'),
+    };
     const res = await inject(deptToken, 'POST', '/services', {
       department: dept,
       slug: 'three',
@@ -277,6 +204,34 @@ describe('quotas and admission', () => {
       `quota exceeded: ${dept}/three would bring the department to 3 services; its quota is 2`,
     );
     assert.equal((await inject(deptToken, 'GET', `/services/${dept}/three`)).status, 404);
+    // What was asked (one service, no instances yet), by which department, why; nothing else.
+    const unmet = await inject(operator, 'GET', `/capacity/unmet-demand?department=${dept}`);
+    assert.equal(unmet.status, 200);
+    assert.equal(unmet.json.total, 1);
+    assert.deepEqual(
+      { ...unmet.json.items[0], id: undefined, at: undefined },
+      {
+        id: undefined,
+        at: undefined,
+        department: dept,
+        service: `${dept}/three`,
+        services: 1,
+        instances: 0,
+        memoryMb: 0,
+        cpu: 0,
+        storageMb: 0,
+        reason: res.json.detail,
+      },
+    );
+    assert.deepEqual(
+      {
+        services: await count('services'),
+        audit: await count('audit_log'),
+        reservations: await count('reservations'),
+        unmet: await count('unmet_demand'),
+      },
+      { ...before, unmet: before.unmet + 1 },
+    );
   });
 
   test('a deploy over the instance quota leaves nothing behind and is recorded as unmet', async () => {
@@ -318,7 +273,7 @@ describe('quotas and admission', () => {
     assert.equal(big.json.code, 'GOVHOST_INSUFFICIENT_CAPACITY');
     assert.match(
       big.json.detail,
-      /^insufficient capacity: no active farm has 10240 MB of memory and 1 CPU free/,
+      /^insufficient capacity: no active farm has 10240 MB of memory, 1 CPU and 1024 MB of storage free/,
     );
     assert.deepEqual(await footprint(id), before);
     assert.equal((await unmetFor(id)).length, 2);
@@ -334,15 +289,7 @@ describe('quotas and admission', () => {
     // Gold with two instances: two farms.
     assert.equal(new Set(slots.map((s) => s.farm_id)).size, 2);
     assert.ok(slots.every((s) => s.memory_mb === 512 && Number(s.cpu) === 1));
-    // What the rollout does once the instances are healthy.
-    const release = await t.db
-      .selectFrom('releases')
-      .select('id')
-      .where('service_id', '=', id)
-      .executeTakeFirstOrThrow();
-    await setRuntimeSettings(t.db, id, { current_release_id: release.id, instances: 2, memory_mb: 512 });
-    await activateIfPlanned(t.db, id);
-    await finishDeployment(t.db, ok.json.deployment.id, 'succeeded', 'live');
+    await h.markLive(id, ok.json.deployment.id, { instances: 2, memoryMb: 512 });
 
     const before = await footprint(id);
     const over = await inject(deptToken, 'POST', `/services/${dept}/two/scale`, { instances: 5 });
@@ -407,8 +354,9 @@ describe('quotas and admission', () => {
   test('refused demand is listed for the capacity team only', async () => {
     const res = await inject(operator, 'GET', `/capacity/unmet-demand?department=${dept}`);
     assert.equal(res.status, 200);
-    assert.equal(res.json.total, 5);
+    assert.equal(res.json.total, 6);
     assert.ok(res.json.items.every((i: Json) => i.department === dept));
+    assert.equal(res.json.items.filter((i: Json) => i.services === 1).length, 1);
     assert.ok(res.json.items.some((i: Json) => /^insufficient capacity/.test(i.reason)));
     assert.equal((await inject(deptToken, 'GET', '/capacity/unmet-demand')).status, 403);
   });

@@ -18,6 +18,8 @@ export interface PlannedDemandInput {
   memoryMbPerInstance: number;
   /** Share of one CPU per instance. */
   cpuPerInstance: number;
+  /** Disk per instance, MB (none when absent). */
+  storageMbPerInstance?: number;
   /** Only for `growth`: % a month, compounded, on existing reservations. */
   growthPctPerMonth?: number | null;
   /** `YYYY-MM`. */
@@ -37,6 +39,7 @@ export interface PlannedDemand {
   instancesPerService: number;
   memoryMbPerInstance: number;
   cpuPerInstance: number;
+  storageMbPerInstance: number;
   growthPctPerMonth: number | null;
   goLive: string;
   scenario: string | null;
@@ -45,6 +48,7 @@ export interface PlannedDemand {
   /** What the line adds once live (0 for growth lines, which grow what exists). */
   totalMemoryMb: number;
   totalCpu: number;
+  totalStorageMb: number;
   createdAt: string;
 }
 
@@ -58,6 +62,7 @@ const present = (r: repo.DemandRow, codes: Map<string, string>): PlannedDemand =
     instancesPerService: r.instances_per_service,
     memoryMbPerInstance: r.memory_mb_per_instance,
     cpuPerInstance: Number(r.cpu_per_instance),
+    storageMbPerInstance: r.storage_mb_per_instance,
     growthPctPerMonth: r.growth_pct_per_month === null ? null : Number(r.growth_pct_per_month),
     goLive: r.go_live,
     scenario: r.scenario,
@@ -65,6 +70,7 @@ const present = (r: repo.DemandRow, codes: Map<string, string>): PlannedDemand =
     sourceId: r.source_id,
     totalMemoryMb: slots * r.memory_mb_per_instance,
     totalCpu: Math.round(slots * Number(r.cpu_per_instance) * 1000) / 1000,
+    totalStorageMb: slots * r.storage_mb_per_instance,
     createdAt: r.created_at.toISOString(),
   };
 };
@@ -82,7 +88,13 @@ function check(item: PlannedDemandInput): void {
     if (item.growthPctPerMonth === undefined || item.growthPctPerMonth === null) {
       throw invalid('growthPctPerMonth', 'is required for a growth line');
     }
-    if (item.services || item.instancesPerService || item.memoryMbPerInstance || item.cpuPerInstance) {
+    if (
+      item.services ||
+      item.instancesPerService ||
+      item.memoryMbPerInstance ||
+      item.cpuPerInstance ||
+      item.storageMbPerInstance
+    ) {
       throw invalid('services', 'a growth line grows existing reservations: give no services or sizes');
     }
     return;
@@ -103,6 +115,7 @@ const values = (item: PlannedDemandInput) => ({
   instances_per_service: item.instancesPerService,
   memory_mb_per_instance: item.memoryMbPerInstance,
   cpu_per_instance: item.cpuPerInstance,
+  storage_mb_per_instance: item.storageMbPerInstance ?? 0,
   growth_pct_per_month: item.kind === 'growth' ? (item.growthPctPerMonth ?? null) : null,
   go_live: item.goLive,
   scenario: item.scenario ?? null,
@@ -133,6 +146,7 @@ export interface NewDemand {
   instancesPerService?: number;
   memoryMbPerInstance?: number;
   cpuPerInstance?: number;
+  storageMbPerInstance?: number;
   growthPctPerMonth?: number;
   goLive: string;
   scenario?: string;
@@ -168,6 +182,7 @@ export async function createDemand(db: Db, caller: Caller, body: NewDemand): Pro
     instancesPerService: body.instancesPerService ?? (growth ? 0 : 1),
     memoryMbPerInstance: body.memoryMbPerInstance ?? 0,
     cpuPerInstance: body.cpuPerInstance ?? 0,
+    storageMbPerInstance: body.storageMbPerInstance ?? 0,
     growthPctPerMonth: body.growthPctPerMonth ?? null,
     goLive: body.goLive,
     scenario: body.scenario ?? null,

@@ -17,6 +17,7 @@ export interface PlannedDemandTable {
   instances_per_service: number;
   memory_mb_per_instance: number;
   cpu_per_instance: number;
+  storage_mb_per_instance: ColumnType<number, number | undefined, number>;
   growth_pct_per_month: number | null;
   /** `YYYY-MM`. */
   go_live: string;

@@ -31,7 +31,7 @@ export interface Farm {
   overcommit: { cpu: number; memory: number };
   /** Capacity times overcommit: what reservations may add up to. */
   reservable: { cpu: number; memoryMb: number };
-  reserved: { instances: number; services: number; cpu: number; memoryMb: number };
+  reserved: { instances: number; services: number; cpu: number; memoryMb: number; storageMb: number };
   /** Measured over the last hour; null when none of its services has measurements. */
   used: { cpu: number; memoryMb: number; measuredServices: number } | null;
   suggestedOvercommit: { cpu: number; memory: number; basis: string } | null;
@@ -72,7 +72,7 @@ async function presentAll(db: Db, rows: repo.FarmRow[]): Promise<Farm[]> {
   const usage = await recentUsageByService(db, [...slotsOf.keys()], new Date(Date.now() - USAGE_WINDOW_MS));
   return rows.map((f) => {
     const mine = holdings.filter((h) => h.farmId === f.id);
-    const reserved = { instances: 0, services: mine.length, cpu: 0, memoryMb: 0 };
+    const reserved = { instances: 0, services: mine.length, cpu: 0, memoryMb: 0, storageMb: 0 };
     const measuredReserved = { cpu: 0, memoryMb: 0 };
     const used = { cpu: 0, memoryMb: 0, measuredServices: 0 };
     const p95 = { cpu: 0, memoryMb: 0 };
@@ -80,6 +80,7 @@ async function presentAll(db: Db, rows: repo.FarmRow[]): Promise<Farm[]> {
       reserved.instances += h.slots;
       reserved.cpu += h.cpu;
       reserved.memoryMb += h.memoryMb;
+      reserved.storageMb += h.storageMb;
       const u: ServiceUsage | undefined = usage.get(h.serviceId);
       if (!u) continue;
       // A service spread over farms is counted here for the share of its slots this farm holds.

@@ -139,6 +139,7 @@ export async function reservationsByFarmAndService(db: Executor) {
       eb.fn.countAll<string>().as('slots'),
       eb.fn.sum<string>('memory_mb').as('memory_mb'),
       eb.fn.sum<string>('cpu').as('cpu'),
+      eb.fn.sum<string>('storage_mb').as('storage_mb'),
     ])
     .groupBy(['farm_id', 'service_id'])
     .execute();
@@ -148,6 +149,7 @@ export async function reservationsByFarmAndService(db: Executor) {
     slots: Number(r.slots),
     memoryMb: Number(r.memory_mb),
     cpu: Number(r.cpu),
+    storageMb: Number(r.storage_mb),
   }));
 }
 

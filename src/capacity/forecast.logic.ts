@@ -2,7 +2,13 @@ import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { authorize, type Principal } from '../tenancy/principal.ts';
 import * as demand from './demand.repository.ts';
-import { type ForecastFarm, forecast, medianFarm, type PipelineItem } from './forecast.ts';
+import {
+  type ForecastFarm,
+  type ForecastInput,
+  forecast,
+  medianFarm,
+  type PipelineItem,
+} from './forecast.ts';
 import { currentMonth } from './month.ts';
 import { holdings, listFarms } from './report.repository.ts';
 
@@ -18,6 +24,8 @@ export interface ForecastQuery {
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const r4 = (v: number | null) => (v === null ? null : Math.round(v * 10000) / 10000);
+/** MB as GB, to 0.1 GB. */
+const gb = (mb: number) => r1(mb / 1024);
 
 /** The forecast over what the platform holds and plans, with the scenario's lines on top when asked. */
 export async function capacityForecast(db: Db, caller: Principal, q: ForecastQuery, now = new Date()) {
@@ -37,14 +45,21 @@ export async function capacityForecast(db: Db, caller: Principal, q: ForecastQue
     state: f.state,
     vcpu: f.vcpu * f.cpuOvercommit,
     memoryMb: f.memoryMb * f.memoryOvercommit,
+    storageMb: f.storageGb * 1024,
     activeFrom: f.activeFrom,
     retiredOn: f.retiredOn,
   }));
-  const perDept = new Map<string, { departmentId: string; memoryMb: number; cpu: number }>();
+  const perDept = new Map<string, ForecastInput['reserved'][number] & { storageMb: number }>();
   for (const h of await holdings(db)) {
-    const d = perDept.get(h.departmentId) ?? { departmentId: h.departmentId, memoryMb: 0, cpu: 0 };
+    const d = perDept.get(h.departmentId) ?? {
+      departmentId: h.departmentId,
+      memoryMb: 0,
+      cpu: 0,
+      storageMb: 0,
+    };
     d.memoryMb += h.memoryMb;
     d.cpu += h.cpu;
+    d.storageMb += h.storageMb;
     perDept.set(h.departmentId, d);
   }
   const items: PipelineItem[] = (await demand.forForecast(db, scenario)).map((r) => ({
@@ -54,6 +69,7 @@ export async function capacityForecast(db: Db, caller: Principal, q: ForecastQue
     instancesPerService: r.instances_per_service,
     memoryMbPerInstance: r.memory_mb_per_instance,
     cpuPerInstance: Number(r.cpu_per_instance),
+    storageMbPerInstance: r.storage_mb_per_instance,
     growthPctPerMonth: r.growth_pct_per_month === null ? null : Number(r.growth_pct_per_month),
     goLive: r.go_live,
     scenario: r.scenario,
@@ -67,7 +83,7 @@ export async function capacityForecast(db: Db, caller: Principal, q: ForecastQue
     reserved: [...perDept.values()],
     farms: effective,
     items,
-    referenceFarm: ref ? { vcpu: ref.vcpu, memoryMb: ref.memoryMb } : null,
+    referenceFarm: ref ? { vcpu: ref.vcpu, memoryMb: ref.memoryMb, storageMb: ref.storageMb } : null,
   });
   return {
     from: f.from,
@@ -75,7 +91,9 @@ export async function capacityForecast(db: Db, caller: Principal, q: ForecastQue
     target: f.target,
     leadMonths: f.leadMonths,
     scenario,
-    referenceFarm: ref ? { code: ref.code, vcpu: r3(ref.vcpu), memoryMb: r1(ref.memoryMb) } : null,
+    referenceFarm: ref
+      ? { code: ref.code, vcpu: r3(ref.vcpu), memoryMb: r1(ref.memoryMb), storageGb: gb(ref.storageMb ?? 0) }
+      : null,
     runsOut: f.runsOut,
     recommendations: f.recommendations,
     scheduledFarms: farms
@@ -91,10 +109,16 @@ export async function capacityForecast(db: Db, caller: Principal, q: ForecastQue
         capacityMb: r1(m.memory.capacity),
         utilisation: r4(m.memory.utilisation),
       },
+      storage: {
+        demandGb: gb(m.storage.demand),
+        capacityGb: gb(m.storage.capacity),
+        utilisation: r4(m.storage.utilisation),
+      },
       withRecommended: {
         farms: m.withRecommended.farms,
         cpuUtilisation: r4(m.withRecommended.cpuUtilisation),
         memoryUtilisation: r4(m.withRecommended.memoryUtilisation),
+        storageUtilisation: r4(m.withRecommended.storageUtilisation),
       },
       actions: m.actions,
     })),

@@ -89,7 +89,7 @@ describe('expansion forecast (hand-computed)', () => {
       [128, 128, 128, 128, 128, 128],
     );
     assert.equal(f.months[3]?.memory.utilisation, 120 / 128);
-    assert.deepEqual(f.runsOut, { memory: '2027-04', cpu: null });
+    assert.deepEqual(f.runsOut, { memory: '2027-04', cpu: null, storage: null });
     assert.deepEqual(
       f.recommendations.map((r) => [r.farm, r.resource, r.neededFor, r.commissionBy, r.orderBy, r.late]),
       [
@@ -108,6 +108,60 @@ describe('expansion forecast (hand-computed)', () => {
     );
     assert.equal(f.months[5]?.withRecommended.memoryUtilisation, 160 / 256);
     assert.equal(f.months[5]?.cpu.demand, 4 + 6 * 0.5);
+  });
+
+  it('runs out of storage first when disks grow faster than memory, and buys farms for storage', () => {
+    /*
+     * The same farms and waves, now with storage: each farm has 100 GB of storage (200 GB), 100 GB
+     * is reserved today and each wave's instance has a 30 GB disk. Target 80 %: 160 GB.
+     *
+     *   month    storage demand   over 160?   memory (as above)
+     *   2027-01   100+30 = 130      no          60
+     *   2027-02          = 160      no (equal)  80
+     *   2027-03          = 190      YES         100
+     *   2027-04          = 220                  120 (over 102.4 with the two farms)
+     *   2027-05          = 250                  140
+     *   2027-06          = 280                  160
+     *
+     * The reference farm brings 100 GB of storage and 64 GB of memory. Farm 1 for 2027-03 (in
+     * service by 2027-02, ordered 2026-11: late): 300 GB, target 240; memory 192 GB, target
+     * 153.6. 2027-04: 220 and 120 fit. 2027-05: 250 > 240, farm 2 (in service by 2027-04, ordered
+     * 2027-01, the first month: not late): 400 GB, target 320; memory 256 GB. 2027-06: 280 / 400
+     * = 70 % of storage, 160 / 256 = 62.5 % of memory. Memory alone still passes the target with
+     * the farms in service in 2027-04, so that is when it runs out without advice.
+     */
+    const f = forecast({
+      ...input,
+      reserved: [{ departmentId: 'd1', memoryMb: 40 * GB, cpu: 4, storageMb: 100 * GB }],
+      farms: [farm('F1', { storageMb: 100 * GB }), farm('F2', { storageMb: 100 * GB })],
+      items: input.items.map((i) => ({ ...i, storageMbPerInstance: 30 * GB })),
+      referenceFarm: { vcpu: 64, memoryMb: 64 * GB, storageMb: 100 * GB },
+    });
+    assert.deepEqual(
+      f.months.map((m) => m.storage.demand / GB),
+      [130, 160, 190, 220, 250, 280],
+    );
+    assert.deepEqual(f.runsOut, { cpu: null, memory: '2027-04', storage: '2027-03' });
+    assert.deepEqual(
+      f.recommendations.map((r) => [r.farm, r.resource, r.neededFor, r.commissionBy, r.orderBy, r.late]),
+      [
+        [1, 'storage', '2027-03', '2027-02', '2026-11', true],
+        [2, 'storage', '2027-05', '2027-04', '2027-01', false],
+      ],
+    );
+    assert.ok(f.months[2]?.actions.includes('storage over 80 %'));
+    assert.deepEqual(
+      f.months.map((m) => m.withRecommended.farms),
+      [2, 3, 3, 4, 4, 4],
+    );
+    assert.equal(f.months[5]?.withRecommended.storageUtilisation, 280 / 400);
+    assert.equal(f.months[5]?.withRecommended.memoryUtilisation, 160 / 256);
+    // A farm without storage figures (and a reference farm without) counts none and buys none.
+    const bare = forecast(input);
+    assert.deepEqual(
+      bare.months.map((m) => [m.storage.demand, m.storage.capacity, m.storage.utilisation]),
+      Array.from({ length: 6 }, () => [0, 0, null]),
+    );
   });
 
   it('counts a planned farm from its date, and so needs one farm fewer', () => {

@@ -9,7 +9,7 @@ import { addMonths, monthIndex, monthOf, monthOfDate } from './month.ts';
  * arrives just in time (no earlier: a farm bought early stands idle).
  */
 
-export const RESOURCES = ['cpu', 'memory'] as const;
+export const RESOURCES = ['cpu', 'memory', 'storage'] as const;
 export type Resource = (typeof RESOURCES)[number];
 
 export interface ForecastFarm {
@@ -18,6 +18,8 @@ export interface ForecastFarm {
   /** What placement may reserve on it: capacity × overcommit, since admission refuses past that. */
   vcpu: number;
   memoryMb: number;
+  /** Storage, MB (storage is not overcommitted); none when absent. */
+  storageMb?: number;
   /** `YYYY-MM-DD`, planned or as happened. */
   activeFrom: string | null;
   retiredOn: string | null;
@@ -31,6 +33,8 @@ export interface PipelineItem {
   instancesPerService: number;
   memoryMbPerInstance: number;
   cpuPerInstance: number;
+  /** Disk per instance, MB; none when absent. */
+  storageMbPerInstance?: number;
   growthPctPerMonth: number | null;
   /** `YYYY-MM`: the item counts from this month on. */
   goLive: string;
@@ -46,13 +50,24 @@ export interface ForecastInput {
   /** Months from ordering a farm to having it in service. */
   leadMonths: number;
   /** What is reserved today, per department. */
-  reserved: { departmentId: string; memoryMb: number; cpu: number }[];
+  reserved: { departmentId: string; memoryMb: number; cpu: number; storageMb?: number }[];
   farms: ForecastFarm[];
   /** The baseline items, and those of the scenario asked for. */
   items: PipelineItem[];
   /** The size of each farm to buy (capacity × overcommit); null when there is no farm to copy. */
-  referenceFarm: { vcpu: number; memoryMb: number } | null;
+  referenceFarm: ReferenceFarm | null;
 }
+
+/** A farm as the forecast buys it: capacity × overcommit, storage in MB (none when absent). */
+export interface ReferenceFarm {
+  vcpu: number;
+  memoryMb: number;
+  storageMb?: number;
+}
+
+/** A farm's capacity of one resource. */
+const capacityOf = (f: { vcpu: number; memoryMb: number; storageMb?: number }, r: Resource) =>
+  r === 'cpu' ? f.vcpu : r === 'memory' ? f.memoryMb : (f.storageMb ?? 0);
 
 export interface ResourceMonth {
   demand: number;
@@ -67,8 +82,14 @@ export interface ForecastMonth {
   farmsActive: number;
   cpu: ResourceMonth;
   memory: ResourceMonth;
+  storage: ResourceMonth;
   /** The same month if the recommended farms are bought as advised. */
-  withRecommended: { farms: number; cpuUtilisation: number | null; memoryUtilisation: number | null };
+  withRecommended: {
+    farms: number;
+    cpuUtilisation: number | null;
+    memoryUtilisation: number | null;
+    storageUtilisation: number | null;
+  };
   actions: string[];
 }
 
@@ -92,7 +113,7 @@ export interface Forecast {
   months: ForecastMonth[];
   target: number;
   leadMonths: number;
-  referenceFarm: { vcpu: number; memoryMb: number } | null;
+  referenceFarm: ReferenceFarm | null;
   /** First month each resource passes the target with the farms in service and scheduled; null: never. */
   runsOut: Record<Resource, string | null>;
   recommendations: Recommendation[];
@@ -118,6 +139,7 @@ export function demandIn(
   const growths = items.filter((i) => i.kind === 'growth' && i.goLive <= month && i.growthPctPerMonth);
   let cpu = 0;
   let memory = 0;
+  let storage = 0;
   for (const r of reserved) {
     let factor = 1;
     for (const g of growths) {
@@ -127,14 +149,16 @@ export function demandIn(
     }
     cpu += r.cpu * factor;
     memory += r.memoryMb * factor;
+    storage += (r.storageMb ?? 0) * factor;
   }
   for (const i of items) {
     if (i.kind === 'growth' || i.goLive > month) continue;
     const slots = i.services * i.instancesPerService;
     cpu += slots * i.cpuPerInstance;
     memory += slots * i.memoryMbPerInstance;
+    storage += slots * (i.storageMbPerInstance ?? 0);
   }
-  return { cpu, memory };
+  return { cpu, memory, storage };
 }
 
 const over = (demand: number, capacity: number, target: number) =>
@@ -142,22 +166,32 @@ const over = (demand: number, capacity: number, target: number) =>
 
 const ratio = (d: number, c: number) => (c > 0 ? d / c : null);
 
+/** The farms' capacity of each resource together. */
+function total(farms: { vcpu: number; memoryMb: number; storageMb?: number }[]): Record<Resource, number> {
+  const sum: Record<Resource, number> = { cpu: 0, memory: 0, storage: 0 };
+  for (const f of farms) for (const r of RESOURCES) sum[r] += capacityOf(f, r);
+  return sum;
+}
+
+const plus = (a: Record<Resource, number>, b: Record<Resource, number>): Record<Resource, number> => ({
+  cpu: a.cpu + b.cpu,
+  memory: a.memory + b.memory,
+  storage: a.storage + b.storage,
+});
+
 export function forecast(input: ForecastInput): Forecast {
   const { target, leadMonths, referenceFarm } = input;
   const first = monthIndex(input.from);
-  const runsOut: Record<Resource, string | null> = { cpu: null, memory: null };
+  const runsOut: Record<Resource, string | null> = { cpu: null, memory: null, storage: null };
   const recommendations: Recommendation[] = [];
   const rows: ForecastMonth[] = [];
   // Capacity of the recommended farms from the month each is in service.
-  const added: { from: number; vcpu: number; memoryMb: number }[] = [];
+  const added: { from: number; vcpu: number; memoryMb: number; storageMb: number }[] = [];
 
   for (let k = 0; k < input.months; k++) {
     const month = monthOf(first + k);
     const live = input.farms.filter((f) => inService(f, month));
-    const capacity = {
-      cpu: live.reduce((s, f) => s + f.vcpu, 0),
-      memory: live.reduce((s, f) => s + f.memoryMb, 0),
-    };
+    const capacity = total(live);
     const demand = demandIn(month, input.reserved, input.items);
     const actions: string[] = [];
 
@@ -179,22 +213,22 @@ export function forecast(input: ForecastInput): Forecast {
     }
 
     // Just in time: add reference farms until this month is back under the target.
-    const withAdded = () => ({
-      cpu: capacity.cpu + added.filter((a) => a.from <= first + k).reduce((s, a) => s + a.vcpu, 0),
-      memory: capacity.memory + added.filter((a) => a.from <= first + k).reduce((s, a) => s + a.memoryMb, 0),
-    });
+    const withAdded = () => plus(capacity, total(added.filter((a) => a.from <= first + k)));
     if (referenceFarm) {
       for (;;) {
         const cap = withAdded();
         const short = RESOURCES.find(
-          (r) =>
-            over(demand[r], cap[r], target) &&
-            (r === 'cpu' ? referenceFarm.vcpu : referenceFarm.memoryMb) > 0,
+          (r) => over(demand[r], cap[r], target) && capacityOf(referenceFarm, r) > 0,
         );
         if (!short) break;
         const commissionBy = monthOf(first + k - 1);
         const orderBy = addMonths(commissionBy, -leadMonths);
-        added.push({ from: first + k - 1, vcpu: referenceFarm.vcpu, memoryMb: referenceFarm.memoryMb });
+        added.push({
+          from: first + k - 1,
+          vcpu: referenceFarm.vcpu,
+          memoryMb: referenceFarm.memoryMb,
+          storageMb: referenceFarm.storageMb ?? 0,
+        });
         recommendations.push({
           farm: added.length,
           resource: short,
@@ -214,20 +248,28 @@ export function forecast(input: ForecastInput): Forecast {
         capacity: capacity.memory,
         utilisation: ratio(demand.memory, capacity.memory),
       },
+      storage: {
+        demand: demand.storage,
+        capacity: capacity.storage,
+        utilisation: ratio(demand.storage, capacity.storage),
+      },
       // Filled in below: a farm recommended later may be in service from the month before it.
-      withRecommended: { farms: 0, cpuUtilisation: null, memoryUtilisation: null },
+      withRecommended: { farms: 0, cpuUtilisation: null, memoryUtilisation: null, storageUtilisation: null },
       actions,
     });
   }
 
   rows.forEach((row, k) => {
     const extra = added.filter((a) => a.from <= first + k);
-    const cpu = row.cpu.capacity + extra.reduce((s, a) => s + a.vcpu, 0);
-    const memory = row.memory.capacity + extra.reduce((s, a) => s + a.memoryMb, 0);
+    const cap = plus(
+      { cpu: row.cpu.capacity, memory: row.memory.capacity, storage: row.storage.capacity },
+      total(extra),
+    );
     row.withRecommended = {
       farms: row.farmsActive + extra.length,
-      cpuUtilisation: ratio(row.cpu.demand, cpu),
-      memoryUtilisation: ratio(row.memory.demand, memory),
+      cpuUtilisation: ratio(row.cpu.demand, cap.cpu),
+      memoryUtilisation: ratio(row.memory.demand, cap.memory),
+      storageUtilisation: ratio(row.storage.demand, cap.storage),
     };
   });
 

@@ -1,9 +1,17 @@
 import { statfs } from 'node:fs/promises';
 import { availableParallelism, hostname, totalmem } from 'node:os';
-import { getRelease, servicesToRun } from '../catalog/release.repository.ts';
-import type { Db } from '../platform/database.ts';
-import { INSTANCE_CPU } from '../runtime/runtime.types.ts';
-import { activeFarms, lockAdmission, serviceDemand } from './admission.ts';
+import { servicesToRun } from '../catalog/release.repository.ts';
+import { findById } from '../catalog/service.repository.ts';
+import type { Db, Executor } from '../platform/database.ts';
+import {
+  activeFarms,
+  type Demand,
+  lockAdmission,
+  releaseCapacity,
+  reserveSlots,
+  runningDemand,
+  spreadOf,
+} from './admission.ts';
 import * as repo from './farm.repository.ts';
 import { type FarmFree, placeSlots } from './placement.ts';
 
@@ -79,94 +87,127 @@ export async function registerLocalFarm(db: Db, dataDir: string) {
   return { ...cap, watts };
 }
 
+/** What a service holds: its slots and the size of each (every slot of a service has the same). */
+interface Held {
+  slots: number;
+  memoryMb: number;
+  cpu: number;
+  storageMb: number;
+}
+
+/** What each service holds now (or only `serviceId`). */
+async function heldBy(trx: Executor, serviceId?: string): Promise<Map<string, Held>> {
+  let q = trx.selectFrom('reservations');
+  if (serviceId) q = q.where('service_id', '=', serviceId);
+  const held = new Map<string, Held>();
+  for (const r of await q
+    .select((eb) => [
+      'service_id',
+      eb.fn.countAll<string>().as('n'),
+      eb.fn.max('memory_mb').as('mem'),
+      eb.fn.max('cpu').as('cpu'),
+      eb.fn.max('storage_mb').as('storage'),
+    ])
+    .groupBy('service_id')
+    .execute()) {
+    held.set(r.service_id, {
+      slots: Number(r.n),
+      memoryMb: Number(r.mem),
+      cpu: Number(r.cpu),
+      storageMb: Number(r.storage),
+    });
+  }
+  return held;
+}
+
+/**
+ * Gives a running service the reservations `d` asks for, never refusing: its slots stay where
+ * they are when they already match; otherwise it is placed again, and where no farm has room its
+ * slots go to the local farm beyond its capacity (the farm then shows as over-reserved), because
+ * the service already runs. `farms` is kept up to date for the next service.
+ */
+async function holdRunning(
+  trx: Executor,
+  farms: FarmFree[],
+  d: Demand & { serviceId: string },
+  has: Held | undefined,
+): Promise<{ added: number; overbooked: number }> {
+  if (
+    has &&
+    has.slots === d.instances &&
+    has.memoryMb === d.memoryMb &&
+    has.cpu === d.cpu &&
+    has.storageMb === d.storageMb
+  ) {
+    return { added: 0, overbooked: 0 };
+  }
+  if (has) {
+    // Its old slots no longer count against the farms while it is placed again.
+    const old = await trx
+      .selectFrom('reservations')
+      .select(['farm_id', 'memory_mb', 'cpu', 'storage_mb'])
+      .where('service_id', '=', d.serviceId)
+      .execute();
+    for (const o of old) {
+      const f = farms.find((x) => x.id === o.farm_id);
+      if (f) {
+        f.usedMemoryMb -= o.memory_mb;
+        f.usedCpu -= Number(o.cpu);
+        f.usedStorageMb = (f.usedStorageMb ?? 0) - o.storage_mb;
+      }
+    }
+  }
+  const need = {
+    instances: d.instances,
+    memoryMb: d.memoryMb,
+    cpu: d.cpu,
+    storageMb: d.storageMb,
+    spread: spreadOf(d.tier, d.instances, farms.length),
+  };
+  const placed = placeSlots(farms, need);
+  if (placed.ok) {
+    await reserveSlots(trx, d, placed.farms);
+    return { added: d.instances, overbooked: 0 };
+  }
+  const fallback = (await repo.findLocalFarm(trx)) ?? (await repo.listFarms(trx, 'active'))[0];
+  if (!fallback) {
+    // No active farm at all: nothing to reserve on.
+    await releaseCapacity(trx, d.serviceId);
+    return { added: 0, overbooked: 0 };
+  }
+  const f = farms.find((x) => x.id === fallback.id);
+  if (f) {
+    f.usedMemoryMb += d.instances * d.memoryMb;
+    f.usedCpu += d.instances * d.cpu;
+    f.usedStorageMb = (f.usedStorageMb ?? 0) + d.instances * d.storageMb;
+  }
+  const onFallback = Array.from({ length: d.instances }, () => fallback.id);
+  await reserveSlots(trx, d, onFallback);
+  return { added: d.instances, overbooked: d.instances };
+}
+
 /**
  * Gives every service that runs the reservations its size needs, and takes them from services
- * that run nothing: services deployed before capacity was tracked, or changed while it was not.
- * A running service is never refused here: where no farm has room, its slots go to the local
- * farm beyond its capacity (the farm then shows as over-reserved), because it already runs.
+ * that run nothing: services deployed before capacity (or storage) was tracked, or changed while
+ * it was not. A running service is never refused here (see `holdRunning`).
  */
 export async function reconcileReservations(
   db: Db,
 ): Promise<{ added: number; released: number; overbooked: number }> {
   return db.transaction().execute(async (trx) => {
     await lockAdmission(trx);
-    const running = new Map<string, { slots: number; memoryMb: number; cpu: number }>();
-    for (const r of await trx
-      .selectFrom('reservations')
-      .select((eb) => [
-        'service_id',
-        eb.fn.countAll<string>().as('n'),
-        eb.fn.max('memory_mb').as('mem'),
-        eb.fn.max('cpu').as('cpu'),
-      ])
-      .groupBy('service_id')
-      .execute()) {
-      running.set(r.service_id, { slots: Number(r.n), memoryMb: Number(r.mem), cpu: Number(r.cpu) });
-    }
+    const running = await heldBy(trx);
     const farms: FarmFree[] = await activeFarms(trx, null);
-    const local = await repo.findLocalFarm(trx);
     let added = 0;
     let overbooked = 0;
     const keep = new Set<string>();
     for (const svc of await servicesToRun(trx)) {
-      if (svc.lifecycle !== 'active' && svc.lifecycle !== 'planned') continue;
-      const release = await getRelease(trx, svc.current_release_id as string);
-      if (!release) continue;
-      const d = serviceDemand(svc, {
-        instances: svc.instances,
-        memoryMb: svc.memory_mb,
-        cpu: INSTANCE_CPU,
-        runsProcesses: release.kind === 'process',
-      });
-      if (d.instances === 0) continue;
+      const d = await runningDemand(trx, svc);
+      if (!d) continue;
       keep.add(svc.id);
-      const has = running.get(svc.id);
-      if (has && has.slots === d.instances && has.memoryMb === d.memoryMb && has.cpu === d.cpu) continue;
-      if (has) {
-        // Its old slots no longer count against the farms while it is placed again.
-        const old = await trx
-          .selectFrom('reservations')
-          .select(['farm_id', 'memory_mb', 'cpu'])
-          .where('service_id', '=', svc.id)
-          .execute();
-        for (const o of old) {
-          const f = farms.find((x) => x.id === o.farm_id);
-          if (f) {
-            f.usedMemoryMb -= o.memory_mb;
-            f.usedCpu -= Number(o.cpu);
-          }
-        }
-        await trx.deleteFrom('reservations').where('service_id', '=', svc.id).execute();
-      }
-      const spread = d.tier === 'gold' && d.instances >= 2 && farms.length >= 2 ? 2 : 1;
-      const placed = placeSlots(farms, { instances: d.instances, memoryMb: d.memoryMb, cpu: d.cpu, spread });
-      let farmIds: string[];
-      if (placed.ok) farmIds = placed.farms;
-      else {
-        const fallback = local ?? (await repo.listFarms(trx, 'active'))[0];
-        if (!fallback) continue; // no active farm at all: nothing to reserve on
-        farmIds = Array.from({ length: d.instances }, () => fallback.id);
-        const f = farms.find((x) => x.id === fallback.id);
-        if (f) {
-          f.usedMemoryMb += d.instances * d.memoryMb;
-          f.usedCpu += d.instances * d.cpu;
-        }
-        overbooked += d.instances;
-      }
-      await trx
-        .insertInto('reservations')
-        .values(
-          farmIds.map((farmId, slot) => ({
-            farm_id: farmId,
-            service_id: svc.id,
-            department_id: svc.department_id,
-            slot,
-            memory_mb: d.memoryMb,
-            cpu: d.cpu,
-          })),
-        )
-        .execute();
-      added += d.instances;
+      const r = await holdRunning(trx, farms, d, running.get(svc.id));
+      added += r.added;
+      overbooked += r.overbooked;
     }
     let released = 0;
     for (const id of running.keys()) {
@@ -176,4 +217,21 @@ export async function reconcileReservations(
     }
     return { added, released, overbooked };
   });
+}
+
+/**
+ * Brings one service's reservations to what it runs now, never refusing: its current release at
+ * its size, or nothing when nothing runs. For a rollout that failed: the capacity admitted for the
+ * release that never became healthy goes back, and the previous release (still serving) keeps
+ * exactly what it needs. Takes the admission lock in the caller's transaction.
+ */
+export async function settleReservations(trx: Executor, serviceId: string): Promise<void> {
+  await lockAdmission(trx);
+  const svc = await findById(trx, serviceId);
+  const d = svc ? await runningDemand(trx, svc) : null;
+  if (!d) {
+    await releaseCapacity(trx, serviceId);
+    return;
+  }
+  await holdRunning(trx, await activeFarms(trx, null), d, (await heldBy(trx, serviceId)).get(serviceId));
 }

@@ -2,7 +2,7 @@
  * Where instances go: a pure function over farms' free capacity, so the same rules serve a
  * single deploy (admission) and a whole workload (the planner and the benchmark).
  *
- * Rules: best fit (the farm that is fullest after taking the slot, judged on its scarcer
+ * Rules: best fit (the farm that is fullest after taking the slot, judged on its scarcest
  * resource), which packs reservations tightly and leaves whole farms free for large demands;
  * and for a spread service, its first `spread` instances on distinct farms, so that losing one
  * farm never takes the whole service down.
@@ -17,24 +17,47 @@ export interface FarmFree {
   /** Already reserved. */
   usedMemoryMb: number;
   usedCpu: number;
+  /** Storage, MiB, when the farm's storage is tracked (a plan may leave it out: no limit). */
+  storageMb?: number;
+  usedStorageMb?: number;
 }
 
 export interface SlotNeed {
   instances: number;
   memoryMb: number;
   cpu: number;
+  /** Disk per instance, MiB (none when absent). */
+  storageMb?: number;
   /** Distinct farms the first instances must use (1: no spread). */
   spread: number;
 }
 
 export type PlaceResult = { ok: true; farms: string[] } | { ok: false; reason: string };
 
-const fits = (f: FarmFree, memoryMb: number, cpu: number) =>
-  f.usedMemoryMb + memoryMb <= f.memoryMb + 1e-9 && f.usedCpu + cpu <= f.cpu + 1e-9;
+const storageFits = (f: FarmFree, storageMb: number) =>
+  storageMb <= 0 || f.storageMb === undefined || (f.usedStorageMb ?? 0) + storageMb <= f.storageMb + 1e-9;
 
-/** Fullness after taking the slot, on the farm's scarcer resource. */
-const fullnessAfter = (f: FarmFree, memoryMb: number, cpu: number) =>
-  Math.max((f.usedMemoryMb + memoryMb) / f.memoryMb, (f.usedCpu + cpu) / f.cpu);
+const fits = (f: FarmFree, need: SlotNeed) =>
+  f.usedMemoryMb + need.memoryMb <= f.memoryMb + 1e-9 &&
+  f.usedCpu + need.cpu <= f.cpu + 1e-9 &&
+  storageFits(f, need.storageMb ?? 0);
+
+/** Fullness after taking the slot, on the farm's scarcest resource. */
+function fullnessAfter(f: FarmFree, need: SlotNeed): number {
+  const byMemoryOrCpu = Math.max(
+    (f.usedMemoryMb + need.memoryMb) / f.memoryMb,
+    (f.usedCpu + need.cpu) / f.cpu,
+  );
+  if (!f.storageMb) return byMemoryOrCpu;
+  return Math.max(byMemoryOrCpu, ((f.usedStorageMb ?? 0) + (need.storageMb ?? 0)) / f.storageMb);
+}
+
+/** Takes (or with -1 gives back) one slot of `need` on the farm. */
+function take(f: FarmFree, need: SlotNeed, sign: 1 | -1) {
+  f.usedMemoryMb += sign * need.memoryMb;
+  f.usedCpu += sign * need.cpu;
+  if (f.storageMb !== undefined) f.usedStorageMb = (f.usedStorageMb ?? 0) + sign * (need.storageMb ?? 0);
+}
 
 /**
  * Chooses a farm for each instance, updating `farms`' used figures in place only on success
@@ -47,10 +70,7 @@ export function placeSlots(farms: FarmFree[], need: SlotNeed): PlaceResult {
   const taken: FarmFree[] = [];
   const usedByThis = new Set<FarmFree>();
   const undo = () => {
-    for (const f of taken) {
-      f.usedMemoryMb -= need.memoryMb;
-      f.usedCpu -= need.cpu;
-    }
+    for (const f of taken) take(f, need, -1);
   };
   for (let slot = 0; slot < need.instances; slot++) {
     const mustDiffer = need.spread > 1 && slot < need.spread;
@@ -58,8 +78,8 @@ export function placeSlots(farms: FarmFree[], need: SlotNeed): PlaceResult {
     let bestScore = -1;
     for (const f of farms) {
       if (mustDiffer && usedByThis.has(f)) continue;
-      if (!fits(f, need.memoryMb, need.cpu)) continue;
-      const score = fullnessAfter(f, need.memoryMb, need.cpu);
+      if (!fits(f, need)) continue;
+      const score = fullnessAfter(f, need);
       if (score > bestScore) {
         best = f;
         bestScore = score;
@@ -67,13 +87,13 @@ export function placeSlots(farms: FarmFree[], need: SlotNeed): PlaceResult {
     }
     if (!best) {
       undo();
+      const disk = need.storageMb ? `, ${need.storageMb} MB of storage` : '';
       const reason = mustDiffer
-        ? `no farm left to hold instance ${slot + 1} of ${need.instances} apart from the others (${need.memoryMb} MB, ${need.cpu} CPU each; the service must be spread over ${need.spread} farms)`
-        : `no active farm has ${need.memoryMb} MB of memory and ${need.cpu} CPU free for instance ${slot + 1} of ${need.instances}`;
+        ? `no farm left to hold instance ${slot + 1} of ${need.instances} apart from the others (${need.memoryMb} MB, ${need.cpu} CPU${disk} each; the service must be spread over ${need.spread} farms)`
+        : `no active farm has ${need.memoryMb} MB of memory${need.storageMb ? ',' : ' and'} ${need.cpu} CPU${disk ? ` and ${need.storageMb} MB of storage` : ''} free for instance ${slot + 1} of ${need.instances}`;
       return { ok: false, reason };
     }
-    best.usedMemoryMb += need.memoryMb;
-    best.usedCpu += need.cpu;
+    take(best, need, 1);
     usedByThis.add(best);
     taken.push(best);
   }

@@ -1,7 +1,7 @@
 import { recordChange } from '../audit/audit.logic.ts';
 import { countLive } from '../catalog/service.repository.ts';
+import type { SlaTier } from '../catalog/sla-tiers.ts';
 import type { Db, Executor } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
 import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
 import {
@@ -11,7 +11,7 @@ import {
   departmentScope,
   type Principal,
 } from '../tenancy/principal.ts';
-import { DEFAULT_QUOTA, departmentUse, lockAdmission, quotaOf } from './admission.ts';
+import { DEFAULT_QUOTA, departmentUse, lockAdmission, quotaOf, Refusal } from './admission.ts';
 
 export interface Quota {
   department: string;
@@ -23,16 +23,21 @@ export interface Quota {
 
 /**
  * Refuses a new service that would take its department past its services quota. Call inside
- * the transaction that inserts the service, before the insert.
+ * the transaction that inserts the service, before the insert; run through
+ * `transactionWithAdmission`, a refusal is recorded as unmet demand (one service, no instances).
  */
-export async function admitNewService(tx: Executor, departmentId: string, serviceKey: string): Promise<void> {
+export async function admitNewService(
+  tx: Executor,
+  service: { departmentId: string; serviceKey: string; tier: SlaTier },
+): Promise<void> {
   await lockAdmission(tx);
-  const quota = await quotaOf(tx, departmentId);
-  const services = (await countLive(tx, departmentId)) + 1;
+  const quota = await quotaOf(tx, service.departmentId);
+  const services = (await countLive(tx, service.departmentId)) + 1;
   if (services > quota.services) {
-    throw new DomainError(
+    throw new Refusal(
       'GOVHOST_QUOTA_EXCEEDED',
-      `quota exceeded: ${serviceKey} would bring the department to ${services} services; its quota is ${quota.services}`,
+      `quota exceeded: ${service.serviceKey} would bring the department to ${services} services; its quota is ${quota.services}`,
+      { ...service, serviceId: null, services: 1, instances: 0, memoryMb: 0, cpu: 0, storageMb: 0 },
     );
   }
 }
@@ -96,9 +101,13 @@ export interface UnmetDemand {
   id: string;
   department: string | null;
   service: string;
+  /** New services asked for (1: a refused service creation). */
+  services: number;
   instances: number;
   memoryMb: number;
   cpu: number;
+  /** Disk per instance, MiB. */
+  storageMb: number;
   reason: string;
   at: string;
 }
@@ -127,9 +136,11 @@ export async function listUnmetDemand(
       id: r.id,
       department: codes.get(r.department_id) ?? null,
       service: r.service_key,
+      services: r.services,
       instances: r.instances,
       memoryMb: r.memory_mb,
       cpu: Number(r.cpu),
+      storageMb: r.storage_mb,
       reason: r.reason,
       at: r.at.toISOString(),
     })),

@@ -71,6 +71,7 @@ export interface Holding {
   slots: number;
   memoryMb: number;
   cpu: number;
+  storageMb: number;
 }
 
 export async function holdings(db: Executor): Promise<Holding[]> {
@@ -83,6 +84,7 @@ export async function holdings(db: Executor): Promise<Holding[]> {
       sql<number>`count(*)::int`.as('slots'),
       sql<number>`sum(memory_mb)::float8`.as('memory_mb'),
       sql<number>`sum(cpu)::float8`.as('cpu'),
+      sql<number>`sum(storage_mb)::float8`.as('storage_mb'),
     ])
     .groupBy(['farm_id', 'service_id', 'department_id'])
     .execute();
@@ -93,6 +95,7 @@ export async function holdings(db: Executor): Promise<Holding[]> {
     slots: Number(r.slots),
     memoryMb: Number(r.memory_mb),
     cpu: Number(r.cpu),
+    storageMb: Number(r.storage_mb),
   }));
 }
 

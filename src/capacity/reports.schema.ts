@@ -28,6 +28,7 @@ export const PlannedDemand = Type.Object({
   instancesPerService: Num,
   memoryMbPerInstance: Num,
   cpuPerInstance: Num,
+  storageMbPerInstance: Num,
   growthPctPerMonth: NullableNum,
   goLive: Month,
   scenario: NullableStr,
@@ -35,6 +36,7 @@ export const PlannedDemand = Type.Object({
   sourceId: NullableStr,
   totalMemoryMb: Num,
   totalCpu: Num,
+  totalStorageMb: Num,
   createdAt: Timestamp,
 });
 
@@ -49,6 +51,9 @@ export const NewDemand = Type.Object(
     ),
     cpuPerInstance: Type.Optional(
       Type.Number({ minimum: 0, maximum: 1024, description: 'Share of one CPU per instance' }),
+    ),
+    storageMbPerInstance: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1024 * 1024 * 1024, description: 'Disk per instance, MB' }),
     ),
     growthPctPerMonth: Type.Optional(
       Type.Number({ minimum: -100, maximum: 1000, description: 'growth lines: % a month, compounded' }),
@@ -89,7 +94,7 @@ export const ForecastQuery = Type.Object({
 
 const Recommendation = Type.Object({
   farm: Num,
-  resource: Type.Enum(['cpu', 'memory']),
+  resource: Type.Enum(['cpu', 'memory', 'storage']),
   neededFor: Month,
   commissionBy: Month,
   orderBy: Month,
@@ -102,8 +107,15 @@ export const Forecast = Type.Object({
   target: Num,
   leadMonths: Num,
   scenario: NullableStr,
-  referenceFarm: Type.Union([Type.Object({ code: Type.String(), vcpu: Num, memoryMb: Num }), Type.Null()]),
-  runsOut: Type.Object({ cpu: Type.Union([Month, Type.Null()]), memory: Type.Union([Month, Type.Null()]) }),
+  referenceFarm: Type.Union([
+    Type.Object({ code: Type.String(), vcpu: Num, memoryMb: Num, storageGb: Num }),
+    Type.Null(),
+  ]),
+  runsOut: Type.Object({
+    cpu: Type.Union([Month, Type.Null()]),
+    memory: Type.Union([Month, Type.Null()]),
+    storage: Type.Union([Month, Type.Null()]),
+  }),
   recommendations: Type.Array(Recommendation),
   scheduledFarms: Type.Array(
     Type.Object({ code: Type.String(), state: State, orderedOn: NullableStr, activeFrom: NullableStr }),
@@ -115,10 +127,12 @@ export const Forecast = Type.Object({
       farmsActive: Num,
       cpu: Type.Object({ demand: Num, capacity: Num, utilisation: NullableNum }),
       memory: Type.Object({ demandMb: Num, capacityMb: Num, utilisation: NullableNum }),
+      storage: Type.Object({ demandGb: Num, capacityGb: Num, utilisation: NullableNum }),
       withRecommended: Type.Object({
         farms: Num,
         cpuUtilisation: NullableNum,
         memoryUtilisation: NullableNum,
+        storageUtilisation: NullableNum,
       }),
       actions: Type.Array(Type.String()),
     }),

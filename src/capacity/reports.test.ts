@@ -369,8 +369,8 @@ describe('capacity reports', () => {
     const res = await get(op, '/api/v1/capacity/forecast?from=2027-01&months=6&target=0.8&leadMonths=3');
     assert.equal(res.statusCode, 200, res.body);
     const f = res.json();
-    assert.deepEqual(f.referenceFarm, { code: 'F2', vcpu: 16, memoryMb: 65536 });
-    assert.deepEqual(f.runsOut, { memory: '2027-02', cpu: null });
+    assert.deepEqual(f.referenceFarm, { code: 'F2', vcpu: 16, memoryMb: 65536, storageGb: 1000 });
+    assert.deepEqual(f.runsOut, { memory: '2027-02', cpu: null, storage: null });
     assert.deepEqual(
       f.series.map((m: { memory: { demandMb: number } }) => m.memory.demandMb),
       [126976, 135168, 135168, 135168, 135168, 135168],

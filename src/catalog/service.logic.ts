@@ -1,11 +1,10 @@
 import { recordChange } from '../audit/audit.logic.ts';
-import { releaseCapacity, serviceDemand, transactionWithAdmission } from '../capacity/admission.ts';
+import { releaseCapacity, runningDemand, runsNow, transactionWithAdmission } from '../capacity/admission.ts';
 import { admitNewService } from '../capacity/quota.logic.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
-import { INSTANCE_CPU } from '../runtime/runtime.types.ts';
 import { resolveDepartment } from '../tenancy/department.logic.ts';
 import {
   auditContext,
@@ -15,7 +14,6 @@ import {
   type Principal,
 } from '../tenancy/principal.ts';
 import type { Channel, LifecycleState, Origin } from './catalog.tables.ts';
-import { getRelease, runtimeSettings } from './release.repository.ts';
 import type { ServiceRow } from './service.repository.ts';
 import * as repo from './service.repository.ts';
 import { SLA_TIERS, type SlaTier } from './sla-tiers.ts';
@@ -127,7 +125,8 @@ export interface NewService {
 
 export async function createService(deps: CatalogDeps, caller: Caller, input: NewService): Promise<Service> {
   try {
-    return await deps.db.transaction().execute((trx) => createServiceIn(trx, deps.domain, caller, input));
+    // A creation refused for the services quota is recorded as unmet demand.
+    return await transactionWithAdmission(deps.db, (trx) => createServiceIn(trx, deps.domain, caller, input));
   } catch (err) {
     if (isUniqueViolation(err)) {
       const code = input.department ?? caller.departmentCode ?? '';
@@ -159,7 +158,11 @@ export async function createServiceIn(
   }
   const dept = await resolveDepartment(trx, caller, code);
   authorize(caller, 'service:write');
-  await admitNewService(trx, dept.id, `${dept.code}/${input.slug}`);
+  await admitNewService(trx, {
+    departmentId: dept.id,
+    serviceKey: `${dept.code}/${input.slug}`,
+    tier: input.slaTier,
+  });
   const id = await repo.insert(trx, {
     department_id: dept.id,
     slug: input.slug,
@@ -224,26 +227,16 @@ export async function updateService(
       sla_tier: patch.slaTier,
       lifecycle: patch.lifecycle,
     });
-    if (patch.lifecycle && patch.lifecycle !== row.lifecycle) {
-      // A stopped service gives its capacity back; one started again must be admitted anew.
-      if (patch.lifecycle === 'suspended' || patch.lifecycle === 'retired')
-        await releaseCapacity(trx, row.id);
-      else if (patch.lifecycle === 'active') {
-        const settings = await runtimeSettings(trx, row.id);
-        const release = settings?.current_release_id
-          ? await getRelease(trx, settings.current_release_id)
-          : undefined;
-        if (settings && release) {
-          await admit(
-            serviceDemand(row, {
-              instances: settings.instances,
-              memoryMb: settings.memory_mb,
-              cpu: INSTANCE_CPU,
-              runsProcesses: release.kind === 'process',
-            }),
-          );
-        }
-      }
+    const lifecycle = patch.lifecycle ?? row.lifecycle;
+    const tierChanged = patch.slaTier !== undefined && patch.slaTier !== row.sla_tier;
+    if (!runsNow(lifecycle)) {
+      // A stopped service gives its capacity back.
+      if (lifecycle !== row.lifecycle) await releaseCapacity(trx, row.id);
+    } else if (tierChanged || !runsNow(row.lifecycle)) {
+      // Started again, or on another tier (gold spreads its instances over two farms): placed
+      // anew under the new tier, or refused with nothing changed.
+      const demand = await runningDemand(trx, { ...row, lifecycle, sla_tier: patch.slaTier ?? row.sla_tier });
+      if (demand) await admit(demand);
     }
     const before = present(row, deps.domain);
     const after = present((await repo.findById(trx, row.id))!, deps.domain);

@@ -24,6 +24,8 @@ export interface HostingRequestTable {
   memory_mb: number;
   /** Share of one CPU per instance, as reserved on a farm. */
   cpu: number;
+  /** Expected disk per instance, MiB, reserved on a farm's storage (0: not stated). */
+  storage_mb: ColumnType<number, number | undefined, number>;
   /** `YYYY-MM-DD`; stored as a date, read back as text so no time zone shifts it. */
   go_live: ColumnType<string, string, string>;
   justification: string;

@@ -56,6 +56,8 @@ export interface HostingRequest {
   instances: number;
   memoryMb: number;
   cpu: number;
+  /** Expected disk per instance, MiB (0: not stated). */
+  storageMb: number;
   goLive: string;
   justification: string;
   environment: Record<string, string>;
@@ -95,6 +97,7 @@ export const presentRequest = (r: RequestRow): HostingRequest => ({
   instances: r.instances,
   memoryMb: r.memory_mb,
   cpu: r.cpu,
+  storageMb: r.storage_mb,
   goLive: r.go_live,
   justification: r.justification,
   environment: r.environment,
@@ -118,7 +121,14 @@ const notFound = (id: string) => new DomainError('GOVHOST_REQUEST_NOT_FOUND', `n
 const demandOf = (
   r: Pick<
     RequestRow,
-    'department_id' | 'department_code' | 'slug' | 'sla_tier' | 'instances' | 'memory_mb' | 'cpu'
+    | 'department_id'
+    | 'department_code'
+    | 'slug'
+    | 'sla_tier'
+    | 'instances'
+    | 'memory_mb'
+    | 'cpu'
+    | 'storage_mb'
   >,
 ): Demand => ({
   serviceId: null,
@@ -128,6 +138,7 @@ const demandOf = (
   instances: r.instances,
   memoryMb: r.memory_mb,
   cpu: r.cpu,
+  storageMb: r.storage_mb,
 });
 
 /** Services that count against the quota: every one not retired. */
@@ -169,6 +180,8 @@ export interface NewRequest extends NewService {
   instances: number;
   memoryMb: number;
   cpu?: number;
+  /** Expected disk per instance, MiB. */
+  storageMb?: number;
   goLive: string;
   justification?: string;
   environment?: Record<string, string>;
@@ -209,6 +222,7 @@ export async function submitRequest(
     instances: input.instances,
     memoryMb: input.memoryMb,
     cpu: input.cpu ?? DEFAULT_CPU,
+    storageMb: input.storageMb ?? 0,
   };
   let recorded: { id: string; check: AdmissionCheck };
   try {
@@ -228,6 +242,7 @@ export async function submitRequest(
         instances: input.instances,
         memory_mb: input.memoryMb,
         cpu: demand.cpu,
+        storage_mb: demand.storageMb,
         go_live: input.goLive,
         justification: input.justification ?? '',
         environment: input.environment ?? {},
@@ -252,6 +267,7 @@ export async function submitRequest(
           instancesPerService: input.instances,
           memoryMbPerInstance: input.memoryMb,
           cpuPerInstance: demand.cpu,
+          storageMbPerInstance: demand.storageMb,
           goLive: input.goLive.slice(0, 7),
           note: `hosting request for ${key}`,
           sourceId: id,
@@ -352,6 +368,7 @@ async function provision(deps: ProvisioningDeps, caller: Caller, id: string, aut
           hostname,
           instances: row.instances,
           memoryMb: row.memory_mb,
+          storageMb: row.storage_mb,
           farms: farms.length,
           leadTimeMs,
         },

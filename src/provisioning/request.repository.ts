@@ -20,6 +20,7 @@ export interface RequestRow {
   instances: number;
   memory_mb: number;
   cpu: number;
+  storage_mb: number;
   go_live: string;
   justification: string;
   environment: Record<string, string>;
@@ -115,6 +116,7 @@ export interface NewRequestRow {
   instances: number;
   memory_mb: number;
   cpu: number;
+  storage_mb: number;
   go_live: string;
   justification: string;
   environment: Record<string, string>;

@@ -32,6 +32,9 @@ export const HostingRequest = Type.Object({
   instances: Type.Integer(),
   memoryMb: Type.Integer(),
   cpu: Type.Number({ description: 'Share of one CPU reserved per instance' }),
+  storageMb: Type.Integer({
+    description: 'Expected disk per instance, MiB, reserved on a farm (0: not stated)',
+  }),
   goLive: Type.String({ format: 'date' }),
   justification: Type.String(),
   environment: Type.Record(Type.String(), Type.String()),
@@ -68,6 +71,14 @@ export const NewRequest = Type.Object(
     memoryMb: Type.Integer({ minimum: 16, maximum: 16384, description: 'Memory per instance, MiB' }),
     cpu: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, maximum: 64, description: 'CPU per instance (default 1)' }),
+    ),
+    storageMb: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1024 * 1024,
+        description:
+          "Expected disk per instance, MiB, reserved on a farm's storage until the first deploy (whose manifest disk_quota then applies)",
+      }),
     ),
     goLive: Type.String({ format: 'date', description: 'Planned go-live, YYYY-MM-DD, today or later' }),
     justification: Type.Optional(Type.String({ maxLength: 4000 })),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { settleReservations } from '../capacity/host-farm.ts';
 import type { LifecycleState } from '../catalog/catalog.tables.ts';
 import type { AppManifest } from '../catalog/manifest.ts';
 import type { ReleaseRow } from '../catalog/release.repository.ts';
@@ -237,6 +238,18 @@ export class Orchestrator {
         // says it in one line.
         const reason = (err as Error).message;
         const still = previous ? ' The previous release is still serving.' : '';
+        // The capacity admitted for this release goes back before the deployment ends (so before
+        // another deploy of the service may be admitted): the previous release keeps exactly
+        // what it needs, and a first release that never served holds nothing.
+        await db
+          .transaction()
+          .execute((trx) => settleReservations(trx, svc.id))
+          .catch((e: Error) =>
+            this.deps.log.error(
+              { service: `${svc.departmentCode}/${svc.slug}`, err: e.message },
+              'cannot settle capacity',
+            ),
+          );
         await releases.setReleaseStatus(db, release.id, 'failed', reason);
         const first = reason.split('\n')[0]?.replace(/\.$/, '');
         await releases.finishDeployment(

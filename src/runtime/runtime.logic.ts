@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { recordChange } from '../audit/audit.logic.ts';
-import { serviceDemand, transactionWithAdmission } from '../capacity/admission.ts';
+import { releaseDemand, runsNow, transactionWithAdmission } from '../capacity/admission.ts';
 import { inspectBundle } from '../catalog/bundle-inspect.ts';
 import { saveBundle } from '../catalog/bundle-store.ts';
 import * as rel from '../catalog/release.logic.ts';
@@ -14,7 +14,6 @@ import type { Page } from '../platform/pagination.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import { INSTANCE_CPU } from './runtime.types.ts';
 
 export interface RuntimeDeps {
   db: Db;
@@ -28,9 +27,6 @@ export interface RuntimeDeps {
 }
 
 const BUNDLE_LIMITS = { maxFiles: 20_000, maxUnpackedBytes: 1024 ** 3 };
-
-/** A suspended or retired service runs nothing, so holds no capacity until it is activated. */
-const runsNow = (lifecycle: string) => lifecycle === 'planned' || lifecycle === 'active';
 
 /** Removes a stored bundle that no release uses (a rejected or refused deploy's). */
 async function dropUnusedBundle(deps: RuntimeDeps, sha256: string, path: string) {
@@ -94,11 +90,7 @@ export async function deploy(
       const size = settings?.current_release_id
         ? { instances: settings.instances, memoryMb: settings.memory_mb }
         : { instances: info.manifest.instances, memoryMb: info.manifest.memoryMb };
-      if (runsNow(t.row.lifecycle)) {
-        await admit(
-          serviceDemand(t.row, { ...size, cpu: INSTANCE_CPU, runsProcesses: info.kind === 'process' }),
-        );
-      }
+      if (runsNow(t.row.lifecycle)) await admit(releaseDemand(t.row, r.release, size));
       return r;
     });
   } catch (err) {
@@ -146,14 +138,7 @@ export async function rollback(
     await rel.restoreEnvFromRelease(trx, deps.box, t.row.id, old);
     // The old release may run differently (a static site or a process): its capacity is checked.
     if (current && runsNow(t.row.lifecycle)) {
-      await admit(
-        serviceDemand(t.row, {
-          instances: current.instances,
-          memoryMb: current.memory_mb,
-          cpu: INSTANCE_CPU,
-          runsProcesses: old.kind === 'process',
-        }),
-      );
+      await admit(releaseDemand(t.row, old, { instances: current.instances, memoryMb: current.memory_mb }));
     }
     return rel.recordRelease(trx, caller, deps.box, {
       serviceId: t.row.id,
@@ -184,7 +169,7 @@ export async function changeEnv(
   change: { set: { key: string; value: string; secret: boolean }[]; unset: string[] },
 ) {
   const t = await target(deps, caller, department, slug, true);
-  const result = await deps.db.transaction().execute(async (trx) => {
+  const result = await transactionWithAdmission(deps.db, async (trx, admit) => {
     const { before, after } = await rel.changeEnv(trx, deps.box, t.row.id, change.set, change.unset);
     await recordChange(trx, auditContext(caller), {
       action: 'service.env',
@@ -199,6 +184,13 @@ export async function changeEnv(
       ? await repo.getRelease(trx, settings.current_release_id)
       : undefined;
     if (!current) return null;
+    // The redeploy starts every instance anew: it is admitted like any rollout, on what the
+    // platform has now, or refused with the variables left as they were.
+    if (settings && runsNow(t.row.lifecycle)) {
+      await admit(
+        releaseDemand(t.row, current, { instances: settings.instances, memoryMb: settings.memory_mb }),
+      );
+    }
     const keys = [...change.set.map((s) => s.key), ...change.unset].join(', ');
     return rel.recordRelease(trx, caller, deps.box, {
       serviceId: t.row.id,
@@ -249,11 +241,9 @@ export async function scale(
       : undefined;
     if (current && runsNow(t.row.lifecycle)) {
       await admit(
-        serviceDemand(t.row, {
+        releaseDemand(t.row, current, {
           instances: input.instances ?? before.instances,
           memoryMb: input.memoryMb ?? before.memory_mb,
-          cpu: INSTANCE_CPU,
-          runsProcesses: current.kind === 'process',
         }),
       );
     }

@@ -1,8 +1,9 @@
 // Capacity end to end: the real server registers its host as the local farm; a scale beyond what
-// the farm can hold is refused and the service keeps serving; the CLI shows farms and quotas.
+// the farm can hold is refused and the service keeps serving; the CLI shows farms and quotas; a
+// rollout that never becomes healthy gives back the capacity admitted for it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +15,7 @@ import {
   startServer,
   stopProcess,
 } from '../../src/test-support/server-process.ts';
-import { type Api, apiClient, closeAgent, deployDir, untilServed } from './runtime-helpers.ts';
+import { type Api, apiClient, closeAgent, deployDir, untilServed, viaRouter } from './runtime-helpers.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'govhost-capacity-e2e-'));
@@ -167,5 +168,68 @@ describe('capacity on a running platform', () => {
     const q = JSON.parse(quota.stdout);
     assert.deepEqual(q.limits, { memoryMb: 65536, instances: 100, services: 50 });
     assert.equal(q.usage.instances, 1);
+  });
+
+  it('gives back what a rollout that never becomes healthy was admitted, and keeps what the live release needs', async () => {
+    /** The Node example with its own manifest: `healthy` or answering 404 to its health check. */
+    const app = (healthy: boolean, disk: string) => {
+      const dir = mkdtempSync(join(work, 'app-'));
+      cpSync(join(EXAMPLES, 'node-hello'), dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'manifest.yml'),
+        `applications:\n- name: flaky\n  memory: 128M\n  disk_quota: ${disk}\n  health-check-type: http\n  health-check-http-endpoint: ${healthy ? '/healthz\n' : '/no-such-page\n  timeout: 2\n'}`,
+      );
+      return dir;
+    };
+    /** What the service holds on every farm: slots and disk. */
+    const held = async () => {
+      const farms = (await api('GET', '/farms')).json.items as { reserved: { storageMb: number } }[];
+      const quota = (await api('GET', `/departments/${DEPT}/quota`)).json.usage;
+      return {
+        instances: quota.instances as number,
+        memoryMb: quota.memoryMb as number,
+        storageMb: farms.reduce((sum, f) => sum + f.reserved.storageMb, 0),
+      };
+    };
+    const others = await held();
+    assert.equal(
+      (
+        await api('POST', '/services', {
+          department: DEPT,
+          slug: 'flaky',
+          nameEn: 'Flaky',
+          nameZh: '不穩',
+          origin: 'new',
+          channels: ['web'],
+          slaTier: 'silver',
+        })
+      ).status,
+      201,
+    );
+
+    // A first release that never becomes healthy: nothing serves, nothing stays reserved.
+    const first = await deployDir(url, api, token, `${DEPT}/flaky`, app(false, '1G'));
+    assert.equal(first.deployment.state, 'failed', first.deployment.message);
+    assert.match(first.deployment.message, /did not become healthy/);
+    assert.deepEqual(await held(), others);
+
+    // A healthy release holds one 128 MB instance with a 512 MB disk.
+    const good = await deployDir(url, api, token, `${DEPT}/flaky`, app(true, '512M'));
+    assert.equal(good.deployment.state, 'succeeded', good.deployment.message);
+    const live = await held();
+    assert.deepEqual(live, {
+      instances: others.instances + 1,
+      memoryMb: others.memoryMb + 128,
+      storageMb: others.storageMb + 512,
+    });
+
+    // The next release asks for a 2 GB disk and never becomes healthy: the live release keeps
+    // exactly its own (512 MB), not the 2 GB admitted for the failed one.
+    const bad = await deployDir(url, api, token, `${DEPT}/flaky`, app(false, '2G'));
+    assert.equal(bad.deployment.state, 'failed', bad.deployment.message);
+    assert.match(bad.deployment.message, /previous release is still serving/);
+    assert.deepEqual(await held(), live);
+    const page = await viaRouter(routerUrl, `flaky.${DEPT.toLowerCase()}.localhost`);
+    assert.equal(page.status, 200);
   });
 });

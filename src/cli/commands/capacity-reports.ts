@@ -162,6 +162,7 @@ export function registerCapacityReportCommands(program: Command): void {
               ['month', (m) => m.month],
               ['cpu %', (m) => pct(m.cpu.utilisation)],
               ['memory %', (m) => pct(m.memory.utilisation)],
+              ['storage %', (m) => pct(m.storage.utilisation)],
               ['farms', (m) => m.farmsActive],
               [
                 'with advice',
@@ -181,9 +182,9 @@ export function registerCapacityReportCommands(program: Command): void {
                     .join('\n')
                 : 'no new farm needed';
             const ref = f.referenceFarm
-              ? `reference farm ${f.referenceFarm.code}: ${f.referenceFarm.vcpu} vCPU, ${gb(f.referenceFarm.memoryMb)}`
+              ? `reference farm ${f.referenceFarm.code}: ${f.referenceFarm.vcpu} vCPU, ${gb(f.referenceFarm.memoryMb)}, ${f.referenceFarm.storageGb} GB storage`
               : 'no active farm to copy: no advice on new farms';
-            return `${rows}\n\nCPU runs out: ${out(f.runsOut.cpu)}; memory runs out: ${out(f.runsOut.memory)} (target ${Math.round(f.target * 100)} %${f.scenario ? `, scenario ${f.scenario}` : ''})\n${ref}${advice ? `\n${advice}` : ''}`;
+            return `${rows}\n\nCPU runs out: ${out(f.runsOut.cpu)}; memory runs out: ${out(f.runsOut.memory)}; storage runs out: ${out(f.runsOut.storage)} (target ${Math.round(f.target * 100)} %${f.scenario ? `, scenario ${f.scenario}` : ''})\n${ref}${advice ? `\n${advice}` : ''}`;
           });
         },
       ),
@@ -217,7 +218,7 @@ export function registerCapacityReportCommands(program: Command): void {
             (d) =>
               d.kind === 'growth'
                 ? `+${d.growthPctPerMonth} %/month`
-                : `${d.services} × ${d.instancesPerService} × (${d.memoryMbPerInstance} MB, ${d.cpuPerInstance} CPU)`,
+                : `${d.services} × ${d.instancesPerService} × (${d.memoryMbPerInstance} MB, ${d.cpuPerInstance} CPU${d.storageMbPerInstance ? `, ${d.storageMbPerInstance} MB disk` : ''})`,
           ],
           ['scenario', (d) => d.scenario ?? 'baseline'],
           ['note', (d) => d.note || null],
@@ -242,6 +243,9 @@ export function registerCapacityReportCommands(program: Command): void {
     .addOption(new Option('--memory <MB>', 'memory per instance, MB').argParser(integer(1, 16 * 1024 * 1024)))
     .addOption(new Option('--cpu <share>', 'CPU per instance, e.g. 0.5').argParser(number(0.001, 1024)))
     .addOption(
+      new Option('--storage <MB>', 'disk per instance, MB').argParser(integer(0, 1024 * 1024 * 1024)),
+    )
+    .addOption(
       new Option('--growth <percent>', 'growth lines: % a month, compounded').argParser(number(-100, 1000)),
     )
     .option('--scenario <name>', 'what-if scenario name')
@@ -255,6 +259,7 @@ export function registerCapacityReportCommands(program: Command): void {
         instances?: number;
         memory?: number;
         cpu?: number;
+        storage?: number;
         growth?: number;
         scenario?: string;
         note?: string;
@@ -267,6 +272,7 @@ export function registerCapacityReportCommands(program: Command): void {
           instancesPerService: o.instances,
           memoryMbPerInstance: o.memory,
           cpuPerInstance: o.cpu,
+          storageMbPerInstance: o.storage,
           growthPctPerMonth: o.growth,
           scenario: o.scenario,
           note: o.note,
@@ -281,7 +287,7 @@ export function registerCapacityReportCommands(program: Command): void {
               'adds',
               d.kind === 'growth'
                 ? `${d.growthPctPerMonth} % a month`
-                : `${gb(d.totalMemoryMb)}, ${d.totalCpu} CPU`,
+                : `${gb(d.totalMemoryMb)}, ${d.totalCpu} CPU, ${gb(d.totalStorageMb)} disk`,
             ],
             ['scenario', d.scenario ?? 'baseline'],
           ]),

@@ -12,7 +12,7 @@ interface Farm {
   capacity: { vcpu: number; memoryMb: number; storageGb: number };
   overcommit: { cpu: number; memory: number };
   reservable: { cpu: number; memoryMb: number };
-  reserved: { instances: number; services: number; cpu: number; memoryMb: number };
+  reserved: { instances: number; services: number; cpu: number; memoryMb: number; storageMb: number };
   used: { cpu: number; memoryMb: number; measuredServices: number } | null;
   suggestedOvercommit: { cpu: number; memory: number; basis: string } | null;
   idleWatts: number;
@@ -77,7 +77,7 @@ const showFarm = (f: Farm) =>
     ['overcommit', `CPU ×${f.overcommit.cpu}, memory ×${f.overcommit.memory}`],
     [
       'reserved',
-      `${f.reserved.instances} instances of ${f.reserved.services} services: ${f.reserved.cpu} CPU (${pct(f.reserved.cpu, f.reservable.cpu)}), ${gb(f.reserved.memoryMb)} (${pct(f.reserved.memoryMb, f.reservable.memoryMb)})`,
+      `${f.reserved.instances} instances of ${f.reserved.services} services: ${f.reserved.cpu} CPU (${pct(f.reserved.cpu, f.reservable.cpu)}), ${gb(f.reserved.memoryMb)} (${pct(f.reserved.memoryMb, f.reservable.memoryMb)}), ${gb(f.reserved.storageMb)} storage (${pct(f.reserved.storageMb, f.capacity.storageGb * 1024)})`,
     ],
     [
       'used (last hour)',

@@ -7,6 +7,7 @@ import { usageError } from '../errors.ts';
 import { fetchPage, type PageOptions, printPage, withPaging } from '../lists.ts';
 import { integer, listOf } from '../options.ts';
 import { record, table, when, yesNo } from '../output.ts';
+import { sizeMb } from './capacity.ts';
 import { parseMemory } from './runtime.ts';
 
 interface HostingRequest {
@@ -22,6 +23,7 @@ interface HostingRequest {
   instances: number;
   memoryMb: number;
   cpu: number;
+  storageMb: number;
   goLive: string;
   justification: string;
   state: string;
@@ -64,7 +66,10 @@ const show = (r: HostingRequest) =>
     ['channels', r.channels],
     ['personalised', yesNo(r.personalised)],
     ['sla tier', r.slaTier],
-    ['size', `${r.instances} × ${r.memoryMb}M, ${r.cpu} CPU each`],
+    [
+      'size',
+      `${r.instances} × ${r.memoryMb}M, ${r.cpu} CPU${r.storageMb ? `, ${r.storageMb}M disk` : ''} each`,
+    ],
     ['go-live', r.goLive],
     ['justification', r.justification || null],
     ['state', r.autoApproved ? `${r.state} (automatically)` : r.state],
@@ -143,6 +148,7 @@ export function registerRequestCommands(program: Command): void {
     )
     .requiredOption('--instances <n>', 'expected instances', integer(1, 100))
     .requiredOption('--memory <size>', 'memory per instance, e.g. 512M or 1G')
+    .option('--disk <size>', 'expected disk per instance, e.g. 2G (reserved on a farm)', sizeMb)
     .requiredOption('--go-live <date>', 'planned go-live, YYYY-MM-DD')
     .option('--department <code>', 'department (default: yours)')
     .addOption(new Option('--origin <origin>', 'new, or migrated from EGIS').choices(ORIGINS).default('new'))
@@ -159,6 +165,7 @@ export function registerRequestCommands(program: Command): void {
         tier: string;
         instances: number;
         memory: string;
+        disk?: number;
         goLive: string;
         department?: string;
         origin: string;
@@ -180,6 +187,7 @@ export function registerRequestCommands(program: Command): void {
           slaTier: opts.tier,
           instances: opts.instances,
           memoryMb: parseMemory(opts.memory),
+          ...(opts.disk !== undefined ? { storageMb: opts.disk } : {}),
           goLive: isoDay(opts.goLive),
           ...(opts.description ? { description: opts.description } : {}),
           ...(opts.justification ? { justification: opts.justification } : {}),
