@@ -327,11 +327,11 @@ export interface Forecast {
   months: number;
   target: number;
   scenario: string | null;
-  referenceFarm: { code: string; vcpu: number; memoryMb: number } | null;
-  runsOut: { cpu: string | null; memory: string | null };
+  referenceFarm: { code: string; vcpu: number; memoryMb: number; storageGb: number } | null;
+  runsOut: { cpu: string | null; memory: string | null; storage: string | null };
   recommendations: {
     farm: number;
-    resource: 'cpu' | 'memory';
+    resource: 'cpu' | 'memory' | 'storage';
     neededFor: string;
     commissionBy: string;
     orderBy: string;
@@ -343,6 +343,7 @@ export interface Forecast {
     farmsActive: number;
     cpu: { demand: number; capacity: number; utilisation: number | null };
     memory: { demandMb: number; capacityMb: number; utilisation: number | null };
+    storage: { demandGb: number; capacityGb: number; utilisation: number | null };
     withRecommended: { farms: number; cpuUtilisation: number | null; memoryUtilisation: number | null };
     actions: string[];
   }[];

@@ -412,10 +412,14 @@ function ForecastView({ f }: { f: Forecast }) {
             <dd>{runsOut(f.runsOut.memory)}</dd>
           </div>
           <div>
+            <dt>{t('runsOutStorage')}</dt>
+            <dd>{runsOut(f.runsOut.storage)}</dd>
+          </div>
+          <div>
             <dt>{t('referenceFarm')}</dt>
             <dd>
               {f.referenceFarm
-                ? `${f.referenceFarm.code}: ${num(f.referenceFarm.vcpu)} ${t('vcpu')}, ${memMb(f.referenceFarm.memoryMb)}`
+                ? `${f.referenceFarm.code}: ${num(f.referenceFarm.vcpu)} ${t('vcpu')}, ${memMb(f.referenceFarm.memoryMb)}, ${num(f.referenceFarm.storageGb)} GB`
                 : '—'}
             </dd>
           </div>
@@ -434,6 +438,7 @@ function ForecastView({ f }: { f: Forecast }) {
         lines={[
           { label: t('cpuShort'), data: line((s) => s.cpu.utilisation) },
           { label: t('memory'), data: line((s) => s.memory.utilisation) },
+          { label: t('storage'), data: line((s) => s.storage.utilisation) },
         ]}
         reference={{ value: f.target * 100, label: t('targetLine', { value: targetPct }) }}
       />
@@ -457,7 +462,7 @@ function ForecastView({ f }: { f: Forecast }) {
               {f.recommendations.map((r) => (
                 <tr key={r.farm} data-recommendation={r.farm}>
                   <td>{t('farmNo', { n: r.farm })}</td>
-                  <td>{r.resource === 'cpu' ? t('cpuShort') : t('memory')}</td>
+                  <td>{t(r.resource === 'cpu' ? 'cpuShort' : r.resource)}</td>
                   <td>{month(r.neededFor)}</td>
                   <td>{month(r.commissionBy)}</td>
                   <td>
@@ -483,6 +488,8 @@ function ForecastView({ f }: { f: Forecast }) {
               <th scope="col">{t('utilisation')}</th>
               <th scope="col">{t('memoryDemand')}</th>
               <th scope="col">{t('utilisation')}</th>
+              <th scope="col">{t('storageDemand')}</th>
+              <th scope="col">{t('utilisation')}</th>
               <th scope="col">{t('actions')}</th>
             </tr>
           </thead>
@@ -499,6 +506,10 @@ function ForecastView({ f }: { f: Forecast }) {
                   {memMb(s.memory.demandMb)} / {memMb(s.memory.capacityMb)}
                 </td>
                 <td>{pct(s.memory.utilisation)}</td>
+                <td>
+                  {num(s.storage.demandGb)} / {num(s.storage.capacityGb)} GB
+                </td>
+                <td>{pct(s.storage.utilisation)}</td>
                 <td>{s.actions.join('; ')}</td>
               </tr>
             ))}

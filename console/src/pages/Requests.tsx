@@ -382,6 +382,7 @@ const EMPTY = {
   instances: '1',
   memoryMb: '256',
   cpu: '',
+  storageMb: '',
   goLive: '',
   justification: '',
   environment: '',
@@ -433,6 +434,7 @@ function NewRequestForm({ me, onDone }: { me: Me; onDone(): void }) {
       instances: numberOrUndefined(f.instances),
       memoryMb: numberOrUndefined(f.memoryMb),
       cpu: numberOrUndefined(f.cpu),
+      storageMb: numberOrUndefined(f.storageMb),
       goLive: f.goLive,
     };
     if (platform && f.department.trim()) body.department = f.department.trim().toUpperCase();
@@ -518,6 +520,7 @@ function NewRequestForm({ me, onDone }: { me: Me; onDone(): void }) {
         {text('instances', 'instancesCount', { type: 'number', min: 1, max: 100, required: true })}
         {text('memoryMb', 'memoryMb', { type: 'number', min: 16, max: 16384, required: true })}
         {text('cpu', 'cpuPerInstance', { type: 'number', min: 0.01, max: 64, step: 'any' })}
+        {text('storageMb', 'storageMbPerInstance', { type: 'number', min: 0 })}
         {text('goLive', 'goLiveDate', { type: 'date', required: true })}
       </div>
       <Field label={t('justification')} name="justification" error={err.justification} idPrefix="req">
