@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/govhost.mjs', import.meta.url));
@@ -90,7 +90,10 @@ export const printedToken = (out: string) => /^ {4}token: (ghk_[\w-]+)$/m.exec(o
 
 /** Starts `govhost server` and waits until it is ready. */
 export async function startServer(env: NodeJS.ProcessEnv) {
-  if (env.GOVHOST_DATA_DIR) passableTempParents(env.GOVHOST_DATA_DIR);
+  if (env.GOVHOST_DATA_DIR) {
+    passableTempParents(env.GOVHOST_DATA_DIR);
+    seedStore(env.GOVHOST_DATA_DIR, env);
+  }
   const proc = launch(['server'], env);
   let ready: ReadyLine;
   try {
@@ -125,6 +128,18 @@ function passableTempParents(dataDir: string): void {
       // Not made yet: the platform makes it.
     }
   }
+}
+
+/**
+ * Creating a PGlite store costs seconds of CPU (initdb), the most of a first start; under the
+ * test runner a new data folder starts from its migrated template instead, as `testApp` does.
+ * The server still migrates and creates its first admin itself; the restart suite (its own
+ * launcher) keeps a start from nothing at all covered.
+ */
+function seedStore(dataDir: string, env: NodeJS.ProcessEnv): void {
+  const template = process.env.GOVHOST_TEST_PGLITE_TEMPLATE;
+  if (!template || env.DATABASE_URL || existsSync(join(dataDir, 'pgdata'))) return;
+  cpSync(template, dataDir, { recursive: true });
 }
 
 /** Stops a process with `signal` and waits for it; SIGKILL after `graceMs`. */

@@ -84,7 +84,16 @@ export async function startConsoleRig(name: string, settings: NodeJS.ProcessEnv 
     GOVHOST_ROUTER_ADMIN_PORT: '0',
     ...settings,
   });
-  const [s, browser] = await Promise.all([startServer(env), launchBrowser()]);
+  const [started, launched] = await Promise.allSettled([startServer(env), launchBrowser()]);
+  if (started.status === 'rejected' || launched.status === 'rejected') {
+    // Whichever did start must stop, or a live browser keeps the test process from ending.
+    if (launched.status === 'fulfilled') await launched.value.close();
+    if (started.status === 'fulfilled') await stopProcess(started.value.proc);
+    rmSync(work, { recursive: true, force: true });
+    throw started.status === 'rejected' ? started.reason : (launched as PromiseRejectedResult).reason;
+  }
+  const s = started.value;
+  const browser = launched.value;
   const token = s.token as string;
   return {
     url: s.url,
