@@ -15,6 +15,7 @@ import {
   type Principal,
 } from '../tenancy/principal.ts';
 import type { Channel, LifecycleState, Origin } from './catalog.tables.ts';
+import { recordLifecycle } from './lifecycle.repository.ts';
 import { getRelease, runtimeSettings } from './release.repository.ts';
 import type { ServiceRow } from './service.repository.ts';
 import * as repo from './service.repository.ts';
@@ -225,6 +226,7 @@ export async function updateService(
       lifecycle: patch.lifecycle,
     });
     if (patch.lifecycle && patch.lifecycle !== row.lifecycle) {
+      await recordLifecycle(trx, row.id, patch.lifecycle);
       // A stopped service gives its capacity back; one started again must be admitted anew.
       if (patch.lifecycle === 'suspended' || patch.lifecycle === 'retired')
         await releaseCapacity(trx, row.id);
