@@ -219,6 +219,8 @@ export interface Incident {
 export interface SlaLine {
   department: string;
   service: string;
+  /** The service's state now; a retired one appears for the months it was active. */
+  lifecycle: string;
   tier: string;
   target: number;
   downtimeMinutes: number;

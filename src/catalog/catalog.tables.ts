@@ -74,8 +74,21 @@ export interface DeploymentTable {
   finished_at: Date | null;
 }
 
+/**
+ * One row per lifecycle state a service entered, with when: the history the SLA report needs
+ * (a service owes its SLA only while `active`). Written in the transaction that changes the state.
+ */
+export interface ServiceLifecycleTable {
+  /** Orders two changes with the same time (one transaction's `now()`). */
+  id: Generated<string>;
+  service_id: string;
+  state: LifecycleState;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface CatalogTables {
   services: ServiceTable;
+  service_lifecycle: ServiceLifecycleTable;
   releases: ReleaseTable;
   service_env: ServiceEnvTable;
   deployments: DeploymentTable;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../platform/database.ts';
 import type { DeploymentState, ReleaseStatus } from './catalog.tables.ts';
+import { recordLifecycle } from './lifecycle.repository.ts';
 
 export interface ReleaseRow {
   id: string;
@@ -114,12 +115,14 @@ export async function setRuntimeSettings(
 
 /** A planned service becomes active with its first live release. */
 export async function activateIfPlanned(db: Executor, serviceId: string) {
-  await db
+  const changed = await db
     .updateTable('services')
     .set({ lifecycle: 'active' })
     .where('id', '=', serviceId)
     .where('lifecycle', '=', 'planned')
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  if (changed) await recordLifecycle(db, serviceId, 'active');
 }
 
 export interface EnvRow {

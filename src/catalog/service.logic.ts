@@ -14,6 +14,7 @@ import {
   type Principal,
 } from '../tenancy/principal.ts';
 import type { Channel, LifecycleState, Origin } from './catalog.tables.ts';
+import { recordLifecycle } from './lifecycle.repository.ts';
 import type { ServiceRow } from './service.repository.ts';
 import * as repo from './service.repository.ts';
 import { SLA_TIERS, type SlaTier } from './sla-tiers.ts';
@@ -227,6 +228,8 @@ export async function updateService(
       sla_tier: patch.slaTier,
       lifecycle: patch.lifecycle,
     });
+    if (patch.lifecycle && patch.lifecycle !== row.lifecycle)
+      await recordLifecycle(trx, row.id, patch.lifecycle);
     const lifecycle = patch.lifecycle ?? row.lifecycle;
     const tierChanged = patch.slaTier !== undefined && patch.slaTier !== row.sla_tier;
     if (!runsNow(lifecycle)) {

@@ -1,6 +1,7 @@
 import type { Executor } from '../platform/database.ts';
 import type { Page } from '../platform/pagination.ts';
 import type { Channel, LifecycleState, Origin } from './catalog.tables.ts';
+import { recordLifecycle } from './lifecycle.repository.ts';
 
 export interface ServiceRow {
   id: string;
@@ -78,8 +79,14 @@ export interface ServiceValues {
   sla_tier: string;
 }
 
+/** Inserts a service and, in the same transaction, the first entry of its lifecycle history. */
 export async function insert(db: Executor, row: ServiceValues): Promise<string> {
-  const { id } = await db.insertInto('services').values(row).returning('id').executeTakeFirstOrThrow();
+  const { id, lifecycle, created_at } = await db
+    .insertInto('services')
+    .values(row)
+    .returning(['id', 'lifecycle', 'created_at'])
+    .executeTakeFirstOrThrow();
+  await recordLifecycle(db, id, lifecycle, created_at);
   return id;
 }
 

@@ -49,9 +49,11 @@ describe('govhost maintenance and govhost report sla', () => {
       url: `/api/v1/services/${dept}/portal`,
       payload: { lifecycle: 'active' },
     });
-    // A month of history needs a service older than the month; the catalogue sets created_at itself.
+    // A month of history needs a service active before the month; the catalogue sets created_at
+    // and the lifecycle history itself.
     const created = new Date(Date.parse(`${lastMonth}-01T00:00:00Z`) - 86_400_000);
     await sql`update services set created_at = ${created} where id = ${res.json().id}`.execute(t.db);
+    await sql`update service_lifecycle set at = ${created} where service_id = ${res.json().id}`.execute(t.db);
   });
   after(() => t.close());
 

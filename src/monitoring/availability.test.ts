@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { activeSpansOf, type LifecycleEvent } from '../catalog/lifecycle.repository.ts';
 import {
   type AvailabilityInput,
   computeAvailability,
@@ -11,13 +12,16 @@ import {
 const at = (iso: string) => new Date(iso);
 const outage = (from: string, to: string | null) => ({ startedAt: at(from), endedAt: to ? at(to) : null });
 const window = (from: string, to: string) => ({ startsAt: at(from), endsAt: at(to) });
+/** Lifecycle changes as the catalogue records them: `['active', '2026-11-02T00:00:00Z']`, ... */
+const history = (...changes: [LifecycleEvent['state'], string][]): LifecycleEvent[] =>
+  changes.map(([state, when]) => ({ state, at: at(when) }));
 
 // November 2026 has 30 days: 30 x 86,400 = 2,592,000 s. Every case is measured after the month
-// (now = 2027-01-01) unless it says otherwise.
+// (now = 2027-01-01) unless it says otherwise, of a service active all year unless it says otherwise.
 const NOVEMBER = {
   from: at('2026-11-01T00:00:00Z'),
   to: at('2026-12-01T00:00:00Z'),
-  serviceStart: at('2026-01-01T00:00:00Z'),
+  active: [{ start: at('2026-01-01T00:00:00Z'), end: at('2027-01-01T00:00:00Z') }],
   now: at('2027-01-01T00:00:00Z'),
   outages: [],
   maintenance: [],
@@ -189,13 +193,18 @@ describe('availability of a month', () => {
     );
   });
 
-  it('starts a service created mid-month at its creation', () => {
-    // Created 2026-11-16 12:00: 14.5 days = 1,252,800 s eligible. An outage on the 10th does not
-    // count; one on the 20th of 600 s does. 1,252,200 / 1,252,800 = 99.95210...% -> 99.952.
+  it('starts a service planned before the month and activated mid-month at its activation', () => {
+    // Planned 2026-11-08, first release live 2026-11-16 12:00: 14.5 days = 1,252,800 s eligible.
+    // An outage on the 10th (while planned) does not count; one on the 20th of 600 s does.
+    // 1,252,200 / 1,252,800 = 99.95210...% -> 99.952.
     // Gold: 1,252,200 x 10,000 = 12,522,000,000 >= 9,995 x 1,252,800 = 12,521,736,000 -> met.
     const r = computeAvailability({
       ...NOVEMBER,
-      serviceStart: at('2026-11-16T12:00:00Z'),
+      active: activeSpansOf(
+        history(['planned', '2026-11-08T00:00:00Z'], ['active', '2026-11-16T12:00:00Z']),
+        NOVEMBER.from,
+        NOVEMBER.to,
+      ),
       outages: [
         outage('2026-11-10T08:00:00Z', '2026-11-10T09:00:00Z'),
         outage('2026-11-20T08:00:00Z', '2026-11-20T08:10:00Z'),
@@ -232,8 +241,11 @@ describe('availability of a month', () => {
   });
 
   it('says null, not 100 %, for a month with no eligible time', () => {
-    // Created 2026-12-05, after November ended: no service time at all.
-    const later = computeAvailability({ ...NOVEMBER, serviceStart: at('2026-12-05T00:00:00Z') });
+    // Active from 2026-12-05, after November ended: no service time at all.
+    const later = computeAvailability({
+      ...NOVEMBER,
+      active: activeSpansOf(history(['active', '2026-12-05T00:00:00Z']), NOVEMBER.from, NOVEMBER.to),
+    });
     assert.deepEqual(later, {
       eligibleSeconds: 0,
       downtimeSeconds: 0,
@@ -255,5 +267,75 @@ describe('availability of a month', () => {
       [closed.eligibleSeconds, closed.downtimeSeconds, closed.maintenanceSeconds, closed.availability],
       [0, 0, 2_592_000, null],
     );
+  });
+
+  it('leaves out the time a service was suspended, with its outages and maintenance', () => {
+    // Active all year, suspended 2026-11-10 00:00, active again 2026-11-12 06:00: 2 days 6 hours
+    // = 194,400 s suspended; eligible 2,592,000 - 194,400 = 2,397,600 s.
+    // Outage 11-11 10:00-11:00 (suspended) and maintenance 11-11 00:00-02:00 (suspended): neither
+    // counts. Outage 11-12 05:30-06:10 counts from 06:00: 600 s.
+    // 2,397,000 / 2,397,600 = 99.97497...% -> 99.974.
+    // Gold: 2,397,000 x 10,000 = 23,970,000,000 >= 9,995 x 2,397,600 = 23,963,012,000 -> met.
+    const r = computeAvailability({
+      ...NOVEMBER,
+      active: activeSpansOf(
+        history(
+          ['planned', '2025-12-20T00:00:00Z'],
+          ['active', '2026-01-01T00:00:00Z'],
+          ['suspended', '2026-11-10T00:00:00Z'],
+          ['active', '2026-11-12T06:00:00Z'],
+        ),
+        NOVEMBER.from,
+        NOVEMBER.to,
+      ),
+      outages: [
+        outage('2026-11-11T10:00:00Z', '2026-11-11T11:00:00Z'),
+        outage('2026-11-12T05:30:00Z', '2026-11-12T06:10:00Z'),
+      ],
+      maintenance: [window('2026-11-11T00:00:00Z', '2026-11-11T02:00:00Z')],
+    });
+    assert.deepEqual(r, {
+      eligibleSeconds: 2_397_600,
+      downtimeSeconds: 600,
+      maintenanceSeconds: 0,
+      availability: 99.974,
+      met: true,
+      outages: 1,
+    });
+  });
+
+  it('measures a service retired mid-month until its retirement, and not in the month after', () => {
+    // Planned 2026-10-01, active 2026-10-02, retired 2026-11-11 00:00: 10 days = 864,000 s.
+    // Maintenance 11-10 22:00 - 11-11 02:00: 2 hours before the retirement = 7,200 s;
+    // eligible 864,000 - 7,200 = 856,800 s. Outage 11-05 10:00-10:30 = 1,800 s; one on the 20th,
+    // after the retirement, does not count.
+    // 855,000 / 856,800 = 99.78991...% -> 99.789.
+    // Bronze (99.5): 8,550,000,000 >= 9,950 x 856,800 = 8,525,160,000 -> met;
+    // silver (99.9): 9,990 x 856,800 = 8,559,432,000 > 8,550,000,000 -> not met.
+    const changes = history(
+      ['planned', '2026-10-01T00:00:00Z'],
+      ['active', '2026-10-02T00:00:00Z'],
+      ['retired', '2026-11-11T00:00:00Z'],
+    );
+    const input = {
+      ...NOVEMBER,
+      active: activeSpansOf(changes, NOVEMBER.from, NOVEMBER.to),
+      outages: [
+        outage('2026-11-05T10:00:00Z', '2026-11-05T10:30:00Z'),
+        outage('2026-11-20T10:00:00Z', '2026-11-20T11:00:00Z'),
+      ],
+      maintenance: [window('2026-11-10T22:00:00Z', '2026-11-11T02:00:00Z')],
+    };
+    assert.deepEqual(computeAvailability({ ...input, target: 99.5 }), {
+      eligibleSeconds: 856_800,
+      downtimeSeconds: 1_800,
+      maintenanceSeconds: 7_200,
+      availability: 99.789,
+      met: true,
+      outages: 1,
+    });
+    assert.equal(computeAvailability({ ...input, target: 99.9 }).met, false);
+    const december = { from: at('2026-12-01T00:00:00Z'), to: at('2027-01-01T00:00:00Z') };
+    assert.deepEqual(activeSpansOf(changes, december.from, december.to), [], 'no line in December');
   });
 });

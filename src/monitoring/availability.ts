@@ -2,8 +2,10 @@
  * Availability arithmetic: pure functions over time intervals, no database and no clock.
  *
  * The definition used by the SLA report and the status page, for one service and one period:
- * - service time: [max(period start, service created), min(period end, now)), empty when it
- *   ends before it starts (a service created after the period, or a period in the future);
+ * - service time: the stretches the service was `active` (from the catalogue's lifecycle
+ *   history) inside [period start, min(period end, now)); time planned (before the first
+ *   release), suspended or retired is not time the SLA promises. Empty for a service never active
+ *   in the period, or a period in the future;
  * - maintenance: the announced windows clipped to the service time, merged where they overlap;
  * - eligible time: service time minus maintenance (planned work is not time the SLA promises);
  * - downtime: outages (an open one lasts until `now`) clipped to the service time, merged, minus
@@ -40,6 +42,24 @@ export function clip(list: readonly Interval[], from: number, to: number): Inter
     const start = Math.max(i.start, from);
     const end = Math.min(i.end, to);
     if (end > start) out.push({ start, end });
+  }
+  return out;
+}
+
+/** The time in both merged `a` and merged `b` (sorted, non-overlapping). */
+export function intersect(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as Interval;
+    const y = b[j] as Interval;
+    const start = Math.max(x.start, y.start);
+    const end = Math.min(x.end, y.end);
+    if (end > start) out.push({ start, end });
+    // Move past whichever ends first: it can overlap nothing further on.
+    if (x.end <= y.end) i++;
+    else j++;
   }
   return out;
 }
@@ -84,8 +104,8 @@ export interface AvailabilityInput {
   /** The period [from, to), e.g. a calendar month or a UTC day. */
   from: Date;
   to: Date;
-  /** When the service was created: no time before it counts. */
-  serviceStart: Date;
+  /** The stretches the service was active (the catalogue's `activeSpans`): no other time counts. */
+  active: readonly { start: Date; end: Date }[];
   /** Nothing after now counts (the current month is measured so far). */
   now: Date;
   outages: readonly OutageSpan[];
@@ -95,7 +115,7 @@ export interface AvailabilityInput {
 }
 
 export interface Availability {
-  /** Service time in the period minus maintenance, in seconds. */
+  /** Active time in the period minus maintenance, in seconds. */
   eligibleSeconds: number;
   /** Outage time not covered by maintenance, in seconds. */
   downtimeSeconds: number;
@@ -112,6 +132,15 @@ export interface Availability {
   outages: number;
 }
 
+const NO_TIME: Availability = {
+  eligibleSeconds: 0,
+  downtimeSeconds: 0,
+  maintenanceSeconds: 0,
+  availability: null,
+  met: null,
+  outages: 0,
+};
+
 /** The intervals of outages, an open one ending at `now`. */
 export const outageIntervals = (outages: readonly OutageSpan[], now: number): Interval[] =>
   outages.map((o) => ({ start: o.startedAt.getTime(), end: o.endedAt ? o.endedAt.getTime() : now }));
@@ -122,45 +151,39 @@ export const maintenanceIntervals = (windows: readonly MaintenanceSpan[]): Inter
 /** Availability of one service over one period; see the definition at the top of this file. */
 export function computeAvailability(input: AvailabilityInput): Availability {
   const now = input.now.getTime();
-  const from = Math.max(input.from.getTime(), input.serviceStart.getTime());
-  const to = Math.min(input.to.getTime(), now);
+  const service = clip(
+    mergeIntervals(input.active.map((s) => ({ start: s.start.getTime(), end: s.end.getTime() }))),
+    input.from.getTime(),
+    Math.min(input.to.getTime(), now),
+  );
   const raw = outageIntervals(input.outages, now);
-  const result = availabilityOf(
-    from,
-    to,
+  const result = availabilityIn(
+    service,
     mergeIntervals(raw),
     mergeIntervals(maintenanceIntervals(input.maintenance)),
     input.target,
   );
   // Counted before merging: two outages that touch are still two.
-  return { ...result, outages: countOverlapping(raw, from, to) };
+  return { ...result, outages: countOverlapping(raw, service) };
 }
 
 /**
- * The same over already merged intervals (the status page computes 90 days of many services and
- * merges each service's intervals once, not once per day).
+ * The same over a service time (sorted, non-overlapping intervals, already cut to the period)
+ * and already merged outages and maintenance (the status page computes 90 days of many services
+ * and merges each service's intervals once, not once per day).
  */
-export function availabilityOf(
-  from: number,
-  to: number,
+export function availabilityIn(
+  service: readonly Interval[],
   mergedOutages: readonly Interval[],
   mergedMaintenance: readonly Interval[],
   target: number | null,
 ): Availability {
-  if (to <= from) {
-    return {
-      eligibleSeconds: 0,
-      downtimeSeconds: 0,
-      maintenanceSeconds: 0,
-      availability: null,
-      met: null,
-      outages: 0,
-    };
-  }
-  const maintenance = clip(mergedMaintenance, from, to);
-  const down = clip(mergedOutages, from, to);
+  const serviceMs = totalMs(service);
+  if (serviceMs <= 0) return NO_TIME;
+  const maintenance = intersect(mergedMaintenance, service);
+  const down = intersect(mergedOutages, service);
   const maintenanceSeconds = toSeconds(totalMs(maintenance));
-  const eligibleSeconds = toSeconds(to - from - totalMs(maintenance));
+  const eligibleSeconds = toSeconds(serviceMs - totalMs(maintenance));
   const downtimeSeconds = toSeconds(totalMs(subtract(down, maintenance)));
   const upSeconds = eligibleSeconds - downtimeSeconds;
   // Integer numerator first: (up / eligible) * 100000 in floating point can land just under a whole number.
@@ -177,10 +200,12 @@ export function availabilityOf(
     maintenanceSeconds,
     availability,
     met,
-    outages: countOverlapping(mergedOutages, from, to),
+    outages: countOverlapping(mergedOutages, service),
   };
 }
 
-function countOverlapping(list: readonly Interval[], from: number, to: number): number {
-  return list.filter((i) => i.end > i.start && i.start < to && i.end > from).length;
+/** The intervals of `list` that overlap some of `service` (sorted, non-overlapping). */
+function countOverlapping(list: readonly Interval[], service: readonly Interval[]): number {
+  return list.filter((i) => i.end > i.start && service.some((s) => i.start < s.end && i.end > s.start))
+    .length;
 }

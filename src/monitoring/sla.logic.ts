@@ -1,3 +1,5 @@
+import type { LifecycleState } from '../catalog/catalog.tables.ts';
+import { activeSpans } from '../catalog/lifecycle.repository.ts';
 import * as services from '../catalog/service.repository.ts';
 import { SLA_TIERS, type SlaTier } from '../catalog/sla-tiers.ts';
 import type { Db } from '../platform/database.ts';
@@ -31,6 +33,8 @@ export interface SlaLine {
   department: string;
   service: string;
   nameEn: string;
+  /** The service's state now (not in the month): a `retired` one was active for part of it. */
+  lifecycle: LifecycleState;
   tier: SlaTier;
   target: number;
   eligibleMinutes: number;
@@ -76,10 +80,11 @@ async function inChunks<T>(ids: string[], read: (chunk: string[]) => Promise<T[]
 }
 
 /**
- * Monthly availability of each service against its tier. The report covers services that are
- * `active` or `suspended` (planned ones have not started; retired ones are gone from the
- * catalogue's view) and that existed before the month ended. A department user gets its own
- * department's; naming another department answers 404, as it does everywhere.
+ * Monthly availability of each service against its tier. The report covers every service that
+ * was `active` at some time in the month, whatever its state now (one retired mid-month owed its
+ * SLA until then), and counts only the time it was active: planned (before its first release),
+ * suspended and retired time is not promised. A department user gets its own department's;
+ * naming another department answers 404, as it does everywhere.
  */
 export async function slaReport(
   db: Db,
@@ -93,9 +98,14 @@ export async function slaReport(
   const departmentId = query.department
     ? (await resolveDepartment(db, caller, query.department)).id
     : undefined;
-  const rows = (await services.list(db, departmentScope(caller), ALL, { departmentId })).items.filter(
-    (s) => (s.lifecycle === 'active' || s.lifecycle === 'suspended') && s.created_at < to,
+  const all = (await services.list(db, departmentScope(caller), ALL, { departmentId })).items;
+  const spans = await activeSpans(
+    db,
+    all.map((s) => s.id),
+    from,
+    to,
   );
+  const rows = all.filter((s) => spans.has(s.id));
   const ids = rows.map((s) => s.id);
   const outages = await inChunks<Outage>(ids, (c) => outagesBetween(db, c, from, to));
   const windows = await inChunks<MaintenanceWindow>(ids, (c) => windowsBetween(db, c, from, to));
@@ -115,7 +125,7 @@ export async function slaReport(
     const a = computeAvailability({
       from,
       to,
-      serviceStart: s.created_at,
+      active: spans.get(s.id) ?? [],
       now,
       outages: outagesOf.get(s.id) ?? [],
       maintenance: [...platformWide, ...(windowsOf.get(s.id) ?? [])],
@@ -128,6 +138,7 @@ export async function slaReport(
       department: s.department_code,
       service: s.slug,
       nameEn: s.name_en,
+      lifecycle: s.lifecycle,
       tier,
       target,
       eligibleMinutes: toMinutes(a.eligibleSeconds),

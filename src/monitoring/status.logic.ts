@@ -1,8 +1,10 @@
+import { activeSpans } from '../catalog/lifecycle.repository.ts';
 import * as services from '../catalog/service.repository.ts';
 import type { Executor } from '../platform/database.ts';
 import * as departments from '../tenancy/department.repository.ts';
 import {
-  availabilityOf,
+  availabilityIn,
+  clip,
   type Interval,
   maintenanceIntervals,
   mergeIntervals,
@@ -86,9 +88,10 @@ const groupBy = <T>(items: T[], key: (t: T) => string | null) => {
 };
 
 /**
- * Builds the feed: one read of the active services, one of departments, one of the outages and
- * one of the maintenance windows of the last 90 days for all services together; each service's
- * days are then computed in memory from its merged intervals.
+ * Builds the feed: one read of the active services, one of when they were active (the
+ * catalogue's lifecycle history), one of departments, one of the outages and one of the
+ * maintenance windows of the last 90 days for all services together; each service's days are
+ * then computed in memory from its merged intervals.
  */
 export async function buildStatusFeed(
   db: Executor,
@@ -104,6 +107,8 @@ export async function buildStatusFeed(
   const active = (await services.list(db, null, ALL, { lifecycle: 'active' })).items;
   const depts = (await departments.list(db, null, ALL)).items;
   const ids = active.map((s) => s.id);
+  // Days count only while a service was active: a day it spent suspended shows no figure.
+  const spans = await activeSpans(db, ids, new Date(windowStart), now);
   const outages = groupBy(await outagesOf(db, ids, new Date(windowStart), now), (o) => o.serviceId);
   // Windows of the 90 days, plus every notice still to come for the notice list.
   const windows = groupBy(
@@ -132,13 +137,15 @@ export async function buildStatusFeed(
         const planned: Interval[] = mergeIntervals(
           maintenanceIntervals([...platformWindows, ...(windows.get(s.id) ?? [])]),
         );
-        const created = s.created_at.getTime();
+        const live: Interval[] = (spans.get(s.id) ?? []).map((a) => ({
+          start: a.start.getTime(),
+          end: a.end.getTime(),
+        }));
         const daily = days.map((_, i) => {
-          const from = Math.max(windowStart + i * DAY_MS, created);
-          const to = Math.min(windowStart + (i + 1) * DAY_MS, t);
-          return availabilityOf(from, to, down, planned, null).availability;
+          const day = clip(live, windowStart + i * DAY_MS, Math.min(windowStart + (i + 1) * DAY_MS, t));
+          return availabilityIn(day, down, planned, null).availability;
         });
-        const overall = availabilityOf(Math.max(windowStart, created), t, down, planned, null).availability;
+        const overall = availabilityIn(live, down, planned, null).availability;
         const probed = probes?.stateOf(s.id);
         const state: PublicState =
           underWay.has('platform') || underWay.has(s.id)

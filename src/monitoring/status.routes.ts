@@ -51,6 +51,9 @@ const SlaLine = Type.Object({
   department: Type.String(),
   service: Type.String(),
   nameEn: Type.String(),
+  lifecycle: Type.String({
+    description: "The service's state now; a retired service appears for the months it was active",
+  }),
   tier: Type.String(),
   target: Num,
   eligibleMinutes: Num,

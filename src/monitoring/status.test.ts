@@ -48,10 +48,12 @@ async function activate(dept: string, slug: string) {
   assert.equal(res.statusCode, 200, res.body);
 }
 
-// History needs services older than today; the catalogue sets created_at itself, so a test that
-// measures past months moves it back.
+// History needs services older than today; the catalogue sets created_at and the lifecycle
+// history itself, so a test that measures past months moves both back: the service is then
+// active since `at`.
 async function createdAt(slug: string, at: Date) {
   await sql`update services set created_at = ${at} where id = ${ids[slug]}`.execute(t.db);
+  await sql`update service_lifecycle set at = ${at} where service_id = ${ids[slug]}`.execute(t.db);
 }
 
 async function outage(slug: string, from: Date, to: Date | null, cause = 'HTTP 503') {
@@ -292,6 +294,7 @@ describe('SLA report of last month', () => {
       department: A,
       service: 'alpha',
       nameEn: 'Service alpha',
+      lifecycle: 'active',
       tier: 'gold',
       target: SLA_TIERS.gold.target,
       eligibleMinutes: toMinutes(eligibleAlpha),
@@ -345,16 +348,16 @@ describe('SLA report of last month', () => {
       const lines = res.body.split('\r\n');
       assert.equal(
         lines[0],
-        'department,service,name,tier,target_percent,eligible_minutes,downtime_minutes,maintenance_minutes,availability_percent,met,outages,incidents',
+        'department,service,name,lifecycle,tier,target_percent,eligible_minutes,downtime_minutes,maintenance_minutes,availability_percent,met,outages,incidents',
       );
       assert.equal(lines.at(-1), '', 'every record ends in CRLF');
       assert.equal(lines.length, 5);
       const alpha = lines.find((l) => l.startsWith(`${A},alpha,`));
-      assert.match(alpha ?? '', /,gold,99\.95,[\d.]+,66\.5,120,[\d.]+,no,3,0$/);
+      assert.match(alpha ?? '', /,active,gold,99\.95,[\d.]+,66\.5,120,[\d.]+,no,3,0$/);
       // The name with a quote and commas is one quoted field, its quotes doubled.
       assert.ok(
         lines.includes(
-          `${A},beta,"<script>alert(""x"")</script> ""Tax"", & more",silver,99.9,${toMinutes((thisMonth - day(16, 12).getTime()) / 1000)},0,0,100,yes,0,0`,
+          `${A},beta,"<script>alert(""x"")</script> ""Tax"", & more",active,silver,99.9,${toMinutes((thisMonth - day(16, 12).getTime()) / 1000)},0,0,100,yes,0,0`,
         ),
         lines.join('\n'),
       );

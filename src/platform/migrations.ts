@@ -2,7 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { capacityMigrations } from '../capacity/capacity.migrations.ts';
 import { forecastMigrations } from '../capacity/forecast.migrations.ts';
-import { catalogMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
+import { catalogMigrations, lifecycleMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
 import {
   alertingMigrations,
   hardeningMigrations,
@@ -30,6 +30,7 @@ const ALL: Record<string, Migration> = {
   ...provisioningMigrations,
   ...forecastMigrations,
   ...hardeningMigrations,
+  ...lifecycleMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };

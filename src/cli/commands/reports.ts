@@ -33,7 +33,11 @@ export function registerReportCommands(program: Command): void {
         ctx.print(r, () => {
           if (r.services.length === 0) return `no services in the SLA report for ${r.month}`;
           const rows = table(r.services, [
-            ['service', (l) => `${l.department}/${l.service}`],
+            // A retired (or now suspended) service is listed for the months it was active: say so.
+            [
+              'service',
+              (l) => `${l.department}/${l.service}${l.lifecycle === 'active' ? '' : ` (${l.lifecycle})`}`,
+            ],
             ['tier', (l) => `${l.tier} ${l.target} %`],
             ['eligible min', (l) => l.eligibleMinutes],
             ['down min', (l) => l.downtimeMinutes],
