@@ -120,9 +120,18 @@ export interface Service {
   hostname: string;
 }
 
+export type InstanceState =
+  | 'starting'
+  | 'healthy'
+  | 'unhealthy'
+  | 'backoff'
+  | 'crash-loop'
+  | 'stopping'
+  | 'stopped';
+
 export interface Instance {
   instanceId: string;
-  state: string;
+  state: InstanceState;
   serving: boolean;
   pid: number | null;
   port: number;

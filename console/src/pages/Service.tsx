@@ -105,7 +105,7 @@ function Overview({ base }: { base: string }) {
             </p>
             {st.lastDeployment && (
               <p className="muted" data-testid="last-deployment">
-                {t('lastDeployment')}: {st.lastDeployment.kind} · {st.lastDeployment.state} ·{' '}
+                {t('lastDeployment')}: {st.lastDeployment.kind} · {t(`deploy_${st.lastDeployment.state}`)} ·{' '}
                 {st.lastDeployment.message}
               </p>
             )}
@@ -130,7 +130,9 @@ function Overview({ base }: { base: string }) {
                         <code>{i.instanceId}</code>
                       </td>
                       <td>
-                        <Badge tone={i.state === 'healthy' && i.serving ? 'ok' : 'warn'}>{i.state}</Badge>
+                        <Badge tone={i.state === 'healthy' && i.serving ? 'ok' : 'warn'}>
+                          {t(`instance_${i.state}`)}
+                        </Badge>
                       </td>
                       <td>{i.release ?? '—'}</td>
                       <td>{i.restarts}</td>
