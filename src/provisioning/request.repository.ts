@@ -1,44 +1,10 @@
-import { sql } from 'kysely';
-import type { Channel, Origin } from '../catalog/catalog.tables.ts';
+import { type Selectable, sql } from 'kysely';
 import type { Executor } from '../platform/database.ts';
 import type { Page } from '../platform/pagination.ts';
-import type { RequestState } from './provisioning.tables.ts';
+import type { HostingRequestTable, RequestState } from './provisioning.tables.ts';
 
-export interface RequestRow {
-  id: string;
-  department_id: string;
-  department_code: string;
-  slug: string;
-  name_en: string;
-  name_zh: string;
-  description: string;
-  origin: Origin;
-  egis_ref: string | null;
-  channels: Channel[];
-  personalised: boolean;
-  sla_tier: string;
-  instances: number;
-  memory_mb: number;
-  cpu: number;
-  storage_mb: number;
-  go_live: string;
-  justification: string;
-  environment: Record<string, string>;
-  state: RequestState;
-  reasons: string[];
-  requested_by: string;
-  decided_by: string | null;
-  auto_approved: boolean;
-  reject_reason: string | null;
-  service_id: string | null;
-  hostname: string | null;
-  submitted_at: Date;
-  approved_at: Date | null;
-  rejected_at: Date | null;
-  cancelled_at: Date | null;
-  lead_time_ms: number | null;
-  updated_at: Date;
-}
+/** A request as read: the table's columns (as Kysely selects them) and its department's code. */
+export type RequestRow = Selectable<HostingRequestTable> & { department_code: string };
 
 /** Requests with their department's code; `scope` limits them to one department (null: all). */
 function scoped(db: Executor, scope: string | null) {
@@ -102,28 +68,23 @@ export async function findPending(db: Executor, departmentId: string, slug: stri
     .executeTakeFirst();
 }
 
-export interface NewRequestRow {
-  department_id: string;
-  slug: string;
-  name_en: string;
-  name_zh: string;
-  description: string;
-  origin: Origin;
-  egis_ref: string | null;
-  channels: Channel[];
-  personalised: boolean;
-  sla_tier: string;
-  instances: number;
-  memory_mb: number;
-  cpu: number;
-  storage_mb: number;
-  go_live: string;
-  justification: string;
-  environment: Record<string, string>;
-  reasons: string[];
-  requested_by: string;
-  submitted_at: Date;
-}
+/** What a submission writes; the rest is set by the table's defaults or by later decisions. */
+export type NewRequestRow = Omit<
+  RequestRow,
+  | 'id'
+  | 'department_code'
+  | 'state'
+  | 'decided_by'
+  | 'auto_approved'
+  | 'reject_reason'
+  | 'service_id'
+  | 'hostname'
+  | 'approved_at'
+  | 'rejected_at'
+  | 'cancelled_at'
+  | 'lead_time_ms'
+  | 'updated_at'
+>;
 
 export async function insert(db: Executor, row: NewRequestRow): Promise<string> {
   const { id } = await db
