@@ -30,6 +30,20 @@ describe('loadConfig', () => {
     assert.match(err.message, /DATABASE_URL/);
   });
 
+  it('refuses the removed GOVHOST_ROUTER_TRUST_FORWARDED, naming GOVHOST_ROUTER_TRUSTED_PROXIES', () => {
+    assert.throws(
+      () => loadConfig({ GOVHOST_ROUTER_TRUST_FORWARDED: 'true' }),
+      /GOVHOST_ROUTER_TRUST_FORWARDED is no longer read.*GOVHOST_ROUTER_TRUSTED_PROXIES/,
+    );
+    assert.deepEqual(loadConfig({ GOVHOST_ROUTER_TRUSTED_PROXIES: '10.1.0.0/16' }).routerTrustedProxies, [
+      '10.1.0.0/16',
+    ]);
+    assert.throws(
+      () => loadConfig({ GOVHOST_ROUTER_TRUSTED_PROXIES: 'lb.example' }),
+      /GOVHOST_ROUTER_TRUSTED_PROXIES/,
+    );
+  });
+
   it('reads an optional JSON file, and the environment wins over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'govhost-config-'));
     const file = join(dir, 'govhost.json');

@@ -23,6 +23,11 @@ export interface Config {
   readonly routerPort: number;
   /** Loopback port of the router's admin API, used by the control plane only. */
   readonly routerAdminPort: number;
+  /**
+   * Load balancers in front of the router (addresses, CIDRs): their X-Forwarded-*, Forwarded and
+   * X-Real-IP headers are extended; from anyone else the router replaces or drops them.
+   */
+  readonly routerTrustedProxies: readonly string[];
   /** Folder for the services' working copies; default `<dataDir>/apps`. */
   readonly appsDir: string | null;
   /** base64 of 32 bytes; default: a key file in the data folder. */
@@ -98,6 +103,25 @@ function allowList(raw: string): string[] {
   return entries;
 }
 
+/** `GOVHOST_ROUTER_TRUSTED_PROXIES`: comma-separated addresses and CIDR networks of load balancers. */
+export function parseTrustedProxies(raw: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  for (const e of entries) {
+    if (!parseNetwork(e)) {
+      throw new Error(`has ${JSON.stringify(e)}, which is not an IP address or a network such as 10.0.0.0/8`);
+    }
+  }
+  return entries;
+}
+
+/** Said when the boolean that trusted every client's X-Forwarded-* headers is still set. */
+export const TRUST_FORWARDED_REMOVED =
+  'GOVHOST_ROUTER_TRUST_FORWARDED is no longer read: list the addresses or networks of the load ' +
+  'balancers in front of the router in GOVHOST_ROUTER_TRUSTED_PROXIES (e.g. 10.0.0.0/8) instead';
+
 function nonEmpty(raw: string): string {
   if (raw.trim() === '') throw new Error('must not be empty');
   return raw;
@@ -150,6 +174,12 @@ const FIELDS: FieldSpec[] = [
     file: 'routerAdminPort',
     parse: integer(0, 65535),
     describe: 'router admin port',
+  },
+  {
+    env: 'GOVHOST_ROUTER_TRUSTED_PROXIES',
+    file: 'routerTrustedProxies',
+    parse: parseTrustedProxies,
+    describe: 'load balancers the router trusts',
   },
   { env: 'GOVHOST_APPS_DIR', file: 'appsDir', parse: (r) => resolve(nonEmpty(r)), describe: 'apps folder' },
   {
@@ -220,6 +250,7 @@ export const DEFAULTS: Config = {
   routerHost: '127.0.0.1',
   routerPort: 8080,
   routerAdminPort: 8081,
+  routerTrustedProxies: [],
   appsDir: null,
   secretKey: null,
   probeIntervalMs: 10_000,
@@ -266,6 +297,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const file = env.GOVHOST_CONFIG ? readFile(env.GOVHOST_CONFIG) : {};
   const result: Record<string, unknown> = { ...DEFAULTS };
   const problems: string[] = [];
+  if (env.GOVHOST_ROUTER_TRUST_FORWARDED !== undefined) {
+    problems.push(TRUST_FORWARDED_REMOVED);
+  }
   for (const field of FIELDS) {
     const fromEnv = env[field.env];
     const fromFile = file[field.file];

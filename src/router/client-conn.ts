@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
-import type { ProxyContext } from './context.ts';
+import type { Counter, ProxyContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
-import { BodyMode, type ClientInfo } from './headers.ts';
+import { BodyMode, type ClientInfo, isTrustedPeer } from './headers.ts';
 import { parseRequestHead, RequestError, type RequestHead, splitHead } from './http1-request.ts';
 import type { Framing } from './http1-response.ts';
-import { type RawServiceMetrics, record } from './metrics.ts';
+import { record } from './metrics.ts';
 import { type PageOptions, pageResponse } from './pages.ts';
 import type { Exchange } from './proxy.ts';
 import { RequestBody } from './request-body.ts';
@@ -24,6 +24,8 @@ const MAX_PENDING = 64 * 1024;
 export class ClientConnection implements ClientInfo {
   readonly address: string;
   readonly localPort: number;
+  /** The peer is a trusted proxy: its forwarding headers are extended, not replaced. */
+  readonly trusted: boolean;
   current: Exchange | null = null;
   /** Close once the current response is out (the client asked, a body was left unread, shutdown). */
   closeAfter = false;
@@ -33,6 +35,8 @@ export class ClientConnection implements ClientInfo {
   #parsing = false;
   readonly #writer: ResponseWriter;
   #closed = false;
+  /** The client shut its sending side: no more bytes will come. */
+  #ended = false;
 
   constructor(
     readonly ctx: ProxyContext,
@@ -41,6 +45,7 @@ export class ClientConnection implements ClientInfo {
     const a = socket.remoteAddress ?? '';
     this.address = a.startsWith('::ffff:') ? a.slice(7) : a;
     this.localPort = socket.localPort ?? 0;
+    this.trusted = isTrustedPeer(this.address, ctx.opts.trustedProxies);
     this.#writer = new ResponseWriter(socket);
     socket.setTimeout(ctx.opts.clientIdleTimeoutMs);
     socket.on('data', (d: Buffer) => {
@@ -58,9 +63,13 @@ export class ClientConnection implements ClientInfo {
       if (!this.current || this.current.responded) socket.destroy();
     });
     socket.on('end', () => {
-      // The client has sent all it will: answer what is in progress, then close.
-      this.closeAfter = true;
+      // The client has sent all it will: the requests it sent are answered, then the connection
+      // closes (data events have parsed every whole request by now, so with none in progress
+      // what is left is incomplete). A body it stopped sending halfway can never be finished:
+      // that request is refused now rather than holding a backend until the upstream timeout.
+      this.#ended = true;
       if (this.current === null) this.socket.destroySoon();
+      else if (this.#body !== null && !this.#body.paused) this.#bodyBroken();
     });
     socket.on('error', () => {});
     socket.on('close', () => this.#onClose());
@@ -85,7 +94,9 @@ export class ClientConnection implements ClientInfo {
     if (this.#parsing) return;
     this.#parsing = true;
     try {
-      while (!this.current && this.#pending && !this.#closed && !this.socket.destroyed) {
+      // Nothing is read past a request after which the connection closes (Connection: close, or
+      // a refusal that left its body unread): those bytes are that body, not a request.
+      while (!this.current && this.#pending && !this.closeAfter && !this.#closed && !this.socket.destroyed) {
         let head: RequestHead;
         try {
           const split = splitHead(this.#pending, MAX_HEAD);
@@ -119,6 +130,9 @@ export class ClientConnection implements ClientInfo {
     this.#closed = true;
     for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
     this.socket.setTimeout(0);
+    // Bytes the client sends before the backend agrees to the upgrade wait in the socket: without
+    // a 'data' listener a flowing socket would drop them.
+    this.socket.pause();
     this.ctx.connections.delete(this);
     this.ctx.onConnectionClosed?.();
     const rest = this.#pending ?? Buffer.alloc(0);
@@ -149,7 +163,11 @@ export class ClientConnection implements ClientInfo {
       const used = this.#feedBody(buf, 0);
       if (used < buf.length) this.#pending = buf.subarray(used);
     }
-    if (this.#body) this.socket.resume();
+    if (this.#body) {
+      // Everything the client sent is fed and the body is still short: it never will be whole.
+      if (this.#ended) this.#bodyBroken();
+      else this.socket.resume();
+    }
   }
 
   pauseBody(): void {
@@ -169,8 +187,7 @@ export class ClientConnection implements ClientInfo {
     const used = body.feed(buf, pos);
     if (this.#body !== body) return buf.length; // the exchange ended meanwhile (413, backend failure)
     if (body.broken) {
-      this.#body = null;
-      body.exchange.onRequestBodyBroken();
+      this.#bodyBroken();
       return buf.length;
     }
     if (body.done) {
@@ -178,6 +195,20 @@ export class ClientConnection implements ClientInfo {
       body.exchange.onRequestBodyEnd();
     }
     return used;
+  }
+
+  /**
+   * The request body's framing is broken (or the client stopped sending it): where the next
+   * request would start is unknown, so nothing more is read and the connection closes after
+   * the 400.
+   */
+  #bodyBroken(): void {
+    const body = this.#body;
+    if (!body) return;
+    this.#body = null;
+    this.#pending = null;
+    this.closeAfter = true;
+    body.exchange.onRequestBodyBroken();
   }
 
   /** True while part of the request body is still unread: the connection cannot be reused. */
@@ -209,12 +240,12 @@ export class ClientConnection implements ClientInfo {
     this.#writer.flush();
   }
 
-  /** Answers with one of the router's pages; counts it in `metrics` unless null (the exchange counts). */
+  /** Answers with one of the router's pages; counts it in `counter` unless null (the exchange counts). */
   page(
     head: RequestHead,
     status: number,
     detail: string | undefined,
-    metrics: RawServiceMetrics | null,
+    counter: Counter | null,
     start: number,
     o: PageOptions = {},
   ): void {
@@ -222,7 +253,17 @@ export class ClientConnection implements ClientInfo {
     const close = this.closeAfter || this.ctx.draining;
     const text = pageResponse(status, detail, { ...o, close, headRequest: head.method === 'HEAD' });
     this.socket.write(text, 'utf8');
-    if (metrics) record(metrics, status, performance.now() - start, 0, 0);
+    if (counter) {
+      record(counter.metrics, status, performance.now() - start, 0, 0);
+      this.ctx.onRequest?.({
+        service: counter.service,
+        method: head.method,
+        target: head.target,
+        status,
+        bytesIn: 0,
+        forwarded: 0,
+      });
+    }
     this.requestDone();
   }
 
@@ -236,6 +277,10 @@ export class ClientConnection implements ClientInfo {
       return;
     }
     this.#parseNext();
+    if (this.#ended && this.current === null) {
+      this.flush();
+      this.socket.destroySoon();
+    }
   }
 
   /** Cuts the connection (a response broke off midway: the client must see it was cut). */

@@ -49,7 +49,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     clientIdleTimeoutMs: o.clientIdleTimeoutMs,
     passiveDownMs: o.passiveDownMs,
     maxSocketsPerBackend: o.maxSocketsPerBackend,
-    trustForwarded: o.trustForwarded,
+    trustedProxies: o.trustedProxies,
     shutdownGraceMs: o.shutdownGraceMs,
     workers: o.workers,
     probeKey: o.probeKey,

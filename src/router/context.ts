@@ -20,6 +20,25 @@ export interface ProxyOptions extends ForwardOptions {
   headersTimeoutMs: number;
 }
 
+/** One request the router read and answered, as an access log would show it. */
+export interface RequestRecord {
+  /** Service label of the route, or `(unknown)`. */
+  readonly service: string;
+  readonly method: string;
+  readonly target: string;
+  readonly status: number;
+  /** Request body bytes read from the client (all forwarded when `forwarded`). */
+  readonly bytesIn: number;
+  /** How many times its head was sent to a backend (0: answered by the router alone). */
+  readonly forwarded: number;
+}
+
+/** Where a request the router answers itself is counted: a service's counters and its label. */
+export interface Counter {
+  readonly metrics: RawServiceMetrics;
+  readonly service: string;
+}
+
 /** What request handling needs from the rest of the router. */
 export interface ProxyContext {
   readonly index: RouteIndex;
@@ -38,4 +57,6 @@ export interface ProxyContext {
   probeKey: Buffer;
   /** True once shutdown began: responses then close their connection. */
   draining: boolean;
+  /** Told of every request answered; null when nobody listens. */
+  onRequest: ((r: RequestRecord) => void) | null;
 }

@@ -1,6 +1,7 @@
 import type { ClientConnection } from './client-conn.ts';
 import { BodyMode, hostOf } from './headers.ts';
 import type { RequestHead } from './http1-request.ts';
+import { UNKNOWN_SERVICE } from './metrics.ts';
 import { unknownHostDetail } from './pages.ts';
 import { isProbeKey } from './probe-key.ts';
 import { Exchange } from './proxy.ts';
@@ -19,7 +20,9 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   const found = ctx.index.lookup(host);
   const hasBody = head.chunked || head.contentLength > 0;
   if (!found) {
-    conn.page(head, 404, unknownHostDetail(host), ctx.unknown, start, { close: hasBody });
+    conn.page(head, 404, unknownHostDetail(host), { metrics: ctx.unknown, service: UNKNOWN_SERVICE }, start, {
+      close: hasBody,
+    });
     return;
   }
   // The platform's probe is counted apart from citizens' requests; a wrong key is a citizen's.
@@ -34,11 +37,12 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   if (head.contentLength > ctx.opts.bodyLimit) {
     // Refused before a byte of it is read; the connection closes so it is never read.
     const detail = `The request body is larger than ${ctx.opts.bodyLimit} bytes.`;
-    conn.page(head, 413, detail, active.metrics, start, { close: true });
+    conn.page(head, 413, detail, { metrics: active.metrics, service: route.service }, start, { close: true });
     return;
   }
   if (route.kind === 'static' && head.method !== 'GET' && head.method !== 'HEAD') {
-    conn.page(head, 405, undefined, active.metrics, start, { close: hasBody, extra: 'Allow: GET, HEAD\r\n' });
+    const counter = { metrics: active.metrics, service: route.service };
+    conn.page(head, 405, undefined, counter, start, { close: hasBody, extra: 'Allow: GET, HEAD\r\n' });
     return;
   }
   const mode = head.chunked ? BodyMode.Chunked : hasBody ? BodyMode.Length : BodyMode.None;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { type Network, parseNetwork } from '../platform/ip.ts';
 import { BackendRegistry } from './balancer.ts';
+import type { RequestRecord } from './context.ts';
 import type { Log } from './log.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -20,7 +22,11 @@ export interface Engine {
 }
 
 /** Wires the proxying parts together; nothing listens until `listen()`. */
-export function createEngine(o: ResolvedOptions, log: Log): Engine {
+export function createEngine(
+  o: ResolvedOptions,
+  log: Log,
+  onRequest: ((r: RequestRecord) => void) | null = null,
+): Engine {
   const metrics = new MetricsRegistry();
   const backends = new BackendRegistry({
     maxSocketsPerBackend: o.maxSocketsPerBackend,
@@ -38,7 +44,7 @@ export function createEngine(o: ResolvedOptions, log: Log): Engine {
       upstreamTimeoutMs: o.upstreamTimeoutMs,
       clientIdleTimeoutMs: o.clientIdleTimeoutMs,
       headersTimeoutMs: Math.min(o.clientIdleTimeoutMs, 30_000),
-      trustForwarded: o.trustForwarded,
+      trustedProxies: o.trustedProxies.map((p) => parseNetwork(p) as Network),
       proto: 'http',
     },
     index,
@@ -50,6 +56,7 @@ export function createEngine(o: ResolvedOptions, log: Log): Engine {
   const key = randomBytes(24).toString('hex');
   server.ctx.staticKey = `${STATIC_KEY_HEADER}: ${key}\r\n`;
   server.ctx.probeKey = Buffer.from(o.probeKey, 'latin1');
+  server.ctx.onRequest = onRequest;
   const files = createStaticServer(index, key);
   return {
     index,

@@ -13,6 +13,19 @@ export const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/**
+ * Headers that frame a message or choose its route. Hop-by-hop processing never removes or
+ * alters them: a Connection header that names one is refused (docs/router.md).
+ */
+export const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/** The first framing header a Connection header's extra tokens name, or null. */
+export function namesFraming(extra: ReadonlySet<string> | null): string | null {
+  if (extra === null) return null;
+  for (const t of extra) if (FRAMING.has(t)) return t;
+  return null;
+}
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** An RFC 9110 token: what header names and methods are made of. */

@@ -68,6 +68,68 @@ describe('parseRequestHead', () => {
     rejects(head('CONNECT svc.example:443 HTTP/1.1', 'Host: svc.example'), 405);
   });
 
+  test('Expect is an HTTP/1.1 header: an HTTP/1.0 request’s is ignored, whatever it says', () => {
+    assert.equal(
+      parseRequestHead(head('PUT / HTTP/1.0', 'Content-Length: 1', 'Expect: 100-continue')).expectContinue,
+      false,
+    );
+    assert.equal(
+      parseRequestHead(head('PUT / HTTP/1.0', 'Content-Length: 1', 'Expect: magic')).expectContinue,
+      false,
+    );
+  });
+
+  test('close wins over keep-alive in any order or header; HTTP/1.0 keep-alive needs asking', () => {
+    assert.equal(
+      parseRequestHead(head('GET / HTTP/1.0', 'Connection: close', 'Connection: keep-alive')).close,
+      true,
+    );
+    assert.equal(parseRequestHead(head('GET / HTTP/1.0', 'Connection: keep-alive, close')).close, true);
+    assert.equal(parseRequestHead(head('GET / HTTP/1.1', 'Host: a', 'Connection: keep-alive')).close, false);
+  });
+
+  // A Connection header naming a header that frames the request or picks its route: hop-by-hop
+  // removal of it would smuggle the body past the router as a request. Every name, spelling and
+  // place in the list is refused.
+  const framing = ['Content-Length', 'Transfer-Encoding', 'Host'];
+  const spellings = (n: string) => [
+    n,
+    n.toLowerCase(),
+    n.toUpperCase(),
+    n.replace(/[a-z]/g, (c, i) => (i % 2 ? c.toUpperCase() : c)),
+  ];
+  const layouts = (t: string) => [
+    [t],
+    ['keep-alive', t],
+    [t, 'keep-alive'],
+    ['close', t],
+    [`${t} `, 'Upgrade'],
+    [t, t],
+  ];
+  for (const name of framing) {
+    test(`refuses a Connection header that names ${name}, in every spelling and place`, () => {
+      for (const t of spellings(name)) {
+        for (const list of layouts(t)) {
+          rejects(
+            head('POST / HTTP/1.1', 'Host: a', 'Content-Length: 1', `Connection: ${list.join(', ')}`),
+            400,
+          );
+          // In a second Connection header too.
+          rejects(
+            head(
+              'POST / HTTP/1.1',
+              'Host: a',
+              'Connection: keep-alive',
+              'Content-Length: 1',
+              `Connection: ${list.join(',')}`,
+            ),
+            400,
+          );
+        }
+      }
+    });
+  }
+
   // Each of these could be read differently by the router and a backend (request smuggling)
   // or is simply broken: all are refused before anything is forwarded.
   const refused: [string, number, string][] = [

@@ -6,7 +6,14 @@
  * CR or LF, space before a colon, folded lines, both or several lengths, codings other than
  * chunked) is refused, so no request can be smuggled past the router to a backend.
  */
-import { cleanHead, connectionTokens, contentLength, isToken, trimOws } from './http1-common.ts';
+import {
+  cleanHead,
+  connectionTokens,
+  contentLength,
+  isToken,
+  namesFraming,
+  trimOws,
+} from './http1-common.ts';
 
 /** A request the router will not forward, and the status it answers with. */
 export class RequestError extends Error {
@@ -45,9 +52,11 @@ export interface RequestHead {
   probe: string | null;
 }
 
-// The target may hold raw bytes above 0x7F, as nginx allows: old clients send unescaped
-// Big5 or UTF-8 paths, and such bytes cannot split a request.
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/(\d)\.(\d)$/;
+// Methods are upper-case letters, `_` and `-`, as nginx reads them: any RFC 9110 token would
+// let through `abcGET`, which no backend knows. The target may hold raw bytes above 0x7F, as
+// nginx allows: old clients send unescaped Big5 or UTF-8 paths, and such bytes cannot split a
+// request.
+const REQUEST_LINE = /^([A-Z_-]+) ([\x21-\x7e\x80-\xff]+) HTTP\/(\d)\.(\d)$/;
 const MAX_HEADERS = 100;
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -100,6 +109,8 @@ export function parseRequestHead(text: string): RequestHead {
   let transferEncoding: string | null = null;
   let upgrade: string | null = null;
   let connectionUpgrade = false;
+  let closeAsked = false;
+  let keepAliveAsked = false;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -125,8 +136,8 @@ export function parseRequestHead(text: string): RequestHead {
         break;
       case 'connection': {
         const t = connectionTokens(value);
-        if (t.close) head.close = true;
-        else if (t.keepAlive && head.http10) head.close = false;
+        if (t.close) closeAsked = true;
+        if (t.keepAlive) keepAliveAsked = true;
         if (t.upgrade) connectionUpgrade = true;
         if (t.extra) head.connectionExtra = new Set([...(head.connectionExtra ?? []), ...t.extra]);
         break;
@@ -138,11 +149,19 @@ export function parseRequestHead(text: string): RequestHead {
         head.probe = value;
         break;
       case 'expect':
+        // Expect is an HTTP/1.1 header: an HTTP/1.0 request's is ignored (RFC 9110 §10.1.1).
+        if (head.http10) break;
         if (value.toLowerCase() !== '100-continue') throw new RequestError(417, 'unsupported expectation');
         head.expectContinue = true;
         break;
     }
   }
+  // `close` wins over `keep-alive`, whatever their order; HTTP/1.0 closes unless kept alive.
+  head.close = closeAsked || (head.http10 && !keepAliveAsked);
+  // Hop-by-hop removal of a header that frames the request or picks its route would let the
+  // backend read the body as a request the router never saw (request smuggling).
+  const framing = namesFraming(head.connectionExtra);
+  if (framing !== null) throw new RequestError(400, `the Connection header names ${framing}`);
   if (transferEncoding !== null) {
     if (head.http10) throw new RequestError(400, 'Transfer-Encoding in HTTP/1.0');
     if (transferEncoding.trim().toLowerCase() !== 'chunked')

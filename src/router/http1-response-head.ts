@@ -1,4 +1,12 @@
-import { cleanHead, contentLength, HOP_BY_HOP, isToken, trimOws } from './http1-common.ts';
+import {
+  cleanHead,
+  connectionTokens,
+  contentLength,
+  HOP_BY_HOP,
+  isToken,
+  namesFraming,
+  trimOws,
+} from './http1-common.ts';
 
 /** A backend's response the router cannot pass on: it answers 502 and drops the connection. */
 export class ResponseParseError extends Error {
@@ -13,8 +21,6 @@ export interface ResponseHeadInfo {
   /** -1 when there is none. */
   length: number;
   chunked: boolean;
-  /** A transfer coding other than chunked: the body then runs until the connection closes. */
-  otherCoding: boolean;
   close: boolean;
   /** Backend's `Keep-Alive: timeout=N` hint in ms, or 0. */
   idleHintMs: number;
@@ -27,7 +33,12 @@ function fail(msg: string): never {
   throw new ResponseParseError(msg);
 }
 
-/** Reads a response head (the text before the empty line); throws ResponseParseError when malformed. */
+/**
+ * Reads a response head (the text before the empty line); throws ResponseParseError when
+ * malformed or when its framing could be read two ways: a Transfer-Encoding other than one
+ * `chunked`, both Transfer-Encoding and Content-Length (as nginx refuses them), or a Connection
+ * header naming a framing header. Headers the Connection header names go no further.
+ */
 export function readResponseHead(text: string): ResponseHeadInfo {
   if (!cleanHead(text)) fail('bad bytes in response head');
   const lines = text.split('\r\n');
@@ -40,11 +51,14 @@ export function readResponseHead(text: string): ResponseHeadInfo {
     headers: [],
     length: -1,
     chunked: false,
-    otherCoding: false,
     close: http10,
     idleHintMs: 0,
     upgradeTo: '',
   };
+  let transferEncoding: string | null = null;
+  let closeAsked = false;
+  let keepAliveAsked = false;
+  let named: Set<string> | null = null;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -58,19 +72,33 @@ export function readResponseHead(text: string): ResponseHeadInfo {
     } else if (!HOP_BY_HOP.has(lower)) {
       h.headers.push(name, value);
     } else if (lower === 'transfer-encoding') {
-      const codings = value.toLowerCase().split(',');
-      h.chunked = codings[codings.length - 1]!.trim() === 'chunked';
-      h.otherCoding = !h.chunked;
+      transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
     } else if (lower === 'connection') {
-      const v = value.toLowerCase();
-      if (v.includes('close')) h.close = true;
-      else if (http10 && v.includes('keep-alive')) h.close = false;
+      const t = connectionTokens(value);
+      if (t.close) closeAsked = true;
+      if (t.keepAlive) keepAliveAsked = true;
+      if (t.extra) named = new Set([...(named ?? []), ...t.extra]);
     } else if (lower === 'upgrade') {
       h.upgradeTo = value;
     } else if (lower === 'keep-alive') {
       const t = /timeout=(\d+)/i.exec(value);
       if (t) h.idleHintMs = Number(t[1]) * 1000;
     }
+  }
+  h.close = closeAsked || (http10 && !keepAliveAsked);
+  const framing = namesFraming(named);
+  if (framing !== null) fail(`the Connection header names ${framing}`);
+  if (transferEncoding !== null) {
+    if (transferEncoding.trim().toLowerCase() !== 'chunked') fail('a Transfer-Encoding other than chunked');
+    if (h.length !== -1) fail('both Content-Length and Transfer-Encoding');
+    h.chunked = true;
+  }
+  if (named !== null) {
+    const kept: string[] = [];
+    for (let i = 0; i < h.headers.length; i += 2) {
+      if (!named.has(h.headers[i]!.toLowerCase())) kept.push(h.headers[i]!, h.headers[i + 1]!);
+    }
+    h.headers = kept;
   }
   return h;
 }

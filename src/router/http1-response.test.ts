@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ResponseParser, type ResponseSink } from './http1-response.ts';
+import { ResponseParseError, ResponseParser, type ResponseSink } from './http1-response.ts';
 
 /** Feeds `parts` to a parser and records what it reports. */
 function parse(
@@ -98,13 +98,30 @@ describe('ResponseParser', () => {
     );
   });
 
-  test('Transfer-Encoding beats Content-Length, and that connection is not reused', () => {
-    const { p, body } = parse([
-      'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+  // Each of these could be framed two ways by the router and the client: the router answers 502.
+  const refused: [string, string][] = [
+    ['both Transfer-Encoding and Content-Length', 'Content-Length: 3\r\nTransfer-Encoding: chunked'],
+    ['a coding other than chunked', 'Transfer-Encoding: gzip, chunked'],
+    ['chunked twice', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked'],
+    ['chunked not last', 'Transfer-Encoding: chunked, gzip'],
+    ['Connection naming Content-Length', 'Content-Length: 2\r\nConnection: keep-alive, Content-Length'],
+    ['Connection naming Transfer-Encoding', 'Transfer-Encoding: chunked\r\nConnection: TRANSFER-ENCODING'],
+  ];
+  for (const [why, headers] of refused) {
+    test(`refuses a response with ${why}`, () => {
+      assert.throws(
+        () => parse([`HTTP/1.1 200 OK\r\n${headers}\r\n\r\n2\r\nok\r\n0\r\n\r\n`]),
+        (err: unknown) => err instanceof ResponseParseError,
+      );
+    });
+  }
+
+  test('headers the Connection header names go no further; close wins over keep-alive', () => {
+    const { p } = parse([
+      'HTTP/1.1 200 OK\r\nX-Hop: a\r\nConnection: keep-alive\r\nX-Kept: b\r\nConnection: x-hop, close\r\nContent-Length: 0\r\n\r\n',
     ]);
-    assert.equal(body, 'ok');
+    assert.deepEqual(p.headers, ['X-Kept', 'b', 'Content-Length', '0']);
     assert.equal(p.keepAlive, false);
-    assert.deepEqual(p.headers, []);
   });
 
   test('bytes after a complete response make the connection unusable', () => {

@@ -190,7 +190,7 @@ export class ResponseParser {
     const h = readResponseHead(text);
     this.idleHintMs = h.idleHintMs;
     if (h.upgradeTo) this.upgradeTo = h.upgradeTo;
-    const { status, length, chunked, otherCoding } = h;
+    const { status, length, chunked } = h;
     if (status < 200 && status !== 101) return false; // 100 Continue, 103 Early Hints
     this.status = status;
     this.statusMessage = h.message;
@@ -204,11 +204,9 @@ export class ResponseParser {
       return true;
     }
     const noBody = this.#noBody || status === 204 || status === 304;
-    // Transfer-Encoding overrules Content-Length (RFC 9112 §6.3); such a connection is not reused.
-    if (!noBody && (chunked || otherCoding)) {
-      if (length !== -1 || otherCoding) this.keepAlive = false;
-      this.framing = chunked ? Framing.Chunked : Framing.UntilClose;
-      this.#state = chunked ? S.Chunked : S.UntilClose;
+    if (!noBody && chunked) {
+      this.framing = Framing.Chunked;
+      this.#state = S.Chunked;
       this.#chunks.reset();
     } else if (length !== -1) {
       this.headers.push('Content-Length', String(length));

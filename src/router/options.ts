@@ -1,3 +1,5 @@
+import { parseNetwork } from '../platform/ip.ts';
+import type { RequestRecord } from './context.ts';
 import type { Log } from './log.ts';
 import { probeKeyFor } from './probe-key.ts';
 
@@ -22,16 +24,21 @@ export interface RouterOptions {
   /** How long a backend that failed a connection is skipped. */
   passiveDownMs?: number;
   maxSocketsPerBackend?: number;
-  /** Keep clients' X-Forwarded-Proto/Host/Port: only when a trusted load balancer is in front. */
-  trustForwarded?: boolean;
+  /**
+   * Addresses and CIDR networks of load balancers in front of the router, whose X-Forwarded-*,
+   * Forwarded and X-Real-IP headers are extended rather than replaced (see headers.ts).
+   */
+  trustedProxies?: readonly string[];
   /** How long shutdown waits for requests in flight. */
   shutdownGraceMs?: number;
   /** Proxy worker processes (node:cluster); 0 runs the proxy in this process. */
   workers?: number;
   log?: Log;
+  /** Told of every request the router read and answered (in-process routers only: access logs, tests). */
+  onRequest?: (r: RequestRecord) => void;
 }
 
-export type ResolvedOptions = Required<Omit<RouterOptions, 'log'>> & {
+export type ResolvedOptions = Required<Omit<RouterOptions, 'log' | 'onRequest'>> & {
   /** What the platform's probes carry so that they are counted apart (see probe-key.ts). */
   probeKey: string;
 };
@@ -49,7 +56,7 @@ export const ROUTER_DEFAULTS = {
   clientIdleTimeoutMs: 65_000,
   passiveDownMs: 5_000,
   maxSocketsPerBackend: 1024,
-  trustForwarded: false,
+  trustedProxies: [],
   shutdownGraceMs: 30_000,
   workers: 0,
 } as const satisfies Omit<ResolvedOptions, 'adminToken' | 'probeKey'>;
@@ -65,6 +72,10 @@ export function resolveOptions(opts: RouterOptions): ResolvedOptions {
     if (!Number.isSafeInteger(o[k]) || o[k] <= 0) problems.push(`${k} must be a positive whole number`);
   }
   if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 64) problems.push('workers must be 0-64');
+  for (const p of o.trustedProxies) {
+    if (!parseNetwork(p))
+      problems.push(`trustedProxies: ${JSON.stringify(p)} is not an address or a network`);
+  }
   if (!isLoopback(o.adminHost)) problems.push(`adminHost must be a loopback address, got ${o.adminHost}`);
   if (problems.length > 0) throw new Error(`invalid router options: ${problems.join('; ')}`);
   return { ...o, probeKey: probeKeyFor(o.adminToken) };

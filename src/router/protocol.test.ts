@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { RunningRouter } from './router.ts';
 import {
+  count,
+  openRaw as open,
   proxyRoute,
   putRoutes,
   startBackend,
@@ -11,20 +11,6 @@ import {
   type TestBackend,
   waitFor,
 } from './testing.ts';
-
-/** A raw TCP client: what it sent is exactly what the router got. */
-async function open(port: number): Promise<{ socket: Socket; text: () => string; closed: Promise<unknown> }> {
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  let received = '';
-  socket.on('data', (d) => {
-    received += d.toString('latin1');
-  });
-  socket.on('error', () => {});
-  return { socket, text: () => received, closed: once(socket, 'close') };
-}
-
-const count = (text: string, what: string) => text.split(what).length - 1;
 
 describe('router: HTTP/1.x on the wire', () => {
   let router: RunningRouter;

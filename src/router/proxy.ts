@@ -27,6 +27,8 @@ export class Exchange implements UpstreamUser, Waiter {
   bytesIn = 0;
   bytesOut = 0;
   retried = false;
+  /** Times the head went to a backend (a retry after a reset may send it twice). */
+  sends = 0;
   waiting = false;
   responded = false;
   /** Status the backend answered, once it has. */
@@ -77,6 +79,7 @@ export class Exchange implements UpstreamUser, Waiter {
       const key = this.active.route.kind === 'static' ? ctx.staticKey : '';
       this.#upHead = upstreamHead(this.head, this.down, ctx.opts, this.body, null, key);
     }
+    this.sends++;
     conn.send(this, this.#upHead, this.head.method === 'HEAD');
     if (this.body !== BodyMode.None) this.down.startBody();
   }
@@ -230,6 +233,15 @@ export class Exchange implements UpstreamUser, Waiter {
   /** Counts the request (once: callers set `over` first); by default with the backend's status. */
   finish(status = this.status): void {
     record(this.active.metrics, status, performance.now() - this.start, this.bytesIn, this.bytesOut);
+    const h = this.head;
+    this.down.ctx.onRequest?.({
+      service: this.active.route.service,
+      method: h.method,
+      target: h.target,
+      status,
+      bytesIn: this.bytesIn,
+      forwarded: this.sends,
+    });
   }
 
   dropConnection(): void {

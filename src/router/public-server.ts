@@ -45,6 +45,7 @@ export function createPublicServer(
     staticKey: '',
     probeKey: Buffer.alloc(0),
     draining: false,
+    onRequest: null,
   };
   // Half-open allowed: a client may send its request and shut its side (HTTP/1.0 tools do);
   // it still gets its answer, and the connection closes after.

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError } from '../platform/config.ts';
+import { ConfigError, parseTrustedProxies, TRUST_FORWARDED_REMOVED } from '../platform/config.ts';
 import { isLoopback, ROUTER_DEFAULTS, type RouterOptions } from './options.ts';
 
 /**
@@ -50,9 +50,15 @@ export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
   const cpus = availableParallelism();
   const workers = int('GOVHOST_ROUTER_WORKERS', 0, 64, cpus > 1 ? cpus : 0);
   const shutdownGraceMs = int('GOVHOST_ROUTER_GRACE_MS', 0, 600_000, ROUTER_DEFAULTS.shutdownGraceMs);
-  const trust = get('GOVHOST_ROUTER_TRUST_FORWARDED') ?? 'false';
-  if (trust !== 'true' && trust !== 'false') {
-    problems.push(`GOVHOST_ROUTER_TRUST_FORWARDED must be true or false, got ${JSON.stringify(trust)}`);
+  if (env.GOVHOST_ROUTER_TRUST_FORWARDED !== undefined) problems.push(TRUST_FORWARDED_REMOVED);
+  const proxies = get('GOVHOST_ROUTER_TRUSTED_PROXIES');
+  let trustedProxies: string[] = [];
+  if (proxies !== undefined) {
+    try {
+      trustedProxies = parseTrustedProxies(proxies);
+    } catch (err) {
+      problems.push(`GOVHOST_ROUTER_TRUSTED_PROXIES ${(err as Error).message}`);
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -65,6 +71,6 @@ export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
     bodyLimit,
     workers,
     shutdownGraceMs,
-    trustForwarded: trust === 'true',
+    trustedProxies,
   };
 }

@@ -29,7 +29,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     return startCluster(o, log);
   }
   const store = new RouteStore(o.statePath, log);
-  const engine = createEngine(o, log);
+  const engine = createEngine(o, log, options.onRequest ?? null);
   store.onChange((t) => engine.index.apply(t));
   engine.index.apply(await store.load());
 

@@ -12,7 +12,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { silentLog } from './log.ts';
 import type { Route, RouteTable } from './route-table.ts';
 import { type RouterOptions, type RunningRouter, startRouter } from './router.ts';
@@ -177,3 +177,25 @@ export async function waitFor<T>(check: () => Promise<T> | T, ms = 5000, what = 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export interface RawClient {
+  socket: Socket;
+  /** Everything received so far, as latin1. */
+  text: () => string;
+  closed: Promise<unknown>;
+}
+
+/** A raw TCP client to the router: what it sends is exactly what the router gets. */
+export async function openRaw(port: number): Promise<RawClient> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.on('data', (d) => {
+    received += d.toString('latin1');
+  });
+  socket.on('error', () => {});
+  return { socket, text: () => received, closed: once(socket, 'close') };
+}
+
+/** How many times `what` occurs in `text`. */
+export const count = (text: string, what: string) => text.split(what).length - 1;

@@ -159,6 +159,26 @@ describe('routerOptionsFromEnv', () => {
       /must be a loopback address[\s\S]*at least 16 characters/,
     );
   });
+
+  test('trusted proxies are addresses or networks; the old boolean stops the start, naming the new variable', () => {
+    const token = { GOVHOST_ROUTER_ADMIN_TOKEN: 'a'.repeat(16) };
+    assert.deepEqual(routerOptionsFromEnv(token).trustedProxies, []);
+    const o = routerOptionsFromEnv({
+      ...token,
+      GOVHOST_ROUTER_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7,fd00::/8',
+    });
+    assert.deepEqual(o.trustedProxies, ['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    assert.throws(
+      () => routerOptionsFromEnv({ ...token, GOVHOST_ROUTER_TRUSTED_PROXIES: '10.0.0.0/33' }),
+      /GOVHOST_ROUTER_TRUSTED_PROXIES has "10\.0\.0\.0\/33"/,
+    );
+    for (const old of ['true', 'false', '']) {
+      assert.throws(
+        () => routerOptionsFromEnv({ ...token, GOVHOST_ROUTER_TRUST_FORWARDED: old }),
+        /GOVHOST_ROUTER_TRUST_FORWARDED is no longer read[\s\S]*GOVHOST_ROUTER_TRUSTED_PROXIES/,
+      );
+    }
+  });
 });
 
 describe('installCrashGuard', () => {

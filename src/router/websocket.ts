@@ -19,7 +19,9 @@ function headBlock(status: number, message: string, headers: string[], extra: st
 /**
  * Passes an HTTP Upgrade (websocket) request through to a backend over a fresh connection
  * (after 101 it belongs to this tunnel alone); then bytes flow both ways untouched until
- * either side closes.
+ * either side closes. Bytes the client sent after its request head are held until the backend
+ * answers 101: were the upgrade declined, the backend would read them as another HTTP request
+ * that the router never parsed.
  */
 export function proxyUpgrade(
   ctx: ProxyContext,
@@ -33,10 +35,13 @@ export function proxyUpgrade(
   const start = performance.now();
   const metrics = active.metrics;
   let recorded = false;
+  let sent = 0;
   const done = (status: number) => {
     if (recorded) return;
     recorded = true;
     record(metrics, status, performance.now() - start, 0, 0);
+    const service = active.route.service;
+    ctx.onRequest?.({ service, method: req.method, target: req.target, status, bytesIn: 0, forwarded: sent });
   };
   client.on('error', () => {});
   const answer = (status: number) => {
@@ -140,6 +145,7 @@ export function proxyUpgrade(
       ),
     );
     if (p.rest && p.rest.length > 0) client.write(p.rest);
+    if (head.length > 0) up.write(head);
     up.pipe(client);
     client.pipe(up);
     let closed = false;
@@ -159,7 +165,7 @@ export function proxyUpgrade(
   up.once('connect', () => {
     parser.reset(sink, false, true);
     up.on('data', onData);
+    sent = 1;
     up.write(upstreamHead(req, info, ctx.opts, BodyMode.None, req.upgrade ?? 'websocket'), 'latin1');
-    if (head.length > 0) up.write(head);
   });
 }

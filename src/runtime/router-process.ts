@@ -15,6 +15,8 @@ interface RouterInfo {
   pid: number;
   port: number;
   adminPort: number;
+  /** The trusted proxies it was started with: a router started with others is not adopted. */
+  trustedProxies?: string;
 }
 
 function alive(pid: number): boolean {
@@ -100,6 +102,7 @@ export async function ensureRouter(opts: {
   port: number;
   adminPort: number;
   bodyLimit?: number;
+  trustedProxies?: readonly string[];
 }): Promise<{ client: RouterClient; adopted: boolean; stop(): Promise<void> }> {
   const dir = join(opts.dataDir, 'router');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -108,6 +111,7 @@ export async function ensureRouter(opts: {
     writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   const token = readFileSync(tokenFile, 'utf8').trim();
   const infoFile = join(dir, 'router.json');
+  const trustedProxies = (opts.trustedProxies ?? []).join(',');
 
   const stop = async (pid: number) => {
     if (!alive(pid)) return;
@@ -120,11 +124,12 @@ export async function ensureRouter(opts: {
   if (existsSync(infoFile)) {
     const info = JSON.parse(readFileSync(infoFile, 'utf8')) as RouterInfo;
     const client = new RouterClient(info, token);
-    const wantedPorts =
+    const sameSettings =
       (opts.port === 0 || opts.port === info.port) &&
-      (opts.adminPort === 0 || opts.adminPort === info.adminPort);
+      (opts.adminPort === 0 || opts.adminPort === info.adminPort) &&
+      (info.trustedProxies ?? '') === trustedProxies;
     if (alive(info.pid) && (await client.healthy())) {
-      if (wantedPorts) return { client, adopted: true, stop: () => stop(info.pid) };
+      if (sameSettings) return { client, adopted: true, stop: () => stop(info.pid) };
       await stop(info.pid);
     }
   }
@@ -141,6 +146,7 @@ export async function ensureRouter(opts: {
       GOVHOST_ROUTER_ADMIN_PORT: String(opts.adminPort),
       GOVHOST_ROUTER_STATE: join(dir, 'routes.json'),
       GOVHOST_ROUTER_ADMIN_TOKEN: token,
+      GOVHOST_ROUTER_TRUSTED_PROXIES: trustedProxies,
       ...(opts.bodyLimit ? { GOVHOST_ROUTER_BODY_LIMIT: String(opts.bodyLimit) } : {}),
     },
   });
@@ -154,7 +160,7 @@ export async function ensureRouter(opts: {
     const ready = lines.map((l) => l.trim()).find((l) => l.startsWith('{') && l.includes('router ready'));
     if (ready) {
       const { port, adminPort } = JSON.parse(ready) as { port: number; adminPort: number };
-      const info = { pid, port, adminPort };
+      const info: RouterInfo = { pid, port, adminPort, trustedProxies };
       writeFileSync(infoFile, JSON.stringify(info));
       return { client: new RouterClient(info, token), adopted: false, stop: () => stop(pid) };
     }

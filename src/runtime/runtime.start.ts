@@ -44,6 +44,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     host: config.routerHost,
     port: config.routerPort,
     adminPort: config.routerAdminPort,
+    trustedProxies: config.routerTrustedProxies,
   });
   log.info({ port: router.client.info.port, adopted: router.adopted }, 'router is up');
   const orchestrator = new Orchestrator({
@@ -90,6 +91,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
         host: config.routerHost,
         port: config.routerPort,
         adminPort: config.routerAdminPort,
+        trustedProxies: config.routerTrustedProxies,
       });
       await orchestrator.replaceRouter(current.client);
     } catch (err) {
