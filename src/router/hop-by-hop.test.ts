@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { RunningRouter } from './router.ts';
 import {
@@ -228,5 +230,61 @@ describe('router: forwarding headers from a trusted proxy are extended', () => {
     assert.equal(h['x-forwarded-for'], '127.0.0.1');
     assert.equal(h['x-forwarded-proto'], 'http');
     assert.equal(h.forwarded, undefined);
+  });
+});
+
+describe('router: a backend’s response is untrusted too', () => {
+  let router: RunningRouter;
+  let server: Server;
+  // Each path answers with one response head whose framing could be read two ways.
+  const answers: Record<string, string> = {
+    '/cl-te':
+      'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged',
+    '/te-gzip': 'Transfer-Encoding: gzip\r\n\r\nforged',
+    '/te-twice': 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    '/conn-cl':
+      'Connection: Content-Length\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged',
+    '/ok': 'Connection: X-Secret\r\nX-Secret: hop\r\nContent-Length: 2\r\n\r\nok',
+  };
+
+  before(async () => {
+    // A raw backend: it writes exactly the bytes above, which no HTTP library would.
+    server = createServer((socket) => {
+      let buf = '';
+      socket.on('error', () => {});
+      socket.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        const end = buf.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const path = buf.split(' ')[1] ?? '';
+        buf = buf.slice(end + 4);
+        socket.write(`HTTP/1.1 200 OK\r\n${answers[path] ?? 'Content-Length: 0\r\n\r\n'}`);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    router = await startTestRouter();
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await putRoutes(router, [proxyRoute(HOST, [{ id: 'raw', url }])]);
+  });
+  after(async () => {
+    await router.close(1000);
+    server.close();
+  });
+
+  for (const path of ['/cl-te', '/te-gzip', '/te-twice', '/conn-cl']) {
+    test(`${path}: 502, and nothing of it reaches the client or the next request`, async () => {
+      const bad = await ask(router.port, { host: HOST, path });
+      assert.equal(bad.status, 502);
+      assert.doesNotMatch(bad.body, /forged/);
+      const good = await ask(router.port, { host: HOST, path: '/ok' });
+      assert.equal(good.body, 'ok');
+    });
+  }
+
+  test('headers the backend’s Connection header names are not passed on', async () => {
+    const r = await ask(router.port, { host: HOST, path: '/ok' });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-secret'], undefined);
   });
 });
