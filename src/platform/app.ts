@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
+import { backupRoutes } from '../backup/backup.routes.ts';
 import { capacityRoutes } from '../capacity/capacity.routes.ts';
 import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
@@ -100,6 +101,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       });
       await api.register(metricsRoutes, { db: deps.db, engine });
       await api.register(capacityReportRoutes, deps);
+      await api.register(backupRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -10,6 +10,7 @@ import type { MonitoringTables } from '../monitoring/monitoring.tables.ts';
 import type { ProvisioningTables } from '../provisioning/provisioning.tables.ts';
 import type { TenancyTables } from '../tenancy/tenancy.tables.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { dumpPglite, dumpPostgres } from './store-dump.ts';
 
 /** Every table of the platform, each declared by the capability that owns it. */
 export interface Database
@@ -28,6 +29,8 @@ export type Executor = Kysely<Database>;
 export interface DatabaseHandle {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Writes a consistent copy of the whole store to `file` (store-dump.ts says in which format). */
+  dump(file: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,12 +48,13 @@ export async function openDatabase(opts: {
     const client = await pool.connect();
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const url = opts.databaseUrl;
+    return { db, kind: 'postgres', dump: (file) => dumpPostgres(url, file), close: () => db.destroy() };
   }
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
   // int8 as a JS number, as with pg above (PGlite would give a BigInt).
   const pglite = await PGlite.create({ dataDir: dir, parsers: { 20: (v: string) => Number(v) } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return { db, kind: 'pglite', dump: (file) => dumpPglite(db, pglite, file), close: () => db.destroy() };
 }
