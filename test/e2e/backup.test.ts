@@ -70,7 +70,7 @@ describe('backup and restore', () => {
     mkdirSync(app);
     writeFileSync(
       join(app, 'server.js'),
-      "require('node:http').createServer((q, s) => s.end(`word=${process.env.SECRET_WORD}`)).listen(process.env.PORT);\n",
+      "require('node:http').createServer((q, s) => s.end('word=' + process.env.SECRET_WORD)).listen(process.env.PORT);\n",
     );
     writeFileSync(join(app, 'manifest.yml'), 'applications:\n- name: echo\n  command: node server.js\n');
     const first = await deployDir(a.url, api, a.token as string, 'BKP/echo', app);
