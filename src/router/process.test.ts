@@ -186,11 +186,8 @@ describe('router process', () => {
       const replies = await Promise.all(
         Array.from({ length: 16 }, () => ask(p.port, { host: 'www.test.localhost' })),
       );
-      assert.deepEqual(
-        replies.map((r) => r.status),
-        Array(16).fill(200),
-        `round ${round + 1}`,
-      );
+      const statuses = replies.map((r) => r.status);
+      assert.deepEqual(statuses, Array(16).fill(200), `round ${round + 1}: ${statuses.join(' ')}`);
       assert.ok(replies.every((r) => r.body === '<h1>Static</h1>'));
     }
     assert.equal(await stop(p, 'SIGTERM'), 0);
