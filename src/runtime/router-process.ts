@@ -71,11 +71,17 @@ export class RouterClient implements RouterControl {
   }
 
   async healthy(): Promise<boolean> {
+    return (await this.unhealthy()) === null;
+  }
+
+  /** Why the router does not answer its health check (a timeout, a refused connection), or null. */
+  async unhealthy(): Promise<string | null> {
     try {
       await this.call('GET', '/healthz');
-      return true;
-    } catch {
-      return false;
+      return null;
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      return [e.message, e.cause?.code ?? e.cause?.message].filter(Boolean).join(': ');
     }
   }
 

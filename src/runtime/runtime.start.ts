@@ -83,8 +83,10 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     if (checking) return;
     checking = true;
     try {
-      if (await current.client.healthy()) return;
-      log.warn({ pid: current.client.info.pid }, 'router is not answering; starting it again');
+      const reason = await current.client.unhealthy();
+      if (reason === null) return;
+      // The reason tells a dead router (refused) from a slow one (timed out) when this happens.
+      log.warn({ pid: current.client.info.pid, reason }, 'router is not answering; starting it again');
       await current.stop();
       current = await ensureRouter({
         dataDir: config.dataDir,
