@@ -70,6 +70,11 @@ export class RouterClient implements RouterControl {
     );
   }
 
+  /** True while the router's process exists (it may still be too busy to answer). */
+  processAlive(): boolean {
+    return alive(this.info.pid);
+  }
+
   async healthy(): Promise<boolean> {
     return (await this.unhealthy()) === null;
   }
