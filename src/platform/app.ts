@@ -19,6 +19,7 @@ import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
 import type { AppDeps } from './app-deps.ts';
+import { finishOpenApi } from './openapi-document.ts';
 import { registerProblemHandler } from './problem.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -60,6 +61,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    transformObject: (documentObject) =>
+      finishOpenApi(
+        'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject,
+      ),
   });
   // swagger-ui's own routes are public documentation pages.
   app.addHook('onRoute', (route) => {
