@@ -27,9 +27,9 @@ describe('API surface', () => {
     const result = await new Validator().validate(spec);
     assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2)?.slice(0, 3000));
     let operations = 0;
-    for (const [path, ops] of Object.entries<Record<string, { responses: Record<string, any> }>>(
-      spec.paths,
-    )) {
+    for (const [path, ops] of Object.entries<
+      Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>
+    >(spec.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         operations++;
         const statuses = Object.keys(op.responses);

@@ -13,7 +13,9 @@ const BASE: Options = {
 
 // C0 controls, DEL and C1 controls: NUL breaks PostgreSQL text, ESC sequences rewrite a
 // terminal, and none of them belongs in a name. Multi-line text keeps tab and line breaks.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_IN_LINE = /[\u0000-\u001f\u007f-\u009f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 /** Marks a string schema whose text may hold line breaks and tabs (descriptions, notes, env values). */
 export const MULTILINE = 'x-multiline';
