@@ -35,7 +35,7 @@ describe('API surface', () => {
         const statuses = Object.keys(op.responses);
         assert.ok(!statuses.some((s) => /X/.test(s)), `${method} ${path}: a generic status range`);
         for (const s of statuses.filter((x) => /^[45]/.test(x))) {
-          assert.ok(op.responses[s].content['application/problem+json'], `${method} ${path} ${s}`);
+          assert.ok(op.responses[s]?.content['application/problem+json'], `${method} ${path} ${s}`);
         }
         if (path.includes('{')) assert.ok(statuses.includes('404'), `${method} ${path}: 404`);
       }
