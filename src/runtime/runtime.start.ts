@@ -10,7 +10,7 @@ import { pruneLogs } from './local/log-files.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
-import { resolveAppsDir } from './workdir.ts';
+import { prepareAppsDir, resolveAppsDir } from './workdir.ts';
 
 const LOG_KEEP_MS = 7 * 86_400_000;
 
@@ -33,6 +33,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
   mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });
   const apps = await resolveAppsDir(config.dataDir, config.appsDir);
   if (apps.note) log.warn({ appsDir: apps.dir }, apps.note);
+  await prepareAppsDir(apps.dir);
   const box = loadSecretBox(join(config.dataDir, 'secret.key'), config.secretKey ?? undefined);
   const driver = new LocalSupervisor({
     stateDir: join(runDir, 'instances'),
