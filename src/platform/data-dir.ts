@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 export const PRIVATE_UMASK = 0o077;
 
 /** Sets the process umask, so that everything made from now on is private. */
-export function usePrivateUmask(): void {
+export function setPrivateUmask(): void {
   process.umask(PRIVATE_UMASK);
 }
 
@@ -38,7 +38,7 @@ export function dataDirMode(dataDir: string, appsDir: string | null): number {
  * healthy folder), so that the caller says it once in the log.
  */
 export function makeDataDirPrivate(dataDir: string, appsDir: string | null): number {
-  usePrivateUmask();
+  setPrivateUmask();
   const mode = dataDirMode(dataDir, appsDir);
   mkdirSync(dataDir, { recursive: true, mode });
   let repaired = 0;
