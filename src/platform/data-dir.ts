@@ -40,11 +40,12 @@ export function dataDirMode(dataDir: string, appsDir: string | null): number {
 export function makeDataDirPrivate(dataDir: string, appsDir: string | null): number {
   setPrivateUmask();
   const mode = dataDirMode(dataDir, appsDir);
-  mkdirSync(dataDir, { recursive: true, mode });
+  const made = mkdirSync(dataDir, { recursive: true, mode }) !== undefined;
   let repaired = 0;
   if ((lstatSync(dataDir).mode & 0o777) !== mode) {
     chmodSync(dataDir, mode);
-    repaired++;
+    // The umask takes o+x off a folder just made: setting it is no repair.
+    if (!made) repaired++;
   }
   const skip = resolve(appsDir ?? join(dataDir, 'apps'));
   const walk = (dir: string) => {
