@@ -42,8 +42,8 @@ const skip =
 // A uid range of the test's own, far from any real user; both installs draw from the same one.
 const UID_MIN = 4_210_000 + Math.floor(Math.random() * 1000) * 10;
 const work = mkdtempSync(join(tmpdir(), 'govhost-isolation-e2e-'));
-const envFor = (name: string) =>
-  cleanEnv({
+function envFor(name: string) {
+  const env = cleanEnv({
     GOVHOST_DATA_DIR: join(work, name),
     GOVHOST_PORT: '0',
     GOVHOST_ROUTER_PORT: '0',
@@ -51,6 +51,11 @@ const envFor = (name: string) =>
     GOVHOST_SERVICE_UID_MIN: String(UID_MIN),
     GOVHOST_SERVICE_UID_MAX: String(UID_MIN + 9),
   });
+  // Each install's own default prefix, not the test run's: that is what is tested here (the
+  // suite removes its users itself).
+  delete env.GOVHOST_SERVICE_USER_PREFIX;
+  return env;
+}
 
 interface Install {
   proc: GovhostProcess;
