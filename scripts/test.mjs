@@ -130,22 +130,33 @@ function runPass(name, passFiles, env) {
 const userPrefix = `ght${randomBytes(2).toString('hex')}-`;
 function removeRunUsers() {
   if (process.getuid?.() !== 0) return;
-  let passwd = '';
-  try {
-    passwd = execFileSync('getent', ['passwd'], { encoding: 'utf8' });
-  } catch {
-    return;
-  }
-  for (const line of passwd.split('\n')) {
-    const [name, , , , owner] = line.split(':');
-    if (!name?.startsWith(userPrefix) || !owner?.startsWith('GovHost ')) continue;
-    for (const cmd of ['userdel', 'groupdel']) {
-      try {
-        execFileSync(cmd, [name], { stdio: 'ignore' });
-      } catch {
-        // userdel takes the group along when it is the user's own.
-      }
+  const run = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null;
     }
+  };
+  const removed = new Set();
+  for (const line of (run('getent', ['passwd']) ?? '').split('\n')) {
+    const [name, , uid, , owner] = line.split(':');
+    if (!name?.startsWith(userPrefix) || !owner?.startsWith('GovHost ')) continue;
+    // userdel takes the user's own group along; groupdel is for one left by a failed useradd.
+    run('userdel', [name]);
+    run('groupdel', [name]);
+    removed.add(Number(uid));
+  }
+  // A platform a test killed (SIGKILL) leaves its nftables table: removed when every uid it
+  // limits was one of this run's, so no later user given such a uid is limited by it.
+  for (const table of (run('nft', ['list', 'tables']) ?? '').matchAll(/^table inet (govhost_[0-9a-f]+)$/gm)) {
+    const set = run('nft', ['list', 'set', 'inet', table[1], 'service_uids']) ?? '';
+    const uids =
+      /elements = \{([^}]*)\}/
+        .exec(set)?.[1]
+        ?.split(',')
+        .map((u) => Number(u.trim())) ?? [];
+    if (uids.length > 0 && uids.every((u) => removed.has(u)))
+      run('nft', ['delete', 'table', 'inet', table[1]]);
   }
 }
 process.on('exit', removeRunUsers);

@@ -251,6 +251,21 @@ describe('isolation of hosted apps on the local driver', { skip }, () => {
     assert.equal((await viaRouter(a.routerUrl, 'probe.isoa.localhost', '/healthz')).status, 200);
   });
 
+  it('a retired service loses its working copy and its OS user', async () => {
+    const st = (await a.api('GET', '/services/ISOB/other/status')).json;
+    const copy = join(a.dataDir, 'apps', (await a.api('GET', '/services/ISOB/other')).json.id);
+    assert.equal(statSync(copy).uid, st.runAs.uid);
+    const res = await a.api('PATCH', '/services/ISOB/other', { lifecycle: 'retired' });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    // The runtime follows the lifecycle change after answering: a bounded wait for it.
+    for (const deadline = Date.now() + 15_000; osUser(st.runAs.uid) !== null && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(osUser(st.runAs.uid), null, 'userdel');
+    assert.throws(() => statSync(copy), /ENOENT/);
+    assert.equal((await a.api('GET', '/services/ISOB/other/status')).json.runAs, null);
+  });
+
   it('two installs on one host get disjoint OS users, each marked as its own', async () => {
     const b = await install('b');
     const mine = (await a.api('GET', '/services/ISOA/probe/status')).json.runAs;

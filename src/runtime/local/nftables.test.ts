@@ -3,6 +3,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
+import { NetworkIsolation } from './network-isolation.ts';
 import {
   addServiceUid,
   applyRules,
@@ -42,6 +43,27 @@ test("the rule set matches this install's service uids on loopback, new connecti
     renderRuleset({ table: 't', uids: [], allowed: [] }),
     /set service_uids \{ typeof meta skuid; \}/,
   );
+});
+
+test('where the rules cannot be installed, the status says why', async () => {
+  const path = process.env.PATH;
+  process.env.PATH = '/nonexistent';
+  try {
+    const warned: string[] = [];
+    const isolation = new NetworkIsolation({
+      table: 'govhost_never',
+      allowed: [{ protocol: 'tcp', port: 8080 }],
+      log: { info: () => undefined, warn: (_o, msg) => void warned.push(msg) },
+    });
+    const report = await isolation.start([70000]);
+    const why =
+      process.getuid?.() === 0 ? 'nft not found (install nftables)' : 'the platform is not running as root';
+    assert.deepEqual(report, { enforced: false, reason: why });
+    assert.deepEqual(warned, [`network isolation: not enforced (${why})`]);
+    await isolation.added(70001); // nothing to add to, and no failure
+  } finally {
+    process.env.PATH = path;
+  }
 });
 
 test('two installs get two tables', () => {
