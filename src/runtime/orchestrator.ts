@@ -408,8 +408,17 @@ export class Orchestrator {
       // A suspended or retired service runs nothing and has no route; its instances stop below.
       if (svc.lifecycle === 'retired' || svc.lifecycle === 'suspended') continue;
       const desired = settings.instances;
+      // Only instances running as the service's user now are kept: after an upgrade (or a user
+      // made again) the others are replaced, so that none runs outside the network rules.
+      let uid: number | null;
+      try {
+        uid = await this.deps.users.uidFor(svc.id);
+      } catch (err) {
+        log.error({ service: svc.slug, err: (err as Error).message }, 'cannot make the service user');
+        continue;
+      }
       const mine = recovered
-        .filter((s) => s.serviceId === svc.id && s.releaseId === release.id)
+        .filter((s) => s.serviceId === svc.id && s.releaseId === release.id && (s.uid ?? null) === uid)
         .map((s) => s.instanceId);
       const keep = mine.slice(0, desired);
       for (const id of keep) wanted.add(id);
