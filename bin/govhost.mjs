@@ -2,5 +2,8 @@
 // The govhost command. GovHost runs its TypeScript sources through tsx (see docs/decisions/002).
 import { register } from 'tsx/esm/api';
 
+// Everything GovHost writes (its store, keys, logs, the CLI's credentials) is private to the user
+// running it: set before any module can create a file.
+process.umask(0o077);
 register();
 await import('../src/cli/main.ts');

@@ -2,7 +2,8 @@
 // Runs every test file with node's test runner: all of them on PGlite, then the database suites
 // again on PostgreSQL when GOVHOST_TEST_DATABASE_URL names a server (CI's .ci/run starts one).
 // Usage: npm test [-- path-filter ...]
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -121,14 +122,62 @@ function runPass(name, passFiles, env) {
   });
 }
 
+/**
+ * As root, every platform a test starts makes real OS users for its services. They are named with
+ * a prefix of this run's own (test-support's cleanEnv passes it on), so that they are removed at
+ * the end whatever a test did, and never those of a run beside this one.
+ */
+const userPrefix = `ght${randomBytes(2).toString('hex')}-`;
+function removeRunUsers() {
+  if (process.getuid?.() !== 0) return;
+  const run = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null;
+    }
+  };
+  const removed = new Set();
+  for (const line of (run('getent', ['passwd']) ?? '').split('\n')) {
+    const [name, , uid, , owner] = line.split(':');
+    if (!name?.startsWith(userPrefix) || !owner?.startsWith('GovHost ')) continue;
+    // userdel takes the user's own group along; groupdel is for one left by a failed useradd.
+    run('userdel', [name]);
+    run('groupdel', [name]);
+    removed.add(Number(uid));
+  }
+  // A platform a test killed (SIGKILL) leaves its nftables table: removed when every uid it
+  // limits was one of this run's, so no later user given such a uid is limited by it.
+  for (const table of (run('nft', ['list', 'tables']) ?? '').matchAll(/^table inet (govhost_[0-9a-f]+)$/gm)) {
+    const set = run('nft', ['list', 'set', 'inet', table[1], 'service_uids']) ?? '';
+    const uids =
+      /elements = \{([^}]*)\}/
+        .exec(set)?.[1]
+        ?.split(',')
+        .map((u) => Number(u.trim())) ?? [];
+    if (uids.length > 0 && uids.every((u) => removed.has(u)))
+      run('nft', ['delete', 'table', 'inet', table[1]]);
+  }
+}
+process.on('exit', removeRunUsers);
+
 const template = await makeTemplate();
 const results = [
-  await runPass('PGlite', files, { GOVHOST_TEST_STORE: 'pglite', GOVHOST_TEST_PGLITE_TEMPLATE: template }),
+  await runPass('PGlite', files, {
+    GOVHOST_TEST_STORE: 'pglite',
+    GOVHOST_TEST_PGLITE_TEMPLATE: template,
+    GOVHOST_TEST_SERVICE_USER_PREFIX: userPrefix,
+  }),
 ];
 const pgUrl = process.env.GOVHOST_TEST_DATABASE_URL;
 const storeFiles = files.filter(usesStore);
 if (pgUrl && storeFiles.length > 0) {
-  results.push(await runPass('PostgreSQL', storeFiles, { GOVHOST_TEST_STORE: 'postgres' }));
+  results.push(
+    await runPass('PostgreSQL', storeFiles, {
+      GOVHOST_TEST_STORE: 'postgres',
+      GOVHOST_TEST_SERVICE_USER_PREFIX: userPrefix,
+    }),
+  );
 } else if (!pgUrl) {
   console.log(
     '\nPostgreSQL pass skipped: set GOVHOST_TEST_DATABASE_URL to a server where this user may create databases.',

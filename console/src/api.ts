@@ -168,6 +168,11 @@ export interface Status {
   release: Release | null;
   lastDeployment: Deployment | null;
   instances: Instance[];
+  runAs: { name: string; uid: number } | null;
+  isolation: {
+    network: { enforced: boolean; reason: string | null };
+    users: { enforced: boolean; reason: string | null };
+  };
 }
 
 /** One service's live state, from the runtime's list of them all. */

@@ -108,3 +108,22 @@ export const lifecycleMigrations: Record<string, Migration> = {
     },
   },
 };
+
+export const serviceUserMigrations: Record<string, Migration> = {
+  '0016_service_os_users': {
+    async up(db: Kysely<unknown>) {
+      // Service users become real OS users (useradd) from a configured range that skips every id
+      // the OS already gives out; the runtime assigns one when a service first runs. The old
+      // numbers (a sequence from 20000, unknown to the OS and the same in every install) are
+      // dropped, so existing services get a real user at the next start.
+      await sql`alter table services alter column run_uid drop default`.execute(db);
+      await sql`alter table services alter column run_uid drop not null`.execute(db);
+      await sql`update services set run_uid = null`.execute(db);
+      await sql`drop sequence service_uid_seq`.execute(db);
+      await sql`alter table services add column run_user text`.execute(db);
+      await sql`create unique index services_run_uid_idx on services (run_uid) where run_uid is not null`.execute(
+        db,
+      );
+    },
+  },
+};

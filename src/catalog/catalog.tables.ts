@@ -25,8 +25,9 @@ export interface ServiceTable {
   instances: Generated<number>;
   memory_mb: Generated<number>;
   current_release_id: string | null;
-  /** OS user id the service's processes run as. */
-  run_uid: Generated<number>;
+  /** OS user (uid, and its name) the service's processes run as; null until it first runs as root. */
+  run_uid: number | null;
+  run_user: string | null;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

@@ -79,13 +79,12 @@ export interface RuntimeSettings {
   instances: number;
   memory_mb: number;
   current_release_id: string | null;
-  run_uid: number;
 }
 
 export async function runtimeSettings(db: Executor, serviceId: string) {
   return (await db
     .selectFrom('services')
-    .select(['id', 'instances', 'memory_mb', 'current_release_id', 'run_uid'])
+    .select(['id', 'instances', 'memory_mb', 'current_release_id'])
     .where('id', '=', serviceId)
     .executeTakeFirst()) as RuntimeSettings | undefined;
 }
@@ -244,9 +243,38 @@ export async function servicesToRun(db: Executor) {
       'services.instances',
       'services.memory_mb',
       'services.current_release_id',
-      'services.run_uid',
       'services.lifecycle',
     ])
     .where('services.current_release_id', 'is not', null)
+    .execute();
+}
+
+/** A service's OS user as the store has it. */
+export interface RunUserRow {
+  id: string;
+  lifecycle: string;
+  current_release_id: string | null;
+  run_uid: number | null;
+  run_user: string | null;
+}
+
+/** Every service with its OS user (or none): the runtime keeps the OS users matching this list. */
+export async function runUsers(db: Executor): Promise<RunUserRow[]> {
+  return db
+    .selectFrom('services')
+    .select(['id', 'lifecycle', 'current_release_id', 'run_uid', 'run_user'])
+    .execute() as Promise<RunUserRow[]>;
+}
+
+/** Records the OS user a service runs as (null: it has none any more). */
+export async function setRunUser(
+  db: Executor,
+  serviceId: string,
+  user: { uid: number; name: string } | null,
+) {
+  await db
+    .updateTable('services')
+    .set({ run_uid: user?.uid ?? null, run_user: user?.name ?? null })
+    .where('id', '=', serviceId)
     .execute();
 }

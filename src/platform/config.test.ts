@@ -71,6 +71,28 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ GOVHOST_NOTIFICATION_RETENTION_DAYS: '0' }), /notification retention/);
   });
 
+  it("reads the service users' prefix and uid range; refuses a bad name or an empty range", () => {
+    const d = loadConfig({});
+    assert.deepEqual([d.serviceUserPrefix, d.serviceUidMin, d.serviceUidMax], [null, 70_000, 79_999]);
+    const c = loadConfig({
+      GOVHOST_SERVICE_USER_PREFIX: 'svc_a-',
+      GOVHOST_SERVICE_UID_MIN: '200000',
+      GOVHOST_SERVICE_UID_MAX: '200099',
+    });
+    assert.deepEqual([c.serviceUserPrefix, c.serviceUidMin, c.serviceUidMax], ['svc_a-', 200_000, 200_099]);
+    for (const bad of ['Root', '1abc', 'a b', 'a'.repeat(17), 'x:y']) {
+      assert.throws(() => loadConfig({ GOVHOST_SERVICE_USER_PREFIX: bad }), /service user name prefix/, bad);
+    }
+    assert.throws(
+      () => loadConfig({ GOVHOST_SERVICE_UID_MIN: '0' }),
+      /lowest service uid\) must be a whole number from 1000/,
+    );
+    assert.throws(
+      () => loadConfig({ GOVHOST_SERVICE_UID_MIN: '90000', GOVHOST_SERVICE_UID_MAX: '80000' }),
+      /GOVHOST_SERVICE_UID_MIN \(90000\) must not be above GOVHOST_SERVICE_UID_MAX \(80000\)/,
+    );
+  });
+
   it('rejects an unknown setting in the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'govhost-config-'));
     const file = join(dir, 'govhost.json');

@@ -49,6 +49,14 @@ export interface Config {
   readonly webhookAllow: readonly string[];
   /** Days console notifications and finished outbox rows are kept (incident timelines stay). */
   readonly notificationRetentionDays: number;
+  /**
+   * Start of the names of this install's service users (OS users, made when the platform runs as
+   * root); default `gh` and 6 hex digits from the data folder, and a dash, e.g. `gh1a2b3c-`.
+   */
+  readonly serviceUserPrefix: string | null;
+  /** Range of uids service users get (ids the OS already gives to anyone are skipped). */
+  readonly serviceUidMin: number;
+  readonly serviceUidMax: number;
 }
 
 export class ConfigError extends Error {
@@ -236,6 +244,29 @@ const FIELDS: FieldSpec[] = [
     parse: integer(1, 3650),
     describe: 'notification retention',
   },
+  {
+    env: 'GOVHOST_SERVICE_USER_PREFIX',
+    file: 'serviceUserPrefix',
+    parse: (r) => {
+      // useradd's own rule for names, kept short: the uid follows it and a name has 32 characters.
+      if (!/^[a-z_][a-z0-9_-]{0,15}$/.test(r))
+        throw new Error('must be 1 to 16 lower-case letters, digits, _ or -, starting with a letter or _');
+      return r;
+    },
+    describe: 'service user name prefix',
+  },
+  {
+    env: 'GOVHOST_SERVICE_UID_MIN',
+    file: 'serviceUidMin',
+    parse: integer(1000, 2_000_000_000),
+    describe: 'lowest service uid',
+  },
+  {
+    env: 'GOVHOST_SERVICE_UID_MAX',
+    file: 'serviceUidMax',
+    parse: integer(1000, 2_000_000_000),
+    describe: 'highest service uid',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -260,6 +291,11 @@ export const DEFAULTS: Config = {
   mailFrom: 'govhost@localhost',
   webhookAllow: [],
   notificationRetentionDays: 90,
+  serviceUserPrefix: null,
+  // Above the range useradd gives people (1000-59999 on Debian) and Debian's reserved ids, below
+  // the subordinate ids container tools hand out (100000 up).
+  serviceUidMin: 70_000,
+  serviceUidMax: 79_999,
 };
 
 function readFile(path: string): Source {
@@ -314,6 +350,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
         `${origin} (${field.describe}) ${(err as Error).message}, got ${JSON.stringify(String(raw))}`,
       );
     }
+  }
+  if ((result.serviceUidMin as number) > (result.serviceUidMax as number)) {
+    problems.push(
+      `GOVHOST_SERVICE_UID_MIN (${result.serviceUidMin}) must not be above GOVHOST_SERVICE_UID_MAX (${result.serviceUidMax})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...(result as unknown as Config), ...overrides });

@@ -2,7 +2,12 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { capacityMigrations } from '../capacity/capacity.migrations.ts';
 import { forecastMigrations } from '../capacity/forecast.migrations.ts';
-import { catalogMigrations, lifecycleMigrations, releaseMigrations } from '../catalog/catalog.migrations.ts';
+import {
+  catalogMigrations,
+  lifecycleMigrations,
+  releaseMigrations,
+  serviceUserMigrations,
+} from '../catalog/catalog.migrations.ts';
 import {
   alertingMigrations,
   hardeningMigrations,
@@ -31,6 +36,7 @@ const ALL: Record<string, Migration> = {
   ...forecastMigrations,
   ...hardeningMigrations,
   ...lifecycleMigrations,
+  ...serviceUserMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ALL };

@@ -5,6 +5,7 @@ import { type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { makeDataDirPrivate } from './data-dir.ts';
 import { openDatabase } from './database.ts';
 import { lockDataDir } from './lockfile.ts';
 import { migrateToLatest } from './migrations.ts';
@@ -27,6 +28,8 @@ export async function startPlatform(
     runtime?: boolean;
   } = {},
 ): Promise<RunningPlatform> {
+  // Before anything is created: the umask, and the data folder private (repaired if it was not).
+  const repaired = makeDataDirPrivate(config.dataDir, config.appsDir);
   const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
   try {
     const store = await openDatabase(config);
@@ -53,6 +56,12 @@ export async function startPlatform(
         },
         opts.logger === undefined ? {} : { logger: opts.logger },
       );
+      if (repaired > 0) {
+        app.log.warn(
+          { dataDir: config.dataDir, entries: repaired },
+          'the data folder was readable by other users: made it private to the platform',
+        );
+      }
       if (opts.runtime !== false) {
         runtime = await startRuntime(config, store.db, app.log);
         monitoring = await startMonitoring(config, store.db, runtime, app.log);

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { settleReservations } from '../capacity/host-farm.ts';
@@ -10,8 +11,11 @@ import type { Db } from '../platform/database.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import type { RouteTable } from '../router/route-table.ts';
 import type { InstanceDriver, RouterControl } from './driver.ts';
+import type { IsolationReport } from './local/nftables.ts';
+import type { OsUser } from './local/os-users.ts';
 import { RouteSync, type Serving } from './route-sync.ts';
 import { INSTANCE_CPU, type InstanceSpec, type InstanceStatus } from './runtime.types.ts';
+import type { ServiceUsers } from './service-users.ts';
 import { prepareWorkDir, shortId } from './workdir.ts';
 
 const STOP_GRACE_MS = 10_000;
@@ -27,6 +31,16 @@ export interface OrchestratorDeps {
   bundlesDir: string;
   domain: string;
   log: FastifyBaseLogger;
+  /** The OS users services run as (made on first need, removed when a service retires). */
+  users: ServiceUsers;
+  /** Whether service users' loopback connections are limited, and if not, why. */
+  network: { status(): IsolationReport };
+}
+
+/** How a service is kept apart from the others on this host, for status output. */
+export interface IsolationStatus {
+  network: IsolationReport;
+  users: IsolationReport;
 }
 
 interface ServiceRef {
@@ -114,7 +128,7 @@ export class Orchestrator {
   ): Promise<InstanceSpec> {
     const manifest = release.manifest as AppManifest;
     const env = JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>;
-    const asRoot = process.getuid?.() === 0;
+    const uid = await this.deps.users.uidFor(svc.id);
     return {
       instanceId: `${svc.departmentCode.toLowerCase()}-${svc.slug}-v${release.version}-${index}-${shortId()}`,
       serviceId: svc.id,
@@ -136,17 +150,17 @@ export class Orchestrator {
         startTimeoutSec: manifest.healthCheck.startTimeoutSec,
         intervalMs: 2000,
       },
-      ...(asRoot ? { uid: settings.run_uid, gid: settings.run_uid } : {}),
+      ...(uid !== null ? { uid, gid: uid } : {}),
     };
   }
 
-  private workDirFor(release: ReleaseRow, settings: releases.RuntimeSettings) {
+  private async workDirFor(release: ReleaseRow, _settings: releases.RuntimeSettings) {
     return prepareWorkDir({
       appsDir: this.deps.appsDir,
       bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`),
       serviceId: release.service_id,
       version: release.version,
-      uid: process.getuid?.() === 0 ? settings.run_uid : null,
+      uid: await this.deps.users.uidFor(release.service_id),
     });
   }
 
@@ -325,7 +339,17 @@ export class Orchestrator {
 
   /** A suspended or retired service stops; an active one runs its current release again. */
   async applyLifecycle(svc: ServiceRef, state: LifecycleState): Promise<void> {
-    if (state === 'suspended' || state === 'retired') return this.stopService(svc.id);
+    if (state === 'suspended') return this.stopService(svc.id);
+    if (state === 'retired') {
+      await this.stopService(svc.id);
+      // Nothing of a retired service runs again: its files and its OS user go, so that no later
+      // user given the same uid finds files it did not make.
+      await this.exclusive(svc.id, async () => {
+        await rm(join(this.deps.appsDir, svc.id), { recursive: true, force: true });
+        await this.deps.users.remove(svc.id);
+      });
+      return;
+    }
     if (state !== 'active' || this.serving.has(svc.id)) return;
     await this.exclusive(svc.id, async () => {
       const settings = await releases.runtimeSettings(this.deps.db, svc.id);
@@ -384,8 +408,17 @@ export class Orchestrator {
       // A suspended or retired service runs nothing and has no route; its instances stop below.
       if (svc.lifecycle === 'retired' || svc.lifecycle === 'suspended') continue;
       const desired = settings.instances;
+      // Only instances running as the service's user now are kept: after an upgrade (or a user
+      // made again) the others are replaced, so that none runs outside the network rules.
+      let uid: number | null;
+      try {
+        uid = await this.deps.users.uidFor(svc.id);
+      } catch (err) {
+        log.error({ service: svc.slug, err: (err as Error).message }, 'cannot make the service user');
+        continue;
+      }
       const mine = recovered
-        .filter((s) => s.serviceId === svc.id && s.releaseId === release.id)
+        .filter((s) => s.serviceId === svc.id && s.releaseId === release.id && (s.uid ?? null) === uid)
         .map((s) => s.instanceId);
       const keep = mine.slice(0, desired);
       for (const id of keep) wanted.add(id);
@@ -414,6 +447,17 @@ export class Orchestrator {
       { services: this.serving.size, adopted: recovered.length - extras.length },
       'runtime reconciled',
     );
+  }
+
+  /** How services are kept apart on this host (status output says when something is not enforced). */
+  isolation(): IsolationStatus {
+    const users = this.deps.users;
+    return { network: this.deps.network.status(), users: { enforced: users.enabled, reason: users.reason } };
+  }
+
+  /** The OS user a service runs as, or null (not root, or not run yet). */
+  runAs(serviceId: string): OsUser | null {
+    return this.deps.users.user(serviceId);
   }
 
   /** Status of a service's instances, for the API. */

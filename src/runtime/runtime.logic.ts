@@ -285,6 +285,8 @@ export async function status(deps: RuntimeDeps, caller: Principal, department: s
     instances: deps.orchestrator
       .instances(t.row.id)
       .map((i) => ({ ...i, release: versions.get(i.releaseId) ?? null })),
+    runAs: deps.orchestrator.runAs(t.row.id),
+    isolation: deps.orchestrator.isolation(),
   };
 }
 

@@ -97,6 +97,11 @@ export const Instance = Type.Object({
   release: Type.Union([Type.Integer(), Type.Null()]),
 });
 
+const Enforcement = Type.Object({
+  enforced: Type.Boolean(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+});
+
 export const Status = Type.Object({
   service: Type.String(),
   hostname: Type.String(),
@@ -105,6 +110,16 @@ export const Status = Type.Object({
   release: Type.Union([Release, Type.Null()]),
   lastDeployment: Type.Union([Deployment, Type.Null()]),
   instances: Type.Array(Instance),
+  runAs: Type.Union([Type.Object({ name: Type.String(), uid: Type.Integer() }), Type.Null()], {
+    description: "The OS user the service's processes run as; null when the platform is not root",
+  }),
+  isolation: Type.Object(
+    {
+      network: Enforcement,
+      users: Enforcement,
+    },
+    { description: 'Whether the host keeps this service apart from the others, and if not, why' },
+  ),
 });
 
 export const ServiceSummary = Type.Object({

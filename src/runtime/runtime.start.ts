@@ -7,12 +7,25 @@ import type { Db } from '../platform/database.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { pruneLogs } from './local/log-files.ts';
+import { NetworkIsolation } from './local/network-isolation.ts';
+import { type AllowedPort, isolationTable } from './local/nftables.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
-import { resolveAppsDir } from './workdir.ts';
+import { defaultUserPrefix, installOwner, ServiceUsers } from './service-users.ts';
+import { prepareAppsDir, resolveAppsDir } from './workdir.ts';
 
 const LOG_KEEP_MS = 7 * 86_400_000;
+
+/**
+ * What service users may reach on loopback: the router's public port, and a local DNS resolver
+ * (systemd-resolved answers on 127.0.0.53) so that apps can still look names up.
+ */
+const allowedOnLoopback = (routerPort: number): AllowedPort[] => [
+  { protocol: 'tcp', port: routerPort },
+  { protocol: 'udp', port: 53 },
+  { protocol: 'tcp', port: 53 },
+];
 
 export interface RunningRuntime {
   deps: RuntimeDeps;
@@ -36,6 +49,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
   mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });
   const apps = await resolveAppsDir(config.dataDir, config.appsDir);
   if (apps.note) log.warn({ appsDir: apps.dir }, apps.note);
+  await prepareAppsDir(apps.dir);
   const box = loadSecretBox(join(config.dataDir, 'secret.key'), config.secretKey ?? undefined);
   const driver = new LocalSupervisor({
     stateDir: join(runDir, 'instances'),
@@ -50,6 +64,31 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     trustedProxies: config.routerTrustedProxies,
   });
   log.info({ port: router.client.info.port, adopted: router.adopted }, 'router is up');
+  // Service users first (made again where the OS lost them, removed where their service went),
+  // then the network rules for exactly those uids, before any instance starts.
+  const users = new ServiceUsers({
+    db,
+    settings: {
+      prefix: config.serviceUserPrefix ?? defaultUserPrefix(config.dataDir),
+      owner: installOwner(config.dataDir),
+      uidMin: config.serviceUidMin,
+      uidMax: config.serviceUidMax,
+    },
+    log,
+  });
+  const network = new NetworkIsolation({
+    table: isolationTable(config.dataDir),
+    allowed: allowedOnLoopback(router.client.info.port),
+    log,
+  });
+  users.listen(network);
+  if (users.enabled) {
+    const changed = await users.reconcile();
+    if (changed.made + changed.removed > 0) log.info(changed, 'service users reconciled');
+  } else {
+    log.warn({}, `service users: none (${users.reason})`);
+  }
+  await network.start(users.uids());
   const orchestrator = new Orchestrator({
     db,
     driver,
@@ -59,6 +98,8 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     bundlesDir,
     domain: config.domain,
     log,
+    users,
+    network,
   });
   // This host is a farm: its real capacity, and reservations for what already runs on it (services
   // deployed before capacity was tracked get theirs here, never refused).
@@ -113,6 +154,8 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
         trustedProxies: config.routerTrustedProxies,
       });
       await orchestrator.replaceRouter(current.client);
+      // On a port of its choosing (GOVHOST_ROUTER_PORT=0) it may have come back on another one.
+      await network.setAllowed(allowedOnLoopback(current.client.info.port));
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not start the router again');
     } finally {
@@ -152,6 +195,8 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
       clearInterval(pruner);
       await orchestrator.shutdown(stopServices);
       if (stopServices) await current.stop();
+      // Instances left running for the next start stay limited; the next start replaces the table.
+      if (stopServices) await network.stop();
     },
   };
 }

@@ -69,6 +69,8 @@ export interface InstanceStatus {
   memoryBytes: number | null;
   /** The memory the instance is given (enforced where cgroups allow), bytes. */
   memoryLimitBytes: number;
+  /** The OS user it runs as, when not the platform's own. */
+  uid?: number;
 }
 
 /**

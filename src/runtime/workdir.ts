@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chown, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
@@ -37,6 +37,27 @@ export async function resolveAppsDir(
   return { dir, note: `${wanted} is not reachable by service users; working copies go to ${dir}` };
 }
 
+/**
+ * Makes the apps folder and checks it is ours: as root, 0711 (each service passes through to its
+ * own folder, none can list the others) and every service's folder in it 0700. A folder someone
+ * else made or a symbolic link (in the shared temp directory, another user could plant either) is
+ * refused rather than used.
+ */
+export async function prepareAppsDir(dir: string): Promise<void> {
+  const asRoot = process.getuid?.() === 0;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const s = await lstat(dir);
+  if (!s.isDirectory() || s.uid !== process.getuid?.()) {
+    throw new Error(
+      `${dir} must be a folder owned by the platform's user (it is not): remove it or set GOVHOST_APPS_DIR`,
+    );
+  }
+  await chmod(dir, asRoot ? 0o711 : 0o700);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await chmod(join(dir, entry.name), 0o700);
+  }
+}
+
 async function chownTree(path: string, uid: number): Promise<void> {
   await chown(path, uid, uid);
   const s = await stat(path);
@@ -60,11 +81,12 @@ export async function prepareWorkDir(opts: {
   const dir = join(serviceDir, `v${opts.version}`);
   try {
     await stat(join(dir, READY_MARK));
+    // Made before, maybe for another user (the service's OS user changed): give it to this one.
+    if (opts.uid !== null && (await stat(serviceDir)).uid !== opts.uid) await chownTree(serviceDir, opts.uid);
     return dir;
-  } catch {
-    // Not made yet.
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(opts.appsDir, { recursive: true, mode: 0o711 });
   await mkdir(serviceDir, { recursive: true, mode: 0o700 });
   // Extract beside the final place and rename, so a crash never leaves a half-made release folder.
   const tmp = join(serviceDir, `.tmp-${randomBytes(4).toString('hex')}`);

@@ -9,7 +9,8 @@ export const BIN = fileURLToPath(new URL('../../bin/govhost.mjs', import.meta.ur
 /**
  * The environment for a `govhost` child process: nothing from the developer's shell may steer it
  * (GOVHOST_*, DATABASE_URL), and the runner's `--import tsx` is dropped because the bin registers
- * tsx itself.
+ * tsx itself. Service users (made as root) get the test run's prefix, so that the runner removes
+ * them at its end.
  */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
@@ -17,7 +18,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
       ([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL' && k !== 'NODE_OPTIONS',
     ),
   );
-  return { ...env, ...extra };
+  const prefix = process.env.GOVHOST_TEST_SERVICE_USER_PREFIX;
+  return { ...env, ...(prefix ? { GOVHOST_SERVICE_USER_PREFIX: prefix } : {}), ...extra };
 }
 
 export interface GovhostProcess {

@@ -108,6 +108,14 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await row.getByRole('link', { name: 'Hello' }).click();
     await page.getByRole('heading', { name: 'Instances' }).waitFor();
     await page.locator('tr[data-instance-state="healthy"]').first().waitFor();
+    // How the service is kept apart: its own user and the loopback rules (as root), or why not.
+    const isolation = (await page.getByTestId('isolation').textContent()) ?? '';
+    assert.match(
+      isolation,
+      process.getuid?.() === 0
+        ? /^Isolation: runs as \S+ \(uid \d+\) · network isolation: (enforced \(nftables\)|not enforced \(.+\))$/
+        : /^Isolation: the platform is not running as root.* · network isolation: not enforced \(the platform is not running as root\)$/,
+    );
     await page.getByLabel('Number of instances').fill('2');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByText(/Scaling started/).waitFor();

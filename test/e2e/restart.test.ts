@@ -19,6 +19,10 @@ const env: NodeJS.ProcessEnv = {
   GOVHOST_ROUTER_ADMIN_PORT: '0',
   GOVHOST_HOST: '127.0.0.1',
   GOVHOST_LOG_LEVEL: 'info',
+  // Service users (made as root) with the run's prefix: the test runner removes them at its end.
+  ...(process.env.GOVHOST_TEST_SERVICE_USER_PREFIX
+    ? { GOVHOST_SERVICE_USER_PREFIX: process.env.GOVHOST_TEST_SERVICE_USER_PREFIX }
+    : {}),
 };
 delete env.DATABASE_URL;
 delete env.GOVHOST_CONFIG;

@@ -109,6 +109,14 @@ function Overview({ base }: { base: string }) {
                 {st.lastDeployment.message}
               </p>
             )}
+            <p className="muted" data-testid="isolation">
+              {t('isolation')}:{' '}
+              {st.runAs ? t('runsAs', { user: st.runAs.name, uid: st.runAs.uid }) : st.isolation.users.reason}{' '}
+              ·{' '}
+              {st.isolation.network.enforced
+                ? t('networkEnforced')
+                : t('networkNotEnforced', { reason: st.isolation.network.reason ?? '' })}
+            </p>
             {st.instances.length === 0 ? (
               <p>{t('noInstances')}</p>
             ) : (

@@ -27,6 +27,12 @@ interface Status {
   release: { version: number; status: string; kind: string } | null;
   lastDeployment: { kind: string; state: string; message: string } | null;
   instances: Instance[];
+  runAs: { name: string; uid: number } | null;
+  /** Absent from platforms older than the isolation work. */
+  isolation?: {
+    network: { enforced: boolean; reason: string | null };
+    users: { enforced: boolean; reason: string | null };
+  };
 }
 
 /** `256M`, `1G`, `512MB` or a plain number of MiB. */
@@ -100,6 +106,18 @@ export function registerRuntimeCommands(program: Command): void {
             [
               'limits',
               limits ? (limits.memory ? 'enforced (cgroups)' : `not enforced: ${limits.reason}`) : null,
+            ],
+            [
+              'runs as',
+              s.runAs ? `${s.runAs.name} (uid ${s.runAs.uid})` : (s.isolation?.users.reason ?? null),
+            ],
+            [
+              'network isolation',
+              s.isolation
+                ? s.isolation.network.enforced
+                  ? 'enforced (nftables)'
+                  : `not enforced (${s.isolation.network.reason})`
+                : null,
             ],
           ]);
           if (s.instances.length === 0) return `${head}\n\nno instances running`;

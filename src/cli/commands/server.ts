@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../platform/config.ts';
 import { fail } from '../output.ts';
@@ -61,9 +62,8 @@ export function registerServerCommands(program: Command): void {
       process.on('SIGINT', () => void stop('SIGINT'));
     });
 
-  program
-    .command('admin')
-    .description('recovery commands run on the platform host')
+  const admin = program.command('admin').description('recovery commands run on the platform host');
+  admin
     .command('reset')
     .description(
       'issue a new token for the platform administrator (revokes its old ones); stop the server first',
@@ -88,6 +88,58 @@ export function registerServerCommands(program: Command): void {
         await migrateToLatest(store.db);
         const admin = await resetAdmin(store.db, opts.username);
         printCredential('GovHost reset its platform administrator.', admin, `http://${cfg.host}:${cfg.port}`);
+      } catch (err) {
+        fail((err as Error).message);
+      } finally {
+        await store.close();
+        unlock();
+      }
+    });
+
+  admin
+    .command('remove-service-users')
+    .description(
+      "remove this install's service users from the OS (userdel), its network rules and the services' working copies; stop the server first (the next start makes them again)",
+    )
+    .action(async () => {
+      const cfg = config();
+      if (process.getuid?.() !== 0)
+        fail('only root makes and removes service users; as another user there are none');
+      const [{ openDatabase }, { lockDataDir }, { migrateToLatest }, users, nft, workdir] = await Promise.all(
+        [
+          import('../../platform/database.ts'),
+          import('../../platform/lockfile.ts'),
+          import('../../platform/migrations.ts'),
+          import('../../runtime/service-users.ts'),
+          import('../../runtime/local/nftables.ts'),
+          import('../../runtime/workdir.ts'),
+        ],
+      );
+      let unlock = () => {};
+      try {
+        if (!cfg.databaseUrl) unlock = lockDataDir(cfg.dataDir);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      const store = await openDatabase(cfg);
+      try {
+        await migrateToLatest(store.db);
+        const quiet = { info: () => undefined, warn: () => undefined };
+        const removed = await new users.ServiceUsers({
+          db: store.db,
+          settings: {
+            prefix: cfg.serviceUserPrefix ?? users.defaultUserPrefix(cfg.dataDir),
+            owner: users.installOwner(cfg.dataDir),
+            uidMin: cfg.serviceUidMin,
+            uidMax: cfg.serviceUidMax,
+          },
+          log: quiet,
+        }).removeAll();
+        await nft.removeRules(nft.isolationTable(cfg.dataDir)).catch(() => undefined);
+        // Files owned by uids that no longer exist would go to whoever gets those ids next.
+        const apps = await workdir.resolveAppsDir(cfg.dataDir, cfg.appsDir);
+        await rm(apps.dir, { recursive: true, force: true });
+        process.stdout.write(`removed ${removed} service user(s), the network rules and ${apps.dir}\n`);
       } catch (err) {
         fail((err as Error).message);
       } finally {

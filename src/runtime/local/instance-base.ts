@@ -64,6 +64,7 @@ export abstract class InstanceBase {
       limits: { ...this.limits },
       memoryBytes: this.memoryBytes,
       memoryLimitBytes: this.spec.memoryMb * 1024 * 1024,
+      ...(this.spec.uid !== undefined ? { uid: this.spec.uid } : {}),
     };
   }
 
