@@ -102,7 +102,7 @@ export function registerServerCommands(program: Command): void {
       "remove this install's service users from the OS (userdel), its network rules and the services' working copies; stop the server first (the next start makes them again)",
     )
     .action(async () => {
-      const cfg = config();
+      const cfg = platformConfig();
       if (process.getuid?.() !== 0)
         fail('only root makes and removes service users; as another user there are none');
       const [{ openDatabase }, { lockDataDir }, { migrateToLatest }, users, nft, workdir] = await Promise.all(
