@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,12 +154,27 @@ describe('govhost CLI against a running server', () => {
     assert.match(page.stderr, /1-1 of 2 users; see more with --offset 1, or --all/);
   });
 
-  it('lists the audit trail and verifies its hash chain', async () => {
-    const [list, verify] = await Promise.all([ok('audit list --limit 3 --json'), ok('audit verify')]);
+  it('lists the audit trail, verifies its keyed chain, and checks an anchor', async () => {
+    const [list, verify, anchor] = await Promise.all([
+      ok('audit list --limit 3 --json'),
+      ok('audit verify'),
+      ok('audit anchor'),
+    ]);
     const audit = JSON.parse(list);
     assert.equal(audit.items.length, 3);
     assert.equal(audit.items[0].action, 'service.update');
-    assert.match(verify, /^Audit chain intact: \d+ records checked, head hash [0-9a-f]{64}\.$/m);
+    assert.match(verify, /^Audit chain intact: \d+ records checked, head \d+:[0-9a-f]{64}\.$/m);
+    assert.match(anchor, /^\d+:[0-9a-f]{64}\n$/);
+    assert.match(
+      await ok(['audit', 'verify', '--anchor', anchor.trim()]),
+      /^Audit chain intact: \d+ records checked, anchor found unchanged, head /m,
+    );
+    const forged = anchor.trim().replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    assertOneLineError(
+      await run(['audit', 'verify', '--anchor', forged]),
+      1,
+      /audit chain broken at seq \d+: .*rewritten/,
+    );
   });
 
   it('signs in with a password read from standard input', async () => {
@@ -206,6 +221,56 @@ describe('govhost CLI against a running server', () => {
       1,
       new RegExp(`^govhost: cannot reach GovHost at ${down}: is the server running\\?$`, 'm'),
     );
+  });
+
+  it('refuses a secret value on the command line, and sends nothing', async () => {
+    const r = await run('env set IRD/tax-return API_KEY=hunter2 --secret');
+    assertOneLineError(r, 2, /shows in ps .*not sent: .*env set SERVICE API_KEY --secret.*--from-file FILE/);
+    const empty = await run('env set IRD/tax-return API_KEY --secret', { input: '' });
+    assertOneLineError(empty, 2, /--secret read nothing from standard input/);
+    assert.doesNotMatch(await ok('env list IRD/tax-return'), /API_KEY/);
+  });
+
+  it('reads a secret from standard input, and a value from a file', async () => {
+    const piped = await run('env set IRD/tax-return API_KEY --secret', { input: 's3cr3t-from-stdin\n' });
+    assert.equal(piped.code, 0, piped.stderr);
+    const file = join(work, 'greeting.txt');
+    writeFileSync(file, 'hello from a file\n');
+    await ok(['env', 'set', 'IRD/tax-return', 'GREETING', '--from-file', file]);
+    const listed = JSON.parse(await ok('--json env list IRD/tax-return'));
+    const byKey = Object.fromEntries(listed.map((v: { key: string }) => [v.key, v]));
+    assert.equal(byKey.API_KEY.secret, true);
+    assert.notEqual(byKey.API_KEY.value, 's3cr3t-from-stdin');
+    assert.equal(byKey.GREETING.value, 'hello from a file');
+  });
+
+  it('prints control characters from the server escaped, in tables, JSON and errors', async () => {
+    // An OSC title change, a screen clear and a C1 CSI in a name someone registered.
+    const evil = 'Evil\x1b]0;pwned\x07\x1b[2J\u009b31m';
+    await ok([
+      'services',
+      'create',
+      'IRD/evil',
+      '--name-en',
+      evil,
+      '--name-zh',
+      'x',
+      '--origin',
+      'new',
+      '--channels',
+      'web',
+      '--sla-tier',
+      'gold',
+    ]);
+    const [table, json] = await Promise.all([ok('services list --all'), ok('services list --all --json')]);
+    // Nothing but the line feeds of the output itself reaches the terminal raw.
+    const rawControl = /[^\P{Cc}\n]/u;
+    for (const out of [table, json]) assert.doesNotMatch(out, rawControl);
+    assert.ok(table.includes(String.raw`Evil\x1b]0;pwned\x07\x1b[2J\x9b31m`), table);
+    assert.equal(JSON.parse(json).items.find((s: { slug: string }) => s.slug === 'evil').nameEn, evil);
+    const missing = await run(['services', 'show', 'IRD/no\x1b[2Jpe']);
+    assert.equal(missing.code, 1);
+    assert.doesNotMatch(missing.stderr, rawControl);
   });
 
   it('logs out, after which it asks to log in', async () => {

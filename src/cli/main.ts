@@ -22,7 +22,10 @@ import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerWorkloadCommands } from './commands/workload.ts';
 import { CliError } from './errors.ts';
-import { fail } from './output.ts';
+import { fail, guardTerminal } from './output.ts';
+
+// First of all: nothing reaches the terminal unescaped, whichever command prints it.
+guardTerminal();
 
 const program = new Command('govhost')
   .description('GovHost: central hosting platform for e-government services')
