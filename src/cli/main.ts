@@ -18,6 +18,7 @@ import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
 import { registerSessionCommands } from './commands/session.ts';
+import { registerSignInCommands } from './commands/sign-ins.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerWorkloadCommands } from './commands/workload.ts';
@@ -46,6 +47,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 registerServerCommands(program);
 registerSessionCommands(program);
+registerSignInCommands(program);
 registerDepartmentCommands(program);
 registerUserCommands(program);
 registerTokenCommands(program);

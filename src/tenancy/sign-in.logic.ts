@@ -8,7 +8,7 @@ import * as repo from './sign-in.repository.ts';
 const MINUTE = 60_000;
 
 /**
- * How failed passwords slow down guessing (decision 014). Per user name, a few typos cost nothing,
+ * How failed passwords slow down guessing. Per user name, a few typos cost nothing,
  * then each failure makes the next try wait longer, then the name is locked for a while. Per
  * address the same, with room for an office behind one NAT address.
  */
