@@ -161,7 +161,10 @@ describe('govhost deploy, env, scale, rollback, status and logs', () => {
     const plain = await ok('env', 'set', SVC, 'GREETING=hello');
     assert.match(plain.stderr, /^rolling out a new release of DPL\/hello with the new environment$/m);
     assert.match(plain.stdout, /^DPL\/hello: 1 variable\(s\) set$/m);
-    const secret = await ok('env', 'set', SVC, 'API_KEY=s3cr3t', '--secret');
+    // Never on the command line, where `ps` shows it: from a file (or standard input).
+    const keyFile = join(work, 'api-key.txt');
+    writeFileSync(keyFile, 's3cr3t\n', { mode: 0o600 });
+    const secret = await ok('env', 'set', SVC, 'API_KEY', '--secret', '--from-file', keyFile);
     assert.match(secret.stderr, /v4 is live/);
     assert.doesNotMatch(secret.stdout + secret.stderr, /s3cr3t/);
     assert.deepEqual(await page().then((p) => [p.greeting, p.apiKey]), ['hello', 'set']);
