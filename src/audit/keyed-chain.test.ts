@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { migrateToLatest } from '../platform/migrations.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { checkChainKey, GENESIS_HASH, macRecord, plainHashRecord } from './audit.logic.ts';
+import { auditMigrations } from './audit.migrations.ts';
 import * as repo from './audit.repository.ts';
-import { auditKeyOf, withAuditKey } from './audit-key.ts';
+import { auditKeyOf, loadAuditKey, withAuditKey } from './audit-key.ts';
 
 // The attacks of issue 11: someone who can write to the database, but does not hold the audit key.
 describe('keyed audit chain', () => {
@@ -103,6 +106,20 @@ describe('keyed audit chain', () => {
     await restore();
   });
 
+  it('makes audit.key once, readable by the platform only, unless GOVHOST_AUDIT_KEY is set', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'govhost-audit-key-'));
+    try {
+      const made = loadAuditKey({ dataDir, auditKey: null });
+      assert.equal(made.length, 32);
+      assert.equal(statSync(join(dataDir, 'audit.key')).mode & 0o777, 0o600);
+      assert.deepEqual(loadAuditKey({ dataDir, auditKey: null }), made);
+      const given = randomBytes(32);
+      assert.deepEqual(loadAuditKey({ dataDir, auditKey: given.toString('base64') }), given);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start under another key than the chain was written with', async () => {
     await checkChainKey(t.db);
     await assert.rejects(
@@ -112,25 +129,23 @@ describe('keyed audit chain', () => {
   });
 
   it('re-keys an old plain chain once, and refuses a plain chain that does not verify', async () => {
-    const rerun = async () => {
-      await sql`delete from kysely_migration where name = '0016_audit_keyed_chain'`.execute(t.db);
-      return migrateToLatest(t.db);
-    };
+    // Migration 0016 itself, in a transaction as the migrator runs it (later migrations exist
+    // now, so the migrator would not run it again out of order).
+    const rerun = () =>
+      t.db.transaction().execute((trx) => auditMigrations['0016_audit_keyed_chain']!.up(trx));
     // The trail as GovHost wrote it before 0016.
     await relinkAll(plainHashRecord);
     assert.equal((await verify()).ok, false);
-    assert.deepEqual(await rerun(), ['0016_audit_keyed_chain']);
+    await rerun();
     const v = await verify();
     assert.equal(v.ok, true);
     assert.equal(v.records, pristine.length);
 
     await relinkAll(plainHashRecord);
-    await sql`update audit_log set actor_name = 'mallory' where seq = ${pristine[2]!.seq}`.execute(t.db);
-    await assert.rejects(rerun(), /0016_audit_keyed_chain.*does not verify at seq \d+.*will not re-key/s);
+    const victim = pristine[2]!.seq;
+    await sql`update audit_log set actor_name = 'mallory' where seq = ${victim}`.execute(t.db);
+    await assert.rejects(rerun(), new RegExp(`does not verify at seq ${victim} .*will not re-key`));
     await restore();
-    await sql`insert into kysely_migration (name, timestamp) values ('0016_audit_keyed_chain', now()::text)`.execute(
-      t.db,
-    );
     assert.equal((await verify()).ok, true);
   });
 });
