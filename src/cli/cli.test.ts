@@ -196,7 +196,10 @@ describe('govhost CLI against a running server', () => {
     const other = { GOVHOST_CLI_CONFIG: join(work, 'guess-login.json') };
     const guess = () =>
       run(`login --url ${url} --username dev --password-stdin`, { env: other, input: 'wrong guess\n' });
-    for (let i = 0; i < 3; i++) assertOneLineError(await guess(), 1, /\(GOVHOST_LOGIN_FAILED\)$/m);
+    // Side by side: all three are checked before any is counted, and all three count.
+    for (const r of await Promise.all([guess(), guess(), guess()])) {
+      assertOneLineError(r, 1, /\(GOVHOST_LOGIN_FAILED\)$/m);
+    }
     // The 1 s delay may be over by the time a CLI process starts on a busy machine: the API
     // tests (src/tenancy/sign-in.test.ts) hold the clock-bound answers; this shows the commands.
     assert.match(await ok('sign-ins list'), /^user\s+dev\s+(delayed|counting)\s+3\s/m);
@@ -243,9 +246,11 @@ describe('govhost CLI against a running server', () => {
   });
 
   it('refuses a secret value on the command line, and sends nothing', async () => {
-    const r = await run('env set IRD/tax-return API_KEY=hunter2 --secret');
+    const [r, empty] = await Promise.all([
+      run('env set IRD/tax-return API_KEY=hunter2 --secret'),
+      run('env set IRD/tax-return API_KEY --secret', { input: '' }),
+    ]);
     assertOneLineError(r, 2, /shows in ps .*not sent: .*env set SERVICE API_KEY --secret.*--from-file FILE/);
-    const empty = await run('env set IRD/tax-return API_KEY --secret', { input: '' });
     assertOneLineError(empty, 2, /--secret read nothing from standard input/);
     assert.doesNotMatch(await ok('env list IRD/tax-return'), /API_KEY/);
   });
