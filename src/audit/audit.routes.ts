@@ -45,7 +45,11 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db 
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
           before: Type.Optional(
-            Type.Integer({ minimum: 1, description: 'Only records older than this seq' }),
+            Type.Integer({
+              minimum: 1,
+              maximum: 9_007_199_254_740_991,
+              description: 'Only records older than this seq',
+            }),
           ),
           action: Type.Optional(
             Type.String({

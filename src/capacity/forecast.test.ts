@@ -5,6 +5,7 @@ import {
   type ForecastFarm,
   forecast,
   inService,
+  MAX_RECOMMENDED_FARMS,
   medianFarm,
   type PipelineItem,
 } from './forecast.ts';
@@ -236,5 +237,26 @@ describe('expansion forecast (hand-computed)', () => {
     assert.equal(medianFarm(farms)?.code, 'c');
     assert.equal(medianFarm(farms.slice(0, 3))?.code, 'c');
     assert.equal(medianFarm([]), null);
+  });
+});
+
+describe('forecast bounds', () => {
+  it('stops recommending at MAX_RECOMMENDED_FARMS, however small the target or the farm', () => {
+    // A 1 MB reference farm against 2 TB of demand at a 5e-324 target would need ~1e330 farms:
+    // the loop ends at the cap and says so, in well under a second.
+    const started = performance.now();
+    const f = forecast({
+      from: '2027-01',
+      months: 3,
+      target: 5e-324,
+      leadMonths: 0,
+      reserved: [{ departmentId: 'd1', memoryMb: 2048 * GB, cpu: 4 }],
+      farms: [farm('F1')],
+      items: [],
+      referenceFarm: { vcpu: 1, memoryMb: 1 },
+    });
+    assert.equal(f.recommendations.length, MAX_RECOMMENDED_FARMS);
+    assert.ok(f.months[0]?.actions.some((a) => a.startsWith(`more than ${MAX_RECOMMENDED_FARMS} farms`)));
+    assert.ok(performance.now() - started < 5000);
   });
 });

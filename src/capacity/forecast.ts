@@ -161,6 +161,9 @@ export function demandIn(
   return { cpu, memory, storage };
 }
 
+/** The most farms one forecast recommends (the paper's whole platform is 22). */
+export const MAX_RECOMMENDED_FARMS = 1000;
+
 const over = (demand: number, capacity: number, target: number) =>
   demand > 0 && demand > target * capacity + 1e-9;
 
@@ -221,6 +224,13 @@ export function forecast(input: ForecastInput): Forecast {
           (r) => over(demand[r], cap[r], target) && capacityOf(referenceFarm, r) > 0,
         );
         if (!short) break;
+        // Bounded whatever the inputs: past this many farms a plan says nothing more.
+        if (added.length >= MAX_RECOMMENDED_FARMS) {
+          actions.push(
+            `more than ${MAX_RECOMMENDED_FARMS} farms would be needed: no further farms recommended`,
+          );
+          break;
+        }
         const commissionBy = monthOf(first + k - 1);
         const orderBy = addMonths(commissionBy, -leadMonths);
         added.push({

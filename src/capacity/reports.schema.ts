@@ -78,7 +78,8 @@ export const ForecastQuery = Type.Object({
   from: Type.Optional(Month),
   months: Type.Integer({ minimum: 1, maximum: 120, default: 36 }),
   target: Type.Number({
-    exclusiveMinimum: 0,
+    // Below 5 % a target plans dozens of idle farms per busy one: a typo, not a plan.
+    minimum: 0.05,
     maximum: 1,
     default: 0.8,
     description: 'Utilisation not to pass, a fraction (0.8 = 80 %)',

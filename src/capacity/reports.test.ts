@@ -405,6 +405,12 @@ describe('capacity reports', () => {
         ['2027-03', '2026-11'],
       ],
     );
+    // A target that sizes the work without bound is refused before any work (it once looped for ever).
+    for (const target of ['5e-324', '0', '0.01', '1.5']) {
+      const bad = await get(op, `/api/v1/capacity/forecast?months=1&leadMonths=0&target=${target}`);
+      assert.equal(bad.statusCode, 400, target);
+      assert.match(bad.json().detail, /target/);
+    }
     const none = await get(op, '/api/v1/capacity/forecast?scenario=nosuch');
     assert.equal(none.statusCode, 404);
     assert.equal(none.json().code, 'GOVHOST_SCENARIO_NOT_FOUND');

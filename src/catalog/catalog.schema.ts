@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { DepartmentCode, Name, Slug, Timestamp, Uuid } from '../platform/http-schemas.ts';
+import { MULTILINE } from '../platform/validation.ts';
 import { CHANNELS, LIFECYCLE_STATES, ORIGINS } from './catalog.tables.ts';
 import { SLA_TIER_NAMES } from './sla-tiers.ts';
 
@@ -10,7 +11,7 @@ export const SlaTier = Type.Enum(SLA_TIER_NAMES, {
   description: 'gold 99.95 %, silver 99.9 %, bronze 99.5 %',
 });
 const Channels = Type.Array(Channel, { minItems: 1, maxItems: 2, uniqueItems: true });
-const Description = Type.String({ maxLength: 2000 });
+const Description = Type.String({ maxLength: 2000, [MULTILINE]: true });
 const EgisRef = Type.String({ minLength: 1, maxLength: 64, description: "The service's identifier on EGIS" });
 
 export const Service = Type.Object({

@@ -122,6 +122,14 @@ const APP_FIELDS: Record<string, FieldReader> = {
       if (host === null) throw r.error(item, at, 'needs a route: host name');
       app.routes.push(host);
     });
+    // Read and checked now so that the manifest stays valid when custom domains arrive; until
+    // then a deploy must say plainly that these names reach nothing.
+    if (app.routes.length > 0) {
+      r.warn(
+        v,
+        `${f}: custom host names (${app.routes.join(', ')}) are not routed yet; the service answers only at its platform host name`,
+      );
+    }
   },
 };
 

@@ -149,6 +149,6 @@ describe('govhost capacity', () => {
     assert.match(denied.stderr, /^govhost: .*GOVHOST_FORBIDDEN.*\n$/);
     const bad = await run(['capacity', 'forecast', '--target', '150']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--target .* must be a number from 1 to 100/);
+    assert.match(bad.stderr, /--target .* must be a number from 5 to 100/);
   });
 });

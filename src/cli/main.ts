@@ -5,6 +5,7 @@ import {
   registerIncidentCommands,
 } from './commands/alerting.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerCapacityCommands } from './commands/capacity.ts';
 import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
@@ -46,6 +47,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 registerServerCommands(program);
+registerBackupCommands(program);
 registerSessionCommands(program);
 registerSignInCommands(program);
 registerDepartmentCommands(program);

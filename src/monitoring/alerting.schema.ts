@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { DepartmentCode, Timestamp, Uuid } from '../platform/http-schemas.ts';
+import { MULTILINE } from '../platform/validation.ts';
 import { RULE_NAMES, SEVERITIES } from './alert-rules.ts';
 
 export const RuleNameSchema = Type.Enum(RULE_NAMES, {
@@ -101,7 +102,7 @@ export const IncidentParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }),
 });
 
-const Note = Type.String({ minLength: 1, maxLength: 4000 });
+const Note = Type.String({ minLength: 1, maxLength: 4000, [MULTILINE]: true });
 
 export const AssignBody = Type.Object(
   { user: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,63}$', description: 'Username' }) },

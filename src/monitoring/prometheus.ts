@@ -64,7 +64,7 @@ export function renderPrometheus(services: ServiceExposition[]): string {
     if (s.lastProbe)
       probeSec.push(`govhost_probe_duration_seconds${labels(b)} ${num(s.lastProbe.ms / 1000)}`);
     for (const i of s.instances) {
-      const il = labels([...b, ['instance', i.instanceId]]);
+      const il = labels([...b, ['service_instance', i.instanceId]]);
       cpu.push(`govhost_instance_cpu_seconds_total${il} ${num(Math.round(i.cpuSecondsTotal * 1000) / 1000)}`);
       if (i.memoryBytes !== null) mem.push(`govhost_instance_memory_bytes${il} ${num(i.memoryBytes)}`);
       limit.push(`govhost_instance_memory_limit_bytes${il} ${num(i.memoryLimitBytes)}`);

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { AppDeps } from '../platform/app-deps.ts';
 import { DepartmentCode, problemResponses, secured, Timestamp, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
+import { MULTILINE } from '../platform/validation.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import * as maintenance from './maintenance.logic.ts';
 import { csvFilename, slaCsv } from './sla.csv.ts';
@@ -38,7 +39,7 @@ const NewNotice = Type.Object(
     service: Type.Optional(ServiceRef),
     platformWide: Type.Optional(Type.Boolean({ description: 'true: the whole platform (give no service)' })),
     title: Type.String({ minLength: 1, maxLength: 200 }),
-    message: Type.Optional(Type.String({ maxLength: 2000 })),
+    message: Type.Optional(Type.String({ maxLength: 2000, [MULTILINE]: true })),
     startsAt: Timestamp,
     endsAt: Timestamp,
   },

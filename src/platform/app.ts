@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
+import { backupRoutes } from '../backup/backup.routes.ts';
 import { capacityRoutes } from '../capacity/capacity.routes.ts';
 import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
@@ -19,6 +20,7 @@ import { registerAuth } from '../tenancy/auth.hook.ts';
 import { signInRoutes } from '../tenancy/sign-in.routes.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
 import type { AppDeps } from './app-deps.ts';
+import { finishOpenApi } from './openapi-document.ts';
 import { registerProblemHandler } from './problem.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -60,6 +62,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    transformObject: (documentObject) =>
+      finishOpenApi(
+        'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject,
+      ),
   });
   // swagger-ui's own routes are public documentation pages.
   app.addHook('onRoute', (route) => {
@@ -102,6 +108,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       });
       await api.register(metricsRoutes, { db: deps.db, engine });
       await api.register(capacityReportRoutes, deps);
+      await api.register(backupRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

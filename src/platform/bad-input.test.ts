@@ -82,6 +82,24 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
       400,
       /\/nameZh is required/,
     ],
+    [
+      'a NUL byte in a name',
+      () => post(JSON.stringify({ ...good, nameEn: 'Pass\u0000port' })),
+      400,
+      /\/nameEn must not contain control characters/,
+    ],
+    [
+      'an escape sequence in a name',
+      () => post(JSON.stringify({ ...good, nameZh: '\u001b[31m護照' })),
+      400,
+      /\/nameZh must not contain control characters/,
+    ],
+    [
+      'a line break in a one-line field',
+      () => post(JSON.stringify({ ...good, nameEn: 'Pass\nport' })),
+      400,
+      /\/nameEn must not contain control characters/,
+    ],
     ['invalid JSON', () => post('{"slug": "passport",'), 400, /JSON/],
     ['an empty JSON body', () => post(''), 400, /empty|JSON/i],
     ['a JSON array', () => post('[]'), 400, /must be object/],
@@ -122,6 +140,53 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
     const p = await t.request(dev.token, { method: 'DELETE', url: '/api/v1/tokens/not-a-uuid' });
     assert.equal(p.statusCode, 400);
     assert.match(p.json().detail, /params\/id/);
+  });
+
+  it('keeps line breaks in multi-line text, and refuses other control characters there', async () => {
+    const ok = await post(
+      JSON.stringify({ ...good, slug: 'multi-line', description: 'line one\nline two\ttab' }),
+    );
+    assert.equal(ok.statusCode, 201, ok.body);
+    const bad = await post(JSON.stringify({ ...good, slug: 'nul-desc', description: 'a\u0000b' }));
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().detail, /\/description must not contain control characters/);
+  });
+
+  it('refuses a NUL byte in a query string, a hosting request, a null or NUL env value, a version past 2^31', async () => {
+    const before = await counts();
+    const q = await t.request(dev.token, { method: 'GET', url: '/api/v1/audit?actor=a%00b' });
+    assert.ok(q.statusCode === 400 || q.statusCode === 403, q.body);
+    const req = await t.request(dev.token, {
+      method: 'POST',
+      url: '/api/v1/requests',
+      payload: {
+        slug: 'nul-req',
+        nameEn: 'N\u0000',
+        nameZh: '名',
+        slaTier: 'bronze',
+        instances: 1,
+        memoryMb: 128,
+      },
+    });
+    assert.equal(req.statusCode, 400, req.body);
+    assert.match(req.json().detail, /nameEn must not contain control characters/);
+    const svc = await post(JSON.stringify({ ...good, slug: 'env-target' }));
+    assert.equal(svc.statusCode, 201, svc.body);
+    const at = `/api/v1/services/${dept}/env-target`;
+    for (const set of [{ A: null }, { A: 'x\u0000y' }]) {
+      const env = await t.request(dev.token, { method: 'PATCH', url: `${at}/env`, payload: { set } });
+      assert.equal(env.statusCode, 400, env.body);
+      assert.match(env.json().detail, /\/set\/A/);
+    }
+    const rb = await t.request(dev.token, {
+      method: 'POST',
+      url: `${at}/rollback`,
+      payload: { to: 2 ** 31 },
+    });
+    assert.equal(rb.statusCode, 400, rb.body);
+    assert.match(rb.json().detail, /\/to must be <= 2147483647/);
+    const after = await counts();
+    assert.equal(after.services, before.services + 1);
   });
 
   it('answers an unknown endpoint with a 404 problem', async () => {

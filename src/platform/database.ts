@@ -11,6 +11,7 @@ import type { MonitoringTables } from '../monitoring/monitoring.tables.ts';
 import type { ProvisioningTables } from '../provisioning/provisioning.tables.ts';
 import type { TenancyTables } from '../tenancy/tenancy.tables.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { dumpPglite, dumpPostgres } from './store-dump.ts';
 
 /** Every table of the platform, each declared by the capability that owns it. */
 export interface Database
@@ -29,6 +30,8 @@ export type Executor = Kysely<Database>;
 export interface DatabaseHandle {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Writes a consistent copy of the whole store to `file` (store-dump.ts says in which format). */
+  dump(file: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,12 +54,13 @@ export async function openDatabase(opts: {
     const client = await pool.connect();
     client.release();
     const db = withAuditKey(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), key);
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const url = opts.databaseUrl;
+    return { db, kind: 'postgres', dump: (file) => dumpPostgres(url, file), close: () => db.destroy() };
   }
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
   // int8 as a JS number, as with pg above (PGlite would give a BigInt).
   const pglite = await PGlite.create({ dataDir: dir, parsers: { 20: (v: string) => Number(v) } });
   const db = withAuditKey(new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), key);
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return { db, kind: 'pglite', dump: (file) => dumpPglite(db, pglite, file), close: () => db.destroy() };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { type TestApp, testApp } from '../test-support/app.ts';
 
 describe('API surface', () => {
@@ -19,6 +20,29 @@ describe('API surface', () => {
     const page = await t.request(null, { method: 'GET', url: '/api/v1/docs/' });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /swagger/i);
+  });
+
+  it('is a valid OpenAPI 3.0 document, with each operation’s problems as application/problem+json', async () => {
+    const spec = (await t.request(null, { method: 'GET', url: '/api/v1/openapi.json' })).json();
+    const result = await new Validator().validate(spec);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2)?.slice(0, 3000));
+    let operations = 0;
+    for (const [path, ops] of Object.entries<
+      Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>
+    >(spec.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        operations++;
+        const statuses = Object.keys(op.responses);
+        assert.ok(!statuses.some((s) => /X/.test(s)), `${method} ${path}: a generic status range`);
+        for (const s of statuses.filter((x) => /^[45]/.test(x))) {
+          assert.ok(op.responses[s]?.content['application/problem+json'], `${method} ${path} ${s}`);
+        }
+        if (path.includes('{')) assert.ok(statuses.includes('404'), `${method} ${path}: 404`);
+      }
+    }
+    assert.ok(operations > 50, `${operations} operations`);
+    // The bounds that were 2020-style numbers are OpenAPI 3.0 booleans now.
+    assert.doesNotMatch(JSON.stringify(spec), /"exclusiveM(in|ax)imum":\d/);
   });
 
   it('answers health and readiness without a token', async () => {

@@ -42,6 +42,7 @@ export async function startPlatform(
         {
           db: store.db,
           config,
+          store,
           get runtime() {
             return runtime?.deps ?? null;
           },

@@ -11,10 +11,43 @@ const BASE: Options = {
   removeAdditional: false,
 };
 
+// C0 controls, DEL and C1 controls: NUL breaks PostgreSQL text, ESC sequences rewrite a
+// terminal, and none of them belongs in a name. Multi-line text keeps tab and line breaks.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_IN_LINE = /[\u0000-\u001f\u007f-\u009f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Marks a string schema whose text may hold line breaks and tabs (descriptions, notes, env values). */
+export const MULTILINE = 'x-multiline';
+const TEXT_KEYWORD = 'x-text';
+
 function make(opts: Options): Ajv {
   const ajv = new Ajv({ ...BASE, ...opts });
   addFormats.default(ajv);
+  ajv.addKeyword({
+    keyword: TEXT_KEYWORD,
+    type: 'string',
+    schemaType: 'string',
+    errors: false,
+    validate: (kind: string, data: string) =>
+      !(kind === 'multiline' ? CONTROL_IN_TEXT : CONTROL_IN_LINE).test(data),
+  });
   return ajv;
+}
+
+/**
+ * A copy of `schema` in which every string (but binary ones) refuses control characters: one
+ * rule for every text field of every route, so none can forget it.
+ */
+function withTextRule(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withTextRule);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = withTextRule(v);
+  const type = out.type;
+  const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
+  if (isString && out.format !== 'binary') out[TEXT_KEYWORD] = out[MULTILINE] === true ? 'multiline' : 'line';
+  return out;
 }
 
 // A JSON body has real types, so "5" is not 5; query strings and paths are text and are coerced.
@@ -23,7 +56,7 @@ const coercing = make({ coerceTypes: 'array' });
 
 /** Fastify's validator: strict types for bodies, coercion for query strings, params and headers. */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);
+  const validate = (httpPart === 'body' ? strict : coercing).compile(withTextRule(schema) as object);
   return (data: unknown) =>
     validate(data) ? { value: data } : { error: validationError(validate.errors ?? []) };
 };
@@ -48,6 +81,7 @@ function validationError(errors: ErrorObject[]): Error & { fieldErrors: FieldErr
         message: 'is required',
       };
     }
+    if (e.keyword === TEXT_KEYWORD) return { field: at, message: 'must not contain control characters' };
     if (e.keyword === 'enum') {
       return {
         field: at,

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Channel, Origin, SlaTier } from '../catalog/catalog.schema.ts';
 import { DepartmentCode, Name, Slug, Timestamp, Uuid } from '../platform/http-schemas.ts';
+import { MULTILINE } from '../platform/validation.ts';
 import { REQUEST_STATES } from './provisioning.tables.ts';
 
 export const RequestState = Type.Enum(REQUEST_STATES, {
@@ -9,7 +10,7 @@ export const RequestState = Type.Enum(REQUEST_STATES, {
 const Channels = Type.Array(Channel, { minItems: 1, maxItems: 2, uniqueItems: true });
 const Environment = Type.Record(
   Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }),
-  Type.String({ maxLength: 4096 }),
+  Type.String({ maxLength: 4096, [MULTILINE]: true }),
   {
     maxProperties: 50,
     description: 'Non-secret variables the service starts with (secrets: govhost env set --secret)',
@@ -61,7 +62,7 @@ export const NewRequest = Type.Object(
     slug: Slug,
     nameEn: Name,
     nameZh: Name,
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    description: Type.Optional(Type.String({ maxLength: 2000, [MULTILINE]: true })),
     origin: Origin,
     egisRef: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     channels: Channels,
@@ -81,14 +82,14 @@ export const NewRequest = Type.Object(
       }),
     ),
     goLive: Type.String({ format: 'date', description: 'Planned go-live, YYYY-MM-DD, today or later' }),
-    justification: Type.Optional(Type.String({ maxLength: 4000 })),
+    justification: Type.Optional(Type.String({ maxLength: 4000, [MULTILINE]: true })),
     environment: Type.Optional(Environment),
   },
   { additionalProperties: false },
 );
 
 export const RejectBody = Type.Object(
-  { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { reason: Type.String({ minLength: 1, maxLength: 2000, [MULTILINE]: true }) },
   { additionalProperties: false },
 );
 

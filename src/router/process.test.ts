@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -160,6 +160,36 @@ describe('router process', () => {
     const m = (await admin(p, 'GET', '/metrics')).body.services['TEST/multi'];
     assert.ok(m.requests['2xx'] >= 10);
     assert.deepEqual((await admin(p, 'GET', '/inflight')).body.backends.m1, { requests: 0, websockets: 0 });
+    assert.equal(await stop(p, 'SIGTERM'), 0);
+  });
+
+  test('cluster mode: every worker serves static sites through a file server of its own', async () => {
+    // Each worker forwards static requests, with its own random key, to its own file server.
+    // Those servers once shared a port (a plain listen(0) in a cluster worker), so a worker's
+    // connection could land on a sibling's server and get 403 for as long as it was kept alive.
+    const site = join(dir, 'site');
+    mkdirSync(site, { recursive: true });
+    writeFileSync(join(site, 'index.html'), '<h1>Static</h1>');
+    const p = await spawnRouter(env('static.json', { GOVHOST_ROUTER_WORKERS: '2' }));
+    running.push(p);
+    const route = {
+      hostname: 'www.test.localhost',
+      service: 'TEST/www',
+      kind: 'static',
+      backends: [],
+      staticRoot: site,
+    };
+    assert.equal((await admin(p, 'PUT', '/routes', { version: 1, routes: [route] })).status, 200);
+    // Concurrent requests make each worker open several connections to the file servers; the
+    // second round goes over the connections the first one left in the workers' pools.
+    for (let round = 0; round < 2; round++) {
+      const replies = await Promise.all(
+        Array.from({ length: 16 }, () => ask(p.port, { host: 'www.test.localhost' })),
+      );
+      const statuses = replies.map((r) => r.status);
+      assert.deepEqual(statuses, Array(16).fill(200), `round ${round + 1}: ${statuses.join(' ')}`);
+      assert.ok(replies.every((r) => r.body === '<h1>Static</h1>'));
+    }
     assert.equal(await stop(p, 'SIGTERM'), 0);
   });
 

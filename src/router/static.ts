@@ -104,7 +104,10 @@ export function createStaticServer(index: RouteIndex, key: string): StaticServer
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
+        // `exclusive`: in a cluster worker, a plain listen(0) would share one port with every
+        // sibling's file server (node:cluster hands each accepted connection to any of them),
+        // and a sibling answers this worker's key with 403 on a kept-alive connection.
+        server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
           server.off('error', reject);
           resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
         });

@@ -25,6 +25,8 @@ async function size(path: string): Promise<number> {
 
 /** The last `lines` lines of an instance's log, including its rotated part. */
 export async function tailLog(path: string, lines: number): Promise<string[]> {
+  // slice(-0) would be every line: none asked, none given.
+  if (lines <= 0) return [];
   const current = await size(path);
   let text = await readRange(path, Math.max(0, current - TAIL_READ_BYTES), current);
   if (text.split('\n').length <= lines) {

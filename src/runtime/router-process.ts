@@ -70,12 +70,23 @@ export class RouterClient implements RouterControl {
     );
   }
 
+  /** True while the router's process exists (it may still be too busy to answer). */
+  processAlive(): boolean {
+    return alive(this.info.pid);
+  }
+
   async healthy(): Promise<boolean> {
+    return (await this.unhealthy()) === null;
+  }
+
+  /** Why the router does not answer its health check (a timeout, a refused connection), or null. */
+  async unhealthy(): Promise<string | null> {
     try {
       await this.call('GET', '/healthz');
-      return true;
-    } catch {
-      return false;
+      return null;
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      return [e.message, e.cause?.code ?? e.cause?.message].filter(Boolean).join(': ');
     }
   }
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Timestamp } from '../platform/http-schemas.ts';
+import { MULTILINE } from '../platform/validation.ts';
 
 export const Deployment = Type.Object({
   id: Type.String(),
@@ -35,7 +36,7 @@ export const EnvChange = Type.Object(
     set: Type.Optional(
       Type.Record(
         Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }),
-        Type.String({ maxLength: 32768 }),
+        Type.String({ maxLength: 32768, [MULTILINE]: true }),
         {
           maxProperties: 200,
         },
@@ -59,7 +60,13 @@ export const Scale = Type.Object(
 
 export const Rollback = Type.Object(
   {
-    to: Type.Optional(Type.Integer({ minimum: 1, description: 'Release version; default: the one before' })),
+    to: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2_147_483_647,
+        description: 'Release version; default: the one before',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

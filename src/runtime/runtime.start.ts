@@ -27,6 +27,9 @@ export interface RunningRuntime {
  * Starts the local runtime: the supervisor of service instances, the router process, and the
  * orchestration that reconciles them with the store.
  */
+/** Health checks in a row a living router may miss before it is replaced. */
+const ROUTER_MISSES_BEFORE_RESTART = 3;
+
 export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogger): Promise<RunningRuntime> {
   const runDir = join(config.dataDir, 'runtime');
   const bundlesDir = join(config.dataDir, 'bundles');
@@ -79,12 +82,28 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
   // The router is a separate process: should it die, start it again and give it the routes.
   let current = router;
   let checking = false;
+  let missed = 0;
   const watchdog = setInterval(async () => {
     if (checking) return;
     checking = true;
     try {
-      if (await current.client.healthy()) return;
-      log.warn({ pid: current.client.info.pid }, 'router is not answering; starting it again');
+      const reason = await current.client.unhealthy();
+      if (reason === null) {
+        missed = 0;
+        return;
+      }
+      // A router whose process is gone is replaced at once. One that lives but misses a check is
+      // most likely busy (a loaded host): replacing it would cut every connection it carries, so
+      // it is replaced only after ROUTER_MISSES_BEFORE_RESTART checks in a row (about 20 s).
+      missed++;
+      const gone = !current.client.processAlive();
+      if (!gone && missed < ROUTER_MISSES_BEFORE_RESTART) {
+        log.warn({ pid: current.client.info.pid, reason, missed }, 'router missed a health check');
+        return;
+      }
+      missed = 0;
+      // The reason tells a dead router (refused) from a slow one (timed out) when this happens.
+      log.warn({ pid: current.client.info.pid, reason, gone }, 'router is not answering; starting it again');
       await current.stop();
       current = await ensureRouter({
         dataDir: config.dataDir,

@@ -41,6 +41,8 @@ export const PERMISSIONS = {
   'request:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
   /** Approve or reject hosting requests waiting in the queue. */
   'request:approve': ['platform-admin', 'operator'],
+  /** Back up the whole platform: the archive holds every department's data and the keys. */
+  'platform:backup': ['platform-admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

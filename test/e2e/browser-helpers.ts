@@ -1,21 +1,42 @@
 // What the browser tests of the console share: Debian's Chromium through playwright-core, the
-// axe-core check, screenshots into docs/screenshots/, and signing in through the form.
+// axe-core check, screenshots (into a temporary folder, or the docs' on purpose), and signing in
+// through the form.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { cleanEnv, startServer, stopProcess } from '../../src/test-support/server-process.ts';
 import { type Api, apiClient, closeAgent } from './runtime-helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/** Names the folder the screenshots go to; `npm run screenshots` sets it to docs/screenshots. */
+const SCREENSHOTS_DIR_ENV = 'GOVHOST_SCREENSHOTS_DIR';
 const AXE = createRequire(import.meta.url).resolve('axe-core');
 
+let shots: string | null = null;
+
+/**
+ * Where screenshots go. A test run must not rewrite tracked files, so by default they land in a
+ * temporary folder removed when the test process ends; the docs' pictures change only when
+ * someone refreshes them on purpose (`npm run screenshots`).
+ */
+function screenshotsDir(): string {
+  if (shots) return shots;
+  const wanted = process.env[SCREENSHOTS_DIR_ENV];
+  if (wanted) {
+    shots = resolve(wanted);
+    mkdirSync(shots, { recursive: true });
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'govhost-screenshots-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    shots = dir;
+  }
+  return shots;
+}
+
 export function launchBrowser(): Promise<Browser> {
-  mkdirSync(SHOTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -47,8 +68,12 @@ export async function checkA11y(page: Page, what: string) {
   assert.deepEqual(found, [], `${what}: accessibility violations ${JSON.stringify(found, null, 1)}`);
 }
 
-export const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+/** Saves a full-page screenshot named `name` (see screenshotsDir); resolves with its path. */
+export async function shot(page: Page, name: string): Promise<string> {
+  const path = join(screenshotsDir(), `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
 
 /** Fails when the page is wider than the screen (sideways scrolling on a phone). */
 export async function assertNoSidewaysScroll(page: Page) {

@@ -1,6 +1,7 @@
 // The web console in a real browser (Debian's Chromium driven by playwright-core) against the real
 // server: a real deploy of the Node example, then what department staff and operators do with it.
-// Saves screenshots of the main pages to docs/screenshots/ and checks each page with axe-core.
+// Screenshots the main pages (see `shot`: docs/screenshots/ only through `npm run screenshots`)
+// and checks each page with axe-core.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

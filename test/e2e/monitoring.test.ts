@@ -164,7 +164,7 @@ describe('monitoring engine', () => {
     assert.match(mine.text, /govhost_probe_up\{department="MON",service="web"\} 1/);
     assert.match(
       mine.text,
-      /govhost_instance_memory_bytes\{department="MON",service="web",instance="[^"]+"\} \d+/,
+      /govhost_instance_memory_bytes\{department="MON",service="web",service_instance="[^"]+"\} \d+/,
     );
     assert.doesNotMatch(mine.text, /OTH|other/);
     const all = await scrape(adminToken);

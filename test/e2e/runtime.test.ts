@@ -329,12 +329,19 @@ http.createServer((req, res) => {
   it('brings every service back after the platform is killed and started again', async () => {
     const before = (await api('GET', `/services/${DEPT}/rolling/status`)).json.instances[0];
     await stopProcess(server, 'SIGKILL');
-    // The router and the instances outlive the control plane: citizens are still served.
-    assert.equal((await viaRouter(routerUrl, host('rolling'))).status, 200);
+    const whileDown = await viaRouter(routerUrl, host('rolling')).then(
+      (r) => r.status,
+      (err: Error) => err.message,
+    );
+    // Started again before any assertion: a failure must not leave the router and the instances
+    // running with no platform to stop them at the end.
     const s = await startServer(env);
     server = s.proc;
     url = s.url;
     api = apiClient(url, token);
+    // The router and the instances outlive the control plane: citizens are still served.
+    assert.equal(whileDown, 200);
+    assert.equal(s.routerUrl, routerUrl, 'the router was adopted, not replaced');
     for (const slug of ['node', 'python', 'static', 'rolling']) {
       await untilServed(routerUrl, host(slug), (r) => r.status === 200);
     }

@@ -140,7 +140,9 @@ export function registerCapacityReportCommands(program: Command): void {
     .description('demand against capacity month by month, when it runs out, when to order the next farms')
     .addOption(new Option('--months <n>', 'months to forecast (default 36)').argParser(integer(1, 120)))
     .addOption(
-      new Option('--target <percent>', 'utilisation not to pass, % (default 80)').argParser(number(1, 100)),
+      new Option('--target <percent>', 'utilisation not to pass, 5-100 % (default 80)').argParser(
+        number(5, 100),
+      ),
     )
     .addOption(
       new Option('--lead <months>', 'months from order to service (default 3)').argParser(integer(0, 60)),

@@ -60,6 +60,9 @@ function day(raw: string): string {
 }
 const STATES = ['planned', 'ordered', 'active', 'retired'];
 
+/** CPUs as people read them: at most three decimals, no binary-float tail (0.026, not 0.026000000000000002). */
+export const cpuAmount = (n: number): string => String(Number(n.toFixed(3)));
+
 const gb = (mb: number) =>
   mb >= 1024 * 1024 ? `${(mb / 1024 / 1024).toFixed(1)}T` : `${Math.round(mb / 1024)}G`;
 const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * part) / whole)}%` : '-');
@@ -77,12 +80,12 @@ const showFarm = (f: Farm) =>
     ['overcommit', `CPU ×${f.overcommit.cpu}, memory ×${f.overcommit.memory}`],
     [
       'reserved',
-      `${f.reserved.instances} instances of ${f.reserved.services} services: ${f.reserved.cpu} CPU (${pct(f.reserved.cpu, f.reservable.cpu)}), ${gb(f.reserved.memoryMb)} (${pct(f.reserved.memoryMb, f.reservable.memoryMb)}), ${gb(f.reserved.storageMb)} storage (${pct(f.reserved.storageMb, f.capacity.storageGb * 1024)})`,
+      `${f.reserved.instances} instances of ${f.reserved.services} services: ${cpuAmount(f.reserved.cpu)} CPU (${pct(f.reserved.cpu, f.reservable.cpu)}), ${gb(f.reserved.memoryMb)} (${pct(f.reserved.memoryMb, f.reservable.memoryMb)}), ${gb(f.reserved.storageMb)} storage (${pct(f.reserved.storageMb, f.capacity.storageGb * 1024)})`,
     ],
     [
       'used (last hour)',
       f.used
-        ? `${f.used.cpu} CPU, ${gb(f.used.memoryMb)} (${f.used.measuredServices} services measured)`
+        ? `${cpuAmount(f.used.cpu)} CPU, ${gb(f.used.memoryMb)} (${f.used.measuredServices} services measured)`
         : 'no measurements',
     ],
     [
@@ -193,7 +196,7 @@ export function registerCapacityCommands(program: Command): void {
             ['instances', (f) => f.reserved.instances],
             ['CPU reserved', (f) => pct(f.reserved.cpu, f.reservable.cpu)],
             ['mem reserved', (f) => pct(f.reserved.memoryMb, f.reservable.memoryMb)],
-            ['CPU used', (f) => (f.used ? f.used.cpu : '-')],
+            ['CPU used', (f) => (f.used ? cpuAmount(f.used.cpu) : '-')],
             ['mem used', (f) => (f.used ? gb(f.used.memoryMb) : '-')],
             [
               'suggest',

@@ -5,7 +5,7 @@ import { fail } from '../output.ts';
 // The platform modules (fastify, PGlite, migrations) take seconds to load; every other command
 // only talks HTTP, so they are imported when one of these two commands runs, not at start.
 
-function config() {
+export function platformConfig() {
   try {
     return loadConfig(process.env);
   } catch (err) {
@@ -37,7 +37,7 @@ export function registerServerCommands(program: Command): void {
     .command('server')
     .description('run the GovHost platform (API, console) on this machine')
     .action(async () => {
-      const cfg = config();
+      const cfg = platformConfig();
       const { startPlatform } = await import('../../platform/server.ts');
       const platform = await startPlatform(cfg, {
         onFirstAdmin: (admin, url) =>
@@ -70,7 +70,7 @@ export function registerServerCommands(program: Command): void {
     )
     .option('--username <name>', 'platform-admin to reset or create', 'admin')
     .action(async (opts: { username: string }) => {
-      const cfg = config();
+      const cfg = platformConfig();
       const [{ openDatabase }, { lockDataDir }, { migrateToLatest }, { resetAdmin }] = await Promise.all([
         import('../../platform/database.ts'),
         import('../../platform/lockfile.ts'),
