@@ -11,6 +11,9 @@ const en = {
   password: 'Password',
   signingIn: 'Signing in…',
   loginFailed: 'Wrong user name or password.',
+  signInThrottled: 'Too many failed sign-ins: wait a moment, then try again.',
+  signInLocked:
+    'Sign-in is locked after too many wrong passwords: try again later, or ask an operator to unlock it.',
   language: 'Language',
   nav: 'Main',
   services: 'Services',
@@ -347,6 +350,8 @@ const zh: Record<MessageKey, string> = {
   password: '密碼',
   signingIn: '登入中…',
   loginFailed: '用戶名稱或密碼錯誤。',
+  signInThrottled: '登入失敗次數過多，請稍候再試。',
+  signInLocked: '密碼錯誤次數過多，登入已暫時鎖定：請稍後再試，或請操作員解鎖。',
   language: '語言',
   nav: '主選單',
   services: '服務',

@@ -1,4 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import type { Executor } from '../platform/database.ts';
+import { rechainUnderKey } from './audit.rechain.ts';
 
 export const auditMigrations: Record<string, Migration> = {
   '0003_audit': {
@@ -27,6 +29,13 @@ export const auditMigrations: Record<string, Migration> = {
           seq bigint not null,
           hash text not null
         )`.execute(db);
+    },
+  },
+  // The chain becomes an HMAC under a key kept outside the database (decision 014). This calls
+  // today's code on purpose: the chain's rows have kept the shape 0003 gave them.
+  '0016_audit_keyed_chain': {
+    async up(db: Kysely<unknown>) {
+      await rechainUnderKey(db as unknown as Executor);
     },
   },
 };

@@ -28,6 +28,27 @@ export async function head(db: Executor): Promise<{ seq: number; hash: string } 
   return db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirst();
 }
 
+export async function findBySeq(db: Executor, seq: number): Promise<AuditRow | undefined> {
+  return (await db.selectFrom('audit_log').selectAll().where('seq', '=', seq).executeTakeFirst()) as
+    | AuditRow
+    | undefined;
+}
+
+/** Replaces the links of records already written: only the migration that re-keys the chain does. */
+export async function relink(
+  trx: Executor,
+  links: { seq: number; prev_hash: string; hash: string }[],
+): Promise<void> {
+  const last = links.at(-1);
+  if (!last) return;
+  const values = sql.join(links.map((l) => sql`(${l.seq}::bigint, ${l.prev_hash}::text, ${l.hash}::text)`));
+  await sql`
+    update audit_log a set prev_hash = v.prev_hash, hash = v.hash
+    from (values ${values}) as v(seq, prev_hash, hash)
+    where a.seq = v.seq`.execute(trx);
+  await trx.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).execute();
+}
+
 // jsonb values go in as text and are cast by the server, which behaves the same on pg and PGlite.
 const jsonb = (v: unknown) => (v === null || v === undefined ? null : sql`${JSON.stringify(v)}::text::jsonb`);
 

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../platform/app-deps.ts';
+import { DomainError } from '../platform/errors.ts';
 import { DepartmentCode, problemResponses, secured, Timestamp } from '../platform/http-schemas.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
 import { authorize, departmentScope } from '../tenancy/principal.ts';
-import { listRecords, verifyChain } from './audit.logic.ts';
+import { chainAnchor, formatAnchor, listRecords, parseAnchor, verifyChain } from './audit.logic.ts';
 
 const Record_ = Type.Object({
   seq: Type.Integer(),
@@ -25,6 +26,7 @@ const Verify = Type.Object({
   ok: Type.Boolean(),
   records: Type.Integer(),
   headHash: Type.Optional(Type.String()),
+  headSeq: Type.Optional(Type.Integer()),
   brokenAtSeq: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   reason: Type.Optional(Type.String()),
 });
@@ -116,19 +118,59 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db 
     },
   );
 
+  app.get(
+    '/audit/anchor',
+    {
+      schema: {
+        tags,
+        summary: "The chain's current head (seq and MAC), to keep outside the database",
+        security: secured,
+        response: {
+          200: Type.Object({
+            seq: Type.Integer(),
+            mac: Type.String(),
+            anchor: Type.String({ description: 'seq:mac, as `govhost audit verify --anchor` takes it' }),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (req) => {
+      authorize(callerOf(req), 'audit:verify');
+      const head = await chainAnchor(db);
+      return { ...head, anchor: formatAnchor(head) };
+    },
+  );
+
   app.post(
     '/audit/verify',
     {
       schema: {
         tags,
-        summary: 'Re-compute the hash chain and report the first record that does not match',
+        summary: 'Re-compute the keyed chain and report the first record that does not match',
         security: secured,
+        querystring: Type.Object({
+          anchor: Type.Optional(
+            Type.String({
+              maxLength: 100,
+              description: 'A head kept earlier (seq:mac): the chain must still hold it unchanged',
+            }),
+          ),
+        }),
         response: { 200: Verify, ...problemResponses },
       },
     },
     async (req) => {
       authorize(callerOf(req), 'audit:verify');
-      return verifyChain(db);
+      const raw = req.query.anchor;
+      const anchor = raw === undefined ? undefined : parseAnchor(raw);
+      if (anchor === null) {
+        throw new DomainError(
+          'GOVHOST_VALIDATION',
+          'anchor must be seq:mac, as govhost audit anchor prints it',
+        );
+      }
+      return verifyChain(db, { anchor });
     },
   );
 };

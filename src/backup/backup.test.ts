@@ -81,9 +81,14 @@ describe('backup and restore of the store, bundles and keys', () => {
     const target = store.kind === 'postgres' ? await emptyPostgres() : null;
     try {
       const manifest = await restoreBackup({ archive, dataDir, databaseUrl: target?.url ?? null });
-      assert.deepEqual(manifest.secret, ['keys/secret.key']);
+      assert.deepEqual(manifest.secret, ['keys/secret.key', 'keys/audit.key']);
       assert.equal(readFileSync(join(dataDir, 'bundles', bundle), 'utf8'), 'bundle bytes');
       assert.equal(readFileSync(join(dataDir, 'secret.key'), 'utf8'), 'the secret key');
+      // The audit chain's key comes back too: without it the restored chain would not verify.
+      assert.equal(
+        readFileSync(join(dataDir, 'audit.key'), 'utf8'),
+        readFileSync(join(store.dataDir, 'audit.key'), 'utf8'),
+      );
       const restored = await openDatabase({ databaseUrl: target?.url ?? null, dataDir });
       try {
         const v = await verifyChain(restored.db);

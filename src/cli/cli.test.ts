@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,12 +154,27 @@ describe('govhost CLI against a running server', () => {
     assert.match(page.stderr, /1-1 of 2 users; see more with --offset 1, or --all/);
   });
 
-  it('lists the audit trail and verifies its hash chain', async () => {
-    const [list, verify] = await Promise.all([ok('audit list --limit 3 --json'), ok('audit verify')]);
+  it('lists the audit trail, verifies its keyed chain, and checks an anchor', async () => {
+    const [list, verify, anchor] = await Promise.all([
+      ok('audit list --limit 3 --json'),
+      ok('audit verify'),
+      ok('audit anchor'),
+    ]);
     const audit = JSON.parse(list);
     assert.equal(audit.items.length, 3);
     assert.equal(audit.items[0].action, 'service.update');
-    assert.match(verify, /^Audit chain intact: \d+ records checked, head hash [0-9a-f]{64}\.$/m);
+    assert.match(verify, /^Audit chain intact: \d+ records checked, head \d+:[0-9a-f]{64}\.$/m);
+    assert.match(anchor, /^\d+:[0-9a-f]{64}\n$/);
+    assert.match(
+      await ok(['audit', 'verify', '--anchor', anchor.trim()]),
+      /^Audit chain intact: \d+ records checked, anchor found unchanged, head /m,
+    );
+    const forged = anchor.trim().replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    assertOneLineError(
+      await run(['audit', 'verify', '--anchor', forged]),
+      1,
+      /audit chain broken at seq \d+: .*rewritten/,
+    );
   });
 
   it('signs in with a password read from standard input', async () => {
@@ -175,6 +190,28 @@ describe('govhost CLI against a running server', () => {
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, /as dev \(dept-developer in IRD\)/);
     assert.match(await ok('whoami', { GOVHOST_CLI_CONFIG: other }), /^department:\s+IRD$/m);
+  });
+
+  it('holds up repeated wrong passwords, shows them to operators, who can unlock', async () => {
+    const other = { GOVHOST_CLI_CONFIG: join(work, 'guess-login.json') };
+    const guess = () =>
+      run(`login --url ${url} --username dev --password-stdin`, { env: other, input: 'wrong guess\n' });
+    // Side by side: all three are checked before any is counted, and all three count.
+    for (const r of await Promise.all([guess(), guess(), guess()])) {
+      assertOneLineError(r, 1, /\(GOVHOST_LOGIN_FAILED\)$/m);
+    }
+    // The 1 s delay may be over by the time a CLI process starts on a busy machine: the API
+    // tests (src/tenancy/sign-in.test.ts) hold the clock-bound answers; this shows the commands.
+    assert.match(await ok('sign-ins list'), /^user\s+dev\s+(delayed|counting)\s+3\s/m);
+    assert.match(
+      await ok('sign-ins unlock --user dev'),
+      /^Unlocked user dev \(3 failed sign-ins forgotten\)\.$/m,
+    );
+    const login = await run(`login --url ${url} --username dev --password-stdin`, {
+      env: other,
+      input: 'correct horse battery\n',
+    });
+    assert.equal(login.code, 0, login.stderr);
   });
 
   it('reports what the API refuses as one line, exit 1, and no stack trace', async () => {
@@ -206,6 +243,36 @@ describe('govhost CLI against a running server', () => {
       1,
       new RegExp(`^govhost: cannot reach GovHost at ${down}: is the server running\\?$`, 'm'),
     );
+  });
+
+  it('refuses a secret value on the command line, and sends nothing', async () => {
+    const [r, empty] = await Promise.all([
+      run('env set IRD/tax-return API_KEY=hunter2 --secret'),
+      run('env set IRD/tax-return API_KEY --secret', { input: '' }),
+    ]);
+    assertOneLineError(r, 2, /shows in ps .*not sent: .*env set SERVICE API_KEY --secret.*--from-file FILE/);
+    assertOneLineError(empty, 2, /--secret read nothing from standard input/);
+    assert.doesNotMatch(await ok('env list IRD/tax-return'), /API_KEY/);
+  });
+
+  it('reads a secret from standard input, and a value from a file', async () => {
+    const piped = await run('env set IRD/tax-return API_KEY --secret', { input: 's3cr3t-from-stdin\n' });
+    assert.equal(piped.code, 0, piped.stderr);
+    const file = join(work, 'greeting.txt');
+    writeFileSync(file, 'hello from a file\n');
+    await ok(['env', 'set', 'IRD/tax-return', 'GREETING', '--from-file', file]);
+    const listed = JSON.parse(await ok('--json env list IRD/tax-return'));
+    const byKey = Object.fromEntries(listed.map((v: { key: string }) => [v.key, v]));
+    assert.equal(byKey.API_KEY.secret, true);
+    assert.notEqual(byKey.API_KEY.value, 's3cr3t-from-stdin');
+    assert.equal(byKey.GREETING.value, 'hello from a file');
+  });
+
+  it('prints control characters escaped in its own messages too', async () => {
+    // JSON.stringify (which the usage message quotes the argument with) leaves a C1 CSI raw.
+    const r = await run(['services', 'show', 'a/b/\u009b2J']);
+    assertOneLineError(r, 2, /is not a service reference/);
+    assert.ok(r.stderr.includes(String.raw`"a/b/\x9b2J"`), r.stderr);
   });
 
   it('logs out, after which it asks to log in', async () => {

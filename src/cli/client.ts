@@ -64,8 +64,8 @@ export class ApiClient {
   }
 
   /** `timeoutMs` for the few requests that do long work, e.g. verifying the whole audit chain. */
-  post<T>(path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<T> {
-    return this.request<T>('POST', path, {}, body, timeoutMs);
+  post<T>(path: string, body?: unknown, timeoutMs = TIMEOUT_MS, query: Query = {}): Promise<T> {
+    return this.request<T>('POST', path, query, body, timeoutMs);
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ApiClient, normaliseUrl } from './client.ts';
 import { credentialsPath, readCredentials } from './credentials.ts';
 import { ApiError, CliError } from './errors.ts';
+import { jsonText } from './output.ts';
 
 /** The options on the root program, which every command accepts. */
 export interface GlobalOptions {
@@ -46,7 +47,7 @@ export function printer(json: boolean): Pick<Ctx, 'print' | 'note'> {
     print: (data, human) => {
       // A 204 has no JSON to print: under --json the exit status alone says it worked.
       if (!json) process.stdout.write(`${human()}\n`);
-      else if (data !== undefined) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      else if (data !== undefined) process.stdout.write(`${jsonText(data)}\n`);
     },
     note: (text) => {
       if (!json) process.stderr.write(`${text}\n`);

@@ -61,7 +61,8 @@ const LISTER = `import { readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 const port = process.env.PORT;
 createServer((req, res) => {
-  if (req.url !== '/healthz') console.log(\`lister served \${req.url}\`);
+  // Decoded, as many apps log paths: a request can put any control character in the log.
+  if (req.url !== '/healthz') console.log(\`lister served \${decodeURIComponent(req.url)}\`);
   const { GREETING = null, API_KEY } = process.env;
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ files: readdirSync('.').sort(), greeting: GREETING, apiKey: API_KEY ? 'set' : 'unset' }));
@@ -161,7 +162,10 @@ describe('govhost deploy, env, scale, rollback, status and logs', () => {
     const plain = await ok('env', 'set', SVC, 'GREETING=hello');
     assert.match(plain.stderr, /^rolling out a new release of DPL\/hello with the new environment$/m);
     assert.match(plain.stdout, /^DPL\/hello: 1 variable\(s\) set$/m);
-    const secret = await ok('env', 'set', SVC, 'API_KEY=s3cr3t', '--secret');
+    // Never on the command line, where `ps` shows it: from a file (or standard input).
+    const keyFile = join(work, 'api-key.txt');
+    writeFileSync(keyFile, 's3cr3t\n', { mode: 0o600 });
+    const secret = await ok('env', 'set', SVC, 'API_KEY', '--secret', '--from-file', keyFile);
     assert.match(secret.stderr, /v4 is live/);
     assert.doesNotMatch(secret.stdout + secret.stderr, /s3cr3t/);
     assert.deepEqual(await page().then((p) => [p.greeting, p.apiKey]), ['hello', 'set']);
@@ -201,6 +205,14 @@ describe('govhost deploy, env, scale, rollback, status and logs', () => {
           );
       }
       assert.ok(seen, `no log line for ${path}:\n${logs.out()}\n${logs.err()}`);
+      // Escape codes in a log line arrive escaped; its tab stays a tab.
+      assert.equal((await viaRouter(routerUrl, HOST, '/esc%1B%5B2J%09tab')).status, 200);
+      await logs.waitFor(
+        (o) => o.includes('lister served /esc\\x1b[2J\ttab') || null,
+        'escaped line',
+        15_000,
+      );
+      assert.doesNotMatch(logs.out(), /[^\P{Cc}\n\t]/u);
       // An instance started after the stream opened joins it: scale to two, see the new one start.
       const started = (o: string) =>
         [...o.matchAll(/^\[([^\]]+)\] lister listening on port \d+$/gm)].map((m) => m[1]);

@@ -19,11 +19,15 @@ import { registerRuntimeCommands } from './commands/runtime.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
 import { registerSessionCommands } from './commands/session.ts';
+import { registerSignInCommands } from './commands/sign-ins.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerWorkloadCommands } from './commands/workload.ts';
 import { CliError } from './errors.ts';
-import { fail } from './output.ts';
+import { fail, guardTerminal } from './output.ts';
+
+// First of all: nothing reaches the terminal unescaped, whichever command prints it.
+guardTerminal();
 
 const program = new Command('govhost')
   .description('GovHost: central hosting platform for e-government services')
@@ -45,6 +49,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 registerServerCommands(program);
 registerBackupCommands(program);
 registerSessionCommands(program);
+registerSignInCommands(program);
 registerDepartmentCommands(program);
 registerUserCommands(program);
 registerTokenCommands(program);

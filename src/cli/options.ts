@@ -28,13 +28,13 @@ export const listOf =
   };
 
 /** A secret read from standard input (as `--password-stdin` promises), without its final newline. */
-export async function readSecretFromStdin(): Promise<string> {
+export async function readSecretFromStdin(option = '--password-stdin'): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const secret = Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
-  if (secret === '') throw usageError('--password-stdin read nothing from standard input');
+  if (secret === '') throw usageError(`${option} read nothing from standard input`);
   return secret;
 }
 

@@ -1,3 +1,5 @@
+import { redraw } from './output.ts';
+
 /** A one-line progress bar on stderr, redrawn in place on a terminal and printed once otherwise. */
 export function progressBar(label: string, total: number) {
   const tty = process.stderr.isTTY === true;
@@ -11,9 +13,7 @@ export function progressBar(label: string, total: number) {
       if (pct === lastDrawn) return;
       lastDrawn = pct;
       const filled = Math.round((pct / 100) * width);
-      process.stderr.write(
-        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% of ${mib(total)}`,
-      );
+      redraw(`${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% of ${mib(total)}`);
     },
     finish() {
       process.stderr.write(tty ? '\n' : `${label}: ${mib(total)} sent\n`);

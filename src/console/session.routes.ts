@@ -28,7 +28,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
       },
     },
     async (req, reply) => {
-      const session = await login(db, req.body, req.id);
+      const session = await login(db, req.body, { requestId: req.id, address: req.ip });
       const maxAge = Math.max(0, Math.floor((Date.parse(session.expiresAt) - Date.now()) / 1000));
       reply.header('set-cookie', sessionCookies(session.token, maxAge, overHttps(req)));
       reply.header('cache-control', 'no-store');

@@ -17,6 +17,7 @@ import { statusRoutes } from '../monitoring/status.routes.ts';
 import { requestRoutes } from '../provisioning/request.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
+import { signInRoutes } from '../tenancy/sign-in.routes.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
 import type { AppDeps } from './app-deps.ts';
 import { finishOpenApi } from './openapi-document.ts';
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     async (api) => {
       await api.register(tenancyRoutes, deps);
       await api.register(sessionRoutes, deps);
+      await api.register(signInRoutes, deps);
       await api.register(catalogRoutes, deps);
       await api.register(auditRoutes, deps);
       await api.register(alertingRoutes, deps);

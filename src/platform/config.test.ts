@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,16 @@ describe('loadConfig', () => {
     assert.throws(
       () => loadConfig({ GOVHOST_ROUTER_TRUSTED_PROXIES: 'lb.example' }),
       /GOVHOST_ROUTER_TRUSTED_PROXIES/,
+    );
+  });
+
+  it('takes GOVHOST_AUDIT_KEY only as the base64 of 32 bytes', () => {
+    const key = randomBytes(32).toString('base64');
+    assert.equal(loadConfig({ GOVHOST_AUDIT_KEY: key }).auditKey, key);
+    assert.equal(loadConfig({}).auditKey, null);
+    assert.throws(
+      () => loadConfig({ GOVHOST_AUDIT_KEY: 'c2hvcnQ=' }),
+      /GOVHOST_AUDIT_KEY \(audit chain key\) must be the base64 encoding of 32 bytes/,
     );
   });
 

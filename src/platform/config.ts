@@ -32,6 +32,11 @@ export interface Config {
   readonly appsDir: string | null;
   /** base64 of 32 bytes; default: a key file in the data folder. */
   readonly secretKey: string | null;
+  /**
+   * base64 of 32 bytes: the key of the audit chain's HMAC, which the database must not hold;
+   * default: `audit.key` in the data folder. Every control-plane replica needs the same one.
+   */
+  readonly auditKey: string | null;
   /** Milliseconds between two probes of a service through the router (default 10 s). */
   readonly probeIntervalMs: number;
   /** Milliseconds a probe may take before it counts as failed. */
@@ -200,6 +205,15 @@ const FIELDS: FieldSpec[] = [
     describe: 'secret key',
   },
   {
+    env: 'GOVHOST_AUDIT_KEY',
+    file: 'auditKey',
+    parse: (r) => {
+      if (Buffer.from(r, 'base64').length !== 32) throw new Error('must be the base64 encoding of 32 bytes');
+      return r;
+    },
+    describe: 'audit chain key',
+  },
+  {
     env: 'GOVHOST_PROBE_INTERVAL_MS',
     file: 'probeIntervalMs',
     parse: integer(200, 3_600_000),
@@ -284,6 +298,7 @@ export const DEFAULTS: Config = {
   routerTrustedProxies: [],
   appsDir: null,
   secretKey: null,
+  auditKey: null,
   probeIntervalMs: 10_000,
   probeTimeoutMs: 5_000,
   metricsRetentionDays: 400,

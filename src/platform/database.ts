@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { AuditTables } from '../audit/audit.tables.ts';
+import { loadAuditKey, withAuditKey } from '../audit/audit-key.ts';
 import type { CapacityTables } from '../capacity/capacity.tables.ts';
 import type { CatalogTables } from '../catalog/catalog.tables.ts';
 import type { MonitoringTables } from '../monitoring/monitoring.tables.ts';
@@ -37,17 +38,22 @@ export interface DatabaseHandle {
 // int8 (bigint) comes back as text from pg; our bigints (audit sequence) fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-/** Opens PostgreSQL when a URL is given, otherwise PGlite in `<dataDir>/pgdata`. */
+/**
+ * Opens PostgreSQL when a URL is given, otherwise PGlite in `<dataDir>/pgdata`. The handle carries
+ * the audit chain's key (`auditKey`, else `<dataDir>/audit.key`), which the database never holds.
+ */
 export async function openDatabase(opts: {
   databaseUrl: string | null;
   dataDir: string;
+  auditKey?: string | null;
 }): Promise<DatabaseHandle> {
+  const key = loadAuditKey({ dataDir: opts.dataDir, auditKey: opts.auditKey ?? null });
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
     // Fail at start with a clear message rather than on the first request.
     const client = await pool.connect();
     client.release();
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = withAuditKey(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), key);
     const url = opts.databaseUrl;
     return { db, kind: 'postgres', dump: (file) => dumpPostgres(url, file), close: () => db.destroy() };
   }
@@ -55,6 +61,6 @@ export async function openDatabase(opts: {
   mkdirSync(dir, { recursive: true });
   // int8 as a JS number, as with pg above (PGlite would give a BigInt).
   const pglite = await PGlite.create({ dataDir: dir, parsers: { 20: (v: string) => Number(v) } });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const db = withAuditKey(new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), key);
   return { db, kind: 'pglite', dump: (file) => dumpPglite(db, pglite, file), close: () => db.destroy() };
 }

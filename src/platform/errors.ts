@@ -11,6 +11,12 @@ export const ERROR_CODES = {
   GOVHOST_UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
   GOVHOST_TOKEN_INVALID: { status: 401, title: 'The credential is invalid, expired or revoked' },
   GOVHOST_LOGIN_FAILED: { status: 401, title: 'Wrong user name or password' },
+  GOVHOST_SIGN_IN_THROTTLED: { status: 429, title: 'Too many failed sign-ins: wait before trying again' },
+  GOVHOST_SIGN_IN_LOCKED: { status: 423, title: 'Sign-in is locked after too many failed passwords' },
+  GOVHOST_SIGN_IN_NOT_LOCKED: {
+    status: 404,
+    title: 'No failed sign-ins are counted for this user or address',
+  },
   GOVHOST_FORBIDDEN: { status: 403, title: 'Your role does not allow this' },
   GOVHOST_CSRF: { status: 403, title: 'A cookie-authenticated change needs the X-CSRF-Token header' },
   GOVHOST_NOT_FOUND: { status: 404, title: 'Not found' },

@@ -44,7 +44,12 @@ function send(
 /** The one place where errors become RFC 9457 problem documents. */
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { fieldErrors?: FieldError[] }, req, reply) => {
-    if (err instanceof DomainError) return send(reply, req, err.code, err.message, err.extensions);
+    if (err instanceof DomainError) {
+      // A problem that says how long to wait says it in the header too, where clients look.
+      const wait = err.extensions.retryAfter;
+      if (typeof wait === 'number') reply.header('retry-after', String(wait));
+      return send(reply, req, err.code, err.message, err.extensions);
+    }
     if (err.code === 'FST_ERR_VALIDATION') {
       const where = err.validationContext ?? 'request';
       const errors = (err.fieldErrors ?? []).map((f) => ({ ...f, field: `${where}${f.field}` }));

@@ -28,19 +28,31 @@ export class SecretBox {
 }
 
 /**
- * The platform's secret key: GOVHOST_SECRET_KEY (base64 of 32 bytes) when set, which every
- * process sharing a PostgreSQL store must use; otherwise a key file made on first start.
+ * A 32-byte key: from `fromEnv` (base64) when set, which every process sharing a PostgreSQL
+ * store must use; otherwise from `keyFile`, made once (mode 0600) on first start.
+ * @example loadKey(join(dataDir, 'audit.key'), config.auditKey, 'GOVHOST_AUDIT_KEY')
  */
-export function loadSecretBox(keyFile: string, fromEnv: string | undefined): SecretBox {
+export function loadKey(keyFile: string, fromEnv: string | null | undefined, envName: string): Buffer {
   if (fromEnv) {
     const key = Buffer.from(fromEnv, 'base64');
-    if (key.length !== 32)
-      throw new Error('GOVHOST_SECRET_KEY must be the base64 encoding of 32 random bytes');
-    return new SecretBox(key);
+    if (key.length !== 32) throw new Error(`${envName} must be the base64 encoding of 32 random bytes`);
+    return key;
   }
   if (!existsSync(keyFile)) {
     mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
-    writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+    try {
+      writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      // Another process made it first: use theirs.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
-  return new SecretBox(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64'));
+  const key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${keyFile} must hold the base64 encoding of 32 bytes`);
+  return key;
+}
+
+/** The platform's secret key: GOVHOST_SECRET_KEY when set, otherwise `secret.key` in the data folder. */
+export function loadSecretBox(keyFile: string, fromEnv: string | undefined): SecretBox {
+  return new SecretBox(loadKey(keyFile, fromEnv, 'GOVHOST_SECRET_KEY'));
 }

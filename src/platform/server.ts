@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { checkChainKey } from '../audit/audit.logic.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
 import { type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
@@ -35,6 +36,7 @@ export async function startPlatform(
     const store = await openDatabase(config);
     try {
       await migrateToLatest(store.db);
+      await checkChainKey(store.db);
       const admin = await bootstrapAdmin(store.db);
       let runtime: RunningRuntime | null = null;
       let monitoring: RunningMonitoring | null = null;

@@ -21,6 +21,9 @@ export const PERMISSIONS = {
   'service:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
   'audit:read': ['platform-admin', 'operator', 'dept-admin'],
   'audit:verify': ['platform-admin', 'operator'],
+  /** Failed sign-ins and locks: the central desk sees them and lifts a lock. */
+  'sign-in:read': ['platform-admin', 'operator'],
+  'sign-in:unlock': ['platform-admin', 'operator'],
   // Monitoring: metrics, alerts, incidents and SLA figures of the caller's services.
   'monitoring:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
   /** Per-service alert thresholds and the department's notification channels. */

@@ -52,4 +52,23 @@ export const tenancyMigrations: Record<string, Migration> = {
       await sql`alter table users add column locale text check (locale in ('en', 'zh-Hant'))`.execute(db);
     },
   },
+  // Sign-in throttling (issue 11): failed passwords per user name and per client address.
+  '0017_sign_in_throttle': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table sign_in_throttle (
+          kind text not null check (kind in ('user', 'address')),
+          subject text not null,
+          failures integer not null,
+          window_started_at timestamptz not null,
+          last_failure_at timestamptz not null,
+          blocked_until timestamptz,
+          locked_until timestamptz,
+          primary key (kind, subject)
+        )`.execute(db);
+      await sql`create index sign_in_throttle_last_failure_idx on sign_in_throttle (last_failure_at)`.execute(
+        db,
+      );
+    },
+  },
 };

@@ -27,7 +27,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
         },
       },
     },
-    (req) => tokens.login(db, req.body, req.id),
+    (req) => tokens.login(db, req.body, { requestId: req.id, address: req.ip }),
   );
 
   app.post(

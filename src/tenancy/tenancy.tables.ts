@@ -47,8 +47,26 @@ export interface ApiTokenTable {
   created_at: CreatedAt;
 }
 
+/**
+ * Failed password sign-ins of one user name, or from one client address, within the current
+ * window: kept in the store so that every control-plane process, and a restart, sees them.
+ */
+export interface SignInThrottleTable {
+  kind: 'user' | 'address';
+  /** The user name as typed (whether or not such a user exists), or the client's address. */
+  subject: string;
+  failures: number;
+  window_started_at: Date;
+  last_failure_at: Date;
+  /** The growing delay: no attempt is checked before this. */
+  blocked_until: Date | null;
+  /** The temporary lock after too many failures; an operator may lift it. */
+  locked_until: Date | null;
+}
+
 export interface TenancyTables {
   departments: DepartmentTable;
   users: UserTable;
   api_tokens: ApiTokenTable;
+  sign_in_throttle: SignInThrottleTable;
 }

@@ -4,6 +4,7 @@ import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { verifyPassword } from './password.ts';
 import { auditContext, authorize, type Caller, departmentScope, type Principal } from './principal.ts';
+import { checkSignIn, signInFailed, signInSucceeded } from './sign-in.logic.ts';
 import type { TokenRow } from './token.repository.ts';
 import * as repo from './token.repository.ts';
 import * as users from './user.repository.ts';
@@ -86,15 +87,23 @@ export async function authenticate(db: Db, secret: string): Promise<Principal> {
   };
 }
 
-/** Exchanges a user name and password for a session token. */
+/**
+ * Exchanges a user name and password for a session token. Throttled per user name and client
+ * address (sign-in.logic.ts): the check comes before the password is hashed.
+ */
 export async function login(
   db: Db,
   input: { username: string; password: string },
-  requestId: string,
+  from: { requestId: string; address: string },
 ): Promise<{ token: string; expiresAt: string }> {
+  const attempt = { username: input.username, ...from };
+  await checkSignIn(db, attempt);
   const user = await users.findByUsername(db, null, input.username);
   const ok = await verifyPassword(input.password, user?.password_hash ?? null);
-  if (!user || !ok || user.disabled) throw new DomainError('GOVHOST_LOGIN_FAILED');
+  if (!user || !ok || user.disabled) {
+    await signInFailed(db, attempt, user?.department_id ?? null);
+    throw new DomainError('GOVHOST_LOGIN_FAILED');
+  }
   return db.transaction().execute(async (trx) => {
     const t = await issueToken(trx, {
       userId: user.id,
@@ -103,9 +112,10 @@ export async function login(
       scope: 'write',
       ttlMs: SESSION_TTL_MS,
     });
+    await signInSucceeded(trx, user.username);
     await recordChange(
       trx,
-      { actorId: user.id, actorName: user.username, requestId },
+      { actorId: user.id, actorName: user.username, requestId: from.requestId },
       { action: 'session.create', targetType: 'token', targetId: t.id, departmentId: user.department_id },
     );
     return { token: t.secret, expiresAt: t.expiresAt.toISOString() };

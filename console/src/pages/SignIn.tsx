@@ -18,10 +18,15 @@ export function SignIn({ onSignedIn }: { onSignedIn(): Promise<void> }) {
       await send('POST', '/auth/session', { username, password });
       await onSignedIn();
     } catch (err) {
+      const code = err instanceof ApiError ? err.code : null;
       setError(
-        err instanceof ApiError && (err.status === 401 || err.status === 400)
-          ? t('loginFailed')
-          : String(err),
+        code === 'GOVHOST_SIGN_IN_THROTTLED'
+          ? t('signInThrottled')
+          : code === 'GOVHOST_SIGN_IN_LOCKED'
+            ? t('signInLocked')
+            : err instanceof ApiError && (err.status === 401 || err.status === 400)
+              ? t('loginFailed')
+              : String(err),
       );
     } finally {
       setBusy(false);

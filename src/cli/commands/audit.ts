@@ -18,6 +18,7 @@ interface Verify {
   ok: boolean;
   records: number;
   headHash?: string;
+  headSeq?: number;
   brokenAtSeq?: number | null;
   reason?: string;
 }
@@ -70,16 +71,34 @@ export function registerAuditCommands(program: Command): void {
     );
 
   audit
-    .command('verify')
-    .description('re-compute the hash chain; exits 1 if a record was changed or removed')
+    .command('anchor')
+    .description("print the chain's current head (seq:mac): keep it outside the database for verify --anchor")
     .action(
       act(async (ctx) => {
-        // The server re-hashes every record: on a long trail that takes far longer than a normal request.
-        const res = await ctx.api.post<Verify>('/audit/verify', undefined, 15 * 60_000);
+        const res = await ctx.api.get<{ seq: number; mac: string; anchor: string }>('/audit/anchor');
+        ctx.print(res, () => res.anchor);
+      }),
+    );
+
+  audit
+    .command('verify')
+    .description('re-compute the keyed chain; exits 1 if a record was changed or removed')
+    .option(
+      '--anchor <seq:mac>',
+      'a head printed earlier by audit anchor: it must still be in the chain unchanged',
+    )
+    .action(
+      act<{ anchor?: string }>(async (ctx, opts) => {
+        // The server re-computes every record: on a long trail that takes far longer than a normal request.
+        const res = await ctx.api.post<Verify>('/audit/verify', undefined, 15 * 60_000, {
+          anchor: opts.anchor,
+        });
         if (res.ok) {
+          const anchored = opts.anchor === undefined ? '' : ', anchor found unchanged';
           ctx.print(
             res,
-            () => `Audit chain intact: ${res.records} records checked, head hash ${res.headHash}.`,
+            () =>
+              `Audit chain intact: ${res.records} records checked${anchored}, head ${res.headSeq}:${res.headHash}.`,
           );
           return;
         }

@@ -160,7 +160,11 @@ export function registerRuntimeCommands(program: Command): void {
           abort.signal,
         );
         try {
-          for await (const chunk of body) process.stdout.write(chunk);
+          // Decoded as a stream, so a character split between chunks stays whole; the terminal
+          // guard keeps the lines' breaks and tabs and escapes any other control.
+          const text = new TextDecoder();
+          for await (const chunk of body) process.stdout.write(text.decode(chunk, { stream: true }));
+          process.stdout.write(text.decode());
         } catch (err) {
           if (!abort.signal.aborted) throw new CliError(`the log stream broke: ${(err as Error).message}`);
         }

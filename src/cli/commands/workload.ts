@@ -4,7 +4,7 @@ import type { ApiClient, Query } from '../client.ts';
 import { act, type Ctx } from '../context.ts';
 import { ApiError, CliError, usageError } from '../errors.ts';
 import type { Page } from '../lists.ts';
-import { table } from '../output.ts';
+import { redraw, table } from '../output.ts';
 
 interface Tally {
   kind: string;
@@ -31,10 +31,10 @@ function progress(ctx: Ctx, tally: Tally, dryRun: boolean) {
     `${tally.kind}: ${tally.created + tally.existing + tally.skipped}/${tally.total} (${tally.created} ${dryRun ? 'to create' : 'created'}, ${tally.existing} already there${tally.skipped ? `, ${tally.skipped} skipped` : ''})`;
   return {
     step() {
-      if (tty) process.stderr.write(`\r${line()}`);
+      if (tty) redraw(line());
     },
     done() {
-      if (tty) process.stderr.write(`\r${line()}\n`);
+      if (tty) redraw(line(), '\n');
       else ctx.note(line());
       if (tally.note) ctx.note(`  ${tally.note}`);
     },
