@@ -33,7 +33,7 @@ export const auditMigrations: Record<string, Migration> = {
   },
   // The chain becomes an HMAC under a key kept outside the database (decision 014). This calls
   // today's code on purpose: the chain's rows have kept the shape 0003 gave them.
-  '0016_audit_keyed_chain': {
+  '0017_audit_keyed_chain': {
     async up(db: Kysely<unknown>) {
       await rechainUnderKey(db as unknown as Executor);
     },

@@ -132,7 +132,7 @@ describe('keyed audit chain', () => {
     // Migration 0016 itself, in a transaction as the migrator runs it (later migrations exist
     // now, so the migrator would not run it again out of order).
     const rerun = () =>
-      t.db.transaction().execute((trx) => auditMigrations['0016_audit_keyed_chain']!.up(trx));
+      t.db.transaction().execute((trx) => auditMigrations['0017_audit_keyed_chain']!.up(trx));
     // The trail as GovHost wrote it before 0016.
     await relinkAll(plainHashRecord);
     assert.equal((await verify()).ok, false);

@@ -53,7 +53,7 @@ export const tenancyMigrations: Record<string, Migration> = {
     },
   },
   // Sign-in throttling (issue 11): failed passwords per user name and per client address.
-  '0017_sign_in_throttle': {
+  '0018_sign_in_throttle': {
     async up(db: Kysely<unknown>) {
       await sql`
         create table sign_in_throttle (
