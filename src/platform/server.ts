@@ -81,8 +81,10 @@ export async function startPlatform(
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       const url = `http://${host}:${port}`;
       const routerUrl = runtime?.routerUrl ?? null;
-      app.log.info({ url, routerUrl, store: store.kind, dataDir: config.dataDir }, 'GovHost is ready');
+      // The first admin's token goes out before the ready line: whoever waits for "ready" (a
+      // script, a test) then has everything the start printed.
       if (admin) opts.onFirstAdmin?.(admin, url);
+      app.log.info({ url, routerUrl, store: store.kind, dataDir: config.dataDir }, 'GovHost is ready');
       return {
         app,
         url,
