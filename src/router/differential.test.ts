@@ -5,7 +5,17 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { RequestRecord } from './context.ts';
 import type { RunningRouter } from './router.ts';
-import { admin, openRaw, proxyRoute, putRoutes, startTestRouter, TOKEN, waitFor } from './testing.ts';
+import {
+  admin,
+  mutate,
+  openRaw,
+  proxyRoute,
+  putRoutes,
+  seededRandom,
+  startTestRouter,
+  TOKEN,
+  waitFor,
+} from './testing.ts';
 
 /**
  * Differential checking of the router against a real backend parser (Node's llhttp): for every
@@ -19,17 +29,6 @@ import { admin, openRaw, proxyRoute, putRoutes, startTestRouter, TOKEN, waitFor 
 const HOST = 'diff.test.localhost';
 const SERVICE = 'TEST/diff';
 const CONCURRENCY = 8;
-
-/** Small seeded generator (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface BackendRecord {
   method: string;
@@ -239,24 +238,11 @@ const NASTY = [
   '-1',
 ];
 
-function mutate(rnd: () => number, text: string): string {
-  let s = text;
-  const edits = 1 + Math.floor(rnd() * 4);
-  for (let i = 0; i < edits; i++) {
-    const at = Math.floor(rnd() * s.length);
-    const kind = rnd();
-    if (kind < 0.4) s = s.slice(0, at) + NASTY[Math.floor(rnd() * NASTY.length)] + s.slice(at);
-    else if (kind < 0.7) s = s.slice(0, at) + s.slice(at + 1 + Math.floor(rnd() * 5));
-    else s = s.slice(0, at) + s.slice(at, at + 8).toUpperCase() + s.slice(at + 8);
-  }
-  return s;
-}
-
 function fuzzCases(count: number): Case[] {
-  const rnd = random(Number(process.env.GOVHOST_FUZZ_SEED ?? 20261206));
+  const rnd = seededRandom(Number(process.env.GOVHOST_FUZZ_SEED ?? 20261206));
   return Array.from({ length: count }, (_, i) => {
     // Each case has its own paths, so that the two sides' records pair up.
-    const text = mutate(rnd, VALID[i % VALID.length]!.replaceAll(/ \/(\w+)/g, ` /$1-${i}`));
+    const text = mutate(rnd, VALID[i % VALID.length]!.replaceAll(/ \/(\w+)/g, ` /$1-${i}`), NASTY);
     // Upper-casing can leave latin1 (ÿ → Ÿ): keep the text as the bytes that go on the wire.
     const wire = Buffer.from(text, 'latin1').toString('latin1');
     return { name: `fuzz ${i}: ${JSON.stringify(wire)}`, parts: [wire] };

@@ -199,3 +199,28 @@ export async function openRaw(port: number): Promise<RawClient> {
 
 /** How many times `what` occurs in `text`. */
 export const count = (text: string, what: string) => text.split(what).length - 1;
+
+/** Small seeded generator (mulberry32): the same cases on every run, so a failure can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One to four random edits of `text`: an insertion from `nasty`, a deletion, or upper-casing. */
+export function mutate(rnd: () => number, text: string, nasty: readonly string[]): string {
+  let s = text;
+  const edits = 1 + Math.floor(rnd() * 4);
+  for (let i = 0; i < edits; i++) {
+    const at = Math.floor(rnd() * s.length);
+    const kind = rnd();
+    if (kind < 0.4) s = s.slice(0, at) + nasty[Math.floor(rnd() * nasty.length)] + s.slice(at);
+    else if (kind < 0.7) s = s.slice(0, at) + s.slice(at + 1 + Math.floor(rnd() * 5));
+    else s = s.slice(0, at) + s.slice(at, at + 8).toUpperCase() + s.slice(at + 8);
+  }
+  return s;
+}
