@@ -243,8 +243,7 @@ describe('expansion forecast (hand-computed)', () => {
 describe('forecast bounds', () => {
   it('stops recommending at MAX_RECOMMENDED_FARMS, however small the target or the farm', () => {
     // A 1 MB reference farm against 2 TB of demand at a 5e-324 target would need ~1e330 farms:
-    // the loop ends at the cap and says so, in well under a second.
-    const started = performance.now();
+    // the loop ends at the cap and says so.
     const f = forecast({
       from: '2027-01',
       months: 3,
@@ -257,6 +256,5 @@ describe('forecast bounds', () => {
     });
     assert.equal(f.recommendations.length, MAX_RECOMMENDED_FARMS);
     assert.ok(f.months[0]?.actions.some((a) => a.startsWith(`more than ${MAX_RECOMMENDED_FARMS} farms`)));
-    assert.ok(performance.now() - started < 5000);
   });
 });
