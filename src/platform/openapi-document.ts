@@ -4,7 +4,7 @@
  *   `minimum: 0, exclusiveMinimum: true`;
  * - the routes' shared `4xx`/`5xx` problem entries become the statuses each operation can answer,
  *   as `application/problem+json`: 400 for any input, 401 and 403 when it needs a token, 404 when
- *   its path names something, 409 for writes, 415 for a body, 500 always, and whatever a route
+ *   its path names something, 409 for writes, 413 and 415 for a body, 500 always, and whatever a route
  *   declares itself (413, 429, 503, …).
  */
 

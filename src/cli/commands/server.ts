@@ -1,10 +1,11 @@
 import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../platform/config.ts';
+import { type Config, ConfigError, loadConfig } from '../../platform/config.ts';
+import type { Db } from '../../platform/database.ts';
 import { fail } from '../output.ts';
 
 // The platform modules (fastify, PGlite, migrations) take seconds to load; every other command
-// only talks HTTP, so they are imported when one of these two commands runs, not at start.
+// only talks HTTP, so they are imported when a command that works on the store runs, not at start.
 
 export function platformConfig() {
   try {
@@ -30,6 +31,35 @@ function printCredential(title: string, admin: { username: string; token: string
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * Runs `work` on the store with the server stopped: the data folder locked (a running server
+ * refuses it), the store opened and migrated, then closed and unlocked whatever happens. Any
+ * failure is one line on stderr.
+ */
+async function withStoppedStore(cfg: Config, work: (db: Db) => Promise<void>): Promise<void> {
+  const [{ openDatabase }, { lockDataDir }, { migrateToLatest }] = await Promise.all([
+    import('../../platform/database.ts'),
+    import('../../platform/lockfile.ts'),
+    import('../../platform/migrations.ts'),
+  ]);
+  let unlock = () => {};
+  try {
+    if (!cfg.databaseUrl) unlock = lockDataDir(cfg.dataDir);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const store = await openDatabase(cfg);
+  try {
+    await migrateToLatest(store.db);
+    await work(store.db);
+  } catch (err) {
+    fail((err as Error).message);
+  } finally {
+    await store.close();
+    unlock();
+  }
 }
 
 /** `govhost server` and `govhost admin reset`: the two commands that work on the store directly. */
@@ -71,29 +101,11 @@ export function registerServerCommands(program: Command): void {
     .option('--username <name>', 'platform-admin to reset or create', 'admin')
     .action(async (opts: { username: string }) => {
       const cfg = platformConfig();
-      const [{ openDatabase }, { lockDataDir }, { migrateToLatest }, { resetAdmin }] = await Promise.all([
-        import('../../platform/database.ts'),
-        import('../../platform/lockfile.ts'),
-        import('../../platform/migrations.ts'),
-        import('../../tenancy/bootstrap.ts'),
-      ]);
-      let unlock = () => {};
-      try {
-        if (!cfg.databaseUrl) unlock = lockDataDir(cfg.dataDir);
-      } catch (err) {
-        fail((err as Error).message);
-      }
-      const store = await openDatabase(cfg);
-      try {
-        await migrateToLatest(store.db);
-        const admin = await resetAdmin(store.db, opts.username);
+      const { resetAdmin } = await import('../../tenancy/bootstrap.ts');
+      await withStoppedStore(cfg, async (db) => {
+        const admin = await resetAdmin(db, opts.username);
         printCredential('GovHost reset its platform administrator.', admin, `http://${cfg.host}:${cfg.port}`);
-      } catch (err) {
-        fail((err as Error).message);
-      } finally {
-        await store.close();
-        unlock();
-      }
+      });
     });
 
   admin
@@ -105,28 +117,15 @@ export function registerServerCommands(program: Command): void {
       const cfg = platformConfig();
       if (process.getuid?.() !== 0)
         fail('only root makes and removes service users; as another user there are none');
-      const [{ openDatabase }, { lockDataDir }, { migrateToLatest }, users, nft, workdir] = await Promise.all(
-        [
-          import('../../platform/database.ts'),
-          import('../../platform/lockfile.ts'),
-          import('../../platform/migrations.ts'),
-          import('../../runtime/service-users.ts'),
-          import('../../runtime/local/nftables.ts'),
-          import('../../runtime/workdir.ts'),
-        ],
-      );
-      let unlock = () => {};
-      try {
-        if (!cfg.databaseUrl) unlock = lockDataDir(cfg.dataDir);
-      } catch (err) {
-        fail((err as Error).message);
-      }
-      const store = await openDatabase(cfg);
-      try {
-        await migrateToLatest(store.db);
+      const [users, nft, workdir] = await Promise.all([
+        import('../../runtime/service-users.ts'),
+        import('../../runtime/local/nftables.ts'),
+        import('../../runtime/workdir.ts'),
+      ]);
+      await withStoppedStore(cfg, async (db) => {
         const quiet = { info: () => undefined, warn: () => undefined };
         const removed = await new users.ServiceUsers({
-          db: store.db,
+          db,
           settings: {
             prefix: cfg.serviceUserPrefix ?? users.defaultUserPrefix(cfg.dataDir),
             owner: users.installOwner(cfg.dataDir),
@@ -140,11 +139,6 @@ export function registerServerCommands(program: Command): void {
         const apps = await workdir.resolveAppsDir(cfg.dataDir, cfg.appsDir);
         await rm(apps.dir, { recursive: true, force: true });
         process.stdout.write(`removed ${removed} service user(s), the network rules and ${apps.dir}\n`);
-      } catch (err) {
-        fail((err as Error).message);
-      } finally {
-        await store.close();
-        unlock();
-      }
+      });
     });
 }
