@@ -2,6 +2,7 @@ import { activeSpans } from '../catalog/lifecycle.repository.ts';
 import * as services from '../catalog/service.repository.ts';
 import type { Executor } from '../platform/database.ts';
 import * as departments from '../tenancy/department.repository.ts';
+import { firingAlerts } from './alert.repository.ts';
 import {
   availabilityIn,
   clip,
@@ -24,7 +25,20 @@ import type { ProbeStates } from './probe-states.ts';
 export const STATUS_DAYS = 90;
 const DAY_MS = 86_400_000;
 
-export type PublicState = 'operational' | 'down' | 'maintenance' | 'no-data';
+export type PublicState = 'operational' | 'degraded' | 'down' | 'maintenance' | 'no-data';
+
+/**
+ * Firing alerts whose symptom citizens see. `service-down` keeps a service down on the page for
+ * as long as the alert (and its incident) is open, through the alert's clear duration, so the
+ * page never calls a service operational while the central team still treats it as down;
+ * error-rate and latency make it `degraded`. Crash-loop and memory are about instances, which
+ * other instances may hide from citizens: not shown.
+ */
+const CITIZEN_SYMPTOMS: Record<string, PublicState> = {
+  'service-down': 'down',
+  'error-rate': 'degraded',
+  latency: 'degraded',
+};
 
 export interface PublicService {
   slug: string;
@@ -119,7 +133,18 @@ export async function buildStatusFeed(
   const t = now.getTime();
 
   const byDepartment = groupBy(active, (s) => s.department_id);
-  const summary: Record<PublicState, number> = { operational: 0, down: 0, maintenance: 0, 'no-data': 0 };
+  const summary: Record<PublicState, number> = {
+    operational: 0,
+    degraded: 0,
+    down: 0,
+    maintenance: 0,
+    'no-data': 0,
+  };
+  const alerted = new Map<string, PublicState>();
+  for (const a of await firingAlerts(db)) {
+    const symptom = CITIZEN_SYMPTOMS[a.rule];
+    if (symptom && alerted.get(a.service_id) !== 'down') alerted.set(a.service_id, symptom);
+  }
   const notices = await maintenance.currentAndUpcoming(db, now);
   const underWay = new Set(notices.filter((n) => n.starts_at <= now).map((n) => n.service_id ?? 'platform'));
 
@@ -147,14 +172,17 @@ export async function buildStatusFeed(
         });
         const overall = availabilityIn(live, down, planned, null).availability;
         const probed = probes?.stateOf(s.id);
+        const symptom = alerted.get(s.id);
         const state: PublicState =
           underWay.has('platform') || underWay.has(s.id)
             ? 'maintenance'
             : own.some((o) => o.endedAt === null)
               ? 'down'
-              : probes && (probed === undefined || probed === 'unknown')
-                ? 'no-data'
-                : 'operational';
+              : symptom
+                ? symptom
+                : probes && (probed === undefined || probed === 'unknown')
+                  ? 'no-data'
+                  : 'operational';
         summary[state] += 1;
         return { slug: s.slug, nameEn: s.name_en, nameZh: s.name_zh, state, availability: overall, daily };
       }),

@@ -22,6 +22,7 @@ export const STATUS_PAGE_CSP =
 
 const STATE_TEXT: Record<PublicState, string> = {
   operational: 'Operational',
+  degraded: 'Degraded',
   down: 'Down',
   maintenance: 'Under maintenance',
   'no-data': 'No data',
@@ -30,6 +31,7 @@ const STATE_TEXT: Record<PublicState, string> = {
 // A symbol beside the word, so the state reads without colour and at a glance.
 const STATE_MARK: Record<PublicState, string> = {
   operational: '✓',
+  degraded: '!',
   down: '✕',
   maintenance: '⚒',
   'no-data': '?',
@@ -47,7 +49,7 @@ th,td{text-align:left;padding:.45rem .4rem;border-bottom:1px solid #8c959f55;ver
 th[scope=row]{font-weight:600}
 .zh{display:block;font-weight:400;font-size:.9em}
 .state{white-space:nowrap;font-weight:600}
-.s-operational{color:var(--ok)}.s-down{color:var(--bad)}.s-maintenance{color:var(--maint)}.s-no-data{color:var(--none)}
+.s-operational{color:var(--ok)}.s-degraded{color:var(--warn)}.s-down{color:var(--bad)}.s-maintenance{color:var(--maint)}.s-no-data{color:var(--none)}
 .bars{display:grid;grid-template-columns:repeat(90,minmax(1px,1fr));gap:1px;min-width:9rem;height:1.6rem}
 .bars span{display:block;background:var(--none)}
 .bars .full{background:var(--ok)}.bars .part{background:var(--warn)}.bars .low{background:var(--bad)}
@@ -99,12 +101,13 @@ function notice(n: PublicNotice): string {
 }
 
 function summaryLine(feed: StatusFeed): string {
-  const { operational, down, maintenance, 'no-data': noData } = feed.summary;
-  const total = operational + down + maintenance + noData;
+  const { operational, degraded, down, maintenance, 'no-data': noData } = feed.summary;
+  const total = operational + degraded + down + maintenance + noData;
   if (total === 0) return 'No services are listed yet.';
-  if (down === 0 && maintenance === 0 && noData === 0) return 'All services are operational.';
+  if (operational === total) return 'All services are operational.';
   const parts = [
     down ? `${down} down` : '',
+    degraded ? `${degraded} degraded` : '',
     maintenance ? `${maintenance} under maintenance` : '',
     noData ? `${noData} without data` : '',
   ].filter(Boolean);

@@ -3,12 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { SLA_TIERS } from '../catalog/sla-tiers.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
+import { insertAlert, resolveAlert } from './alert.repository.ts';
 import { toMinutes } from './availability.ts';
 import { insertIncident } from './incident.repository.ts';
 import * as maintenanceRepo from './maintenance.repository.ts';
 import type { ServiceState } from './monitoring.types.ts';
 import { closeOutage, openOutage } from './outage.repository.ts';
 import { buildStatusFeed, type StatusFeed } from './status.logic.ts';
+import { renderStatusPage } from './status.page.ts';
 
 const DAY = 86_400_000;
 const HOSTILE = `<script>alert("x")</script> "Tax", & more`;
@@ -502,7 +504,7 @@ describe('public status page', () => {
     assert.equal(delta?.daily.at(-3), null);
     assert.equal(feed.maintenance.length, 1);
     assert.equal(feed.maintenance[0]?.state, 'active');
-    assert.deepEqual(feed.summary, { operational: 2, down: 1, maintenance: 1, 'no-data': 0 });
+    assert.deepEqual(feed.summary, { operational: 2, degraded: 0, down: 1, maintenance: 1, 'no-data': 0 });
     assert.equal(a?.services.find((s) => s.slug === 'beta')?.nameEn, HOSTILE);
     // Nothing private: no ids, no causes, no internal addresses.
     for (const secret of [ids.alpha, ids.gamma, 'ECONNREFUSED', '10.1.2.3', 'HTTP 503']) {
@@ -567,5 +569,65 @@ describe('public status page', () => {
     const f = await buildStatusFeed(t.db, { stateOf: (id) => probed.get(id) });
     const states = Object.fromEntries(f.departments.flatMap((d) => d.services.map((s) => [s.slug, s.state])));
     assert.deepEqual(states, { alpha: 'operational', beta: 'no-data', delta: 'maintenance', gamma: 'down' });
+  });
+
+  it('keeps a service down while its service-down alert fires, and degraded on errors or latency', async () => {
+    // The outage closed at the first good probe, but the alert (and its P1 incident) stays open
+    // for the rule's clear duration: the page may not call the service operational meanwhile.
+    const at = new Date(Date.now() - 20_000);
+    await outage('alpha', at, new Date(Date.now() - 5_000));
+    const fire = (slug: string, dept: string, rule: string) =>
+      insertAlert(t.db, {
+        service_id: ids[slug] as string,
+        department_id: dept,
+        service_key: `X/${slug}`,
+        rule,
+        state: 'firing',
+        value: null,
+        threshold: null,
+        message: 'test',
+        started_at: at,
+        resolved_at: null,
+      });
+    const deptId = async (code: string) =>
+      (await sql<{ id: string }>`select id from departments where code = ${code}`.execute(t.db)).rows[0]
+        ?.id as string;
+    const a = await deptId(A);
+    const states = async () => {
+      const f = await buildStatusFeed(t.db, null);
+      return {
+        f,
+        by: Object.fromEntries(f.departments.flatMap((d) => d.services.map((s) => [s.slug, s.state]))),
+      };
+    };
+    await fire('alpha', a, 'service-down');
+    await fire('alpha', a, 'latency');
+    await fire('beta', a, 'crash-loop');
+    // alpha: down (service-down wins over latency); beta: a crash loop other instances may hide
+    // is not a citizen's symptom; gamma: its open outage; delta: its maintenance notice.
+    assert.deepEqual((await states()).by, {
+      alpha: 'down',
+      beta: 'operational',
+      delta: 'maintenance',
+      gamma: 'down',
+    });
+    await fire('beta', a, 'error-rate');
+    const { f, by } = await states();
+    assert.equal(by.beta, 'degraded');
+    assert.deepEqual(f.summary, { operational: 0, degraded: 1, down: 2, maintenance: 1, 'no-data': 0 });
+    const html = renderStatusPage(f);
+    assert.doesNotMatch(html, /All services are operational/);
+    assert.match(html, /0 of 4 services operational; 2 down, 1 degraded, 1 under maintenance/);
+    assert.match(html, /! Degraded/);
+    for (const [slug, rule] of [
+      ['alpha', 'service-down'],
+      ['alpha', 'latency'],
+      ['beta', 'crash-loop'],
+      ['beta', 'error-rate'],
+    ] as const)
+      await resolveAlert(t.db, ids[slug] as string, rule, new Date());
+    const cleared = (await states()).by;
+    assert.equal(cleared.alpha, 'operational');
+    assert.equal(cleared.beta, 'operational');
   });
 });
