@@ -50,10 +50,10 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 /** A migrated PGlite data folder that each test file copies: much faster than a new one each. */
 async function makeTemplate() {
   register();
-  const { openDatabase } = await import('../src/platform/database.ts');
-  const { migrateToLatest } = await import('../src/platform/migrations.ts');
+  const { openStore } = await import('../src/server/store.ts');
+  const { migrateToLatest } = await import('../src/server/migrations.ts');
   const dir = join(work, 'pglite-template');
-  const handle = await openDatabase({ databaseUrl: null, dataDir: dir });
+  const handle = await openStore({ databaseUrl: null, dataDir: dir });
   await migrateToLatest(handle.db);
   await handle.close();
   return dir;

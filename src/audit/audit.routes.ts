@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { DomainError } from '../platform/errors.ts';
 import { DepartmentCode, problemResponses, secured, Timestamp } from '../platform/http-schemas.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
 import { authorize, departmentScope } from '../tenancy/principal.ts';
@@ -32,7 +32,7 @@ const Verify = Type.Object({
 });
 
 /** The audit trail under /api/v1/audit. */
-export const auditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   const tags = ['audit'];
 
   app.get(

@@ -27,3 +27,8 @@ export interface AuditTables {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
 }
+
+// The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.
+declare module '../platform/database.ts' {
+  interface Database extends AuditTables {}
+}

@@ -1,15 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { recordChange } from '../audit/audit.logic.ts';
-import type { AppDeps } from '../platform/app-deps.ts';
+import type { DatabaseHandle } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { problemResponses, secured } from '../platform/http-schemas.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { auditContext, authorize } from '../tenancy/principal.ts';
 import { createBackup } from './backup.logic.ts';
 
 /** GET /api/v1/backup: the whole platform's state as one archive (backup.logic.ts). */
-export const backupRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+/** The store's handle, for backups; absent where a process does not own the store (tests). */
+export interface BackupRouteDeps {
+  store?: Pick<DatabaseHandle, 'kind' | 'dump'> | null;
+}
+
+export const backupRoutes: FastifyPluginAsyncTypebox<RouteDeps & BackupRouteDeps> = async (app, deps) => {
   app.get(
     '/backup',
     {

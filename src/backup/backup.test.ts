@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import * as tar from 'tar';
 import { recordChange, verifyChain } from '../audit/audit.logic.ts';
-import { openDatabase } from '../platform/database.ts';
+import { openStore } from '../server/store.ts';
 import { testDatabase } from '../test-support/database.ts';
 import { createBackup, RestoreError, restoreBackup } from './backup.logic.ts';
 
@@ -89,7 +89,7 @@ describe('backup and restore of the store, bundles and keys', () => {
         readFileSync(join(dataDir, 'audit.key'), 'utf8'),
         readFileSync(join(store.dataDir, 'audit.key'), 'utf8'),
       );
-      const restored = await openDatabase({ databaseUrl: target?.url ?? null, dataDir });
+      const restored = await openStore({ databaseUrl: target?.url ?? null, dataDir });
       try {
         const v = await verifyChain(restored.db);
         assert.equal(v.ok, true);

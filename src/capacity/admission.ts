@@ -4,8 +4,13 @@ import { getRelease, type ReleaseRow, runtimeSettings } from '../catalog/release
 import type { SlaTier } from '../catalog/sla-tiers.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { INSTANCE_CPU } from '../runtime/runtime.types.ts';
 import { type FarmFree, placeSlots } from './placement.ts';
+
+/**
+ * Share of one CPU each instance runs with (its cgroup quota where the host allows): capacity
+ * reserves it and the orchestrator starts instances with it, so reservations match what runs.
+ */
+export const INSTANCE_CPU = 1;
 
 /** What a deploy, a scale, a new service or a hosting request asks of the platform's capacity. */
 export interface Demand {

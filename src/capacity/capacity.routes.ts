@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import {
   DepartmentCode,
   Name,
@@ -10,6 +9,7 @@ import {
   Uuid,
 } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { FARM_STATES } from './capacity.tables.ts';
 import * as farms from './farm.logic.ts';
@@ -108,7 +108,7 @@ const UnmetDemand = Type.Object({
 });
 
 /** Farms, department quotas and refused demand: the central team's capacity desk. */
-export const capacityRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
+export const capacityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   const tags = ['capacity'];
 
   app.get(

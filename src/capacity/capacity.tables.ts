@@ -85,3 +85,8 @@ export interface CapacityTables {
   department_quotas: DepartmentQuotaTable;
   planned_demand: PlannedDemandTable;
 }
+
+// The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.
+declare module '../platform/database.ts' {
+  interface Database extends CapacityTables {}
+}

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageSchema } from '../platform/pagination.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { createDemand, deleteDemand, listDemand } from './demand.logic.ts';
 import { energyReport } from './energy.logic.ts';
@@ -11,7 +11,7 @@ import * as S from './reports.schema.ts';
 import { sharingReport } from './sharing.logic.ts';
 
 /** Operators' capacity reports and the demand pipeline, under /api/v1/capacity. */
-export const capacityReportRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
+export const capacityReportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   const tags = ['capacity'];
 
   app.get(

@@ -1,22 +1,35 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { DepartmentCode, problemResponses, secured } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import * as S from './catalog.schema.ts';
 import type { LifecycleState } from './catalog.tables.ts';
 import * as services from './service.logic.ts';
 
+/**
+ * What a lifecycle change (suspend, retire, activate) must also do outside the catalogue: the
+ * composition root gives the runtime's, which stops or starts the service's instances.
+ */
+export interface CatalogRouteDeps {
+  onLifecycle?: (
+    svc: { id: string; slug: string; departmentCode: string },
+    state: LifecycleState,
+  ) => Promise<void>;
+}
+
 /** The service catalogue under /api/v1/services. */
-export const catalogRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, appDeps) => {
+export const catalogRoutes: FastifyPluginAsyncTypebox<RouteDeps & CatalogRouteDeps> = async (
+  app,
+  appDeps,
+) => {
   const { db, config } = appDeps;
   const deps = {
     db,
     domain: config.domain,
-    // Read at call time: the runtime starts after the routes are registered.
     onLifecycle: async (svc: { id: string; slug: string; departmentCode: string }, state: LifecycleState) =>
-      appDeps.runtime?.orchestrator.applyLifecycle(svc, state),
+      appDeps.onLifecycle?.(svc, state),
   };
   const tags = ['catalog'];
 

@@ -94,3 +94,8 @@ export interface CatalogTables {
   service_env: ServiceEnvTable;
   deployments: DeploymentTable;
 }
+
+// The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.
+declare module '../platform/database.ts' {
+  interface Database extends CatalogTables {}
+}

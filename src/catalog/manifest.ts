@@ -4,8 +4,18 @@
  */
 import { isSeq, type Scalar } from 'yaml';
 import { DomainError } from '../platform/errors.ts';
-import type { HealthCheck } from '../runtime/runtime.types.ts';
 import { ManifestReader as Reader } from './manifest-reader.ts';
+
+export type HealthCheckType = 'http' | 'port' | 'process';
+
+/** How a release says its instances are healthy (manifest `health-check-*`, `timeout`). */
+export interface ManifestHealthCheck {
+  type: HealthCheckType;
+  /** Path for `http` checks, e.g. `/healthz`; a 2xx or 3xx answer is healthy. */
+  endpoint: string;
+  /** Seconds an instance may take from start to its first healthy check (manifest `timeout`). */
+  startTimeoutSec: number;
+}
 
 export interface AppManifest {
   /** The application name; GovHost names services through the API, so it is optional here. */
@@ -15,7 +25,7 @@ export interface AppManifest {
   diskQuotaMb: number;
   /** Shell command line; null when the bundle's Procfile, package.json or files decide it. */
   command: string | null;
-  healthCheck: Pick<HealthCheck, 'type' | 'endpoint' | 'startTimeoutSec'>;
+  healthCheck: ManifestHealthCheck;
   env: Record<string, string>;
   /** Host names, lower case. */
   routes: string[];

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { problemResponses, secured } from '../platform/http-schemas.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { Login } from '../tenancy/tenancy.schema.ts';
 import { login, logout } from '../tenancy/token.logic.ts';
@@ -13,7 +13,7 @@ const SessionInfo = Type.Object({
 });
 
 /** Cookie sessions for the web console: the same password login and session tokens as /auth/login. */
-export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   const tags = ['tenancy'];
 
   app.post(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../platform/app.ts';
+import { buildApp } from '../server/app.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { CSRF_COOKIE, SESSION_COOKIE } from './session.cookies.ts';
 

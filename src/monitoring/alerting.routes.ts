@@ -3,18 +3,24 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { loadSecretBox, type SecretBox } from '../platform/secrets.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import * as alerts from './alert.logic.ts';
 import * as S from './alerting.schema.ts';
+import type { RunningAlerting } from './alerting.start.ts';
 import * as incidents from './incident.logic.ts';
 import * as notifications from './notification.logic.ts';
 
 /** Alert rules, alerts, incidents, notification channels and console notifications under /api/v1. */
-export const alertingRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+/** Alerting, when this process evaluates rules: told when an override changes. */
+export interface AlertingRouteDeps {
+  alerting?: Pick<RunningAlerting, 'reloadRules'> | null;
+}
+
+export const alertingRoutes: FastifyPluginAsyncTypebox<RouteDeps & AlertingRouteDeps> = async (app, deps) => {
   const { db, config } = deps;
   /**
    * The evaluator in this process (if it runs one) re-reads overrides only every 30 s: tell it at

@@ -177,3 +177,8 @@ export interface MonitoringTables {
   console_notifications: ConsoleNotificationTable;
   maintenance_notices: MaintenanceNoticeTable;
 }
+
+// The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.
+declare module '../platform/database.ts' {
+  interface Database extends MonitoringTables {}
+}

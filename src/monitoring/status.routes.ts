@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { DepartmentCode, problemResponses, secured, Timestamp, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { MULTILINE } from '../platform/validation.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import type { MonitoringEngine } from './engine.ts';
 import * as maintenance from './maintenance.logic.ts';
 import { csvFilename, slaCsv } from './sla.csv.ts';
 import { slaReport } from './sla.logic.ts';
@@ -89,7 +90,12 @@ const SlaReportSchema = Type.Object({
  * The public status page (`/status`, `/status.json`, no login) and, under /api/v1, maintenance
  * notices and SLA reports.
  */
-export const statusRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+/** The monitoring engine, when it runs beside the runtime: the page says "no data" of services it has not probed. */
+export interface StatusRouteDeps {
+  monitoring?: MonitoringEngine | null;
+}
+
+export const statusRoutes: FastifyPluginAsyncTypebox<RouteDeps & StatusRouteDeps> = async (app, deps) => {
   const { db } = deps;
   const feed = new StatusFeedCache<StatusFeed>(
     // Read at call time: the monitoring engine starts after the routes are registered.

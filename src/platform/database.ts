@@ -3,24 +3,16 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { AuditTables } from '../audit/audit.tables.ts';
-import { loadAuditKey, withAuditKey } from '../audit/audit-key.ts';
-import type { CapacityTables } from '../capacity/capacity.tables.ts';
-import type { CatalogTables } from '../catalog/catalog.tables.ts';
-import type { MonitoringTables } from '../monitoring/monitoring.tables.ts';
-import type { ProvisioningTables } from '../provisioning/provisioning.tables.ts';
-import type { TenancyTables } from '../tenancy/tenancy.tables.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import { dumpPglite, dumpPostgres } from './store-dump.ts';
 
-/** Every table of the platform, each declared by the capability that owns it. */
-export interface Database
-  extends TenancyTables,
-    CatalogTables,
-    AuditTables,
-    MonitoringTables,
-    CapacityTables,
-    ProvisioningTables {}
+/**
+ * Every table of the platform. Empty here: each capability's `*.tables.ts` adds its own tables
+ * by declaration merging (`declare module '../platform/database.ts'`), so a new capability plugs
+ * its tables in without this floor importing it.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging, see above
+export interface Database {}
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -39,21 +31,20 @@ export interface DatabaseHandle {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 /**
- * Opens PostgreSQL when a URL is given, otherwise PGlite in `<dataDir>/pgdata`. The handle carries
- * the audit chain's key (`auditKey`, else `<dataDir>/audit.key`), which the database never holds.
+ * Opens PostgreSQL when a URL is given, otherwise PGlite in `<dataDir>/pgdata`. `wrap` adds the
+ * plugins every handle must carry (the audit chain's key): it is required, so that no opener
+ * forgets it; the composition root's `openStore` (src/server/store.ts) gives it.
  */
-export async function openDatabase(opts: {
-  databaseUrl: string | null;
-  dataDir: string;
-  auditKey?: string | null;
-}): Promise<DatabaseHandle> {
-  const key = loadAuditKey({ dataDir: opts.dataDir, auditKey: opts.auditKey ?? null });
+export async function openDatabase(
+  opts: { databaseUrl: string | null; dataDir: string },
+  wrap: (db: Db) => Db,
+): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
     // Fail at start with a clear message rather than on the first request.
     const client = await pool.connect();
     client.release();
-    const db = withAuditKey(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), key);
+    const db = wrap(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
     const url = opts.databaseUrl;
     return { db, kind: 'postgres', dump: (file) => dumpPostgres(url, file), close: () => db.destroy() };
   }
@@ -61,6 +52,6 @@ export async function openDatabase(opts: {
   mkdirSync(dir, { recursive: true });
   // int8 as a JS number, as with pg above (PGlite would give a BigInt).
   const pglite = await PGlite.create({ dataDir: dir, parsers: { 20: (v: string) => Number(v) } });
-  const db = withAuditKey(new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), key);
+  const db = wrap(new Kysely<Database>({ dialect: new PGliteDialect(pglite) }));
   return { db, kind: 'pglite', dump: (file) => dumpPglite(db, pglite, file), close: () => db.destroy() };
 }

@@ -54,3 +54,8 @@ export interface HostingRequestTable {
 export interface ProvisioningTables {
   hosting_requests: HostingRequestTable;
 }
+
+// The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.
+declare module '../platform/database.ts' {
+  interface Database extends ProvisioningTables {}
+}

@@ -4,6 +4,7 @@ import {
   admit,
   checkAdmission,
   type Demand,
+  INSTANCE_CPU,
   quotaOf,
   recordUnmetDemand,
 } from '../capacity/admission.ts';
@@ -17,7 +18,6 @@ import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
-import { INSTANCE_CPU } from '../runtime/runtime.types.ts';
 import { resolveDepartment } from '../tenancy/department.logic.ts';
 import {
   auditContext,

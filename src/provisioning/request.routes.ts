@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { DepartmentCode, problemResponses, secured } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import * as requests from './request.logic.ts';
 import * as S from './request.schema.ts';
 
 /** Self-service hosting requests and the operators' approval queue, under /api/v1/requests. */
-export const requestRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, appDeps) => {
+export const requestRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, appDeps) => {
   const deps = { db: appDeps.db, domain: appDeps.config.domain };
   const tags = ['provisioning'];
 

@@ -3,14 +3,12 @@
  * driver. The `local` driver runs instances as supervised processes on this host.
  */
 
-export type HealthCheckType = 'http' | 'port' | 'process';
+import type { ManifestHealthCheck } from '../catalog/manifest.ts';
 
-export interface HealthCheck {
-  type: HealthCheckType;
-  /** Path for `http` checks, e.g. `/healthz`; a 2xx or 3xx answer is healthy. */
-  endpoint: string;
-  /** Seconds an instance may take from start to its first healthy check (manifest `timeout`). */
-  startTimeoutSec: number;
+export type { HealthCheckType } from '../catalog/manifest.ts';
+
+/** The manifest's check, and how often the driver runs it once the instance is up. */
+export interface HealthCheck extends ManifestHealthCheck {
   /** Milliseconds between checks once running. */
   intervalMs: number;
 }
@@ -73,8 +71,5 @@ export interface InstanceStatus {
   uid?: number;
 }
 
-/**
- * Share of one CPU each instance runs with (its cgroup quota where the host allows): the
- * orchestrator starts instances with it, and capacity reserves it, so reservations match what runs.
- */
-export const INSTANCE_CPU = 1;
+/** Capacity owns the CPU share an instance reserves; the orchestrator starts it with the same. */
+export { INSTANCE_CPU } from '../capacity/admission.ts';

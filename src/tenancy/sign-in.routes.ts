@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { problemResponses, secured } from '../platform/http-schemas.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from './auth.hook.ts';
 import { listSignInThrottles, unlockSignIn } from './sign-in.logic.ts';
 
@@ -16,7 +16,7 @@ const Throttle = Type.Object({
 });
 
 /** Failed password sign-ins under /api/v1/sign-in: the operators' view, and unlocking. */
-export const signInRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
+export const signInRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   const tags = ['tenancy'];
 
   app.get(

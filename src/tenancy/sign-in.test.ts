@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { buildApp } from '../platform/app.ts';
+import { buildApp } from '../server/app.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 
 describe('sign-in throttling', () => {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { DepartmentCode, problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from './auth.hook.ts';
 import * as departments from './department.logic.ts';
 import * as S from './tenancy.schema.ts';
@@ -10,7 +10,7 @@ import * as tokens from './token.logic.ts';
 import * as users from './user.logic.ts';
 
 /** Departments, users, tokens and login under /api/v1. */
-export const tenancyRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
+export const tenancyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   const tags = ['tenancy'];
 
   app.post(

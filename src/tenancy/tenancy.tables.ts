@@ -70,3 +70,8 @@ export interface TenancyTables {
   api_tokens: ApiTokenTable;
   sign_in_throttle: SignInThrottleTable;
 }
+
+// The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.
+declare module '../platform/database.ts' {
+  interface Database extends TenancyTables {}
+}

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../platform/app.ts';
-import type { AppDeps } from '../platform/app-deps.ts';
 import { type Config, loadConfig } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
+import { buildApp } from '../server/app.ts';
+import type { AppDeps } from '../server/app-deps.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import type { Role } from '../tenancy/roles.ts';
 import { testDatabase } from './database.ts';

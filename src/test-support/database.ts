@@ -3,8 +3,9 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type DatabaseHandle, openDatabase } from '../platform/database.ts';
-import { migrateToLatest } from '../platform/migrations.ts';
+import type { DatabaseHandle } from '../platform/database.ts';
+import { migrateToLatest } from '../server/migrations.ts';
+import { openStore } from '../server/store.ts';
 
 /**
  * Which store this test run uses: `pglite` (default) or `postgres`, set by scripts/test.mjs,
@@ -34,7 +35,7 @@ export async function testDatabase(): Promise<DatabaseHandle & { dataDir: string
     await admin.end();
     const url = new URL(adminUrl());
     url.pathname = `/${name}`;
-    const handle = await openDatabase({ databaseUrl: url.toString(), dataDir });
+    const handle = await openStore({ databaseUrl: url.toString(), dataDir });
     await migrateToLatest(handle.db);
     return {
       ...handle,
@@ -53,7 +54,7 @@ export async function testDatabase(): Promise<DatabaseHandle & { dataDir: string
   }
   const template = process.env.GOVHOST_TEST_PGLITE_TEMPLATE;
   if (template) cpSync(template, dataDir, { recursive: true });
-  const handle = await openDatabase({ databaseUrl: null, dataDir });
+  const handle = await openStore({ databaseUrl: null, dataDir });
   await migrateToLatest(handle.db);
   return {
     ...handle,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../../src/platform/database.ts';
+import { openStore } from '../../src/server/store.ts';
 import {
   BIN,
   cleanEnv,
@@ -214,7 +214,7 @@ describe('monitoring engine', () => {
     server = null;
     const end = await stopProcess(proc);
     assert.equal(end.code, 0, `${JSON.stringify(end)}\n${proc.err().slice(-4000)}`);
-    const store = await openDatabase({ databaseUrl: null, dataDir });
+    const store = await openStore({ databaseUrl: null, dataDir });
     try {
       const svc = await store.db
         .selectFrom('services')

@@ -54,14 +54,14 @@ export function registerBackupCommands(program: Command): void {
       const [
         { restoreBackup, RestoreError },
         { lockDataDir },
-        { openDatabase },
+        { openStore },
         { migrateToLatest },
         { verifyChain },
       ] = await Promise.all([
         import('../../backup/backup.logic.ts'),
         import('../../platform/lockfile.ts'),
-        import('../../platform/database.ts'),
-        import('../../platform/migrations.ts'),
+        import('../../server/store.ts'),
+        import('../../server/migrations.ts'),
         import('../../audit/audit.logic.ts'),
       ]);
       let unlock = () => {};
@@ -78,7 +78,7 @@ export function registerBackupCommands(program: Command): void {
           dataDir: cfg.dataDir,
           databaseUrl: cfg.databaseUrl,
         });
-        const store = await openDatabase(cfg);
+        const store = await openStore(cfg);
         try {
           await migrateToLatest(store.db);
           const chain = await verifyChain(store.db);

@@ -39,10 +39,10 @@ function printCredential(title: string, admin: { username: string; token: string
  * failure is one line on stderr.
  */
 async function withStoppedStore(cfg: Config, work: (db: Db) => Promise<void>): Promise<void> {
-  const [{ openDatabase }, { lockDataDir }, { migrateToLatest }] = await Promise.all([
-    import('../../platform/database.ts'),
+  const [{ openStore }, { lockDataDir }, { migrateToLatest }] = await Promise.all([
+    import('../../server/store.ts'),
     import('../../platform/lockfile.ts'),
-    import('../../platform/migrations.ts'),
+    import('../../server/migrations.ts'),
   ]);
   let unlock = () => {};
   try {
@@ -50,7 +50,7 @@ async function withStoppedStore(cfg: Config, work: (db: Db) => Promise<void>): P
   } catch (err) {
     fail((err as Error).message);
   }
-  const store = await openDatabase(cfg);
+  const store = await openStore(cfg);
   try {
     await migrateToLatest(store.db);
     await work(store.db);
@@ -69,7 +69,7 @@ export function registerServerCommands(program: Command): void {
     .description('run the GovHost platform (API, console) on this machine')
     .action(async () => {
       const cfg = platformConfig();
-      const { startPlatform } = await import('../../platform/server.ts');
+      const { startPlatform } = await import('../../server/start.ts');
       const platform = await startPlatform(cfg, {
         onFirstAdmin: (admin, url) =>
           printCredential('First start: GovHost created its platform administrator.', admin, url),

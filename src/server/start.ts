@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { checkChainKey } from '../audit/audit.logic.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
+import type { Config } from '../platform/config.ts';
+import { makeDataDirPrivate } from '../platform/data-dir.ts';
+import { lockDataDir } from '../platform/lockfile.ts';
 import { type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import { buildApp } from './app.ts';
-import type { Config } from './config.ts';
-import { makeDataDirPrivate } from './data-dir.ts';
-import { openDatabase } from './database.ts';
-import { lockDataDir } from './lockfile.ts';
 import { migrateToLatest } from './migrations.ts';
+import { openStore } from './store.ts';
 
 export interface RunningPlatform {
   app: FastifyInstance;
@@ -33,7 +33,7 @@ export async function startPlatform(
   const repaired = makeDataDirPrivate(config.dataDir, config.appsDir);
   const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
   try {
-    const store = await openDatabase(config);
+    const store = await openStore(config);
     try {
       await migrateToLatest(store.db);
       await checkChainKey(store.db);
@@ -49,6 +49,8 @@ export async function startPlatform(
           get runtime() {
             return runtime?.deps ?? null;
           },
+          // Read at call time: the runtime starts after the routes are registered.
+          onLifecycle: async (svc, state) => runtime?.deps.orchestrator.applyLifecycle(svc, state),
           get monitoring() {
             return monitoring?.engine ?? null;
           },

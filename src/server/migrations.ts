@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
 import { capacityMigrations } from '../capacity/capacity.migrations.ts';
 import { forecastMigrations } from '../capacity/forecast.migrations.ts';
@@ -15,6 +15,7 @@ import {
   outageMigrations,
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
+import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
@@ -39,17 +40,6 @@ const ALL: Record<string, Migration> = {
   ...serviceUserMigrations,
 };
 
-const provider: MigrationProvider = { getMigrations: async () => ALL };
-
-/** Applies every pending migration; throws, naming the migration, if one fails. */
+/** Applies every pending migration of every capability. */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error) {
-    const name = failed ? ` (${failed.migrationName})` : '';
-    throw new Error(`database migration failed${name}: ${(error as Error).message ?? String(error)}`);
-  }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-}
+export const migrateToLatest = (db: Kysely<any>): Promise<string[]> => runMigrations(db, ALL);

@@ -14,15 +14,15 @@ import { sessionRoutes } from '../console/session.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
+import { finishOpenApi } from '../platform/openapi-document.ts';
+import { registerProblemHandler } from '../platform/problem.ts';
+import { validatorCompiler } from '../platform/validation.ts';
 import { requestRoutes } from '../provisioning/request.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { signInRoutes } from '../tenancy/sign-in.routes.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
 import type { AppDeps } from './app-deps.ts';
-import { finishOpenApi } from './openapi-document.ts';
-import { registerProblemHandler } from './problem.ts';
-import { validatorCompiler } from './validation.ts';
 
 const VERSION = '0.1.0';
 

@@ -1,0 +1,17 @@
+import type { BackupRouteDeps } from '../backup/backup.routes.ts';
+import type { CatalogRouteDeps } from '../catalog/catalog.routes.ts';
+import type { AlertingRouteDeps } from '../monitoring/alerting.routes.ts';
+import type { StatusRouteDeps } from '../monitoring/status.routes.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
+import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
+
+/** Everything the route plugins are given: the composition root builds it once. */
+export interface AppDeps
+  extends RouteDeps,
+    BackupRouteDeps,
+    CatalogRouteDeps,
+    AlertingRouteDeps,
+    StatusRouteDeps {
+  /** The local runtime, when this process runs one (API-only tests do not). */
+  runtime?: RuntimeDeps | null;
+}
