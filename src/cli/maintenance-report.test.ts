@@ -77,19 +77,27 @@ describe('govhost maintenance and govhost report sla', () => {
     ]);
     assert.equal(added.code, 0, added.stderr);
     id = JSON.parse(added.stdout).id;
+    // Relative times, as the README writes them so that they work on the day it is read:
+    // --from counts from now, --to from the start.
+    const sent = Date.now();
     const platform = await run([
+      '--json',
       'maintenance',
       'add',
       '--platform',
       '--from',
-      from,
+      '+1d',
       '--to',
-      to,
+      '+1h',
       '--title',
       'Network',
     ]);
     assert.equal(platform.code, 0, platform.stderr);
-    assert.match(platform.stdout, /applies to: +the whole platform/);
+    const notice = JSON.parse(platform.stdout);
+    assert.equal(notice.platformWide, true);
+    const startsAt = Date.parse(notice.startsAt);
+    assert.ok(startsAt >= sent + 86_400_000 && startsAt <= Date.now() + 86_400_000, notice.startsAt);
+    assert.equal(Date.parse(notice.endsAt) - startsAt, 3_600_000);
     const list = await run(['maintenance', 'list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`${id} +${dept}/portal .* upcoming +Upgrade`));

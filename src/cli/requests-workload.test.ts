@@ -56,12 +56,14 @@ describe('govhost requests and govhost workload load-paper', () => {
       '--memory',
       '512M',
       '--go-live',
-      goLive,
+      '+60d', // relative, as the README writes it: days from today
       '--channels',
       'web,mobile',
       '--personalised',
     );
     const r = JSON.parse(asked.stdout);
+    // The day may have turned while the command ran.
+    assert.ok([goLive, new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10)].includes(r.goLive));
     assert.equal(r.state, 'pending');
     assert.match(r.reasons[0], /^insufficient capacity/);
 

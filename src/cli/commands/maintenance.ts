@@ -30,20 +30,29 @@ const show = (n: Notice) =>
     ['posted by', n.createdBy],
   ]);
 
-/** An ISO 8601 time with its zone, as the API wants it; a clear usage error otherwise. */
-function isoTime(flag: string) {
-  return (raw: string): string => {
-    const d = new Date(raw);
-    if (
-      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(raw) ||
-      Number.isNaN(d.getTime())
-    ) {
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * `--from`/`--to` as the API wants them (ISO 8601 with zone), from an ISO time or a relative
+ * `+30m`, `+2h`, `+1d`: `--from` counts from now and `--to` from the start, so that a command in
+ * a script or the README still works on the day it is run. A clear usage error otherwise.
+ */
+export function windowTimes(raw: { from: string; to: string }, now = Date.now()) {
+  const parse = (flag: string, value: string, base: number): number => {
+    const rel = /^\+(\d{1,4})(m|h|d)$/.exec(value);
+    if (rel) return base + Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS];
+    const t = new Date(value).getTime();
+    if (!ISO_WITH_ZONE.test(value) || Number.isNaN(t)) {
       throw usageError(
-        `${flag} must be an ISO time with its zone, e.g. 2026-11-20T22:00Z or 2026-11-21T06:00+08:00`,
+        `${flag} must be an ISO time with its zone, e.g. 2026-11-20T22:00Z or 2026-11-21T06:00+08:00, or +30m, +2h, +1d (${flag === '--from' ? 'from now' : 'after the start'})`,
       );
     }
-    return d.toISOString();
+    return t;
   };
+  const startsAt = parse('--from', raw.from, now);
+  const endsAt = parse('--to', raw.to, startsAt);
+  return { startsAt: new Date(startsAt).toISOString(), endsAt: new Date(endsAt).toISOString() };
 }
 
 /** `govhost maintenance ...`: notices of planned work, shown on the public status page. */
@@ -77,8 +86,11 @@ export function registerMaintenanceCommands(program: Command): void {
     .description('announce maintenance of a service or of the whole platform (operators)')
     .option('--service <ref>', 'the service, DEPT/slug')
     .addOption(new Option('--platform', 'the whole platform').conflicts('service'))
-    .requiredOption('--from <time>', 'start, ISO time with zone, e.g. 2026-11-20T22:00Z')
-    .requiredOption('--to <time>', 'end, ISO time with zone (at most 7 days after the start)')
+    .requiredOption('--from <time>', 'start: ISO time with zone (2026-11-20T22:00Z), or +2h, +1d from now')
+    .requiredOption(
+      '--to <time>',
+      'end: ISO time with zone, or +1h after the start (at most 7 days after it)',
+    )
     .requiredOption('--title <text>', 'short title citizens will read')
     .option('--message <text>', 'more detail for citizens')
     .action(
@@ -99,8 +111,7 @@ export function registerMaintenanceCommands(program: Command): void {
           ...(opts.service ? { service: opts.service } : { platformWide: true }),
           title: opts.title,
           ...(opts.message ? { message: opts.message } : {}),
-          startsAt: isoTime('--from')(opts.from),
-          endsAt: isoTime('--to')(opts.to),
+          ...windowTimes(opts),
         });
         ctx.print(n, () => show(n));
       }),

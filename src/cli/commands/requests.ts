@@ -85,9 +85,17 @@ const show = (r: HostingRequest) =>
     ['lead time', duration(r.leadTimeMs)],
   ]);
 
-const isoDay = (raw: string) => {
+/**
+ * `--go-live` as the API wants it (YYYY-MM-DD), from a date or `+90d` (days from today, UTC), so
+ * that a documented command still works on the day it is run.
+ */
+export const isoDay = (raw: string, now = Date.now()) => {
+  const rel = /^\+(\d{1,4})d$/.exec(raw);
+  if (rel) return new Date(now + Number(rel[1]) * 86_400_000).toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || Number.isNaN(Date.parse(`${raw}T00:00:00Z`))) {
-    throw usageError(`--go-live must be a date written YYYY-MM-DD, got ${JSON.stringify(raw)}`);
+    throw usageError(
+      `--go-live must be a date written YYYY-MM-DD or +90d (from today), got ${JSON.stringify(raw)}`,
+    );
   }
   return raw;
 };
@@ -149,7 +157,7 @@ export function registerRequestCommands(program: Command): void {
     .requiredOption('--instances <n>', 'expected instances', integer(1, 100))
     .requiredOption('--memory <size>', 'memory per instance, e.g. 512M or 1G')
     .option('--disk <size>', 'expected disk per instance, e.g. 2G (reserved on a farm)', sizeMb)
-    .requiredOption('--go-live <date>', 'planned go-live, YYYY-MM-DD')
+    .requiredOption('--go-live <date>', 'planned go-live, YYYY-MM-DD or +90d (days from today)')
     .option('--department <code>', 'department (default: yours)')
     .addOption(new Option('--origin <origin>', 'new, or migrated from EGIS').choices(ORIGINS).default('new'))
     .option('--egis-ref <ref>', "the service's identifier on EGIS (migrated services)")
