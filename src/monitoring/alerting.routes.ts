@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
 import type { AppDeps } from '../platform/app-deps.ts';
-import { problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
+import { problemResponses, problems, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { loadSecretBox, type SecretBox } from '../platform/secrets.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
@@ -80,7 +80,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
         security: secured,
         params: S.ServiceRuleParams,
         body: S.AlertRulePatch,
-        response: { 200: S.AlertRule, ...problemResponses },
+        response: { 200: S.AlertRule, ...problems(422), ...problemResponses },
       },
     },
     async (req) => {
@@ -283,6 +283,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
         params: Type.Object({ id: Uuid }),
         response: {
           200: Type.Object({ delivered: Type.Boolean(), detail: Type.String() }),
+          ...problems(502),
           ...problemResponses,
         },
       },

@@ -21,7 +21,7 @@ import { signInRoutes } from '../tenancy/sign-in.routes.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
 import type { AppDeps } from './app-deps.ts';
 import { finishOpenApi } from './openapi-document.ts';
-import { registerProblemHandler } from './problem.ts';
+import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from './problem.ts';
 import { validatorCompiler } from './validation.ts';
 
 const VERSION = '0.1.0';
@@ -38,6 +38,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   const app = Fastify({
     logger: opts.logger ?? { level: deps.config.logLevel },
     bodyLimit: deps.config.bodyLimit,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       // Keep a caller's id when it looks like one, so logs line up across systems.

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppDeps } from '../platform/app-deps.ts';
-import { DepartmentCode, problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
+import { DepartmentCode, problemResponses, problems, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { callerOf } from './auth.hook.ts';
 import * as departments from './department.logic.ts';
@@ -23,6 +23,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
         body: S.Login,
         response: {
           200: Type.Object({ token: Type.String(), expiresAt: Type.String() }),
+          ...problems(401, 423, 429),
           ...problemResponses,
         },
       },
@@ -191,7 +192,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
         summary: 'Create a user',
         security: secured,
         body: S.NewUser,
-        response: { 201: S.User, ...problemResponses },
+        response: { 201: S.User, ...problems(422), ...problemResponses },
       },
     },
     async (req, reply) => reply.status(201).send(await users.createUser(db, callerOf(req), req.body)),
@@ -220,7 +221,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { d
         security: secured,
         params: S.UserParams,
         body: S.UserPatch,
-        response: { 200: S.User, ...problemResponses },
+        response: { 200: S.User, ...problems(422), ...problemResponses },
       },
     },
     (req) => users.updateUser(db, callerOf(req), req.params.username, req.body),
