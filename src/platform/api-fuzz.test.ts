@@ -116,17 +116,18 @@ function caseArbitrary(op: Operation, hints: Hints, bodyLimit: number): fc.Arbit
   }
   for (const p of inPath.slice(0, 1)) {
     // What the router itself refuses, before any schema: written as is, not encoded.
-    const raw = (why: string, value: string) =>
+    const raw = (why: string, value: string, expect: number[]) =>
       good.map((c) => ({
         ...c,
         mode: 'bad path',
         path: { ...c.path, [p.name]: { real: null, value: { raw: value } } },
-        expect: [400],
+        expect,
         why: `path ${p.name}: ${why}`,
       }));
     variants.push(
-      raw('a broken %-escape', '%E0%A4%A'),
-      raw('a segment past the router limit', 'x'.repeat(3000)),
+      raw('a broken %-escape', '%E0%A4%A', [400]),
+      // The router finds no route for some such paths, and says a segment is too long for others.
+      raw('a segment past the router limit', 'x'.repeat(3000), [400, 404]),
     );
   }
   for (const p of inQuery) {
