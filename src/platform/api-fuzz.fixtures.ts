@@ -189,6 +189,11 @@ export async function fingerprinter(t: TestApp): Promise<() => Promise<string>> 
     .map((r) => r.name)
     .filter((n) => !WRITTEN_ON_REFUSAL.has(n));
   const parts = tables.map((name) => {
+    // The audit log only grows, and each record's MAC covers the one before: its size and newest
+    // MAC stand for all of it (the test verifies the whole chain at the end), and cost nothing.
+    if (name === 'audit_log') {
+      return sql`(select 'audit_log' || count(*) || ':' || coalesce((select hash from audit_log order by seq desc limit 1), '') from audit_log)`;
+    }
     const row = sql.join([sql`to_jsonb(x)`, ...(VOLATILE[name] ?? []).map((c) => sql.lit(c))], sql` - `);
     return sql`(select ${sql.lit(name)} || count(*) || ':' || coalesce(md5(string_agg((${row})::text, ',' order by (${row})::text)), '') from ${sql.table(name)} x)`;
   });
