@@ -7,6 +7,11 @@
 // Bounded: GOVHOST_FUZZ_CASES cases per operation and fuzzer (CI default below), seeded by
 // GOVHOST_FUZZ_SEED (a fixed default, so CI is repeatable; the seed is printed on failure), and
 // cut at GOVHOST_FUZZ_SECONDS, cases taken round-robin so a cut leaves every operation covered.
+//
+// It runs on PGlite only (docs/decisions/015-api-fuzz.md): what it tests is the HTTP layer and the
+// logic behind it, which do not change with the store; PGlite is PostgreSQL, so a NUL byte or an
+// overflow that slipped past validation fails the same way on both.
+// test-store: once
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
