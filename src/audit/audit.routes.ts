@@ -153,7 +153,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db 
           anchor: Type.Optional(
             Type.String({
               maxLength: 100,
-              pattern: '^[0-9]{1,15}:[0-9a-f]{64}$',
               description: 'A head kept earlier (seq:mac): the chain must still hold it unchanged',
             }),
           ),
