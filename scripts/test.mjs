@@ -39,10 +39,17 @@ if (files.length === 0) {
 }
 // Suites that take a store from test-support run once per store; the rest run once. The CLI's
 // suites drive the API through `govhost` processes: what they add is the CLI, which does not
-// change with the store, and the API under them has its own suites on both stores.
-const usesStore = (f) =>
-  !relative(root, f).startsWith(`src${sep}cli${sep}`) &&
-  /\b(testApp|testDatabase)\(/.test(readFileSync(f, 'utf8'));
+// change with the store, and the API under them has its own suites on both stores. A suite that
+// says `// test-store: once` on a line of its own runs on PGlite only: its subject does not change
+// with the store either, and a second pass would cost minutes (the API fuzzer).
+const usesStore = (f) => {
+  const source = readFileSync(f, 'utf8');
+  return (
+    !relative(root, f).startsWith(`src${sep}cli${sep}`) &&
+    /\b(testApp|testDatabase)\(/.test(source) &&
+    !/^\/\/ test-store: once$/m.test(source)
+  );
+};
 
 const work = mkdtempSync(join(tmpdir(), 'govhost-testrun-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));

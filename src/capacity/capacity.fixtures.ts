@@ -67,7 +67,14 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
     scale: async (svc: { slug: string }) => void started.push(`scale ${svc.slug}`),
     instances: () => [],
     applyLifecycle: async () => undefined,
-  } as unknown as Orchestrator; // only the calls the admission paths make
+    // What status and logs read: nothing runs, so no OS user, no isolation and no log file.
+    runAs: () => null,
+    isolation: () => ({
+      network: { enforced: false, reason: 'no processes in this test' },
+      users: { enforced: false, reason: 'no processes in this test' },
+    }),
+    logPath: (instanceId: string) => join(t.config.dataDir, 'logs', `${instanceId}.log`),
+  } as unknown as Orchestrator; // only the calls the API's runtime paths make
   const runtime: RuntimeDeps = {
     db: t.db,
     box: loadSecretBox(join(t.config.dataDir, 'secret.key'), undefined),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problemResponses, secured } from '../platform/http-schemas.ts';
+import { problemResponses, problems, secured } from '../platform/http-schemas.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { Login } from '../tenancy/tenancy.schema.ts';
@@ -24,7 +24,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         tags,
         summary: 'Sign in to the console: sets an HttpOnly session cookie and a readable CSRF cookie',
         body: Login,
-        response: { 200: SessionInfo, ...problemResponses },
+        response: { 200: SessionInfo, ...problems(401, 423, 429), ...problemResponses },
       },
     },
     async (req, reply) => {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
-import { problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
+import { problemResponses, problems, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { loadSecretBox, type SecretBox } from '../platform/secrets.ts';
@@ -86,7 +86,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox<RouteDeps & AlertingRoute
         security: secured,
         params: S.ServiceRuleParams,
         body: S.AlertRulePatch,
-        response: { 200: S.AlertRule, ...problemResponses },
+        response: { 200: S.AlertRule, ...problems(422), ...problemResponses },
       },
     },
     async (req) => {
@@ -289,6 +289,7 @@ export const alertingRoutes: FastifyPluginAsyncTypebox<RouteDeps & AlertingRoute
         params: Type.Object({ id: Uuid }),
         response: {
           200: Type.Object({ delivered: Type.Boolean(), detail: Type.String() }),
+          ...problems(502),
           ...problemResponses,
         },
       },

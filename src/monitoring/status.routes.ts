@@ -220,7 +220,11 @@ export const statusRoutes: FastifyPluginAsyncTypebox<RouteDeps & StatusRouteDeps
               'Monthly availability of each service against its SLA tier; CSV with format=csv or Accept: text/csv',
             security: secured,
             querystring: Type.Object({
-              month: Type.String({ description: 'YYYY-MM, e.g. 2026-11 (UTC calendar month)' }),
+              // The shape is in the document; parseMonth says which month is out of range.
+              month: Type.String({
+                pattern: '^[0-9]{4}-[0-9]{2}$',
+                description: 'YYYY-MM, e.g. 2026-11 (UTC calendar month)',
+              }),
               department: Type.Optional(DepartmentCode),
               format: Type.Optional(Type.Enum(['json', 'csv'])),
             }),

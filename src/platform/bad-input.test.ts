@@ -189,6 +189,27 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
     assert.equal(after.services, before.services + 1);
   });
 
+  it('answers a path the router cannot read with a 400 problem, and reads a 200-character subject', async () => {
+    // Found by the API fuzzer: Fastify answered these with JSON of its own (a 414, a 400).
+    for (const [method, url] of [
+      ['GET', '/api/v1/users/%E0%A4%A'],
+      ['DELETE', `/api/v1/sign-in/throttles/user/${'x'.repeat(2100)}`],
+    ] as const) {
+      const res = await t.request(t.adminToken, { method, url });
+      assert.equal(res.statusCode, 400, `${url.slice(0, 60)}: ${res.body.slice(0, 300)}`);
+      assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
+      assert.equal(res.json().code, 'GOVHOST_BAD_REQUEST');
+    }
+    // The longest subject the schema allows, even in Chinese, reaches the logic: no throttle to clear.
+    const subject = encodeURIComponent('試'.repeat(200));
+    const res = await t.request(t.adminToken, {
+      method: 'DELETE',
+      url: `/api/v1/sign-in/throttles/user/${subject}`,
+    });
+    assert.equal(res.statusCode, 404, res.body);
+    assert.equal(res.json().code, 'GOVHOST_SIGN_IN_NOT_LOCKED');
+  });
+
   it('answers an unknown endpoint with a 404 problem', async () => {
     const res = await t.request(dev.token, { method: 'GET', url: '/api/v1/nowhere' });
     assert.equal(res.statusCode, 404);

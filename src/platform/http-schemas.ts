@@ -18,6 +18,13 @@ export const Problem = Type.Object(
 /** Response map entry shared by every authenticated route. */
 export const problemResponses = { '4xx': Problem, '5xx': Problem };
 
+/**
+ * Problem statuses a route answers beyond those the document derives for every operation
+ * (openapi-document.ts), e.g. `...problems(422)` where the logic refuses a well-formed request.
+ */
+export const problems = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), Problem])) as Record<string, typeof Problem>;
+
 export const secured = [{ bearer: [] as string[] }];
 
 export const DepartmentCode = Type.String({

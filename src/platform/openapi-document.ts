@@ -4,8 +4,9 @@
  *   `minimum: 0, exclusiveMinimum: true`;
  * - the routes' shared `4xx`/`5xx` problem entries become the statuses each operation can answer,
  *   as `application/problem+json`: 400 for any input, 401 and 403 when it needs a token, 404 when
- *   its path names something, 409 for writes, 413 and 415 for a body, 500 always, and whatever a route
- *   declares itself (413, 429, 503, …).
+ *   its path, query or body names something that may not exist (a department, service, user or
+ *   scenario), 409 for writes, 413 and 415 for a body, 500 always, and whatever a route declares
+ *   itself (`problems(422)` for a refused bundle or role, 401/423/429 for a sign-in, …).
  */
 
 type Json = Record<string, unknown>;
@@ -38,11 +39,16 @@ function exclusiveBounds(node: unknown): void {
 }
 
 const WRITES = new Set(['post', 'put', 'patch', 'delete']);
+// Query parameters and body fields that name a thing to look up: unknown, it is a 404.
+const REFERENCES = new Set(['department', 'service', 'user', 'scenario']);
 const PROBLEM_TITLES: Record<string, string> = {
   '400': 'The request is not valid (a field, the query or the path)',
   '401': 'No valid token',
   '403': 'The caller’s role or token scope does not allow this',
   '404': 'Not found (or in another department)',
+  '422': 'Well-formed, but not acceptable (a role, a bundle, a rule setting)',
+  '423': 'Sign-in is locked for this user',
+  '502': 'A notification could not be delivered',
   '409': 'Conflicts with the current state (exists already, in progress, over quota or capacity)',
   '413': 'The body is too large',
   '415': 'The body’s media type is not accepted',
@@ -51,6 +57,19 @@ const PROBLEM_TITLES: Record<string, string> = {
   '503': 'Not ready, or not available in this process',
 };
 
+/** Names of the operation's query parameters and JSON body fields. */
+function referencesOf(op: Json): string[] {
+  const params = Array.isArray(op.parameters)
+    ? op.parameters.filter(isObject).map((p) => String(p.name))
+    : [];
+  const body = isObject(op.requestBody)
+    ? (op.requestBody.content as Record<string, Json> | undefined)
+    : undefined;
+  const schema = body?.['application/json']?.schema;
+  const fields = isObject(schema) && isObject(schema.properties) ? Object.keys(schema.properties) : [];
+  return [...params, ...fields];
+}
+
 /** The statuses an operation's problems come with, derived as the module comment says. */
 function problemStatuses(path: string, method: string, op: Json): string[] {
   const s = new Set(['400', '500']);
@@ -58,7 +77,7 @@ function problemStatuses(path: string, method: string, op: Json): string[] {
     s.add('401');
     s.add('403');
   }
-  if (path.includes('{')) s.add('404');
+  if (path.includes('{') || referencesOf(op).some((name) => REFERENCES.has(name))) s.add('404');
   if (WRITES.has(method)) s.add('409');
   if (op.requestBody) {
     s.add('413');

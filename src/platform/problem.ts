@@ -41,6 +41,24 @@ function send(
     });
 }
 
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot read (a broken %-escape, a path segment past
+ * `maxParamLength`) is answered like any bad input, not with Fastify's own JSON.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const detail =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `a path segment is longer than ${MAX_PARAM_LENGTH} characters`
+      : `the path is not a valid URL: ${err.message}`;
+  return send(reply, req, 'GOVHOST_BAD_REQUEST', detail);
+}
+
+/**
+ * The longest path segment the router reads: a 200-character subject (the longest a path
+ * parameter's schema allows) percent-encoded as UTF-8 takes up to 1,800.
+ */
+export const MAX_PARAM_LENGTH = 2048;
+
 /** The one place where errors become RFC 9457 problem documents. */
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { fieldErrors?: FieldError[] }, req, reply) => {

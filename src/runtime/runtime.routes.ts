@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { ServiceParams } from '../catalog/catalog.schema.ts';
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { DepartmentCode, problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
+import { DepartmentCode, problemResponses, problems, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { logStream } from './logs.ts';
@@ -65,6 +65,8 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
             release: S.Release,
             warnings: Type.Array(Type.String()),
           }),
+          // The bundle is the body, outside the document's JSON schemas: too large, not gzip, not deployable.
+          ...problems(413, 415, 422),
           ...problemResponses,
         },
       },

@@ -15,7 +15,7 @@ import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
-import { registerProblemHandler } from '../platform/problem.ts';
+import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
 import { validatorCompiler } from '../platform/validation.ts';
 import { requestRoutes } from '../provisioning/request.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
@@ -38,6 +38,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   const app = Fastify({
     logger: opts.logger ?? { level: deps.config.logLevel },
     bodyLimit: deps.config.bodyLimit,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       // Keep a caller's id when it looks like one, so logs line up across systems.

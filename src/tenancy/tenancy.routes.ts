@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DepartmentCode, problemResponses, secured, Uuid } from '../platform/http-schemas.ts';
+import { DepartmentCode, problemResponses, problems, secured, Uuid } from '../platform/http-schemas.ts';
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from './auth.hook.ts';
@@ -23,6 +23,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         body: S.Login,
         response: {
           200: Type.Object({ token: Type.String(), expiresAt: Type.String() }),
+          ...problems(401, 423, 429),
           ...problemResponses,
         },
       },
@@ -191,7 +192,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         summary: 'Create a user',
         security: secured,
         body: S.NewUser,
-        response: { 201: S.User, ...problemResponses },
+        response: { 201: S.User, ...problems(422), ...problemResponses },
       },
     },
     async (req, reply) => reply.status(201).send(await users.createUser(db, callerOf(req), req.body)),
@@ -220,7 +221,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         security: secured,
         params: S.UserParams,
         body: S.UserPatch,
-        response: { 200: S.User, ...problemResponses },
+        response: { 200: S.User, ...problems(422), ...problemResponses },
       },
     },
     (req) => users.updateUser(db, callerOf(req), req.params.username, req.body),
