@@ -352,7 +352,7 @@ export class Orchestrator {
           this.failed.set(svc.id, id);
           why = await this.failedLines(id);
         }
-        const lines = why.length ? ` Decisive lines: ${why.join(' | ')}` : '';
+        const lines = why.length ? ` Decisive lines: ${why.join(' | ').replace(/\.$/, '')}.` : '';
         await releases.finishDeployment(
           db,
           deploymentId,
