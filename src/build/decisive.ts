@@ -20,10 +20,10 @@ const TAIL = 5;
 
 /**
  * Up to `max` lines that explain a failure: those matching a known pattern (first ones first, each
- * once), else the last few.
+ * once), else (with `orLast`) the last few.
  * @example decisiveLines(['npm error code E404', 'npm error 404 Not Found - GET …/nope', 'npm error A complete log…'])
  */
-export function decisiveLines(lines: readonly string[], max = 6): string[] {
+export function decisiveLines(lines: readonly string[], max = 6, orLast = true): string[] {
   const out: string[] = [];
   for (const raw of lines) {
     const line = raw.trimEnd();
@@ -31,6 +31,6 @@ export function decisiveLines(lines: readonly string[], max = 6): string[] {
     if (DECISIVE.some((re) => re.test(line))) out.push(line);
     if (out.length >= max) break;
   }
-  if (out.length > 0) return out;
+  if (out.length > 0 || !orLast) return out;
   return lines.filter((l) => l.trim() !== '').slice(-Math.min(TAIL, max));
 }

@@ -228,7 +228,9 @@ export class Orchestrator {
         const length = Math.min(size, FAILED_LOG_BYTES);
         const buf = Buffer.alloc(length);
         await handle.read(buf, 0, length, size - length);
-        return decisiveLines(buf.toString('utf8').split('\n'), 4);
+        // Only lines that match: an app that simply fails its check has said nothing decisive, and the
+        // reason already names the check.
+        return decisiveLines(buf.toString('utf8').split('\n'), 4, false);
       } finally {
         await handle.close();
       }
