@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildPaths, createBuild } from '../build/build.logic.ts';
+import { NO_CACHE } from '../build/dependency-cache.ts';
 import {
   activateIfPlanned,
   finishDeployment,
@@ -79,6 +81,17 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
     db: t.db,
     box: loadSecretBox(join(t.config.dataDir, 'secret.key'), undefined),
     orchestrator,
+    // Real detection (deploys are refused or accepted on it); nothing is staged here.
+    build: createBuild({
+      db: t.db,
+      ...buildPaths(t.config.dataDir),
+      bundlesDir,
+      scratchDir: join(t.config.dataDir, 'staging'),
+      settings: { npmRegistry: null, pipIndexUrl: null, python: t.config.buildPython },
+      limits: { memoryMb: 1024, cpus: 1, timeoutSec: 60, diskMb: 1024 },
+      limiter: null,
+      cache: NO_CACHE,
+    }),
     bundlesDir,
     bundleLimit: t.config.bundleLimit,
     domain: t.config.domain,

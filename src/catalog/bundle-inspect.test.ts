@@ -87,9 +87,13 @@ describe('inspectBundle', () => {
     await assert.rejects(inspect({ 'README.md': '# hello', 'app/index.html': '' }), {
       code: 'GOVHOST_BUNDLE_INVALID',
       message:
-        'no way to start this app: give a command in manifest.yml, a web: line in a Procfile, ' +
-        'a start script in package.json, a server.js, or an index.html for a static site',
+        'no way to start this app: looked for a command in manifest.yml, a web: line in a Procfile, ' +
+        'a start script in package.json, a server.js, one executable .jar, or an index.html for a ' +
+        'static site (a Python app with requirements.txt or pyproject.toml needs a Procfile web: line ' +
+        'or a manifest command)',
     });
+    // One executable jar starts with java -jar.
+    assert.equal((await inspect({ 'app.jar': 'x' })).command, 'java -jar app.jar');
   });
 
   it('reports manifest errors with their line and field', async () => {

@@ -27,10 +27,22 @@ export interface BundleInfo {
   warnings: string[];
   fileCount: number;
   unpackedBytes: number;
+  /** Every entry, and the small files read (manifest, Procfile, package.json, requirements.txt…), for detection. */
+  entries: ReadonlyMap<string, string>;
+  contents: ReadonlyMap<string, Buffer>;
 }
 
 const MANIFEST_NAMES = ['manifest.yml', 'manifest.yaml'];
-const READ = [...MANIFEST_NAMES, 'Procfile', 'package.json'];
+// What the builders detect an app by is read too (the build capability decides from these).
+const READ = [
+  ...MANIFEST_NAMES,
+  'Procfile',
+  'package.json',
+  'requirements.txt',
+  'runtime.txt',
+  'pyproject.toml',
+  'Staticfile',
+];
 
 const invalid = (detail: string) => new DomainError('GOVHOST_BUNDLE_INVALID', detail);
 
@@ -67,6 +79,8 @@ export async function inspectBundle(tarPath: string, limits: BundleLimits): Prom
     warnings,
     fileCount: scan.fileCount,
     unpackedBytes: scan.unpackedBytes,
+    entries: scan.entries,
+    contents: scan.contents,
   };
 }
 
@@ -90,12 +104,20 @@ function resolveStart(
   const pkg = scan.contents.get('package.json');
   if (pkg && hasStartScript(pkg)) return { kind: 'process', command: 'npm start' };
   if (scan.entries.get('server.js') === 'file') return { kind: 'process', command: 'node server.js' };
+  // An executable jar at the top: as Cloud Foundry's Java buildpack, run it with `java -jar`.
+  const jars = [...scan.entries].filter(([n, k]) => k === 'file' && !n.includes('/') && n.endsWith('.jar'));
+  if (jars.length === 1) return { kind: 'process', command: `java -jar ${shellQuote(jars[0]![0])}` };
   if (scan.entries.get('index.html') === 'file') return { kind: 'static', command: null };
   throw invalid(
-    'no way to start this app: give a command in manifest.yml, a web: line in a Procfile, ' +
-      'a start script in package.json, a server.js, or an index.html for a static site',
+    'no way to start this app: looked for a command in manifest.yml, a web: line in a Procfile, ' +
+      'a start script in package.json, a server.js, one executable .jar, or an index.html for a ' +
+      'static site (a Python app with requirements.txt or pyproject.toml needs a Procfile web: line ' +
+      'or a manifest command)',
   );
 }
+
+/** A file name as one shell word. */
+const shellQuote = (s: string) => (/^[\w.@%+=:,/-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function hasStartScript(pkg: Buffer): boolean {
   let json: unknown;

@@ -127,3 +127,14 @@ export const serviceUserMigrations: Record<string, Migration> = {
     },
   },
 };
+
+export const dropletMigrations: Record<string, Migration> = {
+  // A release points at the droplet it runs (null until staged, and for releases made before
+  // droplets existed, which run their bundle as it was uploaded).
+  '0020_release_droplet': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table releases add column droplet_sha256 text`.execute(db);
+      await sql`create index releases_droplet on releases (droplet_sha256)`.execute(db);
+    },
+  },
+};

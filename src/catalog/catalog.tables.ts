@@ -39,6 +39,8 @@ export interface ReleaseTable {
   service_id: string;
   version: number;
   bundle_sha256: string;
+  /** The droplet the release runs; null until staged (and for releases older than droplets). */
+  droplet_sha256: Generated<string | null>;
   kind: 'process' | 'static';
   command: string | null;
   manifest: unknown;

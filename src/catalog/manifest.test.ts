@@ -53,6 +53,7 @@ applications:
       healthCheck: { type: 'http', endpoint: '/healthz', startTimeoutSec: 120 },
       env: { NODE_ENV: 'production', MAX_ITEMS: '25', FEATURE_X: 'true', VERSION: '1.10' },
       routes: ['booking.dh.gov.hk', 'booking.dh.localhost'],
+      buildpacks: [],
     });
     assert.equal(warnings.length, 1);
     assert.match(
@@ -64,6 +65,7 @@ applications:
   it('fills in the defaults', () => {
     const { manifest } = parseManifest('applications:\n- {}\n');
     assert.deepEqual(manifest, {
+      buildpacks: [],
       name: null,
       instances: 1,
       memoryMb: 256,
@@ -176,8 +178,9 @@ applications:
     assert.equal(manifest.memoryMb, 128);
     assert.equal(manifest.healthCheck.type, 'process');
     assert.deepEqual(manifest.routes, ['legacy.gov.hk']);
+    // Buildpacks are read (the build capability picks a builder from them), not warned about here.
+    assert.deepEqual(manifest.buildpacks, ['nodejs_buildpack']);
     assert.deepEqual(warnings, [
-      'manifest.yml line 3: applications[0].buildpacks is a Cloud Foundry attribute that GovHost ignores',
       'manifest.yml line 4: applications[0].stack is a Cloud Foundry attribute that GovHost ignores',
       'manifest.yml line 5: applications[0].services is a Cloud Foundry attribute that GovHost ignores',
       'manifest.yml line 6: applications[0].random-route is a Cloud Foundry attribute that GovHost ignores',

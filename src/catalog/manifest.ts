@@ -29,6 +29,8 @@ export interface AppManifest {
   env: Record<string, string>;
   /** Host names, lower case. */
   routes: string[];
+  /** CF `buildpacks:` (or the older `buildpack:`), as written; the build capability picks from them. */
+  buildpacks: string[];
 }
 
 export const defaultManifest = (): AppManifest => ({
@@ -40,12 +42,13 @@ export const defaultManifest = (): AppManifest => ({
   healthCheck: { type: 'port', endpoint: '/', startTimeoutSec: 60 },
   env: {},
   routes: [],
+  buildpacks: [],
 });
 
 // Cloud Foundry attributes GovHost does not implement. They are accepted with a warning so that an
 // existing CF app deploys unchanged; anything not known at all is an error, so a typo is not lost.
 const CF_ONLY = new Set(
-  `buildpack buildpacks stack random-route no-route path services docker sidecars processes
+  `stack random-route no-route path services docker sidecars processes
    metadata health-check-invocation-timeout health-check-interval readiness-health-check-type
    readiness-health-check-http-endpoint readiness-health-check-invocation-timeout
    readiness-health-check-interval log-rate-limit-per-second default-route no-hostname domain
@@ -58,7 +61,14 @@ const HOST_NAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
 
 type FieldReader = (r: Reader, value: unknown, field: string, app: AppManifest) => void;
 
+const readBuildpacks: FieldReader = (r, v, f, app) => {
+  if (isSeq(v)) app.buildpacks = v.items.map((item, i) => r.text(item, `${f}[${i}]`));
+  else if (r.scalar(v) !== null) app.buildpacks = [r.text(v, f)];
+};
+
 const APP_FIELDS: Record<string, FieldReader> = {
+  buildpacks: readBuildpacks,
+  buildpack: readBuildpacks,
   name: (r, v, f, app) => {
     app.name = r.text(v, f);
   },
@@ -162,7 +172,8 @@ export function parseManifest(
     // `version: 1` is the CF manifest schema version, which is the one we read.
     else if (key === 'version' && r.scalar(value) === 1) continue;
     else if (key === 'version') throw r.error(value, 'version', 'must be 1');
-    else if (CF_ONLY.has(key)) r.warn(keyNode, `${key} is a Cloud Foundry attribute that GovHost ignores`);
+    else if (CF_ONLY.has(key) || key === 'buildpack' || key === 'buildpacks')
+      r.warn(keyNode, `${key} is a Cloud Foundry attribute that GovHost ignores`);
     else if (Object.hasOwn(APP_FIELDS, key))
       throw r.error(keyNode, key, 'belongs under applications[0], not at the top level');
     else throw r.error(keyNode, key, 'is not a known field');

@@ -16,6 +16,7 @@ export interface Release {
   kind: 'process' | 'static';
   command: string | null;
   bundle: string;
+  droplet: string | null;
   description: string;
   instances: number;
   memoryMb: number;
@@ -32,6 +33,7 @@ export const presentRelease = (r: ReleaseRow): Release => {
     kind: r.kind,
     command: r.command,
     bundle: r.bundle_sha256,
+    droplet: r.droplet_sha256,
     description: r.description,
     instances: m.instances,
     memoryMb: m.memoryMb,
@@ -101,6 +103,10 @@ export interface NewRelease {
   change: string;
   /** For a rollback: the old release's sealed environment, restored as it was. */
   envSealed?: string;
+  /** The droplet it runs, when it reuses one (rollback, variables); else staged at rollout. */
+  dropletSha256?: string | null;
+  /** Said in the deployment's first message after `vN queued`, e.g. the builder chosen. */
+  queued?: string;
 }
 
 /**
@@ -123,6 +129,7 @@ export async function recordRelease(
     service_id: input.serviceId,
     version: await repo.nextVersion(trx, input.serviceId),
     bundle_sha256: input.bundleSha256,
+    droplet_sha256: input.dropletSha256 ?? null,
     kind: input.kind,
     command: input.command,
     manifest: input.manifest,
@@ -135,7 +142,7 @@ export async function recordRelease(
     release_id: release.id,
     kind: input.change,
     created_by: caller.username,
-    message: `v${release.version} queued`,
+    message: `v${release.version} queued${input.queued ? `; ${input.queued}` : ''}`,
   });
   await recordChange(trx, auditContext(caller), {
     action: `release.${input.change}`,

@@ -8,6 +8,7 @@ export interface ReleaseRow {
   service_id: string;
   version: number;
   bundle_sha256: string;
+  droplet_sha256: string | null;
   kind: 'process' | 'static';
   command: string | null;
   manifest: unknown;
@@ -30,7 +31,9 @@ export async function nextVersion(db: Executor, serviceId: string): Promise<numb
 
 export async function insertRelease(
   db: Executor,
-  row: Omit<ReleaseRow, 'id' | 'created_at' | 'status' | 'failure_reason'>,
+  row: Omit<ReleaseRow, 'id' | 'created_at' | 'status' | 'failure_reason' | 'droplet_sha256'> & {
+    droplet_sha256?: string | null;
+  },
 ): Promise<ReleaseRow> {
   const values = { ...row, manifest: sql`${JSON.stringify(row.manifest)}::text::jsonb` };
   return (await db
@@ -72,6 +75,30 @@ export async function setReleaseStatus(
   reason: string | null = null,
 ) {
   await db.updateTable('releases').set({ status, failure_reason: reason }).where('id', '=', id).execute();
+}
+
+/** The department a service belongs to. */
+export async function departmentOfService(db: Executor, serviceId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('services')
+    .select('department_id')
+    .where('id', '=', serviceId)
+    .executeTakeFirst();
+  return row?.department_id;
+}
+
+/** Points a release at the droplet it runs (set once, when its staging ends). */
+export async function setReleaseDroplet(db: Executor, id: string, dropletSha256: string) {
+  await db.updateTable('releases').set({ droplet_sha256: dropletSha256 }).where('id', '=', id).execute();
+}
+
+/** Bundles and droplets that releases still name: what the stores must keep. */
+export async function artifactsInUse(db: Executor): Promise<{ bundles: Set<string>; droplets: Set<string> }> {
+  const rows = await db.selectFrom('releases').select(['bundle_sha256', 'droplet_sha256']).execute();
+  return {
+    bundles: new Set(rows.map((r) => r.bundle_sha256)),
+    droplets: new Set(rows.map((r) => r.droplet_sha256).filter((d): d is string => d !== null)),
+  };
 }
 
 export interface RuntimeSettings {

@@ -123,7 +123,7 @@ describe('govhost deploy, env, scale, rollback, status and logs', () => {
       [`uploading to ${SVC}: 0.0 MiB sent`],
     );
     assert.doesNotMatch(r.stderr, /\r/);
-    assert.match(r.stderr, /^release v1 of DPL\/hello$/m);
+    assert.match(r.stderr, /^release v1 of DPL\/hello; builder node: nothing to install$/m);
     assert.match(r.stderr, /^ {2}v1 is live$/m);
     const res = await viaRouter(routerUrl, HOST);
     assert.equal(res.status, 200, res.body);

@@ -62,6 +62,17 @@ export interface Config {
   /** Range of uids service users get (ids the OS already gives to anyone are skipped). */
   readonly serviceUidMin: number;
   readonly serviceUidMax: number;
+  /** npm registry builds install from (a mirror in a closed network); null: npm's own default. */
+  readonly npmRegistry: string | null;
+  /** pip index URL builds install from (PEP 503); null: pip's own default. */
+  readonly pipIndexUrl: string | null;
+  /** Interpreter that makes Python apps' virtual environments (Debian's, not a user's pyenv). */
+  readonly buildPython: string;
+  /** Limits of one staging (building a droplet): memory, CPUs, wall-clock time, scratch disk. */
+  readonly buildMemoryMb: number;
+  readonly buildCpus: number;
+  readonly buildTimeoutSec: number;
+  readonly buildDiskMb: number;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +145,32 @@ export function parseTrustedProxies(raw: string): string[] {
 export const TRUST_FORWARDED_REMOVED =
   'GOVHOST_ROUTER_TRUST_FORWARDED is no longer read: list the addresses or networks of the load ' +
   'balancers in front of the router in GOVHOST_ROUTER_TRUSTED_PROXIES (e.g. 10.0.0.0/8) instead';
+
+/** A package source: an http(s) URL, possibly with credentials (kept secret: see redactUrl). */
+function packageSource(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error('must be an http:// or https:// URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new Error('must be an http:// or https:// URL');
+  return raw;
+}
+
+/** A URL fit for messages and logs: its user name and password replaced, never shown. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.username === '' && u.password === '') return raw;
+    u.username = '***';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '***';
+  }
+}
 
 function nonEmpty(raw: string): string {
   if (raw.trim() === '') throw new Error('must not be empty');
@@ -281,6 +318,46 @@ const FIELDS: FieldSpec[] = [
     parse: integer(1000, 2_000_000_000),
     describe: 'highest service uid',
   },
+  {
+    env: 'GOVHOST_NPM_REGISTRY',
+    file: 'npmRegistry',
+    parse: packageSource,
+    describe: 'npm registry for builds',
+  },
+  {
+    env: 'GOVHOST_PIP_INDEX_URL',
+    file: 'pipIndexUrl',
+    parse: packageSource,
+    describe: 'pip index for builds',
+  },
+  {
+    env: 'GOVHOST_BUILD_PYTHON',
+    file: 'buildPython',
+    parse: (r) => {
+      if (!r.startsWith('/')) throw new Error('must be an absolute path such as /usr/bin/python3');
+      return r;
+    },
+    describe: 'Python interpreter for builds',
+  },
+  {
+    env: 'GOVHOST_BUILD_MEMORY_MB',
+    file: 'buildMemoryMb',
+    parse: integer(64, 64 * 1024),
+    describe: 'build memory limit',
+  },
+  { env: 'GOVHOST_BUILD_CPUS', file: 'buildCpus', parse: integer(1, 64), describe: 'build CPU limit' },
+  {
+    env: 'GOVHOST_BUILD_TIMEOUT_SEC',
+    file: 'buildTimeoutSec',
+    parse: integer(1, 24 * 3600),
+    describe: 'build time limit',
+  },
+  {
+    env: 'GOVHOST_BUILD_DISK_MB',
+    file: 'buildDiskMb',
+    parse: integer(16, 1024 * 1024),
+    describe: 'build disk limit',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -311,6 +388,13 @@ export const DEFAULTS: Config = {
   // the subordinate ids container tools hand out (100000 up).
   serviceUidMin: 70_000,
   serviceUidMax: 79_999,
+  npmRegistry: null,
+  pipIndexUrl: null,
+  buildPython: '/usr/bin/python3',
+  buildMemoryMb: 1024,
+  buildCpus: 1,
+  buildTimeoutSec: 900,
+  buildDiskMb: 2048,
 };
 
 function readFile(path: string): Source {

@@ -1,6 +1,9 @@
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { type Build, StagingFailed } from '../build/build.logic.ts';
+import type { DropletRun } from '../build/build.tables.ts';
+import { decisiveLines } from '../build/decisive.ts';
 import { settleReservations } from '../capacity/host-farm.ts';
 import type { LifecycleState } from '../catalog/catalog.tables.ts';
 import type { AppManifest } from '../catalog/manifest.ts';
@@ -13,6 +16,7 @@ import type { RouteTable } from '../router/route-table.ts';
 import type { InstanceDriver, RouterControl } from './driver.ts';
 import type { IsolationReport } from './local/nftables.ts';
 import type { OsUser } from './local/os-users.ts';
+import { defaultPath } from './local/spawn-instance.ts';
 import { RouteSync, type Serving } from './route-sync.ts';
 import { INSTANCE_CPU, type InstanceSpec, type InstanceStatus } from './runtime.types.ts';
 import type { ServiceUsers } from './service-users.ts';
@@ -35,12 +39,23 @@ export interface OrchestratorDeps {
   users: ServiceUsers;
   /** Whether service users' loopback connections are limited, and if not, why. */
   network: { status(): IsolationReport };
+  /** Stages bundles into droplets and finds them again. */
+  build: Build;
 }
+
+/** How many of the end of a failed instance's log are searched for the lines that say why. */
+const FAILED_LOG_BYTES = 64 * 1024;
 
 /** How a service is kept apart from the others on this host, for status output. */
 export interface IsolationStatus {
   network: IsolationReport;
   users: IsolationReport;
+}
+
+/** A release's working copy and how its droplet runs. */
+interface WorkDir {
+  dir: string;
+  run: DropletRun;
 }
 
 interface ServiceRef {
@@ -75,6 +90,8 @@ function healthPathOf(release: ReleaseRow): string {
  */
 export class Orchestrator {
   private readonly serving = new Map<string, Serving>();
+  /** The instance of each service's last failed rollout, whose log `govhost logs` still shows. */
+  private readonly failed = new Map<string, string>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly routes: RouteSync;
   private timer: NodeJS.Timeout | null = null;
@@ -123,11 +140,17 @@ export class Orchestrator {
     svc: ServiceRef,
     release: ReleaseRow,
     settings: releases.RuntimeSettings,
-    workDir: string,
+    work: WorkDir,
     index: number,
   ): Promise<InstanceSpec> {
+    const workDir = work.dir;
     const manifest = release.manifest as AppManifest;
     const env = JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>;
+    // A droplet's own PATH entries and variables (a Python venv) are relative to its folder.
+    if (work.run.pathPrepend.length > 0) {
+      env.PATH = [...work.run.pathPrepend.map((p) => join(workDir, p)), env.PATH ?? defaultPath()].join(':');
+    }
+    for (const [k, v] of Object.entries(work.run.pathEnv)) env[k] = join(workDir, v);
     const uid = await this.deps.users.uidFor(svc.id);
     return {
       instanceId: `${svc.departmentCode.toLowerCase()}-${svc.slug}-v${release.version}-${index}-${shortId()}`,
@@ -154,14 +177,66 @@ export class Orchestrator {
     };
   }
 
-  private async workDirFor(release: ReleaseRow, _settings: releases.RuntimeSettings) {
-    return prepareWorkDir({
+  private async workDirFor(release: ReleaseRow, _settings: releases.RuntimeSettings): Promise<WorkDir> {
+    const droplet = release.droplet_sha256 ? await this.deps.build.droplet(release.droplet_sha256) : null;
+    if (release.droplet_sha256 && !droplet)
+      throw new Error(`droplet ${release.droplet_sha256.slice(0, 12)} is missing`);
+    const dir = await prepareWorkDir({
       appsDir: this.deps.appsDir,
-      bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`),
+      // Releases made before droplets existed run their bundle as it was uploaded.
+      source: droplet
+        ? { dropletDir: droplet.dir }
+        : { bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`) },
       serviceId: release.service_id,
       version: release.version,
       uid: await this.deps.users.uidFor(release.service_id),
     });
+    return { dir, run: droplet?.run ?? { pathPrepend: [], pathEnv: {} } };
+  }
+
+  /**
+   * Stages a release that has no droplet yet (a deploy; rollbacks, scaling and variable changes
+   * reuse their release's droplet), and points the release at it.
+   */
+  private async ensureDroplet(svc: ServiceRef, release: ReleaseRow, deploymentId: string) {
+    if (release.droplet_sha256) return release;
+    const { db } = this.deps;
+    const manifest = release.manifest as AppManifest;
+    const staged = await this.deps.build.stage({
+      releaseId: release.id,
+      departmentId: (await releases.departmentOfService(db, svc.id)) ?? '',
+      bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`),
+      bundleSha256: release.bundle_sha256,
+      kind: release.kind,
+      command: release.command,
+      buildpacks: manifest.buildpacks ?? [],
+      env: JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>,
+      uid: await this.deps.users.uidFor(svc.id),
+      progress: (message) =>
+        releases.setDeploymentMessage(db, deploymentId, `v${release.version}: ${message}`),
+    });
+    await releases.setReleaseDroplet(db, release.id, staged.sha256);
+    return { ...release, droplet_sha256: staged.sha256 };
+  }
+
+  /** The lines of a failed instance's log that say why it failed (read from the end of its log). */
+  private async failedLines(instanceId: string): Promise<string[]> {
+    try {
+      const handle = await open(this.deps.driver.logPath(instanceId), 'r');
+      try {
+        const { size } = await handle.stat();
+        const length = Math.min(size, FAILED_LOG_BYTES);
+        const buf = Buffer.alloc(length);
+        await handle.read(buf, 0, length, size - length);
+        // Only lines that match: an app that simply fails its check has said nothing decisive, and the
+        // reason already names the check.
+        return decisiveLines(buf.toString('utf8').split('\n'), 4, false);
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return [];
+    }
   }
 
   /** Starts `count` instances of a release and waits until all are healthy; on failure stops them all. */
@@ -169,7 +244,7 @@ export class Orchestrator {
     svc: ServiceRef,
     release: ReleaseRow,
     settings: releases.RuntimeSettings,
-    workDir: string,
+    workDir: WorkDir,
     count: number,
     firstIndex = 0,
   ): Promise<string[]> {
@@ -208,9 +283,10 @@ export class Orchestrator {
   async rollout(svc: ServiceRef, deploymentId: string, releaseId: string): Promise<void> {
     await this.exclusive(svc.id, async () => {
       const { db } = this.deps;
-      const release = await releases.getRelease(db, releaseId);
+      const found = await releases.getRelease(db, releaseId);
       const stored = await releases.runtimeSettings(db, svc.id);
-      if (!release || !stored) throw new Error('release or service vanished');
+      if (!found || !stored) throw new Error('release or service vanished');
+      let release = found;
       await releases.setReleaseStatus(db, release.id, 'deploying');
       const previous = stored.current_release_id;
       // The manifest sizes a service's first release; after that `scale` owns the size, so a
@@ -220,7 +296,10 @@ export class Orchestrator {
         ? stored
         : { ...stored, instances: manifest.instances, memory_mb: manifest.memoryMb };
       let started: string[] = [];
+      let staged = false;
       try {
+        release = await this.ensureDroplet(svc, release, deploymentId);
+        staged = true;
         const workDir = await this.workDirFor(release, settings);
         await releases.setDeploymentMessage(
           db,
@@ -243,7 +322,8 @@ export class Orchestrator {
           if (previous && previous !== release.id)
             await releases.setReleaseStatus(trx, previous, 'superseded');
         });
-        this.serving.set(svc.id, this.servingEntry(svc, release, workDir, started));
+        this.serving.set(svc.id, this.servingEntry(svc, release, workDir.dir, started));
+        this.failed.delete(svc.id);
         await this.pushRoutes();
         await this.retire(svc.id, old);
         await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
@@ -266,11 +346,22 @@ export class Orchestrator {
           );
         await releases.setReleaseStatus(db, release.id, 'failed', reason);
         const first = reason.split('\n')[0]?.replace(/\.$/, '');
+        // The lines that say why (`Cannot find module 'express'`), not only the last ones.
+        let why: string[] = [];
+        if (err instanceof StagingFailed) why = err.decisive;
+        else if ((err as { instanceId?: string }).instanceId) {
+          const id = (err as { instanceId: string }).instanceId;
+          this.failed.set(svc.id, id);
+          why = await this.failedLines(id);
+        }
+        const lines = why.length ? ` Decisive lines: ${why.join(' | ').replace(/\.$/, '')}.` : '';
         await releases.finishDeployment(
           db,
           deploymentId,
           'failed',
-          `v${release.version} did not become healthy: ${first}.${still}`,
+          staged
+            ? `v${release.version} did not become healthy: ${first}.${lines}${still}`
+            : `v${release.version} could not be staged: ${first}.${lines}${still}`,
         );
         this.deps.log.warn({ service: `${svc.departmentCode}/${svc.slug}`, reason }, 'rollout failed');
       }
@@ -362,7 +453,7 @@ export class Orchestrator {
         release.kind === 'process'
           ? await this.startHealthy(svc, release, settings, workDir, settings.instances)
           : [];
-      this.serving.set(svc.id, this.servingEntry(svc, release, workDir, ids));
+      this.serving.set(svc.id, this.servingEntry(svc, release, workDir.dir, ids));
       await this.pushRoutes();
     });
   }
@@ -422,14 +513,14 @@ export class Orchestrator {
         .map((s) => s.instanceId);
       const keep = mine.slice(0, desired);
       for (const id of keep) wanted.add(id);
-      let workDir: string;
+      let workDir: WorkDir;
       try {
         workDir = await this.workDirFor(release, settings);
       } catch (err) {
         log.error({ service: svc.slug, err: (err as Error).message }, 'cannot prepare release folder');
         continue;
       }
-      this.serving.set(svc.id, this.servingEntry(ref, release, workDir, keep));
+      this.serving.set(svc.id, this.servingEntry(ref, release, workDir.dir, keep));
       if (release.kind !== 'process') continue;
       for (let i = keep.length; i < desired; i++) {
         // Not awaited to health: the router adds each one as soon as it reports healthy.
@@ -492,6 +583,11 @@ export class Orchestrator {
 
   logPath(instanceId: string): string {
     return this.deps.driver.logPath(instanceId);
+  }
+
+  /** The instance whose failure ended the service's last rollout, when that is the latest news. */
+  failedInstance(serviceId: string): string | null {
+    return this.failed.get(serviceId) ?? null;
   }
 
   /** Stops the loops; with `stopInstances` the services stop too (a clean platform shutdown). */

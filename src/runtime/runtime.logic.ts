@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { recordChange } from '../audit/audit.logic.ts';
+import type { Build } from '../build/build.logic.ts';
 import { releaseDemand, runsNow, transactionWithAdmission } from '../capacity/admission.ts';
 import { inspectBundle } from '../catalog/bundle-inspect.ts';
 import { saveBundle } from '../catalog/bundle-store.ts';
@@ -19,6 +20,7 @@ export interface RuntimeDeps {
   db: Db;
   box: SecretBox;
   orchestrator: Orchestrator;
+  build: Build;
   bundlesDir: string;
   bundleLimit: number;
   domain: string;
@@ -65,8 +67,17 @@ export async function deploy(
   const t = await target(deps, caller, department, slug, true);
   const saved = await saveBundle(deps.bundlesDir, body, deps.bundleLimit);
   let info: Awaited<ReturnType<typeof inspectBundle>>;
+  let builder: Awaited<ReturnType<Build['detect']>>;
   try {
     info = await inspectBundle(saved.path, BUNDLE_LIMITS);
+    // The builder is chosen now, so an app no builder can stage is refused at once, saying why.
+    builder = await deps.build.detect({
+      entries: info.entries,
+      contents: info.contents,
+      buildpacks: info.manifest.buildpacks,
+      kind: info.kind,
+      command: info.command,
+    });
   } catch (err) {
     await dropUnusedBundle(deps, saved.sha256, saved.path);
     throw err;
@@ -84,6 +95,7 @@ export async function deploy(
         manifest: info.manifest,
         description: `deploy of bundle ${saved.sha256.slice(0, 12)}`,
         change: 'deploy',
+        queued: `builder ${builder.description}`,
       });
       // The size the rollout will run: the manifest's for a first release, the service's after.
       const settings = await repo.runtimeSettings(trx, t.row.id);
@@ -103,7 +115,8 @@ export async function deploy(
   return {
     deployment: await rel.presentDeployment(deps.db, deployment),
     release: rel.presentRelease(release),
-    warnings: info.warnings,
+    builder: builder.description,
+    warnings: [...info.warnings, ...builder.warnings],
   };
 }
 
@@ -145,6 +158,8 @@ export async function rollback(
       departmentId: t.row.department_id,
       serviceKey: t.key,
       bundleSha256: old.bundle_sha256,
+      // The old release's droplet runs again: a rollback never builds.
+      dropletSha256: old.droplet_sha256,
       kind: old.kind,
       command: old.command,
       manifest: old.manifest as never,
@@ -197,6 +212,8 @@ export async function changeEnv(
       departmentId: t.row.department_id,
       serviceKey: t.key,
       bundleSha256: current.bundle_sha256,
+      // The same droplet with new variables, as on Heroku: a variable change does not build.
+      dropletSha256: current.droplet_sha256,
       kind: current.kind,
       command: current.command,
       manifest: current.manifest as never,
@@ -359,14 +376,21 @@ export async function deployments(
   return { items: out, total, limit: page.limit, offset: page.offset };
 }
 
-/** Log files of the service's instances, newest instance first. */
-/** The service's log files, as a function: it answers with the instances of the moment. */
+/**
+ * The service's log files, as a function: it answers with the instances of the moment, and, when
+ * the last rollout failed, the instance whose output says why (it has stopped; its log stays).
+ */
 export async function logFiles(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
   const t = await target(deps, caller, department, slug, false);
-  return () =>
-    deps.orchestrator
+  return () => {
+    const live = deps.orchestrator
       .instances(t.row.id)
       .map((s) => ({ instanceId: s.instanceId, path: deps.orchestrator.logPath(s.instanceId) }));
+    const failed = deps.orchestrator.failedInstance(t.row.id);
+    if (failed && !live.some((l) => l.instanceId === failed))
+      live.push({ instanceId: failed, path: deps.orchestrator.logPath(failed) });
+    return live;
+  };
 }
 
 export const bundlePath = (bundlesDir: string, sha: string) => join(bundlesDir, `${sha}.tar.gz`);

@@ -63,6 +63,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
           202: Type.Object({
             deployment: S.Deployment,
             release: S.Release,
+            builder: Type.String({ description: 'the builder chosen and what it will do' }),
             warnings: Type.Array(Type.String()),
           }),
           // The bundle is the body, outside the document's JSON schemas: too large, not gzip, not deployable.

@@ -19,6 +19,9 @@ export const Release = Type.Object({
   kind: Type.Enum(['process', 'static']),
   command: Type.Union([Type.String(), Type.Null()]),
   bundle: Type.String({ description: 'sha256 of the bundle' }),
+  droplet: Type.Union([Type.String(), Type.Null()], {
+    description: 'sha256 of the droplet it runs (null until staged)',
+  }),
   description: Type.String(),
   instances: Type.Integer(),
   memoryMb: Type.Integer(),

@@ -1,10 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { buildPaths, createBuild } from '../build/build.logic.ts';
+import { NO_CACHE } from '../build/dependency-cache.ts';
+import type { Limiter } from '../build/sandbox.ts';
 import { reconcileReservations, registerLocalFarm } from '../capacity/host-farm.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
+import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { pruneLogs } from './local/log-files.ts';
 import { NetworkIsolation } from './local/network-isolation.ts';
@@ -21,11 +25,48 @@ const LOG_KEEP_MS = 7 * 86_400_000;
  * What service users may reach on loopback: the router's public port, and a local DNS resolver
  * (systemd-resolved answers on 127.0.0.53) so that apps can still look names up.
  */
-const allowedOnLoopback = (routerPort: number): AllowedPort[] => [
+const allowedOnLoopback = (routerPort: number, config: Config): AllowedPort[] => [
   { protocol: 'tcp', port: routerPort },
   { protocol: 'udp', port: 53 },
   { protocol: 'tcp', port: 53 },
+  ...packageMirrorPorts(config),
 ];
+
+/**
+ * Builds run as the service's user, so a package mirror on this host (a registry in a closed
+ * network is often beside the platform) must be reachable by service users on loopback. The rules
+ * are per user, not per process: a service's instances can reach the mirror too, which serves
+ * packages to anyone anyway. A mirror elsewhere needs no rule: only loopback is limited.
+ */
+function packageMirrorPorts(config: Config): AllowedPort[] {
+  const out: AllowedPort[] = [];
+  for (const raw of [config.npmRegistry, config.pipIndexUrl]) {
+    if (!raw) continue;
+    const u = new URL(raw);
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    if (host !== 'localhost' && host !== '::1' && !host.startsWith('127.')) continue;
+    out.push({ protocol: 'tcp', port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) });
+  }
+  return out;
+}
+
+/** Stagings' cgroups: the supervisor's cgroup code, one group per staging. */
+function stagingLimiter(): Limiter {
+  let layout: ReturnType<typeof detectCgroups> | null = null;
+  return (name, memoryMb, cpus) => {
+    layout ??= detectCgroups('/sys/fs/cgroup');
+    const made = InstanceCgroup.create(layout, name, memoryMb, cpus);
+    if (!(made instanceof InstanceCgroup)) return { reason: made.reason };
+    return {
+      join: (pid) => made.join(pid),
+      pids: () => made.pids(),
+      oomKills: () => made.oomKills(),
+      remove: () => void made.remove(),
+      memory: made.limits.memory,
+      cpu: made.limits.cpu,
+    };
+  };
+}
 
 export interface RunningRuntime {
   deps: RuntimeDeps;
@@ -78,7 +119,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
   });
   const network = new NetworkIsolation({
     table: isolationTable(config.dataDir),
-    allowed: allowedOnLoopback(router.client.info.port),
+    allowed: allowedOnLoopback(router.client.info.port, config),
     log,
   });
   users.listen(network);
@@ -89,6 +130,31 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     log.warn({}, `service users: none (${users.reason})`);
   }
   await network.start(users.uids());
+  const build = createBuild({
+    db,
+    ...buildPaths(config.dataDir),
+    bundlesDir,
+    scratchDir: join(apps.dir, '.staging'),
+    settings: {
+      npmRegistry: config.npmRegistry,
+      pipIndexUrl: config.pipIndexUrl,
+      python: config.buildPython,
+    },
+    limits: {
+      memoryMb: config.buildMemoryMb,
+      cpus: config.buildCpus,
+      timeoutSec: config.buildTimeoutSec,
+      diskMb: config.buildDiskMb,
+    },
+    limiter: stagingLimiter(),
+    // The dependency cache (issue 13 part 5) plugs in here.
+    cache: NO_CACHE,
+  });
+  // Droplets and bundles no release names (a refused or interrupted deploy's) go at start.
+  await build.collect().then(
+    (n) => n.droplets + n.bundles > 0 && log.info(n, 'removed droplets and bundles no release uses'),
+    (err: Error) => log.warn({ err: err.message }, 'could not collect unused droplets'),
+  );
   const orchestrator = new Orchestrator({
     db,
     driver,
@@ -100,6 +166,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     log,
     users,
     network,
+    build,
   });
   // This host is a farm: its real capacity, and reservations for what already runs on it (services
   // deployed before capacity was tracked get theirs here, never refused).
@@ -155,7 +222,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
       });
       await orchestrator.replaceRouter(current.client);
       // On a port of its choosing (GOVHOST_ROUTER_PORT=0) it may have come back on another one.
-      await network.setAllowed(allowedOnLoopback(current.client.info.port));
+      await network.setAllowed(allowedOnLoopback(current.client.info.port, config));
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not start the router again');
     } finally {
@@ -178,6 +245,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
       db,
       box,
       orchestrator,
+      build,
       bundlesDir,
       bundleLimit: config.bundleLimit,
       domain: config.domain,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
@@ -59,20 +59,24 @@ export async function prepareAppsDir(dir: string): Promise<void> {
 }
 
 async function chownTree(path: string, uid: number): Promise<void> {
-  await chown(path, uid, uid);
-  const s = await stat(path);
+  // lchown and lstat: a link in an app's folder must not make the platform (root) change the owner
+  // of what it points to.
+  await lchown(path, uid, uid);
+  const s = await lstat(path);
   if (!s.isDirectory()) return;
   for (const entry of await readdir(path)) await chownTree(join(path, entry), uid);
 }
 
 /**
- * The release's working copy, made once from its bundle: `<appsDir>/<serviceId>/v<version>`.
+ * The release's working copy, made once from its droplet (or, for a release older than droplets,
+ * its bundle): `<appsDir>/<serviceId>/v<version>`.
  * When the platform runs as root the service's folder belongs to the service's own user with
  * mode 0700, so no other service can read it.
  */
 export async function prepareWorkDir(opts: {
   appsDir: string;
-  bundlePath: string;
+  /** A droplet's folder to copy, or a bundle to unpack. */
+  source: { dropletDir: string } | { bundlePath: string };
   serviceId: string;
   version: number;
   uid: number | null;
@@ -92,7 +96,10 @@ export async function prepareWorkDir(opts: {
   const tmp = join(serviceDir, `.tmp-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { mode: 0o700 });
   try {
-    await extractBundle(opts.bundlePath, tmp);
+    if ('dropletDir' in opts.source) {
+      await cp(opts.source.dropletDir, tmp, { recursive: true, verbatimSymlinks: true, force: true });
+      await chmod(tmp, 0o755);
+    } else await extractBundle(opts.source.bundlePath, tmp);
     await writeFile(join(tmp, READY_MARK), `${opts.version}\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
 import { backupRoutes } from '../backup/backup.routes.ts';
+import { buildRoutes } from '../build/build.routes.ts';
 import { capacityRoutes } from '../capacity/capacity.routes.ts';
 import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         runtime: () => deps.runtime ?? null,
         bundleLimit: deps.config.bundleLimit,
       });
+      await api.register(buildRoutes, deps);
       await api.register(metricsRoutes, { db: deps.db, engine });
       await api.register(capacityReportRoutes, deps);
       await api.register(backupRoutes, deps);

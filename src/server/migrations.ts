@@ -1,9 +1,11 @@
 import type { Kysely, Migration } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
+import { buildMigrations } from '../build/build.migrations.ts';
 import { capacityMigrations } from '../capacity/capacity.migrations.ts';
 import { forecastMigrations } from '../capacity/forecast.migrations.ts';
 import {
   catalogMigrations,
+  dropletMigrations,
   lifecycleMigrations,
   releaseMigrations,
   serviceUserMigrations,
@@ -38,6 +40,8 @@ const ALL: Record<string, Migration> = {
   ...hardeningMigrations,
   ...lifecycleMigrations,
   ...serviceUserMigrations,
+  ...buildMigrations,
+  ...dropletMigrations,
 };
 
 /** Applies every pending migration of every capability. */

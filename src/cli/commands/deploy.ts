@@ -36,17 +36,43 @@ const FOLLOW_LIMIT_MS = 15 * 60_000;
 const clean = (line: string) => line.replace(/\p{Cc}+/gu, ' ').trimEnd();
 const oneLine = (text: string) => clean(text.replace(/\s*\n\s*/g, ' ')).trim();
 
-/** Polls a deployment, printing each new message, until it ends; fails the command if it failed. */
+interface StagingLog {
+  text: string;
+  nextOffset: number;
+}
+
+/**
+ * Polls a deployment, printing each new message (and, for a deploy, the staging's output as it
+ * comes), until it ends; fails the command if it failed.
+ */
 export async function follow(
   ctx: Ctx,
   api: ApiClient,
   servicePath: string,
   first: Deployment,
+  stagingOf?: number,
 ): Promise<Deployment> {
   let d = first;
   let said = '';
+  let offset = 0;
   const deadline = Date.now() + FOLLOW_LIMIT_MS;
+  const staging = async () => {
+    if (stagingOf === undefined) return;
+    const log = await api
+      .get<StagingLog>(`${servicePath}/staging-log`, { release: stagingOf, offset })
+      .catch(() => null);
+    if (!log || log.text === '') return;
+    offset = log.nextOffset;
+    ctx.note(
+      log.text
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => `  ${clean(l)}`)
+        .join('\n'),
+    );
+  };
   for (;;) {
+    await staging();
     // A failure is said once, as the error line below.
     if (d.message !== said && d.state !== 'failed') {
       ctx.note(
@@ -63,6 +89,8 @@ export async function follow(
     await new Promise((r) => setTimeout(r, 250));
     d = await api.get<Deployment>(`${servicePath}/deployments/${d.id}`);
   }
+  // What the staging printed after the last poll.
+  await staging();
   // The message may quote the app's last log lines: an error stays one line, whatever they hold.
   if (d.state === 'failed') throw new CliError(oneLine(d.message));
   return d;
@@ -84,7 +112,7 @@ export function registerDeployCommands(program: Command): void {
           ctx.note(`packed ${packed.files} files from ${dir} (${packed.bytes} bytes)`);
           const bar = progressBar(`uploading to ${service.name}`, packed.bytes);
           const res = await ctx.api
-            .upload<{ deployment: Deployment; release: Release; warnings: string[] }>(
+            .upload<{ deployment: Deployment; release: Release; builder: string; warnings: string[] }>(
               `${service.path}/deployments`,
               packed.path,
               packed.bytes,
@@ -96,9 +124,9 @@ export function registerDeployCommands(program: Command): void {
             });
           bar.finish();
           for (const w of res.warnings) ctx.note(`warning: ${w}`);
-          ctx.note(`release v${res.release.version} of ${service.name}`);
+          ctx.note(`release v${res.release.version} of ${service.name}; builder ${res.builder}`);
           const done = opts.follow
-            ? await follow(ctx, ctx.api, service.path, res.deployment)
+            ? await follow(ctx, ctx.api, service.path, res.deployment, res.release.version)
             : res.deployment;
           ctx.print({ ...res, deployment: done }, () =>
             done.state === 'succeeded'

@@ -149,9 +149,33 @@ export function registerRuntimeCommands(program: Command): void {
     .argument('<service>', 'DEPT/slug, or slug in your department')
     .option('-n, --tail <lines>', 'lines per instance to start with', integer(0, 10000), 100)
     .option('-f, --follow', 'keep printing new lines')
+    .option('--staging', "the staging (build) output of a release instead of the instances' logs")
+    .option(
+      '--release <version>',
+      'with --staging: that release (default: the latest)',
+      integer(1, 1_000_000),
+    )
     .action(
-      act<{ tail: number; follow?: boolean }>(async (ctx, opts, ref) => {
+      act<{ tail: number; follow?: boolean; staging?: boolean; release?: number }>(async (ctx, opts, ref) => {
         const service = await resolveRef(ctx.api, ref as string);
+        if (opts.release !== undefined && !opts.staging) throw new CliError('--release goes with --staging');
+        if (opts.staging) {
+          let offset = 0;
+          for (;;) {
+            const log = await ctx.api.get<{
+              text: string;
+              nextOffset: number;
+              staged: boolean;
+              release: number;
+            }>(`${service.path}/staging-log`, { offset, ...(opts.release ? { release: opts.release } : {}) });
+            if (!log.staged)
+              throw new CliError(`release v${log.release} of ${service.name} has no staging log`);
+            process.stdout.write(log.text.replace(/[^\P{Cc}\n\t]/gu, ''));
+            if (log.nextOffset === offset) break;
+            offset = log.nextOffset;
+          }
+          return;
+        }
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         const body = await ctx.api.stream(

@@ -208,6 +208,18 @@ export class InstanceCgroup {
     }
   }
 
+  /** How many times the kernel killed a process of the group for memory (0 when unknown). */
+  oomKills(): number {
+    if (!this.memoryDir) return 0;
+    try {
+      const file = this.version === 2 ? 'memory.events' : 'memory.oom_control';
+      const text = readFileSync(join(this.memoryDir, file), 'utf8');
+      return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  }
+
   /** Removes the groups; they must be empty of running processes. True when all are gone. */
   remove(): boolean {
     let ok = true;

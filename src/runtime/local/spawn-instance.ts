@@ -19,7 +19,7 @@ import { openLogForChild } from './log-files.ts';
 const GATE = 'IFS= read -r _ <&3 || exit 125; exec 3<&-; exec /bin/sh -c "$0"';
 
 /** PATH for an instance whose release does not set one: the system's plus this Node's folder. */
-const defaultPath = () =>
+export const defaultPath = () =>
   [dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
     .filter((d, i, all) => all.indexOf(d) === i)
     .join(':');

@@ -1,0 +1,126 @@
+/**
+ * The build capability as others use it: detection at deploy, staging at rollout, droplets for
+ * instances, staging logs for people, and collection of droplets no release names.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bundlePath } from '../catalog/bundle-store.ts';
+import * as releases from '../catalog/release.repository.ts';
+import { resolveService } from '../catalog/service.logic.ts';
+import type { Db } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { authorize, type Principal } from '../tenancy/principal.ts';
+import type { DropletRun } from './build.tables.ts';
+import { filesOfArchive } from './bundle-files.ts';
+import { type DetectInput, detectBuilder } from './detect.ts';
+import * as repo from './droplet.repository.ts';
+import { dropletDir, dropletExists, pruneDroplets } from './droplet-store.ts';
+import { type StagedDroplet, type StageRequest, type StagerDeps, stage } from './stager.ts';
+import { readStagingLog } from './staging-log.ts';
+
+export type { StagedDroplet, StageRequest } from './stager.ts';
+export { StagingFailed } from './stager.ts';
+
+/** The build capability, wired once by the composition root. */
+export interface Build {
+  /** Deploy-time detection: the builder and its warnings, or GOVHOST_BUNDLE_INVALID. */
+  detect(input: {
+    entries: ReadonlyMap<string, string>;
+    contents: ReadonlyMap<string, Buffer>;
+    buildpacks: readonly string[];
+    kind: DetectInput['kind'];
+    command: string | null;
+  }): Promise<{ builder: string; description: string; warnings: string[] }>;
+  stage(req: StageRequest): Promise<StagedDroplet>;
+  /** A stored droplet, or null when its row or its folder is gone. */
+  droplet(sha256: string): Promise<{ dir: string; run: DropletRun } | null>;
+  /** Removes droplets and bundles that no release names; returns how many of each. */
+  collect(): Promise<{ droplets: number; bundles: number }>;
+  logsDir: string;
+}
+
+export function createBuild(deps: StagerDeps & { bundlesDir: string }): Build {
+  return {
+    logsDir: deps.logsDir,
+    async detect(input) {
+      const d = await detectBuilder(
+        {
+          files: filesOfArchive(input.entries, input.contents),
+          buildpacks: input.buildpacks,
+          kind: input.kind,
+          command: input.command,
+        },
+        deps.settings,
+      );
+      return { builder: d.builder.name, description: d.description, warnings: d.warnings };
+    },
+    stage: (req) => stage(deps, req),
+    async droplet(sha256) {
+      const row = await repo.getDroplet(deps.db, sha256);
+      if (!row || !(await dropletExists(deps.dropletsDir, sha256))) return null;
+      return { dir: dropletDir(deps.dropletsDir, sha256), run: row.run };
+    },
+    async collect() {
+      const used = await releases.artifactsInUse(deps.db);
+      const gone = await pruneDroplets(deps.dropletsDir, used.droplets);
+      const rows = (await repo.listDropletShas(deps.db)).filter((s) => !used.droplets.has(s));
+      await repo.deleteDroplets(deps.db, [...new Set([...gone, ...rows])]);
+      let bundles = 0;
+      for (const name of await readdir(deps.bundlesDir).catch(() => [] as string[])) {
+        const m = /^([0-9a-f]{64})\.tar\.gz$/.exec(name);
+        if (!m || used.bundles.has(m[1]!)) continue;
+        // A bundle is stored before its release is recorded: this runs at start, before the API
+        // listens, so no upload is between the two.
+        await rm(bundlePath(deps.bundlesDir, m[1]!), { force: true });
+        bundles++;
+      }
+      return { droplets: new Set([...gone, ...rows]).size, bundles };
+    },
+  };
+}
+
+/**
+ * A release's staging output from `offset`; `done` once the staging has ended. Reads only the
+ * store and the log file, so any API process answers it.
+ */
+export async function stagingLog(
+  db: Db,
+  logsDir: string,
+  caller: Principal,
+  department: string,
+  slug: string,
+  query: { release?: number; offset: number },
+) {
+  const svc = await resolveService(db, caller, department, slug);
+  authorize(caller, 'service:read');
+  const release =
+    query.release === undefined
+      ? (await releases.listReleases(db, svc.id, 1))[0]
+      : await releases.findReleaseByVersion(db, svc.id, query.release);
+  if (!release) {
+    throw new DomainError(
+      'GOVHOST_RELEASE_NOT_FOUND',
+      query.release === undefined
+        ? `${department}/${slug} has no release`
+        : `${department}/${slug} has no release v${query.release}`,
+    );
+  }
+  const log = await readStagingLog(logsDir, release.id, query.offset);
+  const done =
+    release.droplet_sha256 !== null ||
+    release.status === 'failed' ||
+    release.status === 'live' ||
+    release.status === 'superseded';
+  return {
+    release: release.version,
+    text: log?.text ?? '',
+    nextOffset: log?.nextOffset ?? 0,
+    done,
+    staged: log !== null,
+  };
+}
+
+export const buildPaths = (dataDir: string) => ({
+  dropletsDir: join(dataDir, 'droplets'),
+  logsDir: join(dataDir, 'build', 'logs'),
+});

@@ -1,0 +1,21 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+export const buildMigrations: Record<string, Migration> = {
+  '0019_droplets': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table droplets (
+          sha256 text primary key check (sha256 ~ '^[0-9a-f]{64}$'),
+          bundle_sha256 text not null,
+          builder text not null,
+          runtime_version text not null,
+          kind text not null check (kind in ('process', 'static')),
+          command text,
+          run jsonb not null,
+          size_bytes bigint not null,
+          staging_seconds double precision not null,
+          created_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
+};

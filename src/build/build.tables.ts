@@ -1,0 +1,38 @@
+import type { ColumnType } from 'kysely';
+
+/** How an instance of a droplet runs, relative to its app folder (the folder moves, this does not). */
+export interface DropletRun {
+  /** Folders, relative to the app folder, put first on PATH (a Python venv's `bin`). */
+  pathPrepend: string[];
+  /** Variables whose value is a path relative to the app folder (`VIRTUAL_ENV: .venv`). */
+  pathEnv: Record<string, string>;
+}
+
+/**
+ * A droplet: a bundle staged by a builder (its dependencies installed, its start command resolved),
+ * named by the SHA-256 of what went in. Immutable: the same inputs give the same row, never changed.
+ */
+export interface DropletTable {
+  sha256: string;
+  bundle_sha256: string;
+  /** node, python, java, static, prebuilt */
+  builder: string;
+  /** The runtime it was built for and runs with, e.g. `node 20.19.2`, `python 3.11.2`. */
+  runtime_version: string;
+  kind: 'process' | 'static';
+  command: string | null;
+  run: ColumnType<DropletRun, string, string>;
+  size_bytes: number;
+  /** Seconds the staging took (0 when nothing was installed). */
+  staging_seconds: number;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface BuildTables {
+  droplets: DropletTable;
+}
+
+// The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.
+declare module '../platform/database.ts' {
+  interface Database extends BuildTables {}
+}

@@ -1,0 +1,135 @@
+/**
+ * Node apps (`package.json`), staged as Heroku's Node buildpack does: `npm ci` with a lockfile,
+ * else `npm install`, devDependencies included; the `build` script when there is one; then
+ * `npm prune --omit=dev`. `engines.node` is checked against the host's Node at deploy.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import semver from 'semver';
+import { DomainError } from '../../platform/errors.ts';
+import { AS_IS, type Builder } from '../builder.ts';
+import type { BundleFiles } from '../bundle-files.ts';
+
+interface PackageJson {
+  scripts?: Record<string, unknown>;
+  dependencies?: Record<string, unknown>;
+  devDependencies?: Record<string, unknown>;
+  optionalDependencies?: Record<string, unknown>;
+  engines?: { node?: unknown };
+}
+
+const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json'];
+
+/** The npm that comes with the Node the platform runs on. */
+export const NPM = join(dirname(process.execPath), 'npm');
+
+function pkgOf(files: BundleFiles): PackageJson {
+  const text = files.text('package.json');
+  if (text === null) return {};
+  try {
+    const json = JSON.parse(text) as unknown;
+    return typeof json === 'object' && json !== null ? (json as PackageJson) : {};
+  } catch (err) {
+    throw new DomainError(
+      'GOVHOST_BUNDLE_INVALID',
+      `package.json is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+const count = (deps: Record<string, unknown> | undefined) => Object.keys(deps ?? {}).length;
+const hasBuild = (pkg: PackageJson) =>
+  typeof pkg.scripts?.build === 'string' && pkg.scripts.build.trim() !== '';
+const hasLock = (files: BundleFiles) => LOCKFILES.some((f) => files.names.has(f));
+
+let npmVersion: Promise<string> | null = null;
+
+export const nodeBuilder: Builder = {
+  name: 'node',
+  buildpack: 'nodejs_buildpack',
+  detect: (files) => files.names.has('package.json'),
+
+  async check(files) {
+    const range = pkgOf(files).engines?.node;
+    if (typeof range !== 'string' || range.trim() === '') return [];
+    const host = process.versions.node;
+    if (!semver.validRange(range)) {
+      return [`package.json engines.node "${range}" is not a version range; the app runs on Node ${host}`];
+    }
+    if (semver.satisfies(host, range)) return [];
+    // Asking for an older major than ours usually still runs; asking for a newer one cannot.
+    const min = semver.minVersion(range);
+    if (min && semver.gt(min, host)) {
+      throw new DomainError(
+        'GOVHOST_BUNDLE_INVALID',
+        `package.json engines.node asks for Node ${range}, and this platform runs Node ${host}: lower the requirement or ask the operators for a newer Node`,
+      );
+    }
+    return [`package.json engines.node asks for Node ${range}; the app will run on Node ${host}`];
+  },
+
+  describe(files) {
+    const pkg = pkgOf(files);
+    if (this.nothingToDo(files)) return 'nothing to install';
+    const steps = [hasLock(files) ? 'npm ci' : 'npm install'];
+    if (hasBuild(pkg)) steps.push('npm run build');
+    steps.push('npm prune --omit=dev');
+    return steps.join(', ');
+  },
+
+  async version() {
+    npmVersion ??= promisify(execFile)(NPM, ['--version'], { env: { PATH: dirname(process.execPath) } }).then(
+      (r) => r.stdout.trim(),
+      () => 'unknown',
+    );
+    return `node ${process.versions.node} npm ${await npmVersion}`;
+  },
+
+  nothingToDo(files) {
+    const pkg = pkgOf(files);
+    return (
+      count(pkg.dependencies) + count(pkg.devDependencies) + count(pkg.optionalDependencies) === 0 &&
+      !hasBuild(pkg)
+    );
+  },
+
+  async stage(ctx) {
+    const pkg = pkgOf(ctx.files);
+    if (this.nothingToDo(ctx.files)) {
+      ctx.say('no dependencies and no build script: nothing to install');
+      return AS_IS;
+    }
+    const lock = LOCKFILES.find((f) => ctx.files.names.has(f));
+    const inputs = createHash('sha256')
+      .update(await readFile(join(ctx.appDir, lock ?? 'package.json')))
+      .digest('hex');
+    const key = {
+      departmentId: ctx.departmentId,
+      builder: 'node',
+      inputsSha256: inputs,
+      runtimeVersion: await this.version(ctx.settings),
+    };
+    // Development dependencies are installed whatever NODE_ENV the service sets: the build needs them.
+    const flags = ['--include=dev', '--no-audit', '--no-fund'];
+    if (await ctx.cache.restore(key, join(ctx.appDir, 'node_modules'))) {
+      ctx.say('dependencies from the cache');
+    } else if (lock) {
+      ctx.say(`installing dependencies: npm ci (${lock})`);
+      await ctx.run(NPM, ['ci', ...flags]);
+    } else {
+      ctx.say('installing dependencies: npm install (no package-lock.json)');
+      await ctx.run(NPM, ['install', ...flags]);
+    }
+    await ctx.cache.keep(key, join(ctx.appDir, 'node_modules'));
+    if (hasBuild(pkg)) {
+      ctx.say('running the build script: npm run build');
+      await ctx.run(NPM, ['run', 'build']);
+    }
+    ctx.say('removing development dependencies: npm prune --omit=dev');
+    await ctx.run(NPM, ['prune', '--omit=dev', '--no-audit', '--no-fund']);
+    return AS_IS;
+  },
+};

@@ -1,0 +1,65 @@
+/**
+ * Droplets on disk: `<dataDir>/droplets/<sha256>/`, the staged app folder, owned by the platform and
+ * private like bundles (the data folder is not readable by service users). Written once, beside its
+ * final place and renamed, so a droplet folder is complete or absent; never changed after.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const dropletDir = (dropletsDir: string, sha256: string) => join(dropletsDir, sha256);
+
+export async function dropletExists(dropletsDir: string, sha256: string): Promise<boolean> {
+  try {
+    return (await stat(dropletDir(dropletsDir, sha256))).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * No setuid or setgid bits, no group or other write, whatever a build left; owner read/write.
+ * Links are left as they are (their mode means nothing), and are never followed.
+ */
+async function tidyModes(path: string): Promise<void> {
+  const s = await lstat(path);
+  if (s.isSymbolicLink()) return;
+  if (s.isDirectory()) {
+    await chmod(path, (s.mode & 0o755) | 0o700);
+    for (const e of await readdir(path)) await tidyModes(join(path, e));
+  } else await chmod(path, (s.mode & 0o755) | 0o600);
+}
+
+/** Copies a staged folder into the store as droplet `sha256` (kept if it is already there). */
+export async function storeDroplet(dropletsDir: string, sha256: string, from: string): Promise<void> {
+  await mkdir(dropletsDir, { recursive: true, mode: 0o700 });
+  if (await dropletExists(dropletsDir, sha256)) return;
+  const temp = join(dropletsDir, `.tmp-${randomBytes(6).toString('hex')}`);
+  try {
+    // A copy rather than a rename: the scratch folder may be on another file system, and the
+    // copy's files belong to the platform, not to the user the build ran as.
+    await cp(from, temp, { recursive: true, verbatimSymlinks: true, errorOnExist: true });
+    await tidyModes(temp);
+    await rename(temp, dropletDir(dropletsDir, sha256));
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Removes droplets not in `keep`, and what an interrupted store left; returns those removed. */
+export async function pruneDroplets(dropletsDir: string, keep: ReadonlySet<string>): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dropletsDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const e of entries) {
+    if (/^[0-9a-f]{64}$/.test(e) && keep.has(e)) continue;
+    await rm(join(dropletsDir, e), { recursive: true, force: true });
+    if (/^[0-9a-f]{64}$/.test(e)) removed.push(e);
+  }
+  return removed;
+}

@@ -1,0 +1,237 @@
+/**
+ * Stages a release's bundle into a droplet: unpacks it in a scratch folder, picks its builder, runs
+ * the builder in the sandbox as the service's user, and stores the result by the SHA-256 of its
+ * inputs. A droplet with the same inputs is reused without building again.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { extractBundle } from '../catalog/bundle-inspect.ts';
+import type { Db } from '../platform/database.ts';
+import type { DropletRun } from './build.tables.ts';
+import { AS_IS, type BuildSettings } from './builder.ts';
+import { filesOfFolder } from './bundle-files.ts';
+import { decisiveLines } from './decisive.ts';
+import type { DependencyCache } from './dependency-cache.ts';
+import { detectBuilder } from './detect.ts';
+import * as repo from './droplet.repository.ts';
+import { dropletDir, dropletExists, storeDroplet } from './droplet-store.ts';
+import { folderBytes, type Limiter, Sandbox, type SandboxLimits, StagingStopped } from './sandbox.ts';
+import { StagingLog } from './staging-log.ts';
+
+export interface StagerDeps {
+  db: Db;
+  settings: BuildSettings;
+  limits: SandboxLimits;
+  /** cgroups for stagings, where the host allows (null: measured limits only). */
+  limiter: Limiter | null;
+  cache: DependencyCache;
+  dropletsDir: string;
+  logsDir: string;
+  /** Where scratch folders go: a folder service users can pass through (the apps folder). */
+  scratchDir: string;
+}
+
+export interface StageRequest {
+  releaseId: string;
+  departmentId: string;
+  bundlePath: string;
+  bundleSha256: string;
+  kind: 'process' | 'static';
+  command: string | null;
+  buildpacks: readonly string[];
+  /** The service's variables: visible to its build, as on Heroku and Cloud Foundry, never printed. */
+  env: Record<string, string>;
+  uid: number | null;
+  /** Told what staging is doing, for the deployment's message. */
+  progress(message: string): Promise<void>;
+}
+
+export interface StagedDroplet {
+  sha256: string;
+  dir: string;
+  builder: string;
+  run: DropletRun;
+  /** False when an existing droplet was reused. */
+  built: boolean;
+}
+
+/** A staging that failed: its one-line reason and the lines of output that say why. */
+export class StagingFailed extends Error {
+  constructor(
+    readonly reason: string,
+    readonly decisive: string[],
+  ) {
+    super(decisive.length ? `${reason}\n${decisive.map((l) => `  ${l}`).join('\n')}` : reason);
+    this.name = 'StagingFailed';
+  }
+}
+
+/** PATH for builds: this Node's folder (npm, node) and the system's. */
+const buildPath = () =>
+  [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin']
+    .filter((d, i, a) => a.indexOf(d) === i)
+    .join(':');
+
+/** Secret values are taken out of every line a build prints (values shorter than 6 would hide too much). */
+function redactor(secrets: string[]): (line: string) => string {
+  const values = [...new Set(secrets.filter((s) => s.length >= 6))].sort((a, b) => b.length - a.length);
+  return (line) => values.reduce((l, v) => l.split(v).join('***'), line);
+}
+
+/** The URL's user and password, for redaction (a mirror's credentials are secrets). */
+function urlSecrets(url: string | null): string[] {
+  if (!url) return [];
+  try {
+    const u = new URL(url);
+    return [u.password, decodeURIComponent(u.password), url].filter((s) => s !== '');
+  } catch {
+    return [url];
+  }
+}
+
+async function chownTree(path: string, uid: number): Promise<void> {
+  const s = await lstat(path);
+  // lchown: a link a bundle holds must not make the platform change its target's owner.
+  await lchown(path, uid, uid);
+  if (!s.isDirectory()) return;
+  for (const e of await readdir(path)) await chownTree(join(path, e), uid);
+}
+
+/** The droplet's name: everything that went in (bundle, builder and runtime versions). */
+function dropletKey(bundleSha256: string, builder: string, version: string, inputs: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ bundleSha256, builder, version, inputs, format: 1 }))
+    .digest('hex');
+}
+
+/**
+ * Stages a bundle; resolves with the droplet, or rejects with StagingFailed (the reason, and the
+ * output lines that say why). The staging log is written as it goes.
+ */
+export async function stage(deps: StagerDeps, req: StageRequest): Promise<StagedDroplet> {
+  const redact = redactor([
+    ...Object.values(req.env),
+    ...urlSecrets(deps.settings.npmRegistry),
+    ...urlSecrets(deps.settings.pipIndexUrl),
+  ]);
+  const log = await StagingLog.open(deps.logsDir, req.releaseId, redact);
+  await mkdir(deps.scratchDir, { recursive: true, mode: 0o711 });
+  // The apps folder's start-up tidying makes every folder in it private; this one must be passable.
+  await chmod(deps.scratchDir, 0o711);
+  const scratch = join(deps.scratchDir, randomBytes(8).toString('hex'));
+  const appDir = join(scratch, 'app');
+  const started = Date.now();
+  let sandbox: Sandbox | null = null;
+  try {
+    await mkdir(scratch, { mode: 0o700 });
+    await extractBundle(req.bundlePath, appDir);
+    const files = await filesOfFolder(appDir);
+    const detected = await detectBuilder(
+      { files, buildpacks: req.buildpacks, kind: req.kind, command: req.command },
+      deps.settings,
+    ).catch((err: Error) => {
+      throw new StagingFailed(err.message, []);
+    });
+    const { builder } = detected;
+    const version = await builder.version(deps.settings);
+    const inputs = createHash('sha256')
+      .update(
+        ['package.json', 'requirements.txt', 'pyproject.toml'].map((n) => files.text(n) ?? '').join('\0'),
+      )
+      .digest('hex');
+    const sha256 = dropletKey(req.bundleSha256, builder.name, version, inputs);
+    const known = await repo.getDroplet(deps.db, sha256);
+    if (known && (await dropletExists(deps.dropletsDir, sha256))) {
+      log.say(`droplet ${sha256.slice(0, 12)} (${builder.name}) is already staged: reusing it`);
+      await req.progress(`builder ${builder.name}: droplet ${sha256.slice(0, 12)} already staged, reused`);
+      return {
+        sha256,
+        dir: dropletDir(deps.dropletsDir, sha256),
+        builder: builder.name,
+        run: known.run,
+        built: false,
+      };
+    }
+    log.say(`builder ${detected.description} (${version})`);
+    for (const w of detected.warnings) log.say(`warning: ${w}`);
+    await req.progress(`staging with builder ${detected.description}`);
+    let run: DropletRun;
+    if (builder.nothingToDo(files)) {
+      run = AS_IS;
+    } else {
+      const home = join(scratch, 'home');
+      await mkdir(home, { mode: 0o700 });
+      if (req.uid !== null) await chownTree(scratch, req.uid);
+      const env: Record<string, string> = {
+        ...req.env,
+        PATH: buildPath(),
+        HOME: home,
+        TMPDIR: home,
+        npm_config_cache: join(home, '.npm'),
+        npm_config_update_notifier: 'false',
+        PIP_CACHE_DIR: join(home, '.cache', 'pip'),
+        ...(deps.settings.npmRegistry ? { npm_config_registry: deps.settings.npmRegistry } : {}),
+        ...(deps.settings.pipIndexUrl ? { PIP_INDEX_URL: deps.settings.pipIndexUrl } : {}),
+      };
+      const box = new Sandbox({
+        name: `staging-${req.releaseId}`,
+        scratch,
+        cwd: appDir,
+        uid: req.uid,
+        env,
+        limits: deps.limits,
+        limiter: deps.limiter,
+        onLine: (l) => log.line(l),
+      });
+      sandbox = box;
+      const l = deps.limits;
+      log.say(
+        `limits: ${l.memoryMb} MiB memory, ${l.cpus} CPU, ${l.timeoutSec} s, ${l.diskMb} MiB disk${req.uid === null ? '' : `; as uid ${req.uid}`}`,
+      );
+      if (box.limitsNote) log.say(`note: ${box.limitsNote}`);
+      run = await builder.stage({
+        appDir,
+        departmentId: req.departmentId,
+        files,
+        settings: deps.settings,
+        cache: deps.cache,
+        run: (file, args, extra) => {
+          log.line(`$ ${[file.split('/').pop(), ...args].join(' ')}`);
+          return box.run(file, args, extra);
+        },
+        say: (line) => log.say(line),
+      });
+    }
+    const sizeBytes = await folderBytes(appDir);
+    await storeDroplet(deps.dropletsDir, sha256, appDir);
+    const seconds = (Date.now() - started) / 1000;
+    await repo.insertDroplet(deps.db, {
+      sha256,
+      bundle_sha256: req.bundleSha256,
+      builder: builder.name,
+      runtime_version: version,
+      kind: req.kind,
+      command: req.command,
+      run,
+      size_bytes: sizeBytes,
+      staging_seconds: seconds,
+    });
+    log.say(`droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(1)} s`);
+    return { sha256, dir: dropletDir(deps.dropletsDir, sha256), builder: builder.name, run, built: true };
+  } catch (err) {
+    if (err instanceof StagingFailed) {
+      log.say(`staging failed: ${err.reason}`);
+      throw err;
+    }
+    const reason = (err as Error).message;
+    log.say(`staging failed: ${reason}`);
+    // Output lines explain a program's failure; a limit or a platform problem is its own reason.
+    const decisive = err instanceof StagingStopped && err.why === 'failed' ? decisiveLines(log.lines()) : [];
+    throw new StagingFailed(reason, decisive);
+  } finally {
+    sandbox?.close();
+    await log.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
