@@ -7,26 +7,18 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { packBundle } from '../cli/pack.ts';
+import { freePort } from '../test-support/free-port.ts';
 import { tempDir } from './bundle.fixtures.ts';
 import { extractBundle, inspectBundle } from './bundle-inspect.ts';
 import { DEFAULT_BUNDLE_LIMITS } from './bundle-scan.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
 const hasPython = spawnSync('python3', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 /** Polls until the app answers its health check, as the runtime's http check would. */
 async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
