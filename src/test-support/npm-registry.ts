@@ -12,7 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { compare } from 'semver';
 import { stringify } from 'yaml';
 import { LOOPBACK_NO_PROXY } from './egress-tripwire.ts';
 import { integrityOf, manifestOf, type NpmTarball, projectPackageTree } from './npm-tarballs.ts';
+import { testRunDir } from './run-dir.ts';
 
 export interface NpmRegistry {
   /** Base URL with a trailing slash, e.g. `http://127.0.0.1:40123/`. */
@@ -145,26 +146,11 @@ export async function startNpmRegistry(options: NpmRegistryOptions = {}): Promis
   }
 }
 
-/**
- * Where the storage holding exactly these tarballs is kept: under the test run's work folder
- * (scripts/test.mjs sets GOVHOST_TEST_WORK_DIR and removes it at the end), else for this process.
- */
+/** Where the storage holding exactly these tarballs is kept for the rest of the test run. */
 async function templateFor(groups: string[][]): Promise<string> {
   const hash = createHash('sha256');
   for (const file of groups.flat().sort()) hash.update(`${file}\0${integrityOf(await readFile(file))}\n`);
-  return join(await workDir(), `npm-storage-${hash.digest('hex').slice(0, 16)}`);
-}
-
-let processWorkDir: string | null = null;
-async function workDir(): Promise<string> {
-  const run = process.env.GOVHOST_TEST_WORK_DIR;
-  if (run) return run;
-  if (!processWorkDir) {
-    const dir = await mkdtemp(join(tmpdir(), 'govhost-npm-storage-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    processWorkDir = dir;
-  }
-  return processWorkDir;
+  return join(await testRunDir(), `npm-storage-${hash.digest('hex').slice(0, 16)}`);
 }
 
 /** Copies a storage folder to `template` atomically: a registry beside this one sees all or none. */

@@ -10,12 +10,13 @@
  * integrity, then differ from the public one.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, list } from 'tar';
+import { testRunDir } from './run-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -92,12 +93,11 @@ export function integrityOf(data: Buffer): string {
 /** Packs an installed package folder the way npm publishes one: its files under `package/`. */
 async function packFolder(folder: string, into: string): Promise<string> {
   const files = (await readdir(folder)).filter((f) => f !== 'node_modules');
-  const file = join(into, `${createHash('sha1').update(folder).digest('hex')}.tgz`);
+  const file = join(into, 'package.tgz');
   await create({ gzip: true, portable: true, cwd: folder, prefix: 'package', file }, files);
   return file;
 }
 
-let packDir: Promise<string> | null = null;
 const made = new Map<string, Promise<NpmTarball[]>>();
 
 /**
@@ -130,12 +130,8 @@ async function collect(name: string): Promise<NpmTarball[]> {
       });
       continue;
     }
-    if (!packDir) {
-      packDir = mkdtemp(join(tmpdir(), 'govhost-npm-tarballs-'));
-      const dir = await packDir;
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    }
-    const file = await packFolder(join(ROOT, at), await packDir);
+    const into = await mkdtemp(join(await testRunDir(), 'npm-tarballs-'));
+    const file = await packFolder(join(ROOT, at), into);
     out.push({
       name: pkg.name,
       version: pkg.version,
