@@ -77,13 +77,15 @@ export function dependencyTree(lock: { packages: Record<string, LockEntry> }, na
   return [...seen].sort();
 }
 
+/** npm's cache folder: `npm_config_cache` when set, else npm's default. */
+const npmCache = () => process.env.npm_config_cache || join(homedir(), '.npm');
+
 /** Where npm's cache keeps the content with this integrity (cacache's content-v2 layout). */
 function cachedContent(integrity: string): string | null {
   const [algo, b64] = integrity.split(/\s+/)[0]!.split('-', 2) as [string, string | undefined];
   if (!b64) return null;
   const hex = Buffer.from(b64, 'base64').toString('hex');
-  const cache = process.env.npm_config_cache || join(homedir(), '.npm');
-  return join(cache, '_cacache', 'content-v2', algo, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+  return join(npmCache(), '_cacache', 'content-v2', algo, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
 }
 
 export function integrityOf(data: Buffer): string {
@@ -105,10 +107,11 @@ const made = new Map<string, Promise<NpmTarball[]>>();
  * @example const tarballs = await projectPackageTree('express');
  */
 export function projectPackageTree(name: string): Promise<NpmTarball[]> {
-  let result = made.get(name);
+  const key = `${npmCache()}\0${name}`;
+  let result = made.get(key);
   if (!result) {
     result = collect(name);
-    made.set(name, result);
+    made.set(key, result);
   }
   return result;
 }
