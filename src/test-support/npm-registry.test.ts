@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +131,22 @@ describe('loopback npm registry (Verdaccio)', () => {
     assert.equal(view.stdout.trim(), '1.2.3', describeFailure('npm view', view));
   });
 
+  it('does not outlive a test process that is killed', async () => {
+    const script = `const r = await import(${JSON.stringify(new URL('./npm-registry.ts', import.meta.url).href)});
+      const reg = await r.startNpmRegistry(); console.log(JSON.stringify({ pid: reg.pid }));`;
+    const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    holder.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    const pid = await until('the holder to start a registry', () => /"pid":(\d+)/.exec(out)?.[1], 30_000);
+    assert.ok(alive(Number(pid)));
+    holder.kill('SIGKILL');
+    await until('Verdaccio to exit after its test process', () => !alive(Number(pid)), 10_000);
+  });
+
   it('the tripwire catches a request for any other registry', async () => {
     const { dir, env } = await exampleCopy(false);
     const own = await startEgressTripwire();
@@ -146,6 +163,15 @@ describe('loopback npm registry (Verdaccio)', () => {
     }
   });
 });
+
+/** Whether a process runs (a zombie that no one has reaped yet does not). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** Starts the installed example with `npm start` on a free port and checks that Express answers. */
 async function serveOnce(dir: string): Promise<void> {

@@ -26,6 +26,8 @@ import { testRunDir } from './run-dir.ts';
 export interface NpmRegistry {
   /** Base URL with a trailing slash, e.g. `http://127.0.0.1:40123/`. */
   url: string;
+  /** Verdaccio's process. */
+  pid: number;
   /** A token of the test user, allowed to publish (`//127.0.0.1:PORT/:_authToken=...`). */
   token: string;
   /** Publishes one more tarball. */
@@ -56,6 +58,9 @@ server.listen(0, '127.0.0.1', () => {
   process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n');
 });
 process.on('SIGTERM', () => process.exit(0));
+// Its standard input is a pipe from the test: when the test process dies, even by SIGKILL, the
+// pipe closes and the registry goes with it instead of outliving it.
+process.stdin.on('close', () => process.exit(0)).resume();
 `;
 
 const USER = 'govhost-test';
@@ -113,13 +118,14 @@ export async function startNpmRegistry(options: NpmRegistryOptions = {}): Promis
       cwd: dir,
       // Not the test runner's NODE_OPTIONS (its TypeScript loader) nor any npm or proxy settings.
       env: { PATH: process.env.PATH, HOME: dir, NODE_ENV: 'production' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     const port = await listeningPort(child, options.startTimeoutMs ?? 20_000);
     const url = `http://127.0.0.1:${port}/`;
     const token = await addUser(url);
     const registry: NpmRegistry = {
       url,
+      pid: child.pid!,
       token,
       publish: (tarball) => publish(url, token, tarball.file),
       async tarballsServed() {
