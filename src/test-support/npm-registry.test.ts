@@ -16,6 +16,7 @@ import { describeFailure, runCommand } from './command.ts';
 import { type EgressTripwire, startEgressTripwire } from './egress-tripwire.ts';
 import { freePort } from './free-port.ts';
 import { type NpmRegistry, npmClientEnv, startNpmRegistry } from './npm-registry.ts';
+import { makeNpmTarball } from './npm-tarballs.ts';
 import { until } from './until.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/apps/node-express/', import.meta.url));
@@ -129,6 +130,34 @@ describe('loopback npm registry (Verdaccio)', () => {
     assert.equal(pub.code, 0, describeFailure('npm publish', pub));
     const view = await runCommand('npm', ['view', 'govhost-test-published', 'version'], { cwd: dir, env });
     assert.equal(view.stdout.trim(), '1.2.3', describeFailure('npm view', view));
+  });
+
+  it("publishes a test's own package: an install script that fails fails npm install, saying so", async () => {
+    await registry.publish(
+      await makeNpmTarball({
+        name: 'govhost-test-failing-install',
+        version: '1.0.0',
+        manifest: {
+          scripts: { install: 'node -e "console.error(\'disk quota exceeded\'); process.exit(3)"' },
+        },
+      }),
+    );
+    const { dir, env } = await exampleCopy(false);
+    // An app of its own that needs only this package, so that nothing else is installed first.
+    const app = join(dir, 'needs-failing');
+    await mkdir(app);
+    await writeFile(
+      join(app, 'package.json'),
+      JSON.stringify({
+        name: 'needs-failing',
+        version: '1.0.0',
+        dependencies: { 'govhost-test-failing-install': '1.0.0' },
+      }),
+    );
+    const r = await runCommand('npm', ['install'], { cwd: app, env });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /disk quota exceeded/);
+    assert.deepEqual(tripwire.attempts(), []);
   });
 
   it('does not outlive a test process that is killed', async () => {

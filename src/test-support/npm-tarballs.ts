@@ -11,9 +11,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, list } from 'tar';
 import { testRunDir } from './run-dir.ts';
@@ -163,4 +163,28 @@ export async function manifestOf(file: string): Promise<Record<string, unknown>>
   });
   if (text === null) throw new Error(`${file} has no package.json in its top folder`);
   return JSON.parse(text);
+}
+
+/**
+ * Writes a package tarball of a test's own making (e.g. one whose install script fails), for
+ * `NpmRegistry.publish`: `package.json` from `manifest` (with name and version) plus `files`.
+ * @example await registry.publish(await makeNpmTarball({ name: 'broken', version: '1.0.0',
+ *   manifest: { scripts: { install: 'exit 3' } } }));
+ */
+export async function makeNpmTarball(spec: {
+  name: string;
+  version: string;
+  manifest?: Record<string, unknown>;
+  files?: Record<string, string>;
+}): Promise<Pick<NpmTarball, 'file'>> {
+  const into = await mkdtemp(join(await testRunDir(), 'npm-made-'));
+  const folder = join(into, 'package');
+  await mkdir(folder);
+  const manifest = { ...spec.manifest, name: spec.name, version: spec.version };
+  await writeFile(join(folder, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const [path, text] of Object.entries(spec.files ?? {})) {
+    await mkdir(dirname(join(folder, path)), { recursive: true });
+    await writeFile(join(folder, path), text);
+  }
+  return { file: await packFolder(folder, into) };
 }
