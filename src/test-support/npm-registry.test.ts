@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,7 +163,11 @@ describe('loopback npm registry (Verdaccio)', () => {
   it('does not outlive a test process that is killed', async () => {
     const script = `const r = await import(${JSON.stringify(new URL('./npm-registry.ts', import.meta.url).href)});
       const reg = await r.startNpmRegistry(); console.log(JSON.stringify({ pid: reg.pid }));`;
+    // Its registry's folder goes under a temp folder of this test's, to see that it is removed.
+    const holderTmp = join(work, 'holder-tmp');
+    await mkdir(holderTmp);
     const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, TMPDIR: holderTmp },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -172,8 +176,12 @@ describe('loopback npm registry (Verdaccio)', () => {
     });
     const pid = await until('the holder to start a registry', () => /"pid":(\d+)/.exec(out)?.[1], 30_000);
     assert.ok(alive(Number(pid)));
+    // (tsx may keep a cache of its own there too.)
+    const registryDirs = () => readdirSync(holderTmp).filter((f) => f.startsWith('govhost-npm-registry-'));
+    assert.equal(registryDirs().length, 1);
     holder.kill('SIGKILL');
     await until('Verdaccio to exit after its test process', () => !alive(Number(pid)), 10_000);
+    await until('its folder to be removed', () => registryDirs().length === 0, 10_000);
   });
 
   it('the tripwire catches a request for any other registry', async () => {

@@ -52,6 +52,7 @@ const VERDACCIO = createRequire(import.meta.url).resolve('verdaccio');
 // Runs in the child: Verdaccio's own server factory, listening on a port the OS picks, which it
 // then reports on stdout; no port is guessed, so parallel test files never collide.
 const LAUNCHER = `
+const { rmSync } = await import('node:fs');
 const { runServer } = await import(process.argv[1]);
 const server = await runServer(process.argv[2]);
 server.listen(0, '127.0.0.1', () => {
@@ -59,8 +60,11 @@ server.listen(0, '127.0.0.1', () => {
 });
 process.on('SIGTERM', () => process.exit(0));
 // Its standard input is a pipe from the test: when the test process dies, even by SIGKILL, the
-// pipe closes and the registry goes with it instead of outliving it.
-process.stdin.on('close', () => process.exit(0)).resume();
+// pipe closes and the registry goes with it, taking its folder along, instead of outliving it.
+process.stdin.on('close', () => {
+  rmSync(process.argv[3], { recursive: true, force: true });
+  process.exit(0);
+}).resume();
 `;
 
 const USER = 'govhost-test';
@@ -114,7 +118,7 @@ export async function startNpmRegistry(options: NpmRegistryOptions = {}): Promis
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    child = spawn(process.execPath, ['--input-type=module', '-e', LAUNCHER, VERDACCIO, configFile], {
+    child = spawn(process.execPath, ['--input-type=module', '-e', LAUNCHER, VERDACCIO, configFile, dir], {
       cwd: dir,
       // Not the test runner's NODE_OPTIONS (its TypeScript loader) nor any npm or proxy settings.
       env: { PATH: process.env.PATH, HOME: dir, NODE_ENV: 'production' },
