@@ -4,7 +4,7 @@
 // a staging with a cold cache cannot install faster than `npm ci` itself, nor one with a warm cache
 // faster than `npm ci` from a full npm cache (a staging that skips npm on a cache hit beats it).
 //
-// Usage: node bench/staging.mjs [--rounds N]     (default 5 rounds; 5 took 6 minutes at load 14-18)
+// Usage: node bench/staging.mjs [--rounds N]     (default 5 rounds: 80 s at load 7, 6 min at load 15)
 //
 // Method: starts Verdaccio (src/test-support/npm-registry.ts) with the project's own express tree
 // published, and a tripwire proxy for every other host, so nothing comes from the internet. Each
