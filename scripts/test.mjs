@@ -174,6 +174,7 @@ const results = [
     GOVHOST_TEST_STORE: 'pglite',
     GOVHOST_TEST_PGLITE_TEMPLATE: template,
     GOVHOST_TEST_SERVICE_USER_PREFIX: userPrefix,
+    GOVHOST_TEST_WORK_DIR: work,
   }),
 ];
 const pgUrl = process.env.GOVHOST_TEST_DATABASE_URL;
@@ -183,6 +184,7 @@ if (pgUrl && storeFiles.length > 0) {
     await runPass('PostgreSQL', storeFiles, {
       GOVHOST_TEST_STORE: 'postgres',
       GOVHOST_TEST_SERVICE_USER_PREFIX: userPrefix,
+      GOVHOST_TEST_WORK_DIR: work,
     }),
   );
 } else if (!pgUrl) {

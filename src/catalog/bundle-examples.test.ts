@@ -6,27 +6,19 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { packBundle } from '../cli/pack.ts';
+import { freePort } from '../test-support/free-port.ts';
 import { tempDir } from './bundle.fixtures.ts';
 import { extractBundle, inspectBundle } from './bundle-inspect.ts';
 import { DEFAULT_BUNDLE_LIMITS } from './bundle-scan.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
 const hasPython = spawnSync('python3', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 /** Polls until the app answers its health check, as the runtime's http check would. */
 async function waitHealthy(base: string, child: ChildProcess): Promise<void> {
@@ -121,6 +113,38 @@ describe('example apps', () => {
     const { base, child } = await start(workDir, info.command!);
     assert.match(await (await fetch(`${base}/`)).text(), /Hello from GovHost/);
     await stop(child);
+  });
+
+  // The examples with dependencies are installed and served in the tests of the loopback npm
+  // registry and pip index (src/test-support/); here they must pack and pass inspection.
+  it('node-express: npm start, http health check, and neither node_modules nor dist packed', async () => {
+    const copy = join(dir, 'node-express-copy');
+    await cp(join(EXAMPLES, 'node-express'), copy, { recursive: true });
+    // What a developer's own `npm install` and `npm run build` leave behind: .govhostignore skips it.
+    await mkdir(join(copy, 'node_modules/express'), { recursive: true });
+    await writeFile(join(copy, 'node_modules/express/index.js'), '');
+    await mkdir(join(copy, 'dist'));
+    await writeFile(join(copy, 'dist/build-info.json'), '{}');
+    const packed = await packBundle(copy);
+    tarballs.push(packed.path);
+    const info = await inspectBundle(packed.path, DEFAULT_BUNDLE_LIMITS);
+    assert.equal(info.kind, 'process');
+    assert.equal(info.command, 'npm start');
+    assert.deepEqual(info.warnings, []);
+    assert.equal(info.manifest.name, 'node-express');
+    assert.equal(info.manifest.memoryMb, 256);
+    assert.deepEqual(info.manifest.healthCheck, { type: 'http', endpoint: '/healthz', startTimeoutSec: 60 });
+    // package.json, package-lock.json, build.js, server.js, manifest.yml.
+    assert.equal(info.fileCount, 5);
+  });
+
+  it('python-requirements: the web: line of its Procfile, http health check', async () => {
+    const { info } = await release('python-requirements');
+    assert.equal(info.kind, 'process');
+    assert.equal(info.command, 'python3 app.py');
+    assert.deepEqual(info.warnings, []);
+    assert.equal(info.manifest.name, 'python-requirements');
+    assert.deepEqual(info.manifest.healthCheck, { type: 'http', endpoint: '/healthz', startTimeoutSec: 60 });
   });
 
   it('static-site: an index.html and no command', async () => {
