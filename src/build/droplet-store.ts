@@ -43,6 +43,8 @@ export async function storeDroplet(dropletsDir: string, sha256: string, from: st
     await rename(temp, dropletDir(dropletsDir, sha256));
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
+    // Stored meanwhile by a staging of the same inputs: the droplet is the same, keep that one.
+    if (await dropletExists(dropletsDir, sha256)) return;
     throw err;
   }
 }

@@ -34,6 +34,12 @@ export interface StagerDeps {
 
 export interface StageRequest {
   releaseId: string;
+  /**
+   * Droplets are the service's own: its variables are visible to its build and may end up in
+   * what the build writes, so another service (of any department) uploading the same bundle
+   * never gets this one's droplet.
+   */
+  serviceId: string;
   departmentId: string;
   bundlePath: string;
   bundleSha256: string;
@@ -99,9 +105,15 @@ async function chownTree(path: string, uid: number): Promise<void> {
 }
 
 /** The droplet's name: everything that went in (bundle, builder and runtime versions). */
-function dropletKey(bundleSha256: string, builder: string, version: string, inputs: string): string {
+function dropletKey(
+  serviceId: string,
+  bundleSha256: string,
+  builder: string,
+  version: string,
+  inputs: string,
+): string {
   return createHash('sha256')
-    .update(JSON.stringify({ bundleSha256, builder, version, inputs, format: 1 }))
+    .update(JSON.stringify({ serviceId, bundleSha256, builder, version, inputs, format: 2 }))
     .digest('hex');
 }
 
@@ -140,7 +152,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         ['package.json', 'requirements.txt', 'pyproject.toml'].map((n) => files.text(n) ?? '').join('\0'),
       )
       .digest('hex');
-    const sha256 = dropletKey(req.bundleSha256, builder.name, version, inputs);
+    const sha256 = dropletKey(req.serviceId, req.bundleSha256, builder.name, version, inputs);
     const known = await repo.getDroplet(deps.db, sha256);
     if (known && (await dropletExists(deps.dropletsDir, sha256))) {
       log.say(`droplet ${sha256.slice(0, 12)} (${builder.name}) is already staged: reusing it`);

@@ -76,6 +76,7 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
       users: { enforced: false, reason: 'no processes in this test' },
     }),
     logPath: (instanceId: string) => join(t.config.dataDir, 'logs', `${instanceId}.log`),
+    failedInstance: () => null,
   } as unknown as Orchestrator; // only the calls the API's runtime paths make
   const runtime: RuntimeDeps = {
     db: t.db,

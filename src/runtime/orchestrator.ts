@@ -178,9 +178,18 @@ export class Orchestrator {
   }
 
   private async workDirFor(release: ReleaseRow, _settings: releases.RuntimeSettings): Promise<WorkDir> {
-    const droplet = release.droplet_sha256 ? await this.deps.build.droplet(release.droplet_sha256) : null;
-    if (release.droplet_sha256 && !droplet)
-      throw new Error(`droplet ${release.droplet_sha256.slice(0, 12)} is missing`);
+    let droplet = release.droplet_sha256 ? await this.deps.build.droplet(release.droplet_sha256) : null;
+    if (release.droplet_sha256 && !droplet) {
+      // Gone from disk (a restored backup holds bundles, not droplets; a lost disk): staged again
+      // from the release's bundle, which gives the same droplet for the same inputs.
+      const again = await this.ensureDroplet(
+        { id: release.service_id },
+        { ...release, droplet_sha256: null },
+        null,
+      );
+      droplet = again.droplet_sha256 ? await this.deps.build.droplet(again.droplet_sha256) : null;
+      if (!droplet) throw new Error(`droplet ${release.droplet_sha256.slice(0, 12)} is missing`);
+    }
     const dir = await prepareWorkDir({
       appsDir: this.deps.appsDir,
       // Releases made before droplets existed run their bundle as it was uploaded.
@@ -198,12 +207,13 @@ export class Orchestrator {
    * Stages a release that has no droplet yet (a deploy; rollbacks, scaling and variable changes
    * reuse their release's droplet), and points the release at it.
    */
-  private async ensureDroplet(svc: ServiceRef, release: ReleaseRow, deploymentId: string) {
+  private async ensureDroplet(svc: Pick<ServiceRef, 'id'>, release: ReleaseRow, deploymentId: string | null) {
     if (release.droplet_sha256) return release;
     const { db } = this.deps;
     const manifest = release.manifest as AppManifest;
     const staged = await this.deps.build.stage({
       releaseId: release.id,
+      serviceId: svc.id,
       departmentId: (await releases.departmentOfService(db, svc.id)) ?? '',
       bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`),
       bundleSha256: release.bundle_sha256,
@@ -212,8 +222,11 @@ export class Orchestrator {
       buildpacks: manifest.buildpacks ?? [],
       env: JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>,
       uid: await this.deps.users.uidFor(svc.id),
-      progress: (message) =>
-        releases.setDeploymentMessage(db, deploymentId, `v${release.version}: ${message}`),
+      progress: async (message) => {
+        if (deploymentId)
+          await releases.setDeploymentMessage(db, deploymentId, `v${release.version}: ${message}`);
+        else this.deps.log.info({ release: release.id }, `v${release.version}: ${message}`);
+      },
     });
     await releases.setReleaseDroplet(db, release.id, staged.sha256);
     return { ...release, droplet_sha256: staged.sha256 };
