@@ -30,17 +30,31 @@ async function tidyModes(path: string): Promise<void> {
   } else await chmod(path, (s.mode & 0o755) | 0o600);
 }
 
-/** Copies a staged folder into the store as droplet `sha256` (kept if it is already there). */
-export async function storeDroplet(dropletsDir: string, sha256: string, from: string): Promise<void> {
+/**
+ * Copies a staged folder into the store as droplet `sha256`: kept if it is already there, unless
+ * `replace` (a `--no-cache` deploy staged it again; instances run from copies, never from here).
+ */
+export async function storeDroplet(
+  dropletsDir: string,
+  sha256: string,
+  from: string,
+  opts: { replace?: boolean } = {},
+): Promise<void> {
   await mkdir(dropletsDir, { recursive: true, mode: 0o700 });
-  if (await dropletExists(dropletsDir, sha256)) return;
+  const exists = await dropletExists(dropletsDir, sha256);
+  if (exists && !opts.replace) return;
   const temp = join(dropletsDir, `.tmp-${randomBytes(6).toString('hex')}`);
   try {
     // A copy rather than a rename: the scratch folder may be on another file system, and the
     // copy's files belong to the platform, not to the user the build ran as.
     await cp(from, temp, { recursive: true, verbatimSymlinks: true, errorOnExist: true });
     await tidyModes(temp);
-    await rename(temp, dropletDir(dropletsDir, sha256));
+    if (exists) {
+      const old = join(dropletsDir, `.old-${randomBytes(6).toString('hex')}`);
+      await rename(dropletDir(dropletsDir, sha256), old);
+      await rename(temp, dropletDir(dropletsDir, sha256));
+      await rm(old, { recursive: true, force: true });
+    } else await rename(temp, dropletDir(dropletsDir, sha256));
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     throw err;

@@ -3,9 +3,11 @@
  * the builder in the sandbox as the service's user, and stores the result by the SHA-256 of its
  * inputs. A droplet with the same inputs is reused without building again.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
 import type { Db } from '../platform/database.ts';
 import type { DropletRun } from './build.tables.ts';
@@ -43,6 +45,8 @@ export interface StageRequest {
   /** The service's variables: visible to its build, as on Heroku and Cloud Foundry, never printed. */
   env: Record<string, string>;
   uid: number | null;
+  /** `deploy --no-cache`: install afresh (and refresh the cache), and stage an identical bundle again. */
+  noCache?: boolean;
   /** Told what staging is doing, for the deployment's message. */
   progress(message: string): Promise<void>;
 }
@@ -98,6 +102,21 @@ async function chownTree(path: string, uid: number): Promise<void> {
   for (const e of await readdir(path)) await chownTree(join(path, e), uid);
 }
 
+/**
+ * The cache as one staging sees it: a restored install is given to the build's user (the entry
+ * itself stays the platform's), and `--no-cache` restores nothing but still refreshes the entry.
+ */
+function forBuild(cache: DependencyCache, req: StageRequest): DependencyCache {
+  return {
+    async restore(key, dest) {
+      if (req.noCache || !(await cache.restore(key, dest))) return false;
+      if (req.uid !== null) await promisify(execFile)('chown', ['-R', `${req.uid}:${req.uid}`, dest]);
+      return true;
+    },
+    keep: (key, src) => cache.keep(key, src),
+  };
+}
+
 /** The droplet's name: everything that went in (bundle, builder and runtime versions). */
 function dropletKey(bundleSha256: string, builder: string, version: string, inputs: string): string {
   return createHash('sha256')
@@ -142,7 +161,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       .digest('hex');
     const sha256 = dropletKey(req.bundleSha256, builder.name, version, inputs);
     const known = await repo.getDroplet(deps.db, sha256);
-    if (known && (await dropletExists(deps.dropletsDir, sha256))) {
+    if (!req.noCache && known && (await dropletExists(deps.dropletsDir, sha256))) {
       log.say(`droplet ${sha256.slice(0, 12)} (${builder.name}) is already staged: reusing it`);
       await req.progress(`builder ${builder.name}: droplet ${sha256.slice(0, 12)} already staged, reused`);
       return {
@@ -195,7 +214,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         departmentId: req.departmentId,
         files,
         settings: deps.settings,
-        cache: deps.cache,
+        cache: forBuild(deps.cache, req),
         run: (file, args, extra) => {
           log.line(`$ ${[file.split('/').pop(), ...args].join(' ')}`);
           return box.run(file, args, extra);
@@ -204,7 +223,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       });
     }
     const sizeBytes = await folderBytes(appDir);
-    await storeDroplet(deps.dropletsDir, sha256, appDir);
+    await storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true });
     const seconds = (Date.now() - started) / 1000;
     await repo.insertDroplet(deps.db, {
       sha256,

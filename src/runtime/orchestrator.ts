@@ -198,7 +198,7 @@ export class Orchestrator {
    * Stages a release that has no droplet yet (a deploy; rollbacks, scaling and variable changes
    * reuse their release's droplet), and points the release at it.
    */
-  private async ensureDroplet(svc: ServiceRef, release: ReleaseRow, deploymentId: string) {
+  private async ensureDroplet(svc: ServiceRef, release: ReleaseRow, deploymentId: string, noCache: boolean) {
     if (release.droplet_sha256) return release;
     const { db } = this.deps;
     const manifest = release.manifest as AppManifest;
@@ -212,6 +212,7 @@ export class Orchestrator {
       buildpacks: manifest.buildpacks ?? [],
       env: JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>,
       uid: await this.deps.users.uidFor(svc.id),
+      noCache,
       progress: (message) =>
         releases.setDeploymentMessage(db, deploymentId, `v${release.version}: ${message}`),
     });
@@ -280,7 +281,16 @@ export class Orchestrator {
    * Rolls a release out: new instances first, routes switched only once all are healthy, then the
    * old drained and stopped. A release that never becomes healthy leaves the old one serving.
    */
-  async rollout(svc: ServiceRef, deploymentId: string, releaseId: string): Promise<void> {
+  /**
+   * `noCache` (`deploy --no-cache`) is the request's, not stored: a rollout resumed after a restart
+   * stages with the cache.
+   */
+  async rollout(
+    svc: ServiceRef,
+    deploymentId: string,
+    releaseId: string,
+    opts: { noCache?: boolean } = {},
+  ): Promise<void> {
     await this.exclusive(svc.id, async () => {
       const { db } = this.deps;
       const found = await releases.getRelease(db, releaseId);
@@ -298,7 +308,7 @@ export class Orchestrator {
       let started: string[] = [];
       let staged = false;
       try {
-        release = await this.ensureDroplet(svc, release, deploymentId);
+        release = await this.ensureDroplet(svc, release, deploymentId, opts.noCache === true);
         staged = true;
         const workDir = await this.workDirFor(release, settings);
         await releases.setDeploymentMessage(
