@@ -106,11 +106,13 @@ async function chownTree(path: string, uid: number): Promise<void> {
  * The cache as one staging sees it: a restored install is given to the build's user (the entry
  * itself stays the platform's), and `--no-cache` restores nothing but still refreshes the entry.
  */
-function forBuild(cache: DependencyCache, req: StageRequest): DependencyCache {
+function forBuild(cache: DependencyCache, req: StageRequest, log: StagingLog): DependencyCache {
   return {
     async restore(key, dest) {
+      const started = Date.now();
       if (req.noCache || !(await cache.restore(key, dest))) return false;
       if (req.uid !== null) await promisify(execFile)('chown', ['-R', `${req.uid}:${req.uid}`, dest]);
+      log.say(`copied from the dependency cache in ${((Date.now() - started) / 1000).toFixed(2)} s`);
       return true;
     },
     keep: (key, src) => cache.keep(key, src),
@@ -214,7 +216,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         departmentId: req.departmentId,
         files,
         settings: deps.settings,
-        cache: forBuild(deps.cache, req),
+        cache: forBuild(deps.cache, req, log),
         run: (file, args, extra) => {
           log.line(`$ ${[file.split('/').pop(), ...args].join(' ')}`);
           return box.run(file, args, extra);
@@ -222,6 +224,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         say: (line) => log.say(line),
       });
     }
+    const storing = Date.now();
     const sizeBytes = await folderBytes(appDir);
     await storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true });
     const seconds = (Date.now() - started) / 1000;
@@ -236,7 +239,9 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       size_bytes: sizeBytes,
       staging_seconds: seconds,
     });
-    log.say(`droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(1)} s`);
+    log.say(
+      `droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(1)} s (stored in ${((Date.now() - storing) / 1000).toFixed(2)} s)`,
+    );
     return { sha256, dir: dropletDir(deps.dropletsDir, sha256), builder: builder.name, run, built: true };
   } catch (err) {
     if (err instanceof StagingFailed) {

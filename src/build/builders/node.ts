@@ -137,7 +137,8 @@ export const nodeBuilder: Builder = {
       ctx.say('dependencies from the cache: no npm ci, no npm prune');
       return AS_IS;
     }
-    if (build && (await ctx.cache.restore(key('all'), modules))) {
+    const warm = build && (await ctx.cache.restore(key('all'), modules));
+    if (warm) {
       ctx.say('dependencies (with devDependencies) from the cache: no npm ci');
     } else {
       // Development dependencies are installed whatever NODE_ENV the service sets: the build needs them.
@@ -154,6 +155,12 @@ export const nodeBuilder: Builder = {
     if (build) {
       ctx.say('running the build script: npm run build');
       await ctx.run(NPM, ['run', 'build']);
+      // Without devDependencies the full install from the cache is already the production one
+      // (`npm prune --omit=dev` of an `npm ci` would remove nothing): no second copy.
+      if (warm && count(pkg.devDependencies) === 0) {
+        ctx.say('no devDependencies: the cached install is the production one, no npm prune');
+        return AS_IS;
+      }
       if (await ctx.cache.restore(production, modules)) {
         ctx.say('production dependencies from the cache: no npm prune');
         return AS_IS;
