@@ -111,7 +111,7 @@ export function createCacheStore(opts: CacheStoreOptions): DependencyCache & {
   return {
     entryDir,
     entries,
-    async restore(key, dest) {
+    async restore(key, dest, how = 'copy') {
       if (opts.maxBytes === 0) return false;
       const dir = entryDir(key);
       try {
@@ -120,7 +120,14 @@ export function createCacheStore(opts: CacheStoreOptions): DependencyCache & {
         return false;
       }
       await rm(dest, { recursive: true, force: true });
-      await copyTree(join(dir, 'files'), dest);
+      const linked =
+        how === 'link' &&
+        (await run('cp', ['-R', '--link', '--no-target-directory', join(dir, 'files'), dest]).then(
+          () => true,
+          // Another file system (EXDEV): a copy, which the platform owns all the same.
+          () => rm(dest, { recursive: true, force: true }).then(() => false),
+        ));
+      if (!linked) await copyTree(join(dir, 'files'), dest);
       const now = new Date();
       await utimes(dir, now, now).catch(() => {});
       return true;

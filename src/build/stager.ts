@@ -103,16 +103,30 @@ async function chownTree(path: string, uid: number): Promise<void> {
 }
 
 /**
- * The cache as one staging sees it: a restored install is given to the build's user (the entry
- * itself stays the platform's), and `--no-cache` restores nothing but still refreshes the entry.
+ * The cache as one staging sees it: a restored install is given to the build's user, its folders
+ * as the user's own and its files hard-linked to the entry's, which stay the platform's (0644 or
+ * 0755: the build reads them, and can replace but never change them); without another user to run
+ * as (the platform is not root) the build gets a copy. `--no-cache` restores nothing but still
+ * refreshes the entry.
  */
 function forBuild(cache: DependencyCache, req: StageRequest, log: StagingLog): DependencyCache {
   return {
     async restore(key, dest) {
       const started = Date.now();
-      if (req.noCache || !(await cache.restore(key, dest))) return false;
-      if (req.uid !== null) await promisify(execFile)('chown', ['-R', `${req.uid}:${req.uid}`, dest]);
-      log.say(`copied from the dependency cache in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+      if (req.noCache || !(await cache.restore(key, dest, req.uid === null ? 'copy' : 'link'))) return false;
+      if (req.uid !== null) {
+        await promisify(execFile)('find', [
+          dest,
+          '-type',
+          'd',
+          '-exec',
+          'chown',
+          `${req.uid}:${req.uid}`,
+          '{}',
+          '+',
+        ]);
+      }
+      log.say(`taken from the dependency cache in ${((Date.now() - started) / 1000).toFixed(2)} s`);
       return true;
     },
     keep: (key, src) => cache.keep(key, src),
@@ -224,9 +238,12 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         say: (line) => log.say(line),
       });
     }
+    // The build's processes go before its folder becomes the platform's.
+    sandbox?.close();
+    sandbox = null;
     const storing = Date.now();
     const sizeBytes = await folderBytes(appDir);
-    await storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true });
+    await storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true, move: true });
     const seconds = (Date.now() - started) / 1000;
     await repo.insertDroplet(deps.db, {
       sha256,

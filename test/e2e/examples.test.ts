@@ -271,9 +271,12 @@ describe('the examples, deployed unchanged against loopback registries', () => {
       "  try { fs.appendFileSync(t, 'pwned'); console.log('WROTE ' + t); }",
       "  catch (e) { console.log('REFUSED ' + e.code); }",
       '}',
-      // Its own copy is its to change: that must not reach the entry it came from.
-      "fs.appendFileSync('node_modules/express/package.json', ' ');",
-      "console.log('CHANGED own copy');",
+      // Its own install's files are hard links to the entry's, the platform's: it may replace
+      // them in its own folders, never change them in place.
+      "const own = 'node_modules/express/package.json';",
+      "const text = fs.readFileSync(own, 'utf8');",
+      "try { fs.appendFileSync(own, ' '); console.log('CHANGED in place'); } catch (e) { console.log('IN PLACE ' + e.code); }",
+      "fs.rmSync(own); fs.writeFileSync(own, text + '\\n'); console.log('REPLACED own copy');",
       "require('./build.js');",
     ].join('\n');
     const app = example('node-express', 'b2', { 'attack.cjs': attack });
@@ -287,7 +290,8 @@ describe('the examples, deployed unchanged against loopback registries', () => {
     assert.match(log, /from the cache: no npm ci/);
     assert.doesNotMatch(log, /WROTE /);
     assert.equal(log.match(/REFUSED EACCES/g)?.length, targets.length, log);
-    assert.match(log, /CHANGED own copy/);
+    assert.match(log, /IN PLACE EACCES/);
+    assert.match(log, /REPLACED own copy/);
     assert.deepEqual(cacheSnapshot(), snapshot);
     for (const e of entries) assert.equal(statSync(join(dataDir, 'build', 'cache', e)).uid, 0);
   });
