@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -102,7 +102,9 @@ export async function prepareWorkDir(opts: {
   await mkdir(tmp, { mode: 0o700 });
   try {
     if ('dropletDir' in opts.source) {
-      await cp(opts.source.dropletDir, tmp, { recursive: true, verbatimSymlinks: true, force: true });
+      // `cp` rather than fs.cp: several times faster for a droplet of a thousand files.
+      await rm(tmp, { recursive: true, force: true });
+      await copyTree(opts.source.dropletDir, tmp);
       await chmod(tmp, 0o755);
     } else await extractBundle(opts.source.bundlePath, tmp);
     await writeFile(join(tmp, READY_MARK), `${opts.version}\n`);
@@ -112,7 +114,11 @@ export async function prepareWorkDir(opts: {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  if (opts.uid !== null) await chownTree(serviceDir, opts.uid);
+  if (opts.uid !== null) {
+    // The service's folder and this release's copy (older copies were given to it when made).
+    await lchown(serviceDir, opts.uid, opts.uid);
+    await run('chown', ['-R', '-h', `${opts.uid}:${opts.uid}`, dir]);
+  }
   return dir;
 }
 
