@@ -15,8 +15,12 @@ export interface CacheKey {
 }
 
 export interface DependencyCache {
-  /** Copies a cached install into `dest` (e.g. `<app>/node_modules`); false on a miss. */
-  restore(key: CacheKey, dest: string): Promise<boolean>;
+  /**
+   * Puts a cached install into `dest` (e.g. `<app>/node_modules`); false on a miss. `link`: new
+   * folders, files hard-linked to the entry's (only for a build that runs as another user, who
+   * cannot write the entry's files and so can only replace them in its own folders).
+   */
+  restore(key: CacheKey, dest: string, how?: 'copy' | 'link'): Promise<boolean>;
   /** Offers a finished install (`src`) to the cache; the cache may keep a copy or not. */
   keep(key: CacheKey, src: string): Promise<void>;
 }

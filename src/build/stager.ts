@@ -3,9 +3,11 @@
  * the builder in the sandbox as the service's user, and stores the result by the SHA-256 of its
  * inputs. A droplet with the same inputs is reused without building again.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
 import type { Db } from '../platform/database.ts';
 import type { DropletRun } from './build.tables.ts';
@@ -49,6 +51,8 @@ export interface StageRequest {
   /** The service's variables: visible to its build, as on Heroku and Cloud Foundry, never printed. */
   env: Record<string, string>;
   uid: number | null;
+  /** `deploy --no-cache`: install afresh (and refresh the cache), and stage an identical bundle again. */
+  noCache?: boolean;
   /** Told what staging is doing, for the deployment's message. */
   progress(message: string): Promise<void>;
 }
@@ -104,6 +108,37 @@ async function chownTree(path: string, uid: number): Promise<void> {
   for (const e of await readdir(path)) await chownTree(join(path, e), uid);
 }
 
+/**
+ * The cache as one staging sees it: a restored install is given to the build's user, its folders
+ * as the user's own and its files hard-linked to the entry's, which stay the platform's (0644 or
+ * 0755: the build reads them, and can replace but never change them); without another user to run
+ * as (the platform is not root) the build gets a copy. `--no-cache` restores nothing but still
+ * refreshes the entry.
+ */
+function forBuild(cache: DependencyCache, req: StageRequest, log: StagingLog): DependencyCache {
+  return {
+    async restore(key, dest) {
+      const started = Date.now();
+      if (req.noCache || !(await cache.restore(key, dest, req.uid === null ? 'copy' : 'link'))) return false;
+      if (req.uid !== null) {
+        await promisify(execFile)('find', [
+          dest,
+          '-type',
+          'd',
+          '-exec',
+          'chown',
+          `${req.uid}:${req.uid}`,
+          '{}',
+          '+',
+        ]);
+      }
+      log.say(`taken from the dependency cache in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+      return true;
+    },
+    keep: (key, src) => cache.keep(key, src),
+  };
+}
+
 /** The droplet's name: everything that went in (bundle, builder and runtime versions). */
 function dropletKey(
   serviceId: string,
@@ -154,7 +189,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       .digest('hex');
     const sha256 = dropletKey(req.serviceId, req.bundleSha256, builder.name, version, inputs);
     const known = await repo.getDroplet(deps.db, sha256);
-    if (known && (await dropletExists(deps.dropletsDir, sha256))) {
+    if (!req.noCache && known && (await dropletExists(deps.dropletsDir, sha256))) {
       log.say(`droplet ${sha256.slice(0, 12)} (${builder.name}) is already staged: reusing it`);
       await req.progress(`builder ${builder.name}: droplet ${sha256.slice(0, 12)} already staged, reused`);
       return {
@@ -207,7 +242,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         departmentId: req.departmentId,
         files,
         settings: deps.settings,
-        cache: deps.cache,
+        cache: forBuild(deps.cache, req, log),
         run: (file, args, extra) => {
           log.line(`$ ${[file.split('/').pop(), ...args].join(' ')}`);
           return box.run(file, args, extra);
@@ -215,8 +250,12 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         say: (line) => log.say(line),
       });
     }
+    // The build's processes go before its folder becomes the platform's.
+    sandbox?.close();
+    sandbox = null;
+    const storing = Date.now();
     const sizeBytes = await folderBytes(appDir);
-    await storeDroplet(deps.dropletsDir, sha256, appDir);
+    await storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true, move: true });
     const seconds = (Date.now() - started) / 1000;
     await repo.insertDroplet(deps.db, {
       sha256,
@@ -229,7 +268,9 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       size_bytes: sizeBytes,
       staging_seconds: seconds,
     });
-    log.say(`droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(1)} s`);
+    log.say(
+      `droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(1)} s (stored in ${((Date.now() - storing) / 1000).toFixed(2)} s)`,
+    );
     return { sha256, dir: dropletDir(deps.dropletsDir, sha256), builder: builder.name, run, built: true };
   } catch (err) {
     if (err instanceof StagingFailed) {

@@ -73,6 +73,8 @@ export interface Config {
   readonly buildCpus: number;
   readonly buildTimeoutSec: number;
   readonly buildDiskMb: number;
+  /** Bytes the dependency cache may hold (all departments); least recently used entries go first. */
+  readonly buildCacheBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -358,6 +360,13 @@ const FIELDS: FieldSpec[] = [
     parse: integer(16, 1024 * 1024),
     describe: 'build disk limit',
   },
+  {
+    env: 'GOVHOST_BUILD_CACHE_BYTES',
+    file: 'buildCacheBytes',
+    // 0 turns the cache off; up to 1 TiB.
+    parse: integer(0, 2 ** 40),
+    describe: 'dependency cache size',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -395,6 +404,7 @@ export const DEFAULTS: Config = {
   buildCpus: 1,
   buildTimeoutSec: 900,
   buildDiskMb: 2048,
+  buildCacheBytes: 2 * 1024 ** 3,
 };
 
 function readFile(path: string): Source {

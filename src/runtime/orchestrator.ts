@@ -1,4 +1,4 @@
-import { open, rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Build, StagingFailed } from '../build/build.logic.ts';
@@ -20,7 +20,7 @@ import { defaultPath } from './local/spawn-instance.ts';
 import { RouteSync, type Serving } from './route-sync.ts';
 import { INSTANCE_CPU, type InstanceSpec, type InstanceStatus } from './runtime.types.ts';
 import type { ServiceUsers } from './service-users.ts';
-import { prepareWorkDir, shortId } from './workdir.ts';
+import { prepareInstanceDir, prepareWorkDir, pruneInstanceDirs, shortId } from './workdir.ts';
 
 const STOP_GRACE_MS = 10_000;
 const RESYNC_MS = 5_000;
@@ -143,7 +143,10 @@ export class Orchestrator {
     work: WorkDir,
     index: number,
   ): Promise<InstanceSpec> {
-    const workDir = work.dir;
+    const instanceId = `${svc.departmentCode.toLowerCase()}-${svc.slug}-v${release.version}-${index}-${shortId()}`;
+    const uid = await this.deps.users.uidFor(svc.id);
+    // Each instance writes in its own copy of the release's folder, never in a shared one.
+    const workDir = await prepareInstanceDir({ releaseDir: work.dir, instanceId, uid });
     const manifest = release.manifest as AppManifest;
     const env = JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>;
     // A droplet's own PATH entries and variables (a Python venv) are relative to its folder.
@@ -151,9 +154,8 @@ export class Orchestrator {
       env.PATH = [...work.run.pathPrepend.map((p) => join(workDir, p)), env.PATH ?? defaultPath()].join(':');
     }
     for (const [k, v] of Object.entries(work.run.pathEnv)) env[k] = join(workDir, v);
-    const uid = await this.deps.users.uidFor(svc.id);
     return {
-      instanceId: `${svc.departmentCode.toLowerCase()}-${svc.slug}-v${release.version}-${index}-${shortId()}`,
+      instanceId,
       serviceId: svc.id,
       serviceKey: `${svc.departmentCode}/${svc.slug}`,
       releaseId: release.id,
@@ -186,6 +188,7 @@ export class Orchestrator {
         { id: release.service_id },
         { ...release, droplet_sha256: null },
         null,
+        false,
       );
       droplet = again.droplet_sha256 ? await this.deps.build.droplet(again.droplet_sha256) : null;
       if (!droplet) throw new Error(`droplet ${release.droplet_sha256.slice(0, 12)} is missing`);
@@ -207,7 +210,12 @@ export class Orchestrator {
    * Stages a release that has no droplet yet (a deploy; rollbacks, scaling and variable changes
    * reuse their release's droplet), and points the release at it.
    */
-  private async ensureDroplet(svc: Pick<ServiceRef, 'id'>, release: ReleaseRow, deploymentId: string | null) {
+  private async ensureDroplet(
+    svc: Pick<ServiceRef, 'id'>,
+    release: ReleaseRow,
+    deploymentId: string | null,
+    noCache: boolean,
+  ) {
     if (release.droplet_sha256) return release;
     const { db } = this.deps;
     const manifest = release.manifest as AppManifest;
@@ -222,6 +230,7 @@ export class Orchestrator {
       buildpacks: manifest.buildpacks ?? [],
       env: JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>,
       uid: await this.deps.users.uidFor(svc.id),
+      noCache,
       progress: async (message) => {
         if (deploymentId)
           await releases.setDeploymentMessage(db, deploymentId, `v${release.version}: ${message}`);
@@ -273,8 +282,17 @@ export class Orchestrator {
       return ids;
     } catch (err) {
       await Promise.all(ids.map((id) => this.deps.driver.stop(id, 2000).catch(() => undefined)));
+      await this.pruneInstanceDirs(svc.id);
       throw err;
     }
+  }
+
+  /** The folders of a service's instances that have stopped go (their disk is ephemeral). */
+  private async pruneInstanceDirs(serviceId: string): Promise<void> {
+    const running = new Set(this.instancesOf(serviceId).map((s) => s.instanceId));
+    await pruneInstanceDirs(this.deps.appsDir, serviceId, running).catch((err: Error) =>
+      this.deps.log.warn({ err: err.message, serviceId }, 'could not remove stopped instances’ folders'),
+    );
   }
 
   /** Takes instances out of the routes, lets their requests finish, then stops them. */
@@ -285,6 +303,7 @@ export class Orchestrator {
     await this.pushRoutes();
     await this.routes.drain(ids);
     await Promise.all(ids.map((id) => this.deps.driver.stop(id, STOP_GRACE_MS).catch(() => undefined)));
+    await this.pruneInstanceDirs(serviceId);
   }
 
   // ---- operations -------------------------------------------------------------------------
@@ -292,8 +311,15 @@ export class Orchestrator {
   /**
    * Rolls a release out: new instances first, routes switched only once all are healthy, then the
    * old drained and stopped. A release that never becomes healthy leaves the old one serving.
+   * `noCache` (`deploy --no-cache`) is the request's, not stored: a rollout resumed after a restart
+   * stages with the cache.
    */
-  async rollout(svc: ServiceRef, deploymentId: string, releaseId: string): Promise<void> {
+  async rollout(
+    svc: ServiceRef,
+    deploymentId: string,
+    releaseId: string,
+    opts: { noCache?: boolean } = {},
+  ): Promise<void> {
     await this.exclusive(svc.id, async () => {
       const { db } = this.deps;
       const found = await releases.getRelease(db, releaseId);
@@ -311,7 +337,7 @@ export class Orchestrator {
       let started: string[] = [];
       let staged = false;
       try {
-        release = await this.ensureDroplet(svc, release, deploymentId);
+        release = await this.ensureDroplet(svc, release, deploymentId, opts.noCache === true);
         staged = true;
         const workDir = await this.workDirFor(release, settings);
         await releases.setDeploymentMessage(
@@ -544,6 +570,8 @@ export class Orchestrator {
     }
     const extras = driver.list().filter((s) => !wanted.has(s.instanceId));
     await Promise.all(extras.map((s) => driver.stop(s.instanceId, STOP_GRACE_MS).catch(() => undefined)));
+    for (const serviceId of await readdir(this.deps.appsDir).catch(() => [] as string[]))
+      if (!serviceId.startsWith('.')) await this.pruneInstanceDirs(serviceId);
     await this.pushRoutes();
     this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
     this.timer.unref();

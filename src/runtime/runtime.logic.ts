@@ -63,6 +63,7 @@ export async function deploy(
   department: string,
   slug: string,
   body: Readable,
+  opts: { noCache?: boolean } = {},
 ) {
   const t = await target(deps, caller, department, slug, true);
   const saved = await saveBundle(deps.bundlesDir, body, deps.bundleLimit);
@@ -111,7 +112,7 @@ export async function deploy(
     throw err;
   }
   const { release, deployment } = recorded;
-  void deps.orchestrator.rollout(t.ref, deployment.id, release.id);
+  void deps.orchestrator.rollout(t.ref, deployment.id, release.id, { noCache: opts.noCache === true });
   return {
     deployment: await rel.presentDeployment(deps.db, deployment),
     release: rel.presentRelease(release),

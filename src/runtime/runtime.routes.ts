@@ -59,6 +59,14 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
         description: 'Answers 202 at once with the deployment to follow; the rollout runs in the background.',
         security: secured,
         params: ServiceParams,
+        querystring: Type.Object({
+          noCache: Type.Optional(
+            Type.Boolean({
+              description:
+                'install dependencies afresh: the dependency cache is not read (it is refreshed), and an identical bundle is staged again',
+            }),
+          ),
+        }),
         response: {
           202: Type.Object({
             deployment: S.Deployment,
@@ -81,7 +89,11 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{
         );
       }
       const p = req.params;
-      return reply.status(202).send(await runtime.deploy(deps(), callerOf(req), p.department, p.slug, body));
+      return reply.status(202).send(
+        await runtime.deploy(deps(), callerOf(req), p.department, p.slug, body, {
+          noCache: req.query.noCache === true,
+        }),
+      );
     },
   );
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildPaths, createBuild } from '../build/build.logic.ts';
-import { NO_CACHE } from '../build/dependency-cache.ts';
+import { createCacheStore, tidyCache } from '../build/cache-store.ts';
 import type { Limiter } from '../build/sandbox.ts';
 import { reconcileReservations, registerLocalFarm } from '../capacity/host-farm.ts';
 import type { Config } from '../platform/config.ts';
@@ -130,6 +130,8 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     log.warn({}, `service users: none (${users.reason})`);
   }
   await network.start(users.uids());
+  const cacheDir = join(config.dataDir, 'build', 'cache');
+  await tidyCache(cacheDir);
   const build = createBuild({
     db,
     ...buildPaths(config.dataDir),
@@ -147,8 +149,11 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
       diskMb: config.buildDiskMb,
     },
     limiter: stagingLimiter(),
-    // The dependency cache (issue 13 part 5) plugs in here.
-    cache: NO_CACHE,
+    cache: createCacheStore({
+      dir: cacheDir,
+      maxBytes: config.buildCacheBytes,
+      onEvict: (e) => log.info(e, 'dependency cache entry evicted'),
+    }),
   });
   // Droplets and bundles no release names (a refused or interrupted deploy's) go at start.
   await build.collect().then(

@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { copyTree } from '../build/cache-store.ts';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
+
+const run = promisify(execFile);
 
 const READY_MARK = '.govhost-release';
 
@@ -97,7 +102,9 @@ export async function prepareWorkDir(opts: {
   await mkdir(tmp, { mode: 0o700 });
   try {
     if ('dropletDir' in opts.source) {
-      await cp(opts.source.dropletDir, tmp, { recursive: true, verbatimSymlinks: true, force: true });
+      // `cp` rather than fs.cp: several times faster for a droplet of a thousand files.
+      await rm(tmp, { recursive: true, force: true });
+      await copyTree(opts.source.dropletDir, tmp);
       await chmod(tmp, 0o755);
     } else await extractBundle(opts.source.bundlePath, tmp);
     await writeFile(join(tmp, READY_MARK), `${opts.version}\n`);
@@ -107,7 +114,11 @@ export async function prepareWorkDir(opts: {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  if (opts.uid !== null) await chownTree(serviceDir, opts.uid);
+  if (opts.uid !== null) {
+    // The service's folder and this release's copy (older copies were given to it when made).
+    await lchown(serviceDir, opts.uid, opts.uid);
+    await run('chown', ['-R', '-h', `${opts.uid}:${opts.uid}`, dir]);
+  }
   return dir;
 }
 
@@ -132,3 +143,38 @@ export async function pruneWorkDirs(
 
 /** Makes a fixed-length random suffix for instance ids. */
 export const shortId = () => randomBytes(3).toString('hex');
+
+const INSTANCE_PREFIX = 'i-';
+
+/**
+ * An instance's own writable copy of its release's folder, `<appsDir>/<serviceId>/i-<instanceId>`:
+ * the instances of one service never share files, and a new release starts from its droplet's
+ * content again (the disk is ephemeral, as on Cloud Foundry). Made with `cp`, a reflink where the
+ * file system has them (Btrfs, XFS), else a full copy (ext4): not a hard-link tree, whose files
+ * an app writing in place would change for every instance and the release.
+ */
+export async function prepareInstanceDir(opts: {
+  releaseDir: string;
+  instanceId: string;
+  uid: number | null;
+}): Promise<string> {
+  const dir = join(dirname(opts.releaseDir), `${INSTANCE_PREFIX}${opts.instanceId}`);
+  await rm(dir, { recursive: true, force: true });
+  await copyTree(opts.releaseDir, dir);
+  await rm(join(dir, READY_MARK), { force: true });
+  if (opts.uid !== null) await run('chown', ['-R', '-h', `${opts.uid}:${opts.uid}`, dir]);
+  return dir;
+}
+
+/** Removes the folders of a service's instances that no longer run. */
+export async function pruneInstanceDirs(
+  appsDir: string,
+  serviceId: string,
+  running: ReadonlySet<string>,
+): Promise<void> {
+  const serviceDir = join(appsDir, serviceId);
+  for (const e of await readdir(serviceDir).catch(() => [] as string[])) {
+    if (e.startsWith(INSTANCE_PREFIX) && !running.has(e.slice(INSTANCE_PREFIX.length)))
+      await rm(join(serviceDir, e), { recursive: true, force: true });
+  }
+}

@@ -3,7 +3,7 @@
 // `pip wheel`), so nothing reaches beyond this host.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -220,6 +220,56 @@ describe('staging bundles into droplets', () => {
     const up = await uploadBundle(url, token, `${DEPT}/node`, app);
     assert.equal(up.status, 422);
     assert.match(up.json.detail, /requirements\.txt or pyproject\.toml needs a Procfile web: line/);
+  });
+
+  it('gives each instance its own writable folder, fresh from the droplet on each release, removed when it stops', async () => {
+    await service('files');
+    // Each instance reads the file the bundle shipped, then writes its own index under the same
+    // name; a request reads the file back. With a shared folder, one instance would read the other's.
+    const app = folder({
+      Procfile: 'web: node files.js\n',
+      'state.txt': 'from the droplet',
+      'files.js': [
+        "const fs = require('node:fs');",
+        "const initial = fs.readFileSync('state.txt', 'utf8');",
+        'const me = process.env.GOVHOST_INSTANCE_INDEX;',
+        "fs.writeFileSync('state.txt', `instance ${me}`);",
+        "require('node:http').createServer((q, s) => s.end(JSON.stringify({ me, initial, now: fs.readFileSync('state.txt', 'utf8'), cwd: process.cwd() }))).listen(process.env.PORT);",
+        '',
+      ].join('\n'),
+      'manifest.yml': 'applications:\n  - name: files\n    instances: 2\n',
+    });
+    const { deployment } = await deployDir(url, api, token, `${DEPT}/files`, app);
+    assert.equal(deployment.state, 'succeeded', deployment.message);
+    /** Answers through the router until both instances have answered; by instance index. */
+    const both = async () => {
+      const seen = new Map<string, { me: string; initial: string; now: string; cwd: string }>();
+      await untilServed(routerUrl, host('files'), (r) => {
+        if (r.status === 200) {
+          const j = JSON.parse(r.body);
+          seen.set(j.me, j);
+        }
+        return seen.size === 2;
+      });
+      return [...seen.values()];
+    };
+    const first = await both();
+    for (const i of first) {
+      assert.equal(i.initial, 'from the droplet');
+      assert.equal(i.now, `instance ${i.me}`, 'an instance read another’s file');
+    }
+    assert.notEqual(first[0]!.cwd, first[1]!.cwd);
+    // A new release (a variable change: the same droplet) starts from the droplet's content again,
+    // and the stopped instances' folders are gone.
+    const env = await api('PATCH', `/services/${DEPT}/files/env`, { set: { AGAIN: '1' } });
+    assert.equal((await waitDeployment(api, `${DEPT}/files`, env.json.deployment.id)).state, 'succeeded');
+    const second = await both();
+    for (const i of second) {
+      assert.equal(i.initial, 'from the droplet');
+      assert.ok(!first.some((f) => f.cwd === i.cwd));
+    }
+    for (const f of first) assert.equal(existsSync(f.cwd), false, `${f.cwd} is still there`);
+    for (const i of second) assert.equal(existsSync(i.cwd), true);
   });
 
   it('stages a Python app from requirements.txt into a virtual environment and serves it', async () => {

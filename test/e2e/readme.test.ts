@@ -17,6 +17,10 @@
 // - SUBSTITUTIONS below, the only changes made to the text: the first admin's token, the API and
 //   router addresses (the README's defaults 7070 and 8080 may be taken on a shared machine), and
 //   the restore's data folder.
+// - As in a closed network, the platform uses a mirror: the test starts a Verdaccio on loopback
+//   (src/test-support/npm-registry.ts, holding the project's own `express` tree) and runs the
+//   platform with GOVHOST_NPM_REGISTRY pointing at it, so the README's Express deploy stages from
+//   it (it adds about 4 s to start Verdaccio, and the deploy's cold `npm ci` some 10 s).
 // - A `restart` block holds `VAR=value npm start` lines: the platform is stopped (SIGTERM) and
 //   started again with those variables, on the same ports and data folder.
 import assert from 'node:assert/strict';
@@ -26,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type NpmRegistry, startNpmRegistry } from '../../src/test-support/npm-registry.ts';
 import { cleanEnv, startServer, stopProcess } from '../../src/test-support/server-process.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -113,6 +118,7 @@ const EXPECTED: [command: RegExp, output: RegExp][] = [
   [/npx govhost login /, /Logged in to http:\/\/127\.0\.0\.1:\d+ as admin \(platform-admin\)/],
   [/npx govhost audit verify/, /Audit chain intact/],
   [/curl -H 'Host: hello\.ird\.localhost'/, /Hello from GovHost/],
+  [/curl -H 'Host: express\.ird\.localhost'/, /"express":\s*"5\.\d+\.\d+"/],
   [/npx govhost rollback IRD\/hello/, /rolling back|v\d+ is live/i],
   [/npx govhost maintenance add /, /state: +upcoming/],
   [/npx govhost channels add-webhook /, /secret/i],
@@ -136,14 +142,17 @@ describe('README.md, run as written', () => {
       GOVHOST_ROUTER_PORT: '0',
       GOVHOST_ROUTER_ADMIN_PORT: '0',
       GOVHOST_LOG_LEVEL: 'info',
+      GOVHOST_NPM_REGISTRY: registry.url,
       ...extra,
     });
   let server: Awaited<ReturnType<typeof startServer>>;
+  let registry: NpmRegistry;
   let substitutions: [string, string][] = [];
   let failed = false;
 
   before(async () => {
     mkdirSync(home);
+    registry = await startNpmRegistry({ packages: ['express'] });
     server = await startServer(serverEnv());
     assert.ok(server.token, 'a fresh platform prints its first admin token');
     assert.ok(server.routerUrl, 'the platform runs its router');
@@ -156,6 +165,7 @@ describe('README.md, run as written', () => {
   });
   after(async () => {
     if (server) await stopProcess(server.proc);
+    await registry?.close();
     rmSync(work, { recursive: true, force: true });
   });
 

@@ -25,18 +25,19 @@ export function apiClient(baseUrl: string, token: string): Api {
 }
 
 /** Packs a folder, uploads it as a deploy, and returns the API's answer (202 or a problem). */
-export async function uploadBundle(baseUrl: string, token: string, service: string, dir: string) {
+export async function uploadBundle(baseUrl: string, token: string, service: string, dir: string, query = '') {
   const packed = await packBundle(dir);
   try {
-    return await uploadFile(baseUrl, token, service, packed.path);
+    return await uploadFile(baseUrl, token, service, packed.path, query);
   } finally {
     // The archive goes to the system's temporary folder: remove it, as `govhost deploy` does.
     await rm(packed.path, { force: true });
   }
 }
 
-export async function uploadFile(baseUrl: string, token: string, service: string, file: string) {
-  const res = await fetch(`${baseUrl}/api/v1/services/${service}/deployments`, {
+/** `query`: e.g. `?noCache=true`. */
+export async function uploadFile(baseUrl: string, token: string, service: string, file: string, query = '') {
+  const res = await fetch(`${baseUrl}/api/v1/services/${service}/deployments${query}`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
@@ -61,8 +62,15 @@ export async function waitDeployment(api: Api, service: string, id: string, ms =
 }
 
 /** Deploys a folder and waits for the outcome. */
-export async function deployDir(baseUrl: string, api: Api, token: string, service: string, dir: string) {
-  const up = await uploadBundle(baseUrl, token, service, dir);
+export async function deployDir(
+  baseUrl: string,
+  api: Api,
+  token: string,
+  service: string,
+  dir: string,
+  query = '',
+) {
+  const up = await uploadBundle(baseUrl, token, service, dir, query);
   if (up.status !== 202)
     throw new Error(`deploy of ${service} refused: ${up.status} ${JSON.stringify(up.json)}`);
   return { upload: up.json, deployment: await waitDeployment(api, service, up.json.deployment.id) };

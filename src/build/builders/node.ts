@@ -5,7 +5,6 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
@@ -103,33 +102,73 @@ export const nodeBuilder: Builder = {
       return AS_IS;
     }
     const lock = LOCKFILES.find((f) => ctx.files.names.has(f));
-    const inputs = createHash('sha256')
-      .update(await readFile(join(ctx.appDir, lock ?? 'package.json')))
-      .digest('hex');
-    const key = {
+    // What decides the install: the lockfile, and the declared dependencies (`npm ci` refuses a
+    // lockfile that no longer matches them, so a cached install must not outlive that either).
+    const inputs = (variant: string) =>
+      createHash('sha256')
+        .update(lock ? (ctx.files.text(lock) ?? '') : '')
+        .update('\0')
+        .update(
+          JSON.stringify([
+            pkg.dependencies,
+            pkg.devDependencies,
+            pkg.optionalDependencies,
+            (pkg as { overrides?: unknown }).overrides,
+            lock ? 'ci' : 'install',
+            variant,
+          ]),
+        )
+        .digest('hex');
+    const runtimeVersion = await this.version(ctx.settings);
+    const key = (variant: 'all' | 'production') => ({
       departmentId: ctx.departmentId,
       builder: 'node',
-      inputsSha256: inputs,
-      runtimeVersion: await this.version(ctx.settings),
-    };
-    // Development dependencies are installed whatever NODE_ENV the service sets: the build needs them.
-    const flags = ['--include=dev', '--no-audit', '--no-fund'];
-    if (await ctx.cache.restore(key, join(ctx.appDir, 'node_modules'))) {
-      ctx.say('dependencies from the cache');
-    } else if (lock) {
-      ctx.say(`installing dependencies: npm ci (${lock})`);
-      await ctx.run(NPM, ['ci', ...flags]);
-    } else {
-      ctx.say('installing dependencies: npm install (no package-lock.json)');
-      await ctx.run(NPM, ['install', ...flags]);
+      inputsSha256: inputs(variant),
+      runtimeVersion,
+    });
+    const modules = join(ctx.appDir, 'node_modules');
+    const build = hasBuild(pkg);
+    // Two entries: the full install (devDependencies too), which a build script needs, and the
+    // production install `npm prune --omit=dev` leaves, which the droplet keeps. A warm deploy
+    // runs neither npm ci nor npm prune; the build script still runs (its output depends on the
+    // app's files, and an unchanged bundle reuses its whole droplet anyway).
+    const production = key('production');
+    if (!build && (await ctx.cache.restore(production, modules))) {
+      ctx.say('dependencies from the cache: no npm ci, no npm prune');
+      return AS_IS;
     }
-    await ctx.cache.keep(key, join(ctx.appDir, 'node_modules'));
-    if (hasBuild(pkg)) {
+    const warm = build && (await ctx.cache.restore(key('all'), modules));
+    if (warm) {
+      ctx.say('dependencies (with devDependencies) from the cache: no npm ci');
+    } else {
+      // Development dependencies are installed whatever NODE_ENV the service sets: the build needs them.
+      const flags = ['--include=dev', '--no-audit', '--no-fund'];
+      if (lock) {
+        ctx.say(`installing dependencies: npm ci (${lock})`);
+        await ctx.run(NPM, ['ci', ...flags]);
+      } else {
+        ctx.say('installing dependencies: npm install (no package-lock.json)');
+        await ctx.run(NPM, ['install', ...flags]);
+      }
+      if (build) await ctx.cache.keep(key('all'), modules);
+    }
+    if (build) {
       ctx.say('running the build script: npm run build');
       await ctx.run(NPM, ['run', 'build']);
+      // Without devDependencies the full install from the cache is already the production one
+      // (`npm prune --omit=dev` of an `npm ci` would remove nothing): no second copy.
+      if (warm && count(pkg.devDependencies) === 0) {
+        ctx.say('no devDependencies: the cached install is the production one, no npm prune');
+        return AS_IS;
+      }
+      if (await ctx.cache.restore(production, modules)) {
+        ctx.say('production dependencies from the cache: no npm prune');
+        return AS_IS;
+      }
     }
     ctx.say('removing development dependencies: npm prune --omit=dev');
     await ctx.run(NPM, ['prune', '--omit=dev', '--no-audit', '--no-fund']);
+    await ctx.cache.keep(production, modules);
     return AS_IS;
   },
 };

@@ -88,16 +88,6 @@ export const pythonBuilder: Builder = {
 
   async stage(ctx) {
     const version = await requireInterpreter(ctx.settings);
-    ctx.say(`making a virtual environment with ${ctx.settings.python} (Python ${version})`);
-    await ctx.run(ctx.settings.python, ['-m', 'venv', VENV]);
-    const pip = [
-      join(VENV, 'bin', 'python'),
-      '-m',
-      'pip',
-      'install',
-      '--no-input',
-      '--disable-pip-version-check',
-    ];
     const req = ctx.files.names.has('requirements.txt');
     const inputs = createHash('sha256')
       .update(await readFile(join(ctx.appDir, req ? 'requirements.txt' : 'pyproject.toml')))
@@ -106,20 +96,34 @@ export const pythonBuilder: Builder = {
       departmentId: ctx.departmentId,
       builder: 'python',
       inputsSha256: inputs,
-      runtimeVersion: version,
+      runtimeVersion: `${version} ${ctx.settings.python}`,
     };
-    if (await ctx.cache.restore(key, join(ctx.appDir, VENV))) {
-      ctx.say('dependencies from the cache');
+    const venv = join(ctx.appDir, VENV);
+    // A pyproject app installs itself into the venv: its own code is in the entry, so only a
+    // requirements.txt install is cached.
+    if (req && (await ctx.cache.restore(key, venv))) {
+      ctx.say('virtual environment from the cache: no venv, no pip install');
     } else {
+      ctx.say(`making a virtual environment with ${ctx.settings.python} (Python ${version})`);
+      await ctx.run(ctx.settings.python, ['-m', 'venv', VENV]);
+      const pip = [
+        join(VENV, 'bin', 'python'),
+        '-m',
+        'pip',
+        'install',
+        '--no-input',
+        '--disable-pip-version-check',
+      ];
       ctx.say(
         req
           ? 'installing dependencies: pip install -r requirements.txt'
           : 'installing the app: pip install .',
       );
       await ctx.run(pip[0]!, [...pip.slice(1), ...(req ? ['-r', 'requirements.txt'] : ['.'])]);
-      await ctx.cache.keep(key, join(ctx.appDir, VENV));
+      await relocateScripts(join(venv, 'bin'), venv);
+      // Kept once relocated: the entry names no scratch folder.
+      if (req) await ctx.cache.keep(key, venv);
     }
-    await relocateScripts(join(ctx.appDir, VENV, 'bin'), join(ctx.appDir, VENV));
     return { pathPrepend: [`${VENV}/bin`], pathEnv: { VIRTUAL_ENV: VENV } };
   },
 };

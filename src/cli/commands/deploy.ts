@@ -104,8 +104,9 @@ export function registerDeployCommands(program: Command): void {
     .argument('[dir]', 'the app folder', '.')
     .requiredOption('-s, --service <ref>', 'service as DEPT/slug, or slug in your department')
     .option('--no-follow', 'return once uploaded, without waiting for the rollout')
+    .option('--no-cache', 'install dependencies afresh (the dependency cache is refreshed, not read)')
     .action(
-      act<{ service: string; follow: boolean }>(async (ctx, opts, dir) => {
+      act<{ service: string; follow: boolean; cache: boolean }>(async (ctx, opts, dir) => {
         const service = await resolveRef(ctx.api, opts.service);
         const packed = await packBundle(dir ?? '.');
         try {
@@ -113,7 +114,7 @@ export function registerDeployCommands(program: Command): void {
           const bar = progressBar(`uploading to ${service.name}`, packed.bytes);
           const res = await ctx.api
             .upload<{ deployment: Deployment; release: Release; builder: string; warnings: string[] }>(
-              `${service.path}/deployments`,
+              `${service.path}/deployments${opts.cache ? '' : '?noCache=true'}`,
               packed.path,
               packed.bytes,
               (n) => bar.update(n),
