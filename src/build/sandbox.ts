@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { groupUsage } from '../monitoring/proc-stats.ts';
+import { groupUsage } from '../platform/proc-stats.ts';
 
 export interface SandboxLimits {
   memoryMb: number;

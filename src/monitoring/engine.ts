@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import * as catalog from '../catalog/service.repository.ts';
 import { SLA_TIERS, type SlaTier } from '../catalog/sla-tiers.ts';
 import type { Db } from '../platform/database.ts';
+import { groupUsage } from '../platform/proc-stats.ts';
 import type { RawServiceMetrics } from '../router/metrics.ts';
 import type { WatchedService } from '../runtime/orchestrator.ts';
 import { deleteMinutesBefore, insertMinutes } from './metrics.repository.ts';
@@ -15,7 +16,6 @@ import type {
 } from './monitoring.types.ts';
 import { closeOutage, closeOutagesOf, openOutage, openOutages } from './outage.repository.ts';
 import { Prober } from './prober.ts';
-import { groupUsage } from './proc-stats.ts';
 import { CounterDiff, MINUTE_MS, Rollup, type Totals } from './rollup.ts';
 import { hash32, nextAtPhase, TimerWheel } from './scheduler.ts';
 

@@ -44,4 +44,11 @@ describe('layers', () => {
     }
     assert.deepEqual(offenders, []);
   });
+
+  it('keeps build below the runtime and monitoring: they hand it what it needs', () => {
+    const up = [...importsOf('build')].filter(([, targets]) =>
+      targets.some((t) => ['runtime', 'monitoring', 'server', 'cli'].includes(t)),
+    );
+    assert.deepEqual(up, []);
+  });
 });
