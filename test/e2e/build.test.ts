@@ -17,6 +17,7 @@ import {
   type Api,
   apiClient,
   closeAgent,
+  createService,
   deployDir,
   untilServed,
   uploadBundle,
@@ -46,16 +47,7 @@ const DEPT = 'BLD';
 const host = (slug: string) => `${slug}.${DEPT.toLowerCase()}.localhost`;
 
 async function service(slug: string) {
-  const res = await api('POST', '/services', {
-    department: DEPT,
-    slug,
-    nameEn: slug,
-    nameZh: slug,
-    origin: 'new',
-    channels: ['web'],
-    slaTier: 'silver',
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.json));
+  await createService(api, DEPT, slug);
 }
 
 /** Writes a folder of files (paths relative to a new folder under the test's), and returns it. */

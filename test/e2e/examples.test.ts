@@ -36,7 +36,7 @@ import {
   startServer,
   stopProcess,
 } from '../../src/test-support/server-process.ts';
-import { type Api, apiClient, closeAgent, deployDir, untilServed } from './runtime-helpers.ts';
+import { type Api, apiClient, closeAgent, createService, deployDir, untilServed } from './runtime-helpers.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
 const pythonMissing = pythonToolsMissing();
@@ -58,16 +58,7 @@ let tripwire: EgressTripwire;
 const host = (dept: string, slug: string) => `${slug}.${dept.toLowerCase()}.localhost`;
 
 async function service(dept: string, slug: string) {
-  const res = await api('POST', '/services', {
-    department: dept,
-    slug,
-    nameEn: slug,
-    nameZh: slug,
-    origin: 'new',
-    channels: ['web'],
-    slaTier: 'silver',
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.json));
+  await createService(api, dept, slug);
   // Every host but loopback is behind the tripwire: the builds get it as the service's variables.
   const proxy = tripwire.url;
   const set = await api('PATCH', `/services/${dept}/${slug}/env`, {

@@ -24,6 +24,21 @@ export function apiClient(baseUrl: string, token: string): Api {
   };
 }
 
+/** Registers a silver-tier web service named after its slug, and checks it was created. */
+export async function createService(api: Api, department: string, slug: string): Promise<void> {
+  const res = await api('POST', '/services', {
+    department,
+    slug,
+    nameEn: slug,
+    nameZh: slug,
+    origin: 'new',
+    channels: ['web'],
+    slaTier: 'silver',
+  });
+  if (res.status !== 201)
+    throw new Error(`service ${department}/${slug} not created: ${JSON.stringify(res.json)}`);
+}
+
 /** Packs a folder, uploads it as a deploy, and returns the API's answer (202 or a problem). */
 export async function uploadBundle(baseUrl: string, token: string, service: string, dir: string, query = '') {
   const packed = await packBundle(dir);

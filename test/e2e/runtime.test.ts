@@ -17,6 +17,7 @@ import {
   type Api,
   apiClient,
   closeAgent,
+  createService,
   deployDir,
   untilServed,
   uploadBundle,
@@ -44,16 +45,7 @@ const DEPT = 'RTE';
 const host = (slug: string) => `${slug}.${DEPT.toLowerCase()}.localhost`;
 
 async function service(slug: string) {
-  const res = await api('POST', '/services', {
-    department: DEPT,
-    slug,
-    nameEn: slug,
-    nameZh: slug,
-    origin: 'new',
-    channels: ['web'],
-    slaTier: 'silver',
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.json));
+  await createService(api, DEPT, slug);
 }
 
 /** A copy of the Node example whose page says `version`, so two releases can be told apart. */
