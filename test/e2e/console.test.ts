@@ -154,6 +154,18 @@ describe('web console in Chromium', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     await page
       .locator('tr[data-deployment-kind="env"][data-deployment-state="succeeded"]')
       .waitFor({ timeout: 30_000 });
+    // The first deploy's staging output, as `govhost deploy` printed it: the builder it chose.
+    const firstDeploy = page.locator('tr[data-deployment-kind="deploy"]').last();
+    const show = firstDeploy.getByRole('button', { name: 'Show staging log' });
+    assert.equal(await show.getAttribute('aria-expanded'), 'false');
+    await show.click();
+    await page.getByText('Staging has ended.').waitFor();
+    const staged = (await page.getByTestId('staging-log-1').textContent()) ?? '';
+    assert.match(staged, /builder .*node/i, 'the staging log names the builder');
+    assert.equal(
+      await firstDeploy.getByRole('button', { name: 'Hide staging log' }).getAttribute('aria-expanded'),
+      'true',
+    );
     await checkA11y(page, 'deploy history');
     await shot(page, 'service-history');
 

@@ -1,8 +1,9 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, Fragment, useState } from 'react';
 import { type Deployment, get, type Page, send, type Variable } from '../api.ts';
 import { errorText, useLoad } from '../hooks.ts';
 import { useI18n } from '../i18n.tsx';
 import { Badge, Status, Table } from '../ui.tsx';
+import { StagingLog } from './StagingLog.tsx';
 
 /**
  * The service's variables. A secret's value goes to the platform once and is never shown again:
@@ -135,6 +136,11 @@ export function DeployHistory({ base }: { base: string }) {
   const path = `${base}/deployments?limit=${PAGE}&offset=${offset}`;
   const page = useLoad(() => get<Page<Deployment>>(path), path, 5000);
   const d = page.data;
+  // A deploy still running shows its staging as it happens, as `govhost deploy` does; others open
+  // on request. What the reader opened or closed stays so across the page's polls.
+  const [chosen, setChosen] = useState<Record<string, boolean>>({});
+  const isOpen = (x: Deployment) => chosen[x.id] ?? (x.kind === 'deploy' && x.state === 'running');
+  const toggle = (x: Deployment) => setChosen((c) => ({ ...c, [x.id]: !isOpen(x) }));
   return (
     <section aria-labelledby="h-history">
       <h2 id="h-history">{t('history')}</h2>
@@ -154,18 +160,42 @@ export function DeployHistory({ base }: { base: string }) {
           </thead>
           <tbody>
             {d.items.map((x) => (
-              <tr key={x.id} data-deployment-kind={x.kind} data-deployment-state={x.state}>
-                <td>{time(x.startedAt)}</td>
-                <td>{x.kind}</td>
-                <td>
-                  <Badge tone={x.state === 'succeeded' ? 'ok' : x.state === 'failed' ? 'bad' : 'warn'}>
-                    {t(`deploy_${x.state}`)}
-                  </Badge>
-                </td>
-                <td>{x.release === null ? '—' : `v${x.release}`}</td>
-                <td>{x.createdBy}</td>
-                <td>{x.message}</td>
-              </tr>
+              <Fragment key={x.id}>
+                <tr data-deployment-kind={x.kind} data-deployment-state={x.state}>
+                  <td>{time(x.startedAt)}</td>
+                  <td>{x.kind}</td>
+                  <td>
+                    <Badge tone={x.state === 'succeeded' ? 'ok' : x.state === 'failed' ? 'bad' : 'warn'}>
+                      {t(`deploy_${x.state}`)}
+                    </Badge>
+                  </td>
+                  <td>{x.release === null ? '—' : `v${x.release}`}</td>
+                  <td>{x.createdBy}</td>
+                  <td>
+                    {x.message}
+                    {x.kind === 'deploy' && x.release !== null && (
+                      <>
+                        {' '}
+                        <button
+                          type="button"
+                          aria-expanded={isOpen(x)}
+                          aria-controls={`staging-${x.id}`}
+                          onClick={() => toggle(x)}
+                        >
+                          {isOpen(x) ? t('hideStagingLog') : t('showStagingLog')}
+                        </button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+                {x.release !== null && isOpen(x) && (
+                  <tr id={`staging-${x.id}`}>
+                    <td colSpan={6}>
+                      <StagingLog base={base} release={x.release} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             ))}
           </tbody>
         </Table>
