@@ -7,6 +7,7 @@
 // dependency cache: a redeploy with unchanged dependencies runs no package manager, `--no-cache`
 // does, and (as root, with real service users) a build cannot write into any cache entry.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -105,6 +106,15 @@ function cacheSnapshot(): Map<string, string> {
   };
   walk(root);
   return out;
+}
+
+/** Why the Java example cannot be built here, or null: its test compiles it with the JDK's tools. */
+function jdkMissing(): string | null {
+  for (const tool of ['javac', 'jar']) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0)
+      return `${tool} is not installed (.ci/run installs openjdk-17-jdk-headless)`;
+  }
+  return null;
 }
 
 describe('the examples, deployed unchanged against loopback registries', () => {
@@ -285,5 +295,26 @@ describe('the examples, deployed unchanged against loopback registries', () => {
     assert.match(log, /REPLACED own copy/);
     assert.deepEqual(cacheSnapshot(), snapshot);
     for (const e of entries) assert.equal(statSync(join(dataDir, 'build', 'cache', e)).uid, 0);
+  });
+
+  it('runs the Java example, an executable jar, with java -jar and serves it through the router', {
+    skip: jdkMissing() ?? false,
+  }, async () => {
+    const dir = example('java-jar', 'java');
+    for (const [tool, args] of [
+      ['javac', ['-d', 'classes', 'src/Hello.java']],
+      ['jar', ['--create', '--file', 'app.jar', '--main-class', 'Hello', '-C', 'classes', '.']],
+    ] as const) {
+      const run = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
+      assert.equal(run.status, 0, `${tool}: ${run.stderr}`);
+    }
+    chmodSync(join(dir, 'app.jar'), 0o644);
+    await createService(api, 'EXA', 'java');
+    const { upload, deployment } = await deployDir(url, api, token, 'EXA/java', dir);
+    assert.equal(upload.builder, 'java: nothing to install');
+    assert.equal(deployment.state, 'succeeded', deployment.message);
+    const page = await untilServed(routerUrl, host('EXA', 'java'), (r) => r.status === 200);
+    assert.match(page.body, /^Hello from Java \d+, version 1$/m);
+    assert.match(await stagingLog('EXA', 'java'), /builder java: nothing to install \(java openjdk version/);
   });
 });
