@@ -34,6 +34,9 @@ export interface GovhostProcess {
   waitFor<T>(find: (out: string) => T | null | undefined, what: string, ms?: number): Promise<T>;
 }
 
+/** Children stopped through stopProcess: any other end of a server is worth a line in the output. */
+const stopping = new WeakSet<ChildProcess>();
+
 /** Runs `govhost <args>` as a real child process. */
 export function launch(args: string[], env: NodeJS.ProcessEnv): GovhostProcess {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,6 +52,13 @@ export function launch(args: string[], env: NodeJS.ProcessEnv): GovhostProcess {
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => {
       ended = true;
+      if (args[0] === 'server' && !stopping.has(child)) {
+        // A test that kills its server on purpose sees this too; one whose server died under it
+        // (an API call failing with ECONNRESET) learns when and how, and the server's last words.
+        process.stderr.write(
+          `govhost server pid ${child.pid} ended at ${new Date().toISOString()} without stopProcess (code ${code}, signal ${signal}); its last stderr:\n${err.slice(-2000)}\n`,
+        );
+      }
       resolve({ code, signal });
     }),
   );
@@ -150,6 +160,7 @@ export async function stopProcess(
   signal: NodeJS.Signals = 'SIGTERM',
   graceMs = 15_000,
 ) {
+  stopping.add(proc.child);
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.closed;
   proc.child.kill(signal);
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);

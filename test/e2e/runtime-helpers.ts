@@ -18,6 +18,11 @@ export function apiClient(baseUrl: string, token: string): Api {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
+    }).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+      // fetch says only "fetch failed": name the call, the socket error and when, so that a
+      // connection the server dropped can be told from one it never accepted.
+      const why = err.cause?.code ?? err.cause?.message ?? err.message;
+      throw new Error(`${method} ${path} failed at ${new Date().toISOString()}: ${why}`, { cause: err });
     });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null };
