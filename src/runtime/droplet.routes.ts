@@ -10,6 +10,7 @@ import { Type } from 'typebox';
 import { buildPaths } from '../build/build.logic.ts';
 import { dropletArchive } from '../build/droplet-archive.ts';
 import { DomainError } from '../platform/errors.ts';
+import { problemResponses, problems } from '../platform/http-schemas.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { loadKey } from '../platform/secrets.ts';
 import { checkDropletUrl, dropletUrlKey } from './droplet-url.ts';
@@ -36,6 +37,8 @@ export const dropletRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
           expires: Type.String({ pattern: '^[0-9]{1,12}$', description: 'Unix seconds' }),
           signature: Type.String({ maxLength: 100 }),
         }),
+        // No token, so 403 is not derived: it answers a bad or expired signature.
+        response: { ...problemResponses, ...problems(403) },
       },
     },
     async (req, reply) => {
@@ -47,11 +50,15 @@ export const dropletRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         throw new DomainError('GOVHOST_DROPLET_URL_EXPIRED', `the URL expired at ${req.query.expires}`);
       const archive = await dropletArchive(dropletsDir, sha256);
       if (!archive) throw new DomainError('GOVHOST_NOT_FOUND', `no droplet ${sha256.slice(0, 12)}`);
-      return reply
-        .type('application/gzip')
-        .header('content-length', archive.size)
-        .header(DROPLET_SHA256_HEADER, archive.sha256)
-        .send(createReadStream(archive.path));
+      return (
+        reply
+          .type('application/gzip')
+          .header('content-length', archive.size)
+          .header(DROPLET_SHA256_HEADER, archive.sha256)
+          // A byte stream: the response schemas describe only the problems, so the type provider
+          // would take the archive for one.
+          .send(createReadStream(archive.path) as never)
+      );
     },
   );
 };
