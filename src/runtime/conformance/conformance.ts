@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { nextEvent, type ReleaseDriver, type ReleaseInstance, type ReleaseSpec } from '../release-driver.ts';
+import { type RouteSwitch, rollRelease } from '../release-rollout.ts';
 
 /**
  * The app every conformance release runs: `/` names its release, `/healthz` fails when
@@ -123,6 +124,37 @@ export function conformanceSuite(name: string, make: () => Promise<ConformanceHa
       const [only] = readyOf(v2.releaseId);
       if (h.get && only) assert.equal((await h.get(only, '/')).body, 'release v2');
       await h.driver.stop(v2.releaseId, 2000);
+    });
+
+    it('switches routes to the new release only once it is ready, then stops the old; a failed one never gets them', async () => {
+      const log: string[] = [];
+      const routes: RouteSwitch = {
+        switchTo: async (_svc, endpoints) => {
+          log.push(`switch ${endpoints.map((e) => `${e.host}:${e.port}`).join(',')}`);
+        },
+        drain: async (endpoints) => {
+          log.push(`drain ${endpoints.length}`);
+        },
+      };
+      const v1 = h.spec({ version: 1, instances: 1 });
+      assert.equal((await rollRelease(h.driver, v1, null, routes, { readyTimeoutMs: h.readyMs })).ok, true);
+      const [first] = readyOf(v1.releaseId);
+      assert.deepEqual(log, [`switch ${first?.endpoint?.host}:${first?.endpoint?.port}`]);
+      const bad = h.spec({ version: 2, instances: 1, healthy: false });
+      const failed = await rollRelease(h.driver, bad, v1.releaseId, routes);
+      assert.equal(failed.ok, false);
+      assert.equal(log.length, 1, 'no switch, no drain for a release that never became ready');
+      assert.deepEqual(h.driver.instances(bad.releaseId), [], 'the failed release is stopped');
+      assert.equal(readyOf(v1.releaseId).length, 1, 'v1 still serves');
+      const v3 = h.spec({ version: 3, instances: 2 });
+      const done = await rollRelease(h.driver, v3, v1.releaseId, routes, { readyTimeoutMs: h.readyMs });
+      assert.ok(done.ok);
+      assert.equal(log.length, 3);
+      assert.match(log[1] ?? '', /^switch [^,]+,[^,]+$/, 'two endpoints of v3');
+      assert.equal(log[2], 'drain 1', 'the old instance is drained after the switch');
+      assert.deepEqual(h.driver.instances(v1.releaseId), [], 'then v1 is stopped');
+      if (h.get) for (const i of done.instances) assert.equal((await h.get(i, '/')).body, 'release v3');
+      await h.driver.stop(v3.releaseId, 2000);
     });
 
     it('keeps the old release serving when the new one fails its health check', async () => {
