@@ -92,6 +92,17 @@ export class FakeKubeApi {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
+  /** Ends every open watch, as an API server does after its watch timeout. */
+  endWatches(): void {
+    for (const w of this.watchers) w.res.end();
+    this.watchers.clear();
+  }
+
+  /** Open watches. */
+  watchCount(): number {
+    return this.watchers.size;
+  }
+
   pods(): IPod[] {
     return [...this.objects.values()].filter((o) => o.kind === 'Pod') as IPod[];
   }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ReleaseSpec } from '../release-driver.ts';
+import { nextEvent, type ReleaseSpec } from '../release-driver.ts';
 import { FakeKubeApi } from './fake-kube-api.ts';
 import { KubeClient } from './kube-client.ts';
 import { type DropletLink, KubernetesDriver } from './kubernetes-driver.ts';
@@ -104,6 +104,28 @@ describe('kubernetes driver against FakeKubeApi (a fake of the API)', () => {
     assert.ok(signed >= before + 3, `re-signed ${signed - before} time(s)`);
     const secret = fake.objects.get('v1|Secret|govhost-doh|forms-v3-droplet');
     assert.match(String((secret?.stringData as { url?: string } | undefined)?.url), /n=\d+$/);
+    await driver.stop(s.releaseId, 1000);
+  });
+
+  it('watches again when the API server ends a watch, and still sees what happens to its pods', async () => {
+    const s = spec({ serviceKey: 'DOH/rewatch', instances: 1 });
+    await driver.deploy(s);
+    assert.equal((await driver.waitReady(s.releaseId, 10_000)).ready, true);
+    const [pod] = driver.instances(s.releaseId);
+    assert.ok(pod);
+    fake.endWatches();
+    // Bounded: the driver opens a new watch at once after one ended without an error.
+    const deadline = Date.now() + 10_000;
+    while (fake.watchCount() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(fake.watchCount(), 1, 'one new watch');
+    const restarted = nextEvent(
+      driver,
+      (e) => e.instance.instanceId === pod.instanceId && e.instance.restarts === 1,
+      10_000,
+      'the restart seen through the new watch',
+    );
+    fake.crash(pod.instanceId);
+    assert.equal((await restarted).instance.restarts, 1);
     await driver.stop(s.releaseId, 1000);
   });
 

@@ -49,6 +49,8 @@ interface Release {
   refresh: NodeJS.Timeout | null;
   /** sha256 of the droplet archive its pods check (a scale re-applies the same). */
   archiveSha256: string | undefined;
+  /** Watches that failed in a row (reset by any event): how long to wait before the next. */
+  watchFailures: number;
   closed: boolean;
 }
 
@@ -80,6 +82,7 @@ export class KubernetesDriver implements ReleaseDriver {
         watch: null,
         refresh: null,
         archiveSha256: undefined,
+        watchFailures: 0,
         closed: false,
       };
       this.releases.set(spec.releaseId, release);
@@ -115,10 +118,17 @@ export class KubernetesDriver implements ReleaseDriver {
     release.watch = await this.opts.client.watchPods(
       release.namespace,
       selector,
-      (phase, pod) => this.podChanged(release, phase, pod),
-      () => {
-        // The API server ends watches after a while; a new one replays what exists (ADDED).
-        if (!release.closed) void this.watch(release).catch(() => undefined);
+      (phase, pod) => {
+        release.watchFailures = 0;
+        this.podChanged(release, phase, pod);
+      },
+      (err) => {
+        if (release.closed) return;
+        // The API server ends watches after a while: a new one replays what exists (ADDED). A
+        // watch that failed is tried again with a growing pause, never in a tight loop.
+        const pause = err ? Math.min(30_000, 500 * 2 ** release.watchFailures++) : 0;
+        const retry = setTimeout(() => void this.watch(release).catch(() => undefined), pause);
+        retry.unref();
       },
     );
   }
