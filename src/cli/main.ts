@@ -11,6 +11,7 @@ import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
+import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
 import { registerMetricsCommands } from './commands/metrics.ts';
 import { registerReportCommands } from './commands/reports.ts';
@@ -66,6 +67,7 @@ registerReportCommands(program);
 registerMetricsCommands(program);
 registerRequestCommands(program);
 registerWorkloadCommands(program);
+registerKubernetesCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
 

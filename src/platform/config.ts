@@ -75,6 +75,16 @@ export interface Config {
   readonly buildDiskMb: number;
   /** Bytes the dependency cache may hold (all departments); least recently used entries go first. */
   readonly buildCacheBytes: number;
+  /** Where services run: `local` (processes on this host) or `kubernetes` (pods in a cluster). */
+  readonly runtime: 'local' | 'kubernetes';
+  /** Kubeconfig file of the cluster; null: the pod's in-cluster service account. */
+  readonly kubeconfig: string | null;
+  /** Image that runs droplets, per builder (`node` → `node:20-bookworm-slim`). */
+  readonly k8sStackImages: Readonly<Record<string, string>>;
+  /** Image of the init container that fetches and checks droplets (wget, sha256sum, tar). */
+  readonly k8sFetchImage: string;
+  /** The control plane's address as pods reach it, for their droplet URLs. */
+  readonly k8sControlPlaneUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +182,21 @@ export function redactUrl(raw: string): string {
   } catch {
     return '***';
   }
+}
+
+/** `builder=image,…`, e.g. `node=node:20-bookworm-slim,python=python:3.11-slim-bookworm`. */
+function stackImages(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of raw
+    .split(',')
+    .map((i) => i.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z][a-z0-9-]*)=([^\s=,]+)$/.exec(item);
+    if (!m) throw new Error(`must be builder=image pairs separated by commas, got ${JSON.stringify(item)}`);
+    out[m[1]!] = m[2]!;
+  }
+  if (Object.keys(out).length === 0) throw new Error('must name at least one builder=image');
+  return out;
 }
 
 function nonEmpty(raw: string): string {
@@ -367,6 +392,29 @@ const FIELDS: FieldSpec[] = [
     parse: integer(0, 2 ** 40),
     describe: 'dependency cache size',
   },
+  {
+    env: 'GOVHOST_RUNTIME',
+    file: 'runtime',
+    parse: (r) => {
+      if (r !== 'local' && r !== 'kubernetes') throw new Error('must be local or kubernetes');
+      return r;
+    },
+    describe: 'runtime driver',
+  },
+  {
+    env: 'GOVHOST_KUBECONFIG',
+    file: 'kubeconfig',
+    parse: (r) => resolve(nonEmpty(r)),
+    describe: 'kubeconfig file',
+  },
+  { env: 'GOVHOST_K8S_STACK_IMAGES', file: 'k8sStackImages', parse: stackImages, describe: 'stack images' },
+  { env: 'GOVHOST_K8S_FETCH_IMAGE', file: 'k8sFetchImage', parse: nonEmpty, describe: 'droplet fetch image' },
+  {
+    env: 'GOVHOST_K8S_CONTROL_PLANE_URL',
+    file: 'k8sControlPlaneUrl',
+    parse: packageSource,
+    describe: 'control-plane URL for pods',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -405,6 +453,11 @@ export const DEFAULTS: Config = {
   buildTimeoutSec: 900,
   buildDiskMb: 2048,
   buildCacheBytes: 2 * 1024 ** 3,
+  runtime: 'local',
+  kubeconfig: null,
+  k8sStackImages: { node: 'node:20-bookworm-slim', python: 'python:3.11-slim-bookworm' },
+  k8sFetchImage: 'busybox:1.36',
+  k8sControlPlaneUrl: 'http://govhost-api.govhost.svc:8080',
 };
 
 function readFile(path: string): Source {

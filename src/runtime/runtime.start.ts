@@ -85,6 +85,11 @@ export interface RunningRuntime {
 const ROUTER_MISSES_BEFORE_RESTART = 3;
 
 export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogger): Promise<RunningRuntime> {
+  // Refused rather than ignored: services would otherwise run as processes in the control plane's pod.
+  if (config.runtime === 'kubernetes')
+    throw new Error(
+      'GOVHOST_RUNTIME=kubernetes: the Kubernetes driver is not yet driven by the orchestrator (see docs/kubernetes.md); use local',
+    );
   const runDir = join(config.dataDir, 'runtime');
   const bundlesDir = join(config.dataDir, 'bundles');
   mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });

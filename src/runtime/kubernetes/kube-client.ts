@@ -1,0 +1,82 @@
+/**
+ * The few Kubernetes API calls the driver makes, through `@kubernetes/client-node`: server-side
+ * apply with GovHost's field manager, delete, a watch of pods by label, a pod's log. Nothing
+ * else of the API is used, which is what the install's RBAC grants.
+ */
+import {
+  CoreV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+} from '@kubernetes/client-node';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import { FIELD_MANAGER } from './names.ts';
+
+export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** Credentials: a kubeconfig file, else the pod's service account (running in the cluster). */
+export function loadKubeConfig(kubeconfigPath: string | null): KubeConfig {
+  const kc = new KubeConfig();
+  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+  else kc.loadFromCluster();
+  return kc;
+}
+
+export class KubeClient {
+  private readonly objects: KubernetesObjectApi;
+  private readonly core: CoreV1Api;
+  private readonly watcher: Watch;
+
+  constructor(kc: KubeConfig) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(kc);
+  }
+
+  /** Server-side apply: GovHost owns the fields it sends, and takes them back if changed by hand. */
+  async apply(obj: KubernetesObject): Promise<void> {
+    await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  /** Deletes the object and (in the background) what it owns; a missing object is not an error. */
+  async delete(obj: KubernetesObject): Promise<void> {
+    try {
+      await this.objects.delete(obj, undefined, undefined, undefined, undefined, 'Background');
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+  }
+
+  /**
+   * Watches the pods of a namespace that match `labelSelector`; `done` is called when the watch
+   * ends (the server closes watches after a while: the caller starts another).
+   */
+  watchPods(
+    namespace: string,
+    labelSelector: string,
+    onEvent: (phase: WatchPhase, pod: IPod) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return this.watcher.watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      { labelSelector, allowWatchBookmarks: false },
+      (phase, obj) => {
+        if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') onEvent(phase, obj as IPod);
+      },
+      done,
+    );
+  }
+
+  /** The last lines of a pod's app container's log. */
+  async podLog(namespace: string, name: string, tailLines?: number): Promise<string[]> {
+    const text = await this.core.readNamespacedPodLog({
+      name,
+      namespace,
+      container: 'app',
+      ...(tailLines !== undefined ? { tailLines } : {}),
+    });
+    return text.split('\n').filter((l) => l.length > 0);
+  }
+}
