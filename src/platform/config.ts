@@ -75,6 +75,11 @@ export interface Config {
   readonly buildDiskMb: number;
   /** Bytes the dependency cache may hold (all departments); least recently used entries go first. */
   readonly buildCacheBytes: number;
+  /**
+   * Where bundles and droplets are kept: `data-dir` (the data folder, one machine) or `postgres`
+   * (the platform's database, which every control-plane replica reaches).
+   */
+  readonly blobStore: 'data-dir' | 'postgres';
 }
 
 export class ConfigError extends Error {
@@ -367,6 +372,15 @@ const FIELDS: FieldSpec[] = [
     parse: integer(0, 2 ** 40),
     describe: 'dependency cache size',
   },
+  {
+    env: 'GOVHOST_BLOB_STORE',
+    file: 'blobStore',
+    parse: (r) => {
+      if (r !== 'data-dir' && r !== 'postgres') throw new Error('must be data-dir or postgres');
+      return r;
+    },
+    describe: 'blob store',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -405,6 +419,7 @@ export const DEFAULTS: Config = {
   buildTimeoutSec: 900,
   buildDiskMb: 2048,
   buildCacheBytes: 2 * 1024 ** 3,
+  blobStore: 'data-dir',
 };
 
 function readFile(path: string): Source {
