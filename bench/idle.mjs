@@ -7,6 +7,8 @@
 //   --seconds       the idle window measured (default 60)
 //   --database-url  a PostgreSQL server where this user may create databases (default
 //                   GOVHOST_TEST_DATABASE_URL); without one, only PGlite is measured
+//   --stores        pglite,postgres (default both)
+//   --cpu-prof DIR  also write each server's CPU profile (node --cpu-prof) into DIR
 //
 // Method: for each store, a platform (`govhost server`, router, loopback, a temp data folder; a new
 // database on PostgreSQL, dropped after) is started, `govhost workload load-paper` loads the 2011
@@ -14,8 +16,8 @@
 // 15 s to settle. Then, over the window: CPU is the process's utime + stime from /proc/<pid>/stat,
 // as % of one core over the window's wall time; RSS is read from /proc/<pid>/status every 5 s
 // (median); at the end the process is sent SIGUSR2 and bench/idle-probe.mjs (preloaded with
-// NODE_OPTIONS=--import) writes its process.memoryUsage(): the V8 heap, and array buffers, where
-// PGlite's WebAssembly memory lives. Prints the load average before and after.
+// NODE_OPTIONS=--import) writes its process.memoryUsage(): the V8 heap, and `external`, where
+// PGlite's WebAssembly memory lives (the rest of RSS is code: V8's, tsx's, WebAssembly's compiled). Prints the load average before and after.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,6 +31,8 @@ const arg = (name, dflt) => {
 };
 const SECONDS = Number(arg('--seconds', '60'));
 const ADMIN_URL = arg('--database-url', process.env.GOVHOST_TEST_DATABASE_URL);
+const STORES = arg('--stores', 'pglite,postgres').split(',');
+const PROFILE_DIR = arg('--cpu-prof', null);
 if (!Number.isInteger(SECONDS) || SECONDS < 5 || SECONDS > 3600) {
   console.error('usage: node bench/idle.mjs [--seconds N (5 to 3600)] [--database-url URL]');
   process.exit(2);
@@ -81,7 +85,11 @@ async function measure(store) {
   }
   // The ready line is logged at info: read the first admin's token and the URL from stdout.
   env.GOVHOST_LOG_LEVEL = 'info';
-  const server = spawn(process.execPath, [bin, 'server'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const server = spawn(process.execPath, [...prof, bin, 'server'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   server.stdout.setEncoding('utf8').on('data', (d) => (out = (out + d).slice(-200_000)));
   try {
@@ -136,9 +144,11 @@ async function measure(store) {
 }
 
 const loadBefore = loadavg()[0];
-const results = [await measure('pglite')];
-if (ADMIN_URL) results.push(await measure('postgres'));
-else console.log('PostgreSQL not measured: give --database-url or GOVHOST_TEST_DATABASE_URL');
+const results = [];
+if (STORES.includes('pglite')) results.push(await measure('pglite'));
+if (STORES.includes('postgres') && ADMIN_URL) results.push(await measure('postgres'));
+else if (STORES.includes('postgres'))
+  console.log('PostgreSQL not measured: give --database-url or GOVHOST_TEST_DATABASE_URL');
 console.log(
   `idle ${SECONDS} s after load-paper; load average (1 min): ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,
 );
@@ -150,8 +160,8 @@ row(
   'V8 heap used / total (MB)',
   (r) => `${mb(r.mem.heapUsed).toFixed(0)} / ${mb(r.mem.heapTotal).toFixed(0)}`,
 );
-row('array buffers (MB; PGlite WASM)', (r) => `${mb(r.mem.arrayBuffers).toFixed(0)}`);
-row('external (MB)', (r) => `${mb(r.mem.external).toFixed(0)}`);
+row('external (MB; PGlite WASM memory)', (r) => `${mb(r.mem.external).toFixed(0)}`);
+row('  of which array buffers (MB)', (r) => `${mb(r.mem.arrayBuffers).toFixed(0)}`);
 row(
   'rest: RSS - heap - external (MB)',
   (r) => `${(r.rss - mb(r.mem.heapTotal) - mb(r.mem.external)).toFixed(0)}`,
