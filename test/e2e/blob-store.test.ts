@@ -73,7 +73,7 @@ describe('blob store in PostgreSQL, end to end', () => {
     );
     writeFileSync(
       join(app, 'server.js'),
-      "require('node:http').createServer((q, s) => s.end(`from the store, instance ${process.env.GOVHOST_INSTANCE_INDEX}`)).listen(process.env.PORT);\n",
+      "require('node:http').createServer((q, s) => s.end('from the store, instance ' + process.env.GOVHOST_INSTANCE_INDEX)).listen(process.env.PORT);\n",
     );
     const first = await deployDir(url, api, token, `${DEPT}/app`, app);
     assert.equal(first.deployment.state, 'succeeded', JSON.stringify(first.deployment));
