@@ -90,6 +90,8 @@ async function measure(store) {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Made at once: a server that exits early (a bad option) must still let `finally` clean up.
+  const closed = new Promise((r) => server.on('close', r));
   let out = '';
   server.stdout.setEncoding('utf8').on('data', (d) => (out = (out + d).slice(-200_000)));
   try {
@@ -132,7 +134,7 @@ async function measure(store) {
     return { store, loadSeconds, cpu, rss: median(rss), mem };
   } finally {
     server.kill('SIGTERM');
-    await new Promise((r) => server.on('close', r));
+    await closed;
     if (dbName) {
       const admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
