@@ -2,9 +2,7 @@
  * The build capability as others use it: detection at deploy, staging at rollout, droplets for
  * instances, staging logs for people, and collection of droplets no release names.
  */
-import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bundlePath } from '../catalog/bundle-store.ts';
 import * as releases from '../catalog/release.repository.ts';
 import { resolveService } from '../catalog/service.logic.ts';
 import type { Db } from '../platform/database.ts';
@@ -14,8 +12,8 @@ import type { DropletRun } from './build.tables.ts';
 import { filesOfArchive } from './bundle-files.ts';
 import { type DetectInput, detectBuilder } from './detect.ts';
 import * as repo from './droplet.repository.ts';
-import { dropletDir, dropletExists, pruneDroplets } from './droplet-store.ts';
-import { type StagedDroplet, type StageRequest, type StagerDeps, stage } from './stager.ts';
+import { dropletDir, pruneDroplets } from './droplet-store.ts';
+import { localDroplet, type StagedDroplet, type StageRequest, type StagerDeps, stage } from './stager.ts';
 import { readStagingLog } from './staging-log.ts';
 
 export type { StagedDroplet, StageRequest } from './stager.ts';
@@ -32,14 +30,19 @@ export interface Build {
     command: string | null;
   }): Promise<{ builder: string; description: string; warnings: string[] }>;
   stage(req: StageRequest): Promise<StagedDroplet>;
-  /** A stored droplet, or null when its row or its folder is gone. */
+  /**
+   * A stored droplet's folder on this host (unpacked from the blob store, verified, when this host
+   * has none yet), or null when its row, or both its folder and its archive, are gone.
+   */
   droplet(sha256: string): Promise<{ dir: string; run: DropletRun } | null>;
+  /** A verified local file of an uploaded bundle (fetched to this host's cache when needed). */
+  bundleFile(sha256: string): Promise<string>;
   /** Removes droplets and bundles that no release names; returns how many of each. */
   collect(): Promise<{ droplets: number; bundles: number }>;
   logsDir: string;
 }
 
-export function createBuild(deps: StagerDeps & { bundlesDir: string }): Build {
+export function createBuild(deps: StagerDeps): Build {
   return {
     logsDir: deps.logsDir,
     async detect(input) {
@@ -57,23 +60,29 @@ export function createBuild(deps: StagerDeps & { bundlesDir: string }): Build {
     stage: (req) => stage(deps, req),
     async droplet(sha256) {
       const row = await repo.getDroplet(deps.db, sha256);
-      if (!row || !(await dropletExists(deps.dropletsDir, sha256))) return null;
+      if (!row || !(await localDroplet(deps, row))) return null;
       return { dir: dropletDir(deps.dropletsDir, sha256), run: row.run };
     },
+    bundleFile: (sha256) => deps.blobs.bundles.file(sha256),
     async collect() {
+      // A bundle or droplet is stored before its release is recorded: this runs at start, before
+      // the API listens, so no upload is between the two.
       const used = await releases.artifactsInUse(deps.db);
       const gone = await pruneDroplets(deps.dropletsDir, used.droplets);
       const rows = (await repo.listDropletShas(deps.db)).filter((s) => !used.droplets.has(s));
       await repo.deleteDroplets(deps.db, [...new Set([...gone, ...rows])]);
+      const archives = await repo.dropletBlobsInUse(deps.db, used.droplets);
+      for (const sha of await deps.blobs.droplets.list()) {
+        if (!archives.has(sha)) await deps.blobs.droplets.delete(sha);
+      }
       let bundles = 0;
-      for (const name of await readdir(deps.bundlesDir).catch(() => [] as string[])) {
-        const m = /^([0-9a-f]{64})\.tar\.gz$/.exec(name);
-        if (!m || used.bundles.has(m[1]!)) continue;
-        // A bundle is stored before its release is recorded: this runs at start, before the API
-        // listens, so no upload is between the two.
-        await rm(bundlePath(deps.bundlesDir, m[1]!), { force: true });
+      for (const sha of await deps.blobs.bundles.list()) {
+        if (used.bundles.has(sha)) continue;
+        await deps.blobs.bundles.delete(sha);
         bundles++;
       }
+      await deps.blobs.bundles.sweep();
+      await deps.blobs.droplets.sweep();
       return { droplets: new Set([...gone, ...rows]).size, bundles };
     },
   };

@@ -18,4 +18,11 @@ export const buildMigrations: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  // The droplet's archive in the blob store (its folder under the data folder is a host's cache);
+  // null for droplets staged before the blob store, whose folder is all there is.
+  '0023_droplet_blob': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table droplets add column blob_sha256 text`.execute(db);
+    },
+  },
 };

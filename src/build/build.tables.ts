@@ -25,6 +25,8 @@ export interface DropletTable {
   size_bytes: number;
   /** Seconds the staging took (0 when nothing was installed). */
   staging_seconds: number;
+  /** The droplet's `.tar` in the blob store; null for droplets staged before the blob store. */
+  blob_sha256: string | null;
   created_at: ColumnType<Date, never, never>;
 }
 

@@ -2,13 +2,21 @@
  * Droplets on disk: `<dataDir>/droplets/<sha256>/`, the staged app folder, owned by the platform and
  * private like bundles (the data folder is not readable by service users). Written once, beside its
  * final place and renamed, so a droplet folder is complete or absent; never changed after.
+ *
+ * That folder is this host's cache: the droplet itself is kept in the blob store as one `.tar` of
+ * the folder (`archiveDroplet`), which every replica can read, and a host that has no folder for a
+ * droplet unpacks it from there (`restoreDroplet`), verified, before an instance uses it.
  */
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { create, extract } from 'tar';
+import type { BlobStore, PutResult } from '../blobs/blob-store.ts';
 import { copyTree } from './cache-store.ts';
 
 const run = promisify(execFile);
@@ -96,4 +104,40 @@ export async function pruneDroplets(dropletsDir: string, keep: ReadonlySet<strin
     if (/^[0-9a-f]{64}$/.test(e)) removed.push(e);
   }
   return removed;
+}
+
+/** Puts a droplet's folder into the blob store as one `.tar`; resolves with its key. */
+export function archiveDroplet(store: BlobStore, dir: string): Promise<PutResult> {
+  // `portable`: no owner or host-specific fields, so the archive is the same wherever it was made.
+  // tar's Pack is a minipass stream: read through its async iterator (backpressure included).
+  const pack = create({ cwd: dir, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>;
+  return store.put(Readable.from(pack, { objectMode: false }));
+}
+
+/**
+ * Unpacks droplet `sha256` from its archive `blobSha256` into this host's droplets folder, unless
+ * its folder is already there. Unpacked beside its place and renamed only once the archive's bytes
+ * have hashed right, so a corrupted archive never becomes a droplet folder.
+ */
+export async function restoreDroplet(
+  store: BlobStore,
+  blobSha256: string,
+  dropletsDir: string,
+  sha256: string,
+): Promise<void> {
+  if (await dropletExists(dropletsDir, sha256)) return;
+  await mkdir(dropletsDir, { recursive: true, mode: 0o700 });
+  const temp = join(dropletsDir, `.tmp-${randomBytes(6).toString('hex')}`);
+  await mkdir(temp, { mode: 0o700 });
+  try {
+    // The platform made this archive: owners are not kept (the files are the platform's) and the
+    // modes are the ones tidyModes left.
+    await pipeline(await store.get(blobSha256), extract({ cwd: temp, preserveOwner: false }));
+    await rename(temp, dropletDir(dropletsDir, sha256));
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    // Unpacked meanwhile by another instance's start: the same droplet, keep that one.
+    if (await dropletExists(dropletsDir, sha256)) return;
+    throw err;
+  }
 }

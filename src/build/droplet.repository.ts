@@ -12,6 +12,7 @@ export interface DropletRow {
   run: DropletRun;
   size_bytes: number;
   staging_seconds: number;
+  blob_sha256: string | null;
   created_at: Date;
 }
 
@@ -26,7 +27,8 @@ export async function insertDroplet(db: Executor, row: Omit<DropletRow, 'created
   await db
     .insertInto('droplets')
     .values({ ...row, run: sql`${JSON.stringify(row.run)}::text::jsonb` as unknown as string })
-    .onConflict((oc) => oc.column('sha256').doNothing())
+    // Staged again (`--no-cache`): the same droplet, whose archive is the newer one.
+    .onConflict((oc) => oc.column('sha256').doUpdateSet({ blob_sha256: row.blob_sha256 }))
     .execute();
 }
 
@@ -37,4 +39,16 @@ export async function listDropletShas(db: Executor): Promise<string[]> {
 export async function deleteDroplets(db: Executor, shas: string[]): Promise<void> {
   if (shas.length === 0) return;
   await db.deleteFrom('droplets').where('sha256', 'in', shas).execute();
+}
+
+/** Archives droplets still use: what the droplet blob store must keep. */
+export async function dropletBlobsInUse(db: Executor, keep: ReadonlySet<string>): Promise<Set<string>> {
+  if (keep.size === 0) return new Set();
+  const rows = await db
+    .selectFrom('droplets')
+    .select('blob_sha256')
+    .where('sha256', 'in', [...keep])
+    .where('blob_sha256', 'is not', null)
+    .execute();
+  return new Set(rows.map((r) => r.blob_sha256).filter((s): s is string => s !== null));
 }

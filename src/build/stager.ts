@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { BlobStores } from '../blobs/blob-stores.ts';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
 import type { Db } from '../platform/database.ts';
 import type { DropletRun } from './build.tables.ts';
@@ -17,7 +18,7 @@ import { decisiveLines } from './decisive.ts';
 import type { DependencyCache } from './dependency-cache.ts';
 import { detectBuilder } from './detect.ts';
 import * as repo from './droplet.repository.ts';
-import { dropletDir, dropletExists, storeDroplet } from './droplet-store.ts';
+import { archiveDroplet, dropletDir, dropletExists, restoreDroplet, storeDroplet } from './droplet-store.ts';
 import { folderBytes, type Limiter, Sandbox, type SandboxLimits, StagingStopped } from './sandbox.ts';
 import { StagingLog } from './staging-log.ts';
 
@@ -28,6 +29,8 @@ export interface StagerDeps {
   /** cgroups for stagings, where the host allows (null: measured limits only). */
   limiter: Limiter | null;
   cache: DependencyCache;
+  /** Where bundles and droplets are kept (`dropletsDir` is this host's cache of droplets). */
+  blobs: BlobStores;
   dropletsDir: string;
   logsDir: string;
   /** Where scratch folders go: a folder service users can pass through (the apps folder). */
@@ -139,6 +142,20 @@ function forBuild(cache: DependencyCache, req: StageRequest, log: StagingLog): D
   };
 }
 
+/**
+ * Whether droplet `row` has its folder on this host, unpacking it from its archive in the blob
+ * store (verified) when it has none yet; false when neither is there.
+ */
+export async function localDroplet(
+  deps: Pick<StagerDeps, 'blobs' | 'dropletsDir'>,
+  row: Pick<repo.DropletRow, 'sha256' | 'blob_sha256'>,
+): Promise<boolean> {
+  if (await dropletExists(deps.dropletsDir, row.sha256)) return true;
+  if (row.blob_sha256 === null || !(await deps.blobs.droplets.has(row.blob_sha256))) return false;
+  await restoreDroplet(deps.blobs.droplets, row.blob_sha256, deps.dropletsDir, row.sha256);
+  return true;
+}
+
 /** The droplet's name: everything that went in (bundle, builder and runtime versions). */
 function dropletKey(
   serviceId: string,
@@ -189,7 +206,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       .digest('hex');
     const sha256 = dropletKey(req.serviceId, req.bundleSha256, builder.name, version, inputs);
     const known = await repo.getDroplet(deps.db, sha256);
-    if (!req.noCache && known && (await dropletExists(deps.dropletsDir, sha256))) {
+    if (!req.noCache && known && (await localDroplet(deps, known))) {
       log.say(`droplet ${sha256.slice(0, 12)} (${builder.name}) is already staged: reusing it`);
       await req.progress(`builder ${builder.name}: droplet ${sha256.slice(0, 12)} already staged, reused`);
       return {
@@ -256,6 +273,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
     const storing = Date.now();
     const sizeBytes = await folderBytes(appDir);
     await storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true, move: true });
+    const archive = await archiveDroplet(deps.blobs.droplets, dropletDir(deps.dropletsDir, sha256));
     const seconds = (Date.now() - started) / 1000;
     await repo.insertDroplet(deps.db, {
       sha256,
@@ -267,6 +285,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       run,
       size_bytes: sizeBytes,
       staging_seconds: seconds,
+      blob_sha256: archive.sha256,
     });
     log.say(
       `droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(1)} s (stored in ${((Date.now() - storing) / 1000).toFixed(2)} s)`,

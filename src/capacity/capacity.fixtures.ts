@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openBlobStores } from '../blobs/blob-stores.ts';
 import { buildPaths, createBuild } from '../build/build.logic.ts';
 import { NO_CACHE } from '../build/dependency-cache.ts';
 import {
@@ -63,6 +64,7 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
   const started: string[] = [];
   const bundlesDir = join(t.config.dataDir, 'bundles');
   await mkdir(bundlesDir, { recursive: true });
+  const blobs = openBlobStores({ kind: 'data-dir', dataDir: t.config.dataDir, db: t.db });
   // Admission is decided before the orchestrator is told anything.
   const orchestrator = {
     rollout: async (svc: { slug: string }) => void started.push(`rollout ${svc.slug}`),
@@ -86,14 +88,14 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
     build: createBuild({
       db: t.db,
       ...buildPaths(t.config.dataDir),
-      bundlesDir,
+      blobs,
       scratchDir: join(t.config.dataDir, 'staging'),
       settings: { npmRegistry: null, pipIndexUrl: null, python: t.config.buildPython },
       limits: { memoryMb: 1024, cpus: 1, timeoutSec: 60, diskMb: 1024 },
       limiter: null,
       cache: NO_CACHE,
     }),
-    bundlesDir,
+    bundles: blobs.bundles,
     bundleLimit: t.config.bundleLimit,
     domain: t.config.domain,
     publicUrl: (h) => `http://${h}`,

@@ -4,11 +4,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { FsBlobStore } from '../blobs/fs-blob-store.ts';
 import { DomainError } from '../platform/errors.ts';
 import { tempDir } from './bundle.fixtures.ts';
 import { formatBytes, saveBundle } from './bundle-store.ts';
 
 const KIB = 1024;
+const store = (dir: string) => new FsBlobStore(dir, '.tar.gz');
 
 /** A body of `chunks` pieces of 64 KiB that counts how many were read from it. */
 function countingBody(chunks: number) {
@@ -33,7 +35,7 @@ describe('bundle store', () => {
   it('stores a bundle under the SHA-256 of its bytes', async () => {
     const dir = join(root, 'a');
     const bytes = Buffer.from('pretend this is a tarball');
-    const saved = await saveBundle(dir, Readable.from([bytes]), 1024);
+    const saved = await saveBundle(store(dir), Readable.from([bytes]), 1024);
     const sha = createHash('sha256').update(bytes).digest('hex');
     assert.deepEqual(saved, { sha256: sha, sizeBytes: bytes.length, path: join(dir, `${sha}.tar.gz`) });
     assert.deepEqual(await readFile(saved.path), bytes);
@@ -42,9 +44,13 @@ describe('bundle store', () => {
 
   it('gives identical content the same path and keeps one copy', async () => {
     const dir = join(root, 'b');
-    const first = await saveBundle(dir, Readable.from([Buffer.from('same '), Buffer.from('bytes')]), 1024);
-    const second = await saveBundle(dir, Readable.from([Buffer.from('same bytes')]), 1024);
-    const other = await saveBundle(dir, Readable.from([Buffer.from('other bytes')]), 1024);
+    const first = await saveBundle(
+      store(dir),
+      Readable.from([Buffer.from('same '), Buffer.from('bytes')]),
+      1024,
+    );
+    const second = await saveBundle(store(dir), Readable.from([Buffer.from('same bytes')]), 1024);
+    const other = await saveBundle(store(dir), Readable.from([Buffer.from('other bytes')]), 1024);
     assert.equal(second.path, first.path);
     assert.notEqual(other.path, first.path);
     assert.deepEqual(
@@ -56,7 +62,7 @@ describe('bundle store', () => {
   it('aborts an upload as soon as it passes the limit, and leaves no file', async () => {
     const dir = join(root, 'c');
     const { body, counter } = countingBody(1000);
-    await assert.rejects(saveBundle(dir, body, 200 * KIB), (err: unknown) => {
+    await assert.rejects(saveBundle(store(dir), body, 200 * KIB), (err: unknown) => {
       assert.ok(err instanceof DomainError);
       assert.equal(err.code, 'GOVHOST_BUNDLE_TOO_LARGE');
       assert.equal(err.message, 'the bundle is larger than the limit of 200 KiB (204800 bytes)');
@@ -71,7 +77,7 @@ describe('bundle store', () => {
   it('accepts a bundle of exactly the limit', async () => {
     const dir = join(root, 'd');
     const { body } = countingBody(3);
-    const saved = await saveBundle(dir, body, 192 * KIB);
+    const saved = await saveBundle(store(dir), body, 192 * KIB);
     assert.equal(saved.sizeBytes, 192 * KIB);
   });
 
@@ -83,7 +89,7 @@ describe('bundle store', () => {
         throw new Error('client went away');
       })(),
     );
-    await assert.rejects(saveBundle(dir, body, 1024), /client went away/);
+    await assert.rejects(saveBundle(store(dir), body, 1024), /client went away/);
     assert.deepEqual(await readdir(dir), []);
   });
 

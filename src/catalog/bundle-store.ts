@@ -1,19 +1,16 @@
 /**
- * Content-addressed storage of uploaded bundles: a bundle's file name is the SHA-256 of its bytes,
- * so the same upload twice is stored once, and a release can name its bundle by hash and trust it.
+ * Content-addressed storage of uploaded bundles in the blob store: a bundle's key is the SHA-256 of
+ * its bytes, so the same upload twice is stored once, and a release can name its bundle by hash
+ * and trust it.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import type { BlobStore } from '../blobs/blob-store.ts';
 import { DomainError } from '../platform/errors.ts';
 
 export interface StoredBundle {
   sha256: string;
   sizeBytes: number;
-  /** `<bundlesDir>/<sha256>.tar.gz` */
+  /** A verified local file of it: in the data folder's store, or in this host's cache. */
   path: string;
 }
 
@@ -29,22 +26,12 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${n} bytes` : `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
 }
 
-export const bundlePath = (bundlesDir: string, sha256: string) => join(bundlesDir, `${sha256}.tar.gz`);
-
 /**
- * Streams `body` into the store while hashing it, and stops reading as soon as it passes `maxBytes`.
- * @example await saveBundle('/var/lib/govhost/bundles', request.raw, 200 * 1024 * 1024)
+ * Streams `body` into the blob store while counting it, and stops reading as soon as it passes
+ * `maxBytes`; resolves with a verified local file of it (for inspection and staging).
+ * @example await saveBundle(blobs.bundles, request.raw, 200 * 1024 * 1024)
  */
-export async function saveBundle(
-  bundlesDir: string,
-  body: Readable,
-  maxBytes: number,
-): Promise<StoredBundle> {
-  await mkdir(bundlesDir, { recursive: true });
-  // The temp file lives beside the final one so that the rename is atomic (one file system), and
-  // its name cannot be mistaken for a bundle: no reader ever sees a half-written `<sha>.tar.gz`.
-  const temp = join(bundlesDir, `.upload-${randomBytes(8).toString('hex')}.tmp`);
-  const hash = createHash('sha256');
+export async function saveBundle(store: BlobStore, body: Readable, maxBytes: number): Promise<StoredBundle> {
   let sizeBytes = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -61,44 +48,9 @@ export async function saveBundle(
         );
         return;
       }
-      hash.update(chunk);
       done(null, chunk);
     },
   });
-  try {
-    await pipeline(body, meter, createWriteStream(temp, { flags: 'wx' }));
-    await syncFile(temp);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const sha256 = hash.digest('hex');
-  const path = bundlePath(bundlesDir, sha256);
-  if (await exists(path)) {
-    // Same bytes, same name: keep the stored copy and drop ours.
-    await rm(temp, { force: true });
-  } else {
-    await rename(temp, path);
-  }
-  return { sha256, sizeBytes, path };
-}
-
-/** Flushes to disk before the rename makes the file visible under its final name. */
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
+  const saved = await store.put(pipeline(body, meter, () => {}));
+  return { ...saved, path: await store.file(saved.sha256) };
 }

@@ -10,6 +10,7 @@ export class TimerWheel<K> {
   /** Every tick before this one has been walked; this one is walked again until it is over. */
   private lastTick: number;
   private timer: NodeJS.Timeout | null = null;
+  private started = false;
 
   /**
    * @param tickMs resolution of the schedule (a key fires at most this late, plus event-loop delay)
@@ -38,6 +39,7 @@ export class TimerWheel<K> {
     const slot = tick % this.slots.length;
     this.due.set(key, { at, slot });
     this.slots[slot]!.set(key, at);
+    this.arm();
   }
 
   cancel(key: K): void {
@@ -71,15 +73,28 @@ export class TimerWheel<K> {
     // The current tick is not over: keys may still be put in it, so it is walked again.
     this.lastTick = nowTick - 1;
     for (const [key, at] of fire) this.onDue(key, at, now);
+    // Nothing left to fire (no service watched, or all cancelled): the timer sleeps until a key is
+    // scheduled, rather than waking the process every tick for nothing.
+    if (this.due.size === 0) this.disarm();
   }
 
   start(): void {
-    if (this.timer) return;
+    this.started = true;
+    this.arm();
+  }
+
+  stop(): void {
+    this.started = false;
+    this.disarm();
+  }
+
+  private arm(): void {
+    if (!this.started || this.timer || this.due.size === 0) return;
     this.timer = setInterval(() => this.advance(), this.tickMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  private disarm(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }

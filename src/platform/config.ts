@@ -85,6 +85,11 @@ export interface Config {
   readonly k8sFetchImage: string;
   /** The control plane's address as pods reach it, for their droplet URLs. */
   readonly k8sControlPlaneUrl: string;
+  /**
+   * Where bundles and droplets are kept: `data-dir` (the data folder, one machine) or `postgres`
+   * (the platform's database, which every control-plane replica reaches).
+   */
+  readonly blobStore: 'data-dir' | 'postgres';
 }
 
 export class ConfigError extends Error {
@@ -415,6 +420,15 @@ const FIELDS: FieldSpec[] = [
     parse: packageSource,
     describe: 'control-plane URL for pods',
   },
+  {
+    env: 'GOVHOST_BLOB_STORE',
+    file: 'blobStore',
+    parse: (r) => {
+      if (r !== 'data-dir' && r !== 'postgres') throw new Error('must be data-dir or postgres');
+      return r;
+    },
+    describe: 'blob store',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -458,6 +472,7 @@ export const DEFAULTS: Config = {
   k8sStackImages: { node: 'node:20-bookworm-slim', python: 'python:3.11-slim-bookworm' },
   k8sFetchImage: 'busybox:1.36',
   k8sControlPlaneUrl: 'http://govhost-api.govhost.svc:8080',
+  blobStore: 'data-dir',
 };
 
 function readFile(path: string): Source {

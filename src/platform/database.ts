@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
@@ -50,6 +49,8 @@ export async function openDatabase(
   }
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
+  // Loaded only for PGlite: a control plane on PostgreSQL never needs its 20-odd MB of code.
+  const { PGlite } = await import('@electric-sql/pglite');
   // int8 as a JS number, as with pg above (PGlite would give a BigInt).
   const pglite = await PGlite.create({ dataDir: dir, parsers: { 20: (v: string) => Number(v) } });
   const db = wrap(new Kysely<Database>({ dialect: new PGliteDialect(pglite) }));

@@ -69,6 +69,8 @@ export const ERROR_CODES = {
   GOVHOST_FARM_IN_USE: { status: 409, title: 'The farm still holds reservations' },
   GOVHOST_DROPLET_URL_INVALID: { status: 403, title: 'The droplet URL is not validly signed' },
   GOVHOST_DROPLET_URL_EXPIRED: { status: 403, title: 'The droplet URL has expired: ask for a new one' },
+  GOVHOST_BLOB_CORRUPT: { status: 500, title: 'A stored bundle or droplet does not match its sha256' },
+  GOVHOST_BLOB_NOT_FOUND: { status: 500, title: 'A stored bundle or droplet is missing' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -32,7 +32,6 @@ export interface OrchestratorDeps {
   router: RouterControl;
   box: SecretBox;
   appsDir: string;
-  bundlesDir: string;
   domain: string;
   log: FastifyBaseLogger;
   /** The OS users services run as (made on first need, removed when a service retires). */
@@ -198,7 +197,7 @@ export class Orchestrator {
       // Releases made before droplets existed run their bundle as it was uploaded.
       source: droplet
         ? { dropletDir: droplet.dir }
-        : { bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`) },
+        : { bundlePath: await this.deps.build.bundleFile(release.bundle_sha256) },
       serviceId: release.service_id,
       version: release.version,
       uid: await this.deps.users.uidFor(release.service_id),
@@ -223,7 +222,7 @@ export class Orchestrator {
       releaseId: release.id,
       serviceId: svc.id,
       departmentId: (await releases.departmentOfService(db, svc.id)) ?? '',
-      bundlePath: join(this.deps.bundlesDir, `${release.bundle_sha256}.tar.gz`),
+      bundlePath: await this.deps.build.bundleFile(release.bundle_sha256),
       bundleSha256: release.bundle_sha256,
       kind: release.kind,
       command: release.command,

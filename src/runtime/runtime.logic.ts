@@ -1,7 +1,6 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { recordChange } from '../audit/audit.logic.ts';
+import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Build } from '../build/build.logic.ts';
 import { releaseDemand, runsNow, transactionWithAdmission } from '../capacity/admission.ts';
 import { inspectBundle } from '../catalog/bundle-inspect.ts';
@@ -21,7 +20,8 @@ export interface RuntimeDeps {
   box: SecretBox;
   orchestrator: Orchestrator;
   build: Build;
-  bundlesDir: string;
+  /** Where uploaded bundles are kept. */
+  bundles: BlobStore;
   bundleLimit: number;
   domain: string;
   /** Where citizens reach a host name: the router's scheme, host name and port. */
@@ -31,13 +31,13 @@ export interface RuntimeDeps {
 const BUNDLE_LIMITS = { maxFiles: 20_000, maxUnpackedBytes: 1024 ** 3 };
 
 /** Removes a stored bundle that no release uses (a rejected or refused deploy's). */
-async function dropUnusedBundle(deps: RuntimeDeps, sha256: string, path: string) {
+async function dropUnusedBundle(deps: RuntimeDeps, sha256: string) {
   const used = await deps.db
     .selectFrom('releases')
     .select('id')
     .where('bundle_sha256', '=', sha256)
     .executeTakeFirst();
-  if (!used) await rm(path, { force: true });
+  if (!used) await deps.bundles.delete(sha256);
 }
 
 async function target(
@@ -66,7 +66,7 @@ export async function deploy(
   opts: { noCache?: boolean } = {},
 ) {
   const t = await target(deps, caller, department, slug, true);
-  const saved = await saveBundle(deps.bundlesDir, body, deps.bundleLimit);
+  const saved = await saveBundle(deps.bundles, body, deps.bundleLimit);
   let info: Awaited<ReturnType<typeof inspectBundle>>;
   let builder: Awaited<ReturnType<Build['detect']>>;
   try {
@@ -80,7 +80,7 @@ export async function deploy(
       command: info.command,
     });
   } catch (err) {
-    await dropUnusedBundle(deps, saved.sha256, saved.path);
+    await dropUnusedBundle(deps, saved.sha256);
     throw err;
   }
   let recorded: Awaited<ReturnType<typeof rel.recordRelease>>;
@@ -108,7 +108,7 @@ export async function deploy(
     });
   } catch (err) {
     // Nothing of a refused deploy stays: not its release, nor its bundle if no release uses it.
-    await dropUnusedBundle(deps, saved.sha256, saved.path);
+    await dropUnusedBundle(deps, saved.sha256);
     throw err;
   }
   const { release, deployment } = recorded;
@@ -393,5 +393,3 @@ export async function logFiles(deps: RuntimeDeps, caller: Principal, department:
     return live;
   };
 }
-
-export const bundlePath = (bundlesDir: string, sha: string) => join(bundlesDir, `${sha}.tar.gz`);

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { openBlobStores } from '../blobs/blob-stores.ts';
 import { buildPaths, createBuild } from '../build/build.logic.ts';
 import { createCacheStore, tidyCache } from '../build/cache-store.ts';
 import type { Limiter } from '../build/sandbox.ts';
@@ -91,8 +91,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
       'GOVHOST_RUNTIME=kubernetes: the Kubernetes driver is not yet driven by the orchestrator (see docs/kubernetes.md); use local',
     );
   const runDir = join(config.dataDir, 'runtime');
-  const bundlesDir = join(config.dataDir, 'bundles');
-  mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });
+  const blobs = openBlobStores({ kind: config.blobStore, dataDir: config.dataDir, db });
   const apps = await resolveAppsDir(config.dataDir, config.appsDir);
   if (apps.note) log.warn({ appsDir: apps.dir }, apps.note);
   await prepareAppsDir(apps.dir);
@@ -140,7 +139,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
   const build = createBuild({
     db,
     ...buildPaths(config.dataDir),
-    bundlesDir,
+    blobs,
     scratchDir: join(apps.dir, '.staging'),
     settings: {
       npmRegistry: config.npmRegistry,
@@ -171,7 +170,6 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     router: router.client,
     box,
     appsDir: apps.dir,
-    bundlesDir,
     domain: config.domain,
     log,
     users,
@@ -256,7 +254,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
       box,
       orchestrator,
       build,
-      bundlesDir,
+      bundles: blobs.bundles,
       bundleLimit: config.bundleLimit,
       domain: config.domain,
       publicUrl: (hostname) => {

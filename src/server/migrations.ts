@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 import { auditMigrations } from '../audit/audit.migrations.ts';
+import { blobMigrations } from '../blobs/blob.migrations.ts';
 import { buildMigrations } from '../build/build.migrations.ts';
 import { capacityMigrations } from '../capacity/capacity.migrations.ts';
 import { forecastMigrations } from '../capacity/forecast.migrations.ts';
@@ -42,6 +43,7 @@ const ALL: Record<string, Migration> = {
   ...serviceUserMigrations,
   ...buildMigrations,
   ...dropletMigrations,
+  ...blobMigrations,
 };
 
 /** Applies every pending migration of every capability. */
