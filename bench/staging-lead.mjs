@@ -14,12 +14,14 @@
 // router every 2 ms until the new release answers 200; the kinds are interleaved in every round:
 //   - hello: node-hello (no dependencies), until its body has the round's VERSION;
 //   - vendored: node-express with node_modules and dist/ in the bundle (installed once with npm ci
-//     from the registry, built, pruned) and `buildpacks: [binary_buildpack]`, so it is prebuilt,
-//     until /build-info shows a new builtAt (written afresh each round);
+//     from the registry, built, pruned) and `buildpacks: [binary_buildpack]`, so it is prebuilt
+//     (and starts with `npm start`, as the staged one does), until /build-info shows a new builtAt
+//     (written afresh each round);
 //   - warm: node-express with the cache an earlier staging filled (no npm ci, no npm prune; the
 //     build script still runs);
 //   - cold: node-express with `--no-cache` (npm ci from the registry with an empty npm cache, the
 //     build script, npm prune); left out with --no-cold.
+// Each deploy starts once the one before has ended (its old instance stopped and removed).
 // One cold deploy before the rounds fills the cache. Besides the lead times it prints where they
 // went: the staging's own steps (its log's `staged in X s (...)` line), the rollout's phases (the
 // platform's `serving … after its rollout began (...)` log line), the upload request's time, and
@@ -219,7 +221,7 @@ writeFileSync(
   join(vendoredSrc, 'manifest.yml'),
   readFileSync(join(vendoredSrc, 'manifest.yml'), 'utf8').replace(
     '    health-check-type',
-    '    buildpacks: [binary_buildpack]\n    command: node server.js\n    health-check-type',
+    '    buildpacks: [binary_buildpack]\n    health-check-type',
   ),
 );
 
@@ -271,6 +273,14 @@ async function deploy(kind, round) {
   });
   await deploying;
   const r = await rolloutOf(slug, wall);
+  // The rollout goes on after the first 200 (the old instance drained, stopped, its folder
+  // removed): the next deploy starts once it has ended, so that none pays for the one before.
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const [last] = (await api('GET', `/services/BEN/${slug}/deployments`)).items;
+    if (last.state !== 'running') break;
+    if (Date.now() > deadline) throw new Error(`${kind} ${round}: the rollout did not end`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
   const staging = await stagedIn(slug);
   rmSync(dir, { recursive: true, force: true });
   return {
@@ -287,7 +297,14 @@ async function deploy(kind, round) {
 const KINDS = ['hello', 'vendored', 'warm', ...(COLD ? ['cold'] : [])];
 const rows = Object.fromEntries(KINDS.map((k) => [k, []]));
 await deploy('cold', 'fill');
-for (let r = 0; r < ROUNDS; r++) for (const kind of KINDS) rows[kind].push(await deploy(kind, r));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const kind of KINDS) {
+    const row = await deploy(kind, r);
+    rows[kind].push(row);
+    // Each deploy as it was measured, for whoever wants more than medians.
+    if (process.env.BENCH_RAW) console.error(JSON.stringify({ kind, round: r, ...row }));
+  }
+}
 const attempts = tripwire.attempts();
 
 server.kill('SIGTERM');
