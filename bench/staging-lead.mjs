@@ -1,28 +1,38 @@
 #!/usr/bin/env node
 // Deploy lead time with staging: the Express example (examples/apps/node-express, 68 packages and a
-// build script) deployed through the whole platform with a cold and with a warm dependency cache,
-// against the lead time of an app with nothing to stage (examples/apps/node-hello, prebuilt).
+// build script) deployed through the whole platform prebuilt (its node_modules vendored in the
+// bundle, so nothing is staged), with a warm and with a cold dependency cache; and an app with
+// nothing to stage at all (examples/apps/node-hello) as a reference.
 //
-// Usage: node bench/staging-lead.mjs [--rounds N]     (default 3)
+// Usage: node bench/staging-lead.mjs [--rounds N] [--no-cold]     (default 5 rounds)
 //
 // Method: starts Verdaccio (src/test-support/npm-registry.ts, the project's own express tree, no
 // uplinks) and a platform (`govhost server`, PGlite, router) on loopback in a temp folder with
 // GOVHOST_NPM_REGISTRY pointing at it; every other host goes to a tripwire proxy, given to the
 // builds as the service's proxy variables. Each round, each a fresh copy of its example (so a new
 // bundle, never a reused droplet), runs `govhost deploy --no-follow` as a new process and polls the
-// router every 2 ms until the new release answers 200:
-//   - prebuilt: node-hello, until its body has the round's VERSION;
-//   - cold: node-express with `--no-cache` (npm ci from the registry with an empty npm cache, npm
-//     run build, npm prune), until /build-info shows a new builtAt;
-//   - warm: node-express with the cache its last staging filled (no npm ci, no npm prune; npm run
-//     build still runs).
-// The staging time is the droplet's own (`staged in X s` in the staging log). Prints medians and
-// the load average before and after.
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// router every 2 ms until the new release answers 200; the kinds are interleaved in every round:
+//   - hello: node-hello (no dependencies), until its body has the round's VERSION;
+//   - vendored: node-express with node_modules and dist/ in the bundle (installed once with npm ci
+//     from the registry, built, pruned) and `buildpacks: [binary_buildpack]`, so it is prebuilt
+//     (and starts with `npm start`, as the staged one does), until /build-info shows a new builtAt
+//     (written afresh each round);
+//   - warm: node-express with the cache an earlier staging filled (no npm ci, no npm prune; the
+//     build script still runs);
+//   - cold: node-express with `--no-cache` (npm ci from the registry with an empty npm cache, the
+//     build script, npm prune); left out with --no-cold.
+// Each deploy starts once the one before has ended (its old instance stopped and removed).
+// One cold deploy before the rounds fills the cache. Besides the lead times it prints where they
+// went: the staging's own steps (its log's `staged in X s (...)` line), the rollout's phases (the
+// platform's `serving … after its rollout began (...)` log line), the upload request's time, and
+// the rest (CLI start-up and packing before the rollout; the router and this poll after it).
+// Medians, with the load average before and after.
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { register } from 'tsx/esm/api';
 
 register();
@@ -30,9 +40,10 @@ const { startNpmRegistry } = await import('../src/test-support/npm-registry.ts')
 const { startEgressTripwire, LOOPBACK_NO_PROXY } = await import('../src/test-support/egress-tripwire.ts');
 
 const i = process.argv.indexOf('--rounds');
-const ROUNDS = i > 0 ? Number(process.argv[i + 1]) : 3;
+const ROUNDS = i > 0 ? Number(process.argv[i + 1]) : 5;
+const COLD = !process.argv.includes('--no-cold');
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50) {
-  console.error('usage: node bench/staging-lead.mjs [--rounds N]   (1 to 50)');
+  console.error('usage: node bench/staging-lead.mjs [--rounds N] [--no-cold]   (1 to 50 rounds)');
   process.exit(2);
 }
 const root = new URL('..', import.meta.url).pathname;
@@ -63,7 +74,21 @@ const median = (xs) => {
 
 const server = spawn(process.execPath, [bin, 'server'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
-server.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+/** The platform's JSON log lines, parsed as they come. */
+const logLines = [];
+let partial = '';
+server.stdout.setEncoding('utf8').on('data', (d) => {
+  out += d;
+  const parts = (partial + d).split('\n');
+  partial = parts.pop();
+  for (const l of parts) {
+    try {
+      logLines.push(JSON.parse(l));
+    } catch {
+      // The token line and other plain text.
+    }
+  }
+});
 const ready = await new Promise((resolve, reject) => {
   const t = setInterval(() => {
     const line = out.split('\n').find((l) => l.includes('"GovHost is ready"'));
@@ -138,53 +163,147 @@ for (const slug of ['hello', 'express']) {
   });
 }
 
-const stagedIn = async () => {
-  const log = await api('GET', '/services/BEN/express/staging-log?offset=0');
-  return Number(/staged in ([\d.]+) s/.exec(log.text)?.[1]) * 1000;
+/** The staging's own time and steps, from its log's last `staged in X s (restore 0.20 s, …)` line. */
+const stagedIn = async (slug) => {
+  const log = await api('GET', `/services/BEN/${slug}/staging-log?offset=0`);
+  const m = /staged in ([\d.]+) s \((.*)\)/.exec(log.text);
+  if (!m) return { total: 0, steps: {} };
+  const steps = Object.fromEntries(
+    m[2].split(', ').map((p) => {
+      const [, name, sec] = /^(.*) ([\d.]+) s$/.exec(p);
+      return [name, Number(sec) * 1000];
+    }),
+  );
+  return { total: Number(m[1]) * 1000, steps };
 };
+/** Waits (bounded) for the platform's log line saying the release serves, and the upload's time. */
+async function rolloutOf(slug, since) {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const line = logLines.find((l) => l.service === `BEN/${slug}` && l.phases && l.startedAt >= since);
+    if (line) {
+      const upload = logLines.find(
+        (l) => l.req?.method === 'POST' && l.req.url.includes(`/${slug}/deployments`) && l.time >= since,
+      );
+      const done = upload && logLines.find((l) => l.reqId === upload.reqId && l.responseTime !== undefined);
+      return { ...line, upload: done?.responseTime ?? 0 };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no rollout line for ${slug}`);
+}
+
+// The vendored Express app, installed once as a department developer would before deploying it
+// prebuilt: npm ci from the loopback registry, the build script, npm prune.
+const vendoredSrc = join(work, 'express-vendored');
+cpSync(join(root, 'examples/apps/node-express'), vendoredSrc, {
+  recursive: true,
+  filter: (s) => !/[/\\](node_modules|dist)$/.test(s),
+});
+const npmEnv = {
+  ...env,
+  npm_config_registry: registry.url,
+  npm_config_cache: join(work, 'npm-cache'),
+  npm_config_proxy: tripwire.url,
+  npm_config_https_proxy: tripwire.url,
+  npm_config_noproxy: LOOPBACK_NO_PROXY,
+  npm_config_update_notifier: 'false',
+};
+const npm = join(process.execPath, '..', 'npm');
+for (const args of [
+  ['ci', '--no-audit', '--no-fund'],
+  ['run', 'build'],
+  ['prune', '--omit=dev'],
+])
+  await promisify(execFile)(npm, args, { cwd: vendoredSrc, env: npmEnv });
+// Its .govhostignore leaves node_modules and dist out of the bundle: here they go in.
+rmSync(join(vendoredSrc, '.govhostignore'));
+writeFileSync(
+  join(vendoredSrc, 'manifest.yml'),
+  readFileSync(join(vendoredSrc, 'manifest.yml'), 'utf8').replace(
+    '    health-check-type',
+    '    buildpacks: [binary_buildpack]\n    health-check-type',
+  ),
+);
+
 let lastBuilt = '';
-/** Deploys a fresh copy of node-express; the lead time and the staging's own time. */
-async function express(round, kind) {
-  const dir = join(work, `express-${kind}-${round}`);
-  cpSync(join(root, 'examples/apps/node-express'), dir, {
-    recursive: true,
-    filter: (s) => !/[/\\](node_modules|dist)$/.test(s),
-  });
+const builtAtChanged = (b) => {
+  const built = JSON.parse(b).builtAt;
+  if (built === lastBuilt) return false;
+  lastBuilt = built;
+  return true;
+};
+/** Deploys a fresh copy of an app and returns its lead time and where it went. */
+async function deploy(kind, round) {
+  const slug = kind === 'hello' ? 'hello' : 'express';
+  const dir = join(work, `${kind}-${round}`);
+  if (kind === 'hello') {
+    cpSync(join(root, 'examples/apps/node-hello'), dir, { recursive: true });
+    writeFileSync(join(dir, 'VERSION'), `bench-${round}`);
+  } else if (kind === 'vendored') {
+    cpSync(vendoredSrc, dir, { recursive: true });
+    // What the build script would write: a new builtAt, so the poll tells this release apart.
+    const info = JSON.parse(readFileSync(join(dir, 'dist/build-info.json'), 'utf8'));
+    writeFileSync(
+      join(dir, 'dist/build-info.json'),
+      JSON.stringify({ ...info, builtAt: new Date().toISOString() }),
+    );
+  } else {
+    cpSync(join(root, 'examples/apps/node-express'), dir, {
+      recursive: true,
+      filter: (s) => !/[/\\](node_modules|dist)$/.test(s),
+    });
+  }
   writeFileSync(join(dir, 'ROUND.txt'), `${kind} ${round}`);
+  const wall = Date.now();
   const t0 = performance.now();
   const deploying = cli([
     'deploy',
     dir,
     '--service',
-    'BEN/express',
+    `BEN/${slug}`,
     '--no-follow',
     ...(kind === 'cold' ? ['--no-cache'] : []),
   ]);
-  const ms = await until('express.ben.localhost', '/build-info', t0, (b) => {
-    const built = JSON.parse(b).builtAt;
-    if (built === lastBuilt) return false;
-    lastBuilt = built;
-    return true;
+  const lead = await (kind === 'hello'
+    ? until('hello.ben.localhost', '/', t0, (b) => b.includes(`bench-${round}`))
+    : until('express.ben.localhost', '/build-info', t0, builtAtChanged)
+  ).catch(async (err) => {
+    const last = await api('GET', `/services/BEN/${slug}/deployments`);
+    throw new Error(`${kind} ${round}: ${err.message}; deployments: ${JSON.stringify(last).slice(0, 600)}`);
   });
   await deploying;
-  return { lead: ms, staging: await stagedIn() };
+  const r = await rolloutOf(slug, wall);
+  // The rollout goes on after the first 200 (the old instance drained, stopped, its folder
+  // removed): the next deploy starts once it has ended, so that none pays for the one before.
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const [last] = (await api('GET', `/services/BEN/${slug}/deployments`)).items;
+    if (last.state !== 'running') break;
+    if (Date.now() > deadline) throw new Error(`${kind} ${round}: the rollout did not end`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  const staging = await stagedIn(slug);
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    lead,
+    staging: staging.total,
+    steps: staging.steps,
+    upload: r.upload,
+    before: r.startedAt - wall,
+    phases: r.phases,
+    after: lead - (r.startedAt - wall) - r.ms,
+  };
 }
 
-const rows = { prebuilt: [], cold: [], warm: [], coldStaging: [], warmStaging: [] };
+const KINDS = ['hello', 'vendored', 'warm', ...(COLD ? ['cold'] : [])];
+const rows = Object.fromEntries(KINDS.map((k) => [k, []]));
+await deploy('cold', 'fill');
 for (let r = 0; r < ROUNDS; r++) {
-  const dir = join(work, `hello-${r}`);
-  cpSync(join(root, 'examples/apps/node-hello'), dir, { recursive: true });
-  writeFileSync(join(dir, 'VERSION'), `bench-${r}`);
-  const t0 = performance.now();
-  const deploying = cli(['deploy', dir, '--service', 'BEN/hello', '--no-follow']);
-  rows.prebuilt.push(await until('hello.ben.localhost', '/', t0, (b) => b.includes(`bench-${r}`)));
-  await deploying;
-  const cold = await express(r, 'cold');
-  rows.cold.push(cold.lead);
-  rows.coldStaging.push(cold.staging);
-  const warm = await express(r, 'warm');
-  rows.warm.push(warm.lead);
-  rows.warmStaging.push(warm.staging);
+  for (const kind of KINDS) {
+    const row = await deploy(kind, r);
+    rows[kind].push(row);
+    // Each deploy as it was measured, for whoever wants more than medians.
+    if (process.env.BENCH_RAW) console.error(JSON.stringify({ kind, round: r, ...row }));
+  }
 }
 const attempts = tripwire.attempts();
 
@@ -197,16 +316,35 @@ if (attempts.length) {
   console.error(`something tried to leave the machine: ${attempts.join(', ')}`);
   process.exit(1);
 }
-const f = (xs) => `${median(xs).toFixed(0)} ms (${xs.map((x) => x.toFixed(0)).join(' ')})`;
-const m = (k) => median(rows[k]);
+const ms = (x) => `${x.toFixed(0)} ms`;
+const med = (kind, pick) => median(rows[kind].map(pick));
 console.log(
-  `load average (1 min): ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; ${ROUNDS} rounds`,
+  `load average (1 min): ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; ${ROUNDS} rounds, interleaved`,
 );
-console.log(`lead time, prebuilt node-hello (no staging):  ${f(rows.prebuilt)}`);
-console.log(`lead time, node-express, cold cache:          ${f(rows.cold)}`);
-console.log(`lead time, node-express, warm cache:          ${f(rows.warm)}`);
-console.log(`staging, node-express, cold cache:            ${f(rows.coldStaging)}`);
-console.log(`staging, node-express, warm cache:            ${f(rows.warmStaging)}`);
+for (const kind of KINDS) {
+  const leads = rows[kind].map((x) => x.lead);
+  console.log(
+    `lead time, ${kind.padEnd(8)} ${ms(median(leads))} (${leads.map((x) => x.toFixed(0)).join(' ')})`,
+  );
+}
+const diff = med('warm', (x) => x.lead) - med('vendored', (x) => x.lead);
 console.log(
-  `warm adds ${(m('warm') - m('prebuilt')).toFixed(0)} ms to the prebuilt lead time (x${(m('warm') / m('prebuilt')).toFixed(2)}); cold adds ${(m('cold') - m('prebuilt')).toFixed(0)} ms (x${(m('cold') / m('prebuilt')).toFixed(2)})`,
+  `warm adds ${ms(diff)} to the lead time of the same app prebuilt (goal: under 1000 ms: ${diff < 1000 ? 'met' : 'not met'})`,
 );
+if (COLD) {
+  const cold = med('cold', (x) => x.lead) - med('vendored', (x) => x.lead);
+  console.log(`cold adds ${ms(cold)} (goal: under 20000 ms: ${cold < 20000 ? 'met' : 'not met'})`);
+}
+console.log('\nwhere the time went (medians, ms):');
+const names = (pick) => [...new Set(KINDS.flatMap((k) => rows[k].flatMap((x) => Object.keys(pick(x)))))];
+const cols = [
+  ['cli + upload until rollout', (x) => x.before],
+  ['  of which upload request', (x) => x.upload],
+  ...names((x) => x.phases).map((n) => [`rollout: ${n}`, (x) => x.phases[n] ?? 0]),
+  ...names((x) => x.steps).map((n) => [`  staging: ${n}`, (x) => x.steps[n] ?? 0]),
+  ['router + poll after routes', (x) => x.after],
+  ['lead time', (x) => x.lead],
+];
+console.log(['step'.padEnd(30), ...KINDS.map((k) => k.padStart(9))].join(''));
+for (const [name, pick] of cols)
+  console.log([name.padEnd(30), ...KINDS.map((k) => med(k, pick).toFixed(0).padStart(9))].join(''));

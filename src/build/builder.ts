@@ -3,6 +3,7 @@
  * files, checks at deploy what it can check without running anything, and stages the app (as the
  * service's own user, in a scratch folder, within limits) into what a droplet holds.
  */
+import { dirname } from 'node:path';
 import type { DropletRun } from './build.tables.ts';
 import type { BundleFiles } from './bundle-files.ts';
 import type { DependencyCache } from './dependency-cache.ts';
@@ -17,6 +18,12 @@ export interface BuildSettings {
   python: string;
 }
 
+/** PATH for builds: this Node's folder (npm, node) and the system's. */
+export const buildPath = () =>
+  [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin']
+    .filter((d, i, a) => a.indexOf(d) === i)
+    .join(':');
+
 /** What a builder may do while staging. */
 export interface StagingContext {
   /** The app folder being staged (the bundle, unpacked); it becomes the droplet. */
@@ -26,8 +33,19 @@ export interface StagingContext {
   files: BundleFiles;
   settings: BuildSettings;
   cache: DependencyCache;
-  /** Runs a program in the sandbox, in `appDir`; rejects (with the reason) when it fails. */
-  run(file: string, args: string[], env?: Record<string, string>): Promise<void>;
+  /** The service's variables, which the build sees (a builder may need to know what they change). */
+  serviceEnv: Readonly<Record<string, string>>;
+  /**
+   * Runs a program in the sandbox, in `appDir`, with `env` added to the build's environment;
+   * rejects (with the reason) when it fails. `as` says how the step shows in the log (`$ …`) and
+   * in its timings (default: the program and its arguments; the timing leaves the options out).
+   */
+  run(
+    file: string,
+    args: string[],
+    env?: Record<string, string>,
+    as?: { log: string; phase: string },
+  ): Promise<void>;
   /** A line of the platform's own in the staging log (`-----> installing dependencies`). */
   say(line: string): void;
 }

@@ -105,29 +105,47 @@ export class Sandbox {
   }
 
   /** Runs one program to its end; rejects with StagingStopped when it fails or passes a limit. */
-  async run(file: string, args: string[], extraEnv: Record<string, string> = {}): Promise<void> {
+  async run(
+    file: string,
+    args: string[],
+    extraEnv: Record<string, string> = {},
+    name?: string,
+  ): Promise<void> {
     const { opts } = this;
     if (Date.now() >= this.deadline) throw this.timeUp();
-    const child = spawn(file, args, {
-      cwd: opts.cwd,
-      env: { ...opts.env, ...extraEnv },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(opts.uid !== null ? { uid: opts.uid, gid: opts.uid } : {}),
-    });
+    // With a cgroup, the program waits on its stdin until it has been moved into the cgroup, and
+    // only then becomes the program (exec, same pid): a program that forks at once (`sh -c` starts
+    // its command within a millisecond) would otherwise leave children outside every limit.
+    const gated = this.group !== null;
+    const child = spawn(
+      gated ? '/bin/sh' : file,
+      gated ? ['-c', 'read -r _; exec "$0" "$@"', file, ...args] : args,
+      {
+        cwd: opts.cwd,
+        env: { ...opts.env, ...extraEnv },
+        detached: true,
+        stdio: [gated ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        ...(opts.uid !== null ? { uid: opts.uid, gid: opts.uid } : {}),
+      },
+    );
     const oomBefore = this.group?.oomKills() ?? 0;
     let stopped: StagingStopped | null = null;
     const stop = (why: StagingStopped) => {
       stopped ??= why;
       this.kill(child);
     };
+    let joined = false;
     if (child.pid !== undefined && this.group) {
       try {
         this.group.join(child.pid);
+        joined = true;
       } catch {
         // It runs under the measured limits below instead.
       }
     }
+    // Go (its stdin then ends, as /dev/null would).
+    child.stdin?.on('error', () => {});
+    child.stdin?.end('\n');
     for (const stream of [child.stdout, child.stderr]) {
       let partial = '';
       stream?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -140,7 +158,7 @@ export class Sandbox {
     const timer = setTimeout(() => stop(this.timeUp()), Math.max(0, this.deadline - Date.now()));
     const memoryLimit = opts.limits.memoryMb * 1024 * 1024;
     const memory = setInterval(() => {
-      if (this.group?.memory || child.pid === undefined) return;
+      if ((joined && this.group?.memory) || child.pid === undefined) return;
       const rss = groupUsage(new Set([child.pid])).get(child.pid)?.rssBytes ?? 0;
       if (rss > memoryLimit) stop(this.memoryOut());
     }, MEMORY_POLL_MS);
@@ -173,7 +191,10 @@ export class Sandbox {
     if ((await folderBytes(opts.scratch)) > opts.limits.diskMb * 1024 * 1024) throw this.diskOut();
     if (code !== 0) {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      throw new StagingStopped(`${[file.split('/').pop(), ...args.slice(0, 1)].join(' ')} ${how}`, 'failed');
+      throw new StagingStopped(
+        `${name ?? [file.split('/').pop(), ...args.slice(0, 1)].join(' ')} ${how}`,
+        'failed',
+      );
     }
   }
 

@@ -6,13 +6,14 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BlobStores } from '../blobs/blob-stores.ts';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
 import type { Db } from '../platform/database.ts';
+import { Phases } from '../platform/phases.ts';
 import type { DropletRun } from './build.tables.ts';
-import { AS_IS, type BuildSettings } from './builder.ts';
+import { AS_IS, type BuildSettings, buildPath } from './builder.ts';
 import { filesOfFolder } from './bundle-files.ts';
 import { decisiveLines } from './decisive.ts';
 import type { DependencyCache } from './dependency-cache.ts';
@@ -80,12 +81,6 @@ export class StagingFailed extends Error {
   }
 }
 
-/** PATH for builds: this Node's folder (npm, node) and the system's. */
-const buildPath = () =>
-  [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin']
-    .filter((d, i, a) => a.indexOf(d) === i)
-    .join(':');
-
 /** Secret values are taken out of every line a build prints (values shorter than 6 would hide too much). */
 function redactor(secrets: string[]): (line: string) => string {
   const values = [...new Set(secrets.filter((s) => s.length >= 6))].sort((a, b) => b.length - a.length);
@@ -118,27 +113,15 @@ async function chownTree(path: string, uid: number): Promise<void> {
  * as (the platform is not root) the build gets a copy. `--no-cache` restores nothing but still
  * refreshes the entry.
  */
-function forBuild(cache: DependencyCache, req: StageRequest, log: StagingLog): DependencyCache {
+function forBuild(
+  cache: DependencyCache,
+  req: StageRequest,
+  log: StagingLog,
+  phases: Phases,
+): DependencyCache {
   return {
-    async restore(key, dest) {
-      const started = Date.now();
-      if (req.noCache || !(await cache.restore(key, dest, req.uid === null ? 'copy' : 'link'))) return false;
-      if (req.uid !== null) {
-        await promisify(execFile)('find', [
-          dest,
-          '-type',
-          'd',
-          '-exec',
-          'chown',
-          `${req.uid}:${req.uid}`,
-          '{}',
-          '+',
-        ]);
-      }
-      log.say(`taken from the dependency cache in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-      return true;
-    },
-    keep: (key, src) => cache.keep(key, src),
+    restore: (key, dest) => phases.time('restore', () => restoreFor(cache, req, log, key, dest)),
+    keep: (key, src) => phases.time('keep', () => cache.keep(key, src)),
   };
 }
 
@@ -153,6 +136,31 @@ export async function localDroplet(
   if (await dropletExists(deps.dropletsDir, row.sha256)) return true;
   if (row.blob_sha256 === null || !(await deps.blobs.droplets.has(row.blob_sha256))) return false;
   await restoreDroplet(deps.blobs.droplets, row.blob_sha256, deps.dropletsDir, row.sha256);
+  return true;
+}
+
+async function restoreFor(
+  cache: DependencyCache,
+  req: StageRequest,
+  log: StagingLog,
+  key: Parameters<DependencyCache['restore']>[0],
+  dest: string,
+): Promise<boolean> {
+  const started = Date.now();
+  if (req.noCache || !(await cache.restore(key, dest, req.uid === null ? 'copy' : 'link'))) return false;
+  if (req.uid !== null) {
+    await promisify(execFile)('find', [
+      dest,
+      '-type',
+      'd',
+      '-exec',
+      'chown',
+      `${req.uid}:${req.uid}`,
+      '{}',
+      '+',
+    ]);
+  }
+  log.say(`taken from the dependency cache in ${((Date.now() - started) / 1000).toFixed(2)} s`);
   return true;
 }
 
@@ -186,11 +194,14 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
   const scratch = join(deps.scratchDir, randomBytes(8).toString('hex'));
   const appDir = join(scratch, 'app');
   const started = Date.now();
+  const phases = new Phases();
   let sandbox: Sandbox | null = null;
   try {
     await mkdir(scratch, { mode: 0o700 });
-    await extractBundle(req.bundlePath, appDir);
-    const files = await filesOfFolder(appDir);
+    const files = await phases.time('unpack', async () => {
+      await extractBundle(req.bundlePath, appDir);
+      return filesOfFolder(appDir);
+    });
     const detected = await detectBuilder(
       { files, buildpacks: req.buildpacks, kind: req.kind, command: req.command },
       deps.settings,
@@ -259,10 +270,19 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         departmentId: req.departmentId,
         files,
         settings: deps.settings,
-        cache: forBuild(deps.cache, req, log),
-        run: (file, args, extra) => {
-          log.line(`$ ${[file.split('/').pop(), ...args].join(' ')}`);
-          return box.run(file, args, extra);
+        cache: forBuild(deps.cache, req, log, phases),
+        serviceEnv: req.env,
+        run: (file, args, extra, as) => {
+          const step = [file.split('/').pop(), ...args].join(' ');
+          log.line(`$ ${as?.log ?? step}`);
+          // `npm ci --include=dev …` is timed as `npm ci`: its options are left out of the name.
+          const name =
+            as?.phase ??
+            step
+              .split(' ')
+              .filter((a) => !a.startsWith('-'))
+              .join(' ');
+          return phases.time(name, () => box.run(file, args, extra, as?.phase));
         },
         say: (line) => log.say(line),
       });
@@ -270,10 +290,14 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
     // The build's processes go before its folder becomes the platform's.
     sandbox?.close();
     sandbox = null;
-    const storing = Date.now();
-    const sizeBytes = await folderBytes(appDir);
-    await storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true, move: true });
-    const archive = await archiveDroplet(deps.blobs.droplets, dropletDir(deps.dropletsDir, sha256));
+    const sizeBytes = await phases.time('measure', () => folderBytes(appDir));
+    await phases.time('store', () =>
+      storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true, move: true }),
+    );
+    // One archive of the droplet in the blob store: another host unpacks it instead of staging again.
+    const archive = await phases.time('archive', () =>
+      archiveDroplet(deps.blobs.droplets, dropletDir(deps.dropletsDir, sha256)),
+    );
     const seconds = (Date.now() - started) / 1000;
     await repo.insertDroplet(deps.db, {
       sha256,
@@ -287,9 +311,8 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       staging_seconds: seconds,
       blob_sha256: archive.sha256,
     });
-    log.say(
-      `droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(1)} s (stored in ${((Date.now() - storing) / 1000).toFixed(2)} s)`,
-    );
+    // Where the seconds went, for the person deploying and for the lead-time bench.
+    log.say(`droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(2)} s (${phases.summary()})`);
     return { sha256, dir: dropletDir(deps.dropletsDir, sha256), builder: builder.name, run, built: true };
   } catch (err) {
     if (err instanceof StagingFailed) {

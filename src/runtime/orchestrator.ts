@@ -11,6 +11,7 @@ import type { ReleaseRow } from '../catalog/release.repository.ts';
 import * as releases from '../catalog/release.repository.ts';
 import { serviceHostname } from '../catalog/service.logic.ts';
 import type { Db } from '../platform/database.ts';
+import { Phases } from '../platform/phases.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import type { RouteTable } from '../router/route-table.ts';
 import type { InstanceDriver, RouterControl } from './driver.ts';
@@ -141,11 +142,14 @@ export class Orchestrator {
     settings: releases.RuntimeSettings,
     work: WorkDir,
     index: number,
+    phases = new Phases(),
   ): Promise<InstanceSpec> {
     const instanceId = `${svc.departmentCode.toLowerCase()}-${svc.slug}-v${release.version}-${index}-${shortId()}`;
     const uid = await this.deps.users.uidFor(svc.id);
     // Each instance writes in its own copy of the release's folder, never in a shared one.
-    const workDir = await prepareInstanceDir({ releaseDir: work.dir, instanceId, uid });
+    const workDir = await phases.time('instance folder', () =>
+      prepareInstanceDir({ releaseDir: work.dir, instanceId, uid }),
+    );
     const manifest = release.manifest as AppManifest;
     const env = JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>;
     // A droplet's own PATH entries and variables (a Python venv) are relative to its folder.
@@ -268,16 +272,16 @@ export class Orchestrator {
     workDir: WorkDir,
     count: number,
     firstIndex = 0,
+    phases = new Phases(),
   ): Promise<string[]> {
     const ids: string[] = [];
     try {
       for (let i = 0; i < count; i++) {
-        const status = await this.deps.driver.start(
-          await this.specFor(svc, release, settings, workDir, firstIndex + i),
-        );
+        const spec = await this.specFor(svc, release, settings, workDir, firstIndex + i, phases);
+        const status = await phases.time('process start', () => this.deps.driver.start(spec));
         ids.push(status.instanceId);
       }
-      await Promise.all(ids.map((id) => this.deps.driver.waitHealthy(id)));
+      await phases.time('health wait', () => Promise.all(ids.map((id) => this.deps.driver.waitHealthy(id))));
       return ids;
     } catch (err) {
       await Promise.all(ids.map((id) => this.deps.driver.stop(id, 2000).catch(() => undefined)));
@@ -335,17 +339,22 @@ export class Orchestrator {
         : { ...stored, instances: manifest.instances, memory_mb: manifest.memoryMb };
       let started: string[] = [];
       let staged = false;
+      // Where a deploy's seconds go, in the platform's log (docs/benchmarks.md reads it).
+      const phases = new Phases();
+      const startedAt = Date.now();
       try {
-        release = await this.ensureDroplet(svc, release, deploymentId, opts.noCache === true);
+        release = await phases.time('stage', () =>
+          this.ensureDroplet(svc, release, deploymentId, opts.noCache === true),
+        );
         staged = true;
-        const workDir = await this.workDirFor(release, settings);
+        const workDir = await phases.time('release folder', () => this.workDirFor(release, settings));
         await releases.setDeploymentMessage(
           db,
           deploymentId,
           `starting ${settings.instances} instance(s) of v${release.version}`,
         );
         if (release.kind === 'process')
-          started = await this.startHealthy(svc, release, settings, workDir, settings.instances);
+          started = await this.startHealthy(svc, release, settings, workDir, settings.instances, 0, phases);
         const old = this.instancesOf(svc.id)
           .map((s) => s.instanceId)
           .filter((id) => !started.includes(id));
@@ -362,7 +371,17 @@ export class Orchestrator {
         });
         this.serving.set(svc.id, this.servingEntry(svc, release, workDir.dir, started));
         this.failed.delete(svc.id);
-        await this.pushRoutes();
+        await phases.time('route push', () => this.pushRoutes());
+        this.deps.log.info(
+          {
+            service: `${svc.departmentCode}/${svc.slug}`,
+            release: `v${release.version}`,
+            startedAt,
+            ms: Math.round(phases.elapsedMs()),
+            phases: phases.toJSON(),
+          },
+          `v${release.version} serving ${(phases.elapsedMs() / 1000).toFixed(2)} s after its rollout began (${phases.summary()})`,
+        );
         await this.retire(svc.id, old);
         await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
       } catch (err) {

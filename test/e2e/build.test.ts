@@ -142,7 +142,9 @@ describe('staging bundles into droplets', () => {
     assert.equal(log.done, true);
     assert.match(log.text, /-----> builder node: npm install/);
     assert.match(log.text, /\$ npm install --include=dev/);
-    assert.match(log.text, /-----> running the build script: npm run build/);
+    // Run as npm would, without npm's start-up: `sh -c` with npm's variables (npm-scripts.ts).
+    assert.match(log.text, /-----> running the build script as npm run build would, without npm's start-up/);
+    assert.match(log.text, /\$ node -e .*built\.txt.* {3}\(build\)/);
     assert.match(log.text, /droplet [0-9a-f]{12} staged in/);
   });
 

@@ -9,10 +9,14 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
 import { DomainError } from '../../platform/errors.ts';
-import { AS_IS, type Builder } from '../builder.ts';
+import { AS_IS, type Builder, buildPath, type StagingContext } from '../builder.ts';
 import type { BundleFiles } from '../bundle-files.ts';
+import { buildSteps, needsNpm } from './npm-scripts.ts';
 
 interface PackageJson {
+  name?: unknown;
+  version?: unknown;
+  workspaces?: unknown;
   scripts?: Record<string, unknown>;
   dependencies?: Record<string, unknown>;
   devDependencies?: Record<string, unknown>;
@@ -152,9 +156,8 @@ export const nodeBuilder: Builder = {
       }
       if (build) await ctx.cache.keep(key('all'), modules);
     }
+    if (build) await runBuildScript(ctx, pkg);
     if (build) {
-      ctx.say('running the build script: npm run build');
-      await ctx.run(NPM, ['run', 'build']);
       // Without devDependencies the full install from the cache is already the production one
       // (`npm prune --omit=dev` of an `npm ci` would remove nothing): no second copy.
       if (warm && count(pkg.devDependencies) === 0) {
@@ -172,3 +175,20 @@ export const nodeBuilder: Builder = {
     return AS_IS;
   },
 };
+
+/** `npm run build`, without npm's start-up where that changes nothing (see npm-scripts.ts). */
+async function runBuildScript(ctx: StagingContext, pkg: PackageJson): Promise<void> {
+  const why = needsNpm(ctx.files, pkg, ctx.serviceEnv);
+  if (why !== null) {
+    ctx.say(`running the build script: npm run build (through npm: ${why})`);
+    await ctx.run(NPM, ['run', 'build']);
+    return;
+  }
+  ctx.say("running the build script as npm run build would, without npm's start-up");
+  for (const step of buildSteps(ctx.appDir, pkg, buildPath())) {
+    await ctx.run(step.file, step.args, step.env, {
+      log: `${step.script}   (${step.event})`,
+      phase: 'build script',
+    });
+  }
+}
