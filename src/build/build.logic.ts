@@ -16,6 +16,7 @@ import { dropletDir, pruneDroplets } from './droplet-store.ts';
 import { localDroplet, type StagedDroplet, type StageRequest, type StagerDeps, stage } from './stager.ts';
 import { readStagingLog } from './staging-log.ts';
 
+export { instanceStart } from './instance-start.ts';
 export type { StagedDroplet, StageRequest } from './stager.ts';
 export { StagingFailed } from './stager.ts';
 

@@ -6,6 +6,11 @@ export interface DropletRun {
   pathPrepend: string[];
   /** Variables whose value is a path relative to the app folder (`VIRTUAL_ENV: .venv`). */
   pathEnv: Record<string, string>;
+  /**
+   * The start script, run by instances without npm when their command is `npm start` (see
+   * builders/npm-scripts.ts); absent: the command runs as it is.
+   */
+  start?: { script: string; env: Record<string, string> };
 }
 
 /**

@@ -287,6 +287,9 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         say: (line) => log.say(line),
       });
     }
+    // Only for the command the builder knows: a Procfile or manifest command runs as written.
+    const start = req.command === 'npm start' ? builder.start?.(files, req.env, (l) => log.say(l)) : null;
+    if (start) run = { ...run, start };
     // The build's processes go before its folder becomes the platform's.
     sandbox?.close();
     sandbox = null;
@@ -294,10 +297,13 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
     await phases.time('store', () =>
       storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true, move: true }),
     );
-    // One archive of the droplet in the blob store: another host unpacks it instead of staging again.
-    const archive = await phases.time('archive', () =>
-      archiveDroplet(deps.blobs.droplets, dropletDir(deps.dropletsDir, sha256)),
-    );
+    // One archive of the droplet in a shared blob store: another host unpacks it instead of
+    // staging again. On one machine the droplet's folder is all there is to keep.
+    const archive = deps.blobs.shared
+      ? await phases.time('archive', () =>
+          archiveDroplet(deps.blobs.droplets, dropletDir(deps.dropletsDir, sha256)),
+        )
+      : null;
     const seconds = (Date.now() - started) / 1000;
     await repo.insertDroplet(deps.db, {
       sha256,
@@ -309,7 +315,7 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
       run,
       size_bytes: sizeBytes,
       staging_seconds: seconds,
-      blob_sha256: archive.sha256,
+      blob_sha256: archive?.sha256 ?? null,
     });
     // Where the seconds went, for the person deploying and for the lead-time bench.
     log.say(`droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(2)} s (${phases.summary()})`);

@@ -1,7 +1,7 @@
 import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { type Build, StagingFailed } from '../build/build.logic.ts';
+import { type Build, instanceStart, StagingFailed } from '../build/build.logic.ts';
 import type { DropletRun } from '../build/build.tables.ts';
 import { decisiveLines } from '../build/decisive.ts';
 import { settleReservations } from '../capacity/host-farm.ts';
@@ -157,15 +157,17 @@ export class Orchestrator {
       env.PATH = [...work.run.pathPrepend.map((p) => join(workDir, p)), env.PATH ?? defaultPath()].join(':');
     }
     for (const [k, v] of Object.entries(work.run.pathEnv)) env[k] = join(workDir, v);
+    const start = instanceStart(work.run, release.command ?? '', workDir, env.PATH ?? defaultPath());
     return {
       instanceId,
       serviceId: svc.id,
       serviceKey: `${svc.departmentCode}/${svc.slug}`,
       releaseId: release.id,
       workDir,
-      command: release.command ?? '',
+      command: start.command,
       env: {
         ...env,
+        ...start.env,
         GOVHOST_SERVICE: `${svc.departmentCode}/${svc.slug}`,
         GOVHOST_RELEASE: `v${release.version}`,
         GOVHOST_INSTANCE_INDEX: String(index),

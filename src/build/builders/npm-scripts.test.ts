@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { testRunDir } from '../../test-support/run-dir.ts';
 import { buildPath } from '../builder.ts';
 import type { BundleFiles } from '../bundle-files.ts';
-import { buildSteps, needsNpm } from './npm-scripts.ts';
+import { instanceStart } from '../instance-start.ts';
+import { buildSteps, directStart, needsNpm } from './npm-scripts.ts';
 
 const run = promisify(execFile);
 const NPM = join(dirname(process.execPath), 'npm');
@@ -89,6 +90,74 @@ describe('the build script without npm', () => {
     assert.match(
       needsNpm(files('package.json'), { scripts: { postbuild: 'echo $npm_config_cache' } }, {}) ?? '',
       /postbuild script reads npm's configuration/,
+    );
+  });
+
+  it('starts instances as npm start would: the same variables, PATH and script, without npm', async () => {
+    const base = mkdtempSync(join(await testRunDir(), 'npm-start-'));
+    const env = { PATH: buildPath(), HOME: base, npm_config_update_notifier: 'false' };
+    const viaNpm = join(base, 'npm');
+    const direct = join(base, 'direct');
+    for (const dir of [viaNpm, direct]) {
+      mkdirSync(dir);
+      const pkg = app(dir);
+      // A start script that reports and exits, as a server would report and stay.
+      pkg.scripts = { start: REPORT };
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+    }
+    await run(NPM, ['start'], { cwd: viaNpm, env: { ...env, OUT: join(viaNpm, 'out.json') } });
+    const pkg = JSON.parse(readFileSync(join(direct, 'package.json'), 'utf8'));
+    const staged = directStart(files('package.json'), pkg, {});
+    assert.ok('script' in staged, JSON.stringify(staged));
+    // The droplet keeps what does not depend on the folder; each instance adds its own folder.
+    const start = instanceStart(
+      { pathPrepend: [], pathEnv: {}, start: staged },
+      'npm start',
+      direct,
+      env.PATH,
+    );
+    assert.equal(start.command, REPORT);
+    await run('/bin/sh', ['-c', start.command], {
+      cwd: direct,
+      env: { ...env, ...start.env, OUT: join(direct, 'out.json') },
+    });
+    const read = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8').split(dir).join('<app>')) as {
+        vars: Record<string, string>;
+        path0: string;
+      };
+    const expected = read(viaNpm);
+    assert.equal(expected.vars.npm_lifecycle_event, 'start');
+    assert.equal(expected.vars.npm_command, 'start');
+    assert.deepEqual(read(direct), expected);
+    // Another command than `npm start` (a Procfile's, a manifest's) runs as written.
+    assert.deepEqual(
+      instanceStart({ pathPrepend: [], pathEnv: {}, start: staged }, 'node server.js', direct, 'x'),
+      {
+        command: 'node server.js',
+        env: {},
+      },
+    );
+  });
+
+  it('leaves the start to npm when npm would run more than the start script', () => {
+    const start = { start: 'node server.js' };
+    assert.match(JSON.stringify(directStart(files('package.json'), { scripts: {} }, {})), /no start script/);
+    assert.match(
+      JSON.stringify(directStart(files('package.json'), { scripts: { ...start, prestart: 'x' } }, {})),
+      /prestart/,
+    );
+    assert.match(
+      JSON.stringify(directStart(files('package.json'), { scripts: { ...start, poststart: 'x' } }, {})),
+      /poststart/,
+    );
+    assert.match(
+      JSON.stringify(directStart(files('package.json', '.npmrc'), { scripts: start }, {})),
+      /npmrc/,
+    );
+    assert.match(
+      JSON.stringify(directStart(files('package.json'), { scripts: { start: 'echo $npm_config_port' } }, {})),
+      /start script reads npm's configuration/,
     );
   });
 });

@@ -41,13 +41,14 @@ const SCRIPT_SETTINGS =
 export function needsNpm(
   files: BundleFiles,
   pkg: PackageScripts,
-  serviceEnv: Record<string, string>,
+  serviceEnv: Readonly<Record<string, string>>,
+  events: readonly string[] = ['prebuild', 'build', 'postbuild'],
 ): string | null {
   if (files.names.has('.npmrc')) return 'the app has an .npmrc';
   if (pkg.workspaces !== undefined) return 'package.json declares workspaces';
   const setting = Object.keys(serviceEnv).find((k) => SCRIPT_SETTINGS.test(k));
   if (setting) return `the service sets ${setting}`;
-  for (const event of ['prebuild', 'build', 'postbuild']) {
+  for (const event of events) {
     const script = pkg.scripts?.[event];
     // npm's configuration is exported to scripts as npm_config_*: only npm knows all of it.
     if (typeof script === 'string' && /npm_config_|npm_execpath/i.test(script))
@@ -78,17 +79,10 @@ const NPM_CLI = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'np
  */
 export function buildSteps(appDir: string, pkg: PackageScripts, basePath: string): ScriptStep[] {
   const common: Record<string, string> = {
-    PATH: `${join(appDir, 'node_modules', '.bin')}:${basePath}`,
-    INIT_CWD: appDir,
-    NODE: process.execPath,
-    npm_node_execpath: process.execPath,
+    ...folderVars(appDir, basePath),
     npm_command: 'run',
-    npm_package_json: join(appDir, 'package.json'),
-    npm_config_local_prefix: appDir,
-    ...(existsSync(NPM_CLI) ? { npm_execpath: NPM_CLI } : {}),
+    ...packageVars(pkg),
   };
-  for (const field of ['name', 'version', 'config', 'engines', 'bin'] as const)
-    packageEnv(pkg[field], `npm_package_${field}`, common);
   const steps: ScriptStep[] = [];
   for (const event of ['prebuild', 'build', 'postbuild']) {
     const script = pkg.scripts?.[event];
@@ -102,4 +96,60 @@ export function buildSteps(appDir: string, pkg: PackageScripts, basePath: string
     });
   }
   return steps;
+}
+
+/** The variables npm gives a script that depend on where the app is and which Node runs it. */
+export function folderVars(appDir: string, basePath: string): Record<string, string> {
+  return {
+    PATH: `${join(appDir, 'node_modules', '.bin')}:${basePath}`,
+    INIT_CWD: appDir,
+    NODE: process.execPath,
+    npm_node_execpath: process.execPath,
+    npm_package_json: join(appDir, 'package.json'),
+    npm_config_local_prefix: appDir,
+    ...(existsSync(NPM_CLI) ? { npm_execpath: NPM_CLI } : {}),
+  };
+}
+
+function packageVars(pkg: PackageScripts): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of ['name', 'version', 'config', 'engines', 'bin'] as const)
+    packageEnv(pkg[field], `npm_package_${field}`, out);
+  return out;
+}
+
+/** The start script as instances run it without npm: kept in the droplet, its folder added per instance. */
+export interface DirectStart {
+  script: string;
+  /** npm's variables for `npm start` that do not depend on the folder (see `folderVars`). */
+  env: Record<string, string>;
+}
+
+/**
+ * `npm start` without npm: npm's start-up (1–3 s on a loaded machine) is paid at every instance
+ * start, crash restarts and scale-outs included, and npm stands between the platform's signals and
+ * the app. Run directly only when that is what npm would do: a `start` script, no `prestart` or
+ * `poststart` (npm runs them around it), and nothing that makes npm run scripts differently.
+ */
+export function directStart(
+  files: BundleFiles,
+  pkg: PackageScripts,
+  serviceEnv: Readonly<Record<string, string>>,
+): DirectStart | { npm: string } {
+  const script = pkg.scripts?.start;
+  if (typeof script !== 'string' || script.trim() === '') return { npm: 'package.json has no start script' };
+  for (const event of ['prestart', 'poststart']) {
+    if (pkg.scripts?.[event] !== undefined) return { npm: `package.json has a ${event} script` };
+  }
+  const why = needsNpm(files, pkg, serviceEnv, ['start']);
+  if (why !== null) return { npm: why };
+  return {
+    script,
+    env: {
+      ...packageVars(pkg),
+      npm_command: 'start',
+      npm_lifecycle_event: 'start',
+      npm_lifecycle_script: script,
+    },
+  };
 }
