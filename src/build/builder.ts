@@ -68,16 +68,6 @@ export interface Builder {
   /** True when staging installs nothing (a static site, a prebuilt app): no sandbox is started. */
   nothingToDo(files: BundleFiles): boolean;
   stage(ctx: StagingContext): Promise<DropletRun>;
-  /**
-   * A more direct way for instances to start than the resolved command (`npm start` without npm),
-   * decided at staging from the files and the service's variables and kept in the droplet; null:
-   * the command as it is. Reasons go to the staging log through `say`.
-   */
-  start?(
-    files: BundleFiles,
-    serviceEnv: Readonly<Record<string, string>>,
-    say: (line: string) => void,
-  ): DropletRun['start'] | null;
 }
 
 /** How a droplet that installs nothing runs: as it is. */

@@ -14,6 +14,7 @@ import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { DropletRun } from './build.tables.ts';
 import { AS_IS, type BuildSettings, buildPath } from './builder.ts';
+import { directStart, packageScripts } from './builders/npm-scripts.ts';
 import { filesOfFolder } from './bundle-files.ts';
 import { decisiveLines } from './decisive.ts';
 import type { DependencyCache } from './dependency-cache.ts';
@@ -287,9 +288,16 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         say: (line) => log.say(line),
       });
     }
-    // Only for the command the builder knows: a Procfile or manifest command runs as written.
-    const start = req.command === 'npm start' ? builder.start?.(files, req.env, (l) => log.say(l)) : null;
-    if (start) run = { ...run, start };
+    // `npm start` (found at deploy in package.json), whatever the builder: a Procfile or manifest
+    // command runs as written.
+    if (req.command === 'npm start') {
+      const start = directStart(files, packageScripts(files), req.env);
+      if ('npm' in start) log.say(`instances start through npm (${start.npm})`);
+      else {
+        log.say("instances run the start script as npm start would, without npm's start-up");
+        run = { ...run, start };
+      }
+    }
     // The build's processes go before its folder becomes the platform's.
     sandbox?.close();
     sandbox = null;

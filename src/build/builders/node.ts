@@ -11,7 +11,7 @@ import semver from 'semver';
 import { DomainError } from '../../platform/errors.ts';
 import { AS_IS, type Builder, buildPath, type StagingContext } from '../builder.ts';
 import type { BundleFiles } from '../bundle-files.ts';
-import { buildSteps, directStart, needsNpm } from './npm-scripts.ts';
+import { buildSteps, needsNpm } from './npm-scripts.ts';
 
 interface PackageJson {
   name?: unknown;
@@ -97,16 +97,6 @@ export const nodeBuilder: Builder = {
       count(pkg.dependencies) + count(pkg.devDependencies) + count(pkg.optionalDependencies) === 0 &&
       !hasBuild(pkg)
     );
-  },
-
-  start(files, serviceEnv, say) {
-    const direct = directStart(files, pkgOf(files), serviceEnv);
-    if ('npm' in direct) {
-      say(`instances start through npm (${direct.npm})`);
-      return null;
-    }
-    say("instances run the start script as npm start would, without npm's start-up");
-    return direct;
   },
 
   async stage(ctx) {

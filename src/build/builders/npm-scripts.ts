@@ -153,3 +153,13 @@ export function directStart(
     },
   };
 }
+
+/** package.json's fields that scripts depend on; empty when it is missing or not JSON. */
+export function packageScripts(files: BundleFiles): PackageScripts {
+  try {
+    const parsed: unknown = JSON.parse(files.text('package.json') ?? '{}');
+    return parsed && typeof parsed === 'object' ? (parsed as PackageScripts) : {};
+  } catch {
+    return {};
+  }
+}
