@@ -10,6 +10,7 @@ import {
   releaseMigrations,
   serviceUserMigrations,
 } from '../catalog/catalog.migrations.ts';
+import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import {
   alertingMigrations,
   hardeningMigrations,
@@ -42,6 +43,7 @@ const ALL: Record<string, Migration> = {
   ...serviceUserMigrations,
   ...buildMigrations,
   ...dropletMigrations,
+  ...clusterMigrations,
 };
 
 /** Applies every pending migration of every capability. */
