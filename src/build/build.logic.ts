@@ -2,7 +2,7 @@
  * The build capability as others use it: detection at deploy, staging at rollout, droplets for
  * instances, staging logs for people, and collection of droplets no release names.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundlePath } from '../catalog/bundle-store.ts';
 import * as releases from '../catalog/release.repository.ts';
@@ -17,6 +17,9 @@ import * as repo from './droplet.repository.ts';
 import { dropletDir, dropletExists, pruneDroplets } from './droplet-store.ts';
 import { type StagedDroplet, type StageRequest, type StagerDeps, stage } from './stager.ts';
 import { readStagingLog } from './staging-log.ts';
+
+/** How old an unused bundle must be to be collected: longer than any upload between store and record. */
+const UPLOAD_GRACE_MS = 3_600_000;
 
 export type { StagedDroplet, StageRequest } from './stager.ts';
 export { StagingFailed } from './stager.ts';
@@ -69,9 +72,12 @@ export function createBuild(deps: StagerDeps & { bundlesDir: string }): Build {
       for (const name of await readdir(deps.bundlesDir).catch(() => [] as string[])) {
         const m = /^([0-9a-f]{64})\.tar\.gz$/.exec(name);
         if (!m || used.bundles.has(m[1]!)) continue;
-        // A bundle is stored before its release is recorded: this runs at start, before the API
-        // listens, so no upload is between the two.
-        await rm(bundlePath(deps.bundlesDir, m[1]!), { force: true });
+        // A bundle is stored before its release is recorded, and another replica's API may be
+        // between the two right now: only bundles older than any upload in progress go.
+        const path = bundlePath(deps.bundlesDir, m[1]!);
+        const st = await stat(path).catch(() => null);
+        if (!st || Date.now() - st.mtimeMs < UPLOAD_GRACE_MS) continue;
+        await rm(path, { force: true });
         bundles++;
       }
       return { droplets: new Set([...gone, ...rows]).size, bundles };

@@ -62,11 +62,15 @@ export class LeaseKeeper {
     this.ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
   }
 
-  /** Starts trying; resolves after the first attempt (so a lone replica has its work running). */
+  /**
+   * Starts trying; resolves after the first attempt and, when it took the lease, once the work has
+   * started (so a lone replica is ready when this resolves). Renewals go on meanwhile.
+   */
   async start(): Promise<void> {
     this.running = true;
     await this.step();
     this.schedule();
+    await this.stopWork;
   }
 
   /** Whether this replica holds the lease now. */

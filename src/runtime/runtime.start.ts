@@ -5,9 +5,12 @@ import { buildPaths, createBuild } from '../build/build.logic.ts';
 import { createCacheStore, tidyCache } from '../build/cache-store.ts';
 import type { Limiter } from '../build/sandbox.ts';
 import { reconcileReservations, registerLocalFarm } from '../capacity/host-farm.ts';
+import type { HeldLease } from '../cluster/lease.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
+import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
+import { LiveStatePublisher } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { pruneLogs } from './local/log-files.ts';
@@ -17,6 +20,7 @@ import { Orchestrator } from './orchestrator.ts';
 import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
 import { defaultUserPrefix, installOwner, ServiceUsers } from './service-users.ts';
+import { WorkQueue } from './work-queue.ts';
 import { prepareAppsDir, resolveAppsDir } from './workdir.ts';
 
 const LOG_KEEP_MS = 7 * 86_400_000;
@@ -70,6 +74,7 @@ function stagingLimiter(): Limiter {
 
 export interface RunningRuntime {
   deps: RuntimeDeps;
+  orchestrator: Orchestrator;
   routerUrl: string;
   /** The router process now running (it changes when the watchdog starts it again). */
   router(): RouterClient;
@@ -77,14 +82,23 @@ export interface RunningRuntime {
   shutdown(stopServices: boolean): Promise<void>;
 }
 
-/**
- * Starts the local runtime: the supervisor of service instances, the router process, and the
- * orchestration that reconciles them with the store.
- */
 /** Health checks in a row a living router may miss before it is replaced. */
 const ROUTER_MISSES_BEFORE_RESTART = 3;
 
-export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogger): Promise<RunningRuntime> {
+/** The channel other replicas notify when they queue work for the runtime. */
+export const RUNTIME_CHANNEL = 'govhost_runtime';
+
+/**
+ * Starts the local runtime: the supervisor of service instances, the router process, and the
+ * orchestration that reconciles them with the store. On the replica that holds `lease` (the
+ * runtime lease); it also runs the work other replicas queue and publishes live state for them.
+ */
+export async function startRuntime(
+  config: Config,
+  db: Db,
+  log: FastifyBaseLogger,
+  lease?: HeldLease,
+): Promise<RunningRuntime> {
   const runDir = join(config.dataDir, 'runtime');
   const bundlesDir = join(config.dataDir, 'bundles');
   mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });
@@ -172,6 +186,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     users,
     network,
     build,
+    ...(lease ? { lease } : {}),
   });
   // This host is a farm: its real capacity, and reservations for what already runs on it (services
   // deployed before capacity was tracked get theirs here, never refused).
@@ -235,6 +250,30 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     }
   }, 2000);
   watchdog.unref();
+  const publisher = new LiveStatePublisher({
+    db,
+    snapshot: () => {
+      const { isolation, ...rest } = orchestrator.liveSnapshot();
+      return { ...rest, state: { isolation, router: { port: current.client.info.port } } };
+    },
+    // Without a lease (PGlite's only process is the holder by definition) nothing to check.
+    fence: (trx) => lease?.fence(trx) ?? Promise.resolve(),
+    log,
+  });
+  const queue = new WorkQueue({
+    db,
+    orchestrator,
+    log,
+    changed: () => publisher.changed(),
+    ...(lease ? { signal: lease.signal } : {}),
+  });
+  driver.on('change', () => publisher.changed());
+  publisher.start();
+  queue.start();
+  // Other replicas' requests arrive at once by notification; the queue's poll is the fallback.
+  const unlisten = config.databaseUrl
+    ? listen(config.databaseUrl, RUNTIME_CHANNEL, () => queue.kick(true), log)
+    : async () => {};
   // Logs of instances that stopped (replaced by a rollout, scaled away) are kept a week, then go.
   const pruneStoppedLogs = () =>
     pruneLogs(join(runDir, 'logs'), new Set(driver.list().map((s) => s.instanceId)), LOG_KEEP_MS).then(
@@ -249,7 +288,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     deps: {
       db,
       box,
-      orchestrator,
+      work: queue,
       build,
       bundlesDir,
       bundleLimit: config.bundleLimit,
@@ -263,9 +302,13 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     get routerUrl() {
       return `http://${host}:${current.client.info.port}`;
     },
+    orchestrator,
     async shutdown(stopServices) {
       clearInterval(watchdog);
       clearInterval(pruner);
+      await unlisten();
+      await queue.stop();
+      await publisher.stop();
       await orchestrator.shutdown(stopServices);
       if (stopServices) await current.stop();
       // Instances left running for the next start stay limited; the next start replaces the table.

@@ -20,6 +20,7 @@ import {
 } from '../monitoring/monitoring.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
+import { runtimeMigrations } from '../runtime/runtime.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
@@ -44,6 +45,7 @@ const ALL: Record<string, Migration> = {
   ...buildMigrations,
   ...dropletMigrations,
   ...clusterMigrations,
+  ...runtimeMigrations,
 };
 
 /** Applies every pending migration of every capability. */

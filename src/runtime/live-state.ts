@@ -1,0 +1,66 @@
+import type { Db, Executor } from '../platform/database.ts';
+import { type LiveSnapshot, writeSnapshot } from './live-state.repository.ts';
+
+/** At most this often when nothing reports a change: memory and health move without events. */
+const REFRESH_MS = 5_000;
+
+/**
+ * Publishes the runtime lease holder's live state (instances, who serves, isolation) to the store
+ * for every other replica: soon after each change (coalesced), and every REFRESH_MS. Each write
+ * checks the lease in its transaction, so a holder that lost it cannot overwrite its successor's.
+ */
+export class LiveStatePublisher {
+  private timer: NodeJS.Timeout | null = null;
+  private soon: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private last = '';
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      snapshot(): LiveSnapshot;
+      /** Throws unless this replica still holds the runtime lease (locks it until the write ends). */
+      fence(trx: Executor): Promise<void>;
+      log: { warn(obj: object, msg: string): void };
+    },
+  ) {}
+
+  start(): void {
+    this.publish();
+    this.timer = setInterval(() => this.publish(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /** A publication within 100 ms, once for any number of changes meanwhile. */
+  changed(): void {
+    if (this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.publish();
+    }, 100);
+    this.soon.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+    await this.writing;
+  }
+
+  private publish(): void {
+    this.writing = this.writing.then(async () => {
+      const snap = this.deps.snapshot();
+      const text = JSON.stringify(snap);
+      if (text === this.last) return;
+      try {
+        await this.deps.db.transaction().execute(async (trx) => {
+          await this.deps.fence(trx);
+          await writeSnapshot(trx, snap);
+        });
+        this.last = text;
+      } catch (err) {
+        this.deps.log.warn({ err: (err as Error).message }, 'could not publish the runtime state');
+      }
+    });
+  }
+}
