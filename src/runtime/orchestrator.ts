@@ -570,6 +570,7 @@ export class Orchestrator {
     await Promise.all(extras.map((s) => driver.stop(s.instanceId, STOP_GRACE_MS).catch(() => undefined)));
     for (const serviceId of await readdir(this.deps.appsDir).catch(() => [] as string[]))
       if (!serviceId.startsWith('.')) await this.pruneInstanceDirs(serviceId);
+    this.routes.enable();
     await this.pushRoutes();
     this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
     this.timer.unref();
