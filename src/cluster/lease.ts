@@ -2,7 +2,9 @@ import type { Db, Executor } from '../platform/database.ts';
 import * as repo from './lease.repository.ts';
 
 /** How long a lease lasts without renewal: a dead holder's work moves within this plus a retry. */
-export const LEASE_TTL_MS = 6_000;
+export const LEASE_TTL_MS = 5_000;
+/** How often a replica without the lease tries to take it. */
+const TAKE_EVERY_MS = 1_000;
 
 interface Log {
   info(obj: object, msg: string): void;
@@ -44,9 +46,9 @@ export interface LeaseKeeperOptions {
 }
 
 /**
- * Runs a piece of work on one replica at a time: tries to take the lease (every third of its
- * time to live), runs the work while it holds it, renews it, and stops the work as soon as it
- * is lost. A holder that cannot reach the store stops acting before its lease can expire, so that
+ * Runs a piece of work on one replica at a time: tries to take the lease (every second), runs the
+ * work while it holds it, renews it (three times per time to live), and stops the work as soon as
+ * it is lost. A holder that cannot reach the store stops acting before its lease can expire, so that
  * two replicas never act at once even while the database is unreachable.
  */
 export class LeaseKeeper {
@@ -90,12 +92,12 @@ export class LeaseKeeper {
 
   private schedule(): void {
     if (!this.running) return;
-    this.timer = setTimeout(
-      () => {
-        this.tick = this.step().finally(() => this.schedule());
-      },
-      Math.floor(this.ttlMs / 3),
-    );
+    // The holder renews three times per lease; the others try often, since a dead holder's work
+    // waits for them (a try is one indexed update that changes nothing while the lease lives).
+    const every = this.lease ? this.ttlMs / 3 : Math.min(TAKE_EVERY_MS, this.ttlMs / 3);
+    this.timer = setTimeout(() => {
+      this.tick = this.step().finally(() => this.schedule());
+    }, Math.floor(every));
     this.timer.unref();
   }
 
