@@ -123,7 +123,7 @@ try {
   cpSync(join(root, 'examples', 'apps', 'node-hello'), app, { recursive: true });
   const deploy = spawn(
     process.execPath,
-    [bin, '--url', `http://127.0.0.1:${p0}`, '--token', token, 'deploy', 'FO/hello', app],
+    [bin, '--url', `http://127.0.0.1:${p0}`, '--token', token, 'deploy', '--service', 'FO/hello', app],
     {
       env: { ...env, GOVHOST_CLI_CONFIG: '/nonexistent/credentials.json' },
       stdio: 'ignore',
