@@ -104,7 +104,8 @@ function failuresOf(tap) {
 
 function runPass(name, passFiles, env) {
   // node --test with no file would run every test it can find.
-  if (passFiles.length === 0) return Promise.resolve({ name, code: 0, pass: 0, fail: 0, skip: 0, failures: [] });
+  if (passFiles.length === 0)
+    return Promise.resolve({ name, code: 0, pass: 0, fail: 0, skip: 0, failures: [] });
   const tap = join(work, `${name}.tap`);
   console.log(`\n=== ${name}: ${passFiles.length} test files ===`);
   const args = [
