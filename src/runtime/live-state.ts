@@ -1,4 +1,5 @@
 import type { Db, Executor } from '../platform/database.ts';
+import type { Route, RouteTable } from '../router/route-table.ts';
 import { type LiveSnapshot, writeSnapshot } from './live-state.repository.ts';
 
 /** At most this often when nothing reports a change: memory and health move without events. */
@@ -62,5 +63,28 @@ export class LiveStatePublisher {
         this.deps.log.warn({ err: (err as Error).message }, 'could not publish the runtime state');
       }
     });
+  }
+}
+
+/**
+ * The route table as routers following the control plane get it (decision 023): a new version
+ * only when the routes change, so that the published snapshot stays the same while nothing does.
+ * Versions are times in ms (at least one more than the last): a new holder's are newer than its
+ * predecessor's, which routers require.
+ */
+export class PublishedRoutes {
+  private table: RouteTable = { version: 0, routes: [] };
+  private text = '';
+
+  constructor(private readonly routes: () => Route[]) {}
+
+  current(): RouteTable {
+    const routes = this.routes();
+    const text = JSON.stringify(routes);
+    if (text !== this.text) {
+      this.text = text;
+      this.table = { version: Math.max(this.table.version + 1, Date.now()), routes };
+    }
+    return this.table;
   }
 }

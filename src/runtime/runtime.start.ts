@@ -10,7 +10,8 @@ import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
-import { LiveStatePublisher } from './live-state.ts';
+import type { RouterControl } from './driver.ts';
+import { LiveStatePublisher, PublishedRoutes } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { pruneLogs } from './local/log-files.ts';
@@ -174,10 +175,20 @@ export async function startRuntime(
     (n) => n.droplets + n.bundles > 0 && log.info(n, 'removed droplets and bundles no release uses'),
     (err: Error) => log.warn({ err: err.message }, 'could not collect unused droplets'),
   );
+  // Every table pushed to this host's router is also published for routers that follow the
+  // control plane (decision 023), without waiting for the next periodic publication.
+  let routesChanged = () => {};
+  const published = (client: RouterClient): RouterControl => ({
+    putRoutes: (t) => {
+      routesChanged();
+      return client.putRoutes(t);
+    },
+    inflight: () => client.inflight(),
+  });
   const orchestrator = new Orchestrator({
     db,
     driver,
-    router: router.client,
+    router: published(router.client),
     box,
     appsDir: apps.dir,
     bundlesDir,
@@ -240,7 +251,7 @@ export async function startRuntime(
         adminPort: config.routerAdminPort,
         trustedProxies: config.routerTrustedProxies,
       });
-      await orchestrator.replaceRouter(current.client);
+      await orchestrator.replaceRouter(published(current.client));
       // On a port of its choosing (GOVHOST_ROUTER_PORT=0) it may have come back on another one.
       await network.setAllowed(allowedOnLoopback(current.client.info.port, config));
     } catch (err) {
@@ -250,11 +261,15 @@ export async function startRuntime(
     }
   }, 2000);
   watchdog.unref();
+  const routes = new PublishedRoutes(() => orchestrator.routeTable().routes);
   const publisher = new LiveStatePublisher({
     db,
     snapshot: () => {
       const { isolation, ...rest } = orchestrator.liveSnapshot();
-      return { ...rest, state: { isolation, router: { port: current.client.info.port } } };
+      return {
+        ...rest,
+        state: { isolation, router: { port: current.client.info.port }, routes: routes.current() },
+      };
     },
     // Without a lease (PGlite's only process is the holder by definition) nothing to check.
     fence: (trx) => lease?.fence(trx) ?? Promise.resolve(),
@@ -268,6 +283,7 @@ export async function startRuntime(
     ...(lease ? { signal: lease.signal } : {}),
   });
   driver.on('change', () => publisher.changed());
+  routesChanged = () => publisher.changed();
   publisher.start();
   queue.start();
   // Other replicas' requests arrive at once by notification; the queue's poll is the fallback.

@@ -1,8 +1,9 @@
 // test-store: postgres
 // Control-plane replicas on one PostgreSQL, end to end: three `govhost server` processes behind
 // HAProxy (the API balancer operators would run), sharing one data folder as replicas on one host
-// do, one router. The runtime lease's holder is killed with SIGKILL under steady API calls and
-// citizen traffic, then every replica is restarted in turn under a steady 10 req/s API load.
+// do; the router they run, and an edge router fed by the route stream through HAProxy. The runtime
+// lease's holder is killed with SIGKILL under steady API calls and citizen traffic through both
+// routers, then every replica is restarted in turn under a steady 10 req/s API load.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -65,6 +66,9 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
   let statsUrl = '';
   let apiUrl = '';
   let routerUrl = '';
+  /** A second router that follows the control plane's route stream through HAProxy (decision 023). */
+  let edge: ChildProcess | null = null;
+  let edgeUrl = '';
   let token = '';
   let api: Api;
   let baseEnv: NodeJS.ProcessEnv;
@@ -153,6 +157,24 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
       30_000,
     );
     api = apiClient(apiUrl, token);
+    const edgePort = await freePort();
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const main = fileURLToPath(new URL('../../src/router/main.ts', import.meta.url));
+    edge = spawn(process.execPath, ['--import', 'tsx', main], {
+      env: cleanEnv({
+        GOVHOST_ROUTER_PORT: String(edgePort),
+        GOVHOST_ROUTER_ADMIN_PORT: String(await freePort()),
+        GOVHOST_ROUTER_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+        GOVHOST_ROUTER_STATE: join(work, 'edge', 'routes.json'),
+        GOVHOST_ROUTER_WORKERS: '0',
+        GOVHOST_ROUTER_CONTROL_PLANE: apiUrl,
+        GOVHOST_ROUTER_CONTROL_PLANE_TOKEN: token,
+      }),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let edgeOut = '';
+    edge.stdout?.setEncoding('utf8').on('data', (d: string) => (edgeOut += d));
+    await until('the edge router ready', () => edgeOut.includes('"router ready"'), 30_000);
     assert.equal(
       (await api('POST', '/departments', { code: DEPT, nameEn: 'HA', nameZh: '高可用' })).status,
       201,
@@ -164,6 +186,7 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
     for (const r of replicas) if (r.proc) await stopProcess(r.proc);
     // The last replica left instances and the router running for the next holder: stop them.
     await stopLeftServices(join(work, 'data'));
+    edge?.kill('SIGTERM');
     balancer?.kill('SIGTERM');
     await db?.end();
     const admin = new pg.Client({ connectionString: adminUrl });
@@ -190,6 +213,8 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
     );
     assert.equal(deployment.state, 'succeeded', deployment.message);
     await untilServed(routerUrl, HOST, (r) => r.status === 200);
+    // The edge router has it from the stream, a second at most after the holder's router.
+    await untilServed(edgeUrl, HOST, (r) => r.status === 200, 1_000);
     // Scaled through the third; its status, read from what the holder publishes, shows both.
     const scale = await direct(c!)('POST', `/services/${DEPT}/hello/scale`, { instances: 2 });
     assert.equal(scale.status, 202, JSON.stringify(scale.json));
@@ -212,9 +237,11 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
     const apiCalls = { ok: 0, failed: [] as string[] };
     const citizens = (async () => {
       while (!stop) {
-        const r = await viaRouter(routerUrl, HOST).catch((e: Error) => ({ status: 0, body: e.message }));
-        if (r.status === 200) citizen.ok++;
-        else citizen.failed.push(`${r.status} ${r.body.slice(0, 80)}`);
+        for (const via of [routerUrl, edgeUrl]) {
+          const r = await viaRouter(via, HOST).catch((e: Error) => ({ status: 0, body: e.message }));
+          if (r.status === 200) citizen.ok++;
+          else citizen.failed.push(`${via} ${r.status} ${r.body.slice(0, 80)}`);
+        }
         await new Promise((res) => setTimeout(res, 20));
       }
     })();
@@ -313,7 +340,8 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
     console.log(`rolling restart: ${load.ok} API calls ok, ${load.failed.length} failed`);
     assert.deepEqual(load.failed, []);
     assert.ok(load.ok > 30);
-    // The service kept running throughout, adopted by each new holder.
+    // The service kept running throughout, adopted by each new holder, on both routers.
     assert.equal((await viaRouter(routerUrl, HOST)).status, 200);
+    assert.equal((await viaRouter(edgeUrl, HOST)).status, 200);
   });
 });
