@@ -25,8 +25,11 @@ export interface BlobStore {
   get(sha256: string): Promise<NodeJS.ReadableStream>;
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
-  /** Every stored key, for garbage collection. */
-  list(): Promise<string[]>;
+  /**
+   * Every stored key, for garbage collection; with `olderThanMs`, only blobs stored at least that
+   * long ago (a blob is stored before the record that names it, possibly by another replica).
+   */
+  list(olderThanMs?: number): Promise<string[]>;
   /** Removes what interrupted puts left (older than an hour); returns how many. */
   sweep(): Promise<number>;
   /**

@@ -64,10 +64,12 @@ export async function deleteBlob(db: Executor, kind: BlobKind, sha256: string): 
   return r?.upload_id;
 }
 
-export async function listBlobs(db: Executor, kind: BlobKind): Promise<string[]> {
-  return (await db.selectFrom('blobs').select('sha256').where('kind', '=', kind).execute()).map(
-    (r) => r.sha256,
-  );
+export async function listBlobs(db: Executor, kind: BlobKind, olderThanMs = 0): Promise<string[]> {
+  let q = db.selectFrom('blobs').select('sha256').where('kind', '=', kind);
+  // The database's clock, as for leases: replicas' clocks may differ.
+  if (olderThanMs > 0)
+    q = q.where('created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`);
+  return (await q.execute()).map((r) => r.sha256);
 }
 
 /** Deletes chunks no blob row names that are older than `olderThanMs`: an interrupted put's. */

@@ -78,11 +78,19 @@ export class FsBlobStore implements BlobStore {
     await rm(this.path(sha256), { force: true });
   }
 
-  async list(): Promise<string[]> {
+  async list(olderThanMs = 0): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names
-      .filter((n) => n.endsWith(this.suffix) && SHA256.test(n.slice(0, -this.suffix.length)))
-      .map((n) => n.slice(0, -this.suffix.length));
+    const out: string[] = [];
+    for (const n of names) {
+      const key = n.slice(0, -this.suffix.length);
+      if (!n.endsWith(this.suffix) || !SHA256.test(key)) continue;
+      if (olderThanMs > 0) {
+        const st = await stat(join(this.dir, n)).catch(() => null);
+        if (!st || Date.now() - st.mtimeMs < olderThanMs) continue;
+      }
+      out.push(key);
+    }
+    return out;
   }
 
   async sweep(): Promise<number> {

@@ -105,8 +105,8 @@ export class PgBlobStore implements BlobStore {
     await rm(this.cached(sha256), { force: true });
   }
 
-  list(): Promise<string[]> {
-    return repo.listBlobs(this.db, this.kind);
+  list(olderThanMs = 0): Promise<string[]> {
+    return repo.listBlobs(this.db, this.kind, olderThanMs);
   }
 
   sweep(): Promise<number> {

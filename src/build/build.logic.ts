@@ -17,6 +17,10 @@ import { localDroplet, type StagedDroplet, type StageRequest, type StagerDeps, s
 import { readStagingLog } from './staging-log.ts';
 
 export { instanceStart } from './instance-start.ts';
+
+/** How old an unused bundle must be to be collected: longer than any upload between store and record. */
+const UPLOAD_GRACE_MS = 3_600_000;
+
 export type { StagedDroplet, StageRequest } from './stager.ts';
 export { StagingFailed } from './stager.ts';
 
@@ -77,7 +81,9 @@ export function createBuild(deps: StagerDeps): Build {
         if (!archives.has(sha)) await deps.blobs.droplets.delete(sha);
       }
       let bundles = 0;
-      for (const sha of await deps.blobs.bundles.list()) {
+      // A bundle is stored before its release is recorded, and another replica's API may be
+      // between the two right now: only bundles older than any upload in progress go.
+      for (const sha of await deps.blobs.bundles.list(UPLOAD_GRACE_MS)) {
         if (used.bundles.has(sha)) continue;
         await deps.blobs.bundles.delete(sha);
         bundles++;

@@ -17,8 +17,8 @@ import {
 } from '../catalog/release.repository.ts';
 import { packBundle } from '../cli/pack.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
-import type { Orchestrator } from '../runtime/orchestrator.ts';
 import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
+import type { RuntimeWork } from '../runtime/runtime-work.ts';
 import type { TestApp } from '../test-support/app.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as a client would
@@ -66,7 +66,7 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
   await mkdir(bundlesDir, { recursive: true });
   const blobs = openBlobStores({ kind: 'data-dir', dataDir: t.config.dataDir, db: t.db });
   // Admission is decided before the orchestrator is told anything.
-  const orchestrator = {
+  const orchestrator: RuntimeWork = {
     rollout: async (svc: { slug: string }) => void started.push(`rollout ${svc.slug}`),
     scale: async (svc: { slug: string }) => void started.push(`scale ${svc.slug}`),
     instances: () => [],
@@ -79,11 +79,11 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
     }),
     logPath: (instanceId: string) => join(t.config.dataDir, 'logs', `${instanceId}.log`),
     failedInstance: () => null,
-  } as unknown as Orchestrator; // only the calls the API's runtime paths make
+  };
   const runtime: RuntimeDeps = {
     db: t.db,
     box: loadSecretBox(join(t.config.dataDir, 'secret.key'), undefined),
-    orchestrator,
+    work: orchestrator,
     // Real detection (deploys are refused or accepted on it); nothing is staged here.
     build: createBuild({
       db: t.db,

@@ -75,6 +75,10 @@ export interface DeploymentTable {
   created_by: string;
   started_at: ColumnType<Date, never, never>;
   finished_at: Date | null;
+  /** Queue options (the runtime lease holder runs the row): a scale that replaces every instance. */
+  replace_all: ColumnType<boolean, boolean | undefined, boolean>;
+  /** A deploy that stages without the dependency cache. */
+  no_cache: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /**

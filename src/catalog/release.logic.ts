@@ -107,6 +107,8 @@ export interface NewRelease {
   dropletSha256?: string | null;
   /** Said in the deployment's first message after `vN queued`, e.g. the builder chosen. */
   queued?: string;
+  /** Stage without the dependency cache (`deploy --no-cache`): kept on the queued deployment. */
+  noCache?: boolean;
 }
 
 /**
@@ -142,6 +144,7 @@ export async function recordRelease(
     release_id: release.id,
     kind: input.change,
     created_by: caller.username,
+    no_cache: input.noCache === true,
     message: `v${release.version} queued${input.queued ? `; ${input.queued}` : ''}`,
   });
   await recordChange(trx, auditContext(caller), {

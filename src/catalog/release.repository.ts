@@ -186,11 +186,21 @@ export interface DeploymentRow {
   created_by: string;
   started_at: Date;
   finished_at: Date | null;
+  replace_all: boolean;
+  no_cache: boolean;
 }
 
 export async function insertDeployment(
   db: Executor,
-  row: { service_id: string; release_id: string | null; kind: string; created_by: string; message?: string },
+  row: {
+    service_id: string;
+    release_id: string | null;
+    kind: string;
+    created_by: string;
+    message?: string;
+    replace_all?: boolean;
+    no_cache?: boolean;
+  },
 ): Promise<DeploymentRow> {
   return (await db
     .insertInto('deployments')
@@ -254,6 +264,30 @@ export async function listDeployments(
     .where('service_id', '=', serviceId)
     .executeTakeFirstOrThrow();
   return { items, total: Number(n) };
+}
+
+/**
+ * The runtime's queue: deployments still to run (or interrupted), oldest first, with what names
+ * their service. Across departments: only the runtime lease holder reads it.
+ */
+export async function queuedDeployments(db: Executor) {
+  return db
+    .selectFrom('deployments')
+    .innerJoin('services', 'services.id', 'deployments.service_id')
+    .innerJoin('departments', 'departments.id', 'services.department_id')
+    .select([
+      'deployments.id',
+      'deployments.kind',
+      'deployments.release_id',
+      'deployments.replace_all',
+      'deployments.no_cache',
+      'services.id as service_id',
+      'services.slug',
+      'departments.code as department_code',
+    ])
+    .where('deployments.state', '=', 'running')
+    .orderBy('deployments.started_at')
+    .execute();
 }
 
 /** Every service that has a release to run, across departments: what reconciliation restores. */

@@ -20,7 +20,7 @@ export async function startMonitoring(
   const engine = new MonitoringEngine({
     db,
     log,
-    watchList: () => runtime.deps.orchestrator.watchList(),
+    watchList: () => runtime.orchestrator.watchList(),
     routerUrl: () => runtime.routerUrl,
     routerMetrics: () => runtime.router().rawMetrics(),
     probeKey: () => runtime.router().probeKey,

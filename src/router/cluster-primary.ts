@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type AdminSource, createAdminServer } from './admin.ts';
 import type { InflightReport } from './balancer.ts';
 import { type ToPrimary, type ToWorker, WORKER_OPTIONS_ENV, type WorkerOptions } from './cluster-protocol.ts';
+import { followControlPlane } from './follow.ts';
 import type { Log } from './log.ts';
 import { mergeAll, type RawServiceMetrics, summariseAll } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -199,6 +200,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     },
   };
   const admin = createAdminServer(source, o.adminToken, log);
+  const unfollow = o.controlPlane ? followControlPlane(o.controlPlane, source, log) : () => {};
   let adminPort: number;
   try {
     adminPort = await admin.listen(o.adminHost, o.adminPort);
@@ -213,6 +215,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     adminPort,
     close: (graceMs = o.shutdownGraceMs) => {
       closed ??= (async () => {
+        unfollow();
         closing = true;
         const exits = [...workers].map((w) => new Promise<void>((r) => w.once('exit', () => r())));
         broadcast({ t: 'shutdown', graceMs });

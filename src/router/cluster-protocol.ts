@@ -18,6 +18,10 @@ export type ToPrimary =
   | { t: 'stats'; id: number; metrics: Record<string, RawServiceMetrics>; inflight: InflightReport };
 
 /** Options a worker needs, passed in its environment; the admin token stays in the primary. */
-export type WorkerOptions = Omit<ResolvedOptions, 'adminToken' | 'statePath' | 'adminHost' | 'adminPort'>;
+// Workers never see the control plane's URL or token: only the primary follows it.
+export type WorkerOptions = Omit<
+  ResolvedOptions,
+  'adminToken' | 'statePath' | 'adminHost' | 'adminPort' | 'controlPlane'
+>;
 
 export const WORKER_OPTIONS_ENV = 'GOVHOST_ROUTER_WORKER_OPTIONS';

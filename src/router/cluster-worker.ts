@@ -13,7 +13,10 @@ const send = (m: ToPrimary) => process.send?.(m);
 const opts = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? '{}') as WorkerOptions;
 const log = stderrLog;
 // Options the engine does not read in a worker get inert values.
-const engine = createEngine({ ...opts, adminToken: '', statePath: null, adminHost: '', adminPort: 0 }, log);
+const engine = createEngine(
+  { ...opts, adminToken: '', statePath: null, adminHost: '', adminPort: 0, controlPlane: null },
+  log,
+);
 
 installCrashGuard(log, (graceMs) => engine.close(graceMs), Math.min(opts.shutdownGraceMs, 10_000));
 

@@ -1,5 +1,6 @@
 import { parseNetwork } from '../platform/ip.ts';
 import type { RequestRecord } from './context.ts';
+import type { ControlPlaneSource } from './follow.ts';
 import type { Log } from './log.ts';
 import { probeKeyFor } from './probe-key.ts';
 
@@ -33,6 +34,8 @@ export interface RouterOptions {
   shutdownGraceMs?: number;
   /** Proxy worker processes (node:cluster); 0 runs the proxy in this process. */
   workers?: number;
+  /** Follow the control plane's route table over HTTP(S) (decision 023); null: pushes only. */
+  controlPlane?: ControlPlaneSource | null;
   log?: Log;
   /** Told of every request the router read and answered (in-process routers only: access logs, tests). */
   onRequest?: (r: RequestRecord) => void;
@@ -48,6 +51,7 @@ export const ROUTER_DEFAULTS = {
   port: 8080,
   adminHost: '127.0.0.1',
   adminPort: 8081,
+  controlPlane: null as ControlPlaneSource | null,
   statePath: null,
   bodyLimit: 10 * 1024 * 1024,
   connectTimeoutMs: 5_000,

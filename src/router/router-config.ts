@@ -60,8 +60,39 @@ export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
       problems.push(`GOVHOST_ROUTER_TRUSTED_PROXIES ${(err as Error).message}`);
     }
   }
+  // A router on another host follows the control plane's route table instead of waiting for
+  // pushes to its loopback admin port (decision 023).
+  const cpUrl = get('GOVHOST_ROUTER_CONTROL_PLANE');
+  const cpToken = get('GOVHOST_ROUTER_CONTROL_PLANE_TOKEN');
+  let controlPlane: { url: string; token: string } | null = null;
+  if (cpUrl !== undefined) {
+    let u: URL | null = null;
+    try {
+      u = new URL(cpUrl);
+    } catch {
+      // Said below.
+    }
+    if (
+      !u ||
+      (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+      u.username ||
+      u.password ||
+      u.search ||
+      u.hash
+    ) {
+      problems.push(
+        `GOVHOST_ROUTER_CONTROL_PLANE must be an http(s) URL without credentials or query, got ${JSON.stringify(cpUrl)}`,
+      );
+    }
+    if (cpToken === undefined)
+      problems.push('GOVHOST_ROUTER_CONTROL_PLANE_TOKEN must be set with GOVHOST_ROUTER_CONTROL_PLANE');
+    if (u && cpToken !== undefined) controlPlane = { url: cpUrl, token: cpToken };
+  } else if (cpToken !== undefined) {
+    problems.push('GOVHOST_ROUTER_CONTROL_PLANE_TOKEN is set but GOVHOST_ROUTER_CONTROL_PLANE is not');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    controlPlane,
     host,
     port,
     adminHost,

@@ -1,5 +1,6 @@
 import { type AdminSource, createAdminServer } from './admin.ts';
 import { createEngine } from './engine.ts';
+import { followControlPlane } from './follow.ts';
 import { stderrLog } from './log.ts';
 import { mergeAll, summariseAll } from './metrics.ts';
 import { type RouterOptions, resolveOptions } from './options.ts';
@@ -41,6 +42,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     inflight: async () => engine.backends.inflight(),
   };
   const admin = createAdminServer(source, o.adminToken, log);
+  const unfollow = o.controlPlane ? followControlPlane(o.controlPlane, source, log) : () => {};
   const port = await engine.listen();
   let adminPort: number;
   try {
@@ -55,6 +57,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     adminPort,
     close: (graceMs = o.shutdownGraceMs) => {
       closing ??= (async () => {
+        unfollow();
         // The admin API stays up while draining, so the control plane can watch /inflight.
         await engine.close(graceMs);
         await admin.close();

@@ -50,21 +50,21 @@ export interface LogFile {
  * their first line.
  */
 export function logStream(
-  files: () => LogFile[],
+  files: () => LogFile[] | Promise<LogFile[]>,
   opts: { tail: number; follow: boolean; signal: AbortSignal },
 ): PassThrough {
   const out = new PassThrough();
   const label = (id: string) => `[${id}] `;
   void (async () => {
     const offsets = new Map<string, number>();
-    for (const f of files()) {
+    for (const f of await files()) {
       for (const line of await tailLog(f.path, opts.tail)) out.write(`${label(f.instanceId)}${line}\n`);
       offsets.set(f.path, await size(f.path));
     }
     if (!opts.follow) return out.end();
     const partial = new Map<string, string>();
     while (!opts.signal.aborted) {
-      for (const f of files()) {
+      for (const f of await files()) {
         const end = await size(f.path);
         let from = offsets.get(f.path) ?? 0;
         if (end < from) from = 0; // rotated: the file was truncated

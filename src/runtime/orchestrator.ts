@@ -10,6 +10,7 @@ import type { AppManifest } from '../catalog/manifest.ts';
 import type { ReleaseRow } from '../catalog/release.repository.ts';
 import * as releases from '../catalog/release.repository.ts';
 import { serviceHostname } from '../catalog/service.logic.ts';
+import type { HeldLease } from '../cluster/lease.ts';
 import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { SecretBox } from '../platform/secrets.ts';
@@ -41,6 +42,11 @@ export interface OrchestratorDeps {
   network: { status(): IsolationReport };
   /** Stages bundles into droplets and finds them again. */
   build: Build;
+  /**
+   * The runtime lease this process holds (none in tests of the orchestrator alone): the write that
+   * makes a release current checks it, and a holder that lost it writes nothing more.
+   */
+  lease?: HeldLease;
 }
 
 /** How many of the end of a failed instance's log are searched for the lines that say why. */
@@ -361,6 +367,7 @@ export class Orchestrator {
           .map((s) => s.instanceId)
           .filter((id) => !started.includes(id));
         await db.transaction().execute(async (trx) => {
+          await this.deps.lease?.fence(trx);
           await releases.setRuntimeSettings(trx, svc.id, {
             current_release_id: release.id,
             instances: settings.instances,
@@ -387,6 +394,8 @@ export class Orchestrator {
         await this.retire(svc.id, old);
         await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
       } catch (err) {
+        // The lease moved: the new holder runs this deployment again; this one writes nothing.
+        if (this.deps.lease?.signal.aborted) throw err;
         // The full reason, with the app's last log lines, stays with the release; the deployment
         // says it in one line.
         const reason = (err as Error).message;
@@ -530,25 +539,14 @@ export class Orchestrator {
   }
 
   /**
-   * After a start: adopts what a previous process left running, stops what is no longer wanted,
-   * starts what is missing, and closes deployments that a crash interrupted.
+   * After a start (or a takeover of the runtime lease): adopts what a previous process left
+   * running, stops what is no longer wanted and starts what is missing.
    */
   async reconcile(): Promise<void> {
     const { db, driver, log } = this.deps;
     const recovered = await driver.recover();
-    for (const dep of await releases.runningDeployments(db)) {
-      await releases.finishDeployment(
-        db,
-        dep.id,
-        'failed',
-        'interrupted by a platform restart; the previous release stays live',
-      );
-      if (dep.release_id) {
-        const r = await releases.getRelease(db, dep.release_id);
-        if (r?.status === 'deploying' || r?.status === 'pending')
-          await releases.setReleaseStatus(db, r.id, 'failed', 'interrupted');
-      }
-    }
+    // Deployments still running (queued by another replica, or interrupted by the death of the
+    // previous holder) are not closed here: the work queue runs them again once this is done.
     const wanted = new Set<string>();
     for (const svc of await releases.servicesToRun(db)) {
       const ref = { id: svc.id, slug: svc.slug, departmentCode: svc.department_code };
@@ -592,6 +590,7 @@ export class Orchestrator {
     await Promise.all(extras.map((s) => driver.stop(s.instanceId, STOP_GRACE_MS).catch(() => undefined)));
     for (const serviceId of await readdir(this.deps.appsDir).catch(() => [] as string[]))
       if (!serviceId.startsWith('.')) await this.pruneInstanceDirs(serviceId);
+    this.routes.enable();
     await this.pushRoutes();
     this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
     this.timer.unref();
@@ -599,6 +598,41 @@ export class Orchestrator {
       { services: this.serving.size, adopted: recovered.length - extras.length },
       'runtime reconciled',
     );
+  }
+
+  /**
+   * Brings running services in line with their lifecycle state in the store, for a change made
+   * through another replica: suspended, retired or deleted ones stop; active ones not running start.
+   */
+  async syncLifecycles(): Promise<void> {
+    const listed = new Set<string>();
+    for (const svc of await releases.servicesToRun(this.deps.db)) {
+      listed.add(svc.id);
+      const ref = { id: svc.id, slug: svc.slug, departmentCode: svc.department_code };
+      const serving = this.serving.has(svc.id);
+      if ((svc.lifecycle === 'suspended' || svc.lifecycle === 'retired') && serving)
+        await this.applyLifecycle(ref, svc.lifecycle);
+      else if (svc.lifecycle === 'active' && !serving && !this.locks.has(svc.id))
+        await this.applyLifecycle(ref, 'active').catch((err: Error) =>
+          this.deps.log.warn({ service: svc.slug, err: err.message }, 'could not start the service again'),
+        );
+    }
+    for (const id of [...this.serving.keys()]) if (!listed.has(id)) await this.stopService(id);
+  }
+
+  /** What the other replicas read: every instance with whether it serves, each service's user and failure. */
+  liveSnapshot() {
+    const instances = this.deps.driver.list().map((st) => ({
+      ...st,
+      serving: this.serving.get(st.serviceId)?.instances.has(st.instanceId) ?? false,
+    }));
+    const ids = new Set([...this.serving.keys(), ...this.failed.keys()]);
+    const services = [...ids].map((serviceId) => ({
+      serviceId,
+      runAs: this.runAs(serviceId),
+      failedInstance: this.failed.get(serviceId) ?? null,
+    }));
+    return { instances, services, isolation: this.isolation() };
   }
 
   /** How services are kept apart on this host (status output says when something is not enforced). */

@@ -26,6 +26,12 @@ export class RouteSync {
   private routesVersion = 0;
   private pushQueued = false;
   private pushChain: Promise<void> = Promise.resolve();
+  /**
+   * Off until the orchestrator knows what serves: a table pushed while it is still re-attaching to
+   * the instances a previous holder left (each re-attached one reports a change) would lack
+   * services the router is serving, and citizens would get 404s in the middle of a takeover.
+   */
+  private enabled = false;
 
   constructor(
     private readonly serving: ReadonlyMap<string, Serving>,
@@ -65,8 +71,14 @@ export class RouteSync {
     return this.push();
   }
 
+  /** From now on the table is complete: pushes go to the router. */
+  enable(): void {
+    this.enabled = true;
+  }
+
   /** Sends the current table to the router; resolves once the router has it. */
   push(): Promise<void> {
+    if (!this.enabled) return this.pushChain;
     this.pushChain = this.pushChain.then(async () => {
       try {
         await this.router.putRoutes(this.routeTable());

@@ -13,12 +13,13 @@ import { DomainError } from '../platform/errors.ts';
 import type { Page } from '../platform/pagination.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
-import type { Orchestrator } from './orchestrator.ts';
+import type { RuntimeWork } from './runtime-work.ts';
 
 export interface RuntimeDeps {
   db: Db;
   box: SecretBox;
-  orchestrator: Orchestrator;
+  /** The orchestrator on the runtime lease's holder; the queue and published state elsewhere. */
+  work: RuntimeWork;
   build: Build;
   /** Where uploaded bundles are kept. */
   bundles: BlobStore;
@@ -97,6 +98,7 @@ export async function deploy(
         description: `deploy of bundle ${saved.sha256.slice(0, 12)}`,
         change: 'deploy',
         queued: `builder ${builder.description}`,
+        noCache: opts.noCache === true,
       });
       // The size the rollout will run: the manifest's for a first release, the service's after.
       const settings = await repo.runtimeSettings(trx, t.row.id);
@@ -112,7 +114,7 @@ export async function deploy(
     throw err;
   }
   const { release, deployment } = recorded;
-  void deps.orchestrator.rollout(t.ref, deployment.id, release.id, { noCache: opts.noCache === true });
+  void deps.work.rollout(t.ref, deployment.id, release.id, { noCache: opts.noCache === true });
   return {
     deployment: await rel.presentDeployment(deps.db, deployment),
     release: rel.presentRelease(release),
@@ -169,7 +171,7 @@ export async function rollback(
       envSealed: old.env_sealed,
     });
   });
-  void deps.orchestrator.rollout(t.ref, deployment.id, release.id);
+  void deps.work.rollout(t.ref, deployment.id, release.id);
   return {
     deployment: await rel.presentDeployment(deps.db, deployment),
     release: rel.presentRelease(release),
@@ -222,7 +224,7 @@ export async function changeEnv(
       change: 'env',
     });
   });
-  if (result) void deps.orchestrator.rollout(t.ref, result.deployment.id, result.release.id);
+  if (result) void deps.work.rollout(t.ref, result.deployment.id, result.release.id);
   return {
     variables: await rel.serviceEnv(deps.db, deps.box, t.row.id, false),
     deployment: result ? await rel.presentDeployment(deps.db, result.deployment) : null,
@@ -273,15 +275,17 @@ export async function scale(
       before: { instances: before.instances, memoryMb: before.memory_mb },
       after: { instances: input.instances ?? before.instances, memoryMb: input.memoryMb ?? before.memory_mb },
     });
+    const memoryChanged = input.memoryMb !== undefined && input.memoryMb !== before.memory_mb;
     const d = await repo.insertDeployment(trx, {
       service_id: t.row.id,
       release_id: before.current_release_id,
       kind: 'scale',
       created_by: caller.username,
+      replace_all: memoryChanged,
     });
-    return { d, memoryChanged: input.memoryMb !== undefined && input.memoryMb !== before.memory_mb };
+    return { d, memoryChanged };
   });
-  void deps.orchestrator.scale(t.ref, deployment.d.id, deployment.memoryChanged);
+  void deps.work.scale(t.ref, deployment.d.id, deployment.memoryChanged);
   return rel.presentDeployment(deps.db, deployment.d);
 }
 
@@ -300,11 +304,12 @@ export async function status(deps: RuntimeDeps, caller: Principal, department: s
     desired: { instances: settings?.instances ?? 0, memoryMb: settings?.memory_mb ?? 0 },
     release: current ? rel.presentRelease(current) : null,
     lastDeployment: latest ? await rel.presentDeployment(deps.db, latest) : null,
-    instances: deps.orchestrator
-      .instances(t.row.id)
-      .map((i) => ({ ...i, release: versions.get(i.releaseId) ?? null })),
-    runAs: deps.orchestrator.runAs(t.row.id),
-    isolation: deps.orchestrator.isolation(),
+    instances: (await deps.work.instances(t.row.id)).map((i) => ({
+      ...i,
+      release: versions.get(i.releaseId) ?? null,
+    })),
+    runAs: await deps.work.runAs(t.row.id),
+    isolation: await deps.work.isolation(),
   };
 }
 
@@ -322,10 +327,13 @@ export async function summaries(
   const list = await listServices({ db: deps.db, domain: deps.domain }, caller, page, filter);
   const ids = new Map(list.items.map((s) => [s.id, s]));
   const rows = new Map((await repo.runtimeSummaries(deps.db, [...ids.keys()])).map((r) => [r.id, r]));
+  const live = new Map(
+    await Promise.all(list.items.map(async (s) => [s.id, await deps.work.instances(s.id)] as const)),
+  );
   return {
     ...list,
     items: list.items.map((s) => {
-      const instances = deps.orchestrator.instances(s.id);
+      const instances = live.get(s.id) ?? [];
       const row = rows.get(s.id);
       return {
         service: `${s.department}/${s.slug}`,
@@ -383,13 +391,14 @@ export async function deployments(
  */
 export async function logFiles(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
   const t = await target(deps, caller, department, slug, false);
-  return () => {
-    const live = deps.orchestrator
-      .instances(t.row.id)
-      .map((s) => ({ instanceId: s.instanceId, path: deps.orchestrator.logPath(s.instanceId) }));
-    const failed = deps.orchestrator.failedInstance(t.row.id);
+  return async () => {
+    const live = (await deps.work.instances(t.row.id)).map((s) => ({
+      instanceId: s.instanceId,
+      path: deps.work.logPath(s.instanceId),
+    }));
+    const failed = await deps.work.failedInstance(t.row.id);
     if (failed && !live.some((l) => l.instanceId === failed))
-      live.push({ instanceId: failed, path: deps.orchestrator.logPath(failed) });
+      live.push({ instanceId: failed, path: deps.work.logPath(failed) });
     return live;
   };
 }

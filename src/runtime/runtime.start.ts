@@ -5,9 +5,13 @@ import { buildPaths, createBuild } from '../build/build.logic.ts';
 import { createCacheStore, tidyCache } from '../build/cache-store.ts';
 import type { Limiter } from '../build/sandbox.ts';
 import { reconcileReservations, registerLocalFarm } from '../capacity/host-farm.ts';
+import type { HeldLease } from '../cluster/lease.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
+import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
+import type { RouterControl } from './driver.ts';
+import { LiveStatePublisher, PublishedRoutes } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { pruneLogs } from './local/log-files.ts';
@@ -17,6 +21,7 @@ import { Orchestrator } from './orchestrator.ts';
 import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
 import { defaultUserPrefix, installOwner, ServiceUsers } from './service-users.ts';
+import { WorkQueue } from './work-queue.ts';
 import { prepareAppsDir, resolveAppsDir } from './workdir.ts';
 
 const LOG_KEEP_MS = 7 * 86_400_000;
@@ -70,6 +75,7 @@ function stagingLimiter(): Limiter {
 
 export interface RunningRuntime {
   deps: RuntimeDeps;
+  orchestrator: Orchestrator;
   routerUrl: string;
   /** The router process now running (it changes when the watchdog starts it again). */
   router(): RouterClient;
@@ -77,14 +83,23 @@ export interface RunningRuntime {
   shutdown(stopServices: boolean): Promise<void>;
 }
 
-/**
- * Starts the local runtime: the supervisor of service instances, the router process, and the
- * orchestration that reconciles them with the store.
- */
 /** Health checks in a row a living router may miss before it is replaced. */
 const ROUTER_MISSES_BEFORE_RESTART = 3;
 
-export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogger): Promise<RunningRuntime> {
+/** The channel other replicas notify when they queue work for the runtime. */
+export const RUNTIME_CHANNEL = 'govhost_runtime';
+
+/**
+ * Starts the local runtime: the supervisor of service instances, the router process, and the
+ * orchestration that reconciles them with the store. On the replica that holds `lease` (the
+ * runtime lease); it also runs the work other replicas queue and publishes live state for them.
+ */
+export async function startRuntime(
+  config: Config,
+  db: Db,
+  log: FastifyBaseLogger,
+  lease?: HeldLease,
+): Promise<RunningRuntime> {
   // Refused rather than ignored: services would otherwise run as processes in the control plane's pod.
   if (config.runtime === 'kubernetes')
     throw new Error(
@@ -164,10 +179,20 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     (n) => n.droplets + n.bundles > 0 && log.info(n, 'removed droplets and bundles no release uses'),
     (err: Error) => log.warn({ err: err.message }, 'could not collect unused droplets'),
   );
+  // Every table pushed to this host's router is also published for routers that follow the
+  // control plane (decision 023), without waiting for the next periodic publication.
+  let routesChanged = () => {};
+  const published = (client: RouterClient): RouterControl => ({
+    putRoutes: (t) => {
+      routesChanged();
+      return client.putRoutes(t);
+    },
+    inflight: () => client.inflight(),
+  });
   const orchestrator = new Orchestrator({
     db,
     driver,
-    router: router.client,
+    router: published(router.client),
     box,
     appsDir: apps.dir,
     domain: config.domain,
@@ -175,6 +200,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     users,
     network,
     build,
+    ...(lease ? { lease } : {}),
   });
   // This host is a farm: its real capacity, and reservations for what already runs on it (services
   // deployed before capacity was tracked get theirs here, never refused).
@@ -228,7 +254,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
         adminPort: config.routerAdminPort,
         trustedProxies: config.routerTrustedProxies,
       });
-      await orchestrator.replaceRouter(current.client);
+      await orchestrator.replaceRouter(published(current.client));
       // On a port of its choosing (GOVHOST_ROUTER_PORT=0) it may have come back on another one.
       await network.setAllowed(allowedOnLoopback(current.client.info.port, config));
     } catch (err) {
@@ -238,6 +264,35 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     }
   }, 2000);
   watchdog.unref();
+  const routes = new PublishedRoutes(() => orchestrator.routeTable().routes);
+  const publisher = new LiveStatePublisher({
+    db,
+    snapshot: () => {
+      const { isolation, ...rest } = orchestrator.liveSnapshot();
+      return {
+        ...rest,
+        state: { isolation, router: { port: current.client.info.port }, routes: routes.current() },
+      };
+    },
+    // Without a lease (PGlite's only process is the holder by definition) nothing to check.
+    fence: (trx) => lease?.fence(trx) ?? Promise.resolve(),
+    log,
+  });
+  const queue = new WorkQueue({
+    db,
+    orchestrator,
+    log,
+    changed: () => publisher.changed(),
+    ...(lease ? { signal: lease.signal } : {}),
+  });
+  driver.on('change', () => publisher.changed());
+  routesChanged = () => publisher.changed();
+  publisher.start();
+  queue.start();
+  // Other replicas' requests arrive at once by notification; the queue's poll is the fallback.
+  const unlisten = config.databaseUrl
+    ? listen(config.databaseUrl, RUNTIME_CHANNEL, () => queue.kick(true), log)
+    : async () => {};
   // Logs of instances that stopped (replaced by a rollout, scaled away) are kept a week, then go.
   const pruneStoppedLogs = () =>
     pruneLogs(join(runDir, 'logs'), new Set(driver.list().map((s) => s.instanceId)), LOG_KEEP_MS).then(
@@ -252,7 +307,7 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     deps: {
       db,
       box,
-      orchestrator,
+      work: queue,
       build,
       bundles: blobs.bundles,
       bundleLimit: config.bundleLimit,
@@ -266,9 +321,13 @@ export async function startRuntime(config: Config, db: Db, log: FastifyBaseLogge
     get routerUrl() {
       return `http://${host}:${current.client.info.port}`;
     },
+    orchestrator,
     async shutdown(stopServices) {
       clearInterval(watchdog);
       clearInterval(pruner);
+      await unlisten();
+      await queue.stop();
+      await publisher.stop();
       await orchestrator.shutdown(stopServices);
       if (stopServices) await current.stop();
       // Instances left running for the next start stay limited; the next start replaces the table.

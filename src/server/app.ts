@@ -20,6 +20,7 @@ import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../pl
 import { validatorCompiler } from '../platform/validation.ts';
 import { requestRoutes } from '../provisioning/request.routes.ts';
 import { dropletRoutes } from '../runtime/droplet.routes.ts';
+import { routeStreamRoutes } from '../runtime/route-stream.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { signInRoutes } from '../tenancy/sign-in.routes.ts';
@@ -110,6 +111,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         runtime: () => deps.runtime ?? null,
         bundleLimit: deps.config.bundleLimit,
       });
+      await api.register(routeStreamRoutes, { db: deps.db });
       await api.register(buildRoutes, deps);
       await api.register(dropletRoutes, deps);
       await api.register(metricsRoutes, { db: deps.db, engine });

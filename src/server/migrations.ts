@@ -11,6 +11,7 @@ import {
   releaseMigrations,
   serviceUserMigrations,
 } from '../catalog/catalog.migrations.ts';
+import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import {
   alertingMigrations,
   hardeningMigrations,
@@ -20,6 +21,7 @@ import {
 } from '../monitoring/monitoring.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
+import { runtimeMigrations } from '../runtime/runtime.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
@@ -43,6 +45,8 @@ const ALL: Record<string, Migration> = {
   ...serviceUserMigrations,
   ...buildMigrations,
   ...dropletMigrations,
+  ...clusterMigrations,
+  ...runtimeMigrations,
   ...blobMigrations,
 };
 

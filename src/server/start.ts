@@ -1,11 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { checkChainKey } from '../audit/audit.logic.ts';
+import { auditKeyOf } from '../audit/audit-key.ts';
+import { LeaseKeeper } from '../cluster/lease.ts';
+import { checkSharedKey } from '../cluster/shared-keys.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
 import type { Config } from '../platform/config.ts';
 import { makeDataDirPrivate } from '../platform/data-dir.ts';
 import { lockDataDir } from '../platform/lockfile.ts';
-import { type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
+import { notify } from '../platform/notify.ts';
+import { loadKey } from '../platform/secrets.ts';
+import { RUNTIME_CHANNEL, type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
+import { storedRuntimeDeps } from '../runtime/stored-work.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { migrateToLatest } from './migrations.ts';
@@ -37,20 +46,31 @@ export async function startPlatform(
     try {
       await migrateToLatest(store.db);
       await checkChainKey(store.db);
+      if (store.kind === 'postgres') {
+        // Replicas share the store: each must seal and chain with the same keys as the others.
+        const secret = loadKey(join(config.dataDir, 'secret.key'), config.secretKey, 'GOVHOST_SECRET_KEY');
+        await checkSharedKey(store.db, 'secret', secret, 'GOVHOST_SECRET_KEY');
+        await checkSharedKey(store.db, 'audit', auditKeyOf(store.db)!, 'GOVHOST_AUDIT_KEY');
+      }
       const admin = await bootstrapAdmin(store.db);
       let runtime: RunningRuntime | null = null;
       let monitoring: RunningMonitoring | null = null;
       let alerting: RunningAlerting | null = null;
+      // On a replica that does not hold the runtime lease, the API queues the work for the holder.
+      const queued =
+        opts.runtime === false
+          ? null
+          : storedRuntimeDeps(config, store.db, () => notify(store.db, RUNTIME_CHANNEL));
       const app = await buildApp(
         {
           db: store.db,
           config,
           store,
           get runtime() {
-            return runtime?.deps ?? null;
+            return runtime?.deps ?? queued;
           },
           // Read at call time: the runtime starts after the routes are registered.
-          onLifecycle: async (svc, state) => runtime?.deps.orchestrator.applyLifecycle(svc, state),
+          onLifecycle: async (svc, state) => (runtime?.deps ?? queued)?.work.applyLifecycle(svc, state),
           get monitoring() {
             return monitoring?.engine ?? null;
           },
@@ -66,23 +86,52 @@ export async function startPlatform(
           'the data folder was readable by other users: made it private to the platform',
         );
       }
-      if (opts.runtime !== false) {
-        runtime = await startRuntime(config, store.db, app.log);
-        monitoring = await startMonitoring(config, store.db, runtime, app.log);
-        alerting = await startAlerting({
-          db: store.db,
-          config,
-          box: runtime.deps.box,
-          events: monitoring.engine,
-          log: app.log,
-        });
-      }
+      // Replicas on PostgreSQL leave instances and router running when they stop (the next holder
+      // adopts them); PGlite's only process stops them on a clean shutdown, as it always has.
+      let stopServicesOnRelease = store.kind === 'pglite';
+      // The runtime, with everything that must run once (probes, alerts, the outbox, roll-ups,
+      // retention, capacity reconciliation, route publication), runs on the runtime lease's holder.
+      const keeper =
+        opts.runtime === false
+          ? null
+          : new LeaseKeeper({
+              db: store.db,
+              name: 'runtime',
+              holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+              log: app.log,
+              exclusive: store.kind === 'pglite',
+              onAcquired: async (lease) => {
+                const rt = await startRuntime(config, store.db, app.log, lease);
+                const mon = await startMonitoring(config, store.db, rt, app.log);
+                const al = await startAlerting({
+                  db: store.db,
+                  config,
+                  box: rt.deps.box,
+                  events: mon.engine,
+                  log: app.log,
+                });
+                runtime = rt;
+                monitoring = mon;
+                alerting = al;
+                return async () => {
+                  runtime = null;
+                  monitoring = null;
+                  alerting = null;
+                  // Probing stops first, so no alert fires while the dispatcher winds down.
+                  await mon.stop();
+                  await al.stop();
+                  await rt.shutdown(stopServicesOnRelease);
+                };
+              },
+            });
+      await keeper?.start();
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       const url = `http://${host}:${port}`;
-      const routerUrl = runtime?.routerUrl ?? null;
+      // Assigned by the lease's work, which the keeper's start awaited when it took the lease.
+      const routerUrl = (runtime as RunningRuntime | null)?.routerUrl ?? null;
       // The first admin's token goes out before the ready line: whoever waits for "ready" (a
       // script, a test) then has everything the start printed.
       if (admin) opts.onFirstAdmin?.(admin, url);
@@ -105,9 +154,8 @@ export async function startPlatform(
           };
           await step('close the API', () => app.close());
           // Probing stops first, so no alert fires while the dispatcher winds down.
-          await step('stop monitoring', () => monitoring?.stop());
-          await step('stop alerting', () => alerting?.stop());
-          await step('stop the runtime', () => runtime?.shutdown(stopServices));
+          stopServicesOnRelease &&= stopServices;
+          await step('stop the runtime', () => keeper?.stop());
           await step('close the store', () => store.close());
           unlock();
           if (failure) throw failure;

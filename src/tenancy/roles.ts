@@ -43,6 +43,11 @@ export const PERMISSIONS = {
   'request:approve': ['platform-admin', 'operator'],
   /** Back up the whole platform: the archive holds every department's data and the keys. */
   'platform:backup': ['platform-admin'],
+  /**
+   * Follow the route table (every service's host name and backends): what a router's token needs,
+   * an operator's read-only token (decision 023).
+   */
+  'routes:read': ['platform-admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,0 +1,86 @@
+import type { AdminSource } from './admin.ts';
+import type { Log } from './log.ts';
+import { parseRouteTable } from './route-validate.ts';
+
+/** Where the router gets its route table from when it follows the control plane (decision 023). */
+export interface ControlPlaneSource {
+  /** The API's base URL (any replica, or the balancer in front of them), e.g. `https://api.gov:7070`. */
+  url: string;
+  /** An API token allowed `routes:read` (an operator's read-only token). */
+  token: string;
+}
+
+/** A table larger than this is refused as the admin API refuses it: nothing legitimate is close. */
+const MAX_TABLE_BYTES = 16 * 1024 * 1024;
+const RETRY_MS = 1_000;
+
+/**
+ * Follows the control plane's route table: long-polls `GET /api/v1/runtime/routes?after=<held>`,
+ * checks each table exactly as the admin API checks a pushed one, and applies it through the same
+ * store (which writes the state file, so the table outlives a restart of the router). While the
+ * control plane cannot be reached the router keeps serving its last table and asks again every
+ * second. Returns how to stop.
+ */
+export function followControlPlane(
+  cp: ControlPlaneSource,
+  source: Pick<AdminSource, 'table' | 'update'>,
+  log: Log,
+): () => void {
+  const stop = new AbortController();
+  const base = cp.url.replace(/\/+$/, '');
+  const pause = () => new Promise((r) => setTimeout(r, RETRY_MS).unref());
+  let failing = false;
+  const fail = (why: string) => {
+    // Said once per outage, not once per second.
+    if (!failing)
+      log.warn({ controlPlane: base, why }, 'cannot follow the control plane: keeping the last route table');
+    failing = true;
+  };
+  void (async () => {
+    while (!stop.signal.aborted) {
+      try {
+        const res = await fetch(`${base}/api/v1/runtime/routes?after=${source.table().version}&waitSec=25`, {
+          headers: { authorization: `Bearer ${cp.token}`, accept: 'application/json' },
+          redirect: 'error',
+          signal: AbortSignal.any([stop.signal, AbortSignal.timeout(35_000)]),
+        });
+        if (res.status === 204) {
+          await res.body?.cancel();
+          continue;
+        }
+        const length = Number(res.headers.get('content-length') ?? 0);
+        if (res.status !== 200 || length > MAX_TABLE_BYTES) {
+          await res.body?.cancel();
+          fail(`answered ${res.status}${length > MAX_TABLE_BYTES ? ` with ${length} bytes` : ''}`);
+          await pause();
+          continue;
+        }
+        const text = await res.text();
+        if (text.length > MAX_TABLE_BYTES) throw new Error(`a table of ${text.length} bytes`);
+        const parsed = parseRouteTable(JSON.parse(text));
+        if (!parsed.ok) throw new Error(`an invalid table: ${parsed.errors.slice(0, 3).join('; ')}`);
+        const result = await source.update(parsed.table);
+        if (failing) log.info({ controlPlane: base }, 'following the control plane again');
+        failing = false;
+        if (result === 'applied')
+          log.info(
+            { version: parsed.table.version, routes: parsed.table.routes.length },
+            'route table from the control plane',
+          );
+        // A stale or conflicting table (an older holder's) is not applied; the next one will be.
+        else if (result !== 'unchanged') {
+          log.warn(
+            { version: parsed.table.version, result },
+            'route table from the control plane not applied',
+          );
+          await pause();
+        }
+      } catch (err) {
+        if (stop.signal.aborted) break;
+        fail((err as Error).message);
+        await pause();
+      }
+    }
+  })();
+  return () => stop.abort();
+}

@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Db } from '../platform/database.ts';
+import { problemResponses, secured } from '../platform/http-schemas.ts';
+import { callerOf } from '../tenancy/auth.hook.ts';
+import { nextRouteTable } from './route-stream.ts';
+
+/** `GET /runtime/routes`: the route table for routers that follow the control plane (decision 023). */
+export const routeStreamRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, opts) => {
+  app.get(
+    '/runtime/routes',
+    {
+      schema: {
+        tags: ['runtime'],
+        summary: 'The route table once it is newer than a version (long poll), for routers',
+        description:
+          'Answers 200 with the table as soon as its version is above `after` (at once when it already is), or 204 after `waitSec` without a change. Any replica answers. Needs `routes:read` (an operator token).',
+        security: secured,
+        querystring: Type.Object({
+          after: Type.Integer({ minimum: 0, default: 0 }),
+          waitSec: Type.Integer({ minimum: 0, maximum: 60, default: 25 }),
+        }),
+        response: {
+          200: Type.Object({
+            version: Type.Integer(),
+            routes: Type.Array(Type.Unknown(), { description: 'as the router admin API takes them' }),
+          }),
+          204: Type.Null({ description: 'no newer table within waitSec' }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const gone = new AbortController();
+      req.raw.on('close', () => gone.abort());
+      const table = await nextRouteTable(
+        opts.db,
+        callerOf(req),
+        req.query.after,
+        req.query.waitSec * 1000,
+        gone.signal,
+      );
+      reply.header('cache-control', 'no-store');
+      if (!table) return reply.code(204).send(null);
+      return table;
+    },
+  );
+};

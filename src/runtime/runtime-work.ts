@@ -1,0 +1,38 @@
+import type { LifecycleState } from '../catalog/catalog.tables.ts';
+import type { OsUser } from './local/os-users.ts';
+import type { IsolationStatus } from './orchestrator.ts';
+import type { InstanceStatus } from './runtime.types.ts';
+
+/** A service as the runtime names it. */
+export interface ServiceRef {
+  id: string;
+  slug: string;
+  departmentCode: string;
+}
+
+/** An instance as the API shows it: its driver status, and whether the router sends it traffic. */
+export type LiveInstance = InstanceStatus & { serving: boolean };
+
+/**
+ * What the API asks of the runtime. On the replica that holds the runtime lease it is the
+ * orchestrator itself; on every other replica the work is queued in the store (the deployment
+ * rows the request wrote) for the holder, and live state is read from what the holder records.
+ */
+export interface RuntimeWork {
+  /** Starts (or queues) the rollout of a recorded deployment. */
+  rollout(
+    svc: ServiceRef,
+    deploymentId: string,
+    releaseId: string,
+    opts?: { noCache?: boolean },
+  ): Promise<void>;
+  /** Starts (or queues) a recorded scale. */
+  scale(svc: ServiceRef, deploymentId: string, replaceAll: boolean): Promise<void>;
+  /** A service entered a lifecycle state: stop it, or run it again. */
+  applyLifecycle(svc: ServiceRef, state: LifecycleState): Promise<void>;
+  instances(serviceId: string): LiveInstance[] | Promise<LiveInstance[]>;
+  runAs(serviceId: string): OsUser | null | Promise<OsUser | null>;
+  isolation(): IsolationStatus | Promise<IsolationStatus>;
+  logPath(instanceId: string): string;
+  failedInstance(serviceId: string): string | null | Promise<string | null>;
+}
