@@ -2,7 +2,7 @@
 // real PostgreSQL when the test run has GOVHOST_TEST_DATABASE_URL).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -178,9 +178,19 @@ describe('blob stores', () => {
       assert.equal(await localDroplet(deps, { sha256: key, blob_sha256: archive.sha256 }), true);
       assert.equal(await readFile(join(dropletDir(deps.dropletsDir, key), 'lib', 'app.js'), 'utf8'), 'hello');
       assert.ok((await stat(dropletDir(deps.dropletsDir, key))).isDirectory());
-      // No release names either: both go, with the droplet's row and its folder.
+      // An unused bundle stored just now stays: another replica may be about to record its release.
+      const fresh = await build.collect();
+      assert.ok(fresh.droplets >= 1, `${kind}: ${JSON.stringify(fresh)}`);
+      assert.equal(await blobs.bundles.has(bundle.sha256), true, `${kind}: ${JSON.stringify(fresh)}`);
+      // An hour on, no release names either: both go, with the droplet's row and its folder.
+      const anHourAgo = new Date(Date.now() - 3_700_000);
+      if (kind === 'data-dir') {
+        await utimes(join(dataDir, 'bundles', `${bundle.sha256}.tar.gz`), anHourAgo, anHourAgo);
+      } else {
+        await sql`update blobs set created_at = ${anHourAgo} where sha256 = ${bundle.sha256}`.execute(h.db);
+      }
       const n = await build.collect();
-      assert.ok(n.droplets >= 1 && n.bundles >= 1, `${kind}: ${JSON.stringify(n)}`);
+      assert.ok(n.bundles >= 1, `${kind}: ${JSON.stringify(n)}`);
       assert.equal(await blobs.droplets.has(archive.sha256), false, kind);
       assert.equal(await blobs.bundles.has(bundle.sha256), false, kind);
       assert.equal(await build.droplet(key), null, kind);
