@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import * as releases from '../catalog/release.repository.ts';
 import { resolveService } from '../catalog/service.logic.ts';
+import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { authorize, type Principal } from '../tenancy/principal.ts';
@@ -140,3 +141,20 @@ export const buildPaths = (dataDir: string) => ({
   dropletsDir: join(dataDir, 'droplets'),
   logsDir: join(dataDir, 'build', 'logs'),
 });
+
+/** The build's settings and limits as the platform's configuration gives them. */
+export function buildConfig(config: Config): Pick<StagerDeps, 'settings' | 'limits'> {
+  return {
+    settings: {
+      npmRegistry: config.npmRegistry,
+      pipIndexUrl: config.pipIndexUrl,
+      python: config.buildPython,
+    },
+    limits: {
+      memoryMb: config.buildMemoryMb,
+      cpus: config.buildCpus,
+      timeoutSec: config.buildTimeoutSec,
+      diskMb: config.buildDiskMb,
+    },
+  };
+}

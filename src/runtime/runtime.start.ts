@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { openBlobStores } from '../blobs/blob-stores.ts';
-import { buildPaths, createBuild } from '../build/build.logic.ts';
+import { buildConfig, buildPaths, createBuild } from '../build/build.logic.ts';
 import { createCacheStore, tidyCache } from '../build/cache-store.ts';
 import type { Limiter } from '../build/sandbox.ts';
 import { reconcileReservations, registerLocalFarm } from '../capacity/host-farm.ts';
@@ -156,17 +156,7 @@ export async function startRuntime(
     ...buildPaths(config.dataDir),
     blobs,
     scratchDir: join(apps.dir, '.staging'),
-    settings: {
-      npmRegistry: config.npmRegistry,
-      pipIndexUrl: config.pipIndexUrl,
-      python: config.buildPython,
-    },
-    limits: {
-      memoryMb: config.buildMemoryMb,
-      cpus: config.buildCpus,
-      timeoutSec: config.buildTimeoutSec,
-      diskMb: config.buildDiskMb,
-    },
+    ...buildConfig(config),
     limiter: stagingLimiter(),
     cache: createCacheStore({
       dir: cacheDir,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { openBlobStores } from '../blobs/blob-stores.ts';
-import { buildPaths, createBuild } from '../build/build.logic.ts';
+import { buildConfig, buildPaths, createBuild } from '../build/build.logic.ts';
 import { NO_CACHE } from '../build/dependency-cache.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
@@ -52,17 +52,7 @@ export function storedRuntimeDeps(config: Config, db: Db, tell: () => Promise<vo
       ...buildPaths(config.dataDir),
       blobs,
       scratchDir: join(config.dataDir, 'build', 'scratch-unused'),
-      settings: {
-        npmRegistry: config.npmRegistry,
-        pipIndexUrl: config.pipIndexUrl,
-        python: config.buildPython,
-      },
-      limits: {
-        memoryMb: config.buildMemoryMb,
-        cpus: config.buildCpus,
-        timeoutSec: config.buildTimeoutSec,
-        diskMb: config.buildDiskMb,
-      },
+      ...buildConfig(config),
       limiter: null,
       cache: NO_CACHE,
     }),
