@@ -18,7 +18,8 @@ export type ToPrimary =
   | { t: 'stats'; id: number; metrics: Record<string, RawServiceMetrics>; inflight: InflightReport };
 
 /** Options a worker needs, passed in its environment; the admin token stays in the primary. */
-// Workers never see the control plane's URL or token: only the primary follows it.
+// Workers never see the control plane's URL or token: only the primary follows it, and main.ts
+// drops the router's secrets from the environment before any worker is forked.
 export type WorkerOptions = Omit<
   ResolvedOptions,
   'adminToken' | 'statePath' | 'adminHost' | 'adminPort' | 'controlPlane'

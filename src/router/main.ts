@@ -6,7 +6,7 @@ import { ConfigError } from '../platform/config.ts';
 import { installCrashGuard } from './crash-guard.ts';
 import { stderrLog } from './log.ts';
 import { startRouter } from './router.ts';
-import { routerOptionsFromEnv } from './router-config.ts';
+import { ROUTER_SECRETS, routerOptionsFromEnv } from './router-config.ts';
 
 let options: ReturnType<typeof routerOptionsFromEnv>;
 try {
@@ -16,6 +16,9 @@ try {
   process.stderr.write(`govhost router: ${err.message}\n`);
   process.exit(2);
 }
+// Read once, then out of the environment: proxy workers (node:cluster) inherit this process's
+// environment, and they parse citizens' untrusted bytes; they need neither secret.
+for (const secret of ROUTER_SECRETS) delete process.env[secret];
 
 const router = await startRouter({ ...options, log: stderrLog }).catch((err: Error) => {
   process.stderr.write(`govhost router: cannot start: ${err.message}\n`);

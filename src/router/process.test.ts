@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -160,6 +160,28 @@ describe('router process', () => {
     const m = (await admin(p, 'GET', '/metrics')).body.services['TEST/multi'];
     assert.ok(m.requests['2xx'] >= 10);
     assert.deepEqual((await admin(p, 'GET', '/inflight')).body.backends.m1, { requests: 0, websockets: 0 });
+    // The workers parse citizens' bytes: their environment (as the kernel started them) holds
+    // none of the router's secrets, which the primary read and then dropped before forking.
+    const workers = readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .filter((n) => {
+        try {
+          return (
+            readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(p.child.pid)
+          );
+        } catch {
+          return false; // a process that ended while we looked
+        }
+      });
+    assert.equal(workers.length, 2, 'two workers found');
+    for (const pid of workers) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(
+        environ.some((e) => e.startsWith('GOVHOST_ROUTER_WORKER')),
+        'a worker was read',
+      );
+      assert.equal(environ.filter((e) => /^GOVHOST_ROUTER_(ADMIN|CONTROL_PLANE)_TOKEN=/.test(e)).length, 0);
+    }
     assert.equal(await stop(p, 'SIGTERM'), 0);
   });
 

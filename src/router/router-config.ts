@@ -8,6 +8,9 @@ import { isLoopback, ROUTER_DEFAULTS, type RouterOptions } from './options.ts';
  * The router reads only its own GOVHOST_ROUTER_* variables: it runs beside the control plane,
  * not inside it, and must start without the platform's database or config file.
  */
+/** The router's secrets among its variables: its process keeps them, its workers never see them. */
+export const ROUTER_SECRETS = ['GOVHOST_ROUTER_ADMIN_TOKEN', 'GOVHOST_ROUTER_CONTROL_PLANE_TOKEN'] as const;
+
 export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
   const problems: string[] = [];
   const get = (name: string) => {
