@@ -17,6 +17,22 @@ class Cut implements KyselyPlugin {
   transformResult: KyselyPlugin['transformResult'] = async (args) => args.result;
 }
 
+/** A handle whose queries never answer once `hung` is set: a link dropped without a reset. */
+class Hang implements KyselyPlugin {
+  hung = false;
+  private readonly waiting: (() => void)[] = [];
+  transformQuery: KyselyPlugin['transformQuery'] = (args) => args.node;
+  transformResult: KyselyPlugin['transformResult'] = async (args) => {
+    if (this.hung) await new Promise<void>((r) => this.waiting.push(r));
+    return args.result;
+  };
+  /** The link is back: the hung answers arrive. */
+  release(): void {
+    this.hung = false;
+    for (const r of this.waiting.splice(0)) r();
+  }
+}
+
 const quiet = { info() {}, warn() {}, error() {} };
 
 describe('leases', () => {
@@ -112,6 +128,34 @@ describe('leases', () => {
     await a.stop();
     await b.stop();
     assert.equal(events.at(-1), 'b stops');
+  });
+
+  it('stops the work before the lease can expire when a renewal hangs instead of failing', async () => {
+    const hang = new Hang();
+    let lease: HeldLease | null = null;
+    let stoppedAt = 0;
+    const keeper = new LeaseKeeper({
+      db: db.withPlugin(hang),
+      name: 'job-hang',
+      holder: 'a',
+      log: quiet,
+      ttlMs: 600,
+      onAcquired: async (l) => {
+        lease = l;
+        return async () => void (stoppedAt = Date.now());
+      },
+    });
+    await keeper.start();
+    assert.ok(lease, 'taken');
+    hang.hung = true;
+    const cut = Date.now();
+    await until('the work to stop', () => stoppedAt || null, 5_000);
+    // The last renewal was asked at most a third of the time to live before the cut: stopping
+    // within two thirds of it after the cut (plus the watchdog's beat) is before expiry.
+    assert.ok(stoppedAt - cut < 600, `stopped ${stoppedAt - cut} ms after renewals hung`);
+    assert.ok((lease as HeldLease | null)?.signal.aborted);
+    hang.release();
+    await keeper.stop();
   });
 
   it('in exclusive mode (PGlite, one process) takes the lease a killed process left at once', async () => {

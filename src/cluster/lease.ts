@@ -55,6 +55,14 @@ export class LeaseKeeper {
   private lease: (repo.LeaseRow & { abort: AbortController }) | null = null;
   private stopWork: Promise<() => Promise<void>> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * Checks the time since the last renewal apart from the renewals themselves: a renewal that
+   * hangs (a link dropped without a reset, a pool with no free connection) never fails, and the
+   * holder must stop acting before its lease can expire all the same.
+   */
+  private watchdog: NodeJS.Timeout | null = null;
+  /** When the last successful renewal was asked for, on the monotonic clock (a wall-clock jump
+   * must not lengthen the time a holder goes on acting). */
   private lastRenewal = 0;
   private running = false;
   private tick: Promise<void> = Promise.resolve();
@@ -84,7 +92,11 @@ export class LeaseKeeper {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
-    await this.tick;
+    if (this.watchdog) clearInterval(this.watchdog);
+    // A renewal in flight may hang on a dead link: shutdown waits for it one time to live at most.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([this.tick, new Promise((r) => (bound = setTimeout(r, this.ttlMs)))]);
+    clearTimeout(bound);
     const lease = this.lease;
     await this.lose('the replica is stopping');
     if (lease) await repo.release(this.opts.db, lease).catch(() => undefined);
@@ -115,7 +127,7 @@ export class LeaseKeeper {
 
   private async step(): Promise<void> {
     const { db, name, holder, log } = this.opts;
-    const asked = Date.now();
+    const asked = performance.now();
     try {
       if (this.lease) {
         if (await repo.renew(db, this.lease, this.ttlMs)) this.lastRenewal = asked;
@@ -126,6 +138,7 @@ export class LeaseKeeper {
       if (!row || !this.running) return;
       this.lease = { ...row, abort: new AbortController() };
       this.lastRenewal = asked;
+      this.watch();
       log.info(
         { lease: name, generation: row.generation, holder },
         'lease taken: this replica runs the work',
@@ -141,10 +154,22 @@ export class LeaseKeeper {
       log.warn({ lease: name, err: (err as Error).message }, 'cannot reach the store for the lease');
       // Stop acting well before another replica may take it: renewal started at `lastRenewal`,
       // so the lease surely lives until then plus its time to live.
-      if (this.lease && Date.now() - this.lastRenewal > (this.ttlMs * 2) / 3) {
+      if (this.lease && performance.now() - this.lastRenewal > (this.ttlMs * 2) / 3) {
         await this.lose('the lease could not be renewed in time');
       }
     }
+  }
+
+  private watch(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(
+      () => {
+        if (this.lease && performance.now() - this.lastRenewal > (this.ttlMs * 2) / 3)
+          void this.lose('the lease could not be renewed in time');
+      },
+      Math.max(50, Math.floor(this.ttlMs / 10)),
+    );
+    this.watchdog.unref();
   }
 
   private async lose(why: string): Promise<void> {
