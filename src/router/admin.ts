@@ -39,7 +39,9 @@ const CODES = {
 type Code = keyof typeof CODES;
 
 // Route tables for thousands of services fit easily; anything bigger is a mistake.
-const MAX_BODY = 8 * 1024 * 1024;
+/** The largest route table the router takes, pushed or followed: nothing legitimate is close. */
+export const MAX_TABLE_BYTES = 8 * 1024 * 1024;
+const MAX_BODY = MAX_TABLE_BYTES;
 
 function json(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = JSON.stringify(body);

@@ -119,4 +119,75 @@ describe('a router following the control plane', () => {
       5_000,
     );
   });
+
+  it('reads no more of an answer than a table may be, and does not spin on instant "nothing newer" answers', async () => {
+    const backend = await serve((_req, res) => res.end('kept'));
+    closers.push(() => {
+      const done = new Promise((r) => backend.server.close(r));
+      backend.server.closeAllConnections();
+      return done;
+    });
+    let mode: 'table' | 'huge' | 'instant' = 'table';
+    let asked = 0;
+    let hugeBytesSent = 0;
+    const cp = await serve((_req, res) => {
+      asked++;
+      if (mode === 'table') {
+        mode = 'huge';
+        return res.setHeader('content-type', 'application/json').end(
+          JSON.stringify({
+            version: 5,
+            routes: [
+              {
+                hostname: 'k.example',
+                service: 'D/k',
+                kind: 'proxy',
+                backends: [{ id: 'k1', url: backend.url }],
+              },
+            ],
+          }),
+        );
+      }
+      if (mode === 'instant') return res.writeHead(204).end();
+      // Chunked (no length to check first), without end: only the reader's bound stops it.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const piece = Buffer.alloc(1024 * 1024, 0x20);
+      const pump = () => {
+        while (hugeBytesSent < 64 * 1024 * 1024 && !res.destroyed) {
+          hugeBytesSent += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    closers.push(() => {
+      const done = new Promise((r) => cp.server.close(r));
+      cp.server.closeAllConnections();
+      return done;
+    });
+    const router = await startRouter({
+      port: 0,
+      adminPort: 0,
+      adminToken: 'a'.repeat(24),
+      statePath: join(dir, 'bounded.json'),
+      workers: 0,
+      controlPlane: { url: cp.url, token: 'ghk_router-token' },
+      log: silentLog,
+    });
+    closers.push(() => router.close(0));
+    await until(
+      'the first table served',
+      async () => (await get(router.port, 'k.example')).status === 200,
+      5_000,
+    );
+    // The oversized answer is dropped a little past 8 MiB, not read to its 64 MiB; the table stays.
+    await until('the huge answer to be abandoned', () => asked >= 3 || null, 10_000);
+    assert.ok(hugeBytesSent < 64 * 1024 * 1024, `the sender got to write ${hugeBytesSent} bytes`);
+    assert.equal((await get(router.port, 'k.example')).body, 'kept');
+    // A stand-in that answers 204 at once: about one question a second, not a tight loop.
+    mode = 'instant';
+    const from = asked;
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.ok(asked - from <= 4, `${asked - from} questions in 2.5 s`);
+  });
 });

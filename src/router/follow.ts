@@ -1,4 +1,4 @@
-import type { AdminSource } from './admin.ts';
+import { type AdminSource, MAX_TABLE_BYTES } from './admin.ts';
 import type { Log } from './log.ts';
 import { parseRouteTable } from './route-validate.ts';
 
@@ -10,9 +10,29 @@ export interface ControlPlaneSource {
   token: string;
 }
 
-/** A table larger than this is refused as the admin API refuses it: nothing legitimate is close. */
-const MAX_TABLE_BYTES = 16 * 1024 * 1024;
 const RETRY_MS = 1_000;
+/**
+ * A "nothing newer" answer sooner than this after asking is not a long poll (a proxy that answers
+ * at once, a replica that ignores `after`): the next question waits, so the loop cannot spin.
+ */
+const MIN_POLL_MS = 1_000;
+
+/**
+ * The body, read as it arrives and dropped past `max` bytes: a chunked answer has no length to
+ * check first, and the router's memory must not depend on what the other side sends.
+ */
+async function boundedText(body: ReadableStream<Uint8Array> | null, max: number): Promise<string> {
+  if (!body) return '';
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    // Leaving the loop by throwing cancels the stream: the rest is not read.
+    if (size > max) throw new Error(`a table of more than ${max} bytes`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
 
 /**
  * Follows the control plane's route table: long-polls `GET /api/v1/runtime/routes?after=<held>`,
@@ -38,6 +58,7 @@ export function followControlPlane(
   };
   void (async () => {
     while (!stop.signal.aborted) {
+      const asked = Date.now();
       try {
         const res = await fetch(`${base}/api/v1/runtime/routes?after=${source.table().version}&waitSec=25`, {
           headers: { authorization: `Bearer ${cp.token}`, accept: 'application/json' },
@@ -46,17 +67,18 @@ export function followControlPlane(
         });
         if (res.status === 204) {
           await res.body?.cancel();
+          const early = MIN_POLL_MS - (Date.now() - asked);
+          if (early > 0) await new Promise((r) => setTimeout(r, early).unref());
           continue;
         }
         const length = Number(res.headers.get('content-length') ?? 0);
-        if (res.status !== 200 || length > MAX_TABLE_BYTES) {
+        if (res.status !== 200 || !(length <= MAX_TABLE_BYTES)) {
           await res.body?.cancel();
           fail(`answered ${res.status}${length > MAX_TABLE_BYTES ? ` with ${length} bytes` : ''}`);
           await pause();
           continue;
         }
-        const text = await res.text();
-        if (text.length > MAX_TABLE_BYTES) throw new Error(`a table of ${text.length} bytes`);
+        const text = await boundedText(res.body, MAX_TABLE_BYTES);
         const parsed = parseRouteTable(JSON.parse(text));
         if (!parsed.ok) throw new Error(`an invalid table: ${parsed.errors.slice(0, 3).join('; ')}`);
         const result = await source.update(parsed.table);
