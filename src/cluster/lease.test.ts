@@ -142,7 +142,9 @@ describe('leases', () => {
       ttlMs: 600,
       onAcquired: async (l) => {
         lease = l;
-        return async () => void (stoppedAt = Date.now());
+        return async () => {
+          stoppedAt = Date.now();
+        };
       },
     });
     await keeper.start();
