@@ -39,7 +39,17 @@ export async function openDatabase(
   wrap: (db: Db) => Db,
 ): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: 10,
+      // A link that drops without a reset is found by the kernel, and a server that does not
+      // answer fails a checkout, instead of hanging a request (or a lease renewal) for ever.
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle connection the server ends (a restart, a terminated backend) is dropped by the pool
+    // and opened again when needed; unhandled, its 'error' event would end the whole process.
+    pool.on('error', (err) => process.emitWarning(`a PostgreSQL connection ended while idle: ${err.message}`));
     // Fail at start with a clear message rather than on the first request.
     const client = await pool.connect();
     client.release();
