@@ -49,7 +49,9 @@ export async function openDatabase(
     });
     // An idle connection the server ends (a restart, a terminated backend) is dropped by the pool
     // and opened again when needed; unhandled, its 'error' event would end the whole process.
-    pool.on('error', (err) => process.emitWarning(`a PostgreSQL connection ended while idle: ${err.message}`));
+    pool.on('error', (err) =>
+      process.emitWarning(`a PostgreSQL connection ended while idle: ${err.message}`),
+    );
     // Fail at start with a clear message rather than on the first request.
     const client = await pool.connect();
     client.release();
