@@ -13,9 +13,9 @@ import { extractBundle } from '../catalog/bundle-inspect.ts';
 import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { DropletRun } from './build.tables.ts';
-import { AS_IS, type BuildSettings, buildPath } from './builder.ts';
+import { AS_IS, type Builder, type BuildSettings, buildPath } from './builder.ts';
 import { directStart, packageScripts } from './builders/npm-scripts.ts';
-import { filesOfFolder } from './bundle-files.ts';
+import { type BundleFiles, filesOfFolder } from './bundle-files.ts';
 import { decisiveLines } from './decisive.ts';
 import type { DependencyCache } from './dependency-cache.ts';
 import { detectBuilder } from './detect.ts';
@@ -37,7 +37,36 @@ export interface StagerDeps {
   logsDir: string;
   /** Where scratch folders go: a folder service users can pass through (the apps folder). */
   scratchDir: string;
+  /** Where builds run; default `localStager` (here, in the sandbox). */
+  stager?: Stager;
 }
+
+/** One build to run: a bundle unpacked in `appDir`, its builder picked, its log open. */
+export interface BuildJob {
+  req: StageRequest;
+  builder: Builder;
+  files: BundleFiles;
+  /** The unpacked bundle; on success it holds what the droplet is made of. */
+  appDir: string;
+  /** The staging's private scratch folder (`appDir` is inside it). */
+  scratch: string;
+  log: StagingLog;
+  phases: Phases;
+}
+
+/**
+ * Where a builder runs (the seam between staging's bookkeeping and the build itself): here, in
+ * the sandbox as the service's user (`localStager`), or elsewhere (a Kubernetes Job in the
+ * department's namespace, given by the composition root), so that a build script never runs in
+ * the control plane. Resolves with how the droplet runs once `appDir` holds the built app;
+ * rejects with StagingFailed, or with StagingStopped (whose output explains it).
+ */
+export interface Stager {
+  build(deps: BuildDeps, job: BuildJob): Promise<DropletRun>;
+}
+
+/** What running a builder takes (a staging Job has these, and no store). */
+export type BuildDeps = Pick<StagerDeps, 'settings' | 'limits' | 'limiter' | 'cache'>;
 
 export interface StageRequest {
   releaseId: string;
@@ -88,6 +117,10 @@ function redactor(secrets: string[]): (line: string) => string {
   return (line) => values.reduce((l, v) => l.split(v).join('***'), line);
 }
 
+/** What a build's output must not show: the service's variables and the mirrors' credentials. */
+export const buildRedactor = (env: Record<string, string>, settings: BuildSettings) =>
+  redactor([...Object.values(env), ...urlSecrets(settings.npmRegistry), ...urlSecrets(settings.pipIndexUrl)]);
+
 /** The URL's user and password, for redaction (a mirror's credentials are secrets). */
 function urlSecrets(url: string | null): string[] {
   if (!url) return [];
@@ -125,6 +158,67 @@ function forBuild(
     keep: (key, src) => phases.time('keep', () => cache.keep(key, src)),
   };
 }
+
+/** Builds here: the builder in the sandbox, as the service's user, within the limits. */
+export const localStager: Stager = {
+  async build(deps, { req, builder, files, appDir, scratch, log, phases }) {
+    const home = join(scratch, 'home');
+    await mkdir(home, { mode: 0o700 });
+    if (req.uid !== null) await chownTree(scratch, req.uid);
+    const env: Record<string, string> = {
+      ...req.env,
+      PATH: buildPath(),
+      HOME: home,
+      TMPDIR: home,
+      npm_config_cache: join(home, '.npm'),
+      npm_config_update_notifier: 'false',
+      PIP_CACHE_DIR: join(home, '.cache', 'pip'),
+      ...(deps.settings.npmRegistry ? { npm_config_registry: deps.settings.npmRegistry } : {}),
+      ...(deps.settings.pipIndexUrl ? { PIP_INDEX_URL: deps.settings.pipIndexUrl } : {}),
+    };
+    const box = new Sandbox({
+      name: `staging-${req.releaseId}`,
+      scratch,
+      cwd: appDir,
+      uid: req.uid,
+      env,
+      limits: deps.limits,
+      limiter: deps.limiter,
+      onLine: (l) => log.line(l),
+    });
+    try {
+      const l = deps.limits;
+      log.say(
+        `limits: ${l.memoryMb} MiB memory, ${l.cpus} CPU, ${l.timeoutSec} s, ${l.diskMb} MiB disk${req.uid === null ? '' : `; as uid ${req.uid}`}`,
+      );
+      if (box.limitsNote) log.say(`note: ${box.limitsNote}`);
+      return await builder.stage({
+        appDir,
+        departmentId: req.departmentId,
+        files,
+        settings: deps.settings,
+        cache: forBuild(deps.cache, req, log, phases),
+        serviceEnv: req.env,
+        run: (file, args, extra, as) => {
+          const step = [file.split('/').pop(), ...args].join(' ');
+          log.line(`$ ${as?.log ?? step}`);
+          // `npm ci --include=dev …` is timed as `npm ci`: its options are left out of the name.
+          const name =
+            as?.phase ??
+            step
+              .split(' ')
+              .filter((a) => !a.startsWith('-'))
+              .join(' ');
+          return phases.time(name, () => box.run(file, args, extra, as?.phase));
+        },
+        say: (line) => log.say(line),
+      });
+    } finally {
+      // The build's processes go before its folder becomes the platform's.
+      box.close();
+    }
+  },
+};
 
 /**
  * Whether droplet `row` has its folder on this host, unpacking it from its archive in the blob
@@ -183,11 +277,7 @@ function dropletKey(
  * output lines that say why). The staging log is written as it goes.
  */
 export async function stage(deps: StagerDeps, req: StageRequest): Promise<StagedDroplet> {
-  const redact = redactor([
-    ...Object.values(req.env),
-    ...urlSecrets(deps.settings.npmRegistry),
-    ...urlSecrets(deps.settings.pipIndexUrl),
-  ]);
+  const redact = buildRedactor(req.env, deps.settings);
   const log = await StagingLog.open(deps.logsDir, req.releaseId, redact);
   await mkdir(deps.scratchDir, { recursive: true, mode: 0o711 });
   // The apps folder's start-up tidying makes every folder in it private; this one must be passable.
@@ -196,7 +286,6 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
   const appDir = join(scratch, 'app');
   const started = Date.now();
   const phases = new Phases();
-  let sandbox: Sandbox | null = null;
   try {
     await mkdir(scratch, { mode: 0o700 });
     const files = await phases.time('unpack', async () => {
@@ -232,62 +321,10 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
     log.say(`builder ${detected.description} (${version})`);
     for (const w of detected.warnings) log.say(`warning: ${w}`);
     await req.progress(`staging with builder ${detected.description}`);
-    let run: DropletRun;
-    if (builder.nothingToDo(files)) {
-      run = AS_IS;
-    } else {
-      const home = join(scratch, 'home');
-      await mkdir(home, { mode: 0o700 });
-      if (req.uid !== null) await chownTree(scratch, req.uid);
-      const env: Record<string, string> = {
-        ...req.env,
-        PATH: buildPath(),
-        HOME: home,
-        TMPDIR: home,
-        npm_config_cache: join(home, '.npm'),
-        npm_config_update_notifier: 'false',
-        PIP_CACHE_DIR: join(home, '.cache', 'pip'),
-        ...(deps.settings.npmRegistry ? { npm_config_registry: deps.settings.npmRegistry } : {}),
-        ...(deps.settings.pipIndexUrl ? { PIP_INDEX_URL: deps.settings.pipIndexUrl } : {}),
-      };
-      const box = new Sandbox({
-        name: `staging-${req.releaseId}`,
-        scratch,
-        cwd: appDir,
-        uid: req.uid,
-        env,
-        limits: deps.limits,
-        limiter: deps.limiter,
-        onLine: (l) => log.line(l),
-      });
-      sandbox = box;
-      const l = deps.limits;
-      log.say(
-        `limits: ${l.memoryMb} MiB memory, ${l.cpus} CPU, ${l.timeoutSec} s, ${l.diskMb} MiB disk${req.uid === null ? '' : `; as uid ${req.uid}`}`,
-      );
-      if (box.limitsNote) log.say(`note: ${box.limitsNote}`);
-      run = await builder.stage({
-        appDir,
-        departmentId: req.departmentId,
-        files,
-        settings: deps.settings,
-        cache: forBuild(deps.cache, req, log, phases),
-        serviceEnv: req.env,
-        run: (file, args, extra, as) => {
-          const step = [file.split('/').pop(), ...args].join(' ');
-          log.line(`$ ${as?.log ?? step}`);
-          // `npm ci --include=dev …` is timed as `npm ci`: its options are left out of the name.
-          const name =
-            as?.phase ??
-            step
-              .split(' ')
-              .filter((a) => !a.startsWith('-'))
-              .join(' ');
-          return phases.time(name, () => box.run(file, args, extra, as?.phase));
-        },
-        say: (line) => log.say(line),
-      });
-    }
+    // Nothing to install: no program of the app's runs, here or elsewhere.
+    let run = builder.nothingToDo(files)
+      ? AS_IS
+      : await (deps.stager ?? localStager).build(deps, { req, builder, files, appDir, scratch, log, phases });
     // `npm start` (found at deploy in package.json), whatever the builder: a Procfile or manifest
     // command runs as written.
     if (req.command === 'npm start') {
@@ -298,9 +335,6 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
         run = { ...run, start };
       }
     }
-    // The build's processes go before its folder becomes the platform's.
-    sandbox?.close();
-    sandbox = null;
     const sizeBytes = await phases.time('measure', () => folderBytes(appDir));
     await phases.time('store', () =>
       storeDroplet(deps.dropletsDir, sha256, appDir, { replace: req.noCache === true, move: true }),
@@ -339,7 +373,6 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
     const decisive = err instanceof StagingStopped && err.why === 'failed' ? decisiveLines(log.lines()) : [];
     throw new StagingFailed(reason, decisive);
   } finally {
-    sandbox?.close();
     await log.close();
     await rm(scratch, { recursive: true, force: true });
   }

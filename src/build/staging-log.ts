@@ -3,9 +3,10 @@
  * print what only its department should see), written as it comes so `govhost deploy` can follow
  * it, and kept with the release for `govhost logs --staging`.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
 
 /** Lines kept in memory from the end, to pick the decisive ones from when staging fails. */
 const KEEP = 400;
@@ -20,7 +21,7 @@ export class StagingLog {
   private dropped = 0;
 
   private constructor(
-    private readonly out: WriteStream,
+    private readonly out: Writable,
     private readonly redact: (line: string) => string,
   ) {}
 
@@ -30,6 +31,16 @@ export class StagingLog {
       createWriteStream(stagingLogPath(logsDir, releaseId), { flags: 'a', mode: 0o600 }),
       redact,
     );
+  }
+
+  /**
+   * A log written to `out` instead of a file, left open when the log closes (a staging Job's
+   * stdout, which is its pod's log).
+   */
+  static toStream(out: NodeJS.WritableStream, redact: (line: string) => string) {
+    const through = new PassThrough();
+    through.pipe(out, { end: false });
+    return new StagingLog(through, redact);
   }
 
   /** One line of a build tool's output (secrets taken out first). */

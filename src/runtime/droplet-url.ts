@@ -5,7 +5,7 @@
  * platform's secret key (which every control-plane replica shares, so any replica can serve it).
  * The signature is not a secret to keep from the pod: it opens one droplet, for minutes.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { checkSignature, signingKey, signParts } from '../platform/signed-url.ts';
 
 /** Default validity of a droplet URL; the Kubernetes driver re-signs at half of it. */
 export const DROPLET_URL_TTL_SEC = 600;
@@ -13,12 +13,9 @@ export const DROPLET_URL_TTL_SEC = 600;
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** The signing key of droplet URLs, derived from the platform's secret key (never the key itself). */
-export function dropletUrlKey(secretKey: Buffer): Buffer {
-  return createHmac('sha256', secretKey).update('govhost droplet url v1').digest();
-}
+export const dropletUrlKey = (secretKey: Buffer): Buffer => signingKey(secretKey, 'govhost droplet url v1');
 
-const signature = (key: Buffer, sha256: string, expires: number) =>
-  createHmac('sha256', key).update(`${sha256}\n${expires}`).digest('base64url');
+const signature = (key: Buffer, sha256: string, expires: number) => signParts(key, [sha256, String(expires)]);
 
 /**
  * @example signDropletUrl('https://govhost.gov.example', key, sha, 600)
@@ -47,9 +44,6 @@ export function checkDropletUrl(
   given: string | undefined,
   nowMs = Date.now(),
 ): 'ok' | 'expired' | 'invalid' {
-  if (!SHA256.test(sha256) || !expires || !/^\d{1,12}$/.test(expires) || !given) return 'invalid';
-  const want = Buffer.from(signature(key, sha256, Number(expires)));
-  const got = Buffer.from(given);
-  if (want.length !== got.length || !timingSafeEqual(want, got)) return 'invalid';
-  return Number(expires) * 1000 < nowMs ? 'expired' : 'ok';
+  if (!SHA256.test(sha256)) return 'invalid';
+  return checkSignature(key, [sha256], expires, given, nowMs);
 }
