@@ -25,4 +25,20 @@ export const buildMigrations: Record<string, Migration> = {
       await sql`alter table droplets add column blob_sha256 text`.execute(db);
     },
   },
+  // Upload URLs given to staging Jobs (decision 027): each takes one droplet archive, once.
+  '0025_staged_uploads': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table staged_uploads (
+          id text primary key check (id ~ '^[0-9a-f]{32}$'),
+          release_id text not null,
+          max_bytes bigint not null,
+          used_at timestamptz,
+          blob_sha256 text,
+          size_bytes bigint,
+          run jsonb,
+          created_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
 };

@@ -35,8 +35,24 @@ export interface DropletTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+/**
+ * An upload URL given to a staging Job: single use (`used_at` is set by the first upload, whatever
+ * becomes of it), and what it received once the archive's sha256 has been checked.
+ */
+export interface StagedUploadTable {
+  id: string;
+  release_id: string;
+  max_bytes: number;
+  used_at: Date | null;
+  blob_sha256: string | null;
+  size_bytes: number | null;
+  run: ColumnType<DropletRun | null, string | null, string | null>;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface BuildTables {
   droplets: DropletTable;
+  staged_uploads: StagedUploadTable;
 }
 
 // The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { auditRoutes } from '../audit/audit.routes.ts';
 import { backupRoutes } from '../backup/backup.routes.ts';
 import { buildRoutes } from '../build/build.routes.ts';
+import { stagingJobRoutes } from '../build/staging-job.routes.ts';
 import { capacityRoutes } from '../capacity/capacity.routes.ts';
 import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(routeStreamRoutes, { db: deps.db });
       await api.register(buildRoutes, deps);
       await api.register(dropletRoutes, deps);
+      await api.register(stagingJobRoutes, deps);
       await api.register(metricsRoutes, { db: deps.db, engine });
       await api.register(capacityReportRoutes, deps);
       await api.register(backupRoutes, deps);
