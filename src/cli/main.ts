@@ -21,6 +21,7 @@ import { registerServerCommands } from './commands/server.ts';
 import { registerServiceCommands } from './commands/services.ts';
 import { registerSessionCommands } from './commands/session.ts';
 import { registerSignInCommands } from './commands/sign-ins.ts';
+import { registerStageJobCommands } from './commands/stage-job.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerWorkloadCommands } from './commands/workload.ts';
@@ -68,6 +69,7 @@ registerMetricsCommands(program);
 registerRequestCommands(program);
 registerWorkloadCommands(program);
 registerKubernetesCommands(program);
+registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
 

@@ -85,6 +85,8 @@ export interface Config {
   readonly k8sFetchImage: string;
   /** The control plane's address as pods reach it, for their droplet URLs. */
   readonly k8sControlPlaneUrl: string;
+  /** GovHost's own image, which staging Jobs run (`govhost stage-job`). */
+  readonly k8sStagerImage: string;
   /**
    * Where bundles and droplets are kept: `data-dir` (the data folder, one machine) or `postgres`
    * (the platform's database, which every control-plane replica reaches).
@@ -414,6 +416,7 @@ const FIELDS: FieldSpec[] = [
   },
   { env: 'GOVHOST_K8S_STACK_IMAGES', file: 'k8sStackImages', parse: stackImages, describe: 'stack images' },
   { env: 'GOVHOST_K8S_FETCH_IMAGE', file: 'k8sFetchImage', parse: nonEmpty, describe: 'droplet fetch image' },
+  { env: 'GOVHOST_K8S_STAGER_IMAGE', file: 'k8sStagerImage', parse: nonEmpty, describe: 'staging Job image' },
   {
     env: 'GOVHOST_K8S_CONTROL_PLANE_URL',
     file: 'k8sControlPlaneUrl',
@@ -472,6 +475,8 @@ export const DEFAULTS: Config = {
   k8sStackImages: { node: 'node:20-bookworm-slim', python: 'python:3.11-slim-bookworm' },
   k8sFetchImage: 'busybox:1.36',
   k8sControlPlaneUrl: 'http://govhost-api.govhost.svc:8080',
+  // The image the install manifests run the control plane with (install-manifests.ts).
+  k8sStagerImage: 'govhost:0.1.0',
   blobStore: 'data-dir',
 };
 

@@ -11,6 +11,7 @@ import type { Db } from '../platform/database.ts';
 import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
 import type { RouterControl } from './driver.ts';
+import { stagerFromConfig } from './kubernetes/from-config.ts';
 import { LiveStatePublisher, PublishedRoutes } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
@@ -158,6 +159,8 @@ export async function startRuntime(
     scratchDir: join(apps.dir, '.staging'),
     ...buildConfig(config),
     limiter: stagingLimiter(),
+    // On Kubernetes, builds run as Jobs in the department's namespace, never in this process's pod.
+    ...stagerFromConfig(config, db, blobs.droplets),
     cache: createCacheStore({
       dir: cacheDir,
       maxBytes: config.buildCacheBytes,

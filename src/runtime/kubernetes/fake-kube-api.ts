@@ -3,12 +3,22 @@
  * loopback, for tests (no cluster can run here). It serves discovery, server-side apply (each
  * object checked against the API schemas, the field manager required), delete, pod watches and
  * pod logs; and it plays a very small controller and kubelet: a Deployment gets its replicas as
- * pods, whose readiness, crashes and log lines come from the `kubelet` a test gives it. It is
- * not Kubernetes: no scheduling, probes, resource accounting or admission beyond the schemas.
+ * pods, whose readiness, crashes and log lines come from the `kubelet` a test gives it; a Job
+ * gets one pod, which the fake kubelet runs, when the test allows it (`jobs`), as a LOCAL
+ * PROCESS: the container's command with the container's env (Secret references resolved), each
+ * emptyDir a temporary folder (env values naming a mount path are pointed at it), its output the
+ * pod's log, its exit the pod's end, `activeDeadlineSeconds` a kill. It is not Kubernetes: no
+ * scheduling, images, probes, resource accounting, read-only root or admission beyond the schemas.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { validateObject } from './schema-check.ts';
@@ -19,6 +29,11 @@ export interface FakeKubelet {
   logs(pod: IPod): string[];
   /** True: the pod's init container (the droplet fetch) exits 1, as on a sha256 mismatch. */
   initFails?(pod: IPod): boolean;
+  /**
+   * Run Jobs' pods as local processes, in `cwd` (where the image's working folder would be),
+   * with `path` as PATH; absent: a Job's pod stays pending.
+   */
+  jobs?: { cwd: string; path: string };
 }
 
 interface Stored {
@@ -38,6 +53,7 @@ const RESOURCES: Record<string, { kind: string; plural: string; namespaced: bool
     { kind: 'Pod', plural: 'pods', namespaced: true },
   ],
   'apps/v1': [{ kind: 'Deployment', plural: 'deployments', namespaced: true }],
+  'batch/v1': [{ kind: 'Job', plural: 'jobs', namespaced: true }],
   'policy/v1': [{ kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true }],
   'networking.k8s.io/v1': [{ kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true }],
 };
@@ -55,6 +71,12 @@ export class FakeKubeApi {
   /** Objects by `apiVersion|kind|namespace|name`. */
   readonly objects = new Map<string, Stored>();
   private readonly logs = new Map<string, string[]>();
+  /** Job pods' processes, log followers and temporary folders, by pod key. */
+  private readonly processes = new Map<
+    string,
+    { child: ChildProcess; dirs: string[]; timer?: NodeJS.Timeout }
+  >();
+  private readonly followers = new Map<string, Set<ServerResponse>>();
   private readonly watchers = new Set<{
     ns: string;
     selector: [string, string] | null;
@@ -87,6 +109,7 @@ export class FakeKubeApi {
   }
 
   async stop(): Promise<void> {
+    for (const pod of this.pods()) if (this.processes.has(podKey(pod))) this.removePod(pod);
     for (const w of this.watchers) w.res.end();
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
@@ -190,6 +213,7 @@ export class FakeKubeApi {
       return this.send(res, 404, { message: `namespaces "${ns}" not found` });
     this.objects.set(key(apiVersion, kind, ns, name), obj);
     if (kind === 'Deployment') this.reconcile(obj);
+    if (kind === 'Job') this.startJob(obj);
     this.send(res, 200, obj);
   }
 
@@ -203,7 +227,7 @@ export class FakeKubeApi {
     const obj = this.objects.get(key(apiVersion, kind, ns, name));
     if (!obj) return this.send(res, 404, { kind: 'Status', code: 404, message: `${name} not found` });
     this.objects.delete(key(apiVersion, kind, ns, name));
-    if (kind === 'Deployment') for (const pod of this.podsOf(obj)) this.removePod(pod);
+    if (kind === 'Deployment' || kind === 'Job') for (const pod of this.podsOf(obj)) this.removePod(pod);
     this.send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200 });
   }
 
@@ -283,9 +307,129 @@ export class FakeKubeApi {
     this.changed('MODIFIED', pod);
   }
 
+  /** The fake's Job controller: one pod per Job (backoffLimit 0 is all GovHost uses), run once. */
+  private startJob(job: Stored): void {
+    if (this.podsOf(job).length > 0) return;
+    const spec = job.spec as {
+      activeDeadlineSeconds?: number;
+      template: { metadata: { labels: Record<string, string> }; spec: NonNullable<IPod['spec']> };
+    };
+    const pod: IPod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${job.metadata.name}-${randomBytes(3).toString('hex')}`,
+        namespace: job.metadata.namespace!,
+        labels: { ...spec.template.metadata.labels, 'job-name': job.metadata.name },
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: 'fake' }],
+      },
+      spec: structuredClone(spec.template.spec),
+      status: { phase: 'Pending' },
+    };
+    this.objects.set(podKey(pod), pod as Stored);
+    this.changed('ADDED', pod);
+    if (this.kubelet.jobs) {
+      const jobs = this.kubelet.jobs;
+      setImmediate(() => void this.runProcess(pod, jobs, spec.activeDeadlineSeconds));
+    }
+  }
+
+  /** The container's value of an env entry: a literal, or a key of a stored Secret. */
+  private envValue(ns: string, e: NonNullable<NonNullable<IPod['spec']>['containers'][0]['env']>[0]): string {
+    if (e.value !== undefined) return e.value;
+    const ref = e.valueFrom?.secretKeyRef;
+    if (!ref) throw new Error(`FakeKubeApi: env ${e.name} has neither a value nor a Secret reference`);
+    const secret = this.objects.get(key('v1', 'Secret', ns, ref.name ?? ''));
+    const value = (secret?.stringData as Record<string, string> | undefined)?.[ref.key];
+    if (value === undefined) throw new Error(`FakeKubeApi: Secret ${ref.name} has no key ${ref.key}`);
+    return value;
+  }
+
+  /** The fake kubelet runs a Job's one container as a local process (see the header). */
+  private async runProcess(pod: IPod, jobs: { cwd: string; path: string }, deadlineSec?: number) {
+    const k = podKey(pod);
+    if (!this.objects.has(k)) return;
+    const c = pod.spec!.containers[0]!;
+    const ns = pod.metadata!.namespace!;
+    const dirs = new Map<string, string>();
+    for (const m of c.volumeMounts ?? [])
+      dirs.set(m.mountPath, await mkdtemp(join(tmpdir(), 'fake-kube-volume-')));
+    const env: Record<string, string> = { PATH: jobs.path };
+    for (const e of c.env ?? []) {
+      const v = this.envValue(ns, e);
+      env[e.name] = dirs.get(v) ?? v;
+    }
+    const [file, ...args] = [...(c.command ?? []), ...(c.args ?? [])];
+    const child = spawn(file!, args, { cwd: jobs.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry: { child: ChildProcess; dirs: string[]; timer?: NodeJS.Timeout } = {
+      child,
+      dirs: [...dirs.values()],
+    };
+    this.processes.set(k, entry);
+    this.logs.set(k, []);
+    let deadline = false;
+    if (deadlineSec !== undefined)
+      entry.timer = setTimeout(() => {
+        deadline = true;
+        child.kill('SIGKILL');
+      }, deadlineSec * 1000);
+    pod.status = {
+      phase: 'Running',
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image ?? '',
+          imageID: '',
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: new Date().toISOString() } },
+        },
+      ],
+    };
+    this.changed('MODIFIED', pod);
+    const line = (l: string) => {
+      this.logs.get(k)?.push(l);
+      for (const f of this.followers.get(k) ?? []) f.write(`${l}\n`);
+    };
+    const outputs = [child.stdout, child.stderr].map((s) => {
+      const rl = createInterface({ input: s });
+      rl.on('line', line);
+      return once(rl, 'close');
+    });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    await Promise.all(outputs);
+    clearTimeout(entry.timer);
+    for (const f of this.followers.get(k) ?? []) f.end();
+    this.followers.delete(k);
+    if (!this.objects.has(k)) return;
+    const exitCode = code ?? 137;
+    pod.status = {
+      phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+      ...(deadline
+        ? { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }
+        : {}),
+      containerStatuses: [
+        {
+          ...pod.status.containerStatuses![0]!,
+          ready: false,
+          started: false,
+          state: {
+            terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : signal ? 'Killed' : 'Error' },
+          },
+        },
+      ],
+    };
+    this.changed('MODIFIED', pod);
+  }
+
   private podsOf(deployment: Stored): IPod[] {
-    const selector = (deployment.spec as { selector: { matchLabels: Record<string, string> } }).selector
-      .matchLabels;
+    const spec = deployment.spec as {
+      selector?: { matchLabels: Record<string, string> };
+      template: { metadata: { labels: Record<string, string> } };
+    };
+    // A Job selects its pods by the labels its template gives them.
+    const selector = spec.selector?.matchLabels ?? spec.template.metadata.labels;
     return this.pods().filter(
       (p) =>
         p.metadata?.namespace === deployment.metadata.namespace &&
@@ -294,6 +438,13 @@ export class FakeKubeApi {
   }
 
   private removePod(pod: IPod): void {
+    const proc = this.processes.get(podKey(pod));
+    if (proc) {
+      clearTimeout(proc.timer);
+      proc.child.kill('SIGKILL');
+      for (const d of proc.dirs) void rm(d, { recursive: true, force: true });
+      this.processes.delete(podKey(pod));
+    }
     this.objects.delete(podKey(pod));
     this.logs.delete(podKey(pod));
     this.changed('DELETED', pod);
@@ -320,12 +471,27 @@ export class FakeKubeApi {
     if (!lines) return this.send(res, 404, { message: `pods "${name}" not found` });
     const tail = Number(url.searchParams.get('tailLines') ?? lines.length);
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(
-      lines
-        .slice(-tail)
-        .map((l) => `${l}\n`)
-        .join(''),
-    );
+    const text = lines
+      .slice(-tail)
+      .map((l) => `${l}\n`)
+      .join('');
+    // Following a running process's log: what it has said, then each line as it comes, to its end.
+    const k = key('v1', 'Pod', ns, name);
+    const proc = this.processes.get(k);
+    if (
+      url.searchParams.get('follow') === 'true' &&
+      proc &&
+      proc.child.exitCode === null &&
+      proc.child.signalCode === null
+    ) {
+      res.write(text);
+      const set = this.followers.get(k) ?? new Set();
+      set.add(res);
+      this.followers.set(k, set);
+      res.on('close', () => set.delete(res));
+      return;
+    }
+    res.end(text);
   }
 
   private send(res: ServerResponse, status: number, body: object): void {

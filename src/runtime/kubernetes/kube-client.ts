@@ -1,13 +1,19 @@
 /**
- * The few Kubernetes API calls the driver makes, through `@kubernetes/client-node`: server-side
- * apply with GovHost's field manager, delete, a watch of pods by label, a pod's log. Nothing
- * else of the API is used, which is what the install's RBAC grants.
+ * The few Kubernetes API calls the driver and the staging Jobs make, through
+ * `@kubernetes/client-node`: server-side apply with GovHost's field manager, delete, a watch of
+ * pods by label, a pod's log (read or followed). Nothing else of the API is used, which is what
+ * the install's RBAC grants.
  */
+
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import {
   CoreV1Api,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
+  Log,
   PatchStrategy,
   Watch,
 } from '@kubernetes/client-node';
@@ -28,11 +34,13 @@ export class KubeClient {
   private readonly objects: KubernetesObjectApi;
   private readonly core: CoreV1Api;
   private readonly watcher: Watch;
+  private readonly log: Log;
 
   constructor(kc: KubeConfig) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.watcher = new Watch(kc);
+    this.log = new Log(kc);
   }
 
   /** Server-side apply: GovHost owns the fields it sends, and takes them back if changed by hand. */
@@ -69,14 +77,33 @@ export class KubeClient {
     );
   }
 
-  /** The last lines of a pod's app container's log. */
-  async podLog(namespace: string, name: string, tailLines?: number): Promise<string[]> {
+  /** The last lines of a pod's container's log (by default its app's). */
+  async podLog(namespace: string, name: string, tailLines?: number, container = 'app'): Promise<string[]> {
     const text = await this.core.readNamespacedPodLog({
       name,
       namespace,
-      container: 'app',
+      container,
       ...(tailLines !== undefined ? { tailLines } : {}),
     });
     return text.split('\n').filter((l) => l.length > 0);
+  }
+
+  /**
+   * Follows a container's log: each line as it comes, from the start; resolves when the server
+   * ends the stream (the container has ended, or the server cut the stream short: a caller that
+   * must see every line reads the whole log afterwards).
+   */
+  async followPodLog(
+    namespace: string,
+    name: string,
+    container: string,
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const out = new PassThrough();
+    const lines = createInterface({ input: out });
+    lines.on('line', onLine);
+    const closed = once(lines, 'close');
+    await this.log.log(namespace, name, container, out, { follow: true });
+    await closed;
   }
 }

@@ -32,7 +32,8 @@ export interface ReleaseObjectOptions {
 export const envSecretName = (spec: ReleaseSpec) => `${deploymentName(spec)}-env`;
 export const dropletSecretName = (spec: ReleaseSpec) => `${deploymentName(spec)}-droplet`;
 
-const restricted = {
+/** A container's security settings under the restricted Pod Security Standard. */
+export const restricted = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
   runAsNonRoot: true,

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { runStageJob, stageJobRequestFromEnv } from '../../build/stage-job.ts';
+import { CliError } from '../errors.ts';
+
+/**
+ * `govhost stage-job`: the entry point of a staging Job's container (decision 027); it reads its
+ * request from the environment the Job gives it, and is of no use elsewhere.
+ */
+export function registerStageJobCommands(program: Command): void {
+  program
+    .command('stage-job')
+    .description(
+      'stage a bundle inside a staging Job on Kubernetes (the control plane starts it; reads GOVHOST_STAGE_REQUEST and GOVHOST_STAGE_DIR)',
+    )
+    .action(async () => {
+      let parsed: ReturnType<typeof stageJobRequestFromEnv>;
+      try {
+        parsed = stageJobRequestFromEnv(process.env);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      process.exitCode = await runStageJob(parsed.request, parsed.workDir, process.stdout);
+    });
+}
