@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { openBlobStores } from '../blobs/blob-stores.ts';
