@@ -115,6 +115,25 @@ export class FakeKubeApi {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
+  /**
+   * `group|resource|verb` of every request answered, as RBAC names them (discovery, open to any
+   * authenticated account, left out), to hold a ClusterRole to what a client really calls.
+   */
+  grantsUsed(): Set<string> {
+    const used = new Set<string>();
+    for (const r of this.requests) {
+      const m =
+        /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/[^/]+)?\/([a-z]+)(?:\/[^/]+(?:\/([a-z]+))?)?$/.exec(
+          r.path,
+        );
+      if (!m) continue;
+      const [, group = '', resource, sub] = m;
+      const verb = r.method === 'PATCH' ? 'patch' : r.method === 'DELETE' ? 'delete' : sub ? 'get' : 'watch';
+      used.add(`${group}|${resource}${sub ? `/${sub}` : ''}|${verb}`);
+    }
+    return used;
+  }
+
   /** Ends every open watch, as an API server does after its watch timeout. */
   endWatches(): void {
     for (const w of this.watchers) w.res.end();

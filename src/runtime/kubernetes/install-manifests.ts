@@ -2,7 +2,8 @@
  * The objects that install GovHost in a cluster (`govhost kubernetes manifests`): the control
  * plane (2+ replicas on an external PostgreSQL, its URL and the shared keys from Secrets the
  * operator makes), the routers (2+ replicas, the only pods hosted services admit), Services,
- * disruption budgets, and RBAC granting exactly the calls the driver makes (kube-client.ts).
+ * disruption budgets, and RBAC granting exactly the calls the driver and the staging Jobs'
+ * stager make (kube-client.ts).
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -64,6 +65,45 @@ export const DRIVER_RULES: NonNullable<IClusterRole['rules']> = [
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['patch', 'delete'] },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['patch'] },
 ];
+
+/**
+ * Exactly what staging Jobs take (job-stager.ts; a test checks it against its requests): the
+ * department's objects, the Job and its request Secret made and deleted, its pod watched and its
+ * log read.
+ */
+export const STAGER_RULES: NonNullable<IClusterRole['rules']> = [
+  { apiGroups: [''], resources: ['namespaces', 'resourcequotas', 'limitranges'], verbs: ['patch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['patch', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['watch'] },
+  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch', 'delete'] },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['patch'] },
+];
+
+/** `group|resource|verb` of every grant in `rules`. */
+export function grants(rules: NonNullable<IClusterRole['rules']>): Set<string> {
+  return new Set(
+    rules.flatMap((rule) =>
+      (rule.apiGroups ?? []).flatMap((g) =>
+        (rule.resources ?? []).flatMap((res) => rule.verbs.map((v) => `${g}|${res}|${v}`)),
+      ),
+    ),
+  );
+}
+
+/** The runtime's ClusterRole rules: the driver's and the stager's grants, one rule per resource. */
+export function runtimeRules(): NonNullable<IClusterRole['rules']> {
+  const byResource = new Map<string, Set<string>>();
+  for (const g of grants([...DRIVER_RULES, ...STAGER_RULES])) {
+    const [group, resource, verb] = g.split('|') as [string, string, string];
+    const k = `${group}|${resource}`;
+    byResource.set(k, (byResource.get(k) ?? new Set()).add(verb));
+  }
+  return [...byResource].map(([k, verbs]) => {
+    const [group, resource] = k.split('|') as [string, string];
+    return { apiGroups: [group], resources: [resource], verbs: [...verbs].sort() };
+  });
+}
 
 const restricted = {
   allowPrivilegeEscalation: false,
@@ -175,7 +215,7 @@ export function installManifests(opts: Partial<InstallOptions> = {}) {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: 'govhost-runtime', labels },
-    rules: DRIVER_RULES,
+    rules: runtimeRules(),
   };
   // Cluster-wide because each department's namespace is made by the driver as it comes.
   const binding: IClusterRoleBinding = {

@@ -23,6 +23,7 @@ import { loadKey } from '../../platform/secrets.ts';
 import { findByCode } from '../../tenancy/department.repository.ts';
 import { type TestApp, testApp } from '../../test-support/app.ts';
 import { FakeKubeApi } from './fake-kube-api.ts';
+import { grants, STAGER_RULES } from './install-manifests.ts';
 import { KubernetesStager } from './job-stager.ts';
 import { KubeClient } from './kube-client.ts';
 import { departmentNamespace } from './names.ts';
@@ -207,5 +208,9 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
     assert.equal(viaJob.reason, local.reason);
     assert.deepEqual(viaJob.decisive, local.decisive);
     assert.ok(![...fake.objects.values()].some((o) => o.kind === 'Job'));
+  });
+
+  it('every call the stager made is granted by its RBAC rules, and every grant was used', () => {
+    assert.deepEqual([...fake.grantsUsed()].sort(), [...grants(STAGER_RULES)].sort());
   });
 });

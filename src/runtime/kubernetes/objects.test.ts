@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { ReleaseSpec } from '../release-driver.ts';
-import { departmentObjects } from './department-objects.ts';
+import { departmentObjects, STAGING_MEMORY_MB } from './department-objects.ts';
 import { LABELS } from './names.ts';
 import { dropletSecret, releaseObjects, releaseSecrets } from './release-objects.ts';
 import { validateObject } from './schema-check.ts';
+import { stagingObjects } from './staging-objects.ts';
 
 const spec: ReleaseSpec = {
   serviceId: '7c0c1f3e-8a8b-4f7e-9a55-0d2e5a1b3c4d',
@@ -97,6 +98,47 @@ describe('Kubernetes objects (validated against the API schemas)', () => {
     const text = JSON.stringify(objects[0]);
     assert.ok(!text.includes('initContainers') && text.includes('tcpSocket') && !text.includes('envFrom'));
     assert.equal(releaseSecrets(own).length, 0);
+  });
+
+  it('a staging Job: its request Secret, and a locked-down pod with the staging allowance, no retry, a deadline', async () => {
+    const objects = stagingObjects({
+      name: 'stage-1f6a9a57-abc123',
+      departmentCode: 'DOH',
+      releaseId: spec.releaseId,
+      image: 'registry.gov.example/govhost:0.1.0',
+      request: '{"bundleUrl":"https://cp/b"}',
+      deadlineSec: 1020,
+      diskMb: 2048,
+    });
+    for (const o of objects) await validateObject(o);
+    const [secret, job] = objects;
+    assert.equal(secret.metadata?.namespace, 'govhost-doh');
+    assert.equal(job.metadata?.namespace, 'govhost-doh');
+    assert.equal(secret.stringData?.request, '{"bundleUrl":"https://cp/b"}');
+    assert.equal(job.spec?.backoffLimit, 0);
+    assert.equal(job.spec?.activeDeadlineSeconds, 1020);
+    assert.ok((job.spec?.ttlSecondsAfterFinished ?? 0) > 0);
+    const pod = job.spec?.template.spec;
+    assert.ok(pod);
+    assert.equal(pod.restartPolicy, 'Never');
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.equal(pod.securityContext?.runAsNonRoot, true);
+    const c = pod.containers[0];
+    assert.deepEqual(c?.command, ['node', 'bin/govhost.mjs', 'stage-job']);
+    assert.equal(c?.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(c?.securityContext?.allowPrivilegeEscalation, false);
+    assert.equal(c?.resources?.limits?.memory, `${STAGING_MEMORY_MB}Mi`);
+    assert.deepEqual(
+      pod.volumes?.map((v) => [v.name, v.emptyDir?.sizeLimit]),
+      [
+        ['work', '2048Mi'],
+        ['tmp', '64Mi'],
+      ],
+    );
+    // The request (the service's variables) only through the Secret.
+    const request = c?.env?.find((e) => e.name === 'GOVHOST_STAGE_REQUEST');
+    assert.deepEqual(request?.valueFrom?.secretKeyRef, { name: secret.metadata?.name, key: 'request' });
+    assert.ok(!JSON.stringify(job).includes('bundleUrl'));
   });
 
   it('the schema check rejects a wrong object (it is not a rubber stamp)', async () => {
