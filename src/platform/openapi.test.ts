@@ -80,10 +80,15 @@ describe('API surface', () => {
           assert.equal(res.statusCode, 400, 'login is open but validates its body');
           continue;
         }
-        if (path === '/api/v1/droplets/{sha256}/archive') {
-          // Open to pods, which hold no token: the signed URL is the credential, and without one
-          // (or for a path that names no droplet) the request is refused before anything is read.
-          assert.equal(res.statusCode, 400, 'a droplet archive needs its signed query');
+        if (
+          path === '/api/v1/droplets/{sha256}/archive' ||
+          path === '/api/v1/bundles/{sha256}/archive' ||
+          path === '/api/v1/droplets/staged/{id}'
+        ) {
+          // Open to pods (a droplet's, a staging Job's), which hold no token: the signed URL is the
+          // credential, and without one (or for a path that names nothing) the request is refused
+          // before anything is read.
+          assert.equal(res.statusCode, 400, `${path} needs its signed query`);
           continue;
         }
         assert.equal(res.statusCode, 401, `${method.toUpperCase()} ${url}: ${res.body}`);
