@@ -7,15 +7,15 @@
  * which the control plane follows). Exit codes: 0 staged and uploaded; 2 the build failed (its
  * output says why); 1 anything else (the last line says what).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create } from 'tar';
+import { hasher } from '../blobs/blob-store.ts';
 import { extractBundle } from '../catalog/bundle-inspect.ts';
 import { Phases } from '../platform/phases.ts';
 import type { DropletRun } from './build.tables.ts';
@@ -71,31 +71,20 @@ async function fetchBundle(url: string, sha256: string, file: string): Promise<v
       `the bundle could not be fetched: ${problemDetail(res.status, await res.text())}`,
       [],
     );
-  const hash = createHash('sha256');
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const tap = hasher();
   await pipeline(Readable.fromWeb(res.body as never), tap, createWriteStream(file, { mode: 0o600 }));
-  const got = hash.digest('hex');
+  const got = tap.result().sha256;
   if (got !== sha256) throw new StagingFailed(`the bundle fetched hashes to ${got}, not ${sha256}`, []);
 }
 
 /** The droplet folder as one tar (as the blob store keeps droplets); its sha256 and size. */
 async function archive(appDir: string, file: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const tap = hasher();
   // `portable`: no owner or host fields, as archiveDroplet makes them.
   const pack = create({ cwd: appDir, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>;
   await pipeline(Readable.from(pack, { objectMode: false }), tap, createWriteStream(file, { mode: 0o600 }));
-  return { sha256: hash.digest('hex'), size: (await stat(file)).size };
+  const { sha256, sizeBytes } = tap.result();
+  return { sha256, size: sizeBytes };
 }
 
 function upload(url: string, file: string, sum: { sha256: string; size: number }, run: DropletRun) {
