@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -24,7 +24,7 @@ import { findByCode } from '../../tenancy/department.repository.ts';
 import { type TestApp, testApp } from '../../test-support/app.ts';
 import { FakeKubeApi } from './fake-kube-api.ts';
 import { grants, STAGER_RULES } from './install-manifests.ts';
-import { KubernetesStager } from './job-stager.ts';
+import { KubernetesStager, type KubernetesStagerOptions } from './job-stager.ts';
 import { KubeClient } from './kube-client.ts';
 import { departmentNamespace } from './names.ts';
 
@@ -47,6 +47,7 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
   let fake: FakeKubeApi;
   let blobs: BlobStores;
   let stager: KubernetesStager;
+  let stagerOptions: KubernetesStagerOptions;
   let work: string;
   let department: { id: string; code: string };
 
@@ -65,7 +66,7 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
     });
     await fake.start();
     blobs = openBlobStores({ kind: 'data-dir', dataDir: t.config.dataDir, db: t.db });
-    stager = new KubernetesStager({
+    stagerOptions = {
       client: new KubeClient(fake.kubeConfig()),
       db: t.db,
       droplets: blobs.droplets,
@@ -75,7 +76,8 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
       router: { namespace: 'govhost', component: 'router' },
       quota: async () => ({ memoryMb: 2048, instances: 4, cpuPerInstance: 1 }),
       startMarginMs: 60_000,
-    });
+    };
+    stager = new KubernetesStager(stagerOptions);
     work = await mkdtemp(join(tmpdir(), 'govhost-job-stager-'));
   });
   after(async () => {
@@ -208,6 +210,46 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
     assert.equal(viaJob.reason, local.reason);
     assert.deepEqual(viaJob.decisive, local.decisive);
     assert.ok(![...fake.objects.values()].some((o) => o.kind === 'Job'));
+  });
+
+  it('a Job that cannot fetch its bundle, or passes its deadline, fails with the reason and no output lines', async () => {
+    const failed = (p: Promise<unknown>) =>
+      p.then(
+        () => assert.fail('staging should have failed'),
+        (err: unknown) => {
+          assert.ok(err instanceof StagingFailed, String(err));
+          return err;
+        },
+      );
+    const b = await bundle('vanishing', 'console.log("never runs");\n');
+    // The bundle is gone from the store when the Job asks for it (the control plane unpacked its
+    // copy): the control plane answers 404.
+    const copy = join(work, 'vanishing.tar.gz');
+    await copyFile(b.path, copy);
+    await blobs.bundles.delete(b.sha256);
+    const gone = await failed(
+      stage(
+        depsOf('k8s', true),
+        request({ ...b, path: copy }, 'svc-k8s', '5e1d7c1a-0000-4000-8000-000000000003').req,
+      ),
+    );
+    assert.match(gone.reason, /the bundle could not be fetched: HTTP 404 GOVHOST_NOT_FOUND/);
+    assert.deepEqual(gone.decisive, []);
+    // A build that outlasts the Job's deadline: the fake kills it, as the Job controller would.
+    const slow = await bundle('slow', 'console.log("building");\nsetTimeout(() => {}, 60_000);\n');
+    const tight = new KubernetesStager({ ...stagerOptions, transferSec: 0 });
+    const late = await failed(
+      stage(
+        {
+          ...depsOf('k8s', true),
+          stager: tight,
+          limits: { memoryMb: 512, cpus: 1, timeoutSec: 1, diskMb: 64 },
+        },
+        request(slow, 'svc-k8s', '5e1d7c1a-0000-4000-8000-000000000004').req,
+      ),
+    );
+    assert.equal(late.reason, 'staging took longer than its limit of 1 s');
+    assert.ok(![...fake.objects.values()].some((o) => o.kind === 'Job' || o.kind === 'Pod'));
   });
 
   it('every call the stager made is granted by its RBAC rules, and every grant was used', () => {
