@@ -14,10 +14,14 @@ import { filesOfArchive } from './bundle-files.ts';
 import { type DetectInput, detectBuilder } from './detect.ts';
 import * as repo from './droplet.repository.ts';
 import { dropletDir, pruneDroplets } from './droplet-store.ts';
+import * as uploads from './staged-upload.repository.ts';
 import { localDroplet, type StagedDroplet, type StageRequest, type StagerDeps, stage } from './stager.ts';
 import { readStagingLog } from './staging-log.ts';
 
 export { instanceStart } from './instance-start.ts';
+
+/** How old a staging Job's upload URL must be to be removed: far past any staging's deadline. */
+const STALE_UPLOAD_MS = 86_400_000;
 
 /** How old an unused bundle must be to be collected: longer than any upload between store and record. */
 const UPLOAD_GRACE_MS = 3_600_000;
@@ -91,6 +95,8 @@ export function createBuild(deps: StagerDeps): Build {
       }
       await deps.blobs.bundles.sweep();
       await deps.blobs.droplets.sweep();
+      // A staging Job's upload URL outlives its staging only when the process waiting died.
+      await uploads.deleteStaleUploads(deps.db, STALE_UPLOAD_MS);
       return { droplets: new Set([...gone, ...rows]).size, bundles };
     },
   };

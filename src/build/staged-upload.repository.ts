@@ -61,3 +61,13 @@ export async function uploaded(
 export async function deleteUpload(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('staged_uploads').where('id', '=', id).execute();
 }
+
+/** Removes upload URLs older than `ms` (their staging died with its process); returns how many. */
+export async function deleteStaleUploads(db: Executor, ms: number): Promise<number> {
+  const rows = await db
+    .deleteFrom('staged_uploads')
+    .where('created_at', '<', new Date(Date.now() - ms))
+    .returning('id')
+    .execute();
+  return rows.length;
+}

@@ -161,6 +161,20 @@ describe('staging Job URLs: the bundle fetch and the droplet upload', () => {
     assert.equal(ok.statusCode, 201, ok.body);
   });
 
+  it('removes upload URLs a day old (their staging died), and only those', async () => {
+    const old = await newUpload();
+    const fresh = await newUpload();
+    // The code never sets created_at (its type says so): only this test ages a row.
+    await t.db
+      .updateTable('staged_uploads')
+      .set({ created_at: new Date(Date.now() - 90_000_000) } as never)
+      .where('id', '=', old)
+      .execute();
+    assert.ok((await uploads.deleteStaleUploads(t.db, 86_400_000)) >= 1);
+    const left = (await t.db.selectFrom('staged_uploads').select('id').execute()).map((r) => r.id);
+    assert.ok(!left.includes(old) && left.includes(fresh));
+  });
+
   it('reads a droplet run only in its shape, with relative paths', () => {
     assert.deepEqual(parseDropletRun(runHeader(RUN)), RUN);
     const start = { pathPrepend: [], pathEnv: {}, start: { script: 'node s.js', env: { A: 'b' } } };
