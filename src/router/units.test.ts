@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -8,7 +17,7 @@ import { BackendRegistry } from './balancer.ts';
 import { hostOf } from './headers.ts';
 import { silentLog } from './log.ts';
 import { emptyRaw, record, summarise, summariseAll } from './metrics.ts';
-import { RouteStore } from './route-store.ts';
+import { RouteStore, writeAtomically } from './route-store.ts';
 import { parseRouteTable } from './route-validate.ts';
 import { routerOptionsFromEnv } from './router-config.ts';
 
@@ -128,6 +137,27 @@ describe('RouteStore', () => {
       assert.deepEqual(readdirSync(join(dir, 'nested')), ['routes.json']);
       const again = new RouteStore(path, silentLog);
       assert.equal((await again.load()).version, 5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the temp file is created exclusively: a planted symlink at its name is not followed', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'govhost-store-'));
+    try {
+      const path = join(dir, 'routes.json');
+      const victim = join(dir, 'victim');
+      writeFileSync(victim, 'untouched');
+      // The temp name is predictable (pid and time): plant a symlink where the next write opens.
+      const now = Date.now();
+      t.mock.method(Date, 'now', () => now);
+      symlinkSync(victim, join(dir, `.routes.json.${process.pid}.${now}.tmp`));
+      await assert.rejects(writeAtomically(path, '{"version":1,"routes":[]}'), { code: 'EEXIST' });
+      assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+      assert.ok(!existsSync(path));
+      t.mock.restoreAll();
+      await writeAtomically(path, '{"version":1,"routes":[]}');
+      assert.equal(statSync(path).mode & 0o777, 0o600);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
