@@ -90,6 +90,11 @@ export interface Config {
    * (the platform's database, which every control-plane replica reaches).
    */
   readonly blobStore: 'data-dir' | 'postgres';
+  /**
+   * Routers one replica keeps waiting on `GET /runtime/routes` at once; the next is told 429 with
+   * Retry-After (decision 028).
+   */
+  readonly routeStreamWaiters: number;
 }
 
 export class ConfigError extends Error {
@@ -429,6 +434,12 @@ const FIELDS: FieldSpec[] = [
     },
     describe: 'blob store',
   },
+  {
+    env: 'GOVHOST_ROUTE_STREAM_WAITERS',
+    file: 'routeStreamWaiters',
+    parse: integer(1, 65_536),
+    describe: 'routers waiting per replica',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -473,6 +484,7 @@ export const DEFAULTS: Config = {
   k8sFetchImage: 'busybox:1.36',
   k8sControlPlaneUrl: 'http://govhost-api.govhost.svc:8080',
   blobStore: 'data-dir',
+  routeStreamWaiters: 256,
 };
 
 function readFile(path: string): Source {
