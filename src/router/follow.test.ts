@@ -274,7 +274,8 @@ describe('a router following the control plane', () => {
     for (const host of ['x.example', 'y.example', 'z.example'])
       assert.equal((await get(rooted.router.port, host)).status, 404, host);
     const said = rooted.warnings.find((w) => /outside GOVHOST_ROUTER_STATIC_ROOT/.test(w.msg));
-    assert.deepEqual((said?.obj as { hostnames: string[] }).hostnames, [
+    assert.ok(said, 'the refusal is logged');
+    assert.deepEqual((said.obj as { hostnames: string[] }).hostnames, [
       'x.example',
       'y.example',
       'z.example',
