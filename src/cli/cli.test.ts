@@ -275,6 +275,14 @@ describe('govhost CLI against a running server', () => {
     assert.ok(r.stderr.includes(String.raw`"a/b/\x9b2J"`), r.stderr);
   });
 
+  it('makes a read-only router token for a router following the control plane', async () => {
+    const made = await ok('tokens create-router edge-1');
+    assert.match(made, /^user:\s+router-edge-1$/m);
+    assert.match(made, /^scope:\s+read$/m);
+    assert.match(made, /GOVHOST_ROUTER_CONTROL_PLANE_TOKEN/);
+    assert.match(await ok('users show router-edge-1'), /^role:\s+router$/m);
+  });
+
   it('logs out, after which it asks to log in', async () => {
     assert.match(await ok('logout'), /Logged out of/);
     assert.throws(() => statSync(creds), { code: 'ENOENT' });

@@ -92,6 +92,11 @@ export interface Config {
    * (the platform's database, which every control-plane replica reaches).
    */
   readonly blobStore: 'data-dir' | 'postgres';
+  /**
+   * Routers one replica keeps waiting on `GET /runtime/routes` at once; the next is told 429 with
+   * Retry-After (decision 028).
+   */
+  readonly routeStreamWaiters: number;
 }
 
 export class ConfigError extends Error {
@@ -432,6 +437,12 @@ const FIELDS: FieldSpec[] = [
     },
     describe: 'blob store',
   },
+  {
+    env: 'GOVHOST_ROUTE_STREAM_WAITERS',
+    file: 'routeStreamWaiters',
+    parse: integer(1, 65_536),
+    describe: 'routers waiting per replica',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -478,6 +489,7 @@ export const DEFAULTS: Config = {
   // The image the install manifests run the control plane with (install-manifests.ts).
   k8sStagerImage: 'govhost:0.1.0',
   blobStore: 'data-dir',
+  routeStreamWaiters: 256,
 };
 
 function readFile(path: string): Source {

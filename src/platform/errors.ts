@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   GOVHOST_TOKEN_INVALID: { status: 401, title: 'The credential is invalid, expired or revoked' },
   GOVHOST_LOGIN_FAILED: { status: 401, title: 'Wrong user name or password' },
   GOVHOST_SIGN_IN_THROTTLED: { status: 429, title: 'Too many failed sign-ins: wait before trying again' },
+  GOVHOST_ROUTE_STREAM_BUSY: {
+    status: 429,
+    title: 'Too many routers are waiting on this replica for a route table: ask again later',
+  },
   GOVHOST_SIGN_IN_LOCKED: { status: 423, title: 'Sign-in is locked after too many failed passwords' },
   GOVHOST_SIGN_IN_NOT_LOCKED: {
     status: 404,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -189,5 +189,101 @@ describe('a router following the control plane', () => {
     const from = asked;
     await new Promise((r) => setTimeout(r, 2_500));
     assert.ok(asked - from <= 4, `${asked - from} questions in 2.5 s`);
+  });
+
+  it('takes static routes only under its static root, and the rest of the table with them', async () => {
+    const apps = join(dir, 'apps');
+    mkdirSync(join(apps, 'svc', 'v1'), { recursive: true });
+    writeFileSync(join(apps, 'svc', 'v1', 'index.html'), 'the release');
+    mkdirSync(join(dir, 'outside'), { recursive: true });
+    writeFileSync(join(dir, 'outside', 'index.html'), 'not to be served');
+    const backend = await serve((_req, res) => res.end('proxied'));
+    closers.push(() => {
+      const done = new Promise((r) => backend.server.close(r));
+      backend.server.closeAllConnections();
+      return done;
+    });
+    const table = {
+      version: 3,
+      routes: [
+        {
+          hostname: 's.example',
+          service: 'D/s',
+          kind: 'static',
+          backends: [],
+          staticRoot: join(apps, 'svc', 'v1'),
+        },
+        {
+          hostname: 'x.example',
+          service: 'D/x',
+          kind: 'static',
+          backends: [],
+          staticRoot: join(dir, 'outside'),
+        },
+        // Lexically under the root, really outside it.
+        {
+          hostname: 'y.example',
+          service: 'D/y',
+          kind: 'static',
+          backends: [],
+          staticRoot: `${apps}/../outside`,
+        },
+        // A sibling whose name only starts like the root.
+        {
+          hostname: 'z.example',
+          service: 'D/z',
+          kind: 'static',
+          backends: [],
+          staticRoot: `${apps}-old/svc`,
+        },
+        { hostname: 'p.example', service: 'D/p', kind: 'proxy', backends: [{ id: 'p1', url: backend.url }] },
+      ],
+    };
+    const cp = await serve((req, res) => {
+      const after = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('after'));
+      if (table.version > after)
+        return res.setHeader('content-type', 'application/json').end(JSON.stringify(table));
+      setTimeout(() => res.writeHead(204).end(), 100);
+    });
+    closers.push(() => {
+      const done = new Promise((r) => cp.server.close(r));
+      cp.server.closeAllConnections();
+      return done;
+    });
+    const start = async (name: string, staticRoot: string | null) => {
+      const warnings: { obj: object; msg: string }[] = [];
+      const router = await startRouter({
+        port: 0,
+        adminPort: 0,
+        adminToken: 'a'.repeat(24),
+        statePath: join(dir, `${name}.json`),
+        workers: 0,
+        controlPlane: { url: cp.url, token: 'ghk_router-token', staticRoot },
+        log: { ...silentLog, warn: (obj, msg) => warnings.push({ obj, msg }) },
+      });
+      closers.push(() => router.close(0));
+      await until(
+        'the table applied',
+        async () => (await get(router.port, 'p.example')).status === 200,
+        5_000,
+      );
+      return { router, warnings };
+    };
+    const rooted = await start('rooted', `${apps}/`);
+    assert.equal((await get(rooted.router.port, 's.example')).body, 'the release');
+    for (const host of ['x.example', 'y.example', 'z.example'])
+      assert.equal((await get(rooted.router.port, host)).status, 404, host);
+    const said = rooted.warnings.find((w) => /outside GOVHOST_ROUTER_STATIC_ROOT/.test(w.msg));
+    assert.ok(said, 'the refusal is logged');
+    assert.deepEqual((said.obj as { hostnames: string[] }).hostnames, [
+      'x.example',
+      'y.example',
+      'z.example',
+    ]);
+    // Without a static root, no static route from the control plane is served; proxies are.
+    const bare = await start('bare', null);
+    for (const host of ['s.example', 'x.example'])
+      assert.equal((await get(bare.router.port, host)).status, 404, host);
+    assert.equal((await get(bare.router.port, 'p.example')).body, 'proxied');
   });
 });

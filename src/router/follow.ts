@@ -1,13 +1,41 @@
+import { resolve, sep } from 'node:path';
 import { type AdminSource, MAX_TABLE_BYTES } from './admin.ts';
 import type { Log } from './log.ts';
+import type { RouteTable } from './route-table.ts';
 import { parseRouteTable } from './route-validate.ts';
 
 /** Where the router gets its route table from when it follows the control plane (decision 023). */
 export interface ControlPlaneSource {
   /** The API's base URL (any replica, or the balancer in front of them), e.g. `https://api.gov:7070`. */
   url: string;
-  /** An API token allowed `routes:read` (an operator's read-only token). */
+  /** An API token allowed `routes:read`: a router token (`govhost tokens create-router`). */
   token: string;
+  /**
+   * The folder static routes must be under (absolute); null: static routes are refused. The
+   * control plane's release folders are under its apps folder (`<data>/apps/<service>/v<N>`).
+   */
+  staticRoot?: string | null;
+}
+
+/**
+ * The table without its static routes outside `root` (all of them when there is none), and the
+ * host names dropped: a control plane, or anyone between, must not make the router serve /etc.
+ */
+export function withinStaticRoot(
+  table: RouteTable,
+  root: string | null,
+): { table: RouteTable; refused: string[] } {
+  const refused: string[] = [];
+  const base = root === null ? null : resolve(root);
+  const routes = table.routes.filter((r) => {
+    if (r.kind !== 'static') return true;
+    // The path as the file system will walk it: `..` cannot climb out after this check.
+    const dir = resolve(r.staticRoot ?? '');
+    const ok = base !== null && (dir === base || dir.startsWith(base.endsWith(sep) ? base : base + sep));
+    if (!ok) refused.push(r.hostname);
+    return ok;
+  });
+  return refused.length === 0 ? { table, refused } : { table: { version: table.version, routes }, refused };
 }
 
 const RETRY_MS = 1_000;
@@ -81,7 +109,13 @@ export function followControlPlane(
         const text = await boundedText(res.body, MAX_TABLE_BYTES);
         const parsed = parseRouteTable(JSON.parse(text));
         if (!parsed.ok) throw new Error(`an invalid table: ${parsed.errors.slice(0, 3).join('; ')}`);
-        const result = await source.update(parsed.table);
+        const { table, refused } = withinStaticRoot(parsed.table, cp.staticRoot ?? null);
+        if (refused.length > 0)
+          log.warn(
+            { version: table.version, hostnames: refused, staticRoot: cp.staticRoot ?? null },
+            'static routes outside GOVHOST_ROUTER_STATIC_ROOT refused; the rest of the table applied',
+          );
+        const result = await source.update(table);
         if (failing) log.info({ controlPlane: base }, 'following the control plane again');
         failing = false;
         if (result === 'applied')

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { parseNetwork } from '../platform/ip.ts';
 import type { RequestRecord } from './context.ts';
 import type { ControlPlaneSource } from './follow.ts';
@@ -81,12 +82,38 @@ export function resolveOptions(opts: RouterOptions): ResolvedOptions {
       problems.push(`trustedProxies: ${JSON.stringify(p)} is not an address or a network`);
   }
   if (!isLoopback(o.adminHost)) problems.push(`adminHost must be a loopback address, got ${o.adminHost}`);
+  if (o.controlPlane) {
+    const why = controlPlaneUrlProblem(o.controlPlane.url);
+    if (why) problems.push(`controlPlane.url ${why}`);
+    if (o.controlPlane.staticRoot != null && !isAbsolute(o.controlPlane.staticRoot))
+      problems.push('controlPlane.staticRoot must be an absolute folder path');
+  }
   if (problems.length > 0) throw new Error(`invalid router options: ${problems.join('; ')}`);
   return { ...o, probeKey: probeKeyFor(o.adminToken) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Why a control-plane URL cannot be followed, or null. Plain `http:` only to a loopback host: the
+ * token and the route table (every service's backends) must not cross a network in clear.
+ */
+export function controlPlaneUrlProblem(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `must be an http(s) URL, got ${JSON.stringify(url)}`;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    return `must be an http(s) URL, got ${JSON.stringify(url)}`;
+  if (u.username || u.password || u.search || u.hash)
+    return `must have no credentials, query or fragment, got ${JSON.stringify(url)}`;
+  if (u.protocol === 'http:' && !isLoopback(u.hostname.replace(/^\[(.*)\]$/, '$1')))
+    return `must be https unless its host is loopback (the token and the route table would travel in clear), got ${JSON.stringify(url)}`;
+  return null;
 }
 
 /** The admin API may only listen on these addresses. */

@@ -92,12 +92,16 @@ export class RouteStore {
   }
 }
 
-/** temp file in the same folder → fsync → rename → fsync the folder: the file is old or new, never torn. */
+/**
+ * temp file in the same folder → fsync → rename → fsync the folder: the file is old or new, never
+ * torn. The temp file is created exclusively (`wx`), readable by the router's user only: a file or
+ * symlink planted at its (predictable) name makes the write fail rather than be followed.
+ */
 export async function writeAtomically(path: string, text: string): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
+  const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(text, 'utf8');
     await fh.sync();

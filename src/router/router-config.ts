@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, parseTrustedProxies, TRUST_FORWARDED_REMOVED } from '../platform/config.ts';
-import { isLoopback, ROUTER_DEFAULTS, type RouterOptions } from './options.ts';
+import type { ControlPlaneSource } from './follow.ts';
+import { controlPlaneUrlProblem, isLoopback, ROUTER_DEFAULTS, type RouterOptions } from './options.ts';
 
 /**
  * The router process's settings from its environment, checked once with every problem named.
@@ -67,31 +68,33 @@ export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
   // pushes to its loopback admin port (decision 023).
   const cpUrl = get('GOVHOST_ROUTER_CONTROL_PLANE');
   const cpToken = get('GOVHOST_ROUTER_CONTROL_PLANE_TOKEN');
-  let controlPlane: { url: string; token: string } | null = null;
+  // Static routes from the control plane name folders this host serves: only under this one
+  // (the control plane's apps folder, or a copy of it), so that neither it nor anyone between can
+  // make the router serve /etc.
+  const staticRoot = get('GOVHOST_ROUTER_STATIC_ROOT');
+  let controlPlane: ControlPlaneSource | null = null;
   if (cpUrl !== undefined) {
-    let u: URL | null = null;
-    try {
-      u = new URL(cpUrl);
-    } catch {
-      // Said below.
-    }
-    if (
-      !u ||
-      (u.protocol !== 'http:' && u.protocol !== 'https:') ||
-      u.username ||
-      u.password ||
-      u.search ||
-      u.hash
-    ) {
-      problems.push(
-        `GOVHOST_ROUTER_CONTROL_PLANE must be an http(s) URL without credentials or query, got ${JSON.stringify(cpUrl)}`,
-      );
-    }
+    const why = controlPlaneUrlProblem(cpUrl);
+    if (why) problems.push(`GOVHOST_ROUTER_CONTROL_PLANE ${why}`);
     if (cpToken === undefined)
       problems.push('GOVHOST_ROUTER_CONTROL_PLANE_TOKEN must be set with GOVHOST_ROUTER_CONTROL_PLANE');
-    if (u && cpToken !== undefined) controlPlane = { url: cpUrl, token: cpToken };
-  } else if (cpToken !== undefined) {
-    problems.push('GOVHOST_ROUTER_CONTROL_PLANE_TOKEN is set but GOVHOST_ROUTER_CONTROL_PLANE is not');
+    if (staticRoot !== undefined && !isAbsolute(staticRoot))
+      problems.push(
+        `GOVHOST_ROUTER_STATIC_ROOT must be an absolute folder path, got ${JSON.stringify(staticRoot)}`,
+      );
+    if (!why && cpToken !== undefined)
+      controlPlane = {
+        url: cpUrl,
+        token: cpToken,
+        staticRoot: staticRoot === undefined ? null : resolve(staticRoot),
+      };
+  } else {
+    if (cpToken !== undefined)
+      problems.push('GOVHOST_ROUTER_CONTROL_PLANE_TOKEN is set but GOVHOST_ROUTER_CONTROL_PLANE is not');
+    if (staticRoot !== undefined)
+      problems.push(
+        'GOVHOST_ROUTER_STATIC_ROOT is set but GOVHOST_ROUTER_CONTROL_PLANE is not (pushed tables come from this host)',
+      );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -8,7 +17,8 @@ import { BackendRegistry } from './balancer.ts';
 import { hostOf } from './headers.ts';
 import { silentLog } from './log.ts';
 import { emptyRaw, record, summarise, summariseAll } from './metrics.ts';
-import { RouteStore } from './route-store.ts';
+import { resolveOptions } from './options.ts';
+import { RouteStore, writeAtomically } from './route-store.ts';
 import { parseRouteTable } from './route-validate.ts';
 import { routerOptionsFromEnv } from './router-config.ts';
 
@@ -133,6 +143,27 @@ describe('RouteStore', () => {
     }
   });
 
+  test('the temp file is created exclusively: a planted symlink at its name is not followed', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'govhost-store-'));
+    try {
+      const path = join(dir, 'routes.json');
+      const victim = join(dir, 'victim');
+      writeFileSync(victim, 'untouched');
+      // The temp name is predictable (pid and time): plant a symlink where the next write opens.
+      const now = Date.now();
+      t.mock.method(Date, 'now', () => now);
+      symlinkSync(victim, join(dir, `.routes.json.${process.pid}.${now}.tmp`));
+      await assert.rejects(writeAtomically(path, '{"version":1,"routes":[]}'), { code: 'EEXIST' });
+      assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+      assert.ok(!existsSync(path));
+      t.mock.restoreAll();
+      await writeAtomically(path, '{"version":1,"routes":[]}');
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a corrupt state file is moved aside and the router starts empty', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'govhost-store-'));
     try {
@@ -178,6 +209,61 @@ describe('routerOptionsFromEnv', () => {
         /GOVHOST_ROUTER_TRUST_FORWARDED is no longer read[\s\S]*GOVHOST_ROUTER_TRUSTED_PROXIES/,
       );
     }
+  });
+});
+
+describe('routerOptionsFromEnv: following the control plane', () => {
+  const base = { GOVHOST_ROUTER_ADMIN_TOKEN: 'a'.repeat(16), GOVHOST_ROUTER_CONTROL_PLANE_TOKEN: 'ghk_x' };
+  test('http only to a loopback host: the token and the table must not travel in clear', () => {
+    for (const url of ['http://api.gov.example:7070', 'http://10.0.0.5:7070', 'http://[fd00::1]:7070']) {
+      assert.throws(
+        () => routerOptionsFromEnv({ ...base, GOVHOST_ROUTER_CONTROL_PLANE: url }),
+        /GOVHOST_ROUTER_CONTROL_PLANE must be https unless its host is loopback/,
+        url,
+      );
+    }
+    for (const url of [
+      'https://api.gov.example',
+      'http://127.0.0.1:7070',
+      'http://localhost:7070',
+      'http://[::1]:7070',
+    ]) {
+      assert.equal(
+        routerOptionsFromEnv({ ...base, GOVHOST_ROUTER_CONTROL_PLANE: url }).controlPlane?.url,
+        url,
+      );
+    }
+    // startRouter refuses it too, for callers that do not go through the environment.
+    assert.throws(
+      () =>
+        resolveOptions({
+          adminToken: 'a'.repeat(16),
+          controlPlane: { url: 'http://api.gov.example', token: 'ghk_x' },
+        }),
+      /controlPlane\.url must be https unless its host is loopback/,
+    );
+  });
+
+  test('GOVHOST_ROUTER_STATIC_ROOT: an absolute folder, only with a control plane', () => {
+    const cp = { ...base, GOVHOST_ROUTER_CONTROL_PLANE: 'https://api.gov.example' };
+    assert.equal(routerOptionsFromEnv(cp).controlPlane?.staticRoot, null);
+    assert.equal(
+      routerOptionsFromEnv({ ...cp, GOVHOST_ROUTER_STATIC_ROOT: '/srv/govhost/apps/' }).controlPlane
+        ?.staticRoot,
+      '/srv/govhost/apps',
+    );
+    assert.throws(
+      () => routerOptionsFromEnv({ ...cp, GOVHOST_ROUTER_STATIC_ROOT: 'apps' }),
+      /GOVHOST_ROUTER_STATIC_ROOT must be an absolute folder path/,
+    );
+    assert.throws(
+      () =>
+        routerOptionsFromEnv({
+          GOVHOST_ROUTER_ADMIN_TOKEN: 'a'.repeat(16),
+          GOVHOST_ROUTER_STATIC_ROOT: '/srv',
+        }),
+      /GOVHOST_ROUTER_STATIC_ROOT is set but GOVHOST_ROUTER_CONTROL_PLANE is not/,
+    );
   });
 });
 

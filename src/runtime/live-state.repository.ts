@@ -1,4 +1,7 @@
+import { isDeepStrictEqual } from 'node:util';
+import { sql } from 'kysely';
 import type { Executor } from '../platform/database.ts';
+import type { Route, RouteTable } from '../router/route-table.ts';
 import type { LiveInstance } from './runtime-work.ts';
 import './runtime.tables.ts';
 
@@ -7,6 +10,8 @@ export interface LiveSnapshot {
   instances: LiveInstance[];
   services: { serviceId: string; runAs: unknown; failedInstance: string | null }[];
   state: Record<string, unknown>;
+  /** The routes the holder's router has: published as `routes` with a version from the store. */
+  routes?: Route[];
 }
 
 /**
@@ -56,6 +61,7 @@ export async function writeSnapshot(trx: Executor, snap: LiveSnapshot): Promise<
       )
       .execute();
   }
+  if (snap.routes) await publishRoutes(trx, snap.routes);
   for (const [name, value] of Object.entries(snap.state)) {
     await trx
       .insertInto('runtime_state')
@@ -91,4 +97,57 @@ export async function liveState(db: Executor, name: string): Promise<unknown> {
     .where('name', '=', name)
     .executeTakeFirst();
   return row?.value ?? null;
+}
+
+/**
+ * The next route-table version (decision 028): a counter row in the store, raised in one
+ * statement (the row lock orders concurrent callers), so versions only grow, whichever replica
+ * holds the runtime lease and whatever its clock says. It starts from the database's clock in ms,
+ * above the clock-based versions of earlier releases that routers may hold, and above `atLeast`
+ * (a version a router is known to hold).
+ */
+export async function nextRouteVersion(db: Executor, atLeast = 0): Promise<number> {
+  const { rows } = await sql<{ v: string }>`
+    insert into runtime_state (name, value)
+    values (
+      'route-version',
+      to_jsonb(greatest(
+        (extract(epoch from clock_timestamp()) * 1000)::bigint,
+        coalesce((select (value ->> 'version')::bigint from runtime_state where name = 'routes'), 0) + 1,
+        ${atLeast}::bigint + 1
+      ))
+    )
+    on conflict (name) do update
+      set value = to_jsonb(greatest((runtime_state.value #>> '{}')::bigint + 1, ${atLeast}::bigint + 1)),
+          updated_at = now()
+    returning value #>> '{}' as v`.execute(db);
+  return Number(rows[0]!.v);
+}
+
+/**
+ * Stores the published route table (row `routes`): a new version only when the routes differ from
+ * the stored ones, so the table stays the same while nothing changes.
+ */
+async function publishRoutes(trx: Executor, routes: Route[]): Promise<void> {
+  const stored = (await liveState(trx, 'routes')) as RouteTable | null;
+  // As the store gives it back: JSON drops undefined members (jsonb also reorders keys, which
+  // isDeepStrictEqual does not mind).
+  const plain = JSON.parse(JSON.stringify(routes)) as Route[];
+  if (stored && isDeepStrictEqual(stored.routes, plain)) return;
+  const table: RouteTable = { version: await nextRouteVersion(trx), routes: plain };
+  await trx
+    .insertInto('runtime_state')
+    .values({ name: 'routes', value: JSON.stringify(table) })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ value: JSON.stringify(table) }))
+    .execute();
+}
+
+/** The published table's version alone: what waiting long polls check (a cheap read). */
+export async function publishedRoutesVersion(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('runtime_state')
+    .select(sql<string | null>`value ->> 'version'`.as('version'))
+    .where('name', '=', 'routes')
+    .executeTakeFirst();
+  return row?.version ? Number(row.version) : 0;
 }

@@ -1,6 +1,7 @@
 import type { Db, Executor } from '../platform/database.ts';
-import type { Route, RouteTable } from '../router/route-table.ts';
-import { type LiveSnapshot, writeSnapshot } from './live-state.repository.ts';
+import type { RouteTable } from '../router/route-table.ts';
+import type { RouterControl } from './driver.ts';
+import { type LiveSnapshot, nextRouteVersion, writeSnapshot } from './live-state.repository.ts';
 
 /** At most this often when nothing reports a change: memory and health move without events. */
 const REFRESH_MS = 5_000;
@@ -67,24 +68,25 @@ export class LiveStatePublisher {
 }
 
 /**
- * The route table as routers following the control plane get it (decision 023): a new version
- * only when the routes change, so that the published snapshot stays the same while nothing does.
- * Versions are times in ms (at least one more than the last): a new holder's are newer than its
- * predecessor's, which routers require.
+ * A router control whose pushes carry versions from the store (decision 028), not from this
+ * replica's clock: a new holder's tables are newer than its predecessor's whatever the clocks say.
+ * A router that already holds a higher version (set by an earlier release's clock) makes the
+ * counter jump past it, and gets the table again.
  */
-export class PublishedRoutes {
-  private table: RouteTable = { version: 0, routes: [] };
-  private text = '';
+export function storeVersioned(db: Db, client: RouterVersionedControl, pushed: () => void): RouterControl {
+  return {
+    putRoutes: async (t) => {
+      pushed();
+      const held = await client.putRoutesHeld({ ...t, version: await nextRouteVersion(db) });
+      if (held !== null) await client.putRoutesHeld({ ...t, version: await nextRouteVersion(db, held) });
+    },
+    inflight: () => client.inflight(),
+  };
+}
 
-  constructor(private readonly routes: () => Route[]) {}
-
-  current(): RouteTable {
-    const routes = this.routes();
-    const text = JSON.stringify(routes);
-    if (text !== this.text) {
-      this.text = text;
-      this.table = { version: Math.max(this.table.version + 1, Date.now()), routes };
-    }
-    return this.table;
-  }
+/** What storeVersioned needs of a router: a push that says which newer version it refused for. */
+export interface RouterVersionedControl {
+  /** Null once applied (or already held); the router's version when it holds a newer one. */
+  putRoutesHeld(table: RouteTable): Promise<number | null>;
+  inflight(): Promise<Record<string, number>>;
 }

@@ -3,10 +3,16 @@ import { Type } from 'typebox';
 import type { Db } from '../platform/database.ts';
 import { problemResponses, secured } from '../platform/http-schemas.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
-import { nextRouteTable } from './route-stream.ts';
+import { RouteWatch } from './route-stream.ts';
 
 /** `GET /runtime/routes`: the route table for routers that follow the control plane (decision 023). */
-export const routeStreamRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, opts) => {
+export const routeStreamRoutes: FastifyPluginAsyncTypebox<{ db: Db; maxWaiters: number }> = async (
+  app,
+  opts,
+) => {
+  // One watcher for every router waiting on this replica (decision 028).
+  const watch = new RouteWatch(opts.db, opts.maxWaiters);
+  app.addHook('onClose', async () => watch.close());
   app.get(
     '/runtime/routes',
     {
@@ -14,7 +20,7 @@ export const routeStreamRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (a
         tags: ['runtime'],
         summary: 'The route table once it is newer than a version (long poll), for routers',
         description:
-          'Answers 200 with the table as soon as its version is above `after` (at once when it already is), or 204 after `waitSec` without a change. Any replica answers. Needs `routes:read` (an operator token).',
+          'Answers 200 with the table as soon as its version is above `after` (at once when it already is), or 204 after `waitSec` without a change. Any replica answers; one that already has GOVHOST_ROUTE_STREAM_WAITERS routers waiting answers 429 with Retry-After. Needs `routes:read`: a router token (`govhost tokens create-router`).',
         security: secured,
         querystring: Type.Object({
           after: Type.Integer({ minimum: 0, default: 0 }),
@@ -33,13 +39,7 @@ export const routeStreamRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (a
     async (req, reply) => {
       const gone = new AbortController();
       req.raw.on('close', () => gone.abort());
-      const table = await nextRouteTable(
-        opts.db,
-        callerOf(req),
-        req.query.after,
-        req.query.waitSec * 1000,
-        gone.signal,
-      );
+      const table = await watch.next(callerOf(req), req.query.after, req.query.waitSec * 1000, gone.signal);
       reply.header('cache-control', 'no-store');
       if (!table) return reply.code(204).send(null);
       return table;

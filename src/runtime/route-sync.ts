@@ -61,7 +61,8 @@ export class RouteSync {
         .map((st) => ({ id: st.instanceId, url: `http://127.0.0.1:${st.port}` }));
       routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends });
     }
-    this.routesVersion = Math.max(this.routesVersion + 1, Date.now());
+    // A local count: the version a router gets comes from the store (decision 028), not a clock.
+    this.routesVersion += 1;
     return { version: this.routesVersion, routes };
   }
 

@@ -61,6 +61,14 @@ export class RouterClient implements RouterControl {
     await this.call('PUT', '/routes', table);
   }
 
+  /** Like putRoutes; the router's own version when it refused the table as older than its own. */
+  async putRoutesHeld(table: RouteTable): Promise<number | null> {
+    const body = (await this.call('PUT', '/routes', table)) as { code?: string; currentVersion?: number };
+    return body?.code === 'GOVHOST_ROUTE_TABLE_STALE' && typeof body.currentVersion === 'number'
+      ? body.currentVersion
+      : null;
+  }
+
   async inflight(): Promise<Record<string, number>> {
     const body = (await this.call('GET', '/inflight')) as {
       backends: Record<string, { requests: number; websockets: number }>;

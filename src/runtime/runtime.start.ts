@@ -12,7 +12,7 @@ import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
 import type { RouterControl } from './driver.ts';
 import { stagerFromConfig } from './kubernetes/from-config.ts';
-import { LiveStatePublisher, PublishedRoutes } from './live-state.ts';
+import { LiveStatePublisher, storeVersioned } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { pruneLogs } from './local/log-files.ts';
@@ -173,15 +173,11 @@ export async function startRuntime(
     (err: Error) => log.warn({ err: err.message }, 'could not collect unused droplets'),
   );
   // Every table pushed to this host's router is also published for routers that follow the
-  // control plane (decision 023), without waiting for the next periodic publication.
+  // control plane (decision 023), without waiting for the next periodic publication; both carry
+  // versions from the store (decision 028).
   let routesChanged = () => {};
-  const published = (client: RouterClient): RouterControl => ({
-    putRoutes: (t) => {
-      routesChanged();
-      return client.putRoutes(t);
-    },
-    inflight: () => client.inflight(),
-  });
+  const published = (client: RouterClient): RouterControl =>
+    storeVersioned(db, client, () => routesChanged());
   const orchestrator = new Orchestrator({
     db,
     driver,
@@ -257,14 +253,14 @@ export async function startRuntime(
     }
   }, 2000);
   watchdog.unref();
-  const routes = new PublishedRoutes(() => orchestrator.routeTable().routes);
   const publisher = new LiveStatePublisher({
     db,
     snapshot: () => {
       const { isolation, ...rest } = orchestrator.liveSnapshot();
       return {
         ...rest,
-        state: { isolation, router: { port: current.client.info.port }, routes: routes.current() },
+        state: { isolation, router: { port: current.client.info.port } },
+        routes: orchestrator.routeTable().routes,
       };
     },
     // Without a lease (PGlite's only process is the holder by definition) nothing to check.

@@ -1,5 +1,8 @@
-/** Platform roles act across departments; department roles act inside one. */
-export const PLATFORM_ROLES = ['platform-admin', 'operator', 'finance'] as const;
+/**
+ * Platform roles act across departments; department roles act inside one. `router` is a machine's
+ * role: a router following the control plane reads the route table and nothing else (decision 028).
+ */
+export const PLATFORM_ROLES = ['platform-admin', 'operator', 'finance', 'router'] as const;
 export const DEPARTMENT_ROLES = ['dept-admin', 'dept-developer', 'dept-viewer'] as const;
 export const ROLES = [...PLATFORM_ROLES, ...DEPARTMENT_ROLES] as const;
 export type Role = (typeof ROLES)[number];
@@ -44,10 +47,10 @@ export const PERMISSIONS = {
   /** Back up the whole platform: the archive holds every department's data and the keys. */
   'platform:backup': ['platform-admin'],
   /**
-   * Follow the route table (every service's host name and backends): what a router's token needs,
-   * an operator's read-only token (decision 023).
+   * Follow the route table (every service's host name and backends): all a router's token may do
+   * (role `router`, `govhost tokens create-router`; decisions 023, 028).
    */
-  'routes:read': ['platform-admin', 'operator'],
+  'routes:read': ['platform-admin', 'operator', 'router'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -5,6 +5,7 @@ import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from './auth.hook.ts';
 import * as departments from './department.logic.ts';
+import { createRouterToken } from './router-token.logic.ts';
 import * as S from './tenancy.schema.ts';
 import * as tokens from './token.logic.ts';
 import * as users from './user.logic.ts';
@@ -253,6 +254,27 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     async (req, reply) => reply.status(201).send(await tokens.createToken(db, callerOf(req), req.body)),
+  );
+
+  app.post(
+    '/tokens/router',
+    {
+      schema: {
+        tags,
+        summary:
+          'Create a router token (reads the route table, nothing else); its secret is shown in this response only',
+        description:
+          'For a router that follows the control plane (GOVHOST_ROUTER_CONTROL_PLANE_TOKEN). Makes the user `router-<name>` with the role `router` on first use, then a read-only API token for it. Platform admins only.',
+        security: secured,
+        body: S.NewRouterToken,
+        response: {
+          201: Type.Object({ token: S.Token, secret: Type.String() }),
+          ...problems(409),
+          ...problemResponses,
+        },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await createRouterToken(db, callerOf(req), req.body)),
   );
 
   app.delete(

@@ -3,7 +3,8 @@ import { DepartmentCode, Name, Timestamp, Username, Uuid } from '../platform/htt
 import { ROLES } from './roles.ts';
 
 export const Role = Type.Enum(ROLES, {
-  description: 'platform-admin, operator, finance (platform roles); dept-admin, dept-developer, dept-viewer',
+  description:
+    'platform-admin, operator, finance, router (platform roles; router only reads the route table); dept-admin, dept-developer, dept-viewer',
 });
 
 export const Department = Type.Object({
@@ -91,6 +92,17 @@ export const NewToken = Type.Object(
     scope: Type.Optional(Type.Union([Type.Literal('read'), Type.Literal('write')])),
     expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 90 })),
     user: Type.Optional(Username),
+  },
+  { additionalProperties: false },
+);
+
+export const NewRouterToken = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$',
+      description: 'the router, e.g. `edge-1`: its user is `router-<name>`',
+    }),
+    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 365 })),
   },
   { additionalProperties: false },
 );

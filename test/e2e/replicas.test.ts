@@ -157,6 +157,9 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
       30_000,
     );
     api = apiClient(apiUrl, token);
+    // The edge router follows with a router token (it reads the route table and nothing else).
+    const routerToken = await api('POST', '/tokens/router', { name: 'edge' });
+    assert.equal(routerToken.status, 201, JSON.stringify(routerToken.json));
     const edgePort = await freePort();
     edgeUrl = `http://127.0.0.1:${edgePort}`;
     const main = fileURLToPath(new URL('../../src/router/main.ts', import.meta.url));
@@ -168,7 +171,7 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
         GOVHOST_ROUTER_STATE: join(work, 'edge', 'routes.json'),
         GOVHOST_ROUTER_WORKERS: '0',
         GOVHOST_ROUTER_CONTROL_PLANE: apiUrl,
-        GOVHOST_ROUTER_CONTROL_PLANE_TOKEN: token,
+        GOVHOST_ROUTER_CONTROL_PLANE_TOKEN: routerToken.json.secret,
       }),
       stdio: ['ignore', 'pipe', 'ignore'],
     });

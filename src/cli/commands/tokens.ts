@@ -81,6 +81,29 @@ export function registerTokenCommands(program: Command): void {
     );
 
   tokens
+    .command('create-router')
+    .description(
+      'create a token for a router that follows the control plane: it reads the route table and nothing else (platform admins)',
+    )
+    .argument('<name>', 'the router, e.g. edge-1 (its user is router-<name>)')
+    .addOption(
+      new Option('--expires-in-days <n>', 'lifetime, 1-365 days (default 365)').argParser(integer(1, 365)),
+    )
+    .action(
+      act<{ expiresInDays?: number }>(async (ctx, opts, name) => {
+        const res = await ctx.api.post<{ token: Token; secret: string }>('/tokens/router', { name, ...opts });
+        ctx.print(res, () =>
+          [
+            show(res.token),
+            '',
+            `secret: ${res.secret}`,
+            'This secret will not be shown again: give it to the router as GOVHOST_ROUTER_CONTROL_PLANE_TOKEN.',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  tokens
     .command('revoke')
     .description('revoke a token at once')
     .argument('<id>', 'token id, from govhost tokens list')
