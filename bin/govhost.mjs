@@ -1,7 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// The flag: a young generation of 2 MiB semi-spaces instead of V8's 16 MiB, which a burst of
-// requests grows to and an idle server never gives back (decision 029). Keep in step with
-// SERVER_NODE_FLAGS (src/platform/node-flags.ts).
+#!/usr/bin/env -S node --max-semi-space-size=2 --optimize-for-size
+// The flags: V8 tuned for a small footprint over speed, as an idle control plane wants it
+// (decision 029). Keep in step with SERVER_NODE_FLAGS (src/platform/node-flags.ts).
 // The govhost command. GovHost runs its TypeScript sources through tsx (see docs/decisions/002).
 import { register } from 'tsx/esm/api';
 
