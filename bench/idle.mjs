@@ -9,6 +9,7 @@
 //                   GOVHOST_TEST_DATABASE_URL); without one, only PGlite is measured
 //   --stores        pglite,postgres (default both)
 //   --cpu-prof DIR  also write each server's CPU profile (node --cpu-prof) into DIR
+//   --rounds N      measure each store N times (one after the other) and print the medians
 //
 // Method: for each store, a platform (`govhost server`, router, loopback, a temp data folder; a new
 // database on PostgreSQL, dropped after) is started, `govhost workload load-paper` loads the 2011
@@ -18,12 +19,17 @@
 // (median); at the end the process is sent SIGUSR2 and bench/idle-probe.mjs (preloaded with
 // NODE_OPTIONS=--import) writes its process.memoryUsage(): the V8 heap, and `external`, where
 // PGlite's WebAssembly memory lives (the rest of RSS is code: V8's, tsx's, WebAssembly's compiled). Prints the load average before and after.
+// The server runs with the Node.js flags of the `govhost` command's shebang, as users run it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { register } from 'tsx/esm/api';
+
+register();
+const { stopLeftServices } = await import('../src/test-support/left-services.ts');
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -33,12 +39,15 @@ const SECONDS = Number(arg('--seconds', '60'));
 const ADMIN_URL = arg('--database-url', process.env.GOVHOST_TEST_DATABASE_URL);
 const STORES = arg('--stores', 'pglite,postgres').split(',');
 const PROFILE_DIR = arg('--cpu-prof', null);
-if (!Number.isInteger(SECONDS) || SECONDS < 5 || SECONDS > 3600) {
-  console.error('usage: node bench/idle.mjs [--seconds N (5 to 3600)] [--database-url URL]');
+const ROUNDS = Number(arg('--rounds', '1'));
+if (!Number.isInteger(SECONDS) || SECONDS < 5 || SECONDS > 3600 || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  console.error('usage: node bench/idle.mjs [--seconds N (5 to 3600)] [--rounds N] [--database-url URL]');
   process.exit(2);
 }
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'govhost.mjs');
+// `#!/usr/bin/env -S node <flags>`: the flags a control plane runs with.
+const NODE_FLAGS = readFileSync(bin, 'utf8').split('\n')[0].split(' ').slice(3);
 // Clock ticks per second of /proc/<pid>/stat (USER_HZ): 100 on Linux.
 const TICK = 100;
 const median = (xs) => {
@@ -86,7 +95,7 @@ async function measure(store) {
   // The ready line is logged at info: read the first admin's token and the URL from stdout.
   env.GOVHOST_LOG_LEVEL = 'info';
   const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const server = spawn(process.execPath, [...prof, bin, 'server'], {
+  const server = spawn(process.execPath, [...NODE_FLAGS, ...prof, bin, 'server'], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -135,6 +144,8 @@ async function measure(store) {
   } finally {
     server.kill('SIGTERM');
     await closed;
+    // A server on PostgreSQL leaves its router running for the next holder of the runtime lease.
+    if (store === 'postgres') await stopLeftServices(join(work, 'data'));
     if (dbName) {
       const admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
@@ -146,13 +157,37 @@ async function measure(store) {
 }
 
 const loadBefore = loadavg()[0];
-const results = [];
-if (STORES.includes('pglite')) results.push(await measure('pglite'));
-if (STORES.includes('postgres') && ADMIN_URL) results.push(await measure('postgres'));
-else if (STORES.includes('postgres'))
+const rounds = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const r = [];
+  if (STORES.includes('pglite')) r.push(await measure('pglite'));
+  if (STORES.includes('postgres') && ADMIN_URL) r.push(await measure('postgres'));
+  rounds.push(r);
+  if (ROUNDS > 1)
+    console.log(
+      `round ${round + 1}: ${r.map((m) => `${m.store} ${m.rss.toFixed(0)} MB, ${m.cpu.toFixed(2)} %`).join('; ')}`,
+    );
+}
+if (STORES.includes('postgres') && !ADMIN_URL)
   console.log('PostgreSQL not measured: give --database-url or GOVHOST_TEST_DATABASE_URL');
+// Each figure is the median over the rounds, taken figure by figure.
+const results = rounds[0].map((first, i) => {
+  const all = rounds.map((r) => r[i]);
+  const med = (f) => median(all.map(f));
+  return {
+    store: first.store,
+    loadSeconds: med((r) => r.loadSeconds),
+    cpu: med((r) => r.cpu),
+    rss: med((r) => r.rss),
+    mem: Object.fromEntries(
+      Object.keys(first.mem)
+        .filter((k) => k !== 'argv')
+        .map((k) => [k, med((r) => r.mem[k])]),
+    ),
+  };
+});
 console.log(
-  `idle ${SECONDS} s after load-paper; load average (1 min): ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,
+  `idle ${SECONDS} s after load-paper, ${ROUNDS} round(s)${ROUNDS > 1 ? ', medians' : ''}; node flags: ${NODE_FLAGS.join(' ') || 'none'}; load average (1 min): ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,
 );
 const row = (label, f) => console.log(`${label.padEnd(34)}${results.map((r) => f(r).padStart(12)).join('')}`);
 row('', (r) => r.store);

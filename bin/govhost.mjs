@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --optimize-for-size
+// The flags: V8 tuned for a small footprint over speed, as an idle control plane wants it
+// (decision 029). Keep in step with SERVER_NODE_FLAGS (src/platform/node-flags.ts).
 // The govhost command. GovHost runs its TypeScript sources through tsx (see docs/decisions/002).
 import { register } from 'tsx/esm/api';
 

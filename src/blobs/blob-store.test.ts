@@ -123,6 +123,24 @@ describe('blob stores', () => {
     assert.equal(orphans.rows[0]!.n, 0);
   });
 
+  it('makes a blob young again when it is put again, so the collector spares it', async () => {
+    const hour = 3_600_000;
+    const twoHoursAgo = new Date(Date.now() - 2 * hour);
+    for (const { name, store } of stores) {
+      const bytes = randomBytes(100);
+      const { sha256 } = await store.put(pieces(bytes));
+      // Stored two hours ago and named by nothing since: the collector may take it.
+      if (store instanceof FsBlobStore) await utimes(store.path(sha256), twoHoursAgo, twoHoursAgo);
+      else await sql`update blobs set created_at = ${twoHoursAgo} where sha256 = ${sha256}`.execute(h.db);
+      assert.ok((await store.list(hour)).includes(sha256), `${name}: aged`);
+      // A new release names it again: its put finds it stored, and it must count as young.
+      await store.put(pieces(bytes));
+      assert.ok(!(await store.list(hour)).includes(sha256), `${name}: still old after a second put`);
+      assert.ok((await store.list()).includes(sha256), name);
+      assert.ok((await buffer(await store.get(sha256))).equals(bytes), name);
+    }
+  });
+
   it('deletes blobs, and sweeps what an interrupted put left', async () => {
     for (const { name, store } of stores) {
       const { sha256 } = await store.put(pieces(randomBytes(10)));

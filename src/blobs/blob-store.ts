@@ -15,7 +15,10 @@ export interface PutResult {
 }
 
 export interface BlobStore {
-  /** Streams `body` in while hashing it; the same bytes twice are stored once. */
+  /**
+   * Streams `body` in while hashing it; the same bytes twice are stored once, and the second put
+   * counts as the blob's store time for `list(olderThanMs)`, as the first did.
+   */
   put(body: NodeJS.ReadableStream): Promise<PutResult>;
   /**
    * The blob's bytes as a stream that fails (GOVHOST_BLOB_CORRUPT) at its end when they do not

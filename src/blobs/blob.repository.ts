@@ -15,7 +15,11 @@ export async function insertChunk(db: Executor, uploadId: string, n: number, dat
     .execute();
 }
 
-/** Records a complete blob; false when the same blob was recorded first (by a concurrent put). */
+/**
+ * Records a complete blob; false when the same blob was recorded first (its chunks are then the
+ * ones kept). Either way its `created_at` is now: a put is for a record about to name the blob,
+ * and the collector spares only young blobs, so a blob put again must count as young again.
+ */
 export async function insertBlob(
   db: Executor,
   row: { kind: BlobKind; sha256: string; upload_id: string; size_bytes: number; chunks: number },
@@ -23,10 +27,11 @@ export async function insertBlob(
   const r = await db
     .insertInto('blobs')
     .values(row)
-    .onConflict((oc) => oc.columns(['kind', 'sha256']).doNothing())
-    .returning('sha256')
-    .executeTakeFirst();
-  return r !== undefined;
+    .onConflict((oc) => oc.columns(['kind', 'sha256']).doUpdateSet({ created_at: sql<Date>`now()` }))
+    // xmax is 0 on a row this statement inserted, the updating transaction's id on one it updated.
+    .returning(sql<boolean>`xmax = 0`.as('inserted'))
+    .executeTakeFirstOrThrow();
+  return r.inserted;
 }
 
 export async function findBlob(db: Executor, kind: BlobKind, sha256: string) {

@@ -14,7 +14,8 @@ export interface BlobTable {
   upload_id: string;
   size_bytes: number;
   chunks: number;
-  created_at: ColumnType<Date, never, never>;
+  /** When the blob was last put (a put of a blob already stored refreshes it), by the database's clock. */
+  created_at: ColumnType<Date, never, Date>;
 }
 
 /** One piece (1 MiB, the last one shorter) of a blob's bytes, numbered from 0. */

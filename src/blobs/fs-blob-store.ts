@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipe } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -48,10 +48,24 @@ export class FsBlobStore implements BlobStore {
       throw err;
     }
     const result = h.result();
-    // Same bytes, same name: a blob already there (or put meanwhile) is kept, ours dropped.
-    if (await this.has(result.sha256)) await rm(temp, { force: true });
+    // Same bytes, same name: a blob already there (or put meanwhile) is kept, ours dropped. Its
+    // age starts again: the put is for a record about to name it, and the collector spares only
+    // young blobs (`list(olderThanMs)`). Gone meanwhile (collected), ours takes its place.
+    if (await this.touch(result.sha256)) await rm(temp, { force: true });
     else await rename(temp, this.path(result.sha256));
     return result;
+  }
+
+  /** Makes a stored blob young again; false when there is none. */
+  private async touch(sha256: string): Promise<boolean> {
+    const now = new Date();
+    try {
+      await utimes(this.path(sha256), now, now);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 
   async get(sha256: string): Promise<NodeJS.ReadableStream> {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { create } from 'tar';
 import { dropletDir, dropletExists } from './droplet-store.ts';
+import { SharedBuilds } from './shared-builds.ts';
 
 export interface DropletArchive {
   path: string;
@@ -39,8 +40,24 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The archive of droplet `sha256` (made on first need), or null when there is no such droplet. */
-export async function dropletArchive(dropletsDir: string, sha256: string): Promise<DropletArchive | null> {
+/**
+ * Archives being made in this process: one `tar` per droplet however many pods ask for it at once,
+ * and at most two at a time for askers over HTTP (the machine may have two cores, and the API and
+ * routers need one). A refused pod's init container fails and the kubelet starts it again with
+ * back-off; by then the archive is usually made and served from disk.
+ */
+export const archiveBuilds = new SharedBuilds<DropletArchive>(2, 5);
+
+/**
+ * The archive of droplet `sha256` (made on first need), or null when there is no such droplet.
+ * With `refuseWhenBusy`, rejects with GOVHOST_BUSY (503, Retry-After) rather than start a build
+ * past the bound of `archiveBuilds`.
+ */
+export async function dropletArchive(
+  dropletsDir: string,
+  sha256: string,
+  opts: { refuseWhenBusy?: boolean } = {},
+): Promise<DropletArchive | null> {
   if (!/^[0-9a-f]{64}$/.test(sha256) || !(await dropletExists(dropletsDir, sha256))) return null;
   // Inside the store: pruning the store at start removes them too, and they are made again alike.
   const dir = join(dropletsDir, '.archives');
@@ -49,8 +66,15 @@ export async function dropletArchive(dropletsDir: string, sha256: string): Promi
     const [sum, s] = await Promise.all([readFile(`${path}.sha256`, 'utf8'), stat(path)]);
     return { path, sha256: sum.trim(), size: s.size };
   } catch {
-    // Not made yet (or half made by a process that died): made below.
+    // Not made yet (or half made by a process that died): made below, once for every asker.
   }
+  return archiveBuilds.run(path, () => makeArchive(dropletsDir, sha256, path), {
+    refuse: opts.refuseWhenBusy === true,
+  });
+}
+
+async function makeArchive(dropletsDir: string, sha256: string, path: string): Promise<DropletArchive> {
+  const dir = join(dropletsDir, '.archives');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${sha256}.${randomBytes(4).toString('hex')}`);
   const source = dropletDir(dropletsDir, sha256);

@@ -7,7 +7,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import nodemailer from 'nodemailer';
 import type { Severity } from './alert-rules.ts';
 import { type WebhookPolicy, WebhookTargetError } from './webhook-target.ts';
 
@@ -169,6 +168,9 @@ export async function sendEmail(
   payload: NotificationPayload,
   timeoutMs: number,
 ): Promise<void> {
+  // Loaded on the first e-mail: most control planes never send one, and nodemailer's 40-odd
+  // modules would otherwise sit in every idle server's memory.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     url: smtp.url,
     connectionTimeout: timeoutMs,

@@ -84,6 +84,10 @@ export const ERROR_CODES = {
   GOVHOST_BLOB_CORRUPT: { status: 500, title: 'A stored bundle or droplet does not match its sha256' },
   GOVHOST_BLOB_NOT_FOUND: { status: 500, title: 'A stored bundle or droplet is missing' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
+  GOVHOST_BUSY: {
+    status: 503,
+    title: 'The control plane is busy with the same work for others: retry later',
+  },
   GOVHOST_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -38,7 +38,7 @@ export const dropletRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
           signature: Type.String({ maxLength: 100 }),
         }),
         // No token, so 403 is not derived: it answers a bad or expired signature.
-        response: { ...problemResponses, ...problems(403) },
+        response: { ...problemResponses, ...problems(403, 503) },
       },
     },
     async (req, reply) => {
@@ -48,7 +48,9 @@ export const dropletRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         throw new DomainError('GOVHOST_DROPLET_URL_INVALID', 'the signature does not match this droplet URL');
       if (verdict === 'expired')
         throw new DomainError('GOVHOST_DROPLET_URL_EXPIRED', `the URL expired at ${req.query.expires}`);
-      const archive = await dropletArchive(dropletsDir, sha256);
+      // Pods that start together ask together: they share one build, and past the bound of
+      // concurrent builds they are asked to come back (503 with Retry-After).
+      const archive = await dropletArchive(dropletsDir, sha256, { refuseWhenBusy: true });
       if (!archive) throw new DomainError('GOVHOST_NOT_FOUND', `no droplet ${sha256.slice(0, 12)}`);
       return (
         reply

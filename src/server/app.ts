@@ -18,6 +18,7 @@ import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts
 import { statusRoutes } from '../monitoring/status.routes.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
+import { serializeRequest } from '../platform/request-log.ts';
 import { validatorCompiler } from '../platform/validation.ts';
 import { requestRoutes } from '../provisioning/request.routes.ts';
 import { dropletRoutes } from '../runtime/droplet.routes.ts';
@@ -40,7 +41,15 @@ export interface BuildOptions {
 /** Builds the HTTP application; `server.ts` runs it. Tests call this and use `app.inject()`. */
 export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: deps.config.logLevel },
+    // Request lines go through our serializer: query-string credentials never reach the log.
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: deps.config.logLevel,
+            ...(typeof opts.logger === 'object' ? opts.logger : {}),
+            serializers: { req: serializeRequest },
+          },
     bodyLimit: deps.config.bodyLimit,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,

@@ -13,6 +13,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { SERVER_NODE_FLAGS } from '../../platform/node-flags.ts';
 import { FIELD_MANAGER, LABELS } from './names.ts';
 
 export interface InstallOptions {
@@ -233,7 +234,7 @@ export function installManifests(opts: Partial<InstallOptions> = {}) {
     {
       name: 'govhost',
       image: o.image,
-      command: ['node', 'bin/govhost.mjs', 'server'],
+      command: ['node', ...SERVER_NODE_FLAGS, 'bin/govhost.mjs', 'server'],
       ports: [{ name: 'http', containerPort: API_PORT }],
       env: [
         secretEnv('DATABASE_URL', INSTALL_SECRETS.database.name, INSTALL_SECRETS.database.key),
