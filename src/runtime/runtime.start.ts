@@ -14,6 +14,7 @@ import type { RouterControl } from './driver.ts';
 import { LiveStatePublisher, PublishedRoutes } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
+import { LocalReleaseDriver } from './local/local-release-driver.ts';
 import { pruneLogs } from './local/log-files.ts';
 import { NetworkIsolation } from './local/network-isolation.ts';
 import { type AllowedPort, isolationTable } from './local/nftables.ts';
@@ -22,7 +23,7 @@ import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
 import { defaultUserPrefix, installOwner, ServiceUsers } from './service-users.ts';
 import { WorkQueue } from './work-queue.ts';
-import { prepareAppsDir, resolveAppsDir } from './workdir.ts';
+import { prepareAppsDir, prepareInstanceDir, resolveAppsDir } from './workdir.ts';
 
 const LOG_KEEP_MS = 7 * 86_400_000;
 
@@ -111,10 +112,19 @@ export async function startRuntime(
   if (apps.note) log.warn({ appsDir: apps.dir }, apps.note);
   await prepareAppsDir(apps.dir);
   const box = loadSecretBox(join(config.dataDir, 'secret.key'), config.secretKey ?? undefined);
-  const driver = new LocalSupervisor({
+  const supervisor = new LocalSupervisor({
     stateDir: join(runDir, 'instances'),
     logDir: join(runDir, 'logs'),
     logger: log,
+  });
+  const driver = new LocalReleaseDriver({
+    supervisor,
+    // Each instance writes in its own copy of the release's folder, owned by the service's user.
+    instanceDir: (spec, instanceId) => {
+      if (spec.artifact.kind !== 'droplet' || !spec.artifact.dir)
+        throw new Error('the local runtime runs releases unpacked on this host');
+      return prepareInstanceDir({ releaseDir: spec.artifact.dir, instanceId, uid: spec.uid ?? null });
+    },
   });
   const router = await ensureRouter({
     dataDir: config.dataDir,
@@ -275,7 +285,7 @@ export async function startRuntime(
     changed: () => publisher.changed(),
     ...(lease ? { signal: lease.signal } : {}),
   });
-  driver.on('change', () => publisher.changed());
+  driver.on('instance', () => publisher.changed());
   routesChanged = () => publisher.changed();
   publisher.start();
   queue.start();
@@ -285,7 +295,7 @@ export async function startRuntime(
     : async () => {};
   // Logs of instances that stopped (replaced by a rollout, scaled away) are kept a week, then go.
   const pruneStoppedLogs = () =>
-    pruneLogs(join(runDir, 'logs'), new Set(driver.list().map((s) => s.instanceId)), LOG_KEEP_MS).then(
+    pruneLogs(join(runDir, 'logs'), new Set(supervisor.list().map((s) => s.instanceId)), LOG_KEEP_MS).then(
       (ids) => ids.length > 0 && log.info({ instances: ids.length }, 'removed logs of stopped instances'),
       (err) => log.warn({ err: (err as Error).message }, 'could not prune old logs'),
     );
@@ -319,6 +329,9 @@ export async function startRuntime(
       await queue.stop();
       await publisher.stop();
       await orchestrator.shutdown(stopServices);
+      // Anything the driver's releases did not hold (none, normally) stops or is left the same way.
+      if (stopServices) await supervisor.stopAll();
+      else supervisor.detach();
       if (stopServices) await current.stop();
       // Instances left running for the next start stay limited; the next start replaces the table.
       if (stopServices) await network.stop();

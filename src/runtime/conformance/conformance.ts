@@ -129,11 +129,11 @@ export function conformanceSuite(name: string, make: () => Promise<ConformanceHa
     it('switches routes to the new release only once it is ready, then stops the old; a failed one never gets them', async () => {
       const log: string[] = [];
       const routes: RouteSwitch = {
-        switchTo: async (_svc, endpoints) => {
-          log.push(`switch ${endpoints.map((e) => `${e.host}:${e.port}`).join(',')}`);
+        switchTo: async (_spec, instances) => {
+          log.push(`switch ${instances.map((i) => `${i.endpoint?.host}:${i.endpoint?.port}`).join(',')}`);
         },
-        drain: async (endpoints) => {
-          log.push(`drain ${endpoints.length}`);
+        drain: async (instances) => {
+          log.push(`drain ${instances.length}`);
         },
       };
       const v1 = h.spec({ version: 1, instances: 1 });
