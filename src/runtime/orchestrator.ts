@@ -743,8 +743,16 @@ export class Orchestrator {
     }));
   }
 
+  /** The instance's log file on this host; empty where the driver keeps none. */
   logPath(instanceId: string): string {
     return this.deps.driver.logPath?.(instanceId) ?? '';
+  }
+
+  /** An instance's last lines through the driver (a pod's log); none once it is gone. */
+  async readLog(instanceId: string, tail?: number): Promise<string[]> {
+    const found = this.deps.driver.list().find((i) => i.instanceId === instanceId);
+    if (!found) return [];
+    return this.deps.driver.logs(found.releaseId, { instanceId, ...(tail !== undefined ? { tail } : {}) });
   }
 
   /** The instance whose failure ended the service's last rollout, when that is the latest news. */

@@ -19,6 +19,8 @@ export interface FakeKubelet {
   logs(pod: IPod): string[];
   /** True: the pod's init container (the droplet fetch) exits 1, as on a sha256 mismatch. */
   initFails?(pod: IPod): boolean;
+  /** An exit code: the pod's app exits with it after writing its log lines (an app that cannot start). */
+  exits?(pod: IPod): number | null;
 }
 
 interface Stored {
@@ -259,7 +261,8 @@ export class FakeKubeApi {
       this.changed('MODIFIED', pod);
       return;
     }
-    const ready = this.kubelet.ready(pod);
+    const exitCode = this.kubelet.exits?.(pod) ?? null;
+    const ready = exitCode === null && this.kubelet.ready(pod);
     const before = pod.status?.containerStatuses?.[0];
     pod.status = {
       ...pod.status,
@@ -270,9 +273,12 @@ export class FakeKubeApi {
           image: pod.spec?.containers[0]?.image ?? '',
           imageID: '',
           ready,
-          started: true,
+          started: exitCode === null,
           restartCount: before?.restartCount ?? 0,
-          state: { running: { startedAt: new Date().toISOString() } },
+          state:
+            exitCode === null
+              ? { running: { startedAt: new Date().toISOString() } }
+              : { terminated: { exitCode, reason: 'Error' } },
           ...(before?.lastState ? { lastState: before.lastState } : {}),
         },
       ],
