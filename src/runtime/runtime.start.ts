@@ -130,8 +130,9 @@ const ROUTER_MISSES_BEFORE_RESTART = 3;
 export const RUNTIME_CHANNEL = 'govhost_runtime';
 
 /**
- * Starts the local runtime: the supervisor of service instances, the router process, and the
- * orchestration that reconciles them with the store. On the replica that holds `lease` (the
+ * Starts the runtime: the release driver (the local supervisor of service instances, or the
+ * Kubernetes driver with GOVHOST_RUNTIME=kubernetes), the router process, and the orchestration
+ * that reconciles them with the store. On the replica that holds `lease` (the
  * runtime lease); it also runs the work other replicas queue and publishes live state for them.
  */
 export async function startRuntime(
