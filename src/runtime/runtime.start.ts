@@ -328,7 +328,10 @@ export async function startRuntime(
     changed: () => publisher.changed(),
     ...(lease ? { signal: lease.signal } : {}),
   });
-  driver.on('instance', () => publisher.changed());
+  // Every change of every local process (a stopped one's too, whose release is already gone), as
+  // before; on Kubernetes, the driver's pod events.
+  if (supervisor) supervisor.on('change', () => publisher.changed());
+  else driver.on('instance', () => publisher.changed());
   routesChanged = () => publisher.changed();
   publisher.start();
   queue.start();
