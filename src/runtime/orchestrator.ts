@@ -434,7 +434,8 @@ export class Orchestrator {
               switchTo: () => makeCurrent(),
               drain: (instances) => this.routes.drain(instances.map((i) => i.instanceId)),
             },
-            { phases, stopGraceMs: STOP_GRACE_MS },
+            // The defaults: 2 s for a release that failed, 10 s (STOP_GRACE_MS) for the one it replaces.
+            { phases },
           );
           if (!result.ok) {
             await this.pruneInstanceDirs(svc.id);
