@@ -513,20 +513,25 @@ export class Orchestrator {
       try {
         const current = driver.instances(release.id);
         const known = current.map((i) => i.instanceId);
-        if (replaceAll) {
-          // Known to the driver at its current size first (a release it has not run yet starts).
+        // Nothing running to replace (scaled to zero): a restart is a plain start below.
+        if (replaceAll && current.length > 0) {
+          // The new settings (memory) first, at the current size: the fresh set runs with them.
           const spec = await this.specFor(svc, release, settings, await this.workDirFor(release));
-          await driver.deploy({ ...spec, instances: current.length || settings.instances });
+          await driver.deploy({ ...spec, instances: current.length });
           const old = await driver.renew(release.id);
           if (current.length !== settings.instances) await driver.scale(release.id, settings.instances);
           const outcome = await driver.waitReady(release.id);
           if (!outcome.ready) {
-            const fresh = driver
-              .instances(release.id)
-              .map((i) => i.instanceId)
-              .filter((id) => !old.includes(id));
-            await driver.remove(release.id, fresh, 2000);
-            await this.pruneInstanceDirs(svc.id);
+            // The fresh set goes and the old one serves on. A driver that replaces instances
+            // itself (Kubernetes: no old ids) keeps its old pods while new ones are not ready.
+            if (old.length > 0) {
+              const fresh = driver
+                .instances(release.id)
+                .map((i) => i.instanceId)
+                .filter((id) => !old.includes(id));
+              await driver.remove(release.id, fresh, 2000);
+              await this.pruneInstanceDirs(svc.id);
+            }
             throw new Error(outcome.reason);
           }
           await this.retire(svc.id, release.id, old);
