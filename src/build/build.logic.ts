@@ -44,7 +44,7 @@ export interface Build {
    * A stored droplet's folder on this host (unpacked from the blob store, verified, when this host
    * has none yet), or null when its row, or both its folder and its archive, are gone.
    */
-  droplet(sha256: string): Promise<{ dir: string; run: DropletRun } | null>;
+  droplet(sha256: string): Promise<{ dir: string; run: DropletRun; builder: string } | null>;
   /** A verified local file of an uploaded bundle (fetched to this host's cache when needed). */
   bundleFile(sha256: string): Promise<string>;
   /** Removes droplets and bundles that no release names; returns how many of each. */
@@ -71,7 +71,7 @@ export function createBuild(deps: StagerDeps): Build {
     async droplet(sha256) {
       const row = await repo.getDroplet(deps.db, sha256);
       if (!row || !(await localDroplet(deps, row))) return null;
-      return { dir: dropletDir(deps.dropletsDir, sha256), run: row.run };
+      return { dir: dropletDir(deps.dropletsDir, sha256), run: row.run, builder: row.builder };
     },
     bundleFile: (sha256) => deps.blobs.bundles.file(sha256),
     async collect() {

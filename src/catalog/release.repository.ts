@@ -106,12 +106,14 @@ export interface RuntimeSettings {
   instances: number;
   memory_mb: number;
   current_release_id: string | null;
+  /** The SLA tier: on Kubernetes, gold gets a disruption budget and a spread over farms. */
+  sla_tier: string;
 }
 
 export async function runtimeSettings(db: Executor, serviceId: string) {
   return (await db
     .selectFrom('services')
-    .select(['id', 'instances', 'memory_mb', 'current_release_id'])
+    .select(['id', 'instances', 'memory_mb', 'current_release_id', 'sla_tier'])
     .where('id', '=', serviceId)
     .executeTakeFirst()) as RuntimeSettings | undefined;
 }

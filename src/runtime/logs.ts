@@ -40,7 +40,10 @@ export async function tailLog(path: string, lines: number): Promise<string[]> {
 
 export interface LogFile {
   instanceId: string;
+  /** The instance's log file on this host; empty where the driver keeps none (Kubernetes). */
   path: string;
+  /** Where there is no file: the instance's lines as the driver reads them (all, or the last `tail`). */
+  read?: (tail?: number) => Promise<string[]>;
 }
 
 /**
@@ -57,7 +60,15 @@ export function logStream(
   const label = (id: string) => `[${id}] `;
   void (async () => {
     const offsets = new Map<string, number>();
+    /** Lines already sent of each log read through its driver (a pod's). */
+    const seen = new Map<string, number>();
     for (const f of await files()) {
+      if (f.read) {
+        for (const line of opts.tail > 0 ? await f.read(opts.tail) : [])
+          out.write(`${label(f.instanceId)}${line}\n`);
+        if (opts.follow) seen.set(f.instanceId, (await f.read()).length);
+        continue;
+      }
       for (const line of await tailLog(f.path, opts.tail)) out.write(`${label(f.instanceId)}${line}\n`);
       offsets.set(f.path, await size(f.path));
     }
@@ -65,6 +76,13 @@ export function logStream(
     const partial = new Map<string, string>();
     while (!opts.signal.aborted) {
       for (const f of await files()) {
+        if (f.read) {
+          const all = await f.read().catch(() => [] as string[]);
+          for (const line of all.slice(seen.get(f.instanceId) ?? 0))
+            out.write(`${label(f.instanceId)}${line}\n`);
+          seen.set(f.instanceId, all.length);
+          continue;
+        }
         const end = await size(f.path);
         let from = offsets.get(f.path) ?? 0;
         if (end < from) from = 0; // rotated: the file was truncated

@@ -1,9 +1,8 @@
-import { open, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { type Build, instanceStart, StagingFailed } from '../build/build.logic.ts';
+import { type Build, StagingFailed } from '../build/build.logic.ts';
 import type { DropletRun } from '../build/build.tables.ts';
-import { decisiveLines } from '../build/decisive.ts';
 import { settleReservations } from '../capacity/host-farm.ts';
 import type { LifecycleState } from '../catalog/catalog.tables.ts';
 import type { AppManifest } from '../catalog/manifest.ts';
@@ -15,14 +14,15 @@ import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import type { RouteTable } from '../router/route-table.ts';
-import type { InstanceDriver, RouterControl } from './driver.ts';
+import type { RouterControl } from './driver.ts';
 import type { IsolationReport } from './local/nftables.ts';
 import type { OsUser } from './local/os-users.ts';
-import { defaultPath } from './local/spawn-instance.ts';
+import type { ReleaseDriver, ReleaseInstance, ReleaseSpec } from './release-driver.ts';
+import { rollRelease } from './release-rollout.ts';
 import { RouteSync, type Serving } from './route-sync.ts';
-import { INSTANCE_CPU, type InstanceSpec, type InstanceStatus } from './runtime.types.ts';
+import { INSTANCE_CPU, type InstanceState, type InstanceStatus } from './runtime.types.ts';
 import type { ServiceUsers } from './service-users.ts';
-import { prepareInstanceDir, prepareWorkDir, pruneInstanceDirs, shortId } from './workdir.ts';
+import { prepareWorkDir, pruneInstanceDirs } from './workdir.ts';
 
 const STOP_GRACE_MS = 10_000;
 const RESYNC_MS = 5_000;
@@ -30,7 +30,8 @@ const RESYNC_MS = 5_000;
 export interface OrchestratorDeps {
   /** Replaced when the router process is started again. */
   db: Db;
-  driver: InstanceDriver;
+  /** Runs releases' instances: `local` (processes on this host) or `kubernetes` (a Deployment each). */
+  driver: ReleaseDriver;
   router: RouterControl;
   box: SecretBox;
   appsDir: string;
@@ -49,19 +50,17 @@ export interface OrchestratorDeps {
   lease?: HeldLease;
 }
 
-/** How many of the end of a failed instance's log are searched for the lines that say why. */
-const FAILED_LOG_BYTES = 64 * 1024;
-
 /** How a service is kept apart from the others on this host, for status output. */
 export interface IsolationStatus {
   network: IsolationReport;
   users: IsolationReport;
 }
 
-/** A release's working copy and how its droplet runs. */
+/** A release's working copy (none for a process release on a driver that runs elsewhere) and how its droplet runs. */
 interface WorkDir {
-  dir: string;
+  dir: string | null;
   run: DropletRun;
+  builder: string;
 }
 
 interface ServiceRef {
@@ -89,10 +88,53 @@ function healthPathOf(release: ReleaseRow): string {
     : '/';
 }
 
+/** A rollout whose release did not become ready: the reason, and the lines of the app that say why. */
+class NotReady extends Error {
+  constructor(
+    reason: string,
+    readonly instanceId: string | undefined,
+    readonly decisive: string[],
+  ) {
+    super(reason);
+  }
+}
+
+const STATES: Record<ReleaseInstance['state'], InstanceState> = {
+  starting: 'starting',
+  ready: 'healthy',
+  unready: 'unhealthy',
+  crashed: 'backoff',
+  stopping: 'stopping',
+};
+
+/** An instance as the API shows it: the local process's own status, else what the driver knows. */
+function statusOf(i: ReleaseInstance): InstanceStatus {
+  if (i.process) return i.process;
+  return {
+    instanceId: i.instanceId,
+    serviceId: i.serviceId,
+    releaseId: i.releaseId,
+    pid: null,
+    port: i.endpoint?.port ?? 0,
+    state: STATES[i.state],
+    restarts: i.restarts,
+    startedAt: '',
+    healthyAt: null,
+    lastExit: null,
+    // The cluster enforces the pod's resources; this host measures nothing of it.
+    limits: { memory: true, cpu: true, reason: null },
+    memoryBytes: null,
+    memoryLimitBytes: 0,
+  };
+}
+
+const TIERS = new Set<string>(['gold', 'silver', 'bronze']);
+
 /**
- * Makes the running world match the desired one: rolls out releases (start new, wait healthy,
- * switch routes, drain and stop old), scales, and after a restart brings every service back.
- * One operation per service at a time; the router only ever sees healthy instances.
+ * Makes the running world match the desired one, on any release driver: rolls out releases (the
+ * new release ready, routes switched, the old drained and stopped), scales, and after a restart
+ * brings every service back. One operation per service at a time; the router only ever sees
+ * ready instances of each service's serving release.
  */
 export class Orchestrator {
   private readonly serving = new Map<string, Serving>();
@@ -104,7 +146,7 @@ export class Orchestrator {
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.routes = new RouteSync(this.serving, deps.driver, deps.router, deps.log);
-    deps.driver.on('change', () => this.routes.schedulePush());
+    deps.driver.on('instance', () => this.routes.schedulePush());
   }
 
   /** Runs `fn` after every earlier operation on the same service has ended. */
@@ -121,7 +163,7 @@ export class Orchestrator {
 
   // ---- routes -------------------------------------------------------------------------------
 
-  /** The route table: every serving service with its healthy serving instances. */
+  /** The route table: every serving service with the ready instances of its serving release. */
   routeTable(): RouteTable {
     return this.routes.routeTable();
   }
@@ -138,8 +180,20 @@ export class Orchestrator {
 
   // ---- instances ----------------------------------------------------------------------------
 
-  private instancesOf(serviceId: string): InstanceStatus[] {
-    return this.deps.driver.list().filter((s) => s.serviceId === serviceId);
+  /** Whether instances run on this host, each in a copy of its release's unpacked folder. */
+  private runsHere(): boolean {
+    return this.deps.driver.name === 'local';
+  }
+
+  private instancesOf(serviceId: string): ReleaseInstance[] {
+    return this.deps.driver.list().filter((i) => i.serviceId === serviceId);
+  }
+
+  /** The releases of a service the driver runs instances of (and `also`, which may have none). */
+  private releasesOf(serviceId: string, also?: string): string[] {
+    const ids = new Set(this.instancesOf(serviceId).map((i) => i.releaseId));
+    if (also) ids.add(also);
+    return [...ids];
   }
 
   private async specFor(
@@ -147,50 +201,44 @@ export class Orchestrator {
     release: ReleaseRow,
     settings: releases.RuntimeSettings,
     work: WorkDir,
-    index: number,
-    phases = new Phases(),
-  ): Promise<InstanceSpec> {
-    const instanceId = `${svc.departmentCode.toLowerCase()}-${svc.slug}-v${release.version}-${index}-${shortId()}`;
-    const uid = await this.deps.users.uidFor(svc.id);
-    // Each instance writes in its own copy of the release's folder, never in a shared one.
-    const workDir = await phases.time('instance folder', () =>
-      prepareInstanceDir({ releaseDir: work.dir, instanceId, uid }),
-    );
+  ): Promise<ReleaseSpec> {
+    const key = `${svc.departmentCode}/${svc.slug}`;
     const manifest = release.manifest as AppManifest;
     const env = JSON.parse(this.deps.box.open(release.env_sealed)) as Record<string, string>;
-    // A droplet's own PATH entries and variables (a Python venv) are relative to its folder.
-    if (work.run.pathPrepend.length > 0) {
-      env.PATH = [...work.run.pathPrepend.map((p) => join(workDir, p)), env.PATH ?? defaultPath()].join(':');
-    }
-    for (const [k, v] of Object.entries(work.run.pathEnv)) env[k] = join(workDir, v);
-    const start = instanceStart(work.run, release.command ?? '', workDir, env.PATH ?? defaultPath());
+    const sha256 = release.droplet_sha256;
+    if (!sha256 && !work.dir)
+      throw new Error(`v${release.version} predates droplets and runs only from a folder: deploy it again`);
     return {
-      instanceId,
       serviceId: svc.id,
-      serviceKey: `${svc.departmentCode}/${svc.slug}`,
+      serviceKey: key,
       releaseId: release.id,
-      workDir,
-      command: start.command,
-      env: {
-        ...env,
-        ...start.env,
-        GOVHOST_SERVICE: `${svc.departmentCode}/${svc.slug}`,
-        GOVHOST_RELEASE: `v${release.version}`,
-        GOVHOST_INSTANCE_INDEX: String(index),
-      },
+      version: release.version,
+      instances: settings.instances,
       memoryMb: settings.memory_mb,
       cpu: INSTANCE_CPU,
+      diskMb: manifest.diskQuotaMb ?? 1024,
       healthCheck: {
         type: manifest.healthCheck.type,
         endpoint: manifest.healthCheck.endpoint,
         startTimeoutSec: manifest.healthCheck.startTimeoutSec,
         intervalMs: 2000,
       },
-      ...(uid !== null ? { uid, gid: uid } : {}),
+      env: { ...env, GOVHOST_SERVICE: key, GOVHOST_RELEASE: `v${release.version}` },
+      secretEnv: {},
+      artifact: {
+        kind: 'droplet',
+        sha256: sha256 ?? release.bundle_sha256,
+        builder: work.builder,
+        command: release.command ?? '',
+        run: work.run,
+        ...(work.dir ? { dir: work.dir } : {}),
+      },
+      tier: TIERS.has(settings.sla_tier) ? (settings.sla_tier as ReleaseSpec['tier']) : 'bronze',
+      uid: this.runsHere() ? await this.deps.users.uidFor(svc.id) : null,
     };
   }
 
-  private async workDirFor(release: ReleaseRow, _settings: releases.RuntimeSettings): Promise<WorkDir> {
+  private async workDirFor(release: ReleaseRow): Promise<WorkDir> {
     let droplet = release.droplet_sha256 ? await this.deps.build.droplet(release.droplet_sha256) : null;
     if (release.droplet_sha256 && !droplet) {
       // Gone from disk (a restored backup holds bundles, not droplets; a lost disk): staged again
@@ -204,6 +252,10 @@ export class Orchestrator {
       droplet = again.droplet_sha256 ? await this.deps.build.droplet(again.droplet_sha256) : null;
       if (!droplet) throw new Error(`droplet ${release.droplet_sha256.slice(0, 12)} is missing`);
     }
+    const run = droplet?.run ?? { pathPrepend: [], pathEnv: {} };
+    const builder = droplet?.builder ?? 'node';
+    // Pods fetch the droplet themselves: only a static site (served by the router) is unpacked.
+    if (release.kind === 'process' && !this.runsHere()) return { dir: null, run, builder };
     const dir = await prepareWorkDir({
       appsDir: this.deps.appsDir,
       // Releases made before droplets existed run their bundle as it was uploaded.
@@ -214,7 +266,7 @@ export class Orchestrator {
       version: release.version,
       uid: await this.deps.users.uidFor(release.service_id),
     });
-    return { dir, run: droplet?.run ?? { pathPrepend: [], pathEnv: {} } };
+    return { dir, run, builder };
   }
 
   /**
@@ -252,76 +304,59 @@ export class Orchestrator {
     return { ...release, droplet_sha256: staged.sha256 };
   }
 
-  /** The lines of a failed instance's log that say why it failed (read from the end of its log). */
-  private async failedLines(instanceId: string): Promise<string[]> {
-    try {
-      const handle = await open(this.deps.driver.logPath(instanceId), 'r');
-      try {
-        const { size } = await handle.stat();
-        const length = Math.min(size, FAILED_LOG_BYTES);
-        const buf = Buffer.alloc(length);
-        await handle.read(buf, 0, length, size - length);
-        // Only lines that match: an app that simply fails its check has said nothing decisive, and the
-        // reason already names the check.
-        return decisiveLines(buf.toString('utf8').split('\n'), 4, false);
-      } finally {
-        await handle.close();
-      }
-    } catch {
-      return [];
-    }
-  }
-
-  /** Starts `count` instances of a release and waits until all are healthy; on failure stops them all. */
-  private async startHealthy(
-    svc: ServiceRef,
-    release: ReleaseRow,
-    settings: releases.RuntimeSettings,
-    workDir: WorkDir,
-    count: number,
-    firstIndex = 0,
-    phases = new Phases(),
-  ): Promise<string[]> {
-    const ids: string[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        const spec = await this.specFor(svc, release, settings, workDir, firstIndex + i, phases);
-        const status = await phases.time('process start', () => this.deps.driver.start(spec));
-        ids.push(status.instanceId);
-      }
-      await phases.time('health wait', () => Promise.all(ids.map((id) => this.deps.driver.waitHealthy(id))));
-      return ids;
-    } catch (err) {
-      await Promise.all(ids.map((id) => this.deps.driver.stop(id, 2000).catch(() => undefined)));
-      await this.pruneInstanceDirs(svc.id);
-      throw err;
-    }
-  }
-
   /** The folders of a service's instances that have stopped go (their disk is ephemeral). */
   private async pruneInstanceDirs(serviceId: string): Promise<void> {
+    if (!this.runsHere()) return;
     const running = new Set(this.instancesOf(serviceId).map((s) => s.instanceId));
     await pruneInstanceDirs(this.deps.appsDir, serviceId, running).catch((err: Error) =>
       this.deps.log.warn({ err: err.message, serviceId }, 'could not remove stopped instances’ folders'),
     );
   }
 
-  /** Takes instances out of the routes, lets their requests finish, then stops them. */
-  private async retire(serviceId: string, ids: string[]): Promise<void> {
+  /** Takes some instances of a release out of the routes, lets their requests finish, then stops them. */
+  private async retire(serviceId: string, releaseId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const s = this.serving.get(serviceId);
-    for (const id of ids) s?.instances.delete(id);
+    for (const id of ids) s?.draining.add(id);
+    try {
+      await this.pushRoutes();
+      await this.routes.drain(ids);
+      await this.deps.driver.remove(releaseId, ids, STOP_GRACE_MS);
+    } finally {
+      for (const id of ids) s?.draining.delete(id);
+    }
+    await this.pruneInstanceDirs(serviceId);
+  }
+
+  /** Stops a whole release that no longer serves: out of the routes, drained, then stopped. */
+  private async stopRelease(serviceId: string, releaseId: string): Promise<void> {
+    const ids = this.deps.driver.instances(releaseId).map((i) => i.instanceId);
     await this.pushRoutes();
     await this.routes.drain(ids);
-    await Promise.all(ids.map((id) => this.deps.driver.stop(id, STOP_GRACE_MS).catch(() => undefined)));
+    await this.deps.driver
+      .stop(releaseId, STOP_GRACE_MS)
+      .catch((err: Error) =>
+        this.deps.log.warn({ release: releaseId, err: err.message }, 'a release did not stop cleanly'),
+      );
     await this.pruneInstanceDirs(serviceId);
+  }
+
+  /** Runs a release that is not running yet (or adopts it), waiting until it is ready; on failure it stops. */
+  private async startReady(spec: ReleaseSpec): Promise<void> {
+    const { driver } = this.deps;
+    await driver.deploy(spec);
+    const outcome = await driver.waitReady(spec.releaseId);
+    if (outcome.ready) return;
+    await driver.stop(spec.releaseId, 2000).catch(() => undefined);
+    await this.pruneInstanceDirs(spec.serviceId);
+    throw new Error(outcome.reason);
   }
 
   // ---- operations -------------------------------------------------------------------------
 
   /**
-   * Rolls a release out: new instances first, routes switched only once all are healthy, then the
-   * old drained and stopped. A release that never becomes healthy leaves the old one serving.
+   * Rolls a release out: new instances first, routes switched only once all are ready, then the
+   * old drained and stopped. A release that never becomes ready leaves the old one serving.
    * `noCache` (`deploy --no-cache`) is the request's, not stored: a rollout resumed after a restart
    * stages with the cache.
    */
@@ -345,7 +380,6 @@ export class Orchestrator {
       const settings = previous
         ? stored
         : { ...stored, instances: manifest.instances, memory_mb: manifest.memoryMb };
-      let started: string[] = [];
       let staged = false;
       // Where a deploy's seconds go, in the platform's log (docs/benchmarks.md reads it).
       const phases = new Phases();
@@ -355,43 +389,64 @@ export class Orchestrator {
           this.ensureDroplet(svc, release, deploymentId, opts.noCache === true),
         );
         staged = true;
-        const workDir = await phases.time('release folder', () => this.workDirFor(release, settings));
+        const workDir = await phases.time('release folder', () => this.workDirFor(release));
         await releases.setDeploymentMessage(
           db,
           deploymentId,
           `starting ${settings.instances} instance(s) of v${release.version}`,
         );
-        if (release.kind === 'process')
-          started = await this.startHealthy(svc, release, settings, workDir, settings.instances, 0, phases);
-        const old = this.instancesOf(svc.id)
-          .map((s) => s.instanceId)
-          .filter((id) => !started.includes(id));
-        await db.transaction().execute(async (trx) => {
-          await this.deps.lease?.fence(trx);
-          await releases.setRuntimeSettings(trx, svc.id, {
-            current_release_id: release.id,
-            instances: settings.instances,
-            memory_mb: settings.memory_mb,
+        // The write that makes the release current, then the routes: once it is ready.
+        const makeCurrent = async () => {
+          await db.transaction().execute(async (trx) => {
+            await this.deps.lease?.fence(trx);
+            await releases.setRuntimeSettings(trx, svc.id, {
+              current_release_id: release.id,
+              instances: settings.instances,
+              memory_mb: settings.memory_mb,
+            });
+            await releases.activateIfPlanned(trx, svc.id);
+            await releases.setReleaseStatus(trx, release.id, 'live');
+            if (previous && previous !== release.id)
+              await releases.setReleaseStatus(trx, previous, 'superseded');
           });
-          await releases.activateIfPlanned(trx, svc.id);
-          await releases.setReleaseStatus(trx, release.id, 'live');
-          if (previous && previous !== release.id)
-            await releases.setReleaseStatus(trx, previous, 'superseded');
-        });
-        this.serving.set(svc.id, this.servingEntry(svc, release, workDir.dir, started));
-        this.failed.delete(svc.id);
-        await phases.time('route push', () => this.pushRoutes());
-        this.deps.log.info(
-          {
-            service: `${svc.departmentCode}/${svc.slug}`,
-            release: `v${release.version}`,
-            startedAt,
-            ms: Math.round(phases.elapsedMs()),
-            phases: phases.toJSON(),
-          },
-          `v${release.version} serving ${(phases.elapsedMs() / 1000).toFixed(2)} s after its rollout began (${phases.summary()})`,
-        );
-        await this.retire(svc.id, old);
+          this.serving.set(svc.id, this.servingEntry(svc, release, workDir.dir));
+          this.failed.delete(svc.id);
+          await phases.time('route push', () => this.pushRoutes());
+          this.deps.log.info(
+            {
+              service: `${svc.departmentCode}/${svc.slug}`,
+              release: `v${release.version}`,
+              startedAt,
+              ms: Math.round(phases.elapsedMs()),
+              phases: phases.toJSON(),
+            },
+            `v${release.version} serving ${(phases.elapsedMs() / 1000).toFixed(2)} s after its rollout began (${phases.summary()})`,
+          );
+        };
+        const servingBefore = this.serving.get(svc.id)?.releaseId ?? null;
+        if (release.kind === 'process') {
+          const spec = await this.specFor(svc, release, settings, workDir);
+          const result = await rollRelease(
+            this.deps.driver,
+            spec,
+            servingBefore,
+            {
+              switchTo: () => makeCurrent(),
+              drain: (instances) => this.routes.drain(instances.map((i) => i.instanceId)),
+            },
+            // The defaults: 2 s for a release that failed, 10 s (STOP_GRACE_MS) for the one it replaces.
+            { phases },
+          );
+          if (!result.ok) {
+            await this.pruneInstanceDirs(svc.id);
+            throw new NotReady(result.reason, result.instanceId, result.decisive);
+          }
+        } else await makeCurrent();
+        // Whatever else of the service still runs (the previous release of a static one, what an
+        // earlier holder left) goes too.
+        for (const other of this.releasesOf(svc.id))
+          if (other !== release.id) await this.stopRelease(svc.id, other);
+        await this.pruneInstanceDirs(svc.id);
         await releases.finishDeployment(db, deploymentId, 'succeeded', `v${release.version} is live`);
       } catch (err) {
         // The lease moved: the new holder runs this deployment again; this one writes nothing.
@@ -417,10 +472,9 @@ export class Orchestrator {
         // The lines that say why (`Cannot find module 'express'`), not only the last ones.
         let why: string[] = [];
         if (err instanceof StagingFailed) why = err.decisive;
-        else if ((err as { instanceId?: string }).instanceId) {
-          const id = (err as { instanceId: string }).instanceId;
-          this.failed.set(svc.id, id);
-          why = await this.failedLines(id);
+        else if (err instanceof NotReady) {
+          if (err.instanceId) this.failed.set(svc.id, err.instanceId);
+          why = err.decisive;
         }
         const lines = why.length ? ` Decisive lines: ${why.join(' | ').replace(/\.$/, '')}.` : '';
         await releases.finishDeployment(
@@ -436,10 +490,13 @@ export class Orchestrator {
     });
   }
 
-  /** Brings the number of instances of the current release to the desired count. */
+  /**
+   * Brings the number of instances of the current release to the desired count; `replaceAll` (a
+   * restart) replaces every instance, the fresh ones ready before the old ones are drained.
+   */
   async scale(svc: ServiceRef, deploymentId: string, replaceAll: boolean): Promise<void> {
     await this.exclusive(svc.id, async () => {
-      const { db } = this.deps;
+      const { db, driver } = this.deps;
       const settings = await releases.runtimeSettings(db, svc.id);
       const release = settings?.current_release_id
         ? await releases.getRelease(db, settings.current_release_id)
@@ -454,26 +511,47 @@ export class Orchestrator {
         return;
       }
       try {
-        const serving = this.serving.get(svc.id);
-        const current = [...(serving?.instances ?? [])];
-        const workDir = await this.workDirFor(release, settings);
-        if (replaceAll) {
-          const fresh = await this.startHealthy(svc, release, settings, workDir, settings.instances);
-          for (const id of fresh) serving?.instances.add(id);
-          await this.retire(svc.id, current);
+        const current = driver.instances(release.id);
+        const known = current.map((i) => i.instanceId);
+        // Nothing running to replace (scaled to zero): a restart is a plain start below.
+        if (replaceAll && current.length > 0) {
+          // The new settings (memory) first, at the current size: the fresh set runs with them.
+          const spec = await this.specFor(svc, release, settings, await this.workDirFor(release));
+          await driver.deploy({ ...spec, instances: current.length });
+          const old = await driver.renew(release.id);
+          if (current.length !== settings.instances) await driver.scale(release.id, settings.instances);
+          const outcome = await driver.waitReady(release.id);
+          if (!outcome.ready) {
+            // The fresh set goes and the old one serves on. A driver that replaces instances
+            // itself (Kubernetes: no old ids) keeps its old pods while new ones are not ready.
+            if (old.length > 0) {
+              const fresh = driver
+                .instances(release.id)
+                .map((i) => i.instanceId)
+                .filter((id) => !old.includes(id));
+              await driver.remove(release.id, fresh, 2000);
+              await this.pruneInstanceDirs(svc.id);
+            }
+            throw new Error(outcome.reason);
+          }
+          await this.retire(svc.id, release.id, old);
         } else if (current.length < settings.instances) {
-          const fresh = await this.startHealthy(
-            svc,
-            release,
-            settings,
-            workDir,
-            settings.instances - current.length,
-            current.length,
-          );
-          for (const id of fresh) serving?.instances.add(id);
+          const spec = await this.specFor(svc, release, settings, await this.workDirFor(release));
+          await driver.deploy(spec);
+          const outcome = await driver.waitReady(release.id);
+          if (!outcome.ready) {
+            // Back to the size that served: the instances that did not become ready go.
+            const fresh = driver
+              .instances(release.id)
+              .map((i) => i.instanceId)
+              .filter((id) => !known.includes(id));
+            await driver.remove(release.id, fresh, 2000);
+            await this.pruneInstanceDirs(svc.id);
+            throw new Error(outcome.reason);
+          }
           await this.pushRoutes();
         } else {
-          await this.retire(svc.id, current.slice(settings.instances));
+          await this.retire(svc.id, release.id, known.slice(settings.instances));
         }
         await releases.finishDeployment(
           db,
@@ -490,9 +568,10 @@ export class Orchestrator {
   /** Stops every instance of a service and takes its route away (service suspended, retired or deleted). */
   async stopService(serviceId: string): Promise<void> {
     await this.exclusive(serviceId, async () => {
-      const ids = this.instancesOf(serviceId).map((s) => s.instanceId);
+      const servingRelease = this.serving.get(serviceId)?.releaseId;
       this.serving.delete(serviceId);
-      await this.retire(serviceId, ids);
+      for (const releaseId of this.releasesOf(serviceId, servingRelease))
+        await this.stopRelease(serviceId, releaseId);
     });
   }
 
@@ -516,17 +595,15 @@ export class Orchestrator {
         ? await releases.getRelease(this.deps.db, settings.current_release_id)
         : undefined;
       if (!settings || !release) return;
-      const workDir = await this.workDirFor(release, settings);
-      const ids =
-        release.kind === 'process'
-          ? await this.startHealthy(svc, release, settings, workDir, settings.instances)
-          : [];
-      this.serving.set(svc.id, this.servingEntry(svc, release, workDir.dir, ids));
+      const workDir = await this.workDirFor(release);
+      if (release.kind === 'process')
+        await this.startReady(await this.specFor(svc, release, settings, workDir));
+      this.serving.set(svc.id, this.servingEntry(svc, release, workDir.dir));
       await this.pushRoutes();
     });
   }
 
-  private servingEntry(svc: ServiceRef, release: ReleaseRow, workDir: string, ids: string[]): Serving {
+  private servingEntry(svc: ServiceRef, release: ReleaseRow, workDir: string | null): Serving {
     return {
       hostname: serviceHostname(svc.slug, svc.departmentCode, this.deps.domain),
       key: `${svc.departmentCode}/${svc.slug}`,
@@ -534,13 +611,13 @@ export class Orchestrator {
       kind: release.kind,
       staticRoot: release.kind === 'static' ? workDir : null,
       healthPath: healthPathOf(release),
-      instances: new Set(ids),
+      draining: new Set(),
     };
   }
 
   /**
-   * After a start (or a takeover of the runtime lease): adopts what a previous process left
-   * running, stops what is no longer wanted and starts what is missing.
+   * After a start (or a takeover of the runtime lease): adopts what the driver says a previous
+   * process left running, stops what is no longer wanted and starts what is missing.
    */
   async reconcile(): Promise<void> {
     const { db, driver, log } = this.deps;
@@ -555,39 +632,36 @@ export class Orchestrator {
       if (!release || !settings) continue;
       // A suspended or retired service runs nothing and has no route; its instances stop below.
       if (svc.lifecycle === 'retired' || svc.lifecycle === 'suspended') continue;
-      const desired = settings.instances;
+      let workDir: WorkDir;
+      let spec: ReleaseSpec | null = null;
+      try {
+        workDir = await this.workDirFor(release);
+        if (release.kind === 'process') spec = await this.specFor(ref, release, settings, workDir);
+      } catch (err) {
+        log.error({ service: svc.slug, err: (err as Error).message }, 'cannot prepare the release');
+        continue;
+      }
+      this.serving.set(svc.id, this.servingEntry(ref, release, workDir.dir));
+      if (!spec) continue;
+      wanted.add(release.id);
       // Only instances running as the service's user now are kept: after an upgrade (or a user
       // made again) the others are replaced, so that none runs outside the network rules.
-      let uid: number | null;
-      try {
-        uid = await this.deps.users.uidFor(svc.id);
-      } catch (err) {
-        log.error({ service: svc.slug, err: (err as Error).message }, 'cannot make the service user');
-        continue;
-      }
-      const mine = recovered
-        .filter((s) => s.serviceId === svc.id && s.releaseId === release.id && (s.uid ?? null) === uid)
+      const stale = recovered
+        .filter(
+          (s) => s.releaseId === release.id && s.process && (s.process.uid ?? null) !== (spec.uid ?? null),
+        )
         .map((s) => s.instanceId);
-      const keep = mine.slice(0, desired);
-      for (const id of keep) wanted.add(id);
-      let workDir: WorkDir;
       try {
-        workDir = await this.workDirFor(release, settings);
+        if (stale.length > 0) await driver.remove(release.id, stale, STOP_GRACE_MS);
+        // Adopts what runs and starts what is missing, not awaited to readiness: the router adds
+        // each instance as soon as it is ready.
+        await driver.deploy(spec);
       } catch (err) {
-        log.error({ service: svc.slug, err: (err as Error).message }, 'cannot prepare release folder');
-        continue;
-      }
-      this.serving.set(svc.id, this.servingEntry(ref, release, workDir.dir, keep));
-      if (release.kind !== 'process') continue;
-      for (let i = keep.length; i < desired; i++) {
-        // Not awaited to health: the router adds each one as soon as it reports healthy.
-        const status = await driver.start(await this.specFor(ref, release, settings, workDir, i));
-        this.serving.get(svc.id)?.instances.add(status.instanceId);
-        wanted.add(status.instanceId);
+        log.error({ service: svc.slug, err: (err as Error).message }, 'cannot start the release');
       }
     }
-    const extras = driver.list().filter((s) => !wanted.has(s.instanceId));
-    await Promise.all(extras.map((s) => driver.stop(s.instanceId, STOP_GRACE_MS).catch(() => undefined)));
+    const extras = [...new Set(driver.list().map((i) => i.releaseId))].filter((id) => !wanted.has(id));
+    await Promise.all(extras.map((id) => driver.stop(id, STOP_GRACE_MS).catch(() => undefined)));
     for (const serviceId of await readdir(this.deps.appsDir).catch(() => [] as string[]))
       if (!serviceId.startsWith('.')) await this.pruneInstanceDirs(serviceId);
     this.routes.enable();
@@ -595,7 +669,7 @@ export class Orchestrator {
     this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
     this.timer.unref();
     log.info(
-      { services: this.serving.size, adopted: recovered.length - extras.length },
+      { services: this.serving.size, adopted: recovered.filter((i) => wanted.has(i.releaseId)).length },
       'runtime reconciled',
     );
   }
@@ -620,12 +694,15 @@ export class Orchestrator {
     for (const id of [...this.serving.keys()]) if (!listed.has(id)) await this.stopService(id);
   }
 
+  /** Whether the router sends the instance traffic (when ready): its service's serving release, not draining. */
+  private isServing(i: ReleaseInstance): boolean {
+    const s = this.serving.get(i.serviceId);
+    return s?.releaseId === i.releaseId && !s.draining.has(i.instanceId);
+  }
+
   /** What the other replicas read: every instance with whether it serves, each service's user and failure. */
   liveSnapshot() {
-    const instances = this.deps.driver.list().map((st) => ({
-      ...st,
-      serving: this.serving.get(st.serviceId)?.instances.has(st.instanceId) ?? false,
-    }));
+    const instances = this.deps.driver.list().map((i) => ({ ...statusOf(i), serving: this.isServing(i) }));
     const ids = new Set([...this.serving.keys(), ...this.failed.keys()]);
     const services = [...ids].map((serviceId) => ({
       serviceId,
@@ -648,11 +725,7 @@ export class Orchestrator {
 
   /** Status of a service's instances, for the API. */
   instances(serviceId: string): (InstanceStatus & { serving: boolean })[] {
-    const s = this.serving.get(serviceId);
-    return this.instancesOf(serviceId).map((st) => ({
-      ...st,
-      serving: s?.instances.has(st.instanceId) ?? false,
-    }));
+    return this.instancesOf(serviceId).map((i) => ({ ...statusOf(i), serving: this.isServing(i) }));
   }
 
   /**
@@ -661,10 +734,10 @@ export class Orchestrator {
    */
   watchList(): WatchedService[] {
     const byService = new Map<string, InstanceStatus[]>();
-    for (const st of this.deps.driver.list()) {
-      const list = byService.get(st.serviceId);
-      if (list) list.push(st);
-      else byService.set(st.serviceId, [st]);
+    for (const i of this.deps.driver.list()) {
+      const list = byService.get(i.serviceId);
+      if (list) list.push(statusOf(i));
+      else byService.set(i.serviceId, [statusOf(i)]);
     }
     return [...this.serving].map(([serviceId, s]) => ({
       serviceId,
@@ -676,8 +749,16 @@ export class Orchestrator {
     }));
   }
 
+  /** The instance's log file on this host; empty where the driver keeps none. */
   logPath(instanceId: string): string {
-    return this.deps.driver.logPath(instanceId);
+    return this.deps.driver.logPath?.(instanceId) ?? '';
+  }
+
+  /** An instance's last lines through the driver (a pod's log); none once it is gone. */
+  async readLog(instanceId: string, tail?: number): Promise<string[]> {
+    const found = this.deps.driver.list().find((i) => i.instanceId === instanceId);
+    if (!found) return [];
+    return this.deps.driver.logs(found.releaseId, { instanceId, ...(tail !== undefined ? { tail } : {}) });
   }
 
   /** The instance whose failure ended the service's last rollout, when that is the latest news. */
@@ -689,7 +770,11 @@ export class Orchestrator {
   async shutdown(stopInstances: boolean): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.locks.values()]);
-    if (stopInstances) await this.deps.driver.stopAll(STOP_GRACE_MS);
-    else this.deps.driver.detach();
+    const { driver } = this.deps;
+    if (stopInstances)
+      await Promise.allSettled(
+        [...new Set(driver.list().map((i) => i.releaseId))].map((id) => driver.stop(id, STOP_GRACE_MS)),
+      );
+    await driver.close();
   }
 }

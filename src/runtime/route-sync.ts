@@ -1,9 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Route, RouteTable } from '../router/route-table.ts';
-import type { InstanceDriver, RouterControl } from './driver.ts';
-import type { InstanceStatus } from './runtime.types.ts';
+import type { RouterControl } from './driver.ts';
+import type { ReleaseDriver } from './release-driver.ts';
 
 const DRAIN_MAX_MS = 10_000;
+
+/** An address as a URL's host: an IPv6 one (a pod's, on a v6 cluster) in brackets. */
+const hostPart = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 /** What the router is told about one service. */
 export interface Serving {
@@ -14,8 +17,8 @@ export interface Serving {
   staticRoot: string | null;
   /** The release's HTTP health endpoint, or `/` (what an outside probe asks for). */
   healthPath: string;
-  /** Instances that take traffic when healthy: one release at a time, minus those draining. */
-  instances: Set<string>;
+  /** Instances of the release leaving the routes (a scale down, a restart): drained, then stopped. */
+  draining: Set<string>;
 }
 
 /**
@@ -35,14 +38,16 @@ export class RouteSync {
 
   constructor(
     private readonly serving: ReadonlyMap<string, Serving>,
-    private readonly driver: InstanceDriver,
+    private readonly driver: ReleaseDriver,
     private router: RouterControl,
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** The route table: every serving service with its healthy serving instances. */
+  /**
+   * The route table: every serving service with the ready instances of its serving release. A
+   * backend's id is its instance id, which the router counts requests in flight by (the drain).
+   */
   routeTable(): RouteTable {
-    const healthy = new Map(this.driver.list().map((s) => [s.instanceId, s]));
     const routes: Route[] = [];
     for (const s of this.serving.values()) {
       if (s.kind === 'static') {
@@ -55,10 +60,13 @@ export class RouteSync {
         });
         continue;
       }
-      const backends = [...s.instances]
-        .map((id) => healthy.get(id))
-        .filter((st): st is InstanceStatus => st?.state === 'healthy')
-        .map((st) => ({ id: st.instanceId, url: `http://127.0.0.1:${st.port}` }));
+      const backends = this.driver
+        .instances(s.releaseId)
+        .flatMap((i) =>
+          i.state === 'ready' && i.endpoint && !s.draining.has(i.instanceId)
+            ? [{ id: i.instanceId, url: `http://${hostPart(i.endpoint.host)}:${i.endpoint.port}` }]
+            : [],
+        );
       routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends });
     }
     // A local count: the version a router gets comes from the store (decision 028), not a clock.

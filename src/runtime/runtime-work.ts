@@ -33,6 +33,9 @@ export interface RuntimeWork {
   instances(serviceId: string): LiveInstance[] | Promise<LiveInstance[]>;
   runAs(serviceId: string): OsUser | null | Promise<OsUser | null>;
   isolation(): IsolationStatus | Promise<IsolationStatus>;
+  /** The instance's log file on this host; empty where the driver keeps none (Kubernetes). */
   logPath(instanceId: string): string;
+  /** Where there is no log file: the instance's last lines (all without `tail`) through the driver. */
+  readLog?(instanceId: string, tail?: number): Promise<string[]>;
   failedInstance(serviceId: string): string | null | Promise<string | null>;
 }

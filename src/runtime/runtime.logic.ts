@@ -13,6 +13,7 @@ import { DomainError } from '../platform/errors.ts';
 import type { Page } from '../platform/pagination.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
+import type { LogFile } from './logs.ts';
 import type { RuntimeWork } from './runtime-work.ts';
 
 export interface RuntimeDeps {
@@ -391,14 +392,17 @@ export async function deployments(
  */
 export async function logFiles(deps: RuntimeDeps, caller: Principal, department: string, slug: string) {
   const t = await target(deps, caller, department, slug, false);
+  const { work } = deps;
+  const source = (instanceId: string): LogFile => {
+    const path = work.logPath(instanceId);
+    return path || !work.readLog
+      ? { instanceId, path }
+      : { instanceId, path, read: (tail) => work.readLog!(instanceId, tail) };
+  };
   return async () => {
-    const live = (await deps.work.instances(t.row.id)).map((s) => ({
-      instanceId: s.instanceId,
-      path: deps.work.logPath(s.instanceId),
-    }));
-    const failed = await deps.work.failedInstance(t.row.id);
-    if (failed && !live.some((l) => l.instanceId === failed))
-      live.push({ instanceId: failed, path: deps.work.logPath(failed) });
+    const live = (await work.instances(t.row.id)).map((s) => source(s.instanceId));
+    const failed = await work.failedInstance(t.row.id);
+    if (failed && !live.some((l) => l.instanceId === failed)) live.push(source(failed));
     return live;
   };
 }

@@ -4,26 +4,31 @@ import { openBlobStores } from '../blobs/blob-stores.ts';
 import { buildConfig, buildPaths, createBuild } from '../build/build.logic.ts';
 import { createCacheStore, tidyCache } from '../build/cache-store.ts';
 import type { Limiter } from '../build/sandbox.ts';
+import { quotaOf } from '../capacity/admission.ts';
 import { reconcileReservations, registerLocalFarm } from '../capacity/host-farm.ts';
 import type { HeldLease } from '../cluster/lease.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
+import { findByCode } from '../tenancy/department.repository.ts';
 import type { RouterControl } from './driver.ts';
-import { stagerFromConfig } from './kubernetes/from-config.ts';
+import { kubernetesDriverFromConfig, stagerFromConfig } from './kubernetes/from-config.ts';
 import { LiveStatePublisher, storeVersioned } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
+import { LocalReleaseDriver } from './local/local-release-driver.ts';
 import { pruneLogs } from './local/log-files.ts';
 import { NetworkIsolation } from './local/network-isolation.ts';
 import { type AllowedPort, isolationTable } from './local/nftables.ts';
 import { Orchestrator } from './orchestrator.ts';
+import type { ReleaseDriver } from './release-driver.ts';
 import { ensureRouter, type RouterClient } from './router-process.ts';
 import type { RuntimeDeps } from './runtime.logic.ts';
+import { INSTANCE_CPU } from './runtime.types.ts';
 import { defaultUserPrefix, installOwner, ServiceUsers } from './service-users.ts';
 import { WorkQueue } from './work-queue.ts';
-import { prepareAppsDir, resolveAppsDir } from './workdir.ts';
+import { prepareAppsDir, prepareInstanceDir, resolveAppsDir } from './workdir.ts';
 
 const LOG_KEEP_MS = 7 * 86_400_000;
 
@@ -84,6 +89,40 @@ export interface RunningRuntime {
   shutdown(stopServices: boolean): Promise<void>;
 }
 
+/** How services are kept apart on Kubernetes, for status output. */
+const K8S_ISOLATION =
+  'kubernetes: pods of each department in its namespace, a NetworkPolicy admitting only the router';
+
+/** A department's quota as the cluster enforces it (ResourceQuota, LimitRange): the platform's own. */
+function departmentQuota(db: Db) {
+  return async (code: string) => {
+    const department = await findByCode(db, null, code.toUpperCase());
+    if (!department) throw new Error(`no department ${code}`);
+    const q = await quotaOf(db, department.id);
+    return { memoryMb: q.memoryMb, instances: q.instances, cpuPerInstance: INSTANCE_CPU };
+  };
+}
+
+/** Registers this host as a farm, with reservations for what runs on it. */
+async function registerThisHost(db: Db, dataDir: string, log: FastifyBaseLogger): Promise<void> {
+  try {
+    const host = await registerLocalFarm(db, dataDir);
+    const r = await reconcileReservations(db);
+    log.info(
+      {
+        vcpu: host.vcpu,
+        memoryMb: host.memoryMb,
+        storageGb: host.storageGb,
+        estimatedWatts: host.watts,
+        ...r,
+      },
+      'local farm registered',
+    );
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'could not register the local farm');
+  }
+}
+
 /** Health checks in a row a living router may miss before it is replaced. */
 const ROUTER_MISSES_BEFORE_RESTART = 3;
 
@@ -91,8 +130,9 @@ const ROUTER_MISSES_BEFORE_RESTART = 3;
 export const RUNTIME_CHANNEL = 'govhost_runtime';
 
 /**
- * Starts the local runtime: the supervisor of service instances, the router process, and the
- * orchestration that reconciles them with the store. On the replica that holds `lease` (the
+ * Starts the runtime: the release driver (the local supervisor of service instances, or the
+ * Kubernetes driver with GOVHOST_RUNTIME=kubernetes), the router process, and the orchestration
+ * that reconciles them with the store. On the replica that holds `lease` (the
  * runtime lease); it also runs the work other replicas queue and publishes live state for them.
  */
 export async function startRuntime(
@@ -101,22 +141,37 @@ export async function startRuntime(
   log: FastifyBaseLogger,
   lease?: HeldLease,
 ): Promise<RunningRuntime> {
-  // Refused rather than ignored: services would otherwise run as processes in the control plane's pod.
-  if (config.runtime === 'kubernetes')
-    throw new Error(
-      'GOVHOST_RUNTIME=kubernetes: the Kubernetes driver is not yet driven by the orchestrator (see docs/kubernetes.md); use local',
-    );
+  // Services run as pods in a cluster: no process, OS user or firewall rule of theirs on this host.
+  const k8s = config.runtime === 'kubernetes';
   const runDir = join(config.dataDir, 'runtime');
   const blobs = openBlobStores({ kind: config.blobStore, dataDir: config.dataDir, db });
   const apps = await resolveAppsDir(config.dataDir, config.appsDir);
   if (apps.note) log.warn({ appsDir: apps.dir }, apps.note);
   await prepareAppsDir(apps.dir);
   const box = loadSecretBox(join(config.dataDir, 'secret.key'), config.secretKey ?? undefined);
-  const driver = new LocalSupervisor({
-    stateDir: join(runDir, 'instances'),
-    logDir: join(runDir, 'logs'),
-    logger: log,
-  });
+  const supervisor = k8s
+    ? null
+    : new LocalSupervisor({
+        stateDir: join(runDir, 'instances'),
+        logDir: join(runDir, 'logs'),
+        logger: log,
+      });
+  const driver: ReleaseDriver = supervisor
+    ? new LocalReleaseDriver({
+        supervisor,
+        // Each instance writes in its own copy of the release's folder, owned by the service's user.
+        instanceDir: (spec, instanceId) => {
+          if (spec.artifact.kind !== 'droplet' || !spec.artifact.dir)
+            throw new Error('the local runtime runs releases unpacked on this host');
+          return prepareInstanceDir({ releaseDir: spec.artifact.dir, instanceId, uid: spec.uid ?? null });
+        },
+      })
+    : kubernetesDriverFromConfig(config, departmentQuota(db));
+  if (k8s)
+    log.info(
+      { kubeconfig: config.kubeconfig ?? 'in-cluster', controlPlaneUrl: config.k8sControlPlaneUrl },
+      'runtime: kubernetes (a Deployment per release; no service users or nftables rules on this host)',
+    );
   const router = await ensureRouter({
     dataDir: config.dataDir,
     host: config.routerHost,
@@ -136,20 +191,25 @@ export async function startRuntime(
       uidMax: config.serviceUidMax,
     },
     log,
+    ...(k8s ? { off: K8S_ISOLATION } : {}),
   });
-  const network = new NetworkIsolation({
-    table: isolationTable(config.dataDir),
-    allowed: allowedOnLoopback(router.client.info.port, config),
-    log,
-  });
-  users.listen(network);
-  if (users.enabled) {
-    const changed = await users.reconcile();
-    if (changed.made + changed.removed > 0) log.info(changed, 'service users reconciled');
-  } else {
-    log.warn({}, `service users: none (${users.reason})`);
+  const network = k8s
+    ? null
+    : new NetworkIsolation({
+        table: isolationTable(config.dataDir),
+        allowed: allowedOnLoopback(router.client.info.port, config),
+        log,
+      });
+  if (network) {
+    users.listen(network);
+    if (users.enabled) {
+      const changed = await users.reconcile();
+      if (changed.made + changed.removed > 0) log.info(changed, 'service users reconciled');
+    } else {
+      log.warn({}, `service users: none (${users.reason})`);
+    }
+    await network.start(users.uids());
   }
-  await network.start(users.uids());
   const cacheDir = join(config.dataDir, 'build', 'cache');
   await tidyCache(cacheDir);
   const build = createBuild({
@@ -187,28 +247,20 @@ export async function startRuntime(
     domain: config.domain,
     log,
     users,
-    network,
+    network: network ?? { status: () => ({ enforced: true, reason: K8S_ISOLATION }) },
     build,
     ...(lease ? { lease } : {}),
   });
   // This host is a farm: its real capacity, and reservations for what already runs on it (services
-  // deployed before capacity was tracked get theirs here, never refused).
-  try {
-    const host = await registerLocalFarm(db, config.dataDir);
-    const r = await reconcileReservations(db);
-    log.info(
-      {
-        vcpu: host.vcpu,
-        memoryMb: host.memoryMb,
-        storageGb: host.storageGb,
-        estimatedWatts: host.watts,
-        ...r,
-      },
-      'local farm registered',
+  // deployed before capacity was tracked get theirs here, never refused). On Kubernetes too, for
+  // now: admission places instances on farms, and the cluster's nodes are not registered as farms
+  // yet; the cluster itself holds departments to their quotas (ResourceQuota, LimitRange).
+  if (k8s)
+    log.warn(
+      {},
+      'runtime: kubernetes: capacity admission still counts this host as the one farm (cluster nodes are not farms yet)',
     );
-  } catch (err) {
-    log.error({ err: (err as Error).message }, 'could not register the local farm');
-  }
+  await registerThisHost(db, config.dataDir, log);
   await orchestrator.reconcile();
   // The router is a separate process: should it die, start it again and give it the routes.
   let current = router;
@@ -245,7 +297,7 @@ export async function startRuntime(
       });
       await orchestrator.replaceRouter(published(current.client));
       // On a port of its choosing (GOVHOST_ROUTER_PORT=0) it may have come back on another one.
-      await network.setAllowed(allowedOnLoopback(current.client.info.port, config));
+      await network?.setAllowed(allowedOnLoopback(current.client.info.port, config));
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not start the router again');
     } finally {
@@ -274,7 +326,10 @@ export async function startRuntime(
     changed: () => publisher.changed(),
     ...(lease ? { signal: lease.signal } : {}),
   });
-  driver.on('change', () => publisher.changed());
+  // Every change of every local process (a stopped one's too, whose release is already gone), as
+  // before; on Kubernetes, the driver's pod events.
+  if (supervisor) supervisor.on('change', () => publisher.changed());
+  else driver.on('instance', () => publisher.changed());
   routesChanged = () => publisher.changed();
   publisher.start();
   queue.start();
@@ -283,11 +338,17 @@ export async function startRuntime(
     ? listen(config.databaseUrl, RUNTIME_CHANNEL, () => queue.kick(true), log)
     : async () => {};
   // Logs of instances that stopped (replaced by a rollout, scaled away) are kept a week, then go.
-  const pruneStoppedLogs = () =>
-    pruneLogs(join(runDir, 'logs'), new Set(driver.list().map((s) => s.instanceId)), LOG_KEEP_MS).then(
+  const pruneStoppedLogs = async () => {
+    if (!supervisor) return;
+    await pruneLogs(
+      join(runDir, 'logs'),
+      new Set(supervisor.list().map((s) => s.instanceId)),
+      LOG_KEEP_MS,
+    ).then(
       (ids) => ids.length > 0 && log.info({ instances: ids.length }, 'removed logs of stopped instances'),
       (err) => log.warn({ err: (err as Error).message }, 'could not prune old logs'),
     );
+  };
   void pruneStoppedLogs();
   const pruner = setInterval(pruneStoppedLogs, 3_600_000);
   pruner.unref();
@@ -318,9 +379,12 @@ export async function startRuntime(
       await queue.stop();
       await publisher.stop();
       await orchestrator.shutdown(stopServices);
+      // Anything the driver's releases did not hold (none, normally) stops or is left the same way.
+      if (stopServices) await supervisor?.stopAll();
+      else supervisor?.detach();
       if (stopServices) await current.stop();
       // Instances left running for the next start stay limited; the next start replaces the table.
-      if (stopServices) await network.stop();
+      if (stopServices) await network?.stop();
     },
   };
 }

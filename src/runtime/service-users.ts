@@ -59,15 +59,24 @@ export class ServiceUsers {
   private readonly known = new Map<string, OsUser>();
   private listener: ServiceUserListener | null = null;
 
-  constructor(private readonly deps: { db: Db; settings: ServiceUserSettings; log: Logger }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      settings: ServiceUserSettings;
+      log: Logger;
+      /** Why services get no OS user here whatever the platform runs as (they run in pods). */
+      off?: string;
+    },
+  ) {}
 
-  /** False when the platform is not root: services then run as the platform's own user. */
+  /** False when the platform is not root (or users are off): services then run as the platform's own user. */
   get enabled(): boolean {
-    return process.getuid?.() === 0;
+    return !this.deps.off && process.getuid?.() === 0;
   }
 
   /** Why services have no users of their own, or null when they have. */
   get reason(): string | null {
+    if (this.deps.off) return this.deps.off;
     return this.enabled ? null : 'the platform is not running as root: services run as its own user';
   }
 

@@ -131,6 +131,9 @@ export class WorkQueue implements RuntimeWork {
   logPath(instanceId: string) {
     return this.deps.orchestrator.logPath(instanceId);
   }
+  readLog(instanceId: string, tail?: number) {
+    return this.deps.orchestrator.readLog(instanceId, tail);
+  }
   failedInstance(serviceId: string) {
     return this.deps.orchestrator.failedInstance(serviceId);
   }

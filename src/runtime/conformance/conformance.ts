@@ -129,11 +129,11 @@ export function conformanceSuite(name: string, make: () => Promise<ConformanceHa
     it('switches routes to the new release only once it is ready, then stops the old; a failed one never gets them', async () => {
       const log: string[] = [];
       const routes: RouteSwitch = {
-        switchTo: async (_svc, endpoints) => {
-          log.push(`switch ${endpoints.map((e) => `${e.host}:${e.port}`).join(',')}`);
+        switchTo: async (_spec, instances) => {
+          log.push(`switch ${instances.map((i) => `${i.endpoint?.host}:${i.endpoint?.port}`).join(',')}`);
         },
-        drain: async (endpoints) => {
-          log.push(`drain ${endpoints.length}`);
+        drain: async (instances) => {
+          log.push(`drain ${instances.length}`);
         },
       };
       const v1 = h.spec({ version: 1, instances: 1 });
@@ -217,6 +217,36 @@ export function conformanceSuite(name: string, make: () => Promise<ConformanceHa
       await h.driver.stop(spec.releaseId, 2000);
       assert.deepEqual(h.driver.instances(spec.releaseId), []);
       if (h.get) for (const i of ready) assert.equal((await h.get(i, '/')).status, 0, 'nothing answers');
+    });
+
+    it('lists every instance with its service and release; removes given instances, lowering the count', async () => {
+      const spec = await deployReady({ version: 1, instances: 2 });
+      const listed = h.driver.list().filter((i) => i.releaseId === spec.releaseId);
+      assert.equal(listed.length, 2);
+      assert.ok(listed.every((i) => i.serviceId === spec.serviceId));
+      await h.driver.remove(spec.releaseId, [listed[0]!.instanceId], 2000);
+      assert.equal(h.driver.instances(spec.releaseId).length, 1);
+      await h.driver.stop(spec.releaseId, 2000);
+      assert.deepEqual(
+        h.driver.list().filter((i) => i.releaseId === spec.releaseId),
+        [],
+      );
+    });
+
+    it('renews a release (a restart): a fresh set becomes ready, then the old ids are removed', async () => {
+      const spec = await deployReady({ version: 1, instances: 2 });
+      const before = h.driver.instances(spec.releaseId).map((i) => i.instanceId);
+      const old = await h.driver.renew(spec.releaseId);
+      // Drivers that replace instances themselves (Kubernetes) hand back none.
+      for (const id of old) assert.ok(before.includes(id));
+      const outcome = await h.driver.waitReady(spec.releaseId, h.readyMs);
+      assert.equal(outcome.ready, true, outcome.ready ? '' : outcome.reason);
+      await h.driver.remove(spec.releaseId, old, 2000);
+      const now = readyOf(spec.releaseId);
+      assert.equal(now.length, 2);
+      for (const id of old) assert.ok(!now.some((i) => i.instanceId === id), 'the old instances are gone');
+      if (h.get) for (const i of now) assert.equal((await h.get(i, '/')).body, 'release v1');
+      await h.driver.stop(spec.releaseId, 2000);
     });
   });
 }

@@ -34,6 +34,8 @@ export interface FakeKubelet {
    * with `path` as PATH; absent: a Job's pod stays pending.
    */
   jobs?: { cwd: string; path: string };
+  /** An exit code: the pod's app exits with it after writing its log lines (an app that cannot start). */
+  exits?(pod: IPod): number | null;
 }
 
 interface Stored {
@@ -302,7 +304,8 @@ export class FakeKubeApi {
       this.changed('MODIFIED', pod);
       return;
     }
-    const ready = this.kubelet.ready(pod);
+    const exitCode = this.kubelet.exits?.(pod) ?? null;
+    const ready = exitCode === null && this.kubelet.ready(pod);
     const before = pod.status?.containerStatuses?.[0];
     pod.status = {
       ...pod.status,
@@ -313,9 +316,12 @@ export class FakeKubeApi {
           image: pod.spec?.containers[0]?.image ?? '',
           imageID: '',
           ready,
-          started: true,
+          started: exitCode === null,
           restartCount: before?.restartCount ?? 0,
-          state: { running: { startedAt: new Date().toISOString() } },
+          state:
+            exitCode === null
+              ? { running: { startedAt: new Date().toISOString() } }
+              : { terminated: { exitCode, reason: 'Error' } },
           ...(before?.lastState ? { lastState: before.lastState } : {}),
         },
       ],

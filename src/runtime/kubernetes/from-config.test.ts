@@ -12,7 +12,6 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { stringify } from 'yaml';
 import { buildPaths } from '../../build/build.logic.ts';
 import { ConfigError, loadConfig } from '../../platform/config.ts';
-import { startRuntime } from '../runtime.start.ts';
 import { FakeKubeApi } from './fake-kube-api.ts';
 import { kubernetesDriverFromConfig } from './from-config.ts';
 
@@ -85,14 +84,5 @@ describe('kubernetes driver from the configuration (FakeKubeApi, a fake of the A
     );
     assert.throws(() => loadConfig({ GOVHOST_K8S_STACK_IMAGES: 'node' }), /GOVHOST_K8S_STACK_IMAGES/);
     assert.equal(loadConfig({}).runtime, 'local');
-  });
-
-  it('a platform set to run on Kubernetes refuses to start, saying why, instead of running services in its pod', async () => {
-    const config = loadConfig({ GOVHOST_RUNTIME: 'kubernetes', GOVHOST_DATA_DIR: join(dir, 'refused') });
-    // The refusal comes before the store or the logger is touched.
-    await assert.rejects(
-      startRuntime(config, null as never, null as never),
-      /not yet driven by the orchestrator/,
-    );
   });
 });

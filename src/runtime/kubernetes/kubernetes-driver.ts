@@ -51,6 +51,8 @@ interface Release {
   archiveSha256: string | undefined;
   /** Watches that failed in a row (reset by any event): how long to wait before the next. */
   watchFailures: number;
+  /** The stamp of the last restart, on the pod template (a new one replaces the pods). */
+  restartedAt?: string;
   closed: boolean;
 }
 
@@ -96,7 +98,11 @@ export class KubernetesDriver implements ReleaseDriver {
 
   private objectsOf(release: Release) {
     const { archiveSha256 } = release;
-    return releaseObjects(release.spec, { ...this.opts, ...(archiveSha256 ? { archiveSha256 } : {}) });
+    return releaseObjects(release.spec, {
+      ...this.opts,
+      ...(archiveSha256 ? { archiveSha256 } : {}),
+      ...(release.restartedAt ? { restartedAt: release.restartedAt } : {}),
+    });
   }
 
   /** Puts a fresh signed URL in the release's Secret, and again before it expires. */
@@ -253,11 +259,43 @@ export class KubernetesDriver implements ReleaseDriver {
     return [...(this.releases.get(releaseId)?.pods.values() ?? [])].map(podInstance);
   }
 
-  async logs(releaseId: string, opts: { tail?: number } = {}): Promise<string[]> {
+  list(): ReleaseInstance[] {
+    return [...this.releases.keys()].flatMap((id) => this.instances(id));
+  }
+
+  /**
+   * Nothing to re-attach to: a Deployment runs on without the control plane, and the `deploy`
+   * of the same release after a start applies the same object, which adopts its pods (the
+   * watch replays them). Deployments of releases no longer wanted are not found this way.
+   */
+  async recover(): Promise<ReleaseInstance[]> {
+    return [];
+  }
+
+  /**
+   * A restart as `kubectl rollout restart` makes it: a new stamp on the pod template, and the
+   * Deployment replaces its pods itself (surge first), so there are no old ids to hand back.
+   */
+  async renew(releaseId: string): Promise<string[]> {
+    const release = this.require(releaseId);
+    release.restartedAt = new Date().toISOString();
+    await this.opts.client.apply(this.objectsOf(release)[0] as KubernetesObject);
+    return [];
+  }
+
+  /** Lowers the release's count by as many: the ReplicaSet chooses which pods go. */
+  async remove(releaseId: string, instanceIds: string[]): Promise<void> {
+    const release = this.releases.get(releaseId);
+    if (!release || instanceIds.length === 0) return;
+    await this.scale(releaseId, Math.max(0, release.spec.instances - instanceIds.length));
+  }
+
+  async logs(releaseId: string, opts: { tail?: number; instanceId?: string } = {}): Promise<string[]> {
     const release = this.releases.get(releaseId);
     if (!release) return [];
     const lines: string[] = [];
-    for (const name of release.pods.keys())
+    const names = opts.instanceId ? [opts.instanceId] : [...release.pods.keys()];
+    for (const name of names)
       lines.push(...(await this.opts.client.podLog(release.namespace, name, opts.tail)));
     return opts.tail !== undefined ? lines.slice(-opts.tail) : lines;
   }

@@ -84,6 +84,39 @@ describe('Kubernetes objects (validated against the API schemas)', () => {
     assert.equal(pod.securityContext?.runAsNonRoot, true);
   });
 
+  it("a droplet's PATH entries, path variables and direct start resolve against the pod's app folder; a restart stamps the template", async () => {
+    const python: ReleaseSpec = {
+      ...spec,
+      env: { NODE_ENV: 'production', PORT: '1', GOVHOST_SERVICE: 'x' },
+      artifact: {
+        kind: 'droplet',
+        sha256: 'a'.repeat(64),
+        builder: 'node',
+        command: 'npm start',
+        run: {
+          pathPrepend: ['.venv/bin'],
+          pathEnv: { VIRTUAL_ENV: '.venv' },
+          start: { script: 'node server.js', env: {} },
+        },
+      },
+    };
+    const [deployment] = releaseObjects(python, { ...opts, restartedAt: '2026-12-07T07:00:00.000Z' }) as [
+      IDeployment,
+    ];
+    await validateObject(deployment);
+    const template = deployment.spec?.template;
+    const app = template?.spec?.containers[0];
+    const env = Object.fromEntries((app?.env ?? []).map((e) => [e.name, e.value]));
+    // The direct start puts the app's node_modules/.bin first, as in an instance folder locally.
+    assert.match(env.PATH ?? '', /^\/app\/node_modules\/\.bin:\/app\/\.venv\/bin:.*\/usr\/bin/);
+    assert.equal(env.VIRTUAL_ENV, '/app/.venv');
+    assert.deepEqual(app?.command, ['/bin/sh', '-c', 'node server.js'], 'the direct start, not npm');
+    assert.equal(env.PORT, '8080', 'the platform’s own variables win');
+    assert.equal(env.GOVHOST_SERVICE, 'DOH/forms');
+    assert.equal(new Set(app?.env?.map((e) => e.name)).size, app?.env?.length, 'one entry per name');
+    assert.equal(template?.metadata?.annotations?.['govhost.io/restarted-at'], '2026-12-07T07:00:00.000Z');
+  });
+
   it('a bronze release of its own image: no init container, no PDB, a port check as TCP probes', async () => {
     const own: ReleaseSpec = {
       ...spec,

@@ -26,6 +26,7 @@ export function podInstance(pod: IPod): ReleaseInstance {
   else if (app?.started) state = 'unready';
   return {
     instanceId: pod.metadata?.name ?? '',
+    serviceId: pod.metadata?.labels?.[LABELS.service] ?? '',
     releaseId: pod.metadata?.labels?.[LABELS.release] ?? '',
     state,
     restarts: app?.restartCount ?? 0,

@@ -4,10 +4,13 @@
  * its sha256 checked), or the release's own container image; its secret variables as a Secret;
  * for gold tier a PodDisruptionBudget and a spread over farms.
  */
+
+import { posix } from 'node:path';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
+import { instanceStart } from '../../build/instance-start.ts';
 import type { ReleaseSpec } from '../release-driver.ts';
 import type { HealthCheck } from '../runtime.types.ts';
 import { departmentNamespace, deploymentName, LABELS, releaseLabels, splitKey } from './names.ts';
@@ -26,6 +29,25 @@ export interface ReleaseObjectOptions {
   fetchImage: string;
   /** sha256 of the droplet archive the signed URL serves. */
   archiveSha256?: string;
+  /** The stamp of the release's last restart: a new one makes the Deployment replace its pods. */
+  restartedAt?: string;
+}
+
+/** PATH of the stack images (Debian-based) before a droplet's own entries. */
+const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * A droplet's command and variables in the pod: its PATH entries and path variables (a Python
+ * venv) and its direct start resolved against the app folder, as locally against an instance's.
+ */
+function dropletStart(artifact: Extract<ReleaseSpec['artifact'], { kind: 'droplet' }>) {
+  const run = artifact.run ?? { pathPrepend: [], pathEnv: {} };
+  const env: Record<string, string> = {};
+  if (run.pathPrepend.length > 0)
+    env.PATH = [...run.pathPrepend.map((p) => posix.join(APP_DIR, p)), IMAGE_PATH].join(':');
+  for (const [k, v] of Object.entries(run.pathEnv)) env[k] = posix.join(APP_DIR, v);
+  const start = instanceStart(run, artifact.command, APP_DIR, env.PATH ?? IMAGE_PATH);
+  return { command: start.command, env: { ...env, ...start.env } };
 }
 
 /** Names of a release's Secrets: its variables, and the droplet URL the driver keeps fresh. */
@@ -101,17 +123,20 @@ export function releaseObjects(
     throw new Error(`no stack image is configured for builder ${artifact.builder}`);
   if (droplet && !opts.archiveSha256) throw new Error('a droplet release needs its archive sha256');
   const image = droplet ? opts.stackImages[artifact.builder]! : artifact.image;
-  const command = artifact.command ? ['/bin/sh', '-c', artifact.command] : undefined;
+  const started = droplet ? dropletStart(artifact) : { command: artifact.command, env: {} };
+  const command = started.command ? ['/bin/sh', '-c', started.command] : undefined;
   const resources = {
     requests: { memory: `${spec.memoryMb}Mi`, cpu: String(spec.cpu) },
     limits: { memory: `${spec.memoryMb}Mi`, cpu: String(spec.cpu), 'ephemeral-storage': `${spec.diskMb}Mi` },
   };
-  const env = [
-    { name: 'PORT', value: String(CONTAINER_PORT) },
-    { name: 'HOME', value: '/tmp' },
-    { name: 'GOVHOST_SERVICE', value: spec.serviceKey },
-    ...Object.entries(spec.env).map(([n, value]) => ({ name: n, value })),
-  ];
+  // One entry per name (server-side apply keys the list by name); the platform's own win.
+  const env = Object.entries({
+    HOME: '/tmp',
+    ...spec.env,
+    ...started.env,
+    PORT: String(CONTAINER_PORT),
+    GOVHOST_SERVICE: spec.serviceKey,
+  }).map(([name, value]) => ({ name, value }));
   const fetch: IContainer | null = droplet
     ? {
         name: 'fetch-droplet',
@@ -147,7 +172,10 @@ export function releaseObjects(
       progressDeadlineSeconds: Math.max(60, spec.healthCheck.startTimeoutSec * 2),
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
-        metadata: { labels },
+        metadata: {
+          labels,
+          ...(opts.restartedAt ? { annotations: { 'govhost.io/restarted-at': opts.restartedAt } } : {}),
+        },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,

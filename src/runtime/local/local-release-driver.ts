@@ -5,6 +5,9 @@
  * this only groups its instances by release and speaks the contract's words.
  */
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { instanceStart } from '../../build/instance-start.ts';
+import { Phases } from '../../platform/phases.ts';
 import type {
   InstanceEvent,
   ReadyOutcome,
@@ -14,6 +17,7 @@ import type {
 } from '../release-driver.ts';
 import type { InstanceState, InstanceStatus } from '../runtime.types.ts';
 import { shortId } from '../workdir.ts';
+import { defaultPath } from './spawn-instance.ts';
 import type { LocalSupervisor } from './supervisor.ts';
 import { InstanceStartError } from './wait-healthy.ts';
 
@@ -34,13 +38,15 @@ export interface LocalReleaseDriverOptions {
   supervisor: LocalSupervisor;
   /** Default: the droplet's own folder, shared (tests); the platform gives each its own copy. */
   instanceDir?: InstanceDirMaker;
-  /** Run instances as this OS user (the service's), when the platform runs as root. */
-  uid?: (spec: ReleaseSpec) => Promise<number | null>;
 }
 
 interface Release {
-  spec: ReleaseSpec;
+  /** Null for a release found by `recover` until the orchestrator deploys it again. */
+  spec: ReleaseSpec | null;
+  /** The wanted instances, in index order. */
   ids: string[];
+  /** Instances a `renew` replaced, serving until the caller `remove`s them. */
+  leaving: string[];
 }
 
 export class LocalReleaseDriver implements ReleaseDriver {
@@ -65,7 +71,7 @@ export class LocalReleaseDriver implements ReleaseDriver {
     );
   }
 
-  async deploy(spec: ReleaseSpec): Promise<void> {
+  async deploy(spec: ReleaseSpec, phases?: Phases): Promise<void> {
     if (spec.artifact.kind !== 'droplet' || !spec.artifact.dir)
       throw new Error(
         'the local runtime runs droplets unpacked on this host; it cannot run a container image',
@@ -73,36 +79,87 @@ export class LocalReleaseDriver implements ReleaseDriver {
     const known = this.releases.get(spec.releaseId);
     if (known) {
       known.spec = spec;
-      return this.scale(spec.releaseId, spec.instances);
+      return this.resize(known, spec.instances, phases);
     }
-    this.releases.set(spec.releaseId, { spec, ids: [] });
-    await this.add(spec.releaseId, spec.instances);
+    this.releases.set(spec.releaseId, { spec, ids: [], leaving: [] });
+    await this.add(spec.releaseId, spec.instances, phases);
   }
 
-  private async add(releaseId: string, count: number): Promise<void> {
+  private async add(releaseId: string, count: number, phases = new Phases()): Promise<void> {
     const release = this.require(releaseId);
-    const { spec } = release;
+    const spec = release.spec;
+    if (!spec) throw new Error(`release ${releaseId} was recovered but not deployed again`);
     const artifact = spec.artifact as Extract<ReleaseSpec['artifact'], { kind: 'droplet' }>;
-    const uid = (await this.opts.uid?.(spec)) ?? null;
+    const uid = spec.uid ?? null;
     for (let i = 0; i < count; i++) {
       const index = release.ids.length;
       const instanceId = `${spec.serviceKey.replace('/', '-').toLowerCase()}-v${spec.version}-${index}-${shortId()}`;
-      const workDir = this.opts.instanceDir ? await this.opts.instanceDir(spec, instanceId) : artifact.dir!;
+      const make = this.opts.instanceDir;
+      const workDir = make
+        ? await phases.time('instance folder', () => make(spec, instanceId))
+        : artifact.dir!;
       release.ids.push(instanceId);
-      await this.opts.supervisor.start({
+      const env: Record<string, string> = { ...spec.env, ...spec.secretEnv };
+      const run = artifact.run ?? { pathPrepend: [], pathEnv: {} };
+      // A droplet's own PATH entries and variables (a Python venv) are relative to its folder.
+      if (run.pathPrepend.length > 0)
+        env.PATH = [...run.pathPrepend.map((p) => join(workDir, p)), env.PATH ?? defaultPath()].join(':');
+      for (const [k, v] of Object.entries(run.pathEnv)) env[k] = join(workDir, v);
+      const start = instanceStart(run, artifact.command, workDir, env.PATH ?? defaultPath());
+      const started = this.opts.supervisor.start({
         instanceId,
         serviceId: spec.serviceId,
         serviceKey: spec.serviceKey,
         releaseId: spec.releaseId,
         workDir,
-        command: artifact.command,
-        env: { ...spec.env, ...spec.secretEnv, GOVHOST_INSTANCE_INDEX: String(index) },
+        command: start.command,
+        env: { ...env, ...start.env, GOVHOST_INSTANCE_INDEX: String(index) },
         memoryMb: spec.memoryMb,
         cpu: spec.cpu,
         healthCheck: spec.healthCheck,
         ...(uid !== null ? { uid, gid: uid } : {}),
       });
+      await phases.time('process start', () => started);
     }
+  }
+
+  async recover(): Promise<ReleaseInstance[]> {
+    const found = await this.opts.supervisor.recover();
+    for (const s of found) {
+      const release = this.releases.get(s.releaseId);
+      if (release) {
+        if (!release.ids.includes(s.instanceId)) release.ids.push(s.instanceId);
+      } else this.releases.set(s.releaseId, { spec: null, ids: [s.instanceId], leaving: [] });
+    }
+    return found.map(toInstance);
+  }
+
+  async renew(releaseId: string): Promise<string[]> {
+    const release = this.require(releaseId);
+    const old = release.ids;
+    release.leaving.push(...old);
+    release.ids = [];
+    await this.add(releaseId, old.length);
+    return old;
+  }
+
+  async remove(releaseId: string, instanceIds: string[], graceMs = 10_000): Promise<void> {
+    const release = this.require(releaseId);
+    const going = new Set(instanceIds);
+    release.ids = release.ids.filter((id) => !going.has(id));
+    release.leaving = release.leaving.filter((id) => !going.has(id));
+    // The fresh set of a renew that failed went: the old set is the release's again.
+    if (release.ids.length === 0) [release.ids, release.leaving] = [release.leaving, []];
+    if (release.spec) release.spec = { ...release.spec, instances: release.ids.length };
+    await Promise.all(instanceIds.map((id) => this.opts.supervisor.stop(id, graceMs).catch(() => undefined)));
+  }
+
+  list(): ReleaseInstance[] {
+    return [...this.releases.keys()].flatMap((id) => this.instances(id));
+  }
+
+  logPath(instanceId: string): string {
+    return this.opts.supervisor.logPath(instanceId);
   }
 
   async waitReady(releaseId: string, timeoutMs?: number): Promise<ReadyOutcome> {
@@ -116,35 +173,44 @@ export class LocalReleaseDriver implements ReleaseDriver {
     }
   }
 
-  async scale(releaseId: string, instances: number): Promise<void> {
-    const release = this.require(releaseId);
-    release.spec = { ...release.spec, instances };
+  scale(releaseId: string, instances: number): Promise<void> {
+    return this.resize(this.require(releaseId), instances);
+  }
+
+  private async resize(release: Release, instances: number, phases?: Phases): Promise<void> {
+    if (release.spec) release.spec = { ...release.spec, instances };
     const surplus = release.ids.slice(instances);
     if (surplus.length > 0) {
       release.ids = release.ids.slice(0, instances);
       await Promise.all(surplus.map((id) => this.opts.supervisor.stop(id, 10_000).catch(() => undefined)));
-    } else await this.add(releaseId, instances - release.ids.length);
+    } else if (release.spec) await this.add(release.spec.releaseId, instances - release.ids.length, phases);
   }
 
   async stop(releaseId: string, graceMs = 10_000): Promise<void> {
     const release = this.releases.get(releaseId);
     if (!release) return;
-    await Promise.all(release.ids.map((id) => this.opts.supervisor.stop(id, graceMs).catch(() => undefined)));
+    // Forgotten first: a stop in progress is not a release to adopt or list.
     this.releases.delete(releaseId);
+    await Promise.all(
+      [...release.ids, ...release.leaving].map((id) =>
+        this.opts.supervisor.stop(id, graceMs).catch(() => undefined),
+      ),
+    );
   }
 
   instances(releaseId: string): ReleaseInstance[] {
-    const ids = new Set(this.releases.get(releaseId)?.ids ?? []);
+    const release = this.releases.get(releaseId);
+    const ids = new Set([...(release?.ids ?? []), ...(release?.leaving ?? [])]);
     return this.opts.supervisor
       .list()
       .filter((s) => ids.has(s.instanceId))
       .map(toInstance);
   }
 
-  async logs(releaseId: string, opts: { tail?: number } = {}): Promise<string[]> {
+  async logs(releaseId: string, opts: { tail?: number; instanceId?: string } = {}): Promise<string[]> {
     const lines: string[] = [];
-    for (const id of this.releases.get(releaseId)?.ids ?? [])
-      lines.push(...(await this.opts.supervisor.readLogs(id, opts)));
+    const ids = opts.instanceId ? [opts.instanceId] : (this.releases.get(releaseId)?.ids ?? []);
+    for (const id of ids) lines.push(...(await this.opts.supervisor.readLogs(id, opts)));
     return opts.tail !== undefined ? lines.slice(-opts.tail) : lines;
   }
 
@@ -170,9 +236,11 @@ export class LocalReleaseDriver implements ReleaseDriver {
 function toInstance(s: InstanceStatus): ReleaseInstance {
   return {
     instanceId: s.instanceId,
+    serviceId: s.serviceId,
     releaseId: s.releaseId,
     state: STATES[s.state],
     restarts: s.restarts,
     endpoint: { host: '127.0.0.1', port: s.port },
+    process: s,
   };
 }
