@@ -4,7 +4,7 @@
 // (below) decides their readiness, exits and log lines. No cluster runs here: what this shows is
 // the orchestrator on the release-level contract end to end, not Kubernetes itself.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { stringify } from 'yaml';
 import { FakeKubeApi } from '../../src/runtime/kubernetes/fake-kube-api.ts';
+import { freePort } from '../../src/test-support/free-port.ts';
 import {
   cleanEnv,
   type GovhostProcess,
@@ -22,6 +23,7 @@ import {
 } from '../../src/test-support/server-process.ts';
 import { type Api, apiClient, createService, deployDir, waitDeployment } from './runtime-helpers.ts';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE_HELLO = fileURLToPath(new URL('../../examples/apps/node-hello/', import.meta.url));
 const DEPT = 'KUB';
 const SVC = `${DEPT}/forms`;
@@ -31,9 +33,13 @@ const HOST = 'forms.kub.localhost';
 const envOf = (pod: IPod) =>
   Object.fromEntries((pod.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value ?? '']));
 
-/** The fake's kubelet: pods are ready and log a line, unless their release sets GOVHOST_FAKE_EXIT. */
+/**
+ * The fake's kubelet: pods are ready and log a line, unless their release sets GOVHOST_FAKE_EXIT;
+ * staging Jobs' pods run their command (`govhost stage-job`) as local processes from the repo.
+ */
 const fake = new FakeKubeApi({
   ready: () => true,
+  jobs: { cwd: ROOT, path: process.env.PATH ?? '/usr/bin:/bin' },
   exits: (pod) => (envOf(pod).GOVHOST_FAKE_EXIT ? 1 : null),
   logs: (pod) =>
     envOf(pod).GOVHOST_FAKE_EXIT
@@ -88,11 +94,19 @@ const endpointsOf = (pods: IPod[]) =>
 const sorted = (backends: { id: string; url: string }[]) =>
   [...backends].sort((a, b) => a.id.localeCompare(b.id));
 
-/** A copy of the Node example with its own VERSION, so two releases differ. */
-function nodeApp(version: string) {
+/**
+ * A copy of the Node example with its own VERSION, so two releases differ; with `build`, a build
+ * script, so that staging runs a program of the app's (on Kubernetes: in a Job).
+ */
+function nodeApp(version: string, opts: { build?: boolean } = {}) {
   const dir = mkdtempSync(join(work, 'app-'));
   cpSync(NODE_HELLO, dir, { recursive: true });
   writeFileSync(join(dir, 'VERSION'), version);
+  if (opts.build) {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: object };
+    pkg.scripts = { ...pkg.scripts, build: 'node -e "console.log(\'built in a job\')"' };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+  }
   return dir;
 }
 
@@ -101,17 +115,19 @@ describe('govhost server with GOVHOST_RUNTIME=kubernetes against FakeKubeApi (a 
     await fake.start();
     const kubeconfig = join(work, 'kubeconfig');
     writeFileSync(kubeconfig, stringify(JSON.parse(fake.kubeConfig().exportConfig())));
+    // Known before the start: staging Jobs (run here as local processes) reach the control plane there.
+    const port = await freePort();
     const s = await startServer(
       cleanEnv({
         GOVHOST_DATA_DIR: join(work, 'data'),
-        GOVHOST_PORT: '0',
+        GOVHOST_PORT: String(port),
         GOVHOST_ROUTER_PORT: '0',
         GOVHOST_ROUTER_ADMIN_PORT: '0',
         GOVHOST_LOG_LEVEL: 'info',
         GOVHOST_RUNTIME: 'kubernetes',
         GOVHOST_KUBECONFIG: kubeconfig,
-        // The fake's pods fetch nothing; real ones would reach the control plane here.
-        GOVHOST_K8S_CONTROL_PLANE_URL: 'http://govhost-api.govhost.svc:8080',
+        // Where staging Jobs fetch bundles and upload droplets (the fake's app pods fetch nothing).
+        GOVHOST_K8S_CONTROL_PLANE_URL: `http://127.0.0.1:${port}`,
       }),
     );
     server = s.proc;
@@ -137,7 +153,7 @@ describe('govhost server with GOVHOST_RUNTIME=kubernetes against FakeKubeApi (a 
   });
 
   it('deploys a release as a Deployment with its droplet Secret; the routes list the ready pods', async () => {
-    const { deployment: d } = await deployDir(url, api, token, SVC, nodeApp('v1'));
+    const { deployment: d } = await deployDir(url, api, token, SVC, nodeApp('v1', { build: true }));
     assert.equal(d.state, 'succeeded', d.message);
     assert.equal(deployment(1)?.spec?.replicas, 1);
     const secret = fake.objects.get(`v1|Secret|${NS}|forms-v1-droplet`);
@@ -146,6 +162,12 @@ describe('govhost server with GOVHOST_RUNTIME=kubernetes against FakeKubeApi (a 
       /\/api\/v1\/droplets\/[0-9a-f]{64}\/archive\?/,
     );
     assert.ok(fake.objects.get(`v1|Namespace||${NS}`), 'the department has its namespace');
+    // Staged by a Job in the department's namespace (applied, then deleted once it ended).
+    const jobs = fake.requests.filter((r) => r.path.startsWith(`/apis/batch/v1/namespaces/${NS}/jobs/`));
+    assert.ok(
+      jobs.some((r) => r.method === 'PATCH') && jobs.some((r) => r.method === 'DELETE'),
+      JSON.stringify(jobs),
+    );
     assert.equal(podsOf(1).length, 1);
     await routedTo(podsOf(1), 'listed the v1 pod');
   });
