@@ -160,6 +160,40 @@ describe('leases', () => {
     await keeper.stop();
   });
 
+  it('in exclusive mode (PGlite, one process) keeps the work running while renewals are late', async () => {
+    // One long statement in PGlite delays every other, the renewal's too: with no other process
+    // to take the work over, stopping it would only be an outage.
+    const hang = new Hang();
+    let lease: HeldLease | null = null;
+    let stopped = false;
+    const keeper = new LeaseKeeper({
+      db: db.withPlugin(hang),
+      name: 'job-late',
+      holder: 'a',
+      log: quiet,
+      ttlMs: 300,
+      exclusive: true,
+      onAcquired: async (l) => {
+        lease = l;
+        return async () => {
+          stopped = true;
+        };
+      },
+    });
+    await keeper.start();
+    hang.hung = true;
+    // Over three lives of the lease without a renewal answering (the non-exclusive keeper stops
+    // the work within two thirds of one): an absence can only be shown by waiting that long.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(stopped, false);
+    assert.equal((lease as HeldLease | null)?.signal.aborted, false);
+    hang.release();
+    // Its writes still pass the fence, though the row's expiry has long passed.
+    await db.transaction().execute((trx) => lease!.fence(trx));
+    await keeper.stop();
+    assert.equal(stopped, true);
+  });
+
   it('in exclusive mode (PGlite, one process) takes the lease a killed process left at once', async () => {
     await repo.take(db, 'job-e', 'killed-process', 60_000);
     let started = false;

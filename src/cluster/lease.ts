@@ -41,7 +41,11 @@ export interface LeaseKeeperOptions {
   /** Starts the work; returns how to stop it (called when the lease is lost or the keeper stops). */
   onAcquired(lease: HeldLease): Promise<() => Promise<void>>;
   ttlMs?: number;
-  /** PGlite: one process only, so the lease is taken whatever a killed process left in it. */
+  /**
+   * PGlite: one process only, so the lease is taken whatever a killed process left in it, and kept
+   * however late its renewals are: no other replica can exist to take the work over, and a busy
+   * in-process database (one long statement delays every other) must not stop the runtime.
+   */
   exclusive?: boolean;
 }
 
@@ -119,7 +123,9 @@ export class LeaseKeeper {
       generation: lease.generation,
       signal: lease.abort.signal,
       fence: async (trx) => {
-        if (lease.abort.signal.aborted || !(await repo.stillHeld(trx, lease)))
+        if (lease.abort.signal.aborted) throw new LeaseLost(lease.name);
+        // Exclusive: no other process can hold it, whatever the row's expiry says.
+        if (this.opts.exclusive !== true && !(await repo.stillHeld(trx, lease)))
           throw new LeaseLost(lease.name);
       },
     };
@@ -154,18 +160,22 @@ export class LeaseKeeper {
       log.warn({ lease: name, err: (err as Error).message }, 'cannot reach the store for the lease');
       // Stop acting well before another replica may take it: renewal started at `lastRenewal`,
       // so the lease surely lives until then plus its time to live.
-      if (this.lease && performance.now() - this.lastRenewal > (this.ttlMs * 2) / 3) {
+      if (this.lease && this.late()) {
         await this.lose('the lease could not be renewed in time');
       }
     }
   }
 
+  /** Past the point where another replica might take the lease: never, in exclusive mode. */
+  private late(): boolean {
+    return this.opts.exclusive !== true && performance.now() - this.lastRenewal > (this.ttlMs * 2) / 3;
+  }
+
   private watch(): void {
-    if (this.watchdog) return;
+    if (this.watchdog || this.opts.exclusive === true) return;
     this.watchdog = setInterval(
       () => {
-        if (this.lease && performance.now() - this.lastRenewal > (this.ttlMs * 2) / 3)
-          void this.lose('the lease could not be renewed in time');
+        if (this.lease && this.late()) void this.lose('the lease could not be renewed in time');
       },
       Math.max(50, Math.floor(this.ttlMs / 10)),
     );
