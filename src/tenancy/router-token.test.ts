@@ -89,8 +89,9 @@ describe('router tokens (decision 028)', () => {
     const answered: string[] = [];
     let asked = 0;
     for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, unknown>>)) {
-      // The signed droplet URL takes no token at all (its signature is the credential).
-      if (!ops.get || allowed.has(path) || path.startsWith('/api/v1/droplets/')) continue;
+      // The signed droplet and staging-bundle URLs take no token at all (the signature is the credential).
+      const signed = path.startsWith('/api/v1/droplets/') || /^\/api\/v1\/bundles\/[^/]+\/archive$/.test(path);
+      if (!ops.get || allowed.has(path) || signed) continue;
       const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
         name === 'id' && path.startsWith('/api/v1/incidents/') ? '1' : (params[name] ?? 'x'),
       );
