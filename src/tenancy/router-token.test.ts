@@ -90,7 +90,8 @@ describe('router tokens (decision 028)', () => {
     let asked = 0;
     for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, unknown>>)) {
       // The signed droplet and staging-bundle URLs take no token at all (the signature is the credential).
-      const signed = path.startsWith('/api/v1/droplets/') || /^\/api\/v1\/bundles\/[^/]+\/archive$/.test(path);
+      const signed =
+        path.startsWith('/api/v1/droplets/') || /^\/api\/v1\/bundles\/[^/]+\/archive$/.test(path);
       if (!ops.get || allowed.has(path) || signed) continue;
       const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
         name === 'id' && path.startsWith('/api/v1/incidents/') ? '1' : (params[name] ?? 'x'),
