@@ -87,8 +87,10 @@ export async function startPlatform(
         );
       }
       // Replicas on PostgreSQL leave instances and router running when they stop (the next holder
-      // adopts them); PGlite's only process stops them on a clean shutdown, as it always has.
-      let stopServicesOnRelease = store.kind === 'pglite';
+      // adopts them); PGlite's only process stops them on a clean shutdown, as it always has. On
+      // Kubernetes, Deployments run without the control plane: its stop (a rolling upgrade, a pod
+      // moved) never takes the hosted services down with it, whatever the store.
+      let stopServicesOnRelease = store.kind === 'pglite' && config.runtime !== 'kubernetes';
       // The runtime, with everything that must run once (probes, alerts, the outbox, roll-ups,
       // retention, capacity reconciliation, route publication), runs on the runtime lease's holder.
       const keeper =
