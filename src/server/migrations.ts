@@ -15,6 +15,7 @@ import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import { acmeMigrations } from '../edge/acme.migrations.ts';
 import {
   alertingMigrations,
+  certificateAlertMigrations,
   hardeningMigrations,
   metricsMigrations,
   outageMigrations,
@@ -50,6 +51,7 @@ const ALL: Record<string, Migration> = {
   ...runtimeMigrations,
   ...blobMigrations,
   ...acmeMigrations,
+  ...certificateAlertMigrations,
 };
 
 /** Applies every pending migration of every capability. */
