@@ -22,9 +22,11 @@ export interface AcmeCaSettings {
  * acme-client's own axios instance: no other request of the process goes through it, and TLS
  * verification stays on everywhere.
  */
+let trusted: string | null = null;
 function trustCa(caFile: string | null): void {
-  if (!caFile) return;
+  if (!caFile || caFile === trusted) return;
   acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, readFileSync(caFile, 'utf8')] });
+  trusted = caFile;
 }
 
 /**

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../platform/config.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { runCli } from '../test-support/server-process.ts';
 import * as repo from './acme.repository.ts';
+import { acmeSettingsOf, platformHostnames } from './acme.start.ts';
 
 // The operators' view of ACME: the API and `govhost acme status` over the job's records.
 describe('ACME status for operators', () => {
@@ -80,5 +82,41 @@ describe('ACME status for operators', () => {
     assert.match(lines[0]!, /^HOST\s+STATE\s+EXPIRES\s+FAILURES\s+NEXT ATTEMPT\s+LAST ERROR$/);
     assert.match(lines[1]!, /^etax\.ird\.gov\.example\s+valid\s+2027-03-01\s+0\s/);
     assert.match(lines[2]!, /^pay\.fsd\.gov\.example\s+failed\s+-?\s*2\s+2026-12-07 13:00:00Z\s+urn:ietf/);
+  });
+
+  it('orders for the platform hostname of every active service, and only with a directory set', async () => {
+    const dept = await t.department('HST');
+    const admin = (await t.user('dept-admin', dept)).token;
+    for (const slug of ['live', 'draft']) {
+      const res = await t.request(admin, {
+        method: 'POST',
+        url: '/api/v1/services',
+        payload: { slug, nameEn: slug, nameZh: slug, origin: 'new', channels: ['web'], slaTier: 'bronze' },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+    }
+    const activated = await t.request(admin, {
+      method: 'PATCH',
+      url: `/api/v1/services/${dept}/live`,
+      payload: { lifecycle: 'active' },
+    });
+    assert.equal(activated.statusCode, 200, activated.body);
+    const hosts = await platformHostnames(t.db, t.config.domain);
+    assert.ok(hosts.includes(`live.${dept.toLowerCase()}.${t.config.domain}`), hosts.join(' '));
+    assert.ok(
+      !hosts.includes(`draft.${dept.toLowerCase()}.${t.config.domain}`),
+      'a planned service has no certificate',
+    );
+    assert.equal(acmeSettingsOf({ ...t.config, acmeDirectoryUrl: null }), null);
+    assert.equal(acmeSettingsOf(t.config)?.renewBeforeDays, 30);
+  });
+
+  it('refuses a directory that is not https, and a contact that is not an address, naming the variable', () => {
+    assert.throws(
+      () => loadConfig({ GOVHOST_ACME_DIRECTORY_URL: 'http://ca.example/dir', GOVHOST_ACME_EMAIL: 'ops' }),
+      (err: Error) =>
+        /GOVHOST_ACME_DIRECTORY_URL \(ACME directory\) must be an https:\/\/ URL/.test(err.message) &&
+        /GOVHOST_ACME_EMAIL \(ACME account contact\) must be an e-mail address/.test(err.message),
+    );
   });
 });
