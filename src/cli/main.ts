@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAcmeCommands } from './commands/acme.ts';
 import {
   registerAlertCommands,
   registerChannelCommands,
@@ -63,6 +64,7 @@ registerRuntimeCommands(program);
 registerAlertCommands(program);
 registerIncidentCommands(program);
 registerChannelCommands(program);
+registerAcmeCommands(program);
 registerMaintenanceCommands(program);
 registerReportCommands(program);
 registerMetricsCommands(program);

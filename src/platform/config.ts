@@ -97,6 +97,16 @@ export interface Config {
    * Retry-After (decision 028).
    */
   readonly routeStreamWaiters: number;
+  /** ACME directory certificates are ordered from (RFC 8555, https); null: ACME off. */
+  readonly acmeDirectoryUrl: string | null;
+  /** Contact address of the platform's ACME account (the CA's expiry notices go there). */
+  readonly acmeEmail: string | null;
+  /** PEM file of CAs trusted for the ACME directory's own HTTPS (a private CA); used by the ACME client only. */
+  readonly acmeCaFile: string | null;
+  /** A certificate within this many days of expiry is renewed. */
+  readonly acmeRenewBeforeDays: number;
+  /** A certificate within this many days of expiry raises an alert (its renewal has not worked). */
+  readonly acmeAlertBeforeDays: number;
 }
 
 export class ConfigError extends Error {
@@ -443,6 +453,44 @@ const FIELDS: FieldSpec[] = [
     parse: integer(1, 65_536),
     describe: 'routers waiting per replica',
   },
+  {
+    env: 'GOVHOST_ACME_DIRECTORY_URL',
+    file: 'acmeDirectoryUrl',
+    parse: (r) => {
+      // RFC 8555 §6.1: ACME runs over HTTPS only.
+      if (!/^https:\/\/[^\s/]+/.test(r)) throw new Error('must be an https:// URL of an ACME directory');
+      return r;
+    },
+    describe: 'ACME directory',
+  },
+  {
+    env: 'GOVHOST_ACME_EMAIL',
+    file: 'acmeEmail',
+    parse: (r) => {
+      if (!/^[^\s@<>]+@[^\s@<>]+$/.test(r))
+        throw new Error('must be an e-mail address such as ops@gov.example');
+      return r;
+    },
+    describe: 'ACME account contact',
+  },
+  {
+    env: 'GOVHOST_ACME_CA_FILE',
+    file: 'acmeCaFile',
+    parse: (r) => resolve(nonEmpty(r)),
+    describe: 'ACME CA file',
+  },
+  {
+    env: 'GOVHOST_ACME_RENEW_DAYS',
+    file: 'acmeRenewBeforeDays',
+    parse: integer(1, 365),
+    describe: 'ACME renewal window',
+  },
+  {
+    env: 'GOVHOST_ACME_ALERT_DAYS',
+    file: 'acmeAlertBeforeDays',
+    parse: integer(1, 365),
+    describe: 'certificate expiry alert window',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -490,6 +538,11 @@ export const DEFAULTS: Config = {
   k8sStagerImage: 'govhost:0.1.0',
   blobStore: 'data-dir',
   routeStreamWaiters: 256,
+  acmeDirectoryUrl: null,
+  acmeEmail: null,
+  acmeCaFile: null,
+  acmeRenewBeforeDays: 30,
+  acmeAlertBeforeDays: 14,
 };
 
 function readFile(path: string): Source {

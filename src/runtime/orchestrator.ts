@@ -178,6 +178,14 @@ export class Orchestrator {
     return this.routes.push();
   }
 
+  /**
+   * Publishes the ACME challenges in flight (the edge's `pendingAcmeChallenges`) at once: the ACME
+   * job tells the CA to check only once this resolves.
+   */
+  publishAcmeChallenges(challenges: { token: string; keyAuthorization: string }[]): Promise<void> {
+    return this.routes.setAcmeChallenges(challenges);
+  }
+
   // ---- instances ----------------------------------------------------------------------------
 
   /** Whether instances run on this host, each in a copy of its release's unpacked folder. */

@@ -35,6 +35,8 @@ export class RouteSync {
    * services the router is serving, and citizens would get 404s in the middle of a takeover.
    */
   private enabled = false;
+  /** HTTP-01 challenges in flight (the edge's ACME job): every router answers them. */
+  private acmeChallenges: { token: string; keyAuthorization: string }[] = [];
 
   constructor(
     private readonly serving: ReadonlyMap<string, Serving>,
@@ -71,7 +73,17 @@ export class RouteSync {
     }
     // A local count: the version a router gets comes from the store (decision 028), not a clock.
     this.routesVersion += 1;
-    return { version: this.routesVersion, routes };
+    const table = { version: this.routesVersion, routes };
+    // The router reads `acmeChallenges` from the table (a field the TLS router adds to RouteTable).
+    if (this.acmeChallenges.length === 0) return table;
+    const withChallenges = { ...table, acmeChallenges: this.acmeChallenges };
+    return withChallenges;
+  }
+
+  /** Puts the ACME challenges in flight into the table and pushes it; resolves once the router has it. */
+  setAcmeChallenges(challenges: { token: string; keyAuthorization: string }[]): Promise<void> {
+    this.acmeChallenges = challenges;
+    return this.push();
   }
 
   /** Points at a new router process (the old one died and was started again) and gives it the routes. */

@@ -12,8 +12,10 @@ import {
   serviceUserMigrations,
 } from '../catalog/catalog.migrations.ts';
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
+import { acmeMigrations } from '../edge/acme.migrations.ts';
 import {
   alertingMigrations,
+  certificateAlertMigrations,
   hardeningMigrations,
   metricsMigrations,
   outageMigrations,
@@ -48,6 +50,8 @@ const ALL: Record<string, Migration> = {
   ...clusterMigrations,
   ...runtimeMigrations,
   ...blobMigrations,
+  ...acmeMigrations,
+  ...certificateAlertMigrations,
 };
 
 /** Applies every pending migration of every capability. */

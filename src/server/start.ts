@@ -6,7 +6,10 @@ import { checkChainKey } from '../audit/audit.logic.ts';
 import { auditKeyOf } from '../audit/audit-key.ts';
 import { LeaseKeeper } from '../cluster/lease.ts';
 import { checkSharedKey } from '../cluster/shared-keys.ts';
+import type { CertificateSink } from '../edge/acme.job.ts';
+import { startAcme } from '../edge/acme.start.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
+import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
 import type { Config } from '../platform/config.ts';
 import { makeDataDirPrivate } from '../platform/data-dir.ts';
@@ -36,6 +39,8 @@ export async function startPlatform(
     logger?: boolean;
     /** Run the local runtime (supervisor, router); off for API-only uses. */
     runtime?: boolean;
+    /** Where ACME certificates go (the certificate store); without one the ACME job does not start. */
+    certificateSink?: CertificateSink;
   } = {},
 ): Promise<RunningPlatform> {
   // Before anything is created: the umask, and the data folder private (repaired if it was not).
@@ -112,10 +117,30 @@ export async function startPlatform(
                   events: mon.engine,
                   log: app.log,
                 });
+                // ACME (decision 033): with a directory configured and a store to take certificates.
+                const acme =
+                  config.acmeDirectoryUrl && opts.certificateSink
+                    ? startAcme({
+                        config,
+                        db: store.db,
+                        box: rt.deps.box,
+                        sink: opts.certificateSink,
+                        alerts: certificateAlerts(store.db, config.domain, (hostname, message) =>
+                          app.log.warn({ hostname }, message),
+                        ),
+                        publish: (challenges) => rt.orchestrator.publishAcmeChallenges(challenges),
+                        log: app.log,
+                      })
+                    : null;
+                if (config.acmeDirectoryUrl && !opts.certificateSink)
+                  app.log.warn(
+                    'GOVHOST_ACME_DIRECTORY_URL is set but no certificate store takes certificates',
+                  );
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
                 return async () => {
+                  await acme?.stop();
                   runtime = null;
                   monitoring = null;
                   alerting = null;

@@ -46,6 +46,8 @@ export const PERMISSIONS = {
   'request:approve': ['platform-admin', 'operator'],
   /** Back up the whole platform: the archive holds every department's data and the keys. */
   'platform:backup': ['platform-admin'],
+  /** Where each host's ACME certificate stands (hosts of every department: the central team's). */
+  'acme:read': ['platform-admin', 'operator'],
   /**
    * Follow the route table (every service's host name and backends): all a router's token may do
    * (role `router`, `govhost tokens create-router`; decisions 023, 028).
