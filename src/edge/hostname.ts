@@ -28,7 +28,8 @@ export function normaliseHostname(raw: string): string {
   if (ascii.length > 253) throw invalid(raw, 'is longer than 253 characters');
   const labels = ascii.split('.');
   // `localhost` goes on to be refused as the loopback name it is, which says more.
-  if (labels.length < 2 && ascii !== 'localhost') throw invalid(raw, 'needs at least two labels, such as etax.gov.hk');
+  if (labels.length < 2 && ascii !== 'localhost')
+    throw invalid(raw, 'needs at least two labels, such as etax.gov.hk');
   for (const label of labels) {
     if (label.length > 63)
       throw invalid(raw, `has a label longer than 63 characters (${label.slice(0, 20)}…)`);
