@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { describeFailure, runCommand } from '../../src/test-support/command.ts';
 import {
+  BIN,
   cleanEnv,
   type GovhostProcess,
   startServer,
@@ -38,6 +40,16 @@ const SECOND = 'www.dom.gov.example';
 let server: GovhostProcess;
 let routerUrl: string;
 let admin: Api;
+let cliEnv: NodeJS.ProcessEnv;
+
+/** `govhost <args>` as an operator runs it, against this server. */
+const govhost = (...args: string[]) =>
+  runCommand(process.execPath, [BIN, ...args], { cwd: work, env: cliEnv, timeoutMs: 60_000 });
+async function ok(...args: string[]) {
+  const r = await govhost(...args);
+  assert.equal(r.code, 0, describeFailure(`govhost ${args.join(' ')}`, r));
+  return r.stdout;
+}
 
 const served = (host: string) =>
   untilServed(routerUrl, host, (r) => r.status === 200 && /<html/i.test(r.body));
@@ -49,6 +61,11 @@ describe('custom domains through the router', () => {
     server = s.proc;
     routerUrl = s.routerUrl as string;
     admin = apiClient(s.url, s.token as string);
+    cliEnv = cleanEnv({
+      GOVHOST_URL: s.url,
+      GOVHOST_TOKEN: s.token as string,
+      GOVHOST_CLI_CONFIG: join(work, 'credentials.json'),
+    });
     assert.equal(
       (await admin('POST', '/departments', { code: DEPT, nameEn: 'Domains', nameZh: '域名' })).status,
       201,
@@ -109,5 +126,36 @@ describe('custom domains through the router', () => {
     assert.equal((await admin('DELETE', `/services/${DEPT}/site/domains/${CUSTOM}`)).status, 204);
     await notServed(CUSTOM);
     assert.equal((await viaRouter(routerUrl, SECOND)).status, 404);
+  });
+
+  it('works from the CLI: add, list, approve, reject, remove; a refused name is one line', async () => {
+    const name = 'cli.dom.gov.example';
+    assert.match(
+      await ok('domains', 'add', `${DEPT}/site`, name),
+      /cli\.dom\.gov\.example is claimed for DOM\/site/,
+    );
+    assert.match(await ok('domains', 'list', `${DEPT}/site`), /cli\.dom\.gov\.example\s+pending/);
+    assert.match(
+      await ok('domains', 'list', '--state', 'pending'),
+      /cli\.dom\.gov\.example\s+DOM\/site\s+pending/,
+    );
+    assert.match(
+      await ok('domains', 'approve', name),
+      /Approved cli\.dom\.gov\.example: routed to DOM\/site/,
+    );
+    await served(name);
+    assert.match(
+      await ok('domains', 'reject', name, '--reason', 'wrong name'),
+      /Rejected cli\.dom\.gov\.example/,
+    );
+    assert.match(await ok('domains', 'list', `${DEPT}/site`), /rejected: wrong name/);
+    await notServed(name);
+    assert.match(
+      await ok('domains', 'remove', `${DEPT}/site`, name),
+      /Removed cli\.dom\.gov\.example from DOM\/site/,
+    );
+    const refused = await govhost('domains', 'add', `${DEPT}/site`, 'app.localhost');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /^govhost: [^\n]*app\.localhost is a loopback name[^\n]*\n$/);
   });
 });
