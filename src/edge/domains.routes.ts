@@ -75,7 +75,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<RouteDeps & DomainRouteDeps
         summary: "Remove a service's claim on a host name (an approved one stops being routed)",
         security: secured,
         params: S.ServiceDomainParams,
-        response: { 204: Type.Null(), ...problemResponses },
+        response: { 204: Type.Null(), ...problems(422), ...problemResponses },
       },
     },
     async (req, reply) => {
@@ -126,7 +126,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<RouteDeps & DomainRouteDeps
         security: secured,
         params: S.DomainParams,
         body: S.RejectDomain,
-        response: { 200: S.Domain, ...problems(409), ...problemResponses },
+        response: { 200: S.Domain, ...problems(409, 422), ...problemResponses },
       },
     },
     (req) => domains.rejectDomain(deps, callerOf(req), req.params.hostname, req.body.reason),
