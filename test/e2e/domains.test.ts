@@ -38,6 +38,7 @@ const CUSTOM = 'site.dom.gov.example';
 const SECOND = 'www.dom.gov.example';
 
 let server: GovhostProcess;
+let baseUrl: string;
 let routerUrl: string;
 let admin: Api;
 let cliEnv: NodeJS.ProcessEnv;
@@ -60,6 +61,7 @@ describe('custom domains through the router', () => {
     const s = await startServer(env);
     server = s.proc;
     routerUrl = s.routerUrl as string;
+    baseUrl = s.url;
     admin = apiClient(s.url, s.token as string);
     cliEnv = cleanEnv({
       GOVHOST_URL: s.url,
@@ -120,9 +122,21 @@ describe('custom domains through the router', () => {
     await served(PLATFORM_HOST);
   });
 
-  it('stops routing a removed name', async () => {
+  it('keeps routing an approved name after a restart; stops routing it once removed', async () => {
     assert.equal((await admin('POST', `/domains/${CUSTOM}/approve`)).status, 200);
     await served(CUSTOM);
+    // The server says it is ready only once its runtime pushed its first table (the router's own
+    // copy on disk is replaced by it): the name is in that table, read again from the store.
+    const api = new URL(baseUrl);
+    await stopProcess(server);
+    const again = await startServer({
+      ...env,
+      GOVHOST_PORT: api.port,
+      GOVHOST_ROUTER_PORT: new URL(routerUrl).port,
+    });
+    server = again.proc;
+    await served(CUSTOM);
+    assert.equal((await viaRouter(routerUrl, SECOND)).status, 404);
     assert.equal((await admin('DELETE', `/services/${DEPT}/site/domains/${CUSTOM}`)).status, 204);
     await notServed(CUSTOM);
     assert.equal((await viaRouter(routerUrl, SECOND)).status, 404);
