@@ -125,8 +125,8 @@ describe('custom domains through the router', () => {
   it('keeps routing an approved name after a restart; stops routing it once removed', async () => {
     assert.equal((await admin('POST', `/domains/${CUSTOM}/approve`)).status, 200);
     await served(CUSTOM);
-    // The server says it is ready only once its runtime pushed its first table (the router's own
-    // copy on disk is replaced by it): the name is in that table, read again from the store.
+    // The restarted runtime reads the approved names from the store again (reconcile, and the work
+    // queue's first poll): without that, its tables replace the router's copy and the name is gone.
     const api = new URL(baseUrl);
     await stopProcess(server);
     const again = await startServer({
