@@ -11,6 +11,7 @@ import { registerCapacityCommands } from './commands/capacity.ts';
 import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
+import { registerDomainCommands } from './commands/domains.ts';
 import { registerEnvCommands } from './commands/env.ts';
 import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
@@ -74,6 +75,7 @@ registerKubernetesCommands(program);
 registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
+registerDomainCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -258,7 +258,7 @@ export const hardeningMigrations: Record<string, Migration> = {
  * notifications as the probes' rules. The column checks of 0007 have PostgreSQL's default names.
  */
 export const certificateAlertMigrations: Record<string, Migration> = {
-  '0028_certificate_alerts': {
+  '0029_certificate_alerts': {
     async up(db: Kysely<unknown>) {
       const rules = `'service-down', 'error-rate', 'latency', 'crash-loop', 'memory', 'certificate'`;
       for (const table of ['alerts', 'incidents']) {

@@ -107,6 +107,13 @@ export interface Config {
   readonly acmeRenewBeforeDays: number;
   /** A certificate within this many days of expiry raises an alert (its renewal has not worked). */
   readonly acmeAlertBeforeDays: number;
+  /**
+   * Whether approving a custom host name first requires the TXT record
+   * `_govhost-challenge.<hostname>` to hold the claim's token (decision 032).
+   */
+  readonly domainTxtCheck: boolean;
+  /** DNS server (`host:port`) the TXT check asks; null: the system's resolvers. */
+  readonly dnsResolver: string | null;
 }
 
 export class ConfigError extends Error {
@@ -223,6 +230,21 @@ function stackImages(raw: string): Record<string, string> {
 
 function nonEmpty(raw: string): string {
   if (raw.trim() === '') throw new Error('must not be empty');
+  return raw;
+}
+
+function onOff(raw: string): boolean {
+  if (/^(on|true|1|yes)$/i.test(raw)) return true;
+  if (/^(off|false|0|no)$/i.test(raw)) return false;
+  throw new Error('must be on or off');
+}
+
+/** `GOVHOST_DNS_RESOLVER`: an IP address with an optional port, `127.0.0.1:5353` or `[::1]:53`. */
+function resolverAddress(raw: string): string {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(raw);
+  const ip = m ? (m[1] ?? m[2] ?? '') : '';
+  if (!m || !parseNetwork(ip) || Number(m[3] ?? 53) > 65535 || Number(m[3] ?? 53) < 1)
+    throw new Error('must be an IP address with an optional port, such as 10.0.0.53:53 or [::1]:53');
   return raw;
 }
 
@@ -491,6 +513,13 @@ const FIELDS: FieldSpec[] = [
     parse: integer(1, 365),
     describe: 'certificate expiry alert window',
   },
+  {
+    env: 'GOVHOST_DOMAIN_TXT_CHECK',
+    file: 'domainTxtCheck',
+    parse: onOff,
+    describe: 'custom domain TXT check',
+  },
+  { env: 'GOVHOST_DNS_RESOLVER', file: 'dnsResolver', parse: resolverAddress, describe: 'DNS resolver' },
 ];
 
 export const DEFAULTS: Config = {
@@ -543,6 +572,8 @@ export const DEFAULTS: Config = {
   acmeCaFile: null,
   acmeRenewBeforeDays: 30,
   acmeAlertBeforeDays: 14,
+  domainTxtCheck: false,
+  dnsResolver: null,
 };
 
 function readFile(path: string): Source {

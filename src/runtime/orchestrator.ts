@@ -10,6 +10,7 @@ import type { ReleaseRow } from '../catalog/release.repository.ts';
 import * as releases from '../catalog/release.repository.ts';
 import { serviceHostname } from '../catalog/service.logic.ts';
 import type { HeldLease } from '../cluster/lease.ts';
+import { approvedHostnames } from '../edge/domains.logic.ts';
 import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { SecretBox } from '../platform/secrets.ts';
@@ -143,9 +144,17 @@ export class Orchestrator {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly routes: RouteSync;
   private timer: NodeJS.Timeout | null = null;
+  /** Approved custom host names by service id, read from the store (refreshDomains). */
+  private domains = new Map<string, string[]>();
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.routes = new RouteSync(this.serving, deps.driver, deps.router, deps.log);
+    this.routes = new RouteSync(
+      this.serving,
+      deps.driver,
+      deps.router,
+      deps.log,
+      (id) => this.domains.get(id) ?? [],
+    );
     deps.driver.on('instance', () => this.routes.schedulePush());
   }
 
@@ -184,6 +193,15 @@ export class Orchestrator {
    */
   publishAcmeChallenges(challenges: { token: string; keyAuthorization: string }[]): Promise<void> {
     return this.routes.setAcmeChallenges(challenges);
+  }
+
+  /**
+   * Reads the approved custom host names again and pushes the table: each one routes like its
+   * service's platform name (decision 032). A pending or rejected name is never in the store's answer.
+   */
+  async refreshDomains(): Promise<void> {
+    this.domains = await approvedHostnames(this.deps.db);
+    await this.pushRoutes();
   }
 
   // ---- instances ----------------------------------------------------------------------------
@@ -673,7 +691,7 @@ export class Orchestrator {
     for (const serviceId of await readdir(this.deps.appsDir).catch(() => [] as string[]))
       if (!serviceId.startsWith('.')) await this.pruneInstanceDirs(serviceId);
     this.routes.enable();
-    await this.pushRoutes();
+    await this.refreshDomains();
     this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
     this.timer.unref();
     log.info(

@@ -43,6 +43,8 @@ export class RouteSync {
     private readonly driver: ReleaseDriver,
     private router: RouterControl,
     private readonly log: FastifyBaseLogger,
+    /** A service's approved custom host names, each routed like its platform name. */
+    private readonly aliases: (serviceId: string) => readonly string[] = () => [],
   ) {}
 
   /**
@@ -51,15 +53,20 @@ export class RouteSync {
    */
   routeTable(): RouteTable {
     const routes: Route[] = [];
-    for (const s of this.serving.values()) {
+    // A custom name equal to a platform name (possible only if GOVHOST_DOMAIN changed since its
+    // approval) is left out: the router refuses a whole table that names a host twice.
+    const platformNames = new Set([...this.serving.values()].map((s) => s.hostname));
+    for (const [serviceId, s] of this.serving) {
+      const hostnames = [s.hostname, ...this.aliases(serviceId).filter((h) => !platformNames.has(h))];
       if (s.kind === 'static') {
-        routes.push({
-          hostname: s.hostname,
-          service: s.key,
-          kind: 'static',
-          backends: [],
-          staticRoot: s.staticRoot ?? '',
-        });
+        for (const hostname of hostnames)
+          routes.push({
+            hostname,
+            service: s.key,
+            kind: 'static',
+            backends: [],
+            staticRoot: s.staticRoot ?? '',
+          });
         continue;
       }
       const backends = this.driver
@@ -69,7 +76,7 @@ export class RouteSync {
             ? [{ id: i.instanceId, url: `http://${hostPart(i.endpoint.host)}:${i.endpoint.port}` }]
             : [],
         );
-      routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends });
+      for (const hostname of hostnames) routes.push({ hostname, service: s.key, kind: 'proxy', backends });
     }
     // A local count: the version a router gets comes from the store (decision 028), not a clock.
     this.routesVersion += 1;

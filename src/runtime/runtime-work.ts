@@ -30,6 +30,8 @@ export interface RuntimeWork {
   scale(svc: ServiceRef, deploymentId: string, replaceAll: boolean): Promise<void>;
   /** A service entered a lifecycle state: stop it, or run it again. */
   applyLifecycle(svc: ServiceRef, state: LifecycleState): Promise<void>;
+  /** Custom host names were approved, rejected or removed: the route table is built and published again. */
+  domainsChanged(): Promise<void>;
   instances(serviceId: string): LiveInstance[] | Promise<LiveInstance[]>;
   runAs(serviceId: string): OsUser | null | Promise<OsUser | null>;
   isolation(): IsolationStatus | Promise<IsolationStatus>;

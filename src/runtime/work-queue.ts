@@ -72,6 +72,8 @@ export class WorkQueue implements RuntimeWork {
       if (this.lifecycles) {
         this.lifecycles = false;
         await orchestrator.syncLifecycles();
+        // Another replica's approval of a custom host name arrives by the same notification.
+        await orchestrator.refreshDomains();
         this.deps.changed();
       }
       for (const row of await releases.queuedDeployments(db)) {
@@ -96,6 +98,11 @@ export class WorkQueue implements RuntimeWork {
 
   scale(svc: ServiceRef, deploymentId: string, replaceAll: boolean) {
     return this.run(deploymentId, () => this.deps.orchestrator.scale(svc, deploymentId, replaceAll));
+  }
+
+  async domainsChanged() {
+    await this.deps.orchestrator.refreshDomains();
+    this.deps.changed();
   }
 
   async applyLifecycle(svc: ServiceRef, state: LifecycleState) {

@@ -1,5 +1,6 @@
 import type { BackupRouteDeps } from '../backup/backup.routes.ts';
 import type { CatalogRouteDeps } from '../catalog/catalog.routes.ts';
+import type { DomainRouteDeps } from '../edge/domains.routes.ts';
 import type { AlertingRouteDeps } from '../monitoring/alerting.routes.ts';
 import type { StatusRouteDeps } from '../monitoring/status.routes.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
@@ -10,6 +11,7 @@ export interface AppDeps
   extends RouteDeps,
     BackupRouteDeps,
     CatalogRouteDeps,
+    DomainRouteDeps,
     AlertingRouteDeps,
     StatusRouteDeps {
   /** The local runtime, when this process runs one (API-only tests do not). */

@@ -14,6 +14,7 @@ import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { registerConsole } from '../console/console.static.ts';
 import { sessionRoutes } from '../console/session.routes.ts';
 import { acmeRoutes } from '../edge/acme.routes.ts';
+import { domainRoutes } from '../edge/domains.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
@@ -130,6 +131,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(capacityReportRoutes, deps);
       await api.register(backupRoutes, deps);
       await api.register(acmeRoutes, deps);
+      await api.register(domainRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

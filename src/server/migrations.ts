@@ -13,6 +13,7 @@ import {
 } from '../catalog/catalog.migrations.ts';
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import { acmeMigrations } from '../edge/acme.migrations.ts';
+import { domainMigrations } from '../edge/domains.migrations.ts';
 import {
   alertingMigrations,
   certificateAlertMigrations,
@@ -52,6 +53,7 @@ const ALL: Record<string, Migration> = {
   ...blobMigrations,
   ...acmeMigrations,
   ...certificateAlertMigrations,
+  ...domainMigrations,
 };
 
 /** Applies every pending migration of every capability. */

@@ -76,6 +76,7 @@ export async function startPlatform(
           },
           // Read at call time: the runtime starts after the routes are registered.
           onLifecycle: async (svc, state) => (runtime?.deps ?? queued)?.work.applyLifecycle(svc, state),
+          onDomainsChanged: async () => (runtime?.deps ?? queued)?.work.domainsChanged(),
           get monitoring() {
             return monitoring?.engine ?? null;
           },

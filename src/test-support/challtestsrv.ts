@@ -1,9 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { freePort } from './free-port.ts';
 import { until } from './until.ts';
 
+/** Debian's `pebble` package ships it; tests that need it skip, saying so, when it is missing. */
 export const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
+export const challTestSrvMissing = (): string | false =>
+  existsSync(CHALLTESTSRV) ? false : `${CHALLTESTSRV} is missing (apt-get install pebble; .ci/run does)`;
 
 /** Ends a test helper's child process and waits for it (SIGKILL: nothing of it needs flushing). */
 export async function killChild(child: ChildProcess): Promise<void> {
