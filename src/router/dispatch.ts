@@ -5,7 +5,32 @@ import { UNKNOWN_SERVICE } from './metrics.ts';
 import { unknownHostDetail } from './pages.ts';
 import { isProbeKey } from './probe-key.ts';
 import { Exchange } from './proxy.ts';
+import type { ActiveRoute } from './route-index.ts';
 import { proxyUpgrade } from './websocket.ts';
+
+/** HTTP-01 challenges are answered over plain HTTP, never redirected (RFC 8555 §8.3). */
+const ACME_CHALLENGE = '/.well-known/acme-challenge/';
+
+/**
+ * Sends a plain-HTTP request to the same address over HTTPS: 301 for GET and HEAD, 308 for the
+ * rest (which keeps the method and body). The host is the route's own (checked when the table was
+ * taken), never the client's spelling; the target was checked by the parser.
+ */
+function redirectToHttps(
+  conn: ClientConnection,
+  head: RequestHead,
+  active: ActiveRoute,
+  start: number,
+  hasBody: boolean,
+): void {
+  const status = head.method === 'GET' || head.method === 'HEAD' ? 301 : 308;
+  const path = head.target.startsWith('/') ? head.target : '/';
+  const location = `https://${active.route.hostname}${conn.ctx.httpsPortSuffix}${path}`;
+  conn.page(head, status, undefined, { metrics: active.metrics, service: active.route.service }, start, {
+    close: hasBody,
+    extra: `Location: ${location}\r\n`,
+  });
+}
 
 /**
  * Decides what becomes of one request: the route is found by the request's own Host header
@@ -29,6 +54,10 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   const active =
     head.probe !== null && isProbeKey(head.probe, ctx.probeKey) ? ctx.index.probeView(found) : found;
   const route = active.route;
+  if (active.redirect && ctx.httpsPortSuffix !== null && !head.target.startsWith(ACME_CHALLENGE)) {
+    redirectToHttps(conn, head, active, start, hasBody);
+    return;
+  }
   if (head.upgrade !== null && route.kind === 'proxy' && !hasBody) {
     const { socket, rest } = conn.handOver();
     proxyUpgrade(ctx, head, conn, socket, rest, active);
