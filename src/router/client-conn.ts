@@ -279,6 +279,16 @@ export class ClientConnection implements ClientInfo {
     this.requestDone();
   }
 
+  /**
+   * Sends a whole response the router made itself (not a page); `build` is told whether the
+   * connection closes after it. Not counted in any service's metrics.
+   */
+  reply(build: (close: boolean) => string, closeAfter: boolean): void {
+    if (closeAfter || this.#body) this.closeAfter = true;
+    this.socket.write(build(this.closeAfter || this.ctx.draining), 'latin1');
+    this.requestDone();
+  }
+
   /** The current request is answered: close, or go on with the next one. */
   requestDone(): void {
     this.current = null;

@@ -1,3 +1,4 @@
+import { answerChallenge, isChallenge } from './acme-challenge.ts';
 import type { ClientConnection } from './client-conn.ts';
 import { BodyMode, hostOf } from './headers.ts';
 import type { RequestHead } from './http1-request.ts';
@@ -7,9 +8,6 @@ import { isProbeKey } from './probe-key.ts';
 import { Exchange } from './proxy.ts';
 import type { ActiveRoute } from './route-index.ts';
 import { proxyUpgrade } from './websocket.ts';
-
-/** HTTP-01 challenges are answered over plain HTTP, never redirected (RFC 8555 §8.3). */
-const ACME_CHALLENGE = '/.well-known/acme-challenge/';
 
 /**
  * Sends a plain-HTTP request to the same address over HTTPS: 301 for GET and HEAD, 308 for the
@@ -41,9 +39,14 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   const ctx = conn.ctx;
   const start = performance.now();
   if (head.close || ctx.draining) conn.closeAfter = true;
+  const hasBody = head.chunked || head.contentLength > 0;
+  // ACME HTTP-01 challenges: answered by the router on plain HTTP, for any host, never redirected.
+  if (!ctx.secure && isChallenge(head.target)) {
+    answerChallenge(conn, head, start, hasBody);
+    return;
+  }
   const host = hostOf(head.host);
   const found = ctx.index.lookup(host);
-  const hasBody = head.chunked || head.contentLength > 0;
   if (!found) {
     conn.page(head, 404, unknownHostDetail(host), { metrics: ctx.unknown, service: UNKNOWN_SERVICE }, start, {
       close: hasBody,
@@ -54,7 +57,7 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   const active =
     head.probe !== null && isProbeKey(head.probe, ctx.probeKey) ? ctx.index.probeView(found) : found;
   const route = active.route;
-  if (active.redirect && ctx.httpsPortSuffix !== null && !head.target.startsWith(ACME_CHALLENGE)) {
+  if (active.redirect && ctx.httpsPortSuffix !== null) {
     redirectToHttps(conn, head, active, start, hasBody);
     return;
   }

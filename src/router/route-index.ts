@@ -20,6 +20,7 @@ export interface ActiveRoute {
  */
 export class RouteIndex {
   #byHost = new Map<string, ActiveRoute>();
+  #challenges = new Map<string, string>();
   #version = -1;
   /** The internal file server that static routes are forwarded to, once it listens. */
   staticBackend: BackendState | null = null;
@@ -33,6 +34,11 @@ export class RouteIndex {
     private readonly metrics: MetricsRegistry,
     readonly certs: CertIndex | null = null,
   ) {}
+
+  /** The key authorization for an ACME HTTP-01 token, when the table lists it. */
+  challenge(token: string): string | undefined {
+    return this.#challenges.get(token);
+  }
 
   get version(): number {
     return this.#version;
@@ -87,6 +93,7 @@ export class RouteIndex {
       });
     }
     this.#byHost = next;
+    this.#challenges = new Map((table.acmeChallenges ?? []).map((c) => [c.token, c.keyAuthorization]));
     this.#version = table.version;
   }
 }

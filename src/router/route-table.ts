@@ -49,4 +49,16 @@ export interface RouteTable {
   routes: Route[];
   /** Certificates for HTTPS; absent or empty: the HTTPS listener completes no handshake. */
   certificates?: TableCertificate[];
+  /**
+   * ACME HTTP-01 challenges in progress: the router answers `GET /.well-known/acme-challenge/<token>`
+   * on its HTTP port, for any host, with the key authorization (RFC 8555 §8.3).
+   */
+  acmeChallenges?: AcmeChallenge[];
+}
+
+export interface AcmeChallenge {
+  /** The CA's token, base64url. */
+  token: string;
+  /** `<token>.<account key thumbprint>`, the body the CA expects. */
+  keyAuthorization: string;
 }

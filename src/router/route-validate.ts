@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import type { Backend, Route, RouteTable, TableCertificate } from './route-table.ts';
+import type { AcmeChallenge, Backend, Route, RouteTable, TableCertificate } from './route-table.ts';
 import { checkCertificate } from './tls-certs.ts';
 
 /** What `parseRouteTable` found wrong, one line per problem, each naming where it is. */
@@ -14,6 +14,12 @@ const BACKEND_URL = /^http:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})\/?$/i;
 const MAX_ROUTES = 20_000;
 const MAX_BACKENDS = 1_000;
 const MAX_CERTIFICATES = 10_000;
+const MAX_CHALLENGES = 10_000;
+// RFC 8555 §8.1 and §8.3: a token is base64url, the key authorization the token, a dot and a
+// base64url thumbprint. Only the charset is the router's business (the token becomes a path
+// segment it compares); its entropy is the CA's.
+const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
+const THUMBPRINT = /^[A-Za-z0-9_-]{1,128}$/;
 // A chain of a leaf and a few intermediates is a few KiB; far larger is not a certificate.
 const MAX_PEM = 64 * 1024;
 
@@ -141,6 +147,29 @@ function parseCertificate(raw: unknown, where: string, errors: string[]): TableC
   return { id: id as string, chain: chain as string, key: key as string };
 }
 
+/** An ACME HTTP-01 challenge: a base64url token and `<token>.<thumbprint>`. */
+function parseChallenge(raw: unknown, where: string, errors: string[]): AcmeChallenge | null {
+  if (!isRecord(raw)) {
+    errors.push(`${where}: must be an object with token and keyAuthorization`);
+    return null;
+  }
+  unknownKeys(raw, ['token', 'keyAuthorization'], where, errors);
+  const { token, keyAuthorization } = raw;
+  if (typeof token !== 'string' || !TOKEN.test(token)) {
+    errors.push(`${where}.token: must be 1-256 base64url characters (A-Z a-z 0-9 - _)`);
+    return null;
+  }
+  if (
+    typeof keyAuthorization !== 'string' ||
+    !keyAuthorization.startsWith(`${token}.`) ||
+    !THUMBPRINT.test(keyAuthorization.slice(token.length + 1))
+  ) {
+    errors.push(`${where}.keyAuthorization: must be the token, a dot and a base64url thumbprint`);
+    return null;
+  }
+  return { token, keyAuthorization };
+}
+
 /**
  * Checks an untrusted value (a PUT body, the state file) against the RouteTable contract and
  * returns a clean copy, or every problem found so the caller can fix them all at once.
@@ -149,8 +178,8 @@ function parseCertificate(raw: unknown, where: string, errors: string[]): TableC
 export function parseRouteTable(raw: unknown): ParseResult {
   const errors: string[] = [];
   if (!isRecord(raw)) return { ok: false, errors: ['body: must be a JSON object with version and routes'] };
-  unknownKeys(raw, ['version', 'routes', 'certificates'], 'table', errors);
-  const { version, routes, certificates } = raw;
+  unknownKeys(raw, ['version', 'routes', 'certificates', 'acmeChallenges'], 'table', errors);
+  const { version, routes, certificates, acmeChallenges } = raw;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
     errors.push(`version: must be a whole number >= 0, got ${JSON.stringify(version)}`);
   }
@@ -190,9 +219,26 @@ export function parseRouteTable(raw: unknown): ParseResult {
       });
     }
   }
+  const challenges: AcmeChallenge[] = [];
+  if (acmeChallenges !== undefined) {
+    if (!Array.isArray(acmeChallenges) || acmeChallenges.length > MAX_CHALLENGES) {
+      errors.push(`acmeChallenges: must be an array of at most ${MAX_CHALLENGES} challenges`);
+    } else {
+      const tokens = new Set<string>();
+      acmeChallenges.forEach((c, i) => {
+        const challenge = parseChallenge(c, `acmeChallenges[${i}]`, errors);
+        if (!challenge) return;
+        if (tokens.has(challenge.token))
+          errors.push(`acmeChallenges[${i}].token: ${challenge.token} is listed twice`);
+        tokens.add(challenge.token);
+        challenges.push(challenge);
+      });
+    }
+  }
   if (errors.length > 0) return { ok: false, errors };
   const table: RouteTable = { version: version as number, routes: parsed };
   // Left out when empty, so that a table without certificates reads back as it was sent.
   if (certificates !== undefined) table.certificates = certs;
+  if (acmeChallenges !== undefined) table.acmeChallenges = challenges;
   return { ok: true, table };
 }

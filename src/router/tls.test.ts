@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { until } from '../test-support/until.ts';
 import type { Route, RouteTable } from './route-table.ts';
 import type { RunningRouter } from './router.ts';
 import {
@@ -49,6 +52,9 @@ function askTls(
 }
 
 const ref = (b: TestBackend) => [{ id: b.id, url: b.url }];
+// As a CA sends them: 43 base64url characters (RFC 8555 §8.1), and the account key's thumbprint.
+const TOKEN_A = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+const THUMB = 'nP1qzpXGymHBrUEepNY9HCsQk7K8KhOypzEt62jcerQ';
 const cert = (id: string, p: Pem) => ({ id, chain: p.chain, key: p.key });
 let version = 1;
 
@@ -82,6 +88,7 @@ describe('HTTPS termination', { skip: NO_OPENSSL }, () => {
     const r = await put({
       routes,
       certificates: [cert('exact', exact), cert('wild', wildcard), cert('edb', edb)],
+      acmeChallenges: [{ token: TOKEN_A, keyAuthorization: `${TOKEN_A}.${THUMB}` }],
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
@@ -160,21 +167,60 @@ describe('HTTPS termination', { skip: NO_OPENSSL }, () => {
     assert.equal(plain.headers['strict-transport-security'], undefined);
   });
 
-  test('plain HTTP to a covered host is redirected (301, 308 for POST) except ACME challenges', async () => {
+  test('plain HTTP to a covered host is redirected: 301 for GET and HEAD, 308 otherwise, path and query kept', async () => {
     const get = await ask(router.port, { host: 'a.ird.test', path: '/form?x=1' });
     assert.equal(get.status, 301);
     assert.equal(get.headers.location, `https://a.ird.test:${https}/form?x=1`);
+    const head = await ask(router.port, { host: 'a.ird.test', path: '/h', method: 'HEAD' });
+    assert.equal(head.status, 301);
     const post = await ask(router.port, { host: 'X.IRD.test', path: '/submit', method: 'POST', body: 'a=1' });
     assert.equal(post.status, 308);
     assert.equal(post.headers.location, `https://x.ird.test:${https}/submit`);
-    const hits = backend.hits;
-    const acme = await ask(router.port, { host: 'a.ird.test', path: '/.well-known/acme-challenge/tok' });
-    assert.equal(acme.status, 200);
-    assert.equal(JSON.parse(acme.body).url, '/.well-known/acme-challenge/tok');
-    assert.equal(backend.hits, hits + 1);
     // Turned off for the service, and no certificate for the host: served over HTTP.
     assert.equal((await ask(router.port, { host: 'quiet.ird.test' })).status, 200);
     assert.equal((await ask(router.port, { host: 'plain.dsd.test' })).status, 200);
+  });
+
+  test('ACME challenges are answered on HTTP for any host, never redirected nor proxied', async () => {
+    const hits = backend.hits;
+    const path = `/.well-known/acme-challenge/${TOKEN_A}`;
+    // A host that redirects everything else, a host without a route at all.
+    for (const host of ['a.ird.test', 'not-yet-routed.example.test']) {
+      const r = await ask(router.port, { host, path });
+      assert.equal(r.status, 200, host);
+      assert.equal(r.headers['content-type'], 'text/plain');
+      assert.equal(r.body, `${TOKEN_A}.${THUMB}`);
+    }
+    const unknown = await ask(router.port, { host: 'a.ird.test', path: '/.well-known/acme-challenge/other' });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers.location, undefined);
+    assert.equal(
+      (await ask(router.port, { host: 'plain.dsd.test', path, method: 'POST', body: 'x' })).status,
+      405,
+    );
+    assert.equal(backend.hits, hits, 'no challenge reached a backend');
+    // Over HTTPS the path is the service's own.
+    const secure = await askTls(https, ca.root, 'a.ird.test', path);
+    assert.equal(JSON.parse(secure.body).url, path);
+    assert.equal(backend.hits, hits + 1);
+  });
+
+  test('bad ACME challenges in a table are refused, each named', async () => {
+    const r = await put({
+      routes,
+      acmeChallenges: [
+        { token: 'a/../b', keyAuthorization: 'a/../b.x' },
+        { token: TOKEN_A, keyAuthorization: `other.${THUMB}` },
+        { token: TOKEN_A, keyAuthorization: `${TOKEN_A}.${THUMB}` },
+        { token: TOKEN_A, keyAuthorization: `${TOKEN_A}.${THUMB}` },
+      ],
+    });
+    assert.equal(r.status, 400);
+    assert.deepEqual(r.body.errors, [
+      'acmeChallenges[0].token: must be 1-256 base64url characters (A-Z a-z 0-9 - _)',
+      'acmeChallenges[1].keyAuthorization: must be the token, a dot and a base64url thumbprint',
+      `acmeChallenges[3].token: ${TOKEN_A} is listed twice`,
+    ]);
   });
 
   test('a certificate replaced or removed while the router runs: new handshakes see it', async () => {
@@ -250,6 +296,79 @@ describe('certificate keys in the state file', { skip: NO_OPENSSL }, () => {
     } finally {
       await backend.close();
       rmSync(dir, { recursive: true, force: true });
+      ca.close();
+    }
+  });
+});
+
+describe('HTTPS in every cluster worker, certificates from the control plane', { skip: NO_OPENSSL }, () => {
+  test('a clustered router following the route stream serves its certificates, challenges and renewals', async () => {
+    const ca = new TestCa();
+    const backend = await startBackend('be');
+    // A stand-in for GET /api/v1/runtime/routes (see follow.test.ts): the table when newer, else 204.
+    let table: RouteTable = { version: 0, routes: [] };
+    const cp = createHttpServer((req, res) => {
+      const after = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('after'));
+      if (table.version > after)
+        return res.setHeader('content-type', 'application/json').end(JSON.stringify(table));
+      setTimeout(() => res.writeHead(204).end(), 50);
+    });
+    await new Promise<void>((r) => cp.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(cp.address() as AddressInfo).port}`;
+    let router: RunningRouter | null = null;
+    try {
+      const first = ca.issue(['a.ird.test']);
+      table = {
+        version: 3,
+        routes: [
+          proxyRoute('a.ird.test', ref(backend)),
+          // Refused (no static root on this host): the certificates must still come through.
+          {
+            hostname: 'files.ird.test',
+            service: 'IRD/files',
+            kind: 'static',
+            backends: [],
+            staticRoot: '/srv/x',
+          },
+        ],
+        certificates: [cert('a', first)],
+        acmeChallenges: [{ token: TOKEN_A, keyAuthorization: `${TOKEN_A}.${THUMB}` }],
+      };
+      router = await startTestRouter({
+        httpsPort: 0,
+        workers: 2,
+        controlPlane: { url, token: 'ghk_router' },
+      });
+      const port = router.httpsPort!;
+      const fingerprint = async () => (await handshake(port, 'a.ird.test', ca.root)).cert?.fingerprint256;
+      await until(
+        'the table from the control plane',
+        async () => (await fingerprint()) !== undefined,
+        15_000,
+      );
+      // Enough connections that both workers (round-robin) terminate some.
+      const answers = await Promise.all(Array.from({ length: 8 }, () => askTls(port, ca.root, 'a.ird.test')));
+      assert.deepEqual(
+        answers.map((a) => [a.status, a.headers['strict-transport-security']]),
+        Array(8).fill([200, 'max-age=31536000']),
+      );
+      const acme = await ask(router.port, {
+        host: 'a.ird.test',
+        path: `/.well-known/acme-challenge/${TOKEN_A}`,
+      });
+      assert.equal(acme.body, `${TOKEN_A}.${THUMB}`);
+      // Renewed on the control plane: new handshakes, on every worker, get the new certificate.
+      const renewed = ca.issue(['a.ird.test']);
+      const want = new X509Certificate(renewed.chain).fingerprint256;
+      table = { ...table, version: 4, certificates: [cert('a', renewed)] };
+      await until('the renewed certificate', async () => (await fingerprint()) === want, 15_000);
+      const seen = await Promise.all(Array.from({ length: 8 }, fingerprint));
+      assert.deepEqual(seen, Array(8).fill(want));
+    } finally {
+      await router?.close(0);
+      cp.closeAllConnections();
+      await new Promise((r) => cp.close(r));
+      await backend.close();
       ca.close();
     }
   });
