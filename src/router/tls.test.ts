@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { until } from '../test-support/until.ts';
 import type { Route, RouteTable } from './route-table.ts';
 import type { RunningRouter } from './router.ts';
+import { routerOptionsFromEnv } from './router-config.ts';
 import {
   admin,
   ask,
@@ -273,6 +274,7 @@ describe('certificate keys in the state file', { skip: NO_OPENSSL }, () => {
       assert.doesNotMatch(text, /PRIVATE KEY/);
       assert.match(JSON.parse(text).certificates[0].key, /^v1:/);
       assert.equal(readFileSync(`${statePath}.key`, 'utf8').length, 44);
+      assert.equal(statSync(`${statePath}.key`).mode & 0o777, 0o600);
       router = await startTestRouter({ httpsPort: 0, statePath });
       try {
         const h = await handshake(router.httpsPort!, 'a.ird.test', ca.root);
@@ -372,4 +374,26 @@ describe('HTTPS in every cluster worker, certificates from the control plane', {
       ca.close();
     }
   });
+});
+
+test('GOVHOST_ROUTER_HTTPS_PORT and GOVHOST_ROUTER_STATE_KEY are read and checked', () => {
+  const token = { GOVHOST_ROUTER_ADMIN_TOKEN: 'a'.repeat(16) };
+  assert.equal(routerOptionsFromEnv(token).httpsPort, null);
+  const key = Buffer.alloc(32, 1).toString('base64');
+  const o = routerOptionsFromEnv({
+    ...token,
+    GOVHOST_ROUTER_HTTPS_PORT: '8443',
+    GOVHOST_ROUTER_STATE_KEY: key,
+  });
+  assert.equal(o.httpsPort, 8443);
+  assert.equal(o.stateKey, key);
+  assert.throws(
+    () =>
+      routerOptionsFromEnv({
+        ...token,
+        GOVHOST_ROUTER_HTTPS_PORT: '8080',
+        GOVHOST_ROUTER_STATE_KEY: 'c2hvcnQ=',
+      }),
+    /GOVHOST_ROUTER_HTTPS_PORT must differ from the HTTP and admin ports[\s\S]*GOVHOST_ROUTER_STATE_KEY must be the base64 encoding of 32 random bytes/,
+  );
 });
