@@ -91,6 +91,8 @@ export function resolveOptions(opts: RouterOptions): ResolvedOptions {
   if (o.httpsPort !== null && (!Number.isInteger(o.httpsPort) || o.httpsPort < 0 || o.httpsPort > 65535))
     problems.push('httpsPort must be 0-65535 or null');
   if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 64) problems.push('workers must be 0-64');
+  if (o.stateKey !== null && Buffer.from(o.stateKey, 'base64').length !== 32)
+    problems.push('stateKey must be the base64 encoding of 32 random bytes');
   for (const p of o.trustedProxies) {
     if (!parseNetwork(p))
       problems.push(`trustedProxies: ${JSON.stringify(p)} is not an address or a network`);

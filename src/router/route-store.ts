@@ -22,13 +22,13 @@ export class RouteStore {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #listeners: ((t: RouteTable) => void)[] = [];
 
-  private readonly box: SecretBox | null;
+  private readonly box: StateBox | null;
 
   /** @param box seals certificate keys in the state file; by default `stateBox` without a key given. */
   constructor(
     private readonly statePath: string | null,
     private readonly log: Log,
-    box: SecretBox | null = null,
+    box: StateBox | null = null,
   ) {
     this.box = box ?? stateBox({ statePath, stateKey: null });
   }
@@ -101,36 +101,47 @@ export class RouteStore {
   }
 }
 
+/** The state key's box, made on first use. */
+export type StateBox = () => SecretBox;
+
 /**
  * The key sealing the state file's certificate keys: GOVHOST_ROUTER_STATE_KEY, or `<statePath>.key`
  * (made once, mode 0600). The router's own, not the platform's: a router host never holds the key
- * that opens the platform's other secrets. Null without a state file.
+ * that opens the platform's other secrets. Read or made on first use, so a router that never
+ * holds a certificate writes no key file. Null without a state file.
  */
-export function stateBox(o: Pick<ResolvedOptions, 'statePath' | 'stateKey'>): SecretBox | null {
-  if (!o.statePath) return null;
-  return new SecretBox(loadKey(`${o.statePath}.key`, o.stateKey, 'GOVHOST_ROUTER_STATE_KEY'));
+export function stateBox(o: Pick<ResolvedOptions, 'statePath' | 'stateKey'>): StateBox | null {
+  const path = o.statePath;
+  if (!path) return null;
+  let box: SecretBox | null = null;
+  return () => {
+    box ??= new SecretBox(loadKey(`${path}.key`, o.stateKey, 'GOVHOST_ROUTER_STATE_KEY'));
+    return box;
+  };
 }
 
 /** The table as written to disk: each certificate key sealed (AES-256-GCM), the rest as it is. */
-function sealKeys(table: RouteTable, box: SecretBox): RouteTable {
+function sealKeys(table: RouteTable, box: StateBox): RouteTable {
   if (!table.certificates?.length) return table;
-  return { ...table, certificates: table.certificates.map((c) => ({ ...c, key: box.seal(c.key) })) };
+  const b = box();
+  return { ...table, certificates: table.certificates.map((c) => ({ ...c, key: b.seal(c.key) })) };
 }
 
 /**
  * The state file's contents with certificate keys opened. A key that is not sealed, or does not
  * open with this key, throws: the file is then treated as unreadable (moved aside).
  */
-function unsealKeys(raw: unknown, box: SecretBox): unknown {
+function unsealKeys(raw: unknown, box: StateBox): unknown {
   const certs = (raw as { certificates?: unknown } | null)?.certificates;
-  if (!Array.isArray(certs)) return raw;
+  if (!Array.isArray(certs) || certs.length === 0) return raw;
+  const b = box();
   return {
     ...(raw as object),
     certificates: certs.map((c: { key?: unknown }) => {
       if (typeof c?.key !== 'string' || !c.key.startsWith('v1:'))
         throw new Error('a certificate key in the state file is not sealed');
       try {
-        return { ...c, key: box.open(c.key) };
+        return { ...c, key: b.open(c.key) };
       } catch {
         throw new Error('a certificate key in the state file does not open with the state key');
       }
