@@ -25,7 +25,7 @@ export interface RouterOptions {
   statePath?: string | null;
   /**
    * Base64 of the 32-byte key sealing certificate keys in the state file; null: `<statePath>.key`,
-   * made on first start (mode 0600).
+   * made when the first certificate is stored (mode 0600).
    */
   stateKey?: string | null;
   /** Largest request body forwarded, in bytes. */
