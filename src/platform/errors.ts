@@ -92,6 +92,19 @@ export const ERROR_CODES = {
     status: 422,
     title: 'The DNS TXT record that proves control of the host name is missing or wrong',
   },
+  GOVHOST_MIGRATION_ITEM_NOT_FOUND: { status: 404, title: 'Migration item not found' },
+  GOVHOST_MIGRATION_ITEM_EXISTS: {
+    status: 409,
+    title: 'The department already has a migration item with this reference',
+  },
+  GOVHOST_MIGRATION_WAVE_NOT_FOUND: { status: 404, title: 'Migration wave not found' },
+  GOVHOST_MIGRATION_WAVE_EXISTS: { status: 409, title: 'A migration wave with this number exists' },
+  GOVHOST_MIGRATION_TRANSITION: {
+    status: 409,
+    title: 'The migration item cannot move to that state from where it stands',
+  },
+  GOVHOST_MIGRATION_INVALID: { status: 422, title: 'The migration item is not valid' },
+  GOVHOST_MIGRATION_CSV: { status: 422, title: 'The CSV inventory has errors; nothing was imported' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

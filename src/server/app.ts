@@ -15,6 +15,7 @@ import { registerConsole } from '../console/console.static.ts';
 import { sessionRoutes } from '../console/session.routes.ts';
 import { acmeRoutes } from '../edge/acme.routes.ts';
 import { domainRoutes } from '../edge/domains.routes.ts';
+import { migrationRoutes } from '../migration/migration.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(backupRoutes, deps);
       await api.register(acmeRoutes, deps);
       await api.register(domainRoutes, deps);
+      await api.register(migrationRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

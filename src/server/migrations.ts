@@ -14,6 +14,7 @@ import {
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import { acmeMigrations } from '../edge/acme.migrations.ts';
 import { domainMigrations } from '../edge/domains.migrations.ts';
+import { migrationMigrations } from '../migration/migration.migrations.ts';
 import {
   alertingMigrations,
   certificateAlertMigrations,
@@ -54,6 +55,7 @@ const ALL: Record<string, Migration> = {
   ...acmeMigrations,
   ...certificateAlertMigrations,
   ...domainMigrations,
+  ...migrationMigrations,
 };
 
 /** Applies every pending migration of every capability. */

@@ -48,6 +48,12 @@ export const PERMISSIONS = {
   'domain:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
   /** Approve or reject custom host names waiting in the queue, for every department. */
   'domain:approve': ['platform-admin', 'operator'],
+  /**
+   * The migration programme: a department keeps its own inventory and moves its items; operators
+   * see and move every department's, and alone plan the waves.
+   */
+  'migration:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
+  'migration:plan': ['platform-admin', 'operator'],
   /** Back up the whole platform: the archive holds every department's data and the keys. */
   'platform:backup': ['platform-admin'],
   /** Where each host's ACME certificate stands (hosts of every department: the central team's). */
