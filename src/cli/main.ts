@@ -16,6 +16,7 @@ import { registerEnvCommands } from './commands/env.ts';
 import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
 import { registerMetricsCommands } from './commands/metrics.ts';
+import { registerMigrationCommands } from './commands/migration.ts';
 import { registerReportCommands } from './commands/reports.ts';
 import { registerRequestCommands } from './commands/requests.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
@@ -76,6 +77,8 @@ registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
 registerDomainCommands(program);
+// The router cut-over's `migration shift` and `migration back` join this group.
+registerMigrationCommands(program);
 
 try {
   await program.parseAsync(process.argv);

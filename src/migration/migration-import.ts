@@ -8,7 +8,7 @@ import * as repo from './migration.repository.ts';
 import type { Complexity } from './migration.tables.ts';
 import { type ItemInput, type PreparedItem, prepareItem } from './migration-input.ts';
 
-/** The CSV's columns, by header name; the first five are required. */
+/** The CSV's columns, by header name; the first three are required. */
 export const CSV_COLUMNS = [
   'ref',
   'name',
@@ -24,7 +24,7 @@ export const CSV_COLUMNS = [
   'planned_on',
   'depends_on',
 ] as const;
-const REQUIRED = ['ref', 'name', 'source_platform', 'complexity'];
+const REQUIRED = ['ref', 'name', 'source_platform'];
 
 /** One error of an import, at a CSV line and column a person can find. */
 export interface RowError {
@@ -64,9 +64,11 @@ export async function importCsv(
     new DomainError(
       'GOVHOST_MIGRATION_CSV',
       `${errors.length} error(s), nothing imported: ${errors
-        .slice(0, 5)
-        .map((e) => `line ${e.line}${e.column ? ` ${e.column}` : ''}: ${e.message}`)
-        .join('; ')}${errors.length > 5 ? '; …' : ''}`,
+        .slice(0, 20)
+        .map((e) => `\n  line ${e.line}${e.column ? ` ${e.column}` : ''}: ${e.message}`)
+        .join(
+          '',
+        )}${errors.length > 20 ? `\n  … and ${errors.length - 20} more (rowErrors lists them all)` : ''}`,
       { rowErrors: errors },
     );
   let records: ReturnType<typeof parseCsv>;
@@ -121,7 +123,7 @@ export async function importCsv(
       contacts: list(v.contacts),
       technology: v.technology || null,
       dataSizeGb: num('data_size_gb'),
-      complexity: (v.complexity ?? '').toLowerCase() as Complexity,
+      complexity: (v.complexity?.toLowerCase() || null) as Complexity | null,
       targetService: v.target_service || null,
       wave,
       plannedOn: v.planned_on || null,

@@ -17,7 +17,8 @@ export interface ItemInput {
   contacts?: string[];
   technology?: string | null;
   dataSizeGb?: number | null;
-  complexity: Complexity;
+  /** low, medium or high; left out (null) until the item is assessed. */
+  complexity?: Complexity | null;
   /** The GovHost service's slug, in the item's department. */
   targetService?: string | null;
   wave?: number | null;
@@ -44,7 +45,7 @@ export interface PreparedItem {
     contacts: string[];
     technology: string | null;
     data_size_gb: number | null;
-    complexity: Complexity;
+    complexity: Complexity | null;
     target_service_id: string | null;
     wave_id: string | null;
     planned_on: string | null;
@@ -111,7 +112,8 @@ export async function prepareItem(
     const p = legacyUrlProblem(legacyUrl);
     if (p) bad('legacyUrl', `${JSON.stringify(legacyUrl)} ${p}`);
   }
-  if (!(COMPLEXITIES as readonly string[]).includes(input.complexity))
+  const complexity = input.complexity || null;
+  if (complexity !== null && !(COMPLEXITIES as readonly string[]).includes(complexity))
     bad('complexity', `${JSON.stringify(input.complexity)} is not one of ${COMPLEXITIES.join(', ')}`);
   const size = input.dataSizeGb ?? null;
   if (size !== null && !(Number.isFinite(size) && size >= 0))
@@ -162,7 +164,7 @@ export async function prepareItem(
         contacts: (input.contacts ?? []).map((c) => c.trim()).filter(Boolean),
         technology: input.technology?.trim() || null,
         data_size_gb: size,
-        complexity: input.complexity,
+        complexity,
         target_service_id: targetId,
         wave_id: wave?.id ?? null,
         planned_on: plannedOn,

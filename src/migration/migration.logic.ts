@@ -34,7 +34,7 @@ export interface Item {
   contacts: string[];
   technology: string | null;
   dataSizeGb: number | null;
-  complexity: string;
+  complexity: string | null;
   targetService: string | null;
   wave: number | null;
   plannedOn: string | null;
@@ -199,7 +199,8 @@ export async function updateItem(
       contacts: patch.contacts ?? before.contacts,
       technology: patch.technology === undefined ? before.technology : patch.technology,
       dataSizeGb: patch.dataSizeGb === undefined ? before.dataSizeGb : patch.dataSizeGb,
-      complexity: patch.complexity ?? (before.complexity as ItemInput['complexity']),
+      complexity:
+        patch.complexity === undefined ? (before.complexity as ItemInput['complexity']) : patch.complexity,
       targetService: patch.targetService === undefined ? (row.target_slug ?? null) : patch.targetService,
       wave: patch.wave === undefined ? before.wave : patch.wave,
       plannedOn: patch.plannedOn === undefined ? before.plannedOn : patch.plannedOn,
@@ -256,6 +257,8 @@ export async function moveItem(
     const why = reason?.trim() || null;
     if (to === 'blocked' && !why)
       throw invalid([{ field: 'reason', message: 'is required to block an item' }]);
+    if (to === 'assessed' && !row.complexity)
+      throw invalid([{ field: 'complexity', message: 'is required to assess an item: set it first' }]);
     if (to === 'scheduled' && !row.wave_id)
       throw invalid([{ field: 'wave', message: 'is required to schedule an item: put it in a wave first' }]);
     const now = new Date();

@@ -26,7 +26,8 @@ export const migrationMigrations: Record<string, Migration> = {
           contacts text[] not null default '{}',
           technology text,
           data_size_gb double precision check (data_size_gb >= 0),
-          complexity text not null check (complexity in ('low', 'medium', 'high')),
+          -- null until the item is assessed.
+          complexity text check (complexity in ('low', 'medium', 'high')),
           target_service_id uuid references services(id) on delete set null,
           wave_id uuid references migration_waves(id),
           planned_on text check (planned_on ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),

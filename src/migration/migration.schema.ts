@@ -25,7 +25,7 @@ export const Item = Type.Object({
   contacts: Type.Array(Type.String()),
   technology: Nullable(Type.String()),
   dataSizeGb: Nullable(Type.Number()),
-  complexity: Type.String(),
+  complexity: Nullable(Type.String()),
   targetService: Nullable(Type.String({ description: 'DEPT/slug of the GovHost service' })),
   wave: Nullable(Type.Integer()),
   plannedOn: Nullable(Type.String()),
@@ -62,7 +62,7 @@ const fields = {
   contacts: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 20 })),
   technology: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   dataSizeGb: Type.Optional(Nullable(Type.Number({ minimum: 0 }))),
-  complexity: Type.Enum(COMPLEXITIES),
+  complexity: Type.Optional(Nullable(Type.Enum(COMPLEXITIES, { description: 'null until assessed' }))),
   targetService: Type.Optional(
     Nullable(Type.String({ maxLength: 40, description: 'slug of the GovHost service' })),
   ),

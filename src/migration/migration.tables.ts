@@ -40,7 +40,8 @@ export interface MigrationItemTable {
   contacts: string[];
   technology: string | null;
   data_size_gb: number | null;
-  complexity: Complexity;
+  /** null until assessed. */
+  complexity: Complexity | null;
   /** The GovHost service it becomes, in the same department. */
   target_service_id: string | null;
   wave_id: string | null;

@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { farmStateOn, type PaperFarm, paperWorkload } from '../../provisioning/paper-workload.ts';
+import {
+  farmStateOn,
+  MIGRATION_WAVES,
+  type PaperFarm,
+  type PaperWorkload,
+  paperWorkload,
+} from '../../provisioning/paper-workload.ts';
 import type { ApiClient, Query } from '../client.ts';
 import { act, type Ctx } from '../context.ts';
 import { ApiError, CliError, usageError } from '../errors.ts';
@@ -66,6 +72,69 @@ const farmBody = (f: PaperFarm, asOf: string) => ({
   orderedOn: f.orderedOn,
   activeFrom: f.activeFrom,
 });
+
+/**
+ * The migration programme of the paper: its three waves with their dates, and an item
+ * (inventoried) for each of the 118 EGIS services, in its wave with its planned go-live day and
+ * its GovHost service as the target. An item is known by DEPT/EGIS-ref, so a second run skips it.
+ */
+async function loadMigration(ctx: Ctx, w: PaperWorkload, dryRun: boolean): Promise<Tally[]> {
+  const waves: Tally = {
+    kind: 'migration waves',
+    total: MIGRATION_WAVES.length,
+    created: 0,
+    existing: 0,
+    skipped: 0,
+  };
+  let bar = progress(ctx, waves, dryRun);
+  const haveWaves = new Set(
+    (await ctx.api.get<{ number: number }[]>('/migration/waves')).map((x) => x.number),
+  );
+  for (const wave of MIGRATION_WAVES) {
+    if (haveWaves.has(wave.wave)) waves.existing++;
+    else if (dryRun) waves.created++;
+    else {
+      await ctx.api.put(`/migration/waves/${wave.wave}`, {
+        name: `Wave ${wave.wave}`,
+        plannedStart: wave.from,
+        plannedEnd: wave.to,
+      });
+      waves.created++;
+    }
+    bar.step();
+  }
+  bar.done();
+  const migrated = w.services.filter((s) => s.origin === 'migrated' && s.egisRef);
+  const items: Tally = {
+    kind: 'migration items',
+    total: migrated.length,
+    created: 0,
+    existing: 0,
+    skipped: 0,
+  };
+  bar = progress(ctx, items, dryRun);
+  const haveItems = new Set((await allPages<{ id: string }>(ctx.api, '/migration/items')).map((i) => i.id));
+  for (const s of migrated) {
+    if (haveItems.has(`${s.department}/${s.egisRef}`)) items.existing++;
+    else if (dryRun) items.created++;
+    else {
+      items[
+        await create(ctx.api, '/migration/items', {
+          department: s.department,
+          ref: s.egisRef,
+          name: s.nameEn,
+          sourcePlatform: 'EGIS',
+          targetService: s.slug,
+          wave: s.wave,
+          plannedOn: s.goLive,
+        })
+      ]++;
+    }
+    bar.step();
+  }
+  bar.done();
+  return [waves, items];
+}
 
 /** `govhost workload load-paper`: the 2011 paper's workload, loaded through the API. */
 export function registerWorkloadCommands(program: Command): void {
@@ -187,6 +256,8 @@ export function registerWorkloadCommands(program: Command): void {
           bar.step();
         }
         bar.done();
+
+        tallies.push(...(await loadMigration(ctx, w, dryRun)));
 
         // Planned demand: each service's expected size from its go-live month, so the forecast
         // shows the platform the paper planned. One line per department, kind, month and size.
