@@ -1,13 +1,12 @@
-// `govhost migration …` and the paper's programme, as people run them: one CLI process per
-// command against the real API on loopback. `workload load-paper` inventories the 118 EGIS
-// services in the paper's three waves (34, 14 and 70 services, April 2012 to March 2015), and the
-// burndown follows that timetable; a second load changes nothing.
+// `govhost migration …` as people run it: one CLI process per command against the real API on
+// loopback. A department imports a CSV (every error said, by line), moves an item and is told
+// which states are allowed when a move is not, and lists only its own items. (The paper's
+// programme, loaded by `workload load-paper`, is checked in requests-workload.test.ts.)
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MIGRATION_WAVES, paperWorkload } from '../provisioning/paper-workload.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { runCli } from '../test-support/server-process.ts';
 
@@ -21,7 +20,7 @@ async function ok(token: string, ...args: string[]) {
   return r;
 }
 
-describe('govhost migration and the paper’s programme', () => {
+describe('govhost migration', () => {
   before(async () => {
     t = await testApp();
     await t.app.listen({ host: '127.0.0.1', port: 0 });
@@ -32,72 +31,6 @@ describe('govhost migration and the paper’s programme', () => {
   after(async () => {
     await t.close();
     await rm(dir, { recursive: true, force: true });
-  });
-
-  it('load-paper inventories 118 items in the paper’s waves; the burndown follows its timetable', async () => {
-    const loaded = await ok(t.adminToken, 'workload', 'load-paper');
-    assert.match(loaded.stdout, /^migration waves +3 +3 +0/m);
-    assert.match(loaded.stdout, /^migration items +118 +118 +0/m);
-
-    const waves = JSON.parse((await ok(t.adminToken, '--json', 'migration', 'waves')).stdout);
-    assert.deepEqual(
-      waves.map((w: { number: number; plannedStart: string; plannedEnd: string; items: number }) => [
-        w.number,
-        w.plannedStart,
-        w.plannedEnd,
-        w.items,
-      ]),
-      MIGRATION_WAVES.map((w) => [w.wave, w.from, w.to, w.services]),
-    );
-    const items = JSON.parse((await ok(t.adminToken, '--json', 'migration', 'items', '--all')).stdout).items;
-    assert.equal(items.length, 118);
-    const paper = new Map(
-      paperWorkload()
-        .services.filter((s) => s.egisRef)
-        .map((s) => [`${s.department}/${s.egisRef}`, s]),
-    );
-    for (const i of items) {
-      const s = paper.get(i.id);
-      assert.ok(s, `${i.id} is an EGIS service of the paper`);
-      assert.equal(i.state, 'inventoried');
-      assert.equal(i.wave, s.wave);
-      assert.equal(i.plannedOn, s.goLive);
-      assert.equal(i.targetService, `${s.department}/${s.slug}`);
-    }
-
-    const burn = JSON.parse((await ok(t.adminToken, '--json', 'migration', 'burndown')).stdout);
-    const at = (m: string) => burn.overall.months.find((x: { month: string }) => x.month === m);
-    assert.equal(burn.overall.total, 118);
-    assert.equal(burn.overall.months[0].month >= '2012-04', true);
-    // At each wave's end, the paper's count of services has left EGIS: 34, 34 + 14, all 118.
-    assert.equal(at('2013-03').plannedRemaining, 118 - 34);
-    assert.equal(at('2014-03').plannedRemaining, 118 - 34 - 14);
-    assert.equal(at('2015-03').plannedRemaining, 0);
-    assert.equal(burn.overall.months.at(-1).month, '2015-03');
-    assert.equal(at('2015-03').actualRemaining, 118, 'nothing has actually moved');
-    assert.deepEqual(
-      burn.waves.map((w: { total: number }) => w.total),
-      [34, 14, 70],
-    );
-    assert.equal(burn.departments.length, 20);
-    for (const d of burn.departments) {
-      const last = [...paper.values()]
-        .filter((s) => s.department === d.department)
-        .map((s) => s.goLive.slice(0, 7))
-        .sort()
-        .at(-1);
-      assert.equal(d.plannedLastMonth, last, d.department);
-    }
-    const text = await ok(t.adminToken, 'migration', 'burndown', '--wave', '2');
-    assert.match(
-      text.stdout,
-      /^2014-03 +0 +14$/m,
-      "wave 2's last month: none planned left, 14 actually left",
-    );
-
-    const again = await ok(t.adminToken, 'workload', 'load-paper');
-    assert.match(again.stdout, /^migration items +118 +0 +118/m);
-    assert.match(again.stdout, /Nothing changed/);
   });
 
   it('moves an item, says what is allowed when a move is not, and imports a CSV with its errors', async () => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MIGRATION_WAVES, paperWorkload } from '../provisioning/paper-workload.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { runCli } from '../test-support/server-process.ts';
 
-// The CLI as people run it, one process per command, against the real API on loopback.
+// The CLI as people run it, one process per command, against the real API on loopback. The
+// paper's workload includes its migration programme: 118 EGIS services in three waves (34, 14
+// and 70, April 2012 to March 2015), whose burndown follows that timetable.
 let t: TestApp;
 let url: string;
 let dept: string;
@@ -150,6 +153,8 @@ describe('govhost requests and govhost workload load-paper', () => {
     const loaded = await ok(t.adminToken, 'workload', 'load-paper');
     assert.match(loaded.stdout, /^departments +20 +20 +0/m);
     assert.match(loaded.stdout, /^services +218 +218 +0/m);
+    assert.match(loaded.stdout, /^migration waves +3 +3 +0/m);
+    assert.match(loaded.stdout, /^migration items +118 +118 +0/m);
     assert.match(loaded.stderr, /services: 218\/218/);
     const services = await t.db
       .selectFrom('services')
@@ -175,6 +180,7 @@ describe('govhost requests and govhost workload load-paper', () => {
 
     const again = await ok(t.adminToken, 'workload', 'load-paper');
     assert.match(again.stdout, /^services +218 +0 +218/m);
+    assert.match(again.stdout, /^migration items +118 +0 +118/m);
     assert.match(again.stdout, /Nothing changed: the workload was loaded already\./);
     assert.equal(
       (await t.db.selectFrom('planned_demand').select('id').where('note', 'like', 'paper:%').execute())
@@ -183,5 +189,63 @@ describe('govhost requests and govhost workload load-paper', () => {
       'no demand line twice',
     );
     assert.equal((await t.db.selectFrom('services').select('id').execute()).length, 219);
+  });
+
+  it('the loaded paper has 118 migration items in its waves, and a burndown that follows its timetable', async () => {
+    const waves = JSON.parse((await ok(t.adminToken, '--json', 'migration', 'waves')).stdout);
+    assert.deepEqual(
+      waves.map((w: { number: number; plannedStart: string; plannedEnd: string; items: number }) => [
+        w.number,
+        w.plannedStart,
+        w.plannedEnd,
+        w.items,
+      ]),
+      MIGRATION_WAVES.map((w) => [w.wave, w.from, w.to, w.services]),
+    );
+    const items = JSON.parse((await ok(t.adminToken, '--json', 'migration', 'items', '--all')).stdout).items;
+    assert.equal(items.length, 118);
+    const paper = new Map(
+      paperWorkload()
+        .services.filter((s) => s.egisRef)
+        .map((s) => [`${s.department}/${s.egisRef}`, s]),
+    );
+    for (const i of items) {
+      const s = paper.get(i.id);
+      assert.ok(s, `${i.id} is an EGIS service of the paper`);
+      assert.equal(i.state, 'inventoried');
+      assert.equal(i.wave, s.wave);
+      assert.equal(i.plannedOn, s.goLive);
+      assert.equal(i.targetService, `${s.department}/${s.slug}`);
+    }
+
+    const burn = JSON.parse((await ok(t.adminToken, '--json', 'migration', 'burndown')).stdout);
+    const at = (m: string) => burn.overall.months.find((x: { month: string }) => x.month === m);
+    assert.equal(burn.overall.total, 118);
+    assert.equal(burn.overall.months[0].month >= '2012-04', true);
+    // At each wave's end, the paper's count of services has left EGIS: 34, 34 + 14, all 118.
+    assert.equal(at('2013-03').plannedRemaining, 118 - 34);
+    assert.equal(at('2014-03').plannedRemaining, 118 - 34 - 14);
+    assert.equal(at('2015-03').plannedRemaining, 0);
+    assert.equal(burn.overall.months.at(-1).month, '2015-03');
+    assert.equal(at('2015-03').actualRemaining, 118, 'nothing has actually moved');
+    assert.deepEqual(
+      burn.waves.map((w: { total: number }) => w.total),
+      [34, 14, 70],
+    );
+    assert.equal(burn.departments.length, 20);
+    for (const d of burn.departments) {
+      const last = [...paper.values()]
+        .filter((s) => s.department === d.department)
+        .map((s) => s.goLive.slice(0, 7))
+        .sort()
+        .at(-1);
+      assert.equal(d.plannedLastMonth, last, d.department);
+    }
+    const text = await ok(t.adminToken, 'migration', 'burndown', '--wave', '2');
+    assert.match(
+      text.stdout,
+      /^2014-03 +0 +14$/m,
+      "wave 2's last month: none planned left, 14 actually left",
+    );
   });
 });
