@@ -7,6 +7,7 @@ import { CapacityPage } from './pages/Capacity.tsx';
 import { DepartmentsPage } from './pages/Departments.tsx';
 import { DomainQueuePage } from './pages/Domains.tsx';
 import { IncidentsPage } from './pages/Incidents.tsx';
+import { MigrationItemPage, MigrationPage, MigrationWavePage } from './pages/Migration.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
@@ -70,6 +71,8 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const serviceParams = match('/services/:dept/:slug/:tab?', path);
   const userParams = match('/users/:username', path);
   const capacityParams = match('/capacity/:tab?', path);
+  const waveParams = match('/migration/waves/:number', path);
+  const itemParams = match('/migration/items/:dept/:ref', path);
   let page: ReactNode;
   if (path === '/' || path === '/services') page = <ServicesPage />;
   else if (serviceParams)
@@ -86,6 +89,17 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   // Not rendered at all for other roles, so nothing is even asked of the API.
   else if (capacityParams && canCapacity) page = <CapacityPage me={me} tab={capacityParams.tab ?? 'farms'} />;
   else if (path === '/domains' && canApproveDomains) page = <DomainQueuePage />;
+  else if (path === '/migration') page = <MigrationPage />;
+  else if (waveParams && /^\d+$/.test(waveParams.number!))
+    page = <MigrationWavePage number={Number(waveParams.number)} />;
+  else if (itemParams)
+    page = (
+      <MigrationItemPage
+        dept={itemParams.dept!}
+        itemRef={itemParams.ref!}
+        canMove={can(me.role, 'migration:write')}
+      />
+    );
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
@@ -124,6 +138,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {navLink('/', t('services'))}
             {navLink('/incidents', t('incidents'))}
             {navLink('/requests', t('hostingRequests'))}
+            {navLink('/migration', t('migration'))}
             {canCapacity && navLink('/capacity', t('capacity'))}
             {canApproveDomains && navLink('/domains', t('domains'))}
             {platform && navLink('/departments', t('departments'))}
