@@ -246,7 +246,7 @@ export function registerMigrationCommands(program: Command): Command {
         if (!curve) throw usageError(`there is no wave ${opts.wave}`);
         ctx.print(b, () =>
           [
-            `${curve.total} items, ${curve.remaining} still on the legacy platform (${byState(b.byState)}); actual figures to ${b.asOf}.`,
+            `${opts.wave === undefined ? 'The programme' : `Wave ${opts.wave}`}: ${curve.total} items, ${curve.remaining} still on the legacy platform; actual figures to ${b.asOf}. By state (all waves): ${byState(b.byState)}.`,
             '',
             table(b.waves, [
               ['wave', (w) => w.number],
