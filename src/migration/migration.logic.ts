@@ -365,6 +365,7 @@ export async function setWave(
   for (const f of ['plannedStart', 'plannedEnd'] as const)
     if (!isDay(input[f]))
       problems.push({ field: f, message: `${JSON.stringify(input[f])} is not a day written YYYY-MM-DD` });
+  if (!input.name.trim()) problems.push({ field: 'name', message: 'must not be blank' });
   if (!problems.length && input.plannedEnd < input.plannedStart)
     problems.push({
       field: 'plannedEnd',

@@ -66,7 +66,7 @@ const fields = {
   targetService: Type.Optional(
     Nullable(Type.String({ maxLength: 40, description: 'slug of the GovHost service' })),
   ),
-  wave: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+  wave: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 999 }))),
   plannedOn: Type.Optional(Nullable(Day)),
   dependsOn: Type.Optional(
     Type.Array(Type.String({ maxLength: 80 }), { maxItems: 100, description: 'ref or DEPT/ref' }),
@@ -88,6 +88,8 @@ export const ImportCsv = Type.Object(
     csv: Type.String({
       minLength: 1,
       [MULTILINE]: true,
+      // Below the default body limit (1 MiB): thousands of rows; a bigger inventory goes in parts.
+      maxLength: 900_000,
       description: 'The inventory as CSV, header line first (docs/migration.md)',
     }),
   },
@@ -96,7 +98,7 @@ export const ImportCsv = Type.Object(
 export const ItemQuery = Type.Object({
   ...PageQuery,
   department: Type.Optional(DepartmentCode),
-  wave: Type.Optional(Type.Integer({ minimum: 1 })),
+  wave: Type.Optional(Type.Integer({ minimum: 1, maximum: 999 })),
   state: Type.Optional(ItemState),
 });
 
