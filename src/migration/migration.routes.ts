@@ -8,6 +8,7 @@ import { programmeBurndown } from './burndown.ts';
 import * as logic from './migration.logic.ts';
 import * as S from './migration.schema.ts';
 import { importCsv } from './migration-import.ts';
+import * as waves from './waves.logic.ts';
 
 /**
  * The migration programme: the legacy inventory, waves, item states and the burndown. A
@@ -123,7 +124,7 @@ export const migrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
         response: { 200: Type.Array(S.Wave), ...problemResponses },
       },
     },
-    (req) => logic.listWaves(db, callerOf(req)),
+    (req) => waves.listWaves(db, callerOf(req)),
   );
 
   app.put(
@@ -135,11 +136,11 @@ export const migrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
         security: secured,
         params: S.WaveParams,
         body: S.WaveInput,
-        response: { 200: S.Wave, 201: S.Wave, ...problems(422), ...problemResponses },
+        response: { 200: S.Wave, 201: S.Wave, ...problems(409, 422), ...problemResponses },
       },
     },
     async (req, reply) => {
-      const { wave, created } = await logic.setWave(db, callerOf(req), req.params.number, req.body);
+      const { wave, created } = await waves.setWave(db, callerOf(req), req.params.number, req.body);
       return reply.status(created ? 201 : 200).send(wave);
     },
   );
