@@ -44,10 +44,17 @@ describe('govhost migration', () => {
     assert.match(refused.stderr, /line 2 complexity: "huge" is not one of low, medium, high/);
     assert.match(refused.stderr, /line 3 name: must be 1-200 characters/);
     const good = join(dir, 'good.csv');
-    await writeFile(good, 'ref,name,source_platform,complexity\nX-1,Forms,EGIS,low\n');
+    await writeFile(good, 'ref,name,source_platform,complexity\nX-1,Forms,EGIS,\n');
     assert.match(
       (await ok(dev, 'migration', 'import', good)).stdout,
       new RegExp(`Imported 1 items: ${dept}/X-1`),
+    );
+    const unassessed = await runCli(url, dev, ['migration', 'move', 'X-1', 'assessed']);
+    assert.equal(unassessed.code, 1);
+    assert.match(unassessed.stderr, /complexity is required to assess an item/);
+    assert.match(
+      (await ok(dev, 'migration', 'set', 'X-1', '--complexity', 'low', '--contacts', 'a@x; b@x')).stdout,
+      new RegExp(`${dept}/X-1 is changed \\(inventoried\\)`),
     );
     const wrong = await runCli(url, dev, ['migration', 'move', 'X-1', 'cut-over']);
     assert.equal(wrong.code, 1);

@@ -5,7 +5,7 @@ import type { ApiClient } from '../client.ts';
 import { act } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { fetchPage, type PageOptions, printPage, withPaging } from '../lists.ts';
-import { integer } from '../options.ts';
+import { integer, patchOf } from '../options.ts';
 import { record, table, when } from '../output.ts';
 import { resolveRef } from './services.ts';
 
@@ -187,6 +187,68 @@ export function registerMigrationCommands(program: Command): Command {
           i,
           () => `${i.id} is ${stateOf(i)}; next: ${i.nextStates.join(', ') || 'nothing (the end)'}.`,
         );
+      }),
+    );
+
+  migration
+    .command('set')
+    .description("change an item's details, wave or planned day (its state moves with `migration move`)")
+    .argument('<item>', 'DEPT/ref, or ref in your department')
+    .option('--name <name>', 'what the service is called')
+    .option('--complexity <level>', 'low, medium or high (needed to assess it)')
+    .option('--wave <n>', 'its wave number', integer(1, 999))
+    .option('--planned-on <day>', 'planned cut-over day, YYYY-MM-DD (inside its wave)')
+    .option('--target <slug>', 'the GovHost service it becomes, in its department')
+    .option('--legacy-url <url>', "the legacy service's base URL")
+    .option('--technology <text>', 'what it is built with')
+    .option('--data-gb <n>', 'data to move, in GB', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw usageError('--data-gb must be a number of GB, 0 or more');
+      return n;
+    })
+    .option('--contacts <list>', 'who to ask, separated by ;', (v: string) =>
+      v
+        .split(';')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .option('--depends-on <list>', 'items it depends on, separated by ,', (v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .action(
+      act<{
+        name?: string;
+        complexity?: string;
+        wave?: number;
+        plannedOn?: string;
+        target?: string;
+        legacyUrl?: string;
+        technology?: string;
+        dataGb?: number;
+        contacts?: string[];
+        dependsOn?: string[];
+      }>(async (ctx, opts, ref) => {
+        const { path } = await itemPath(ctx.api, ref as string);
+        const body = patchOf(
+          {
+            name: opts.name,
+            complexity: opts.complexity,
+            wave: opts.wave,
+            plannedOn: opts.plannedOn,
+            targetService: opts.target,
+            legacyUrl: opts.legacyUrl,
+            technology: opts.technology,
+            dataSizeGb: opts.dataGb,
+            contacts: opts.contacts,
+            dependsOn: opts.dependsOn,
+          },
+          '--name, --complexity, --wave, --planned-on, --target, --legacy-url, --technology, --data-gb, --contacts or --depends-on',
+        );
+        const i = await ctx.api.patch<Item>(path, body);
+        ctx.print(i, () => `${i.id} is changed (${stateOf(i)}).`);
       }),
     );
 
