@@ -52,6 +52,11 @@ export interface Config {
    * link-local, …): lower-case host names, addresses and CIDRs. Empty: none, the safe default.
    */
   readonly webhookAllow: readonly string[];
+  /**
+   * Hosts and networks a service may front as its legacy upstream during a migration's cut-over
+   * (decision 035): lower-case host names, addresses and CIDRs. Empty: no cut-over can be set.
+   */
+  readonly legacyAllow: readonly string[];
   /** Days console notifications and finished outbox rows are kept (incident timelines stay). */
   readonly notificationRetentionDays: number;
   /**
@@ -151,7 +156,7 @@ function hostName(raw: string): string {
 const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
-/** `GOVHOST_WEBHOOK_ALLOW`: comma-separated host names, addresses and CIDR networks. */
+/** `GOVHOST_WEBHOOK_ALLOW`, `GOVHOST_LEGACY_ALLOW`: comma-separated host names, addresses and CIDR networks. */
 function allowList(raw: string): string[] {
   const entries = raw
     .split(',')
@@ -361,6 +366,12 @@ const FIELDS: FieldSpec[] = [
   },
   { env: 'GOVHOST_WEBHOOK_ALLOW', file: 'webhookAllow', parse: allowList, describe: 'webhook allow-list' },
   {
+    env: 'GOVHOST_LEGACY_ALLOW',
+    file: 'legacyAllow',
+    parse: allowList,
+    describe: 'legacy upstream allow-list',
+  },
+  {
     env: 'GOVHOST_NOTIFICATION_RETENTION_DAYS',
     file: 'notificationRetentionDays',
     parse: integer(1, 3650),
@@ -544,6 +555,7 @@ export const DEFAULTS: Config = {
   smtpUrl: null,
   mailFrom: 'govhost@localhost',
   webhookAllow: [],
+  legacyAllow: [],
   notificationRetentionDays: 90,
   serviceUserPrefix: null,
   // Above the range useradd gives people (1000-59999 on Debian) and Debian's reserved ids, below

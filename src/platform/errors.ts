@@ -92,6 +92,13 @@ export const ERROR_CODES = {
     status: 422,
     title: 'The DNS TXT record that proves control of the host name is missing or wrong',
   },
+  GOVHOST_CUTOVER_NOT_FOUND: { status: 404, title: 'The service fronts no legacy upstream' },
+  GOVHOST_CUTOVER_INVALID: { status: 422, title: 'The cut-over is not valid' },
+  GOVHOST_LEGACY_FORBIDDEN: {
+    status: 422,
+    title:
+      "The legacy upstream is not on the allow-list (GOVHOST_LEGACY_ALLOW) or is one of the platform's own ports",
+  },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

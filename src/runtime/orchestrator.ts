@@ -14,7 +14,7 @@ import { approvedHostnames } from '../edge/domains.logic.ts';
 import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { SecretBox } from '../platform/secrets.ts';
-import type { RouteTable } from '../router/route-table.ts';
+import type { Cutover, RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import type { IsolationReport } from './local/nftables.ts';
 import type { OsUser } from './local/os-users.ts';
@@ -49,6 +49,11 @@ export interface OrchestratorDeps {
    * makes a release current checks it, and a holder that lost it writes nothing more.
    */
   lease?: HeldLease;
+  /**
+   * The cut-overs to route (the migration capability's, checked against its allow-list), read
+   * again with the custom domains; absent: none.
+   */
+  cutovers?: () => Promise<Map<string, Cutover>>;
 }
 
 /** How a service is kept apart from the others on this host, for status output. */
@@ -146,6 +151,8 @@ export class Orchestrator {
   private timer: NodeJS.Timeout | null = null;
   /** Approved custom host names by service id, read from the store (refreshDomains). */
   private domains = new Map<string, string[]>();
+  /** Cut-overs with legacy upstreams by service id, read with the domains (decision 035). */
+  private cutovers = new Map<string, Cutover>();
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.routes = new RouteSync(
@@ -154,6 +161,7 @@ export class Orchestrator {
       deps.router,
       deps.log,
       (id) => this.domains.get(id) ?? [],
+      (id) => this.cutovers.get(id),
     );
     deps.driver.on('instance', () => this.routes.schedulePush());
   }
@@ -201,6 +209,8 @@ export class Orchestrator {
    */
   async refreshDomains(): Promise<void> {
     this.domains = await approvedHostnames(this.deps.db);
+    // Cut-overs change the routes the same way, and are told the same way (domainsChanged).
+    if (this.deps.cutovers) this.cutovers = await this.deps.cutovers();
     await this.pushRoutes();
   }
 

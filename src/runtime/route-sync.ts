@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Route, RouteTable } from '../router/route-table.ts';
+import type { Cutover, Route, RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import type { ReleaseDriver } from './release-driver.ts';
 
@@ -45,6 +45,8 @@ export class RouteSync {
     private readonly log: FastifyBaseLogger,
     /** A service's approved custom host names, each routed like its platform name. */
     private readonly aliases: (serviceId: string) => readonly string[] = () => [],
+    /** A service's cut-over with the legacy service it replaces (decision 035), on all its names. */
+    private readonly cutover: (serviceId: string) => Cutover | undefined = () => undefined,
   ) {}
 
   /**
@@ -58,6 +60,8 @@ export class RouteSync {
     const platformNames = new Set([...this.serving.values()].map((s) => s.hostname));
     for (const [serviceId, s] of this.serving) {
       const hostnames = [s.hostname, ...this.aliases(serviceId).filter((h) => !platformNames.has(h))];
+      const cutover = this.cutover(serviceId);
+      const extra = cutover ? { cutover } : {};
       if (s.kind === 'static') {
         for (const hostname of hostnames)
           routes.push({
@@ -66,6 +70,7 @@ export class RouteSync {
             kind: 'static',
             backends: [],
             staticRoot: s.staticRoot ?? '',
+            ...extra,
           });
         continue;
       }
@@ -76,7 +81,8 @@ export class RouteSync {
             ? [{ id: i.instanceId, url: `http://${hostPart(i.endpoint.host)}:${i.endpoint.port}` }]
             : [],
         );
-      for (const hostname of hostnames) routes.push({ hostname, service: s.key, kind: 'proxy', backends });
+      for (const hostname of hostnames)
+        routes.push({ hostname, service: s.key, kind: 'proxy', backends, ...extra });
     }
     // A local count: the version a router gets comes from the store (decision 028), not a clock.
     this.routesVersion += 1;

@@ -11,6 +11,7 @@ import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
+import type { Cutover } from '../router/route-table.ts';
 import { findByCode } from '../tenancy/department.repository.ts';
 import type { RouterControl } from './driver.ts';
 import { kubernetesDriverFromConfig, stagerFromConfig } from './kubernetes/from-config.ts';
@@ -140,6 +141,8 @@ export async function startRuntime(
   db: Db,
   log: FastifyBaseLogger,
   lease?: HeldLease,
+  /** Route inputs of capabilities above the runtime, handed down by the composition root. */
+  routeInputs: { cutovers?: () => Promise<Map<string, Cutover>> } = {},
 ): Promise<RunningRuntime> {
   // Services run as pods in a cluster: no process, OS user or firewall rule of theirs on this host.
   const k8s = config.runtime === 'kubernetes';
@@ -250,6 +253,7 @@ export async function startRuntime(
     network: network ?? { status: () => ({ enforced: true, reason: K8S_ISOLATION }) },
     build,
     ...(lease ? { lease } : {}),
+    ...routeInputs,
   });
   // This host is a farm: its real capacity, and reservations for what already runs on it (services
   // deployed before capacity was tracked get theirs here, never refused). On Kubernetes too, for

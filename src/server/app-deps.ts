@@ -1,6 +1,7 @@
 import type { BackupRouteDeps } from '../backup/backup.routes.ts';
 import type { CatalogRouteDeps } from '../catalog/catalog.routes.ts';
 import type { DomainRouteDeps } from '../edge/domains.routes.ts';
+import type { CutoverWatch } from '../migration/cutover.watch.ts';
 import type { AlertingRouteDeps } from '../monitoring/alerting.routes.ts';
 import type { StatusRouteDeps } from '../monitoring/status.routes.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
@@ -16,4 +17,6 @@ export interface AppDeps
     StatusRouteDeps {
   /** The local runtime, when this process runs one (API-only tests do not). */
   runtime?: RuntimeDeps | null;
+  /** The cut-overs' legacy-and-new figures, where this process runs the runtime (a getter). */
+  cutoverWatch?: CutoverWatch | null;
 }

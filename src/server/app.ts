@@ -15,6 +15,7 @@ import { registerConsole } from '../console/console.static.ts';
 import { sessionRoutes } from '../console/session.routes.ts';
 import { acmeRoutes } from '../edge/acme.routes.ts';
 import { domainRoutes } from '../edge/domains.routes.ts';
+import { cutoverRoutes } from '../migration/cutover.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
@@ -132,6 +133,12 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(backupRoutes, deps);
       await api.register(acmeRoutes, deps);
       await api.register(domainRoutes, deps);
+      await api.register(cutoverRoutes, {
+        db: deps.db,
+        config: deps.config,
+        onDomainsChanged: async () => deps.onDomainsChanged?.(),
+        watch: () => deps.cutoverWatch ?? null,
+      });
     },
     { prefix: '/api/v1' },
   );

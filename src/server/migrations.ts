@@ -14,6 +14,7 @@ import {
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import { acmeMigrations } from '../edge/acme.migrations.ts';
 import { domainMigrations } from '../edge/domains.migrations.ts';
+import { cutoverMigrations } from '../migration/cutover.migrations.ts';
 import {
   alertingMigrations,
   certificateAlertMigrations,
@@ -54,6 +55,7 @@ const ALL: Record<string, Migration> = {
   ...acmeMigrations,
   ...certificateAlertMigrations,
   ...domainMigrations,
+  ...cutoverMigrations,
 };
 
 /** Applies every pending migration of every capability. */

@@ -8,6 +8,9 @@ import { LeaseKeeper } from '../cluster/lease.ts';
 import { checkSharedKey } from '../cluster/shared-keys.ts';
 import type { CertificateSink } from '../edge/acme.job.ts';
 import { startAcme } from '../edge/acme.start.ts';
+import { routedCutovers } from '../migration/cutover.logic.ts';
+import { startCutoverWatch } from '../migration/cutover.start.ts';
+import type { CutoverWatch } from '../migration/cutover.watch.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
@@ -61,6 +64,7 @@ export async function startPlatform(
       let runtime: RunningRuntime | null = null;
       let monitoring: RunningMonitoring | null = null;
       let alerting: RunningAlerting | null = null;
+      let cutoverWatch: CutoverWatch | null = null;
       // On a replica that does not hold the runtime lease, the API queues the work for the holder.
       const queued =
         opts.runtime === false
@@ -82,6 +86,9 @@ export async function startPlatform(
           },
           get alerting() {
             return alerting;
+          },
+          get cutoverWatch() {
+            return cutoverWatch;
           },
         },
         opts.logger === undefined ? {} : { logger: opts.logger },
@@ -109,8 +116,14 @@ export async function startPlatform(
               log: app.log,
               exclusive: store.kind === 'pglite',
               onAcquired: async (lease) => {
-                const rt = await startRuntime(config, store.db, app.log, lease);
+                const rt = await startRuntime(config, store.db, app.log, lease, {
+                  cutovers: () =>
+                    routedCutovers({ db: store.db, config }, (service, why) =>
+                      app.log.warn({ service, why }, 'cut-over left out of the routes'),
+                    ),
+                });
                 const mon = await startMonitoring(config, store.db, rt, app.log);
+                const cw = startCutoverWatch(config, store.db, rt, app.log);
                 const al = await startAlerting({
                   db: store.db,
                   config,
@@ -140,8 +153,11 @@ export async function startPlatform(
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
+                cutoverWatch = cw;
                 return async () => {
                   await acme?.stop();
+                  cutoverWatch = null;
+                  await cw.stop();
                   runtime = null;
                   monitoring = null;
                   alerting = null;

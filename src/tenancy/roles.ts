@@ -48,6 +48,12 @@ export const PERMISSIONS = {
   'domain:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
   /** Approve or reject custom host names waiting in the queue, for every department. */
   'domain:approve': ['platform-admin', 'operator'],
+  /**
+   * Front a service with its legacy upstream and shift citizens' traffic between them (decision
+   * 035): it points the platform's edge at an address of the operator's choosing, so only the
+   * central team may; a department reads its own through 'service:read'.
+   */
+  'migration:cutover': ['platform-admin', 'operator'],
   /** Back up the whole platform: the archive holds every department's data and the keys. */
   'platform:backup': ['platform-admin'],
   /** Where each host's ACME certificate stands (hosts of every department: the central team's). */
