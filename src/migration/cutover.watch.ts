@@ -119,14 +119,17 @@ export class CutoverWatch {
   }
 
   /**
-   * Legacy and new over the window since the cut-over last changed (figures from before a shift
-   * describe another split, and would send a fresh shift straight back); null before a sample.
+   * Legacy and new over the window since the cut-over last changed: figures from long before a
+   * shift describe another split, and would send a fresh shift straight back. The baseline is the
+   * last sample before the change (at most one interval of the old split), so that requests right
+   * after a change count even before the next sample; null before the first sample.
    */
   compare(r: CutoverRow): Comparison | null {
     const last = this.#samples.at(-1);
     if (!last) return null;
     const since = r.updated_at.getTime();
-    const first = this.#samples.find((s) => s.at >= since) ?? last;
+    let first = this.#samples[0]!;
+    for (const s of this.#samples) if (s.at < since) first = s;
     const key = `${r.department_code}/${r.slug}`;
     return {
       service: key,
