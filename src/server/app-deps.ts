@@ -1,5 +1,6 @@
 import type { BackupRouteDeps } from '../backup/backup.routes.ts';
 import type { CatalogRouteDeps } from '../catalog/catalog.routes.ts';
+import type { EdgeRouteDeps } from '../edge/certificates.routes.ts';
 import type { AlertingRouteDeps } from '../monitoring/alerting.routes.ts';
 import type { StatusRouteDeps } from '../monitoring/status.routes.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
@@ -11,7 +12,8 @@ export interface AppDeps
     BackupRouteDeps,
     CatalogRouteDeps,
     AlertingRouteDeps,
-    StatusRouteDeps {
+    StatusRouteDeps,
+    EdgeRouteDeps {
   /** The local runtime, when this process runs one (API-only tests do not). */
   runtime?: RuntimeDeps | null;
 }

@@ -13,6 +13,7 @@ import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { registerConsole } from '../console/console.static.ts';
 import { sessionRoutes } from '../console/session.routes.ts';
+import { certificateRoutes } from '../edge/certificates.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(metricsRoutes, { db: deps.db, engine });
       await api.register(capacityReportRoutes, deps);
       await api.register(backupRoutes, deps);
+      await api.register(certificateRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

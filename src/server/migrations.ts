@@ -12,6 +12,7 @@ import {
   serviceUserMigrations,
 } from '../catalog/catalog.migrations.ts';
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
+import { certificateMigrations } from '../edge/certificates.migrations.ts';
 import {
   alertingMigrations,
   hardeningMigrations,
@@ -48,6 +49,7 @@ const ALL: Record<string, Migration> = {
   ...clusterMigrations,
   ...runtimeMigrations,
   ...blobMigrations,
+  ...certificateMigrations,
 };
 
 /** Applies every pending migration of every capability. */
