@@ -20,10 +20,15 @@ export interface Route {
   backends: Backend[];
   /** Folder served as files, for `static` routes. */
   staticRoot?: string;
+  /** Off only when false (absent: on once a certificate covers the host): HTTP → HTTPS redirect, HSTS. */
+  httpsRedirect?: boolean;
+  hsts?: boolean;
 }
 
 export interface RouteTable {
   /** Grows with every change; the router ignores a table older than the one it has. */
   version: number;
   routes: Route[];
+  /** Certificates served by SNI: PEM chain (leaf first) and key (clear only in a table handed to a router). */
+  certificates?: { id: string; chain: string; key: string }[];
 }

@@ -178,6 +178,15 @@ export class Orchestrator {
     return this.routes.push();
   }
 
+  /**
+   * Reads the edge's certificates and HTTPS settings again (decision 031) and pushes the table when
+   * they changed: on each edge change, and with every periodic resync (a certificate that has just
+   * expired leaves the table; a missed notification is only a delay).
+   */
+  refreshEdge(push = true): Promise<boolean> {
+    return this.routes.refreshEdge(this.deps.db, push);
+  }
+
   // ---- instances ----------------------------------------------------------------------------
 
   /** Whether instances run on this host, each in a copy of its release's unpacked folder. */
@@ -665,8 +674,9 @@ export class Orchestrator {
     for (const serviceId of await readdir(this.deps.appsDir).catch(() => [] as string[]))
       if (!serviceId.startsWith('.')) await this.pruneInstanceDirs(serviceId);
     this.routes.enable();
+    await this.refreshEdge(false);
     await this.pushRoutes();
-    this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
+    this.timer = setInterval(() => void this.refreshEdge(false).then(() => this.pushRoutes()), RESYNC_MS);
     this.timer.unref();
     log.info(
       { services: this.serving.size, adopted: recovered.filter((i) => wanted.has(i.releaseId)).length },

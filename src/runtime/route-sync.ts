@@ -1,4 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
+import { certificatesForRoutes, type SealedCertificate } from '../edge/certificates.logic.ts';
+import { httpsForRoutes, type ServiceHttps } from '../edge/service-https.logic.ts';
+import type { Db } from '../platform/database.ts';
 import type { Route, RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import type { ReleaseDriver } from './release-driver.ts';
@@ -21,6 +25,12 @@ export interface Serving {
   draining: Set<string>;
 }
 
+/** What the edge adds to the table: certificates (keys sealed) and, per service id, HTTPS settings that are off. */
+export interface EdgeRoutes {
+  certificates: SealedCertificate[];
+  https: ReadonlyMap<string, Partial<ServiceHttps>>;
+}
+
 /**
  * Keeps the router's table in step with the serving services: builds the table, pushes it (one
  * push at a time, coalesced), and drains instances before they stop.
@@ -35,6 +45,8 @@ export class RouteSync {
    * services the router is serving, and citizens would get 404s in the middle of a takeover.
    */
   private enabled = false;
+  /** Loaded from the store by the orchestrator (decision 031); none until then. */
+  edge: EdgeRoutes = { certificates: [], https: new Map() };
 
   constructor(
     private readonly serving: ReadonlyMap<string, Serving>,
@@ -49,7 +61,8 @@ export class RouteSync {
    */
   routeTable(): RouteTable {
     const routes: Route[] = [];
-    for (const s of this.serving.values()) {
+    for (const [serviceId, s] of this.serving) {
+      const https = this.edge.https.get(serviceId) ?? {};
       if (s.kind === 'static') {
         routes.push({
           hostname: s.hostname,
@@ -57,6 +70,7 @@ export class RouteSync {
           kind: 'static',
           backends: [],
           staticRoot: s.staticRoot ?? '',
+          ...https,
         });
         continue;
       }
@@ -67,11 +81,34 @@ export class RouteSync {
             ? [{ id: i.instanceId, url: `http://${hostPart(i.endpoint.host)}:${i.endpoint.port}` }]
             : [],
         );
-      routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends });
+      routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends, ...https });
     }
     // A local count: the version a router gets comes from the store (decision 028), not a clock.
     this.routesVersion += 1;
-    return { version: this.routesVersion, routes };
+    const { certificates } = this.edge;
+    // Keys still sealed here: opened only where a table is handed to a router (storeVersioned).
+    return { version: this.routesVersion, routes, ...(certificates.length > 0 ? { certificates } : {}) };
+  }
+
+  /**
+   * Reads the edge's certificates (keys sealed) and HTTPS settings from the store; when they
+   * changed, uses them from now on and (with `push`) sends the table. False when nothing changed
+   * or the store did not answer (the router keeps the last ones).
+   */
+  async refreshEdge(db: Db, push = true): Promise<boolean> {
+    try {
+      const edge = { certificates: await certificatesForRoutes(db), https: await httpsForRoutes(db) };
+      if (isDeepStrictEqual(edge, this.edge)) return false;
+      this.edge = edge;
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        'could not read the certificates; the router keeps the last ones',
+      );
+      return false;
+    }
+    if (push) await this.push();
+    return true;
   }
 
   /** Points at a new router process (the old one died and was started again) and gives it the routes. */

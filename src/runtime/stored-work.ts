@@ -26,6 +26,7 @@ export function storedWork(opts: { db: Db; dataDir: string; tell: () => Promise<
     rollout: tell,
     scale: tell,
     applyLifecycle: tell,
+    edgeChanged: tell,
     instances: (serviceId) => liveInstances(db, serviceId),
     runAs: async (serviceId) => ((await liveService(db, serviceId))?.run_as as OsUser | null) ?? null,
     isolation: async () =>

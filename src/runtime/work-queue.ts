@@ -72,6 +72,8 @@ export class WorkQueue implements RuntimeWork {
       if (this.lifecycles) {
         this.lifecycles = false;
         await orchestrator.syncLifecycles();
+        // Another replica's change at the edge (certificates, HTTPS settings) comes the same way.
+        await orchestrator.refreshEdge();
         this.deps.changed();
       }
       for (const row of await releases.queuedDeployments(db)) {
@@ -117,6 +119,11 @@ export class WorkQueue implements RuntimeWork {
     } finally {
       this.deps.changed();
     }
+  }
+
+  async edgeChanged() {
+    await this.deps.orchestrator.refreshEdge();
+    this.deps.changed();
   }
 
   instances(serviceId: string) {

@@ -122,7 +122,11 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         runtime: () => deps.runtime ?? null,
         bundleLimit: deps.config.bundleLimit,
       });
-      await api.register(routeStreamRoutes, { db: deps.db, maxWaiters: deps.config.routeStreamWaiters });
+      await api.register(routeStreamRoutes, {
+        db: deps.db,
+        maxWaiters: deps.config.routeStreamWaiters,
+        config: deps.config,
+      });
       await api.register(buildRoutes, deps);
       await api.register(dropletRoutes, deps);
       await api.register(stagingJobRoutes, deps);

@@ -71,6 +71,8 @@ export async function startPlatform(
           },
           // Read at call time: the runtime starts after the routes are registered.
           onLifecycle: async (svc, state) => (runtime?.deps ?? queued)?.work.applyLifecycle(svc, state),
+          // Certificates and HTTPS settings reach the route table the same way (decision 031).
+          onEdgeChange: async () => (runtime?.deps ?? queued)?.work.edgeChanged?.(),
           get monitoring() {
             return monitoring?.engine ?? null;
           },
