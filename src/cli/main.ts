@@ -8,6 +8,7 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerCapacityCommands } from './commands/capacity.ts';
 import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
+import { registerCertCommands } from './commands/certs.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerEnvCommands } from './commands/env.ts';
@@ -72,6 +73,7 @@ registerKubernetesCommands(program);
 registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
+registerCertCommands(program);
 
 try {
   await program.parseAsync(process.argv);
