@@ -45,8 +45,8 @@ export class RouteSync {
    * services the router is serving, and citizens would get 404s in the middle of a takeover.
    */
   private enabled = false;
-  /** Loaded from the store by the orchestrator (decision 031); none until then. */
-  edge: EdgeRoutes = { certificates: [], https: new Map() };
+  /** Read from the store by refreshEdge (decision 031); none until then. */
+  private edge: EdgeRoutes = { certificates: [], https: new Map() };
 
   constructor(
     private readonly serving: ReadonlyMap<string, Serving>,
