@@ -1,5 +1,6 @@
-import { recordChange } from '../audit/audit.logic.ts';
+import { type AuditContext, recordChange } from '../audit/audit.logic.ts';
 import type { Db } from '../platform/database.ts';
+import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
@@ -53,48 +54,64 @@ const present = (r: Row, now: Date): Certificate => ({
 
 const nowOf = (deps: CertificateDeps) => deps.now?.() ?? new Date();
 
-/**
- * Checks and stores a certificate with its key sealed, audits it, and has the route table
- * published again. `source` is `acme` for the platform's own issuance.
- * @example addCertificate(deps, caller, { chain, key, host: 'etax.ird.gov.hk' })
- */
+/** An operator's upload: `certificates:write`, then storeCertificate. */
 export async function addCertificate(
   deps: CertificateDeps,
   caller: Caller,
-  input: { chain: string; key: string; host?: string; source?: CertificateSource },
+  input: { chain: string; key: string; host?: string },
 ): Promise<Certificate> {
   authorize(caller, 'certificates:write');
+  return storeCertificate(deps, auditContext(caller), { ...input, source: 'uploaded' });
+}
+
+/**
+ * Checks and stores a certificate with its key sealed, audits it as `actor`, and has the route
+ * table published again. For the platform's own issuance (ACME), which has no caller to authorise.
+ * @example storeCertificate(deps, { actorId: null, actorName: 'acme', requestId: null }, { chain, key, source: 'acme' })
+ */
+export async function storeCertificate(
+  deps: CertificateDeps,
+  actor: AuditContext,
+  input: { chain: string; key: string; host?: string; source: CertificateSource },
+): Promise<Certificate> {
   const now = nowOf(deps);
   const c = checkCertificate(input.chain, input.key, { now, ...(input.host ? { host: input.host } : {}) });
-  const row = await deps.db.transaction().execute(async (trx) => {
-    if (await repo.findByFingerprint(trx, c.fingerprint))
-      throw new DomainError(
-        'GOVHOST_CERTIFICATE_EXISTS',
-        `this certificate (sha256 ${c.fingerprint}) is already stored`,
-      );
-    const stored = await repo.insertCertificate(trx, {
-      names: c.names,
-      subject: c.subject,
-      issuer: c.issuer,
-      not_before: c.notBefore,
-      not_after: c.notAfter,
-      fingerprint: c.fingerprint,
-      key_type: c.keyType,
-      chain_pem: c.chain,
-      key_sealed: deps.box.seal(c.key),
-      source: input.source ?? 'uploaded',
-      created_by: caller.username,
+  const exists = () =>
+    new DomainError(
+      'GOVHOST_CERTIFICATE_EXISTS',
+      `this certificate (sha256 ${c.fingerprint}) is already stored`,
+    );
+  const row = await deps.db
+    .transaction()
+    .execute(async (trx) => {
+      if (await repo.findByFingerprint(trx, c.fingerprint)) throw exists();
+      const stored = await repo.insertCertificate(trx, {
+        names: c.names,
+        subject: c.subject,
+        issuer: c.issuer,
+        not_before: c.notBefore,
+        not_after: c.notAfter,
+        fingerprint: c.fingerprint,
+        key_type: c.keyType,
+        chain_pem: c.chain,
+        key_sealed: deps.box.seal(c.key),
+        source: input.source,
+        created_by: actor.actorName,
+      });
+      const shown = present(stored, now);
+      await recordChange(trx, actor, {
+        action: 'certificate.add',
+        targetType: 'certificate',
+        targetId: stored.id,
+        departmentId: null,
+        after: shown,
+      });
+      return shown;
+    })
+    .catch((err: unknown) => {
+      // The same certificate uploaded twice at once: the unique fingerprint refuses the second.
+      throw isUniqueViolation(err) ? exists() : err;
     });
-    const shown = present(stored, now);
-    await recordChange(trx, auditContext(caller), {
-      action: 'certificate.add',
-      targetType: 'certificate',
-      targetId: stored.id,
-      departmentId: null,
-      after: shown,
-    });
-    return shown;
-  });
   await deps.changed?.();
   return row;
 }
