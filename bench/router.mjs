@@ -1,20 +1,28 @@
 #!/usr/bin/env node
-// Router vs nginx on this machine, in one run: `node bench/router.mjs`.
+// Router vs nginx and HAProxy on this machine, in one run: `node bench/router.mjs` (--help: this).
 //
-// Starts a keep-alive hello-world backend, the GovHost router (a real process through tsx) and
-// nginx (2 workers, upstream keepalive) in front of it, then drives each with wrk at 64 and 256
-// connections, several rounds interleaved so drift hits every target alike. Prints medians of
-// req/s and latency, CPU-seconds of the proxy processes per 10k requests, and router/nginx.
-// Everything listens on 127.0.0.1 and is stopped at the end.
+// Starts a keep-alive hello-world backend, the GovHost router (a real process through tsx),
+// nginx (2 workers, upstream keepalive) and HAProxy (2 threads, connection reuse; skipped, saying
+// so, when Debian's `haproxy` is not installed) in front of it, each over plain HTTP and over
+// HTTPS (TLS terminated by the proxy with one throwaway certificate made with openssl, the same
+// for all three; the router with its own TLS 1.2/1.3 cipher list, nginx with the same list).
+// Then drives each with wrk at 64 and 256 connections, several rounds interleaved so drift hits
+// every target alike. Prints medians of req/s and latency, CPU-seconds of the proxy processes per
+// 10k requests, and each target against nginx over the same scheme. wrk keeps its connections, so
+// the HTTPS figures measure record encryption, not handshakes. Everything listens on 127.0.0.1
+// and is stopped at the end.
 //
 // "other load" is the share of the machine's CPUs that processes outside the benchmark used during
 // a run: on a shared machine, figures taken under high other load are not comparable.
 //
 // Environment (all optional): BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (5),
 // BENCH_CONNECTIONS ("64,256"), BENCH_ROUTER_WORKERS (comma list of router variants to run,
-// each a GOVHOST_ROUTER_WORKERS value; default: the router's own default).
+// each a GOVHOST_ROUTER_WORKERS value; default: the router's own default), BENCH_SCHEMES
+// ("http,https": which of the two to run).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +33,18 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '64,256').split(',').map(Number);
 const ROUTER_VARIANTS = (process.env.BENCH_ROUTER_WORKERS ?? '').split(',').filter((s) => s !== '');
+const SCHEMES = (process.env.BENCH_SCHEMES ?? 'http,https').split(',').filter((s) => s !== '');
+const NGINX = 'nginx (2 workers)';
+// wrk sends the URL's host as SNI even for an address, so the certificate names 127.0.0.1 too:
+// the router, which picks certificates by SNI, then finds it as a citizen's browser would.
+const TLS_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
 const HOST = 'bench.localhost';
 const TOKEN = 'bench-admin-token-0123456789';
 const work = mkdtempSync(join(tmpdir(), 'govhost-bench-'));
@@ -40,6 +60,64 @@ function have(cmd) {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** One throwaway EC P-256 certificate for the TLS targets (PEM chain and key, and their files). */
+function makeCertificate() {
+  const dir = join(work, 'tls');
+  execFileSync('mkdir', ['-p', dir]);
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2']
+      .concat(['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', `/CN=${HOST}`])
+      // A server's certificate, not a CA's (req -x509 makes a CA by default; the router refuses one).
+      .concat([
+        '-addext',
+        `subjectAltName=DNS:${HOST},DNS:127.0.0.1`,
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
+      ]),
+    { stdio: 'ignore' },
+  );
+  const chain = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  // HAProxy wants the certificate and its key in one file.
+  writeFileSync(join(dir, 'both.pem'), chain + key);
+  return {
+    chain,
+    key,
+    certFile: join(dir, 'cert.pem'),
+    keyFile: join(dir, 'key.pem'),
+    bothFile: join(dir, 'both.pem'),
+  };
+}
+
+/** Polls until `url` answers 2xx (bounded at 10 s); HTTPS with the throwaway certificate. */
+async function waitAnswers(name, port, scheme) {
+  const get = scheme === 'https' ? httpsGet : httpGet;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const status = await new Promise((resolve) => {
+      const req = get(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/',
+          headers: { host: HOST },
+          rejectUnauthorized: false,
+          servername: HOST,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        },
+      );
+      req.on('error', () => resolve(0));
+    });
+    if (status >= 200 && status < 300) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not answer over ${scheme} in 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -106,10 +184,11 @@ async function startBackend() {
   return { pid: child.pid, port: JSON.parse(await ready).port };
 }
 
-async function startRouter(backendPort, workers) {
+async function startRouter(backendPort, workers, tls) {
   const env = {
     ...process.env,
     GOVHOST_ROUTER_PORT: '0',
+    ...(tls ? { GOVHOST_ROUTER_HTTPS_PORT: '0' } : {}),
     GOVHOST_ROUTER_ADMIN_PORT: '0',
     GOVHOST_ROUTER_ADMIN_TOKEN: TOKEN,
     GOVHOST_ROUTER_STATE: join(work, `routes-${workers ?? 'default'}.json`),
@@ -119,7 +198,7 @@ async function startRouter(backendPort, workers) {
     cwd: root,
     env,
   });
-  const { port, adminPort } = JSON.parse(await ready);
+  const { port, httpsPort, adminPort } = JSON.parse(await ready);
   const table = {
     version: 1,
     routes: [
@@ -128,8 +207,11 @@ async function startRouter(backendPort, workers) {
         service: 'BENCH/hello',
         kind: 'proxy',
         backends: [{ id: 'hello-1', url: `http://127.0.0.1:${backendPort}` }],
+        // Both schemes are measured: plain HTTP must not be redirected.
+        httpsRedirect: false,
       },
     ],
+    ...(tls ? { certificates: [{ id: 'bench', chain: tls.chain, key: tls.key }] } : {}),
   };
   const res = await fetch(`http://127.0.0.1:${adminPort}/routes`, {
     method: 'PUT',
@@ -137,11 +219,12 @@ async function startRouter(backendPort, workers) {
     body: JSON.stringify(table),
   });
   if (res.status !== 200) throw new Error(`PUT /routes: ${res.status} ${await res.text()}`);
-  return { pid: child.pid, port };
+  return { pid: child.pid, port, httpsPort };
 }
 
-async function startNginx(backendPort) {
+async function startNginx(backendPort, tls) {
   const port = await freePort();
+  const httpsPort = tls ? await freePort() : null;
   const dir = join(work, 'nginx');
   execFileSync('mkdir', ['-p', join(dir, 'tmp')]);
   const conf = `
@@ -162,6 +245,15 @@ http {
   }
   server {
     listen 127.0.0.1:${port};
+    ${
+      tls
+        ? `listen 127.0.0.1:${httpsPort} ssl;
+    ssl_certificate ${tls.certFile};
+    ssl_certificate_key ${tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ${TLS_CIPHERS};`
+        : ''
+    }
     keepalive_requests 1000000;
     location / {
       proxy_pass http://backend;
@@ -181,18 +273,56 @@ http {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
-  // Ready when it answers; bounded at 10 s.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { host: HOST } });
-      await r.arrayBuffer();
-      if (r.ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error('nginx did not answer in 10 s');
-    await new Promise((r) => setTimeout(r, 100));
+  await waitAnswers('nginx', port, 'http');
+  if (tls) await waitAnswers('nginx', httpsPort, 'https');
+  return { pid: child.pid, port, httpsPort };
+}
+
+/** HAProxy 2 threads (as nginx has 2 workers), keep-alive both sides, server connections reused. */
+async function startHaproxy(backendPort, tls) {
+  const port = await freePort();
+  const httpsPort = tls ? await freePort() : null;
+  const dir = join(work, 'haproxy');
+  execFileSync('mkdir', ['-p', dir]);
+  const conf = `
+global
+  nbthread 2
+  maxconn 4096
+  pidfile ${dir}/haproxy.pid
+  ${tls ? `ssl-default-bind-ciphers ${TLS_CIPHERS}\n  ssl-default-bind-options ssl-min-ver TLSv1.2` : ''}
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend plain
+  bind 127.0.0.1:${port}
+  default_backend hello
+${tls ? `frontend secure\n  bind 127.0.0.1:${httpsPort} ssl crt ${tls.bothFile}\n  default_backend hello\n` : ''}backend hello
+  option forwardfor
+  http-request set-header X-Forwarded-Proto https if { ssl_fc }
+  http-request set-header X-Forwarded-Proto http if !{ ssl_fc }
+  server hello1 127.0.0.1:${backendPort} maxconn 1000
+`;
+  writeFileSync(join(dir, 'haproxy.cfg'), conf);
+  // -db: foreground, no daemon; it is stopped with the other children.
+  const child = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err = (err + d).slice(-2000);
+  });
+  try {
+    await waitAnswers('haproxy', port, 'http');
+    if (tls) await waitAnswers('haproxy', httpsPort, 'https');
+  } catch (e) {
+    throw new Error(`${e.message}: ${err}`);
   }
-  return { pid: child.pid, port };
+  return { pid: child.pid, port, httpsPort };
 }
 
 /** The process and all its descendants (cluster workers, nginx workers). */
@@ -257,20 +387,10 @@ function toMs(v) {
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60000;
 }
 
-function wrk(port, conns, seconds) {
+function wrk(url, conns, seconds) {
   const out = execFileSync(
     'wrk',
-    [
-      '-t2',
-      `-c${conns}`,
-      `-d${seconds}s`,
-      '--timeout',
-      '5s',
-      '--latency',
-      '-H',
-      `Host: ${HOST}`,
-      `http://127.0.0.1:${port}/`,
-    ],
+    ['-t2', `-c${conns}`, `-d${seconds}s`, '--timeout', '5s', '--latency', '-H', `Host: ${HOST}`, url],
     { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -288,21 +408,43 @@ const median = (xs) => {
 
 async function main() {
   ensureTools();
-  const backend = await startBackend();
-  const targets = [{ name: 'direct (backend)', port: backend.port, pids: null }];
-  const nginx = await startNginx(backend.port);
-  targets.push({ name: 'nginx (2 workers)', port: nginx.port, pids: () => tree(nginx.pid) });
-  for (const w of ROUTER_VARIANTS.length > 0 ? ROUTER_VARIANTS : [undefined]) {
-    const r = await startRouter(backend.port, w);
-    const label = w === undefined ? 'router' : `router (workers=${w})`;
-    targets.push({ name: label, port: r.port, pids: () => tree(r.pid) });
+  let tls = null;
+  if (SCHEMES.includes('https')) {
+    if (have('openssl')) tls = makeCertificate();
+    else log('SKIPPED the HTTPS targets: openssl is not installed (apt-get install openssl)');
   }
-  log(`backend :${backend.port}, ${targets.map((t) => `${t.name} :${t.port}`).join(', ')}`);
+  const withHttp = SCHEMES.includes('http');
+  const backend = await startBackend();
+  const targets = [];
+  // Each proxy gives one target per scheme run; `vs` compares it with nginx over the same scheme.
+  const add = (name, p, pids) => {
+    if (withHttp) targets.push({ name, scheme: 'http', url: `http://127.0.0.1:${p.port}/`, pids });
+    if (tls) targets.push({ name, scheme: 'https', url: `https://127.0.0.1:${p.httpsPort}/`, pids });
+  };
+  if (withHttp)
+    targets.push({
+      name: 'direct (backend)',
+      scheme: 'http',
+      url: `http://127.0.0.1:${backend.port}/`,
+      pids: null,
+    });
+  const nginx = await startNginx(backend.port, tls);
+  add(NGINX, nginx, () => tree(nginx.pid));
+  if (have('haproxy')) {
+    const haproxy = await startHaproxy(backend.port, tls);
+    add('haproxy (2 threads)', haproxy, () => tree(haproxy.pid));
+  } else log('SKIPPED HAProxy: it is not installed (apt-get install haproxy)');
+  for (const w of ROUTER_VARIANTS.length > 0 ? ROUTER_VARIANTS : [undefined]) {
+    const r = await startRouter(backend.port, w, tls);
+    const label = w === undefined ? 'router' : `router (workers=${w})`;
+    add(label, r, () => tree(r.pid));
+  }
+  log(`backend :${backend.port}, ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}`);
   const results = new Map();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const conns of CONNECTIONS) {
       for (const t of targets) {
-        wrk(t.port, conns, WARMUP);
+        wrk(t.url, conns, WARMUP);
         const pids = t.pids?.() ?? [];
         // Everything this benchmark runs, to tell its CPU use apart from other load on the machine.
         const ours = [...pids, backend.pid];
@@ -310,18 +452,18 @@ async function main() {
         const ours0 = cpuSeconds(ours) + childrenSeconds() + selfSeconds();
         const busy0 = machineBusySeconds();
         const t0 = Date.now();
-        const r = wrk(t.port, conns, SECONDS);
+        const r = wrk(t.url, conns, SECONDS);
         const wall = (Date.now() - t0) / 1000;
         const cpu = cpuSeconds(pids) - cpu0;
         const oursUsed = cpuSeconds(ours) + childrenSeconds() + selfSeconds() - ours0;
         // Share of the machine's CPUs used by processes outside this benchmark during the run.
         r.otherLoad = Math.max(0, (machineBusySeconds() - busy0 - oursUsed) / (wall * cpus().length));
         r.cpuPer10k = t.pids ? (cpu / r.requests) * 10_000 : Number.NaN;
-        const key = `${t.name}|${conns}`;
+        const key = `${t.name}|${t.scheme}|${conns}`;
         if (!results.has(key)) results.set(key, []);
         results.get(key).push(r);
         log(
-          `round ${round} ${t.name} c=${conns}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms` +
+          `round ${round} ${t.name} ${t.scheme} c=${conns}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms` +
             (t.pids ? ` cpu ${r.cpuPer10k.toFixed(3)} s/10k` : '') +
             ` other load ${(r.otherLoad * 100).toFixed(0)}%` +
             (r.errors ? ` (${r.errors})` : ''),
@@ -334,20 +476,24 @@ async function main() {
     `\nRouter benchmark: ${cpus().length} × ${cpuModel}, Node ${process.version}, ${ROUNDS} rounds × ${SECONDS} s`,
   );
   console.log(
-    '\n| target | conns | req/s (median) | p50 ms | p99 ms | proxy CPU-s / 10k req | vs nginx | other load |',
+    '\n| target | scheme | conns | req/s (median) | p50 ms | p99 ms | proxy CPU-s / 10k req | vs nginx | other load |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const conns of CONNECTIONS) {
-    const nginxRps = median(results.get(`nginx (2 workers)|${conns}`).map((r) => r.rps));
-    for (const t of targets) {
-      const rs = results.get(`${t.name}|${conns}`);
-      const rps = median(rs.map((r) => r.rps));
-      const cpu = median(rs.map((r) => r.cpuPer10k));
-      console.log(
-        `| ${t.name} | ${conns} | ${rps.toFixed(0)} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ` +
-          `${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '-' : cpu.toFixed(3)} | ` +
-          `${(rps / nginxRps).toFixed(2)} | ${(median(rs.map((r) => r.otherLoad)) * 100).toFixed(0)}% |`,
-      );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const scheme of ['http', 'https']) {
+    for (const conns of CONNECTIONS) {
+      const ref = results.get(`${NGINX}|${scheme}|${conns}`);
+      if (!ref) continue;
+      const nginxRps = median(ref.map((r) => r.rps));
+      for (const t of targets.filter((x) => x.scheme === scheme)) {
+        const rs = results.get(`${t.name}|${scheme}|${conns}`);
+        const rps = median(rs.map((r) => r.rps));
+        const cpu = median(rs.map((r) => r.cpuPer10k));
+        console.log(
+          `| ${t.name} | ${scheme} | ${conns} | ${rps.toFixed(0)} | ${median(rs.map((r) => r.p50)).toFixed(2)} | ` +
+            `${median(rs.map((r) => r.p99)).toFixed(2)} | ${Number.isNaN(cpu) ? '-' : cpu.toFixed(3)} | ` +
+            `${(rps / nginxRps).toFixed(2)} | ${(median(rs.map((r) => r.otherLoad)) * 100).toFixed(0)}% |`,
+        );
+      }
     }
   }
   // Non-2xx answers or socket errors would make the req/s figures meaningless: say so.
@@ -370,6 +516,18 @@ async function cleanup() {
   rmSync(work, { recursive: true, force: true });
 }
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  // The comment at the top of this file is its manual.
+  const text = readFileSync(new URL(import.meta.url), 'utf8');
+  const lines = text.split('\n').slice(1);
+  const head = lines.slice(
+    0,
+    lines.findIndex((l) => !l.startsWith('//')),
+  );
+  console.log(head.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
 try {
   await main();

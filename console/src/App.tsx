@@ -5,6 +5,7 @@ import { I18nProvider, useI18n } from './i18n.tsx';
 import { AuditPage } from './pages/Audit.tsx';
 import { CapacityPage } from './pages/Capacity.tsx';
 import { DepartmentsPage } from './pages/Departments.tsx';
+import { DomainQueuePage } from './pages/Domains.tsx';
 import { IncidentsPage } from './pages/Incidents.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { ServicePage } from './pages/Service.tsx';
@@ -49,6 +50,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const canAudit = platform || me.role === 'dept-admin';
   const canUsers = canAudit;
   const canCapacity = can(me.role, 'capacity:read');
+  const canApproveDomains = can(me.role, 'domain:approve');
 
   // Moving focus to the new page's content tells screen-reader users that the page changed.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
@@ -76,12 +78,14 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
         dept={serviceParams.dept!}
         slug={serviceParams.slug!}
         tab={serviceParams.tab ?? 'overview'}
+        canClaimDomains={can(me.role, 'domain:write')}
       />
     );
   else if (path === '/incidents') page = <IncidentsPage state={search.get('state') ?? 'open'} />;
   else if (path === '/requests') page = <RequestsPage me={me} />;
   // Not rendered at all for other roles, so nothing is even asked of the API.
   else if (capacityParams && canCapacity) page = <CapacityPage me={me} tab={capacityParams.tab ?? 'farms'} />;
+  else if (path === '/domains' && canApproveDomains) page = <DomainQueuePage />;
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
@@ -121,6 +125,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {navLink('/incidents', t('incidents'))}
             {navLink('/requests', t('hostingRequests'))}
             {canCapacity && navLink('/capacity', t('capacity'))}
+            {canApproveDomains && navLink('/domains', t('domains'))}
             {platform && navLink('/departments', t('departments'))}
             {canUsers && navLink('/users', t('users'))}
             {canAudit && navLink('/audit', t('audit'))}

@@ -260,6 +260,22 @@ export interface AuditRecord {
   targetId: string;
 }
 
+export type DomainState = 'pending' | 'approved' | 'rejected';
+
+/** A service's claim on a custom host name (src/edge/domains.logic.ts). */
+export interface Domain {
+  hostname: string;
+  service: string;
+  state: DomainState;
+  source: 'api' | 'manifest';
+  txtRecord: { name: string; value: string };
+  requestedBy: string;
+  requestedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  rejectReason: string | null;
+}
+
 export type RequestState = 'pending' | 'approved' | 'rejected' | 'cancelled';
 
 export interface HostingRequest {

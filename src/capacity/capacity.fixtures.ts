@@ -71,6 +71,7 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
     scale: async (svc: { slug: string }) => void started.push(`scale ${svc.slug}`),
     instances: () => [],
     applyLifecycle: async () => undefined,
+    edgeChanged: async () => undefined,
     // What status and logs read: nothing runs, so no OS user, no isolation and no log file.
     runAs: () => null,
     isolation: () => ({
@@ -98,6 +99,7 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
     bundles: blobs.bundles,
     bundleLimit: t.config.bundleLimit,
     domain: t.config.domain,
+    apiHost: t.config.host,
     publicUrl: (h) => `http://${h}`,
   };
   t.deps.runtime = runtime;

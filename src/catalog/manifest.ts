@@ -27,7 +27,7 @@ export interface AppManifest {
   command: string | null;
   healthCheck: ManifestHealthCheck;
   env: Record<string, string>;
-  /** Host names, lower case. */
+  /** Host names, lower case: the deploy claims those the service does not hold yet (decision 032). */
   routes: string[];
   /** CF `buildpacks:` (or the older `buildpack:`), as written; the build capability picks from them. */
   buildpacks: string[];
@@ -142,14 +142,8 @@ const APP_FIELDS: Record<string, FieldReader> = {
       if (host === null) throw r.error(item, at, 'needs a route: host name');
       app.routes.push(host);
     });
-    // Read and checked now so that the manifest stays valid when custom domains arrive; until
-    // then a deploy must say plainly that these names reach nothing.
-    if (app.routes.length > 0) {
-      r.warn(
-        v,
-        `${f}: custom host names (${app.routes.join(', ')}) are not routed yet; the service answers only at its platform host name`,
-      );
-    }
+    // Exposed as asked: the deploy path files them as custom-domain claims (the edge capability,
+    // above the catalogue) and its answer says, per name, whether it is routed or waits.
   },
 };
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAcmeCommands } from './commands/acme.ts';
 import {
   registerAlertCommands,
   registerChannelCommands,
@@ -11,6 +12,7 @@ import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
 import { registerCertCommands } from './commands/certs.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
+import { registerDomainCommands } from './commands/domains.ts';
 import { registerEnvCommands } from './commands/env.ts';
 import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
@@ -64,6 +66,7 @@ registerRuntimeCommands(program);
 registerAlertCommands(program);
 registerIncidentCommands(program);
 registerChannelCommands(program);
+registerAcmeCommands(program);
 registerMaintenanceCommands(program);
 registerReportCommands(program);
 registerMetricsCommands(program);
@@ -74,6 +77,7 @@ registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
 registerCertCommands(program);
+registerDomainCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -164,6 +164,16 @@ export async function expiringCertificates(db: Db, days: number, now = new Date(
   return (await repo.expiringBefore(db, new Date(now.getTime() + days * DAY_MS))).map((r) => present(r, now));
 }
 
+/**
+ * The names operators' uploaded certificates cover until at least `until`: hosts the platform's
+ * own issuance (ACME) leaves alone, e.g. a department's wildcard.
+ */
+export async function uploadedNamesValidUntil(db: Db, until: Date): Promise<string[]> {
+  return (await repo.listCertificates(db))
+    .filter((r) => r.source === 'uploaded' && r.not_after > until)
+    .flatMap((r) => r.names);
+}
+
 /** A certificate as the route table carries it: the key still sealed (open it with `openKeys`). */
 export interface SealedCertificate {
   id: string;

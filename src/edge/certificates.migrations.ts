@@ -2,7 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 
 /** The edge's certificate store and per-service HTTPS settings (decision 031). */
 export const certificateMigrations: Record<string, Migration> = {
-  '0026_certificates': {
+  '0030_certificates': {
     async up(db: Kysely<unknown>) {
       await sql`
         create table certificates (

@@ -251,3 +251,24 @@ export const hardeningMigrations: Record<string, Migration> = {
     },
   },
 };
+
+/**
+ * Certificate alerts (0028): the edge's ACME job raises `certificate` alerts (a failed renewal, an
+ * expiry near) on the service whose host it is, through the same alerts, incidents and
+ * notifications as the probes' rules. The column checks of 0007 have PostgreSQL's default names.
+ */
+export const certificateAlertMigrations: Record<string, Migration> = {
+  '0029_certificate_alerts': {
+    async up(db: Kysely<unknown>) {
+      const rules = `'service-down', 'error-rate', 'latency', 'crash-loop', 'memory', 'certificate'`;
+      for (const table of ['alerts', 'incidents']) {
+        await sql`alter table ${sql.table(table)} drop constraint ${sql.raw(`${table}_rule_check`)}`.execute(
+          db,
+        );
+        await sql`
+          alter table ${sql.table(table)} add constraint ${sql.raw(`${table}_rule_check`)}
+          check (rule in (${sql.raw(rules)}))`.execute(db);
+      }
+    },
+  },
+};

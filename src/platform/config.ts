@@ -97,6 +97,23 @@ export interface Config {
    * Retry-After (decision 028).
    */
   readonly routeStreamWaiters: number;
+  /** ACME directory certificates are ordered from (RFC 8555, https); null: ACME off. */
+  readonly acmeDirectoryUrl: string | null;
+  /** Contact address of the platform's ACME account (the CA's expiry notices go there). */
+  readonly acmeEmail: string | null;
+  /** PEM file of CAs trusted for the ACME directory's own HTTPS (a private CA); used by the ACME client only. */
+  readonly acmeCaFile: string | null;
+  /** A certificate within this many days of expiry is renewed. */
+  readonly acmeRenewBeforeDays: number;
+  /** A certificate within this many days of expiry raises an alert (its renewal has not worked). */
+  readonly acmeAlertBeforeDays: number;
+  /**
+   * Whether approving a custom host name first requires the TXT record
+   * `_govhost-challenge.<hostname>` to hold the claim's token (decision 032).
+   */
+  readonly domainTxtCheck: boolean;
+  /** DNS server (`host:port`) the TXT check asks; null: the system's resolvers. */
+  readonly dnsResolver: string | null;
 }
 
 export class ConfigError extends Error {
@@ -213,6 +230,21 @@ function stackImages(raw: string): Record<string, string> {
 
 function nonEmpty(raw: string): string {
   if (raw.trim() === '') throw new Error('must not be empty');
+  return raw;
+}
+
+function onOff(raw: string): boolean {
+  if (/^(on|true|1|yes)$/i.test(raw)) return true;
+  if (/^(off|false|0|no)$/i.test(raw)) return false;
+  throw new Error('must be on or off');
+}
+
+/** `GOVHOST_DNS_RESOLVER`: an IP address with an optional port, `127.0.0.1:5353` or `[::1]:53`. */
+function resolverAddress(raw: string): string {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(raw);
+  const ip = m ? (m[1] ?? m[2] ?? '') : '';
+  if (!m || !parseNetwork(ip) || Number(m[3] ?? 53) > 65535 || Number(m[3] ?? 53) < 1)
+    throw new Error('must be an IP address with an optional port, such as 10.0.0.53:53 or [::1]:53');
   return raw;
 }
 
@@ -443,6 +475,51 @@ const FIELDS: FieldSpec[] = [
     parse: integer(1, 65_536),
     describe: 'routers waiting per replica',
   },
+  {
+    env: 'GOVHOST_ACME_DIRECTORY_URL',
+    file: 'acmeDirectoryUrl',
+    parse: (r) => {
+      // RFC 8555 §6.1: ACME runs over HTTPS only.
+      if (!/^https:\/\/[^\s/]+/.test(r)) throw new Error('must be an https:// URL of an ACME directory');
+      return r;
+    },
+    describe: 'ACME directory',
+  },
+  {
+    env: 'GOVHOST_ACME_EMAIL',
+    file: 'acmeEmail',
+    parse: (r) => {
+      if (!/^[^\s@<>]+@[^\s@<>]+$/.test(r))
+        throw new Error('must be an e-mail address such as ops@gov.example');
+      return r;
+    },
+    describe: 'ACME account contact',
+  },
+  {
+    env: 'GOVHOST_ACME_CA_FILE',
+    file: 'acmeCaFile',
+    parse: (r) => resolve(nonEmpty(r)),
+    describe: 'ACME CA file',
+  },
+  {
+    env: 'GOVHOST_ACME_RENEW_DAYS',
+    file: 'acmeRenewBeforeDays',
+    parse: integer(1, 365),
+    describe: 'ACME renewal window',
+  },
+  {
+    env: 'GOVHOST_ACME_ALERT_DAYS',
+    file: 'acmeAlertBeforeDays',
+    parse: integer(1, 365),
+    describe: 'certificate expiry alert window',
+  },
+  {
+    env: 'GOVHOST_DOMAIN_TXT_CHECK',
+    file: 'domainTxtCheck',
+    parse: onOff,
+    describe: 'custom domain TXT check',
+  },
+  { env: 'GOVHOST_DNS_RESOLVER', file: 'dnsResolver', parse: resolverAddress, describe: 'DNS resolver' },
 ];
 
 export const DEFAULTS: Config = {
@@ -490,6 +567,13 @@ export const DEFAULTS: Config = {
   k8sStagerImage: 'govhost:0.1.0',
   blobStore: 'data-dir',
   routeStreamWaiters: 256,
+  acmeDirectoryUrl: null,
+  acmeEmail: null,
+  acmeCaFile: null,
+  acmeRenewBeforeDays: 30,
+  acmeAlertBeforeDays: 14,
+  domainTxtCheck: false,
+  dnsResolver: null,
 };
 
 function readFile(path: string): Source {

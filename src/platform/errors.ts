@@ -93,6 +93,15 @@ export const ERROR_CODES = {
   },
   GOVHOST_CERTIFICATE_EXISTS: { status: 409, title: 'This certificate is already stored' },
   GOVHOST_CERTIFICATE_NOT_FOUND: { status: 404, title: 'Certificate not found' },
+  GOVHOST_DOMAIN_INVALID: { status: 422, title: 'The host name is not valid' },
+  GOVHOST_DOMAIN_RESERVED: { status: 422, title: "The host name is one of the platform's own names" },
+  GOVHOST_DOMAIN_TAKEN: { status: 409, title: 'The host name is already claimed by a service' },
+  GOVHOST_DOMAIN_NOT_FOUND: { status: 404, title: 'No claim on this host name' },
+  GOVHOST_DOMAIN_STATE: { status: 409, title: 'The host name claim is not in a state that allows this' },
+  GOVHOST_DOMAIN_DNS_CHECK_FAILED: {
+    status: 422,
+    title: 'The DNS TXT record that proves control of the host name is missing or wrong',
+  },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

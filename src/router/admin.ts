@@ -126,6 +126,12 @@ async function putRoutes(req: IncomingMessage, res: ServerResponse, source: Admi
   json(res, 200, { version: have, changed: result === 'applied', routes: parsed.table.routes.length });
 }
 
+/** The table as the admin API shows it: private keys never leave the router, even to its token. */
+function withoutKeys(t: RouteTable): RouteTable {
+  if (!t.certificates) return t;
+  return { ...t, certificates: t.certificates.map((c) => ({ ...c, key: '(held by the router)' })) };
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, source: AdminSource): Promise<void> {
   const [path, query = ''] = (req.url ?? '/').split('?');
   const method = req.method ?? 'GET';
@@ -142,7 +148,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, source: AdminSo
     return problem(res, req, 'GOVHOST_METHOD_NOT_ALLOWED', `${path} accepts ${methods.join(', ')}`);
   }
   if (path === '/routes' && method === 'PUT') return putRoutes(req, res, source);
-  if (path === '/routes') return json(res, 200, source.table());
+  if (path === '/routes') return json(res, 200, withoutKeys(source.table()));
   if (path === '/metrics') {
     const raw = new URLSearchParams(query).get('raw');
     if (raw === '1' || raw === 'true')

@@ -17,6 +17,16 @@ import { ResponseWriter } from './response-writer.ts';
  */
 
 const MAX_HEAD = 16 * 1024;
+/** One year, as the HSTS preload list asks; no includeSubDomains: a department's other names are theirs. */
+const HSTS = 'max-age=31536000';
+
+/** Adds HSTS to a response's flat header list unless the service sent its own. */
+function addHsts(headers: string[]): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === 'strict-transport-security') return;
+  }
+  headers.push('Strict-Transport-Security', HSTS);
+}
 // Bytes of pipelined requests held while one is in progress; more and reading pauses.
 const MAX_PENDING = 64 * 1024;
 
@@ -220,7 +230,9 @@ export class ClientConnection implements ClientInfo {
   startResponse(status: number, message: string, headers: string[], framing: Framing, noBody: boolean): void {
     // A body still being read when the answer comes: the connection cannot carry another request.
     if (this.#body) this.closeAfter = true;
-    const http10 = this.current?.head.http10 ?? false;
+    const current = this.current;
+    const http10 = current?.head.http10 ?? false;
+    if (this.ctx.secure && current?.active.hsts) addHsts(headers);
     const close = this.closeAfter || this.ctx.draining;
     if (this.#writer.start(status, message, headers, framing, noBody, http10, close)) this.closeAfter = true;
   }
@@ -264,6 +276,16 @@ export class ClientConnection implements ClientInfo {
         forwarded: 0,
       });
     }
+    this.requestDone();
+  }
+
+  /**
+   * Sends a whole response the router made itself (not a page); `build` is told whether the
+   * connection closes after it. Not counted in any service's metrics.
+   */
+  reply(build: (close: boolean) => string, closeAfter: boolean): void {
+    if (closeAfter || this.#body) this.closeAfter = true;
+    this.socket.write(build(this.closeAfter || this.ctx.draining), 'latin1');
     this.requestDone();
   }
 

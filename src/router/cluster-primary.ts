@@ -7,7 +7,7 @@ import { followControlPlane } from './follow.ts';
 import type { Log } from './log.ts';
 import { mergeAll, type RawServiceMetrics, summariseAll } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
-import { RouteStore } from './route-store.ts';
+import { RouteStore, stateBox } from './route-store.ts';
 import type { RunningRouter } from './router.ts';
 
 /**
@@ -39,11 +39,12 @@ function workerExecArgv(): string[] {
 
 /** Starts the clustered router (see above); resolves once every worker listens. */
 export async function startCluster(o: ResolvedOptions, log: Log): Promise<RunningRouter> {
-  const store = new RouteStore(o.statePath, log);
+  const store = new RouteStore(o.statePath, log, stateBox(o));
   await store.load();
   const workerOpts: WorkerOptions = {
     host: o.host,
     port: o.port,
+    httpsPort: o.httpsPort,
     bodyLimit: o.bodyLimit,
     connectTimeoutMs: o.connectTimeoutMs,
     upstreamTimeoutMs: o.upstreamTimeoutMs,
@@ -66,10 +67,10 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
   let nextStatsId = 1;
   let closing = false;
   let restarts = 0;
-  let resolveReady: (port: number) => void = () => {};
+  let resolveReady: (ports: { port: number; httpsPort: number | null }) => void = () => {};
   let rejectReady: (err: Error) => void = () => {};
   let readyCount = 0;
-  const ready = new Promise<number>((res, rej) => {
+  const ready = new Promise<{ port: number; httpsPort: number | null }>((res, rej) => {
     resolveReady = res;
     rejectReady = rej;
   });
@@ -114,7 +115,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
         checkAcks();
       } else if (m.t === 'ready') {
         readyCount++;
-        if (readyCount === o.workers) resolveReady(m.port);
+        if (readyCount === o.workers) resolveReady({ port: m.port, httpsPort: m.httpsPort });
       } else if (m.t === 'failed') {
         rejectReady(new Error(`router worker could not listen: ${m.message}`));
       } else if (m.t === 'stats') {
@@ -151,8 +152,9 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     START_TIMEOUT_MS,
   );
   let port: number;
+  let httpsPort: number | null;
   try {
-    port = await ready;
+    ({ port, httpsPort } = await ready);
   } catch (err) {
     killAll();
     throw err;
@@ -212,6 +214,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
   let closed: Promise<void> | null = null;
   return {
     port,
+    httpsPort,
     adminPort,
     close: (graceMs = o.shutdownGraceMs) => {
       closed ??= (async () => {

@@ -11,7 +11,7 @@ export type ToWorker =
 
 export type ToPrimary =
   | { t: 'hello' }
-  | { t: 'ready'; port: number }
+  | { t: 'ready'; port: number; httpsPort: number | null }
   /** The worker now routes by this table version. */
   | { t: 'applied'; version: number }
   | { t: 'failed'; message: string }
@@ -22,7 +22,7 @@ export type ToPrimary =
 // drops the router's secrets from the environment before any worker is forked.
 export type WorkerOptions = Omit<
   ResolvedOptions,
-  'adminToken' | 'statePath' | 'adminHost' | 'adminPort' | 'controlPlane'
+  'adminToken' | 'statePath' | 'stateKey' | 'adminHost' | 'adminPort' | 'controlPlane'
 >;
 
 export const WORKER_OPTIONS_ENV = 'GOVHOST_ROUTER_WORKER_OPTIONS';

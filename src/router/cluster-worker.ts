@@ -14,7 +14,15 @@ const opts = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? '{}') as WorkerOption
 const log = stderrLog;
 // Options the engine does not read in a worker get inert values.
 const engine = createEngine(
-  { ...opts, adminToken: '', statePath: null, adminHost: '', adminPort: 0, controlPlane: null },
+  {
+    ...opts,
+    adminToken: '',
+    statePath: null,
+    stateKey: null,
+    adminHost: '',
+    adminPort: 0,
+    controlPlane: null,
+  },
   log,
 );
 
@@ -37,7 +45,7 @@ process.on('message', (m: ToWorker) => {
     if (!listening) {
       listening = true;
       engine.listen().then(
-        (port) => send({ t: 'ready', port }),
+        ({ port, httpsPort }) => send({ t: 'ready', port, httpsPort }),
         (err: Error) => {
           send({ t: 'failed', message: err.message });
           process.exit(1);

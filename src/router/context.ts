@@ -57,6 +57,13 @@ export interface ProxyContext {
   probeKey: Buffer;
   /** True once shutdown began: responses then close their connection. */
   draining: boolean;
+  /** This listener terminates TLS. */
+  readonly secure: boolean;
+  /**
+   * Where plain-HTTP requests are redirected for HTTPS: `''` (port 443) or `:<port>`; null on the
+   * HTTPS listener itself, and when the router does not listen for HTTPS.
+   */
+  httpsPortSuffix: string | null;
   /** Told of every request answered; null when nobody listens. */
   onRequest: ((r: RequestRecord) => void) | null;
 }

@@ -1,3 +1,4 @@
+import { answerChallenge, isChallenge } from './acme-challenge.ts';
 import type { ClientConnection } from './client-conn.ts';
 import { BodyMode, hostOf } from './headers.ts';
 import type { RequestHead } from './http1-request.ts';
@@ -5,7 +6,29 @@ import { UNKNOWN_SERVICE } from './metrics.ts';
 import { unknownHostDetail } from './pages.ts';
 import { isProbeKey } from './probe-key.ts';
 import { Exchange } from './proxy.ts';
+import type { ActiveRoute } from './route-index.ts';
 import { proxyUpgrade } from './websocket.ts';
+
+/**
+ * Sends a plain-HTTP request to the same address over HTTPS: 301 for GET and HEAD, 308 for the
+ * rest (which keeps the method and body). The host is the route's own (checked when the table was
+ * taken), never the client's spelling; the target was checked by the parser.
+ */
+function redirectToHttps(
+  conn: ClientConnection,
+  head: RequestHead,
+  active: ActiveRoute,
+  start: number,
+  hasBody: boolean,
+): void {
+  const status = head.method === 'GET' || head.method === 'HEAD' ? 301 : 308;
+  const path = head.target.startsWith('/') ? head.target : '/';
+  const location = `https://${active.route.hostname}${conn.ctx.httpsPortSuffix}${path}`;
+  conn.page(head, status, undefined, { metrics: active.metrics, service: active.route.service }, start, {
+    close: hasBody,
+    extra: `Location: ${location}\r\n`,
+  });
+}
 
 /**
  * Decides what becomes of one request: the route is found by the request's own Host header
@@ -16,9 +39,14 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   const ctx = conn.ctx;
   const start = performance.now();
   if (head.close || ctx.draining) conn.closeAfter = true;
+  const hasBody = head.chunked || head.contentLength > 0;
+  // ACME HTTP-01 challenges: answered by the router on plain HTTP, for any host, never redirected.
+  if (!ctx.secure && isChallenge(head.target)) {
+    answerChallenge(conn, head, start, hasBody);
+    return;
+  }
   const host = hostOf(head.host);
   const found = ctx.index.lookup(host);
-  const hasBody = head.chunked || head.contentLength > 0;
   if (!found) {
     conn.page(head, 404, unknownHostDetail(host), { metrics: ctx.unknown, service: UNKNOWN_SERVICE }, start, {
       close: hasBody,
@@ -29,6 +57,10 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
   const active =
     head.probe !== null && isProbeKey(head.probe, ctx.probeKey) ? ctx.index.probeView(found) : found;
   const route = active.route;
+  if (active.redirect && ctx.httpsPortSuffix !== null) {
+    redirectToHttps(conn, head, active, start, hasBody);
+    return;
+  }
   if (head.upgrade !== null && route.kind === 'proxy' && !hasBody) {
     const { socket, rest } = conn.handOver();
     proxyUpgrade(ctx, head, conn, socket, rest, active);

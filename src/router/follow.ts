@@ -35,7 +35,8 @@ export function withinStaticRoot(
     if (!ok) refused.push(r.hostname);
     return ok;
   });
-  return refused.length === 0 ? { table, refused } : { table: { version: table.version, routes }, refused };
+  // The rest of the table (certificates, ACME challenges) goes on as it came.
+  return refused.length === 0 ? { table, refused } : { table: { ...table, routes }, refused };
 }
 
 const RETRY_MS = 1_000;

@@ -26,7 +26,7 @@ const router = await startRouter({ ...options, log: stderrLog }).catch((err: Err
 });
 // The one line on stdout: whoever started us waits for it and reads the real ports from it.
 process.stdout.write(
-  `${JSON.stringify({ msg: 'router ready', port: router.port, adminPort: router.adminPort, pid: process.pid })}\n`,
+  `${JSON.stringify({ msg: 'router ready', port: router.port, httpsPort: router.httpsPort, adminPort: router.adminPort, pid: process.pid })}\n`,
 );
 
 installCrashGuard(

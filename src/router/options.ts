@@ -11,6 +11,11 @@ export interface RouterOptions {
   host?: string;
   /** Port of the public listener; 0 picks a free one (reported back by startRouter). */
   port?: number;
+  /**
+   * Port of the HTTPS listener (same address as the public one); 0 picks a free one; null (the
+   * default) listens for plain HTTP only. Certificates come with the route table (decision 030).
+   */
+  httpsPort?: number | null;
   /** The admin API listens on loopback only, whatever the public address is. */
   adminHost?: string;
   adminPort?: number;
@@ -18,6 +23,11 @@ export interface RouterOptions {
   adminToken: string;
   /** File holding the last route table; null keeps it in memory only (tests). */
   statePath?: string | null;
+  /**
+   * Base64 of the 32-byte key sealing certificate keys in the state file; null: `<statePath>.key`,
+   * made when the first certificate is stored (mode 0600).
+   */
+  stateKey?: string | null;
   /** Largest request body forwarded, in bytes. */
   bodyLimit?: number;
   connectTimeoutMs?: number;
@@ -50,6 +60,8 @@ export type ResolvedOptions = Required<Omit<RouterOptions, 'log' | 'onRequest'>>
 export const ROUTER_DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
+  httpsPort: null as number | null,
+  stateKey: null as string | null,
   adminHost: '127.0.0.1',
   adminPort: 8081,
   controlPlane: null as ControlPlaneSource | null,
@@ -76,7 +88,11 @@ export function resolveOptions(opts: RouterOptions): ResolvedOptions {
   for (const k of ['bodyLimit', 'connectTimeoutMs', 'upstreamTimeoutMs', 'clientIdleTimeoutMs'] as const) {
     if (!Number.isSafeInteger(o[k]) || o[k] <= 0) problems.push(`${k} must be a positive whole number`);
   }
+  if (o.httpsPort !== null && (!Number.isInteger(o.httpsPort) || o.httpsPort < 0 || o.httpsPort > 65535))
+    problems.push('httpsPort must be 0-65535 or null');
   if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 64) problems.push('workers must be 0-64');
+  if (o.stateKey !== null && Buffer.from(o.stateKey, 'base64').length !== 32)
+    problems.push('stateKey must be the base64 encoding of 32 random bytes');
   for (const p of o.trustedProxies) {
     if (!parseNetwork(p))
       problems.push(`trustedProxies: ${JSON.stringify(p)} is not an address or a network`);

@@ -6,6 +6,8 @@ import { STATUS_CODES } from 'node:http';
  */
 
 const TEXT: Record<number, { title: string; zh: string; detail: string }> = {
+  301: { title: 'Moved permanently', zh: '已永久移至', detail: 'This service is served over HTTPS.' },
+  308: { title: 'Permanent redirect', zh: '永久重新導向', detail: 'This service is served over HTTPS.' },
   400: { title: 'Bad request', zh: '要求無效', detail: 'The request could not be understood.' },
   403: { title: 'Forbidden', zh: '禁止存取', detail: 'You may not open this address.' },
   404: { title: 'Not found', zh: '找不到網頁', detail: 'There is no page at this address.' },

@@ -1,16 +1,20 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { BackendRegistry } from './balancer.ts';
 import { ClientConnection } from './client-conn.ts';
 import type { ProxyContext, ProxyOptions } from './context.ts';
 import type { Log } from './log.ts';
 import { type MetricsRegistry, UNKNOWN_SERVICE } from './metrics.ts';
 import type { RouteIndex } from './route-index.ts';
+import { type CertIndex, TLS_CIPHERS, TLS_MIN_VERSION } from './tls-sni.ts';
 
 /** Options of the citizen-facing listener. */
 export interface PublicServerOptions extends ProxyOptions {
   host: string;
   port: number;
+  /** Terminate TLS with these certificates (chosen by SNI); null: plain HTTP. */
+  sni: CertIndex | null;
 }
 
 export interface PublicServer {
@@ -46,16 +50,54 @@ export function createPublicServer(
     probeKey: Buffer.alloc(0),
     draining: false,
     onRequest: null,
+    secure: opts.sni !== null,
+    httpsPortSuffix: null,
   };
-  // Half-open allowed: a client may send its request and shut its side (HTTP/1.0 tools do);
-  // it still gets its answer, and the connection closes after.
-  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+  const accept = (socket: Socket) => {
     if (ctx.draining) {
       socket.destroy();
       return;
     }
     ctx.connections.add(new ClientConnection(ctx, socket));
-  });
+  };
+  // Half-open allowed: a client may send its request and shut its side (HTTP/1.0 tools do);
+  // it still gets its answer, and the connection closes after.
+  const sni = opts.sni;
+  // TCP sockets under the TLS listener (empty for plain HTTP), see below.
+  const raw = new Set<Socket>();
+  let server: Server;
+  if (sni === null) {
+    server = createServer({ noDelay: true, allowHalfOpen: true }, accept);
+  } else {
+    // No certificate of its own: a handshake without SNI, or for a name no certificate covers,
+    // fails rather than showing another department's certificate (decision 030).
+    const tlsServer = createTlsServer(
+      {
+        allowHalfOpen: true,
+        minVersion: TLS_MIN_VERSION,
+        ciphers: TLS_CIPHERS,
+        handshakeTimeout: Math.min(opts.headersTimeoutMs, 10_000),
+        SNICallback: (name, cb) => {
+          const context = sni.context(name);
+          if (context) cb(null, context);
+          else cb(new Error(`no certificate for ${name}`));
+        },
+      },
+      (socket) => {
+        socket.setNoDelay(true);
+        accept(socket);
+      },
+    );
+    // Failed handshakes (scanners, unknown names) are the client's business, not a log line each.
+    tlsServer.on('tlsClientError', () => {});
+    // A client that hangs up right after its Finished can leave the TCP socket open under a
+    // TLS socket that never reached the router's code: shutdown cuts those itself.
+    tlsServer.on('connection', (s: Socket) => {
+      raw.add(s);
+      s.once('close', () => raw.delete(s));
+    });
+    server = tlsServer;
+  }
   // Accept errors (EMFILE and the like) must not end the process; they are logged and retried.
   server.on('error', (err) => log.error({ err: err.message }, 'public listener error'));
 
@@ -93,6 +135,7 @@ export function createPublicServer(
         for (const c of ctx.connections) c.abort();
       }
       for (const t of ctx.tunnels) t.destroy();
+      for (const s of raw) s.destroy();
       await closed;
     },
   };

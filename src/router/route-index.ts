@@ -1,12 +1,17 @@
 import type { BackendRegistry, BackendState, Pool } from './balancer.ts';
 import { type MetricsRegistry, probeLabel, type RawServiceMetrics } from './metrics.ts';
 import type { Route, RouteTable } from './route-table.ts';
+import type { CertIndex } from './tls-sni.ts';
 
 /** A route ready for the hot path: its pool and metrics resolved once per table, not per request. */
 export interface ActiveRoute {
   readonly route: Route;
   readonly pool: Pool;
   readonly metrics: RawServiceMetrics;
+  /** Plain-HTTP requests go to HTTPS: a certificate covers the host and the route allows it. */
+  readonly redirect: boolean;
+  /** HTTPS responses carry Strict-Transport-Security. */
+  readonly hsts: boolean;
 }
 
 /**
@@ -15,14 +20,25 @@ export interface ActiveRoute {
  */
 export class RouteIndex {
   #byHost = new Map<string, ActiveRoute>();
+  #challenges = new Map<string, string>();
   #version = -1;
   /** The internal file server that static routes are forwarded to, once it listens. */
   staticBackend: BackendState | null = null;
 
+  /**
+   * @param certs the router's certificates when it listens for HTTPS; null: no redirect, no HSTS
+   *   (they would send citizens to a port nobody answers).
+   */
   constructor(
     private readonly backends: BackendRegistry,
     private readonly metrics: MetricsRegistry,
+    readonly certs: CertIndex | null = null,
   ) {}
+
+  /** The key authorization for an ACME HTTP-01 token, when the table lists it. */
+  challenge(token: string): string | undefined {
+    return this.#challenges.get(token);
+  }
 
   get version(): number {
     return this.#version;
@@ -55,6 +71,8 @@ export class RouteIndex {
   apply(table: RouteTable): void {
     this.#table = table;
     const states = this.backends.apply(table.routes.flatMap((r) => r.backends));
+    const certs = this.certs;
+    certs?.apply(table.certificates ?? []);
     const next = new Map<string, ActiveRoute>();
     for (const route of table.routes) {
       const members =
@@ -64,9 +82,18 @@ export class RouteIndex {
             : []
           : route.backends.map((b) => states.get(b.id)!);
       const pool = this.backends.newPool(members);
-      next.set(route.hostname, { route, pool, metrics: this.metrics.for(route.service) });
+      // Decided once per table, so the plain-HTTP hot path reads one boolean.
+      const secure = certs?.covers(route.hostname) ?? false;
+      next.set(route.hostname, {
+        route,
+        pool,
+        metrics: this.metrics.for(route.service),
+        redirect: secure && route.httpsRedirect !== false,
+        hsts: secure && route.hsts !== false,
+      });
     }
     this.#byHost = next;
+    this.#challenges = new Map((table.acmeChallenges ?? []).map((c) => [c.token, c.keyAuthorization]));
     this.#version = table.version;
   }
 }

@@ -1,7 +1,9 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { loadKey, SecretBox } from '../platform/secrets.ts';
 import type { Log } from './log.ts';
+import type { ResolvedOptions } from './options.ts';
 import type { RouteTable } from './route-table.ts';
 import { parseRouteTable } from './route-validate.ts';
 
@@ -20,10 +22,16 @@ export class RouteStore {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #listeners: ((t: RouteTable) => void)[] = [];
 
+  private readonly box: StateBox | null;
+
+  /** @param box seals certificate keys in the state file; by default `stateBox` without a key given. */
   constructor(
     private readonly statePath: string | null,
     private readonly log: Log,
-  ) {}
+    box: StateBox | null = null,
+  ) {
+    this.box = box ?? stateBox({ statePath, stateKey: null });
+  }
 
   current(): RouteTable {
     return this.#table;
@@ -49,7 +57,7 @@ export class RouteStore {
     }
     let parsed: ReturnType<typeof parseRouteTable>;
     try {
-      parsed = parseRouteTable(JSON.parse(text));
+      parsed = parseRouteTable(unsealKeys(JSON.parse(text), this.box!));
     } catch (err) {
       parsed = { ok: false, errors: [(err as Error).message] };
     }
@@ -81,7 +89,8 @@ export class RouteStore {
       return isDeepStrictEqual(table, cur) ? 'unchanged' : 'conflict';
     }
     // Written first: if the disk refuses, the caller hears so and memory still matches the file.
-    if (this.statePath) await writeAtomically(this.statePath, `${JSON.stringify(table)}\n`);
+    if (this.statePath)
+      await writeAtomically(this.statePath, `${JSON.stringify(sealKeys(table, this.box!))}\n`);
     this.#set(table);
     return 'applied';
   }
@@ -90,6 +99,54 @@ export class RouteStore {
     this.#table = table;
     for (const fn of this.#listeners) fn(table);
   }
+}
+
+/** The state key's box, made on first use. */
+export type StateBox = () => SecretBox;
+
+/**
+ * The key sealing the state file's certificate keys: GOVHOST_ROUTER_STATE_KEY, or `<statePath>.key`
+ * (made once, mode 0600). The router's own, not the platform's: a router host never holds the key
+ * that opens the platform's other secrets. Read or made on first use, so a router that never
+ * holds a certificate writes no key file. Null without a state file.
+ */
+export function stateBox(o: Pick<ResolvedOptions, 'statePath' | 'stateKey'>): StateBox | null {
+  const path = o.statePath;
+  if (!path) return null;
+  let box: SecretBox | null = null;
+  return () => {
+    box ??= new SecretBox(loadKey(`${path}.key`, o.stateKey, 'GOVHOST_ROUTER_STATE_KEY'));
+    return box;
+  };
+}
+
+/** The table as written to disk: each certificate key sealed (AES-256-GCM), the rest as it is. */
+function sealKeys(table: RouteTable, box: StateBox): RouteTable {
+  if (!table.certificates?.length) return table;
+  const b = box();
+  return { ...table, certificates: table.certificates.map((c) => ({ ...c, key: b.seal(c.key) })) };
+}
+
+/**
+ * The state file's contents with certificate keys opened. A key that is not sealed, or does not
+ * open with this key, throws: the file is then treated as unreadable (moved aside).
+ */
+function unsealKeys(raw: unknown, box: StateBox): unknown {
+  const certs = (raw as { certificates?: unknown } | null)?.certificates;
+  if (!Array.isArray(certs) || certs.length === 0) return raw;
+  const b = box();
+  return {
+    ...(raw as object),
+    certificates: certs.map((c: { key?: unknown }) => {
+      if (typeof c?.key !== 'string' || !c.key.startsWith('v1:'))
+        throw new Error('a certificate key in the state file is not sealed');
+      try {
+        return { ...c, key: b.open(c.key) };
+      } catch {
+        throw new Error('a certificate key in the state file does not open with the state key');
+      }
+    }),
+  };
 }
 
 /**

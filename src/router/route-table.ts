@@ -20,15 +20,45 @@ export interface Route {
   backends: Backend[];
   /** Folder served as files, for `static` routes. */
   staticRoot?: string;
-  /** Off only when false (absent: on once a certificate covers the host): HTTP → HTTPS redirect, HSTS. */
+  /**
+   * Once a certificate covers the host: plain-HTTP requests are redirected to HTTPS (301, 308
+   * for methods other than GET and HEAD) unless this is false (decision 030).
+   */
   httpsRedirect?: boolean;
+  /** Once a certificate covers the host: HTTPS responses carry HSTS unless this is false. */
   hsts?: boolean;
+}
+
+/**
+ * A certificate the router terminates TLS with, chosen by SNI for the names its leaf covers.
+ * The key travels only over the authenticated admin channel or route stream, and is sealed in
+ * the router's state file (decision 030).
+ */
+export interface TableCertificate {
+  /** The control plane's id for it, for logs. */
+  id: string;
+  /** PEM chain: the leaf first, then its intermediates. */
+  chain: string;
+  /** PEM private key of the leaf (unencrypted, PKCS#8, SEC1 or PKCS#1). */
+  key: string;
 }
 
 export interface RouteTable {
   /** Grows with every change; the router ignores a table older than the one it has. */
   version: number;
   routes: Route[];
-  /** Certificates served by SNI: PEM chain (leaf first) and key (clear only in a table handed to a router). */
-  certificates?: { id: string; chain: string; key: string }[];
+  /** Certificates for HTTPS; absent or empty: the HTTPS listener completes no handshake. */
+  certificates?: TableCertificate[];
+  /**
+   * ACME HTTP-01 challenges in progress: the router answers `GET /.well-known/acme-challenge/<token>`
+   * on its HTTP port, for any host, with the key authorization (RFC 8555 §8.3).
+   */
+  acmeChallenges?: AcmeChallenge[];
+}
+
+export interface AcmeChallenge {
+  /** The CA's token, base64url. */
+  token: string;
+  /** `<token>.<account key thumbprint>`, the body the CA expects. */
+  keyAuthorization: string;
 }

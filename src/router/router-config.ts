@@ -10,7 +10,11 @@ import { controlPlaneUrlProblem, isLoopback, ROUTER_DEFAULTS, type RouterOptions
  * not inside it, and must start without the platform's database or config file.
  */
 /** The router's secrets among its variables: its process keeps them, its workers never see them. */
-export const ROUTER_SECRETS = ['GOVHOST_ROUTER_ADMIN_TOKEN', 'GOVHOST_ROUTER_CONTROL_PLANE_TOKEN'] as const;
+export const ROUTER_SECRETS = [
+  'GOVHOST_ROUTER_ADMIN_TOKEN',
+  'GOVHOST_ROUTER_CONTROL_PLANE_TOKEN',
+  'GOVHOST_ROUTER_STATE_KEY',
+] as const;
 
 export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
   const problems: string[] = [];
@@ -34,6 +38,15 @@ export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
   }
   const port = int('GOVHOST_ROUTER_PORT', 0, 65535, ROUTER_DEFAULTS.port);
   const adminPort = int('GOVHOST_ROUTER_ADMIN_PORT', 0, 65535, ROUTER_DEFAULTS.adminPort);
+  const httpsPort =
+    get('GOVHOST_ROUTER_HTTPS_PORT') === undefined ? null : int('GOVHOST_ROUTER_HTTPS_PORT', 0, 65535, 0);
+  if (httpsPort !== null && httpsPort !== 0 && (httpsPort === port || httpsPort === adminPort)) {
+    problems.push(`GOVHOST_ROUTER_HTTPS_PORT must differ from the HTTP and admin ports, got ${httpsPort}`);
+  }
+  const stateKey = get('GOVHOST_ROUTER_STATE_KEY') ?? null;
+  if (stateKey !== null && Buffer.from(stateKey, 'base64').length !== 32) {
+    problems.push('GOVHOST_ROUTER_STATE_KEY must be the base64 encoding of 32 random bytes');
+  }
   const adminHost = get('GOVHOST_ROUTER_ADMIN_HOST') ?? ROUTER_DEFAULTS.adminHost;
   if (!isLoopback(adminHost)) {
     problems.push(`GOVHOST_ROUTER_ADMIN_HOST must be a loopback address, got ${JSON.stringify(adminHost)}`);
@@ -101,6 +114,8 @@ export function routerOptionsFromEnv(env: NodeJS.ProcessEnv): RouterOptions {
     controlPlane,
     host,
     port,
+    httpsPort,
+    stateKey,
     adminHost,
     adminPort,
     adminToken: adminToken!,

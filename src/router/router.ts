@@ -4,13 +4,15 @@ import { followControlPlane } from './follow.ts';
 import { stderrLog } from './log.ts';
 import { mergeAll, summariseAll } from './metrics.ts';
 import { type RouterOptions, resolveOptions } from './options.ts';
-import { RouteStore } from './route-store.ts';
+import { RouteStore, stateBox } from './route-store.ts';
 
 export type { RouterOptions } from './options.ts';
 
 export interface RunningRouter {
   /** The public port actually bound (differs from the option when it was 0). */
   readonly port: number;
+  /** The HTTPS port bound, or null when the router listens for plain HTTP only. */
+  readonly httpsPort: number | null;
   readonly adminPort: number;
   /** Stops accepting, lets requests in flight finish (up to the grace period), then stops. */
   close(graceMs?: number): Promise<void>;
@@ -29,7 +31,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     const { startCluster } = await import('./cluster-primary.ts');
     return startCluster(o, log);
   }
-  const store = new RouteStore(o.statePath, log);
+  const store = new RouteStore(o.statePath, log, stateBox(o));
   const engine = createEngine(o, log, options.onRequest ?? null);
   store.onChange((t) => engine.index.apply(t));
   engine.index.apply(await store.load());
@@ -43,7 +45,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
   const admin = createAdminServer(source, o.adminToken, log);
   const unfollow = o.controlPlane ? followControlPlane(o.controlPlane, source, log) : () => {};
-  const port = await engine.listen();
+  const { port, httpsPort } = await engine.listen();
   let adminPort: number;
   try {
     adminPort = await admin.listen(o.adminHost, o.adminPort);
@@ -54,6 +56,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let closing: Promise<void> | null = null;
   return {
     port,
+    httpsPort,
     adminPort,
     close: (graceMs = o.shutdownGraceMs) => {
       closing ??= (async () => {

@@ -179,12 +179,21 @@ export class Orchestrator {
   }
 
   /**
-   * Reads the edge's certificates and HTTPS settings again (decision 031) and pushes the table when
-   * they changed: on each edge change, and with every periodic resync (a certificate that has just
-   * expired leaves the table; a missed notification is only a delay).
+   * Reads the edge's certificates, HTTPS settings and approved custom host names again (decisions
+   * 031 and 032) and pushes the table when they changed: on each edge change, and with every
+   * periodic resync (a certificate that has just expired leaves the table; a missed notification
+   * is only a delay). A pending or rejected host name is never in the store's answer.
    */
   refreshEdge(push = true): Promise<boolean> {
     return this.routes.refreshEdge(this.deps.db, push);
+  }
+
+  /**
+   * Publishes the ACME challenges in flight (the edge's `pendingAcmeChallenges`) at once: the ACME
+   * job tells the CA to check only once this resolves.
+   */
+  publishAcmeChallenges(challenges: { token: string; keyAuthorization: string }[]): Promise<void> {
+    return this.routes.setAcmeChallenges(challenges);
   }
 
   // ---- instances ----------------------------------------------------------------------------

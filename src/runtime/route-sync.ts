@@ -1,9 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import { certificatesForRoutes, type SealedCertificate } from '../edge/certificates.logic.ts';
+import { approvedHostnames } from '../edge/domains.logic.ts';
 import { httpsForRoutes, type ServiceHttps } from '../edge/service-https.logic.ts';
 import type { Db } from '../platform/database.ts';
-import type { Route, RouteTable } from '../router/route-table.ts';
+import type { AcmeChallenge, Route, RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import type { ReleaseDriver } from './release-driver.ts';
 
@@ -25,10 +26,14 @@ export interface Serving {
   draining: Set<string>;
 }
 
-/** What the edge adds to the table: certificates (keys sealed) and, per service id, HTTPS settings that are off. */
+/**
+ * What the edge adds to the table: certificates (keys sealed) and, per service id, the HTTPS
+ * settings that are off and the approved custom host names (decisions 031 and 032).
+ */
 export interface EdgeRoutes {
   certificates: SealedCertificate[];
   https: ReadonlyMap<string, Partial<ServiceHttps>>;
+  aliases: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -46,7 +51,9 @@ export class RouteSync {
    */
   private enabled = false;
   /** Read from the store by refreshEdge (decision 031); none until then. */
-  private edge: EdgeRoutes = { certificates: [], https: new Map() };
+  private edge: EdgeRoutes = { certificates: [], https: new Map(), aliases: new Map() };
+  /** HTTP-01 challenges in flight (the edge's ACME job): every router answers them. */
+  private acmeChallenges: AcmeChallenge[] = [];
 
   constructor(
     private readonly serving: ReadonlyMap<string, Serving>,
@@ -61,17 +68,23 @@ export class RouteSync {
    */
   routeTable(): RouteTable {
     const routes: Route[] = [];
+    // A custom name equal to a platform name (possible only if GOVHOST_DOMAIN changed since its
+    // approval) is left out: the router refuses a whole table that names a host twice.
+    const platformNames = new Set([...this.serving.values()].map((s) => s.hostname));
     for (const [serviceId, s] of this.serving) {
       const https = this.edge.https.get(serviceId) ?? {};
+      const aliases = this.edge.aliases.get(serviceId) ?? [];
+      const hostnames = [s.hostname, ...aliases.filter((h) => !platformNames.has(h))];
       if (s.kind === 'static') {
-        routes.push({
-          hostname: s.hostname,
-          service: s.key,
-          kind: 'static',
-          backends: [],
-          staticRoot: s.staticRoot ?? '',
-          ...https,
-        });
+        for (const hostname of hostnames)
+          routes.push({
+            hostname,
+            service: s.key,
+            kind: 'static',
+            backends: [],
+            staticRoot: s.staticRoot ?? '',
+            ...https,
+          });
         continue;
       }
       const backends = this.driver
@@ -81,29 +94,45 @@ export class RouteSync {
             ? [{ id: i.instanceId, url: `http://${hostPart(i.endpoint.host)}:${i.endpoint.port}` }]
             : [],
         );
-      routes.push({ hostname: s.hostname, service: s.key, kind: 'proxy', backends, ...https });
+      for (const hostname of hostnames)
+        routes.push({ hostname, service: s.key, kind: 'proxy', backends, ...https });
     }
     // A local count: the version a router gets comes from the store (decision 028), not a clock.
     this.routesVersion += 1;
     const { certificates } = this.edge;
     // Keys still sealed here: opened only where a table is handed to a router (storeVersioned).
-    return { version: this.routesVersion, routes, ...(certificates.length > 0 ? { certificates } : {}) };
+    return {
+      version: this.routesVersion,
+      routes,
+      ...(certificates.length > 0 ? { certificates } : {}),
+      ...(this.acmeChallenges.length > 0 ? { acmeChallenges: this.acmeChallenges } : {}),
+    };
+  }
+
+  /** Puts the ACME challenges in flight into the table and pushes it; resolves once the router has it. */
+  setAcmeChallenges(challenges: AcmeChallenge[]): Promise<void> {
+    this.acmeChallenges = challenges;
+    return this.push();
   }
 
   /**
-   * Reads the edge's certificates (keys sealed) and HTTPS settings from the store; when they
-   * changed, uses them from now on and (with `push`) sends the table. False when nothing changed
-   * or the store did not answer (the router keeps the last ones).
+   * Reads the edge's certificates (keys sealed), HTTPS settings and approved custom host names
+   * from the store; when they changed, uses them from now on and (with `push`) sends the table.
+   * False when nothing changed or the store did not answer (the router keeps the last ones).
    */
   async refreshEdge(db: Db, push = true): Promise<boolean> {
     try {
-      const edge = { certificates: await certificatesForRoutes(db), https: await httpsForRoutes(db) };
+      const edge: EdgeRoutes = {
+        certificates: await certificatesForRoutes(db),
+        https: await httpsForRoutes(db),
+        aliases: await approvedHostnames(db),
+      };
       if (isDeepStrictEqual(edge, this.edge)) return false;
       this.edge = edge;
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
-        'could not read the certificates; the router keeps the last ones',
+        'could not read the edge settings; the router keeps the last ones',
       );
       return false;
     }

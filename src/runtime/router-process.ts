@@ -17,6 +17,8 @@ interface RouterInfo {
   adminPort: number;
   /** The trusted proxies it was started with: a router started with others is not adopted. */
   trustedProxies?: string;
+  /** GOVHOST_ROUTER_HTTPS_PORT as it was started with ('' for none): another one is not adopted. */
+  httpsPort?: string;
 }
 
 function alive(pid: number): boolean {
@@ -131,6 +133,8 @@ export async function ensureRouter(opts: {
   const token = readFileSync(tokenFile, 'utf8').trim();
   const infoFile = join(dir, 'router.json');
   const trustedProxies = (opts.trustedProxies ?? []).join(',');
+  // The router reads its HTTPS port and state key from the environment it inherits (below).
+  const httpsPort = process.env.GOVHOST_ROUTER_HTTPS_PORT ?? '';
 
   const stop = async (pid: number) => {
     if (!alive(pid)) return;
@@ -146,7 +150,8 @@ export async function ensureRouter(opts: {
     const sameSettings =
       (opts.port === 0 || opts.port === info.port) &&
       (opts.adminPort === 0 || opts.adminPort === info.adminPort) &&
-      (info.trustedProxies ?? '') === trustedProxies;
+      (info.trustedProxies ?? '') === trustedProxies &&
+      (info.httpsPort ?? '') === httpsPort;
     if (alive(info.pid) && (await client.healthy())) {
       if (sameSettings) return { client, adopted: true, stop: () => stop(info.pid) };
       await stop(info.pid);
@@ -179,7 +184,7 @@ export async function ensureRouter(opts: {
     const ready = lines.map((l) => l.trim()).find((l) => l.startsWith('{') && l.includes('router ready'));
     if (ready) {
       const { port, adminPort } = JSON.parse(ready) as { port: number; adminPort: number };
-      const info: RouterInfo = { pid, port, adminPort, trustedProxies };
+      const info: RouterInfo = { pid, port, adminPort, trustedProxies, httpsPort };
       writeFileSync(infoFile, JSON.stringify(info));
       return { client: new RouterClient(info, token), adopted: false, stop: () => stop(pid) };
     }

@@ -38,6 +38,9 @@ export interface RuntimeWork {
   /** Where there is no log file: the instance's last lines (all without `tail`) through the driver. */
   readLog?(instanceId: string, tail?: number): Promise<string[]>;
   failedInstance(serviceId: string): string | null | Promise<string | null>;
-  /** Certificates or HTTPS settings changed (decision 031): publish the route table again. */
-  edgeChanged?(): Promise<void>;
+  /**
+   * Certificates, HTTPS settings or custom host names (approved, rejected, removed) changed
+   * (decisions 031 and 032): the route table is built and published again.
+   */
+  edgeChanged(): Promise<void>;
 }

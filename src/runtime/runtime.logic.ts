@@ -8,6 +8,7 @@ import { saveBundle } from '../catalog/bundle-store.ts';
 import * as rel from '../catalog/release.logic.ts';
 import * as repo from '../catalog/release.repository.ts';
 import { listServices, resolveService, serviceHostname } from '../catalog/service.logic.ts';
+import { claimManifestRoutes } from '../edge/domains.logic.ts';
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page } from '../platform/pagination.ts';
@@ -26,6 +27,8 @@ export interface RuntimeDeps {
   bundles: BlobStore;
   bundleLimit: number;
   domain: string;
+  /** The host the API and console answer at: never claimable as a custom domain. */
+  apiHost: string;
   /** Where citizens reach a host name: the router's scheme, host name and port. */
   publicUrl: (hostname: string) => string;
 }
@@ -116,11 +119,18 @@ export async function deploy(
   }
   const { release, deployment } = recorded;
   void deps.work.rollout(t.ref, deployment.id, release.id, { noCache: opts.noCache === true });
+  // The manifest's routes: become pending claims (never removals); each name's fate is said.
+  const routes = await claimManifestRoutes(
+    { db: deps.db, platform: { domain: deps.domain, apiHost: deps.apiHost } },
+    caller,
+    t.row,
+    info.manifest.routes,
+  );
   return {
     deployment: await rel.presentDeployment(deps.db, deployment),
     release: rel.presentRelease(release),
     builder: builder.description,
-    warnings: [...info.warnings, ...builder.warnings],
+    warnings: [...info.warnings, ...builder.warnings, ...routes],
   };
 }
 

@@ -368,6 +368,7 @@ export async function startRuntime(
       bundles: blobs.bundles,
       bundleLimit: config.bundleLimit,
       domain: config.domain,
+      apiHost: config.host,
       publicUrl: (hostname) => {
         const port = current.client.info.port;
         return `http://${hostname}${port === 80 ? '' : `:${port}`}`;

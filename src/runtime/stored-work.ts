@@ -26,6 +26,7 @@ export function storedWork(opts: { db: Db; dataDir: string; tell: () => Promise<
     rollout: tell,
     scale: tell,
     applyLifecycle: tell,
+    // The holder reads the edge again when told (and on its lifecycle poll).
     edgeChanged: tell,
     instances: (serviceId) => liveInstances(db, serviceId),
     runAs: async (serviceId) => ((await liveService(db, serviceId))?.run_as as OsUser | null) ?? null,
@@ -60,6 +61,7 @@ export function storedRuntimeDeps(config: Config, db: Db, tell: () => Promise<vo
     bundles: blobs.bundles,
     bundleLimit: config.bundleLimit,
     domain: config.domain,
+    apiHost: config.host,
     publicUrl: (hostname) => `http://${hostname}${config.routerPort === 80 ? '' : `:${config.routerPort}`}`,
   };
 }

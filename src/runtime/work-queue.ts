@@ -72,7 +72,8 @@ export class WorkQueue implements RuntimeWork {
       if (this.lifecycles) {
         this.lifecycles = false;
         await orchestrator.syncLifecycles();
-        // Another replica's change at the edge (certificates, HTTPS settings) comes the same way.
+        // Another replica's change at the edge (certificates, HTTPS settings, custom host names)
+        // arrives by the same notification.
         await orchestrator.refreshEdge();
         this.deps.changed();
       }

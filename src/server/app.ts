@@ -13,7 +13,9 @@ import { capacityReportRoutes } from '../capacity/reports.routes.ts';
 import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { registerConsole } from '../console/console.static.ts';
 import { sessionRoutes } from '../console/session.routes.ts';
+import { acmeRoutes } from '../edge/acme.routes.ts';
 import { certificateRoutes } from '../edge/certificates.routes.ts';
+import { domainRoutes } from '../edge/domains.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
@@ -134,6 +136,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(capacityReportRoutes, deps);
       await api.register(backupRoutes, deps);
       await api.register(certificateRoutes, deps);
+      await api.register(acmeRoutes, deps);
+      await api.register(domainRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

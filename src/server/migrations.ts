@@ -12,9 +12,12 @@ import {
   serviceUserMigrations,
 } from '../catalog/catalog.migrations.ts';
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
+import { acmeMigrations } from '../edge/acme.migrations.ts';
 import { certificateMigrations } from '../edge/certificates.migrations.ts';
+import { domainMigrations } from '../edge/domains.migrations.ts';
 import {
   alertingMigrations,
+  certificateAlertMigrations,
   hardeningMigrations,
   metricsMigrations,
   outageMigrations,
@@ -50,6 +53,9 @@ const ALL: Record<string, Migration> = {
   ...runtimeMigrations,
   ...blobMigrations,
   ...certificateMigrations,
+  ...acmeMigrations,
+  ...certificateAlertMigrations,
+  ...domainMigrations,
 };
 
 /** Applies every pending migration of every capability. */

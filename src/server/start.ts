@@ -6,7 +6,10 @@ import { checkChainKey } from '../audit/audit.logic.ts';
 import { auditKeyOf } from '../audit/audit-key.ts';
 import { LeaseKeeper } from '../cluster/lease.ts';
 import { checkSharedKey } from '../cluster/shared-keys.ts';
+import type { CertificateSink } from '../edge/acme.job.ts';
+import { certificateStoreSink, startAcme } from '../edge/acme.start.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
+import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
 import type { Config } from '../platform/config.ts';
 import { makeDataDirPrivate } from '../platform/data-dir.ts';
@@ -36,6 +39,8 @@ export async function startPlatform(
     logger?: boolean;
     /** Run the local runtime (supervisor, router); off for API-only uses. */
     runtime?: boolean;
+    /** Where ACME certificates go instead of the certificate store (tests that watch issuance). */
+    certificateSink?: CertificateSink;
   } = {},
 ): Promise<RunningPlatform> {
   // Before anything is created: the umask, and the data folder private (repaired if it was not).
@@ -71,8 +76,9 @@ export async function startPlatform(
           },
           // Read at call time: the runtime starts after the routes are registered.
           onLifecycle: async (svc, state) => (runtime?.deps ?? queued)?.work.applyLifecycle(svc, state),
-          // Certificates and HTTPS settings reach the route table the same way (decision 031).
-          onEdgeChange: async () => (runtime?.deps ?? queued)?.work.edgeChanged?.(),
+          // Certificates, HTTPS settings and custom host names reach the route table the same way
+          // (decisions 031 and 032).
+          onEdgeChange: async () => (runtime?.deps ?? queued)?.work.edgeChanged(),
           get monitoring() {
             return monitoring?.engine ?? null;
           },
@@ -89,8 +95,10 @@ export async function startPlatform(
         );
       }
       // Replicas on PostgreSQL leave instances and router running when they stop (the next holder
-      // adopts them); PGlite's only process stops them on a clean shutdown, as it always has.
-      let stopServicesOnRelease = store.kind === 'pglite';
+      // adopts them); PGlite's only process stops them on a clean shutdown, as it always has. On
+      // Kubernetes, Deployments run without the control plane: its stop (a rolling upgrade, a pod
+      // moved) never takes the hosted services down with it, whatever the store.
+      let stopServicesOnRelease = store.kind === 'pglite' && config.runtime !== 'kubernetes';
       // The runtime, with everything that must run once (probes, alerts, the outbox, roll-ups,
       // retention, capacity reconciliation, route publication), runs on the runtime lease's holder.
       const keeper =
@@ -112,10 +120,31 @@ export async function startPlatform(
                   events: mon.engine,
                   log: app.log,
                 });
+                // ACME (decision 033): with a directory configured; certificates go to the store.
+                const acme = config.acmeDirectoryUrl
+                  ? startAcme({
+                      config,
+                      db: store.db,
+                      box: rt.deps.box,
+                      sink:
+                        opts.certificateSink ??
+                        certificateStoreSink({
+                          db: store.db,
+                          box: rt.deps.box,
+                          changed: async () => void (await rt.orchestrator.refreshEdge()),
+                        }),
+                      alerts: certificateAlerts(store.db, config.domain, (hostname, message) =>
+                        app.log.warn({ hostname }, message),
+                      ),
+                      publish: (challenges) => rt.orchestrator.publishAcmeChallenges(challenges),
+                      log: app.log,
+                    })
+                  : null;
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
                 return async () => {
+                  await acme?.stop();
                   runtime = null;
                   monitoring = null;
                   alerting = null;

@@ -44,8 +44,14 @@ export const PERMISSIONS = {
   'request:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
   /** Approve or reject hosting requests waiting in the queue. */
   'request:approve': ['platform-admin', 'operator'],
+  /** Claim and remove a service's custom host names (routed only once an operator approves). */
+  'domain:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
+  /** Approve or reject custom host names waiting in the queue, for every department. */
+  'domain:approve': ['platform-admin', 'operator'],
   /** Back up the whole platform: the archive holds every department's data and the keys. */
   'platform:backup': ['platform-admin'],
+  /** Where each host's ACME certificate stands (hosts of every department: the central team's). */
+  'acme:read': ['platform-admin', 'operator'],
   /**
    * Follow the route table (every service's host name and backends): all a router's token may do
    * (role `router`, `govhost tokens create-router`; decisions 023, 028).

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const signal = (pid: number, sig: NodeJS.Signals | 0) => {
@@ -23,7 +23,9 @@ export async function stopLeftServices(dataDir: string): Promise<void> {
     // No router was started.
   }
   const records = join(dataDir, 'runtime', 'instances');
-  for (const name of readdirSync(records, { withFileTypes: true }).filter((e) => e.name.endsWith('.json'))) {
+  // None on Kubernetes, whose instances are pods.
+  const entries = existsSync(records) ? readdirSync(records, { withFileTypes: true }) : [];
+  for (const name of entries.filter((e) => e.name.endsWith('.json'))) {
     try {
       pids.push(-JSON.parse(readFileSync(join(records, name.name), 'utf8')).pid);
     } catch {

@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { stringify } from 'yaml';
 import { FakeKubeApi } from '../../src/runtime/kubernetes/fake-kube-api.ts';
+import { KubeClient } from '../../src/runtime/kubernetes/kube-client.ts';
 import { freePort } from '../../src/test-support/free-port.ts';
+import { stopLeftServices } from '../../src/test-support/left-services.ts';
 import {
   cleanEnv,
   type GovhostProcess,
@@ -21,6 +24,7 @@ import {
   startServer,
   stopProcess,
 } from '../../src/test-support/server-process.ts';
+import { until } from '../../src/test-support/until.ts';
 import { type Api, apiClient, createService, deployDir, waitDeployment } from './runtime-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,6 +56,7 @@ let server: GovhostProcess;
 let url: string;
 let token: string;
 let api: Api;
+let serverEnv: NodeJS.ProcessEnv;
 
 const deployment = (version: number) =>
   fake.objects.get(`apps/v1|Deployment|${NS}|forms-v${version}`) as IDeployment | undefined;
@@ -117,19 +122,18 @@ describe('govhost server with GOVHOST_RUNTIME=kubernetes against FakeKubeApi (a 
     writeFileSync(kubeconfig, stringify(JSON.parse(fake.kubeConfig().exportConfig())));
     // Known before the start: staging Jobs (run here as local processes) reach the control plane there.
     const port = await freePort();
-    const s = await startServer(
-      cleanEnv({
-        GOVHOST_DATA_DIR: join(work, 'data'),
-        GOVHOST_PORT: String(port),
-        GOVHOST_ROUTER_PORT: '0',
-        GOVHOST_ROUTER_ADMIN_PORT: '0',
-        GOVHOST_LOG_LEVEL: 'info',
-        GOVHOST_RUNTIME: 'kubernetes',
-        GOVHOST_KUBECONFIG: kubeconfig,
-        // Where staging Jobs fetch bundles and upload droplets (the fake's app pods fetch nothing).
-        GOVHOST_K8S_CONTROL_PLANE_URL: `http://127.0.0.1:${port}`,
-      }),
-    );
+    serverEnv = cleanEnv({
+      GOVHOST_DATA_DIR: join(work, 'data'),
+      GOVHOST_PORT: String(port),
+      GOVHOST_ROUTER_PORT: '0',
+      GOVHOST_ROUTER_ADMIN_PORT: '0',
+      GOVHOST_LOG_LEVEL: 'info',
+      GOVHOST_RUNTIME: 'kubernetes',
+      GOVHOST_KUBECONFIG: kubeconfig,
+      // Where staging Jobs fetch bundles and upload droplets (the fake's app pods fetch nothing).
+      GOVHOST_K8S_CONTROL_PLANE_URL: `http://127.0.0.1:${port}`,
+    });
+    const s = await startServer(serverEnv);
     server = s.proc;
     url = s.url;
     token = s.token as string;
@@ -142,6 +146,8 @@ describe('govhost server with GOVHOST_RUNTIME=kubernetes against FakeKubeApi (a 
   });
   after(async () => {
     if (server) await stopProcess(server);
+    // On Kubernetes the control plane's stop leaves its router running too: stop it.
+    await stopLeftServices(join(work, 'data'));
     await fake.stop();
     rmSync(work, { recursive: true, force: true });
   });
@@ -225,5 +231,32 @@ describe('govhost server with GOVHOST_RUNTIME=kubernetes against FakeKubeApi (a 
         res.stdout,
         new RegExp(`\\[${pod.metadata?.name}\\] fake pod ${pod.metadata?.name} listening on 8080`),
       );
+  });
+
+  it('a restarted control plane adopts the running pods and deletes a Deployment no one wants', async () => {
+    const names = (pods: IPod[]) => pods.map((p) => p.metadata?.name).sort();
+    const running = names(podsOf(2));
+    // A release's Deployment that a previous process left behind and that no service wants now.
+    const orphan = structuredClone(deployment(2)) as IDeployment & { spec: NonNullable<IDeployment['spec']> };
+    const labels = { ...orphan.metadata?.labels, 'govhost.io/release': 'rel-orphan' };
+    orphan.metadata = { name: 'forms-v9', namespace: NS, labels };
+    orphan.spec.replicas = 1;
+    orphan.spec.selector = { matchLabels: { 'govhost.io/release': 'rel-orphan' } };
+    orphan.spec.template.metadata = { ...orphan.spec.template.metadata, labels };
+    await new KubeClient(fake.kubeConfig()).apply(orphan as KubernetesObject);
+    await until('the orphan pod runs', () => podsOf(9).length === 1);
+    const mark = fake.requests.length;
+    await stopProcess(server);
+    // The control plane's stop leaves the hosted services running (and their Secrets in place).
+    assert.deepEqual(
+      fake.requests.slice(mark).filter((r) => r.method !== 'GET'),
+      [],
+      'no change to the cluster on stop',
+    );
+    server = (await startServer(serverEnv)).proc;
+    await until('the orphan Deployment is deleted', () => deployment(9) === undefined, 30_000);
+    assert.deepEqual(names(podsOf(2)), running, 'the v2 pods adopted, none started again');
+    assert.equal(deployment(2)?.spec?.replicas, 3);
+    await routedTo(podsOf(2), 'routed to the same pods after the restart');
   });
 });

@@ -120,6 +120,7 @@ const EXPECTED: [command: RegExp, output: RegExp][] = [
   [/curl -H 'Host: hello\.ird\.localhost'/, /Hello from GovHost/],
   [/curl -H 'Host: express\.ird\.localhost'/, /"express":\s*"5\.\d+\.\d+"/],
   [/npx govhost rollback IRD\/hello/, /rolling back|v\d+ is live/i],
+  [/curl -H 'Host: hello\.ird\.gov\.example'/, /Hello from GovHost/],
   [/npx govhost maintenance add /, /state: +upcoming/],
   [/npx govhost channels add-webhook /, /secret/i],
   [/npx govhost requests new /, /Approved and provisioned IRD\/e-clinic/],

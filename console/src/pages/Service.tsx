@@ -19,6 +19,7 @@ import { useLoad, useTextStream } from '../hooks.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { Badge, mb, Status, Table } from '../ui.tsx';
+import { ServiceDomains } from './Domains.tsx';
 import { DeployHistory, EnvEditor } from './ServiceEnv.tsx';
 import { LiveState, summaryOf } from './Services.tsx';
 
@@ -26,12 +27,24 @@ const TABS: { id: string; label: MessageKey }[] = [
   { id: 'overview', label: 'overview' },
   { id: 'history', label: 'history' },
   { id: 'env', label: 'env' },
+  { id: 'domains', label: 'domains' },
   { id: 'logs', label: 'logs' },
   { id: 'charts', label: 'charts' },
   { id: 'health', label: 'health' },
 ];
 
-export function ServicePage({ dept, slug, tab }: { dept: string; slug: string; tab: string }) {
+export function ServicePage({
+  dept,
+  slug,
+  tab,
+  canClaimDomains,
+}: {
+  dept: string;
+  slug: string;
+  tab: string;
+  /** The caller's role may claim and remove custom domains (the API decides; this hides the form). */
+  canClaimDomains: boolean;
+}) {
   const { t, lang } = useI18n();
   const base = servicePath(dept, slug);
   const service = useLoad(() => get<Service>(base), base);
@@ -69,6 +82,8 @@ export function ServicePage({ dept, slug, tab }: { dept: string; slug: string; t
         <DeployHistory base={base} />
       ) : tab === 'env' ? (
         <EnvEditor base={base} />
+      ) : tab === 'domains' ? (
+        <ServiceDomains base={base} canWrite={canClaimDomains} />
       ) : tab === 'logs' ? (
         <Logs base={base} />
       ) : tab === 'charts' ? (

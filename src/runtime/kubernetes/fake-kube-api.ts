@@ -66,6 +66,8 @@ export interface FakeRequest {
   path: string;
   contentType: string | undefined;
   fieldManager: string | null;
+  /** A GET of a collection with `watch=true` (else a list). */
+  watch: boolean;
 }
 
 export class FakeKubeApi {
@@ -130,7 +132,16 @@ export class FakeKubeApi {
         );
       if (!m) continue;
       const [, group = '', resource, sub] = m;
-      const verb = r.method === 'PATCH' ? 'patch' : r.method === 'DELETE' ? 'delete' : sub ? 'get' : 'watch';
+      const verb =
+        r.method === 'PATCH'
+          ? 'patch'
+          : r.method === 'DELETE'
+            ? 'delete'
+            : sub
+              ? 'get'
+              : r.watch
+                ? 'watch'
+                : 'list';
       used.add(`${group}|${resource}${sub ? `/${sub}` : ''}|${verb}`);
     }
     return used;
@@ -174,6 +185,7 @@ export class FakeKubeApi {
       path: url.pathname,
       contentType: req.headers['content-type'],
       fieldManager: url.searchParams.get('fieldManager'),
+      watch: url.searchParams.get('watch') === 'true',
     });
     if (req.headers.authorization !== `Bearer ${this.token}`)
       return this.send(res, 401, { message: 'Unauthorized' });
@@ -191,9 +203,33 @@ export class FakeKubeApi {
     if (req.method === 'GET' && kind === 'Pod' && sub === 'log') return this.podLog(res, ns!, name!, url);
     if (req.method === 'GET' && kind === 'Pod' && !name && url.searchParams.get('watch') === 'true')
       return this.watch(res, ns!, url.searchParams.get('labelSelector'));
+    if (req.method === 'GET' && !name && url.searchParams.get('watch') !== 'true')
+      return this.list(res, apiVersion, kind, ns, url.searchParams.get('labelSelector'));
     if (req.method === 'PATCH' && name) return this.apply(req, res, apiVersion, kind, ns, name, url);
     if (req.method === 'DELETE' && name) return this.delete(res, apiVersion, kind, ns, name);
     return this.send(res, 405, { message: `FakeKubeApi does not serve ${req.method} ${url.pathname}` });
+  }
+
+  /** A collection (of a namespace, or of all), filtered by equality selectors `k=v,k2=v2`. */
+  private list(
+    res: ServerResponse,
+    apiVersion: string,
+    kind: string,
+    ns: string | undefined,
+    labelSelector: string | null,
+  ): void {
+    const wanted = (labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('=') as [string, string]);
+    const items = [...this.objects.values()].filter(
+      (o) =>
+        o.apiVersion === apiVersion &&
+        o.kind === kind &&
+        (ns === undefined || o.metadata?.namespace === ns) &&
+        wanted.every(([k, v]) => o.metadata?.labels?.[k] === v),
+    );
+    this.send(res, 200, { apiVersion, kind: `${kind}List`, metadata: { resourceVersion: '1' }, items });
   }
 
   private discovery(res: ServerResponse, groupVersion: string): void {

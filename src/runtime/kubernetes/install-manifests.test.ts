@@ -90,6 +90,8 @@ describe('install manifests', () => {
         artifact: { kind: 'droplet', sha256: 'a'.repeat(64), builder: 'node', command: 'node s.js' },
         tier: 'gold',
       };
+      // As after a control-plane start: what a previous process left (here nothing).
+      assert.deepEqual(await driver.recover(), []);
       await driver.deploy(spec);
       assert.equal((await driver.waitReady(spec.releaseId, 10_000)).ready, true);
       assert.deepEqual(await driver.logs(spec.releaseId), ['hello']);

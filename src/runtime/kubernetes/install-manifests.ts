@@ -60,9 +60,10 @@ const CONTROL_PLANE = 'control-plane';
 export const DRIVER_RULES: NonNullable<IClusterRole['rules']> = [
   { apiGroups: [''], resources: ['namespaces', 'resourcequotas', 'limitranges'], verbs: ['patch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['patch', 'delete'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['watch'] },
+  // list: after a start, the driver finds the Deployments (and their pods) a previous process left.
+  { apiGroups: [''], resources: ['pods'], verbs: ['watch', 'list'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch', 'delete', 'list'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['patch', 'delete'] },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['patch'] },
 ];

@@ -1,14 +1,15 @@
 /**
  * The few Kubernetes API calls the driver and the staging Jobs make, through
  * `@kubernetes/client-node`: server-side apply with GovHost's field manager, delete, a watch of
- * pods by label, a pod's log (read or followed). Nothing else of the API is used, which is what
- * the install's RBAC grants.
+ * pods by label, a pod's log (read or followed), and a list of GovHost's Deployments and pods
+ * after a start. Nothing else of the API is used, which is what the install's RBAC grants.
  */
 
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import {
+  AppsV1Api,
   CoreV1Api,
   KubeConfig,
   type KubernetesObject,
@@ -17,6 +18,7 @@ import {
   PatchStrategy,
   Watch,
 } from '@kubernetes/client-node';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { FIELD_MANAGER } from './names.ts';
 
@@ -33,12 +35,14 @@ export function loadKubeConfig(kubeconfigPath: string | null): KubeConfig {
 export class KubeClient {
   private readonly objects: KubernetesObjectApi;
   private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
   private readonly watcher: Watch;
   private readonly log: Log;
 
   constructor(kc: KubeConfig) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
     this.watcher = new Watch(kc);
     this.log = new Log(kc);
   }
@@ -75,6 +79,18 @@ export class KubeClient {
       },
       done,
     );
+  }
+
+  /** Deployments of every namespace that match `labelSelector`. */
+  async listDeployments(labelSelector: string): Promise<IDeployment[]> {
+    const list = await this.apps.listDeploymentForAllNamespaces({ labelSelector });
+    return list.items as IDeployment[];
+  }
+
+  /** Pods of every namespace that match `labelSelector`. */
+  async listPods(labelSelector: string): Promise<IPod[]> {
+    const list = await this.core.listPodForAllNamespaces({ labelSelector });
+    return list.items as IPod[];
   }
 
   /** The last lines of a pod's container's log (by default its app's). */

@@ -39,20 +39,21 @@ describe('kubernetes driver against FakeKubeApi (a fake of the API)', () => {
       initFails: (pod) => pod.metadata?.name?.startsWith('broken-') ?? false,
     });
     await fake.start();
-    driver = new KubernetesDriver({
-      client: new KubeClient(fake.kubeConfig()),
-      stackImages: { node: 'node:20-bookworm-slim' },
-      fetchImage: 'busybox:1.36',
-      router: { namespace: 'govhost', component: 'router' },
-      quota: async () => ({ memoryMb: 2048, instances: 6, cpuPerInstance: 0.5 }),
-      droplet: async (): Promise<DropletLink> => ({
-        url: `https://cp/d?n=${++signed}`,
-        sha256: 'c'.repeat(64),
-        ttlSec,
-      }),
-      readyMarginMs: 0,
-      stopMarginMs: 5_000,
-    });
+    driver = new KubernetesDriver(opts());
+  });
+  const opts = () => ({
+    client: new KubeClient(fake.kubeConfig()),
+    stackImages: { node: 'node:20-bookworm-slim' },
+    fetchImage: 'busybox:1.36',
+    router: { namespace: 'govhost', component: 'router' },
+    quota: async () => ({ memoryMb: 2048, instances: 6, cpuPerInstance: 0.5 }),
+    droplet: async (): Promise<DropletLink> => ({
+      url: `https://cp/d?n=${++signed}`,
+      sha256: 'c'.repeat(64),
+      ttlSec,
+    }),
+    readyMarginMs: 0,
+    stopMarginMs: 5_000,
   });
   after(async () => {
     await driver.close();
@@ -139,5 +140,55 @@ describe('kubernetes driver against FakeKubeApi (a fake of the API)', () => {
       /fetch-droplet failed \(exit code 1.*did not match its sha256/,
     );
     await driver.stop(s.releaseId, 1000);
+  });
+
+  it('after a start, finds the Deployments a previous process left: adopts a wanted one, deletes the others', async () => {
+    const kept = spec({ serviceKey: 'DOH/kept', instances: 1 });
+    const gone = spec({ serviceKey: 'DOH/gone', instances: 2, tier: 'gold' });
+    for (const s of [kept, gone]) {
+      await driver.deploy(s);
+      assert.equal((await driver.waitReady(s.releaseId, 10_000)).ready, true);
+    }
+    // The control plane stops (its pods run on); a new process with a new driver starts.
+    const next = new KubernetesDriver(opts());
+    try {
+      const recovered = await next.recover();
+      const of = (r: string) => recovered.filter((i) => i.releaseId === r).map((i) => i.instanceId);
+      assert.equal(of(kept.releaseId).length, 1);
+      assert.equal(of(gone.releaseId).length, 2);
+      const ours = recovered.filter((i) => [kept.releaseId, gone.releaseId].includes(i.releaseId));
+      assert.ok(ours.every((i) => i.state === 'ready' && i.serviceId === 'svc-1'));
+      // Still wanted: deployed again, its pod adopted (not a second one started).
+      await next.deploy(kept);
+      assert.equal((await next.waitReady(kept.releaseId, 10_000)).ready, true);
+      assert.deepEqual(
+        next.instances(kept.releaseId).map((i) => i.instanceId),
+        of(kept.releaseId),
+      );
+      // Not wanted: listed, so that the orchestrator stops it by name.
+      assert.deepEqual(
+        next
+          .list()
+          .filter((i) => i.releaseId === gone.releaseId)
+          .map((i) => i.instanceId)
+          .sort(),
+        of(gone.releaseId).sort(),
+      );
+      await next.stop(gone.releaseId);
+      const left = [...fake.objects.values()].filter(
+        (o) => o.metadata.labels?.['govhost.io/release'] === gone.releaseId && o.kind !== 'Pod',
+      );
+      assert.deepEqual(
+        left.map((o) => `${o.kind}/${o.metadata.name}`),
+        [],
+      );
+      assert.deepEqual(
+        next.list().filter((i) => i.releaseId === gone.releaseId),
+        [],
+      );
+    } finally {
+      await next.close();
+      await driver.stop(kept.releaseId, 1000);
+    }
   });
 });

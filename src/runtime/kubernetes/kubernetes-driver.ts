@@ -16,9 +16,10 @@ import type {
 } from '../release-driver.ts';
 import { type DepartmentQuota, departmentObjects, type RouterPeer } from './department-objects.ts';
 import type { KubeClient, WatchPhase } from './kube-client.ts';
-import { departmentNamespace, deploymentName, LABELS, splitKey } from './names.ts';
+import { departmentNamespace, deploymentName, FIELD_MANAGER, LABELS, splitKey } from './names.ts';
 import { podFailure, podInstance, podProgress } from './pod-state.ts';
-import { dropletSecret, releaseObjects, releaseSecrets } from './release-objects.ts';
+import { dropletSecret, releaseObjects, releaseSecrets, secretNamesOf } from './release-objects.ts';
+import { STAGING_LABEL } from './staging-objects.ts';
 
 /** A signed, short-lived URL of a droplet's archive, and the archive's sha256. */
 export interface DropletLink {
@@ -56,12 +57,24 @@ interface Release {
   closed: boolean;
 }
 
+/**
+ * A release's Deployment that a previous control-plane process left, found by `recover`: deployed
+ * again (adopted) when still wanted, else stopped by name.
+ */
+interface Found {
+  namespace: string;
+  /** The Deployment's name, which its Secrets and PodDisruptionBudget derive from. */
+  name: string;
+  pods: IPod[];
+}
+
 export class KubernetesDriver implements ReleaseDriver {
   readonly name = 'kubernetes';
   private readonly releases = new Map<string, Release>();
   /** Pod changes of every release, for the waits below; `instance` events for the contract's users. */
   private readonly events = new EventEmitter<{ instance: [InstanceEvent]; pods: [string] }>();
   private readonly departments = new Set<string>();
+  private readonly found = new Map<string, Found>();
 
   constructor(private readonly opts: KubernetesDriverOptions) {
     this.events.setMaxListeners(0);
@@ -75,6 +88,8 @@ export class KubernetesDriver implements ReleaseDriver {
         await this.opts.client.apply(o as KubernetesObject);
       this.departments.add(department);
     }
+    // A Deployment found after a start is adopted: the same object applied, its pods replayed by the watch.
+    this.found.delete(spec.releaseId);
     let release = this.releases.get(spec.releaseId);
     if (!release) {
       release = {
@@ -229,6 +244,8 @@ export class KubernetesDriver implements ReleaseDriver {
   }
 
   async stop(releaseId: string, graceMs = 10_000): Promise<void> {
+    const found = this.found.get(releaseId);
+    if (found) return this.stopFound(releaseId, found);
     const release = this.releases.get(releaseId);
     if (!release) return;
     const { spec } = release;
@@ -260,16 +277,53 @@ export class KubernetesDriver implements ReleaseDriver {
   }
 
   list(): ReleaseInstance[] {
-    return [...this.releases.keys()].flatMap((id) => this.instances(id));
+    return [
+      ...[...this.releases.keys()].flatMap((id) => this.instances(id)),
+      ...[...this.found.values()].flatMap((f) => f.pods.map(podInstance)),
+    ];
   }
 
   /**
-   * Nothing to re-attach to: a Deployment runs on without the control plane, and the `deploy`
-   * of the same release after a start applies the same object, which adopts its pods (the
-   * watch replays them). Deployments of releases no longer wanted are not found this way.
+   * Lists the Deployments GovHost made (every department's namespace) and their pods, as the
+   * previous process left them. A Deployment runs on without the control plane: the `deploy` of a
+   * release still wanted applies the same object and adopts its pods (the watch replays them);
+   * the others are found here so that the caller stops them. A found Deployment with no pod
+   * left lists no instance, so the caller does not see it: it stays until deleted by hand.
    */
   async recover(): Promise<ReleaseInstance[]> {
-    return [];
+    const managed = `${LABELS.managedBy}=${FIELD_MANAGER}`;
+    const [deployments, pods] = await Promise.all([
+      this.opts.client.listDeployments(managed),
+      this.opts.client.listPods(managed),
+    ]);
+    for (const d of deployments) {
+      const releaseId = d.metadata?.labels?.[LABELS.release];
+      const { name, namespace } = d.metadata ?? {};
+      if (!releaseId || !name || !namespace || this.releases.has(releaseId)) continue;
+      // A staging Job's pods carry the release label too: they are not instances.
+      const own = pods.filter(
+        (p) => p.metadata?.labels?.[LABELS.release] === releaseId && !p.metadata?.labels?.[STAGING_LABEL],
+      );
+      this.found.set(releaseId, { namespace, name, pods: own });
+    }
+    return [...this.found.values()].flatMap((f) => f.pods.map(podInstance));
+  }
+
+  /**
+   * Deletes a found release's Deployment, PodDisruptionBudget and Secrets by name (its spec is not
+   * known here); the pods go with the Deployment, in the background: no route ever led to them.
+   */
+  private async stopFound(releaseId: string, found: Found): Promise<void> {
+    const { namespace, name } = found;
+    const metadata = { name, namespace };
+    const secrets = Object.values(secretNamesOf(name));
+    const refs = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata },
+      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata },
+      ...secrets.map((s) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: s, namespace } })),
+    ];
+    for (const o of refs) await this.opts.client.delete(o);
+    this.found.delete(releaseId);
   }
 
   /**

@@ -51,8 +51,13 @@ function dropletStart(artifact: Extract<ReleaseSpec['artifact'], { kind: 'drople
 }
 
 /** Names of a release's Secrets: its variables, and the droplet URL the driver keeps fresh. */
-export const envSecretName = (spec: ReleaseSpec) => `${deploymentName(spec)}-env`;
-export const dropletSecretName = (spec: ReleaseSpec) => `${deploymentName(spec)}-droplet`;
+/** The Secrets of the release whose Deployment is `deployment` (its variables; its droplet URL). */
+export const secretNamesOf = (deployment: string) => ({
+  env: `${deployment}-env`,
+  droplet: `${deployment}-droplet`,
+});
+export const envSecretName = (spec: ReleaseSpec) => secretNamesOf(deploymentName(spec)).env;
+export const dropletSecretName = (spec: ReleaseSpec) => secretNamesOf(deploymentName(spec)).droplet;
 
 /** A container's security settings under the restricted Pod Security Standard. */
 export const restricted = {
