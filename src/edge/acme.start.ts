@@ -14,8 +14,6 @@ import { type CertificateDeps, storeCertificate, uploadedNamesValidUntil } from 
 import { approvedHostnames } from './domains.logic.ts';
 import { nameCovers } from './hostname.ts';
 
-/** How often the job looks for hosts without a certificate or near expiry. */
-const ROUND_EVERY_MS = 10 * 60_000;
 /** First wait after a failed order (doubling per failure in a row), and the longest. */
 const BACKOFF_MS = 5 * 60_000;
 const BACKOFF_MAX_MS = 24 * 3_600_000;
@@ -103,6 +101,7 @@ export function startAcme(opts: {
       alerts: opts.alerts,
       challengesChanged: async () => opts.publish(await pendingAcmeChallenges(db)),
     },
-    { everyMs: ROUND_EVERY_MS, log: opts.log },
+    // How often the job looks for hosts without a certificate or near expiry.
+    { everyMs: opts.config.acmeRoundSeconds * 1000, log: opts.log },
   );
 }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DomainError } from '../platform/errors.ts';
 import { SecretBox } from '../platform/secrets.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
+import { acmeHosts } from './acme.start.ts';
 import { checkCertificate } from './certificates.check.ts';
 import { opensslMissing, type TestPki, testPki } from './certificates.fixtures.ts';
 import { certificatesForRoutes, expiringCertificates, openKeys } from './certificates.logic.ts';
@@ -293,6 +294,34 @@ describe('the certificate store through the API', { skip: skip ?? false }, () =>
     );
     await t.request(developer, { method: 'PATCH', url, payload: { httpsRedirect: true } });
     assert.deepEqual([...(await httpsForRoutes(t.db)).values()], []);
+  });
+
+  it('ACME looks after platform and approved custom names, less those an uploaded certificate covers', async () => {
+    const d = dept.toLowerCase();
+    const claim = (hostname: string) =>
+      t.request(deptAdmin, {
+        method: 'POST',
+        url: `/api/v1/services/${dept}/etax/domains`,
+        payload: { hostname },
+      });
+    for (const hostname of ['etax.gov.example', `www.${d}.gov.hk`]) {
+      assert.equal((await claim(hostname)).statusCode, 201);
+      const ok = await t.request(operator, { method: 'POST', url: `/api/v1/domains/${hostname}/approve` });
+      assert.equal(ok.statusCode, 200, ok.body);
+    }
+    assert.equal((await claim('pending.gov.example')).statusCode, 201);
+    const hosts = async (renewBeforeDays = 30) =>
+      (await acmeHosts(t.db, t.config.domain, renewBeforeDays)).sort();
+    // The service has never been deployed (not active): its platform name waits; approved names do not.
+    const platformName = `etax.${d}.${t.config.domain}`;
+    assert.ok(!(await hosts()).includes(platformName));
+    assert.deepEqual(await hosts(), ['etax.gov.example', `www.${d}.gov.hk`].sort());
+    // An uploaded wildcard for the department's domain (valid 90 days): its host is left out.
+    const res = await upload(operator, { chain, key });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.deepEqual(await hosts(), ['etax.gov.example']);
+    // Inside the renewal window (here 100 days) the upload no longer counts: ACME takes the host back.
+    assert.deepEqual(await hosts(100), ['etax.gov.example', `www.${d}.gov.hk`].sort());
   });
 });
 
