@@ -8,6 +8,7 @@ import { LeaseKeeper } from '../cluster/lease.ts';
 import { checkSharedKey } from '../cluster/shared-keys.ts';
 import type { CertificateSink } from '../edge/acme.job.ts';
 import { certificateStoreSink, startAcme } from '../edge/acme.start.ts';
+import { startUploadedExpiryCheck } from '../edge/certificate-expiry.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
@@ -30,6 +31,9 @@ export interface RunningPlatform {
   /** `stopServices` false leaves instances and router running, to be adopted by the next start. */
   close(stopServices?: boolean): Promise<void>;
 }
+
+/** How often uploaded certificates are checked for expiry (alerts count days, so hourly is plenty). */
+const EXPIRY_CHECK_MS = 3_600_000;
 
 /** Opens the store, migrates it, creates the first admin if there is none, and listens. */
 export async function startPlatform(
@@ -120,6 +124,20 @@ export async function startPlatform(
                   events: mon.engine,
                   log: app.log,
                 });
+                const certAlerts = certificateAlerts(store.db, config.domain, (hostname, message) =>
+                  app.log.warn({ hostname }, message),
+                );
+                // Uploaded certificates near expiry raise the services' alerts, ACME or not.
+                const expiry = startUploadedExpiryCheck(
+                  store.db,
+                  {
+                    domain: config.domain,
+                    alertBeforeDays: config.acmeAlertBeforeDays,
+                    alerts: certAlerts,
+                    everyMs: EXPIRY_CHECK_MS,
+                  },
+                  app.log,
+                );
                 // ACME (decision 033): with a directory configured; certificates go to the store.
                 const acme = config.acmeDirectoryUrl
                   ? startAcme({
@@ -133,9 +151,7 @@ export async function startPlatform(
                           box: rt.deps.box,
                           changed: async () => void (await rt.orchestrator.refreshEdge()),
                         }),
-                      alerts: certificateAlerts(store.db, config.domain, (hostname, message) =>
-                        app.log.warn({ hostname }, message),
-                      ),
+                      alerts: certAlerts,
                       publish: (challenges) => rt.orchestrator.publishAcmeChallenges(challenges),
                       log: app.log,
                     })
@@ -145,6 +161,7 @@ export async function startPlatform(
                 alerting = al;
                 return async () => {
                   await acme?.stop();
+                  await expiry.stop();
                   runtime = null;
                   monitoring = null;
                   alerting = null;
