@@ -9,6 +9,7 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerCapacityCommands } from './commands/capacity.ts';
 import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
+import { registerCertCommands } from './commands/certs.ts';
 import { registerCutoverCommands } from './commands/cutover.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
@@ -76,6 +77,7 @@ registerKubernetesCommands(program);
 registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
+registerCertCommands(program);
 registerDomainCommands(program);
 registerCutoverCommands(program);
 

@@ -10,8 +10,8 @@ import * as S from './cutover.schema.ts';
 import type { CutoverWatch } from './cutover.watch.ts';
 
 export interface CutoverRouteDeps {
-  /** Publishes the route table again (the runtime's domainsChanged: the same route inputs). */
-  onDomainsChanged?: () => Promise<void>;
+  /** Publishes the route table again (the runtime's edgeChanged: the same route inputs). */
+  onEdgeChange?: () => Promise<void>;
   /** The router's figures of legacy and new, where this process runs the runtime. */
   watch?: () => CutoverWatch | null;
 }
@@ -24,7 +24,7 @@ export const cutoverRoutes: FastifyPluginAsyncTypebox<RouteDeps & CutoverRouteDe
   const deps: cutovers.CutoverDeps = {
     db: appDeps.db,
     config: appDeps.config,
-    onChange: async () => appDeps.onDomainsChanged?.(),
+    onChange: async () => appDeps.onEdgeChange?.(),
   };
   const tags = ['migration'];
   const base = '/services/:department/:slug/cutover';

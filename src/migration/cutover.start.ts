@@ -15,7 +15,7 @@ export function startCutoverWatch(
   runtime: RunningRuntime,
   log: FastifyBaseLogger,
 ): CutoverWatch {
-  const deps = { db, config, onChange: () => runtime.deps.work.domainsChanged() };
+  const deps = { db, config, onChange: () => runtime.deps.work.edgeChanged() };
   const watch = new CutoverWatch({
     db,
     log,

@@ -112,6 +112,8 @@ export interface Config {
   readonly acmeRenewBeforeDays: number;
   /** A certificate within this many days of expiry raises an alert (its renewal has not worked). */
   readonly acmeAlertBeforeDays: number;
+  /** Seconds between the ACME job's rounds (a new service or approved domain waits up to this). */
+  readonly acmeRoundSeconds: number;
   /**
    * Whether approving a custom host name first requires the TXT record
    * `_govhost-challenge.<hostname>` to hold the claim's token (decision 032).
@@ -525,6 +527,12 @@ const FIELDS: FieldSpec[] = [
     describe: 'certificate expiry alert window',
   },
   {
+    env: 'GOVHOST_ACME_ROUND_SECONDS',
+    file: 'acmeRoundSeconds',
+    parse: integer(1, 86_400),
+    describe: 'ACME round interval',
+  },
+  {
     env: 'GOVHOST_DOMAIN_TXT_CHECK',
     file: 'domainTxtCheck',
     parse: onOff,
@@ -584,6 +592,7 @@ export const DEFAULTS: Config = {
   acmeCaFile: null,
   acmeRenewBeforeDays: 30,
   acmeAlertBeforeDays: 14,
+  acmeRoundSeconds: 600,
   domainTxtCheck: false,
   dnsResolver: null,
 };

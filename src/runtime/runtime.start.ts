@@ -15,7 +15,7 @@ import type { Cutover } from '../router/route-table.ts';
 import { findByCode } from '../tenancy/department.repository.ts';
 import type { RouterControl } from './driver.ts';
 import { kubernetesDriverFromConfig, stagerFromConfig } from './kubernetes/from-config.ts';
-import { LiveStatePublisher, storeVersioned } from './live-state.ts';
+import { LiveStatePublisher, publishedTable, storeVersioned, withOpenKeys } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { LocalReleaseDriver } from './local/local-release-driver.ts';
@@ -240,7 +240,12 @@ export async function startRuntime(
   // versions from the store (decision 028).
   let routesChanged = () => {};
   const published = (client: RouterClient): RouterControl =>
-    storeVersioned(db, client, () => routesChanged());
+    storeVersioned(
+      db,
+      client,
+      () => routesChanged(),
+      (t) => withOpenKeys(t, box),
+    );
   const orchestrator = new Orchestrator({
     db,
     driver,
@@ -316,7 +321,8 @@ export async function startRuntime(
       return {
         ...rest,
         state: { isolation, router: { port: current.client.info.port } },
-        routes: orchestrator.routeTable().routes,
+        // Keys sealed: the stored table is read by every replica's route stream (decision 031).
+        ...publishedTable(orchestrator.routeTable()),
       };
     },
     // Without a lease (PGlite's only process is the holder by definition) nothing to check.

@@ -13,6 +13,7 @@ import {
 } from '../catalog/catalog.migrations.ts';
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import { acmeMigrations } from '../edge/acme.migrations.ts';
+import { certificateMigrations } from '../edge/certificates.migrations.ts';
 import { domainMigrations } from '../edge/domains.migrations.ts';
 import { cutoverMigrations } from '../migration/cutover.migrations.ts';
 import {
@@ -52,6 +53,7 @@ const ALL: Record<string, Migration> = {
   ...clusterMigrations,
   ...runtimeMigrations,
   ...blobMigrations,
+  ...certificateMigrations,
   ...acmeMigrations,
   ...certificateAlertMigrations,
   ...domainMigrations,

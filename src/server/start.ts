@@ -7,7 +7,8 @@ import { auditKeyOf } from '../audit/audit-key.ts';
 import { LeaseKeeper } from '../cluster/lease.ts';
 import { checkSharedKey } from '../cluster/shared-keys.ts';
 import type { CertificateSink } from '../edge/acme.job.ts';
-import { startAcme } from '../edge/acme.start.ts';
+import { certificateStoreSink, startAcme } from '../edge/acme.start.ts';
+import { startUploadedExpiryCheck } from '../edge/certificate-expiry.ts';
 import { routedCutovers } from '../migration/cutover.logic.ts';
 import { startCutoverWatch } from '../migration/cutover.start.ts';
 import type { CutoverWatch } from '../migration/cutover.watch.ts';
@@ -34,6 +35,9 @@ export interface RunningPlatform {
   close(stopServices?: boolean): Promise<void>;
 }
 
+/** How often uploaded certificates are checked for expiry (alerts count days, so hourly is plenty). */
+const EXPIRY_CHECK_MS = 3_600_000;
+
 /** Opens the store, migrates it, creates the first admin if there is none, and listens. */
 export async function startPlatform(
   config: Config,
@@ -42,7 +46,7 @@ export async function startPlatform(
     logger?: boolean;
     /** Run the local runtime (supervisor, router); off for API-only uses. */
     runtime?: boolean;
-    /** Where ACME certificates go (the certificate store); without one the ACME job does not start. */
+    /** Where ACME certificates go instead of the certificate store (tests that watch issuance). */
     certificateSink?: CertificateSink;
   } = {},
 ): Promise<RunningPlatform> {
@@ -80,7 +84,9 @@ export async function startPlatform(
           },
           // Read at call time: the runtime starts after the routes are registered.
           onLifecycle: async (svc, state) => (runtime?.deps ?? queued)?.work.applyLifecycle(svc, state),
-          onDomainsChanged: async () => (runtime?.deps ?? queued)?.work.domainsChanged(),
+          // Certificates, HTTPS settings and custom host names reach the route table the same way
+          // (decisions 031 and 032).
+          onEdgeChange: async () => (runtime?.deps ?? queued)?.work.edgeChanged(),
           get monitoring() {
             return monitoring?.engine ?? null;
           },
@@ -131,31 +137,45 @@ export async function startPlatform(
                   events: mon.engine,
                   log: app.log,
                 });
-                // ACME (decision 033): with a directory configured and a store to take certificates.
-                const acme =
-                  config.acmeDirectoryUrl && opts.certificateSink
-                    ? startAcme({
-                        config,
-                        db: store.db,
-                        box: rt.deps.box,
-                        sink: opts.certificateSink,
-                        alerts: certificateAlerts(store.db, config.domain, (hostname, message) =>
-                          app.log.warn({ hostname }, message),
-                        ),
-                        publish: (challenges) => rt.orchestrator.publishAcmeChallenges(challenges),
-                        log: app.log,
-                      })
-                    : null;
-                if (config.acmeDirectoryUrl && !opts.certificateSink)
-                  app.log.warn(
-                    'GOVHOST_ACME_DIRECTORY_URL is set but no certificate store takes certificates',
-                  );
+                const certAlerts = certificateAlerts(store.db, config.domain, (hostname, message) =>
+                  app.log.warn({ hostname }, message),
+                );
+                // Uploaded certificates near expiry raise the services' alerts, ACME or not.
+                const expiry = startUploadedExpiryCheck(
+                  store.db,
+                  {
+                    domain: config.domain,
+                    alertBeforeDays: config.acmeAlertBeforeDays,
+                    alerts: certAlerts,
+                    everyMs: EXPIRY_CHECK_MS,
+                  },
+                  app.log,
+                );
+                // ACME (decision 033): with a directory configured; certificates go to the store.
+                const acme = config.acmeDirectoryUrl
+                  ? startAcme({
+                      config,
+                      db: store.db,
+                      box: rt.deps.box,
+                      sink:
+                        opts.certificateSink ??
+                        certificateStoreSink({
+                          db: store.db,
+                          box: rt.deps.box,
+                          changed: async () => void (await rt.orchestrator.refreshEdge()),
+                        }),
+                      alerts: certAlerts,
+                      publish: (challenges) => rt.orchestrator.publishAcmeChallenges(challenges),
+                      log: app.log,
+                    })
+                  : null;
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
                 cutoverWatch = cw;
                 return async () => {
                   await acme?.stop();
+                  await expiry.stop();
                   cutoverWatch = null;
                   await cw.stop();
                   runtime = null;

@@ -63,6 +63,9 @@ export const PERMISSIONS = {
    * (role `router`, `govhost tokens create-router`; decisions 023, 028).
    */
   'routes:read': ['platform-admin', 'operator', 'router'],
+  /** TLS certificates the routers serve (any department's hosts): the central team's (decision 031). */
+  'certificates:read': ['platform-admin', 'operator'],
+  'certificates:write': ['platform-admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
