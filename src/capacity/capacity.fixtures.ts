@@ -71,7 +71,7 @@ export async function admissionHarness(t: TestApp): Promise<AdmissionHarness> {
     scale: async (svc: { slug: string }) => void started.push(`scale ${svc.slug}`),
     instances: () => [],
     applyLifecycle: async () => undefined,
-    domainsChanged: async () => undefined,
+    edgeChanged: async () => undefined,
     // What status and logs read: nothing runs, so no OS user, no isolation and no log file.
     runAs: () => null,
     isolation: () => ({

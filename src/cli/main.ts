@@ -9,6 +9,8 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerCapacityCommands } from './commands/capacity.ts';
 import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
+import { registerCertCommands } from './commands/certs.ts';
+import { registerCutoverCommands } from './commands/cutover.ts';
 import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDomainCommands } from './commands/domains.ts';
@@ -76,9 +78,11 @@ registerKubernetesCommands(program);
 registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
+registerCertCommands(program);
 registerDomainCommands(program);
-// The router cut-over's `migration shift` and `migration back` join this group.
+// The router cut-over's commands (`migration front|shift|back|…`) join this group.
 registerMigrationCommands(program);
+registerCutoverCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type * as acme from 'acme-client';
 import type { Db } from '../platform/database.ts';
+import { repeatEvery } from '../platform/repeat.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { type AcmeCaSettings, acmeClient, orderCertificate } from './acme.client.ts';
 import * as repo from './acme.repository.ts';
@@ -166,22 +167,9 @@ export function startAcmeJob(
   deps: AcmeJobDeps,
   opts: { everyMs: number; log: { error(obj: object, msg: string): void } },
 ): { stop(): Promise<void> } {
-  let running = true;
-  let timer: NodeJS.Timeout | null = null;
-  let round: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    round = runAcmeRound(deps)
-      .catch((err) => opts.log.error({ err: (err as Error).message }, 'acme: the round failed'))
-      .finally(() => {
-        if (running) timer = setTimeout(tick, opts.everyMs);
-      });
-  };
-  tick();
-  return {
-    stop: async () => {
-      running = false;
-      if (timer) clearTimeout(timer);
-      await round;
-    },
-  };
+  return repeatEvery(() => runAcmeRound(deps), {
+    everyMs: opts.everyMs,
+    what: 'acme: the round',
+    log: opts.log,
+  });
 }

@@ -10,12 +10,14 @@ import {
   pendingAcmeChallenges,
   startAcmeJob,
 } from './acme.job.ts';
+import { type CertificateDeps, storeCertificate, uploadedNamesValidUntil } from './certificates.logic.ts';
+import { approvedHostnames } from './domains.logic.ts';
+import { nameCovers } from './hostname.ts';
 
-/** How often the job looks for hosts without a certificate or near expiry. */
-const ROUND_EVERY_MS = 10 * 60_000;
 /** First wait after a failed order (doubling per failure in a row), and the longest. */
 const BACKOFF_MS = 5 * 60_000;
 const BACKOFF_MAX_MS = 24 * 3_600_000;
+const DAY_MS = 86_400_000;
 
 /** The job's settings from the platform's configuration, or null when ACME is off. */
 export function acmeSettingsOf(config: Config): AcmeJobSettings | null {
@@ -42,9 +44,40 @@ export async function platformHostnames(db: Db, domain: string): Promise<string[
 }
 
 /**
+ * The hosts ACME looks after: every active service's platform name and every approved custom
+ * domain (decision 032), less those an operator's uploaded certificate (a department's wildcard,
+ * say) covers beyond the renewal window; that certificate is the operators' to renew.
+ */
+export async function acmeHosts(db: Db, domain: string, renewBeforeDays: number, now = new Date()) {
+  const uploaded = await uploadedNamesValidUntil(db, new Date(now.getTime() + renewBeforeDays * DAY_MS));
+  const custom = [...(await approvedHostnames(db)).values()].flat();
+  return [...(await platformHostnames(db, domain)), ...custom].filter(
+    (host) => !uploaded.some((name) => nameCovers(name, host)),
+  );
+}
+
+/**
+ * Where issued certificates go: the certificate store, checked as an upload is (key, chain,
+ * dates, the host covered) and audited as `acme`; the store then has the route table published.
+ */
+export function certificateStoreSink(deps: CertificateDeps): CertificateSink {
+  const actor = { actorId: null, actorName: 'acme', requestId: null };
+  return {
+    save: async (c) => {
+      await storeCertificate(deps, actor, {
+        chain: c.chainPem,
+        key: c.keyPem,
+        host: c.hostname,
+        source: c.source,
+      });
+    },
+  };
+}
+
+/**
  * Starts the ACME job on the runtime lease's holder (src/server/start.ts), or returns null when
  * GOVHOST_ACME_DIRECTORY_URL is unset. `publish` puts the challenges into the route table the
- * routers get (the runtime's `publishAcmeChallenges`); `extraHosts` adds approved custom domains.
+ * routers get (the runtime's `publishAcmeChallenges`); `sink` takes the certificates.
  */
 export function startAcme(opts: {
   config: Config;
@@ -53,7 +86,6 @@ export function startAcme(opts: {
   sink: CertificateSink;
   alerts: AcmeAlerts;
   publish(challenges: { token: string; keyAuthorization: string }[]): Promise<void>;
-  extraHosts?: () => Promise<string[]>;
   log: { error(obj: object, msg: string): void };
 }): { stop(): Promise<void> } | null {
   const settings = acmeSettingsOf(opts.config);
@@ -64,14 +96,12 @@ export function startAcme(opts: {
       db,
       box: opts.box,
       settings,
-      hosts: async () => [
-        ...(await platformHostnames(db, opts.config.domain)),
-        ...((await opts.extraHosts?.()) ?? []),
-      ],
+      hosts: () => acmeHosts(db, opts.config.domain, settings.renewBeforeDays),
       sink: opts.sink,
       alerts: opts.alerts,
       challengesChanged: async () => opts.publish(await pendingAcmeChallenges(db)),
     },
-    { everyMs: ROUND_EVERY_MS, log: opts.log },
+    // How often the job looks for hosts without a certificate or near expiry.
+    { everyMs: opts.config.acmeRoundSeconds * 1000, log: opts.log },
   );
 }

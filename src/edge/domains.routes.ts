@@ -5,23 +5,19 @@ import { problemResponses, problems, secured } from '../platform/http-schemas.ts
 import { PageQuery, PageSchema } from '../platform/pagination.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import type { EdgeRouteDeps } from './certificates.routes.ts';
 import * as domains from './domains.logic.ts';
 import * as S from './domains.schema.ts';
 
-export interface DomainRouteDeps {
-  /** Publishes the route table again after a change of what is routed (the runtime's, when one runs). */
-  onDomainsChanged?: () => Promise<void>;
-}
-
 /** Custom host names: a service's claims, and the operators' approval queue. */
-export const domainRoutes: FastifyPluginAsyncTypebox<RouteDeps & DomainRouteDeps> = async (app, appDeps) => {
+export const domainRoutes: FastifyPluginAsyncTypebox<RouteDeps & EdgeRouteDeps> = async (app, appDeps) => {
   const { config } = appDeps;
   const deps: domains.DomainDeps = {
     db: appDeps.db,
     platform: { domain: config.domain, apiHost: config.host },
     txtCheck: config.domainTxtCheck,
     dnsResolver: config.dnsResolver,
-    onChange: async () => appDeps.onDomainsChanged?.(),
+    onChange: async () => appDeps.onEdgeChange?.(),
   };
   const tags = ['domains'];
   const base = '/services/:department/:slug/domains';

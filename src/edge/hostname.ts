@@ -62,3 +62,14 @@ export function refusePlatformName(hostname: string, platform: PlatformNames): v
   if (isIP(api.replace(/^\[|\]$/g, '')) === 0 && hostname === api)
     throw reserved('is the platform console and API host');
 }
+
+/**
+ * True when `name` (a certificate's DNS name) covers `host`: equal, or a wildcard `*.b.c` for a
+ * host of exactly one more label (`a.b.c`, never `x.a.b.c` nor `b.c`), as browsers match it.
+ * @example nameCovers('*.ird.gov.hk', 'etax.ird.gov.hk') // true
+ */
+export function nameCovers(name: string, host: string): boolean {
+  if (!name.startsWith('*.')) return name === host;
+  const dot = host.indexOf('.');
+  return dot > 0 && host.slice(dot + 1) === name.slice(2);
+}

@@ -1,8 +1,8 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
-/** The migration programme: waves and the legacy inventory (0030), each item's steps (0031). */
+/** The migration programme: waves and the legacy inventory (0033), each item's steps (0034). */
 export const migrationMigrations: Record<string, Migration> = {
-  '0030_migration_inventory': {
+  '0033_migration_inventory': {
     async up(db: Kysely<unknown>) {
       await sql`
         create table migration_waves (
@@ -50,7 +50,7 @@ export const migrationMigrations: Record<string, Migration> = {
         )`.execute(db);
     },
   },
-  '0031_migration_steps': {
+  '0034_migration_steps': {
     async up(db: Kysely<unknown>) {
       await sql`
         create table migration_steps (

@@ -5,6 +5,7 @@
  * channels and the console.
  */
 import * as services from '../catalog/service.repository.ts';
+import { approvedHostnames } from '../edge/domains.logic.ts';
 import type { Db } from '../platform/database.ts';
 import * as departments from '../tenancy/department.repository.ts';
 import * as alerts from './alert.repository.ts';
@@ -24,17 +25,27 @@ interface ServiceRef {
   key: string;
 }
 
-/** The service a platform hostname (`<service>.<dept>.<domain>`) belongs to, or null. */
+/**
+ * The service a host belongs to: its platform hostname (`<service>.<dept>.<domain>`) or an
+ * approved custom domain (decision 032); null for neither.
+ */
 async function serviceOfHost(db: Db, hostname: string, domain: string): Promise<ServiceRef | null> {
   const suffix = `.${domain}`;
-  if (!hostname.endsWith(suffix)) return null;
-  const labels = hostname.slice(0, -suffix.length).split('.');
-  if (labels.length !== 2) return null;
-  const [slug, code] = labels as [string, string];
-  const dept = await departments.findByCode(db, null, code.toUpperCase());
-  if (!dept) return null;
-  const svc = await services.find(db, null, dept.id, slug);
-  return svc ? { id: svc.id, departmentId: dept.id, key: `${dept.code}/${slug}` } : null;
+  const labels = hostname.endsWith(suffix) ? hostname.slice(0, -suffix.length).split('.') : [];
+  if (labels.length === 2) {
+    const [slug, code] = labels as [string, string];
+    const dept = await departments.findByCode(db, null, code.toUpperCase());
+    const svc = dept ? await services.find(db, null, dept.id, slug) : undefined;
+    if (dept && svc) return { id: svc.id, departmentId: dept.id, key: `${dept.code}/${slug}` };
+  }
+  for (const [serviceId, hosts] of await approvedHostnames(db)) {
+    if (!hosts.includes(hostname)) continue;
+    const svc = await services.findById(db, serviceId);
+    return svc
+      ? { id: svc.id, departmentId: svc.department_id, key: `${svc.department_code}/${svc.slug}` }
+      : null;
+  }
+  return null;
 }
 
 async function raise(db: Db, svc: ServiceRef, severity: Severity, message: string, at: Date): Promise<void> {
@@ -60,7 +71,7 @@ async function raise(db: Db, svc: ServiceRef, severity: Severity, message: strin
 
 /**
  * The ACME job's alerts (its `AcmeAlerts`) on the platform's alert path, for platform hostnames.
- * `unmatched` hears of hosts no service is found for (a custom domain before its lookup is wired).
+ * `unmatched` hears of hosts no service is found for (a service removed since its order).
  */
 export function certificateAlerts(
   db: Db,

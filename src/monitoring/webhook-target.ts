@@ -70,6 +70,21 @@ export interface Target {
   family: 4 | 6;
 }
 
+/** What a policy guards, for its messages, and how strict it is. */
+export interface PolicyKind {
+  /** Who is refused, e.g. `webhooks`. */
+  subject: string;
+  /** The variable an operator lists exceptions in. */
+  variable: string;
+  /**
+   * Only listed hosts and networks may be reached, public or not: a legacy upstream of a
+   * cut-over gets citizens' traffic, so an operator names each one (decision 035).
+   */
+  listedOnly: boolean;
+}
+
+const WEBHOOKS: PolicyKind = { subject: 'webhooks', variable: 'GOVHOST_WEBHOOK_ALLOW', listedOnly: false };
+
 export class WebhookPolicy {
   private readonly hosts = new Set<string>();
   private readonly nets: Network[] = [];
@@ -77,6 +92,7 @@ export class WebhookPolicy {
   constructor(
     allow: readonly string[],
     private readonly resolve: Resolve = systemResolve,
+    private readonly kind: PolicyKind = WEBHOOKS,
   ) {
     for (const entry of allow) {
       const net = parseNetwork(entry);
@@ -115,17 +131,18 @@ export class WebhookPolicy {
   }
 
   private mayReach(name: string, address: string): void {
-    const kind = internalKind(address);
-    if (kind === null) return;
     const ip = parseIp(address);
     if (ip && this.nets.some((n) => inNetwork(ip, n))) return;
+    const { subject, variable, listedOnly } = this.kind;
+    const kind = internalKind(address) ?? (listedOnly ? 'not listed' : null);
+    if (kind === null) return;
     // An IPv4 address carried in an IPv6 one is named too: it is the one that would be reached.
     const shown = ip?.v === 4 && address.includes(':') ? `${address} (${formatIp(ip)})` : address;
     const resolved = name === address ? `${shown} is` : `${name} resolves to ${shown},`;
-    throw new WebhookTargetError(
-      'forbidden',
-      `${resolved} ${kind}: webhooks may only reach public addresses (an operator may allow this host or network in GOVHOST_WEBHOOK_ALLOW)`,
-    );
+    const rule = listedOnly
+      ? `${subject} may only reach hosts and networks an operator lists in ${variable}`
+      : `${subject} may only reach public addresses (an operator may allow this host or network in ${variable})`;
+    throw new WebhookTargetError('forbidden', `${resolved} ${kind}: ${rule}`);
   }
 
   private async lookup(name: string): Promise<{ address: string; family: number }[]> {

@@ -52,6 +52,11 @@ export interface Config {
    * link-local, …): lower-case host names, addresses and CIDRs. Empty: none, the safe default.
    */
   readonly webhookAllow: readonly string[];
+  /**
+   * Hosts and networks a service may front as its legacy upstream during a migration's cut-over
+   * (decision 035): lower-case host names, addresses and CIDRs. Empty: no cut-over can be set.
+   */
+  readonly legacyAllow: readonly string[];
   /** Days console notifications and finished outbox rows are kept (incident timelines stay). */
   readonly notificationRetentionDays: number;
   /**
@@ -107,6 +112,8 @@ export interface Config {
   readonly acmeRenewBeforeDays: number;
   /** A certificate within this many days of expiry raises an alert (its renewal has not worked). */
   readonly acmeAlertBeforeDays: number;
+  /** Seconds between the ACME job's rounds (a new service or approved domain waits up to this). */
+  readonly acmeRoundSeconds: number;
   /**
    * Whether approving a custom host name first requires the TXT record
    * `_govhost-challenge.<hostname>` to hold the claim's token (decision 032).
@@ -151,7 +158,7 @@ function hostName(raw: string): string {
 const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
-/** `GOVHOST_WEBHOOK_ALLOW`: comma-separated host names, addresses and CIDR networks. */
+/** `GOVHOST_WEBHOOK_ALLOW`, `GOVHOST_LEGACY_ALLOW`: comma-separated host names, addresses and CIDR networks. */
 function allowList(raw: string): string[] {
   const entries = raw
     .split(',')
@@ -361,6 +368,12 @@ const FIELDS: FieldSpec[] = [
   },
   { env: 'GOVHOST_WEBHOOK_ALLOW', file: 'webhookAllow', parse: allowList, describe: 'webhook allow-list' },
   {
+    env: 'GOVHOST_LEGACY_ALLOW',
+    file: 'legacyAllow',
+    parse: allowList,
+    describe: 'legacy upstream allow-list',
+  },
+  {
     env: 'GOVHOST_NOTIFICATION_RETENTION_DAYS',
     file: 'notificationRetentionDays',
     parse: integer(1, 3650),
@@ -514,6 +527,12 @@ const FIELDS: FieldSpec[] = [
     describe: 'certificate expiry alert window',
   },
   {
+    env: 'GOVHOST_ACME_ROUND_SECONDS',
+    file: 'acmeRoundSeconds',
+    parse: integer(1, 86_400),
+    describe: 'ACME round interval',
+  },
+  {
     env: 'GOVHOST_DOMAIN_TXT_CHECK',
     file: 'domainTxtCheck',
     parse: onOff,
@@ -544,6 +563,7 @@ export const DEFAULTS: Config = {
   smtpUrl: null,
   mailFrom: 'govhost@localhost',
   webhookAllow: [],
+  legacyAllow: [],
   notificationRetentionDays: 90,
   serviceUserPrefix: null,
   // Above the range useradd gives people (1000-59999 on Debian) and Debian's reserved ids, below
@@ -572,6 +592,7 @@ export const DEFAULTS: Config = {
   acmeCaFile: null,
   acmeRenewBeforeDays: 30,
   acmeAlertBeforeDays: 14,
+  acmeRoundSeconds: 600,
   domainTxtCheck: false,
   dnsResolver: null,
 };

@@ -83,6 +83,16 @@ export const ERROR_CODES = {
   GOVHOST_DROPLET_SHA256_MISMATCH: { status: 422, title: 'The uploaded archive does not match its sha256' },
   GOVHOST_BLOB_CORRUPT: { status: 500, title: 'A stored bundle or droplet does not match its sha256' },
   GOVHOST_BLOB_NOT_FOUND: { status: 500, title: 'A stored bundle or droplet is missing' },
+  GOVHOST_CERTIFICATE_UNREADABLE: {
+    status: 400,
+    title: 'The certificate chain or key is not readable PEM (the reason says which)',
+  },
+  GOVHOST_CERTIFICATE_INVALID: {
+    status: 422,
+    title: 'Routers cannot serve this certificate (the reason says why)',
+  },
+  GOVHOST_CERTIFICATE_EXISTS: { status: 409, title: 'This certificate is already stored' },
+  GOVHOST_CERTIFICATE_NOT_FOUND: { status: 404, title: 'Certificate not found' },
   GOVHOST_DOMAIN_INVALID: { status: 422, title: 'The host name is not valid' },
   GOVHOST_DOMAIN_RESERVED: { status: 422, title: "The host name is one of the platform's own names" },
   GOVHOST_DOMAIN_TAKEN: { status: 409, title: 'The host name is already claimed by a service' },
@@ -105,6 +115,13 @@ export const ERROR_CODES = {
   },
   GOVHOST_MIGRATION_INVALID: { status: 422, title: 'The migration item is not valid' },
   GOVHOST_MIGRATION_CSV: { status: 422, title: 'The CSV inventory has errors; nothing was imported' },
+  GOVHOST_CUTOVER_NOT_FOUND: { status: 404, title: 'The service fronts no legacy upstream' },
+  GOVHOST_CUTOVER_INVALID: { status: 422, title: 'The cut-over is not valid' },
+  GOVHOST_LEGACY_FORBIDDEN: {
+    status: 422,
+    title:
+      "The legacy upstream is not on the allow-list (GOVHOST_LEGACY_ALLOW) or is one of the platform's own ports",
+  },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

@@ -1,5 +1,6 @@
+import { legacyOrigin } from './cutover-validate.ts';
 import type { Backend } from './route-table.ts';
-import { UpstreamPool } from './upstream.ts';
+import { UpstreamPool, type UpstreamTls } from './upstream.ts';
 
 /** Tuning for connections to backends. */
 export interface BackendOptions {
@@ -29,14 +30,16 @@ export class BackendState {
   /** No longer in the route table; kept until its in-flight work ends. */
   retired = false;
 
-  constructor(backend: Backend, opts: BackendOptions) {
+  constructor(backend: Backend, opts: BackendOptions, tls: UpstreamTls | null = null) {
     this.id = backend.id;
     this.url = backend.url;
     const u = new URL(backend.url);
-    this.pool = new UpstreamPool(u.hostname.replace(/^\[|\]$/g, ''), Number(u.port), {
+    const port = u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
+    this.pool = new UpstreamPool(u.hostname.replace(/^\[|\]$/g, ''), port, {
       maxSockets: opts.maxSocketsPerBackend,
       connectTimeoutMs: opts.connectTimeoutMs,
       maxIdleMs: MAX_IDLE_MS,
+      tls,
     });
     this.pool.onBug = opts.onBug ?? null;
   }
@@ -90,6 +93,8 @@ export type InflightReport = Record<string, { requests: number; websockets: numb
  */
 export class BackendRegistry {
   readonly #byId = new Map<string, BackendState>();
+  /** Legacy upstreams of cut-overs, by URL and CA: kept apart from instances (not in /inflight). */
+  #legacy = new Map<string, BackendState>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(private readonly opts: BackendOptions) {
@@ -97,6 +102,7 @@ export class BackendRegistry {
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       for (const b of this.#byId.values()) b.pool.sweep(now);
+      for (const b of this.#legacy.values()) b.pool.sweep(now);
     }, 1000);
     this.#sweeper.unref();
   }
@@ -129,6 +135,33 @@ export class BackendRegistry {
     return current;
   }
 
+  /**
+   * The legacy upstreams the table's cut-overs name, each kept (pool, health marks) while a table
+   * names it with the same CA; one no longer named is closed once its requests end.
+   */
+  applyLegacy(wanted: { url: string; ca?: string }[]): (url: string, ca?: string) => BackendState {
+    const next = new Map<string, BackendState>();
+    for (const w of wanted) {
+      const key = `${w.url}\n${w.ca ?? ''}`;
+      if (next.has(key)) continue;
+      const old = this.#legacy.get(key);
+      if (old) {
+        next.set(key, old);
+        continue;
+      }
+      const origin = legacyOrigin(w.url)!;
+      const tls = origin.tls ? { servername: origin.host, ...(w.ca ? { ca: w.ca } : {}) } : null;
+      next.set(key, new BackendState({ id: `legacy ${w.url}`, url: w.url }, this.opts, tls));
+    }
+    for (const [key, old] of this.#legacy) {
+      if (next.has(key)) continue;
+      old.retired = true;
+      if (old.inflight === 0 && old.websockets === 0) old.pool.destroy();
+    }
+    this.#legacy = next;
+    return (url, ca) => next.get(`${url}\n${ca ?? ''}`)!;
+  }
+
   newPool(states: BackendState[]): Pool {
     return new Pool(states, this.opts.passiveDownMs);
   }
@@ -136,6 +169,7 @@ export class BackendRegistry {
   /** Call when a request or websocket on `b` ends. */
   released(b: BackendState): void {
     if (b.retired && b.inflight === 0 && b.websockets === 0) {
+      // A legacy upstream is never in #byId, so this only closes its pool.
       b.pool.destroy();
       if (this.#byId.get(b.id) === b) this.#byId.delete(b.id);
     }
@@ -150,6 +184,7 @@ export class BackendRegistry {
   destroy(): void {
     clearInterval(this.#sweeper);
     for (const b of this.#byId.values()) b.pool.destroy();
+    for (const b of this.#legacy.values()) b.pool.destroy();
   }
 
   #retire(b: BackendState): void {

@@ -1,5 +1,6 @@
 import { answerChallenge, isChallenge } from './acme-challenge.ts';
 import type { ClientConnection } from './client-conn.ts';
+import { withHost } from './cutover.ts';
 import { BodyMode, hostOf } from './headers.ts';
 import type { RequestHead } from './http1-request.ts';
 import { UNKNOWN_SERVICE } from './metrics.ts';
@@ -78,5 +79,13 @@ export function dispatch(conn: ClientConnection, head: RequestHead): void {
     return;
   }
   const mode = head.chunked ? BodyMode.Chunked : hasBody ? BodyMode.Length : BodyMode.None;
+  const cutover = active.cutover;
+  // A migration's share for the legacy service (decision 035); the platform's probes (whose view
+  // has no cut-over) and websockets above stay with the new release.
+  if (cutover !== null && !cutover.split.toNew(head, conn)) {
+    const up = cutover.legacyHost === null ? head : withHost(head, cutover.legacyHost);
+    conn.begin(new Exchange(conn, up, cutover.legacy, mode, start));
+    return;
+  }
   conn.begin(new Exchange(conn, head, active, mode, start));
 }

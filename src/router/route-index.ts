@@ -1,4 +1,5 @@
 import type { BackendRegistry, BackendState, Pool } from './balancer.ts';
+import { CutoverSplit, legacyLabel } from './cutover.ts';
 import { type MetricsRegistry, probeLabel, type RawServiceMetrics } from './metrics.ts';
 import type { Route, RouteTable } from './route-table.ts';
 import type { CertIndex } from './tls-sni.ts';
@@ -12,6 +13,17 @@ export interface ActiveRoute {
   readonly redirect: boolean;
   /** HTTPS responses carry Strict-Transport-Security. */
   readonly hsts: boolean;
+  /** A migration's split with a legacy upstream; null (the common case) costs one check. */
+  readonly cutover: ActiveCutover | null;
+}
+
+/** A route's cut-over, resolved once per table like the route itself. */
+export interface ActiveCutover {
+  readonly split: CutoverSplit;
+  /** The route as its legacy side: the legacy upstream's pool, its metrics label. */
+  readonly legacy: ActiveRoute;
+  /** Host header for the legacy upstream, or null to send the citizen's. */
+  readonly legacyHost: string | null;
 }
 
 /**
@@ -55,7 +67,7 @@ export class RouteIndex {
     let view = this.#probeViews.get(active);
     if (!view) {
       // Made on the first probe, so services never probed have no probe counters to report.
-      view = { ...active, metrics: this.metrics.for(probeLabel(active.route.service)) };
+      view = { ...active, metrics: this.metrics.for(probeLabel(active.route.service)), cutover: null };
       this.#probeViews.set(active, view);
     }
     return view;
@@ -71,6 +83,13 @@ export class RouteIndex {
   apply(table: RouteTable): void {
     this.#table = table;
     const states = this.backends.apply(table.routes.flatMap((r) => r.backends));
+    const legacyState = this.backends.applyLegacy(
+      table.routes.flatMap((r) =>
+        r.cutover
+          ? [{ url: r.cutover.legacyUrl, ...(r.cutover.legacyCa ? { ca: r.cutover.legacyCa } : {}) }]
+          : [],
+      ),
+    );
     const certs = this.certs;
     certs?.apply(table.certificates ?? []);
     const next = new Map<string, ActiveRoute>();
@@ -84,12 +103,30 @@ export class RouteIndex {
       const pool = this.backends.newPool(members);
       // Decided once per table, so the plain-HTTP hot path reads one boolean.
       const secure = certs?.covers(route.hostname) ?? false;
+      const redirect = secure && route.httpsRedirect !== false;
+      const hsts = secure && route.hsts !== false;
+      const c = route.cutover;
+      const cutover: ActiveCutover | null = c
+        ? {
+            split: new CutoverSplit(c),
+            legacy: {
+              route: { ...route, kind: 'proxy', backends: [] },
+              pool: this.backends.newPool([legacyState(c.legacyUrl, c.legacyCa)]),
+              metrics: this.metrics.for(legacyLabel(route.service)),
+              redirect,
+              hsts,
+              cutover: null,
+            },
+            legacyHost: c.legacyHost ?? null,
+          }
+        : null;
       next.set(route.hostname, {
         route,
         pool,
         metrics: this.metrics.for(route.service),
-        redirect: secure && route.httpsRedirect !== false,
-        hsts: secure && route.hsts !== false,
+        redirect,
+        hsts,
+        cutover,
       });
     }
     this.#byHost = next;

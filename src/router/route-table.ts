@@ -27,6 +27,30 @@ export interface Route {
   httpsRedirect?: boolean;
   /** Once a certificate covers the host: HTTPS responses carry HSTS unless this is false. */
   hsts?: boolean;
+  /**
+   * A migration in progress (strangler pattern): part of the traffic goes to the legacy service
+   * this one replaces. Absent: every request goes to `backends`, at no cost (decision 035).
+   */
+  cutover?: Cutover;
+}
+
+/** How a route's requests are shared between its new release and a legacy upstream. */
+export interface Cutover {
+  /** The legacy service's origin, `http://host[:port]` or `https://host[:port]`, no path. */
+  legacyUrl: string;
+  /** The Host header sent to the legacy upstream; absent: the citizen's own. */
+  legacyHost?: string;
+  /** PEM CA certificates trusted for an HTTPS legacy upstream; absent: Node's usual roots. */
+  legacyCa?: string;
+  /** Whole percent (0-100) of requests for the new release; the rest go to the legacy upstream. */
+  percent: number;
+  /** Path prefixes (`/forms`) the new release already serves whole, whatever the percent. */
+  newPaths?: string[];
+  /**
+   * Each client stays on one side: the side is chosen by a hash of its address rather than by
+   * turn, so raising the percent only ever moves clients from legacy to new.
+   */
+  sticky?: boolean;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { parseCutover } from './cutover-validate.ts';
 import type { AcmeChallenge, Backend, Route, RouteTable, TableCertificate } from './route-table.ts';
 import { checkCertificate } from './tls-certs.ts';
 
@@ -60,12 +61,12 @@ function parseRoute(raw: unknown, where: string, errors: string[]): Route | null
   }
   unknownKeys(
     raw,
-    ['hostname', 'service', 'kind', 'backends', 'staticRoot', 'httpsRedirect', 'hsts'],
+    ['hostname', 'service', 'kind', 'backends', 'staticRoot', 'httpsRedirect', 'hsts', 'cutover'],
     where,
     errors,
   );
   const before = errors.length;
-  const { hostname, service, kind, backends, staticRoot, httpsRedirect, hsts } = raw;
+  const { hostname, service, kind, backends, staticRoot, httpsRedirect, hsts, cutover } = raw;
   for (const [name, v] of [
     ['httpsRedirect', httpsRedirect],
     ['hsts', hsts],
@@ -103,6 +104,7 @@ function parseRoute(raw: unknown, where: string, errors: string[]): Route | null
   if (staticRoot !== undefined && kind !== 'static') {
     errors.push(`${where}.staticRoot: only a static route may have one`);
   }
+  const parsedCutover = cutover === undefined ? null : parseCutover(cutover, `${where}.cutover`, errors);
   if (errors.length > before) return null;
   const route: Route = {
     hostname: hostname as string,
@@ -113,6 +115,7 @@ function parseRoute(raw: unknown, where: string, errors: string[]): Route | null
   if (kind === 'static') route.staticRoot = staticRoot as string;
   if (httpsRedirect === false) route.httpsRedirect = false;
   if (hsts === false) route.hsts = false;
+  if (parsedCutover) route.cutover = parsedCutover;
   return route;
 }
 

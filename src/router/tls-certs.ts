@@ -129,13 +129,3 @@ export function checkCertificate(chainPem: string, keyPem: string, now: Date | n
     },
   };
 }
-
-/**
- * True when `name` (a certificate's DNS name) covers `host`: equal, or a wildcard `*.b.c` for a
- * host of exactly one more label (`a.b.c`, never `x.a.b.c` nor `b.c`).
- */
-export function nameCovers(name: string, host: string): boolean {
-  if (!name.startsWith('*.')) return name === host;
-  const dot = host.indexOf('.');
-  return dot > 0 && host.slice(dot + 1) === name.slice(2);
-}

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { ResponseParseError, ResponseParser, type ResponseSink } from './http1-response.ts';
 
 /**
@@ -28,6 +29,16 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   /** Longest an idle connection is kept, whatever the backend's hint. */
   maxIdleMs: number;
+  /** Connect over TLS, verifying the certificate (a legacy upstream of a cut-over); null: plain TCP. */
+  tls?: UpstreamTls | null;
+}
+
+/** How the router connects to an HTTPS upstream as a TLS client. */
+export interface UpstreamTls {
+  /** The name the certificate must carry (and the SNI, unless it is an address). */
+  servername: string;
+  /** PEM CA certificates to trust instead of Node's roots. */
+  ca?: string;
 }
 
 function codedError(message: string, code: string): NodeJS.ErrnoException {
@@ -217,17 +228,28 @@ export class UpstreamPool {
   #connect(w: Waiter): void {
     this.#open++;
     let conn: UpstreamConn | null = null;
-    const socket = connect({
-      host: this.hostname,
-      port: this.port,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (n: number, buf: Uint8Array) => {
-          conn?.onRead((buf as Buffer).subarray(0, n));
-          return true;
-        },
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (n: number, buf: Uint8Array) => {
+        conn?.onRead((buf as Buffer).subarray(0, n));
+        return true;
       },
-    });
+    };
+    const tls = this.opts.tls;
+    // A TLS upstream is verified (rejectUnauthorized is the default): a cut-over must not turn
+    // citizens' traffic over to whoever answers on the legacy address.
+    const socket = tls
+      ? tlsConnect({
+          host: this.hostname,
+          port: this.port,
+          // No SNI for an address (RFC 6066 §3); the certificate is still checked against it.
+          ...(isIP(tls.servername) ? {} : { servername: tls.servername }),
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ALPNProtocols: ['http/1.1'],
+        })
+      : connect({ host: this.hostname, port: this.port, onread });
+    // TLS reads its own records: decrypted data comes as ordinary 'data' events.
+    if (tls) socket.on('data', (d: Buffer) => conn?.onRead(d));
     socket.setNoDelay(true);
     const timer = setTimeout(
       () => socket.destroy(codedError('connect timeout', 'ECONNTIMEOUT')),
@@ -239,7 +261,7 @@ export class UpstreamPool {
       if (w.wantsConnection) w.onConnection(err, null);
     };
     socket.once('error', onError);
-    socket.once('connect', () => {
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.off('error', onError);
       conn = new UpstreamConn(this, socket);

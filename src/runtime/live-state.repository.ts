@@ -12,6 +12,8 @@ export interface LiveSnapshot {
   state: Record<string, unknown>;
   /** The routes the holder's router has: published as `routes` with a version from the store. */
   routes?: Route[];
+  /** Published with the routes, their keys SEALED (decision 031): the store holds no clear key. */
+  certificates?: NonNullable<RouteTable['certificates']>;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function writeSnapshot(trx: Executor, snap: LiveSnapshot): Promise<
       )
       .execute();
   }
-  if (snap.routes) await publishRoutes(trx, snap.routes);
+  if (snap.routes) await publishRoutes(trx, snap.routes, snap.certificates ?? []);
   for (const [name, value] of Object.entries(snap.state)) {
     await trx
       .insertInto('runtime_state')
@@ -128,13 +130,24 @@ export async function nextRouteVersion(db: Executor, atLeast = 0): Promise<numbe
  * Stores the published route table (row `routes`): a new version only when the routes differ from
  * the stored ones, so the table stays the same while nothing changes.
  */
-async function publishRoutes(trx: Executor, routes: Route[]): Promise<void> {
+async function publishRoutes(
+  trx: Executor,
+  routes: Route[],
+  certificates: NonNullable<RouteTable['certificates']>,
+): Promise<void> {
   const stored = (await liveState(trx, 'routes')) as RouteTable | null;
   // As the store gives it back: JSON drops undefined members (jsonb also reorders keys, which
   // isDeepStrictEqual does not mind).
-  const plain = JSON.parse(JSON.stringify(routes)) as Route[];
-  if (stored && isDeepStrictEqual(stored.routes, plain)) return;
-  const table: RouteTable = { version: await nextRouteVersion(trx), routes: plain };
+  const plain = JSON.parse(
+    JSON.stringify({ routes, ...(certificates.length > 0 ? { certificates } : {}) }),
+  ) as Omit<RouteTable, 'version'>;
+  if (
+    stored &&
+    isDeepStrictEqual(stored.routes, plain.routes) &&
+    isDeepStrictEqual(stored.certificates, plain.certificates)
+  )
+    return;
+  const table: RouteTable = { version: await nextRouteVersion(trx), ...plain };
   await trx
     .insertInto('runtime_state')
     .values({ name: 'routes', value: JSON.stringify(table) })

@@ -1,7 +1,15 @@
+import { openKeys } from '../edge/certificates.logic.ts';
 import type { Db, Executor } from '../platform/database.ts';
+import type { SecretBox } from '../platform/secrets.ts';
 import type { RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import { type LiveSnapshot, nextRouteVersion, writeSnapshot } from './live-state.repository.ts';
+
+/** What a snapshot publishes of a route table: its routes, and its certificates with their keys still sealed. */
+export const publishedTable = (t: RouteTable): Pick<LiveSnapshot, 'routes' | 'certificates'> => ({
+  routes: t.routes,
+  ...(t.certificates ? { certificates: t.certificates } : {}),
+});
 
 /** At most this often when nothing reports a change: memory and health move without events. */
 const REFRESH_MS = 5_000;
@@ -73,10 +81,17 @@ export class LiveStatePublisher {
  * A router that already holds a higher version (set by an earlier release's clock) makes the
  * counter jump past it, and gets the table again.
  */
-export function storeVersioned(db: Db, client: RouterVersionedControl, pushed: () => void): RouterControl {
+export function storeVersioned(
+  db: Db,
+  client: RouterVersionedControl,
+  pushed: () => void,
+  /** Opens the certificates' sealed keys: the table is handed to a router here, and only here. */
+  open: (t: RouteTable) => RouteTable = (t) => t,
+): RouterControl {
   return {
-    putRoutes: async (t) => {
+    putRoutes: async (sealed) => {
       pushed();
+      const t = open(sealed);
       const held = await client.putRoutesHeld({ ...t, version: await nextRouteVersion(db) });
       if (held !== null) await client.putRoutesHeld({ ...t, version: await nextRouteVersion(db, held) });
     },
@@ -90,3 +105,10 @@ export interface RouterVersionedControl {
   putRoutesHeld(table: RouteTable): Promise<number | null>;
   inflight(): Promise<Record<string, number>>;
 }
+
+/**
+ * The table with its certificates' keys opened, for a router (the admin push, the route stream's
+ * answer); the stored and published copies keep them sealed (decision 031).
+ */
+export const withOpenKeys = (table: RouteTable, box: SecretBox): RouteTable =>
+  table.certificates ? { ...table, certificates: openKeys(table.certificates, box) } : table;

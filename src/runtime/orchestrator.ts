@@ -10,11 +10,10 @@ import type { ReleaseRow } from '../catalog/release.repository.ts';
 import * as releases from '../catalog/release.repository.ts';
 import { serviceHostname } from '../catalog/service.logic.ts';
 import type { HeldLease } from '../cluster/lease.ts';
-import { approvedHostnames } from '../edge/domains.logic.ts';
 import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { SecretBox } from '../platform/secrets.ts';
-import type { RouteTable } from '../router/route-table.ts';
+import type { Cutover, RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import type { IsolationReport } from './local/nftables.ts';
 import type { OsUser } from './local/os-users.ts';
@@ -49,6 +48,11 @@ export interface OrchestratorDeps {
    * makes a release current checks it, and a holder that lost it writes nothing more.
    */
   lease?: HeldLease;
+  /**
+   * The cut-overs to route (the migration capability's, checked against its allow-list), read
+   * again with the custom domains; absent: none.
+   */
+  cutovers?: () => Promise<Map<string, Cutover>>;
 }
 
 /** How a service is kept apart from the others on this host, for status output. */
@@ -144,17 +148,9 @@ export class Orchestrator {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly routes: RouteSync;
   private timer: NodeJS.Timeout | null = null;
-  /** Approved custom host names by service id, read from the store (refreshDomains). */
-  private domains = new Map<string, string[]>();
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.routes = new RouteSync(
-      this.serving,
-      deps.driver,
-      deps.router,
-      deps.log,
-      (id) => this.domains.get(id) ?? [],
-    );
+    this.routes = new RouteSync(this.serving, deps.driver, deps.router, deps.log, deps.cutovers);
     deps.driver.on('instance', () => this.routes.schedulePush());
   }
 
@@ -188,20 +184,21 @@ export class Orchestrator {
   }
 
   /**
+   * Reads the edge's certificates, HTTPS settings and approved custom host names again (decisions
+   * 031 and 032) and pushes the table when they changed: on each edge change, and with every
+   * periodic resync (a certificate that has just expired leaves the table; a missed notification
+   * is only a delay). A pending or rejected host name is never in the store's answer.
+   */
+  refreshEdge(push = true): Promise<boolean> {
+    return this.routes.refreshEdge(this.deps.db, push);
+  }
+
+  /**
    * Publishes the ACME challenges in flight (the edge's `pendingAcmeChallenges`) at once: the ACME
    * job tells the CA to check only once this resolves.
    */
   publishAcmeChallenges(challenges: { token: string; keyAuthorization: string }[]): Promise<void> {
     return this.routes.setAcmeChallenges(challenges);
-  }
-
-  /**
-   * Reads the approved custom host names again and pushes the table: each one routes like its
-   * service's platform name (decision 032). A pending or rejected name is never in the store's answer.
-   */
-  async refreshDomains(): Promise<void> {
-    this.domains = await approvedHostnames(this.deps.db);
-    await this.pushRoutes();
   }
 
   // ---- instances ----------------------------------------------------------------------------
@@ -691,8 +688,9 @@ export class Orchestrator {
     for (const serviceId of await readdir(this.deps.appsDir).catch(() => [] as string[]))
       if (!serviceId.startsWith('.')) await this.pruneInstanceDirs(serviceId);
     this.routes.enable();
-    await this.refreshDomains();
-    this.timer = setInterval(() => void this.pushRoutes(), RESYNC_MS);
+    await this.refreshEdge(false);
+    await this.pushRoutes();
+    this.timer = setInterval(() => void this.refreshEdge(false).then(() => this.pushRoutes()), RESYNC_MS);
     this.timer.unref();
     log.info(
       { services: this.serving.size, adopted: recovered.filter((i) => wanted.has(i.releaseId)).length },

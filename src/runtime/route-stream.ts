@@ -29,6 +29,8 @@ export class RouteWatch {
   constructor(
     private readonly db: Db,
     private readonly maxWaiters: number,
+    /** Opens the stored table's sealed certificate keys for the routers it answers (decision 031). */
+    private readonly open: (t: RouteTable) => RouteTable = (t) => t,
   ) {}
 
   /**
@@ -95,8 +97,9 @@ export class RouteWatch {
     if (this.#table && this.#table.version >= version) return this.#table;
     this.#reading ??= (async () => {
       this.reads.table++;
-      const table = (await liveState(this.db, 'routes')) as RouteTable | null;
-      if (table && (!this.#table || table.version > this.#table.version)) this.#table = table;
+      const stored = (await liveState(this.db, 'routes')) as RouteTable | null;
+      // Opened once per version, whatever the number of routers it answers.
+      if (stored && (!this.#table || stored.version > this.#table.version)) this.#table = this.open(stored);
       return this.#table;
     })().finally(() => {
       this.#reading = null;

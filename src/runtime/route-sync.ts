@@ -1,5 +1,10 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Route, RouteTable } from '../router/route-table.ts';
+import { certificatesForRoutes, type SealedCertificate } from '../edge/certificates.logic.ts';
+import { approvedHostnames } from '../edge/domains.logic.ts';
+import { httpsForRoutes, type ServiceHttps } from '../edge/service-https.logic.ts';
+import type { Db } from '../platform/database.ts';
+import type { AcmeChallenge, Cutover, Route, RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import type { ReleaseDriver } from './release-driver.ts';
 
@@ -22,6 +27,18 @@ export interface Serving {
 }
 
 /**
+ * What the edge adds to the table: certificates (keys sealed) and, per service id, the HTTPS
+ * settings that are off and the approved custom host names (decisions 031 and 032).
+ */
+export interface EdgeRoutes {
+  certificates: SealedCertificate[];
+  https: ReadonlyMap<string, Partial<ServiceHttps>>;
+  aliases: ReadonlyMap<string, readonly string[]>;
+  /** Cut-overs by service id (decision 035): not the edge's, but they change routes the same way. */
+  cutovers: ReadonlyMap<string, Cutover>;
+}
+
+/**
  * Keeps the router's table in step with the serving services: builds the table, pushes it (one
  * push at a time, coalesced), and drains instances before they stop.
  */
@@ -35,16 +52,18 @@ export class RouteSync {
    * services the router is serving, and citizens would get 404s in the middle of a takeover.
    */
   private enabled = false;
+  /** Read from the store by refreshEdge (decision 031); none until then. */
+  private edge: EdgeRoutes = { certificates: [], https: new Map(), aliases: new Map(), cutovers: new Map() };
   /** HTTP-01 challenges in flight (the edge's ACME job): every router answers them. */
-  private acmeChallenges: { token: string; keyAuthorization: string }[] = [];
+  private acmeChallenges: AcmeChallenge[] = [];
 
   constructor(
     private readonly serving: ReadonlyMap<string, Serving>,
     private readonly driver: ReleaseDriver,
     private router: RouterControl,
     private readonly log: FastifyBaseLogger,
-    /** A service's approved custom host names, each routed like its platform name. */
-    private readonly aliases: (serviceId: string) => readonly string[] = () => [],
+    /** Cut-overs with the legacy services they replace, by service id (decision 035), read with the edge. */
+    private readonly cutovers?: () => Promise<Map<string, Cutover>>,
   ) {}
 
   /**
@@ -57,7 +76,11 @@ export class RouteSync {
     // approval) is left out: the router refuses a whole table that names a host twice.
     const platformNames = new Set([...this.serving.values()].map((s) => s.hostname));
     for (const [serviceId, s] of this.serving) {
-      const hostnames = [s.hostname, ...this.aliases(serviceId).filter((h) => !platformNames.has(h))];
+      const https = this.edge.https.get(serviceId) ?? {};
+      const aliases = this.edge.aliases.get(serviceId) ?? [];
+      const hostnames = [s.hostname, ...aliases.filter((h) => !platformNames.has(h))];
+      const cutover = this.edge.cutovers.get(serviceId);
+      const extra = cutover ? { ...https, cutover } : https;
       if (s.kind === 'static') {
         for (const hostname of hostnames)
           routes.push({
@@ -66,6 +89,7 @@ export class RouteSync {
             kind: 'static',
             backends: [],
             staticRoot: s.staticRoot ?? '',
+            ...extra,
           });
         continue;
       }
@@ -76,21 +100,51 @@ export class RouteSync {
             ? [{ id: i.instanceId, url: `http://${hostPart(i.endpoint.host)}:${i.endpoint.port}` }]
             : [],
         );
-      for (const hostname of hostnames) routes.push({ hostname, service: s.key, kind: 'proxy', backends });
+      for (const hostname of hostnames)
+        routes.push({ hostname, service: s.key, kind: 'proxy', backends, ...extra });
     }
     // A local count: the version a router gets comes from the store (decision 028), not a clock.
     this.routesVersion += 1;
-    const table = { version: this.routesVersion, routes };
-    // The router reads `acmeChallenges` from the table (a field the TLS router adds to RouteTable).
-    if (this.acmeChallenges.length === 0) return table;
-    const withChallenges = { ...table, acmeChallenges: this.acmeChallenges };
-    return withChallenges;
+    const { certificates } = this.edge;
+    // Keys still sealed here: opened only where a table is handed to a router (storeVersioned).
+    return {
+      version: this.routesVersion,
+      routes,
+      ...(certificates.length > 0 ? { certificates } : {}),
+      ...(this.acmeChallenges.length > 0 ? { acmeChallenges: this.acmeChallenges } : {}),
+    };
   }
 
   /** Puts the ACME challenges in flight into the table and pushes it; resolves once the router has it. */
-  setAcmeChallenges(challenges: { token: string; keyAuthorization: string }[]): Promise<void> {
+  setAcmeChallenges(challenges: AcmeChallenge[]): Promise<void> {
     this.acmeChallenges = challenges;
     return this.push();
+  }
+
+  /**
+   * Reads the edge's certificates (keys sealed), HTTPS settings and approved custom host names
+   * from the store; when they changed, uses them from now on and (with `push`) sends the table.
+   * False when nothing changed or the store did not answer (the router keeps the last ones).
+   */
+  async refreshEdge(db: Db, push = true): Promise<boolean> {
+    try {
+      const edge: EdgeRoutes = {
+        certificates: await certificatesForRoutes(db),
+        https: await httpsForRoutes(db),
+        aliases: await approvedHostnames(db),
+        cutovers: this.cutovers ? await this.cutovers() : new Map(),
+      };
+      if (isDeepStrictEqual(edge, this.edge)) return false;
+      this.edge = edge;
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        'could not read the edge settings; the router keeps the last ones',
+      );
+      return false;
+    }
+    if (push) await this.push();
+    return true;
   }
 
   /** Points at a new router process (the old one died and was started again) and gives it the routes. */

@@ -30,8 +30,6 @@ export interface RuntimeWork {
   scale(svc: ServiceRef, deploymentId: string, replaceAll: boolean): Promise<void>;
   /** A service entered a lifecycle state: stop it, or run it again. */
   applyLifecycle(svc: ServiceRef, state: LifecycleState): Promise<void>;
-  /** Custom host names were approved, rejected or removed: the route table is built and published again. */
-  domainsChanged(): Promise<void>;
   instances(serviceId: string): LiveInstance[] | Promise<LiveInstance[]>;
   runAs(serviceId: string): OsUser | null | Promise<OsUser | null>;
   isolation(): IsolationStatus | Promise<IsolationStatus>;
@@ -40,4 +38,9 @@ export interface RuntimeWork {
   /** Where there is no log file: the instance's last lines (all without `tail`) through the driver. */
   readLog?(instanceId: string, tail?: number): Promise<string[]>;
   failedInstance(serviceId: string): string | null | Promise<string | null>;
+  /**
+   * Certificates, HTTPS settings or custom host names (approved, rejected, removed) changed
+   * (decisions 031 and 032): the route table is built and published again.
+   */
+  edgeChanged(): Promise<void>;
 }

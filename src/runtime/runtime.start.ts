@@ -11,10 +11,11 @@ import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
+import type { Cutover } from '../router/route-table.ts';
 import { findByCode } from '../tenancy/department.repository.ts';
 import type { RouterControl } from './driver.ts';
 import { kubernetesDriverFromConfig, stagerFromConfig } from './kubernetes/from-config.ts';
-import { LiveStatePublisher, storeVersioned } from './live-state.ts';
+import { LiveStatePublisher, publishedTable, storeVersioned, withOpenKeys } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
 import { LocalReleaseDriver } from './local/local-release-driver.ts';
@@ -140,6 +141,8 @@ export async function startRuntime(
   db: Db,
   log: FastifyBaseLogger,
   lease?: HeldLease,
+  /** Route inputs of capabilities above the runtime, handed down by the composition root. */
+  routeInputs: { cutovers?: () => Promise<Map<string, Cutover>> } = {},
 ): Promise<RunningRuntime> {
   // Services run as pods in a cluster: no process, OS user or firewall rule of theirs on this host.
   const k8s = config.runtime === 'kubernetes';
@@ -237,7 +240,12 @@ export async function startRuntime(
   // versions from the store (decision 028).
   let routesChanged = () => {};
   const published = (client: RouterClient): RouterControl =>
-    storeVersioned(db, client, () => routesChanged());
+    storeVersioned(
+      db,
+      client,
+      () => routesChanged(),
+      (t) => withOpenKeys(t, box),
+    );
   const orchestrator = new Orchestrator({
     db,
     driver,
@@ -250,6 +258,7 @@ export async function startRuntime(
     network: network ?? { status: () => ({ enforced: true, reason: K8S_ISOLATION }) },
     build,
     ...(lease ? { lease } : {}),
+    ...routeInputs,
   });
   // This host is a farm: its real capacity, and reservations for what already runs on it (services
   // deployed before capacity was tracked get theirs here, never refused). On Kubernetes too, for
@@ -312,7 +321,8 @@ export async function startRuntime(
       return {
         ...rest,
         state: { isolation, router: { port: current.client.info.port } },
-        routes: orchestrator.routeTable().routes,
+        // Keys sealed: the stored table is read by every replica's route stream (decision 031).
+        ...publishedTable(orchestrator.routeTable()),
       };
     },
     // Without a lease (PGlite's only process is the holder by definition) nothing to check.

@@ -26,8 +26,8 @@ export function storedWork(opts: { db: Db; dataDir: string; tell: () => Promise<
     rollout: tell,
     scale: tell,
     applyLifecycle: tell,
-    // The holder reads the approved names again when told (and on its lifecycle poll).
-    domainsChanged: tell,
+    // The holder reads the edge again when told (and on its lifecycle poll).
+    edgeChanged: tell,
     instances: (serviceId) => liveInstances(db, serviceId),
     runAs: async (serviceId) => ((await liveService(db, serviceId))?.run_as as OsUser | null) ?? null,
     isolation: async () =>

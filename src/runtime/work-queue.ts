@@ -72,8 +72,9 @@ export class WorkQueue implements RuntimeWork {
       if (this.lifecycles) {
         this.lifecycles = false;
         await orchestrator.syncLifecycles();
-        // Another replica's approval of a custom host name arrives by the same notification.
-        await orchestrator.refreshDomains();
+        // Another replica's change at the edge (certificates, HTTPS settings, custom host names)
+        // arrives by the same notification.
+        await orchestrator.refreshEdge();
         this.deps.changed();
       }
       for (const row of await releases.queuedDeployments(db)) {
@@ -100,11 +101,6 @@ export class WorkQueue implements RuntimeWork {
     return this.run(deploymentId, () => this.deps.orchestrator.scale(svc, deploymentId, replaceAll));
   }
 
-  async domainsChanged() {
-    await this.deps.orchestrator.refreshDomains();
-    this.deps.changed();
-  }
-
   async applyLifecycle(svc: ServiceRef, state: LifecycleState) {
     await this.deps.orchestrator.applyLifecycle(svc, state);
     this.deps.changed();
@@ -124,6 +120,11 @@ export class WorkQueue implements RuntimeWork {
     } finally {
       this.deps.changed();
     }
+  }
+
+  async edgeChanged() {
+    await this.deps.orchestrator.refreshEdge();
+    this.deps.changed();
   }
 
   instances(serviceId: string) {

@@ -1,6 +1,7 @@
 import type { BackupRouteDeps } from '../backup/backup.routes.ts';
 import type { CatalogRouteDeps } from '../catalog/catalog.routes.ts';
-import type { DomainRouteDeps } from '../edge/domains.routes.ts';
+import type { EdgeRouteDeps } from '../edge/certificates.routes.ts';
+import type { CutoverWatch } from '../migration/cutover.watch.ts';
 import type { AlertingRouteDeps } from '../monitoring/alerting.routes.ts';
 import type { StatusRouteDeps } from '../monitoring/status.routes.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
@@ -11,9 +12,11 @@ export interface AppDeps
   extends RouteDeps,
     BackupRouteDeps,
     CatalogRouteDeps,
-    DomainRouteDeps,
     AlertingRouteDeps,
-    StatusRouteDeps {
+    StatusRouteDeps,
+    EdgeRouteDeps {
   /** The local runtime, when this process runs one (API-only tests do not). */
   runtime?: RuntimeDeps | null;
+  /** The cut-overs' legacy-and-new figures, where this process runs the runtime (a getter). */
+  cutoverWatch?: CutoverWatch | null;
 }

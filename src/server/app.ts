@@ -14,7 +14,9 @@ import { catalogRoutes } from '../catalog/catalog.routes.ts';
 import { registerConsole } from '../console/console.static.ts';
 import { sessionRoutes } from '../console/session.routes.ts';
 import { acmeRoutes } from '../edge/acme.routes.ts';
+import { certificateRoutes } from '../edge/certificates.routes.ts';
 import { domainRoutes } from '../edge/domains.routes.ts';
+import { cutoverRoutes } from '../migration/cutover.routes.ts';
 import { migrationRoutes } from '../migration/migration.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
@@ -124,16 +126,27 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         runtime: () => deps.runtime ?? null,
         bundleLimit: deps.config.bundleLimit,
       });
-      await api.register(routeStreamRoutes, { db: deps.db, maxWaiters: deps.config.routeStreamWaiters });
+      await api.register(routeStreamRoutes, {
+        db: deps.db,
+        maxWaiters: deps.config.routeStreamWaiters,
+        config: deps.config,
+      });
       await api.register(buildRoutes, deps);
       await api.register(dropletRoutes, deps);
       await api.register(stagingJobRoutes, deps);
       await api.register(metricsRoutes, { db: deps.db, engine });
       await api.register(capacityReportRoutes, deps);
       await api.register(backupRoutes, deps);
+      await api.register(certificateRoutes, deps);
       await api.register(acmeRoutes, deps);
       await api.register(domainRoutes, deps);
       await api.register(migrationRoutes, deps);
+      await api.register(cutoverRoutes, {
+        db: deps.db,
+        config: deps.config,
+        onEdgeChange: async () => deps.onEdgeChange?.(),
+        watch: () => deps.cutoverWatch ?? null,
+      });
     },
     { prefix: '/api/v1' },
   );

@@ -51,4 +51,11 @@ describe('layers', () => {
     );
     assert.deepEqual(up, []);
   });
+
+  it('keeps edge below the runtime and the router: the runtime imports it to build the route table', () => {
+    const up = [...importsOf('edge')].filter(([, targets]) =>
+      targets.some((t) => ['runtime', 'router', 'server', 'cli'].includes(t)),
+    );
+    assert.deepEqual(up, []);
+  });
 });

@@ -13,7 +13,9 @@ import {
 } from '../catalog/catalog.migrations.ts';
 import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import { acmeMigrations } from '../edge/acme.migrations.ts';
+import { certificateMigrations } from '../edge/certificates.migrations.ts';
 import { domainMigrations } from '../edge/domains.migrations.ts';
+import { cutoverMigrations } from '../migration/cutover.migrations.ts';
 import { migrationMigrations } from '../migration/migration.migrations.ts';
 import {
   alertingMigrations,
@@ -52,10 +54,12 @@ const ALL: Record<string, Migration> = {
   ...clusterMigrations,
   ...runtimeMigrations,
   ...blobMigrations,
+  ...certificateMigrations,
   ...acmeMigrations,
   ...certificateAlertMigrations,
   ...domainMigrations,
   ...migrationMigrations,
+  ...cutoverMigrations,
 };
 
 /** Applies every pending migration of every capability. */

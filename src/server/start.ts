@@ -7,7 +7,11 @@ import { auditKeyOf } from '../audit/audit-key.ts';
 import { LeaseKeeper } from '../cluster/lease.ts';
 import { checkSharedKey } from '../cluster/shared-keys.ts';
 import type { CertificateSink } from '../edge/acme.job.ts';
-import { startAcme } from '../edge/acme.start.ts';
+import { certificateStoreSink, startAcme } from '../edge/acme.start.ts';
+import { startUploadedExpiryCheck } from '../edge/certificate-expiry.ts';
+import { routedCutovers } from '../migration/cutover.logic.ts';
+import { startCutoverWatch } from '../migration/cutover.start.ts';
+import type { CutoverWatch } from '../migration/cutover.watch.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
@@ -31,6 +35,9 @@ export interface RunningPlatform {
   close(stopServices?: boolean): Promise<void>;
 }
 
+/** How often uploaded certificates are checked for expiry (alerts count days, so hourly is plenty). */
+const EXPIRY_CHECK_MS = 3_600_000;
+
 /** Opens the store, migrates it, creates the first admin if there is none, and listens. */
 export async function startPlatform(
   config: Config,
@@ -39,7 +46,7 @@ export async function startPlatform(
     logger?: boolean;
     /** Run the local runtime (supervisor, router); off for API-only uses. */
     runtime?: boolean;
-    /** Where ACME certificates go (the certificate store); without one the ACME job does not start. */
+    /** Where ACME certificates go instead of the certificate store (tests that watch issuance). */
     certificateSink?: CertificateSink;
   } = {},
 ): Promise<RunningPlatform> {
@@ -61,6 +68,7 @@ export async function startPlatform(
       let runtime: RunningRuntime | null = null;
       let monitoring: RunningMonitoring | null = null;
       let alerting: RunningAlerting | null = null;
+      let cutoverWatch: CutoverWatch | null = null;
       // On a replica that does not hold the runtime lease, the API queues the work for the holder.
       const queued =
         opts.runtime === false
@@ -76,12 +84,17 @@ export async function startPlatform(
           },
           // Read at call time: the runtime starts after the routes are registered.
           onLifecycle: async (svc, state) => (runtime?.deps ?? queued)?.work.applyLifecycle(svc, state),
-          onDomainsChanged: async () => (runtime?.deps ?? queued)?.work.domainsChanged(),
+          // Certificates, HTTPS settings and custom host names reach the route table the same way
+          // (decisions 031 and 032).
+          onEdgeChange: async () => (runtime?.deps ?? queued)?.work.edgeChanged(),
           get monitoring() {
             return monitoring?.engine ?? null;
           },
           get alerting() {
             return alerting;
+          },
+          get cutoverWatch() {
+            return cutoverWatch;
           },
         },
         opts.logger === undefined ? {} : { logger: opts.logger },
@@ -109,8 +122,14 @@ export async function startPlatform(
               log: app.log,
               exclusive: store.kind === 'pglite',
               onAcquired: async (lease) => {
-                const rt = await startRuntime(config, store.db, app.log, lease);
+                const rt = await startRuntime(config, store.db, app.log, lease, {
+                  cutovers: () =>
+                    routedCutovers({ db: store.db, config }, (service, why) =>
+                      app.log.warn({ service, why }, 'cut-over left out of the routes'),
+                    ),
+                });
                 const mon = await startMonitoring(config, store.db, rt, app.log);
+                const cw = startCutoverWatch(config, store.db, rt, app.log);
                 const al = await startAlerting({
                   db: store.db,
                   config,
@@ -118,30 +137,47 @@ export async function startPlatform(
                   events: mon.engine,
                   log: app.log,
                 });
-                // ACME (decision 033): with a directory configured and a store to take certificates.
-                const acme =
-                  config.acmeDirectoryUrl && opts.certificateSink
-                    ? startAcme({
-                        config,
-                        db: store.db,
-                        box: rt.deps.box,
-                        sink: opts.certificateSink,
-                        alerts: certificateAlerts(store.db, config.domain, (hostname, message) =>
-                          app.log.warn({ hostname }, message),
-                        ),
-                        publish: (challenges) => rt.orchestrator.publishAcmeChallenges(challenges),
-                        log: app.log,
-                      })
-                    : null;
-                if (config.acmeDirectoryUrl && !opts.certificateSink)
-                  app.log.warn(
-                    'GOVHOST_ACME_DIRECTORY_URL is set but no certificate store takes certificates',
-                  );
+                const certAlerts = certificateAlerts(store.db, config.domain, (hostname, message) =>
+                  app.log.warn({ hostname }, message),
+                );
+                // Uploaded certificates near expiry raise the services' alerts, ACME or not.
+                const expiry = startUploadedExpiryCheck(
+                  store.db,
+                  {
+                    domain: config.domain,
+                    alertBeforeDays: config.acmeAlertBeforeDays,
+                    alerts: certAlerts,
+                    everyMs: EXPIRY_CHECK_MS,
+                  },
+                  app.log,
+                );
+                // ACME (decision 033): with a directory configured; certificates go to the store.
+                const acme = config.acmeDirectoryUrl
+                  ? startAcme({
+                      config,
+                      db: store.db,
+                      box: rt.deps.box,
+                      sink:
+                        opts.certificateSink ??
+                        certificateStoreSink({
+                          db: store.db,
+                          box: rt.deps.box,
+                          changed: async () => void (await rt.orchestrator.refreshEdge()),
+                        }),
+                      alerts: certAlerts,
+                      publish: (challenges) => rt.orchestrator.publishAcmeChallenges(challenges),
+                      log: app.log,
+                    })
+                  : null;
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
+                cutoverWatch = cw;
                 return async () => {
                   await acme?.stop();
+                  await expiry.stop();
+                  cutoverWatch = null;
+                  await cw.stop();
                   runtime = null;
                   monitoring = null;
                   alerting = null;

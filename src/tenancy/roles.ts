@@ -54,6 +54,12 @@ export const PERMISSIONS = {
    */
   'migration:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
   'migration:plan': ['platform-admin', 'operator'],
+  /**
+   * Front a service with its legacy upstream and shift citizens' traffic between them (decision
+   * 035): it points the platform's edge at an address of the operator's choosing, so only the
+   * central team may; a department reads its own through 'service:read'.
+   */
+  'migration:cutover': ['platform-admin', 'operator'],
   /** Back up the whole platform: the archive holds every department's data and the keys. */
   'platform:backup': ['platform-admin'],
   /** Where each host's ACME certificate stands (hosts of every department: the central team's). */
@@ -63,6 +69,9 @@ export const PERMISSIONS = {
    * (role `router`, `govhost tokens create-router`; decisions 023, 028).
    */
   'routes:read': ['platform-admin', 'operator', 'router'],
+  /** TLS certificates the routers serve (any department's hosts): the central team's (decision 031). */
+  'certificates:read': ['platform-admin', 'operator'],
+  'certificates:write': ['platform-admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -7,6 +7,7 @@ import { usageError } from '../errors.ts';
 import { fetchPage, type PageOptions, printPage, withPaging } from '../lists.ts';
 import { listOf, parseRef, patchOf } from '../options.ts';
 import { record, when, yesNo } from '../output.ts';
+import { registerServiceHttpsCommand } from './certs.ts';
 
 interface Service {
   department: string;
@@ -186,4 +187,6 @@ export function registerServiceCommands(program: Command): void {
         ctx.print(undefined, () => `Deleted service ${service.name}.`);
       }),
     );
+
+  registerServiceHttpsCommand(services);
 }
