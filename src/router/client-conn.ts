@@ -137,6 +137,8 @@ export class ClientConnection implements ClientInfo {
 
   /** Hands the socket (and bytes read past the head) over to a websocket tunnel; this object lets go. */
   handOver(): { socket: Socket; rest: Buffer } {
+    // An earlier response still held by the writer goes out before the tunnel writes anything.
+    this.#writer.flush();
     this.#closed = true;
     for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
     this.socket.setTimeout(0);
@@ -157,7 +159,7 @@ export class ClientConnection implements ClientInfo {
     if (exchange.body !== BodyMode.None) {
       this.#body = new RequestBody(exchange, head.contentLength, head.chunked);
       this.socket.pause();
-      if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      if (head.expectContinue) this.#write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
     exchange.attempt(null);
   }
@@ -264,7 +266,7 @@ export class ClientConnection implements ClientInfo {
     if (o.close || this.#body) this.closeAfter = true;
     const close = this.closeAfter || this.ctx.draining;
     const text = pageResponse(status, detail, { ...o, close, headRequest: head.method === 'HEAD' });
-    this.socket.write(text, 'utf8');
+    this.#write(text, 'utf8');
     if (counter) {
       record(counter.metrics, status, performance.now() - start, 0, 0);
       this.ctx.onRequest?.({
@@ -285,7 +287,7 @@ export class ClientConnection implements ClientInfo {
    */
   reply(build: (close: boolean) => string, closeAfter: boolean): void {
     if (closeAfter || this.#body) this.closeAfter = true;
-    this.socket.write(build(this.closeAfter || this.ctx.draining), 'latin1');
+    this.#write(build(this.closeAfter || this.ctx.draining), 'latin1');
     this.requestDone();
   }
 
@@ -305,6 +307,12 @@ export class ClientConnection implements ClientInfo {
     }
   }
 
+  /** Writes the router's own text, after any response the writer still holds (order on the wire). */
+  #write(text: string, encoding: 'latin1' | 'utf8'): void {
+    this.#writer.flush();
+    this.socket.write(text, encoding);
+  }
+
   /** Cuts the connection (a response broke off midway: the client must see it was cut). */
   abort(): void {
     this.socket.destroy();
@@ -319,7 +327,7 @@ export class ClientConnection implements ClientInfo {
   /** A request the router will not read further: answer, count, close. */
   #reject(status: number, reason: string): void {
     this.closeAfter = true;
-    this.socket.write(pageResponse(status, `The request was refused: ${reason}.`, { close: true }), 'utf8');
+    this.#write(pageResponse(status, `The request was refused: ${reason}.`, { close: true }), 'utf8');
     record(this.ctx.unknown, status, 0, 0, 0);
     this.#pending = null;
     this.socket.destroySoon();
