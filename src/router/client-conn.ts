@@ -3,7 +3,7 @@ import type { Counter, ProxyContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { BodyMode, type ClientInfo, isTrustedPeer } from './headers.ts';
 import { parseRequestHead, RequestError, type RequestHead, splitHead } from './http1-request.ts';
-import type { Framing } from './http1-response.ts';
+import type { ResponseParser } from './http1-response.ts';
 import { record } from './metrics.ts';
 import { type PageOptions, pageResponse } from './pages.ts';
 import type { Exchange } from './proxy.ts';
@@ -20,13 +20,7 @@ const MAX_HEAD = 16 * 1024;
 /** One year, as the HSTS preload list asks; no includeSubDomains: a department's other names are theirs. */
 const HSTS = 'max-age=31536000';
 
-/** Adds HSTS to a response's flat header list unless the service sent its own. */
-function addHsts(headers: string[]): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() === 'strict-transport-security') return;
-  }
-  headers.push('Strict-Transport-Security', HSTS);
-}
+const HSTS_LINE = `Strict-Transport-Security: ${HSTS}\r\n`;
 // Bytes of pipelined requests held while one is in progress; more and reading pauses.
 const MAX_PENDING = 64 * 1024;
 
@@ -228,15 +222,19 @@ export class ClientConnection implements ClientInfo {
     return this.#body !== null;
   }
 
-  /** Begins a response; the head is written together with the first body bytes. */
-  startResponse(status: number, message: string, headers: string[], framing: Framing, noBody: boolean): void {
+  /** Begins the backend's response `p`; the head is written together with the first body bytes. */
+  startResponse(p: ResponseParser, noBody: boolean): void {
     // A body still being read when the answer comes: the connection cannot carry another request.
     if (this.#body) this.closeAfter = true;
     const current = this.current;
     const http10 = current?.head.http10 ?? false;
-    if (this.ctx.secure && current?.active.hsts) addHsts(headers);
+    // HSTS unless the service sent its own.
+    let lines = p.headerLines;
+    if (this.ctx.secure && current?.active.hsts && !p.hasHsts) lines += HSTS_LINE;
     const close = this.closeAfter || this.ctx.draining;
-    if (this.#writer.start(status, message, headers, framing, noBody, http10, close)) this.closeAfter = true;
+    if (this.#writer.start(p.status, p.statusMessage, lines, p.framing, noBody, http10, close)) {
+      this.closeAfter = true;
+    }
   }
 
   writeBody(chunk: Buffer): boolean {

@@ -38,13 +38,14 @@ export class ResponseWriter {
   constructor(private readonly socket: Socket) {}
 
   /**
-   * Writes the status line and headers. `close` adds `Connection: close`; returns true when the
-   * connection must close after this response anyway (an unframed body to an HTTP/1.0 client).
+   * Writes the status line and header lines (`Name: value\r\n` each). `close` adds
+   * `Connection: close`; returns true when the connection must close after this response anyway
+   * (an unframed body to an HTTP/1.0 client).
    */
   start(
     status: number,
     message: string,
-    headers: string[],
+    lines: string,
     framing: Framing,
     noBody: boolean,
     http10: boolean,
@@ -65,11 +66,9 @@ export class ResponseWriter {
     }
     if (close) extra += 'Connection: close\r\n';
     else if (http10) extra += 'Connection: keep-alive\r\n';
-    let s = `HTTP/1.1 ${status} ${message || STATUS_CODES[status] || 'Unknown'}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
     this.#out = out;
     this.#holding = true;
-    this.#held += `${s}${extra}\r\n`;
+    this.#held += `HTTP/1.1 ${status} ${message || STATUS_CODES[status] || 'Unknown'}\r\n${lines}${extra}\r\n`;
     return close;
   }
 
