@@ -3,7 +3,7 @@ import type { Counter, ProxyContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { BodyMode, type ClientInfo, isTrustedPeer } from './headers.ts';
 import { parseRequestHead, RequestError, type RequestHead, splitHead } from './http1-request.ts';
-import type { Framing } from './http1-response.ts';
+import type { ResponseParser } from './http1-response.ts';
 import { record } from './metrics.ts';
 import { type PageOptions, pageResponse } from './pages.ts';
 import type { Exchange } from './proxy.ts';
@@ -20,13 +20,7 @@ const MAX_HEAD = 16 * 1024;
 /** One year, as the HSTS preload list asks; no includeSubDomains: a department's other names are theirs. */
 const HSTS = 'max-age=31536000';
 
-/** Adds HSTS to a response's flat header list unless the service sent its own. */
-function addHsts(headers: string[]): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() === 'strict-transport-security') return;
-  }
-  headers.push('Strict-Transport-Security', HSTS);
-}
+const HSTS_LINE = `Strict-Transport-Security: ${HSTS}\r\n`;
 // Bytes of pipelined requests held while one is in progress; more and reading pauses.
 const MAX_PENDING = 64 * 1024;
 
@@ -137,6 +131,8 @@ export class ClientConnection implements ClientInfo {
 
   /** Hands the socket (and bytes read past the head) over to a websocket tunnel; this object lets go. */
   handOver(): { socket: Socket; rest: Buffer } {
+    // An earlier response still held by the writer goes out before the tunnel writes anything.
+    this.#writer.flush();
     this.#closed = true;
     for (const e of ['data', 'end', 'timeout', 'drain', 'close']) this.socket.removeAllListeners(e);
     this.socket.setTimeout(0);
@@ -157,7 +153,7 @@ export class ClientConnection implements ClientInfo {
     if (exchange.body !== BodyMode.None) {
       this.#body = new RequestBody(exchange, head.contentLength, head.chunked);
       this.socket.pause();
-      if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      if (head.expectContinue) this.#write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
     exchange.attempt(null);
   }
@@ -226,15 +222,19 @@ export class ClientConnection implements ClientInfo {
     return this.#body !== null;
   }
 
-  /** Begins a response; the head is written together with the first body bytes. */
-  startResponse(status: number, message: string, headers: string[], framing: Framing, noBody: boolean): void {
+  /** Begins the backend's response `p`; the head is written together with the first body bytes. */
+  startResponse(p: ResponseParser, noBody: boolean): void {
     // A body still being read when the answer comes: the connection cannot carry another request.
     if (this.#body) this.closeAfter = true;
     const current = this.current;
     const http10 = current?.head.http10 ?? false;
-    if (this.ctx.secure && current?.active.hsts) addHsts(headers);
+    // HSTS unless the service sent its own.
+    let lines = p.headerLines;
+    if (this.ctx.secure && current?.active.hsts && !p.hasHsts) lines += HSTS_LINE;
     const close = this.closeAfter || this.ctx.draining;
-    if (this.#writer.start(status, message, headers, framing, noBody, http10, close)) this.closeAfter = true;
+    if (this.#writer.start(p.status, p.statusMessage, lines, p.framing, noBody, http10, close)) {
+      this.closeAfter = true;
+    }
   }
 
   writeBody(chunk: Buffer): boolean {
@@ -264,7 +264,7 @@ export class ClientConnection implements ClientInfo {
     if (o.close || this.#body) this.closeAfter = true;
     const close = this.closeAfter || this.ctx.draining;
     const text = pageResponse(status, detail, { ...o, close, headRequest: head.method === 'HEAD' });
-    this.socket.write(text, 'utf8');
+    this.#write(text, 'utf8');
     if (counter) {
       record(counter.metrics, status, performance.now() - start, 0, 0);
       this.ctx.onRequest?.({
@@ -285,7 +285,7 @@ export class ClientConnection implements ClientInfo {
    */
   reply(build: (close: boolean) => string, closeAfter: boolean): void {
     if (closeAfter || this.#body) this.closeAfter = true;
-    this.socket.write(build(this.closeAfter || this.ctx.draining), 'latin1');
+    this.#write(build(this.closeAfter || this.ctx.draining), 'latin1');
     this.requestDone();
   }
 
@@ -305,6 +305,12 @@ export class ClientConnection implements ClientInfo {
     }
   }
 
+  /** Writes the router's own text, after any response the writer still holds (order on the wire). */
+  #write(text: string, encoding: 'latin1' | 'utf8'): void {
+    this.#writer.flush();
+    this.socket.write(text, encoding);
+  }
+
   /** Cuts the connection (a response broke off midway: the client must see it was cut). */
   abort(): void {
     this.socket.destroy();
@@ -319,7 +325,7 @@ export class ClientConnection implements ClientInfo {
   /** A request the router will not read further: answer, count, close. */
   #reject(status: number, reason: string): void {
     this.closeAfter = true;
-    this.socket.write(pageResponse(status, `The request was refused: ${reason}.`, { close: true }), 'utf8');
+    this.#write(pageResponse(status, `The request was refused: ${reason}.`, { close: true }), 'utf8');
     record(this.ctx.unknown, status, 0, 0, 0);
     this.#pending = null;
     this.socket.destroySoon();

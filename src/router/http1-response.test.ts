@@ -167,4 +167,44 @@ describe('ResponseParser', () => {
       );
     });
   }
+  test('a head repeated on one connection is read alike each time; a different one is read afresh', () => {
+    const p = new ResponseParser();
+    const seen: string[] = [];
+    const sink: ResponseSink = {
+      onHead: (h) =>
+        seen.push(
+          `${h.status} ${h.framing} ${JSON.stringify(h.headers)} ${JSON.stringify(h.headerLines)} ${h.hasHsts}`,
+        ),
+      onBody: () => {},
+      onComplete: () => seen.push('complete'),
+    };
+    const same = 'HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nok';
+    for (const [text, head] of [
+      [same, false],
+      [same, false],
+      [same, true],
+      [
+        'HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        false,
+      ],
+      [same, false],
+    ] as const) {
+      p.reset(sink, head);
+      p.execute(Buffer.from(text, 'latin1'));
+    }
+    const first = `200 1 ["X-A","1","Content-Length","2"] "X-A: 1\\r\\nContent-Length: 2\\r\\n" false`;
+    assert.deepEqual(seen, [
+      first,
+      'complete',
+      first,
+      'complete',
+      // A HEAD request: the same head, no body expected (the length is still passed on).
+      `200 0 ["X-A","1","Content-Length","2"] "X-A: 1\\r\\nContent-Length: 2\\r\\n" false`,
+      'complete',
+      '200 2 ["Strict-Transport-Security","max-age=5"] "Strict-Transport-Security: max-age=5\\r\\n" true',
+      'complete',
+      first,
+      'complete',
+    ]);
+  });
 });

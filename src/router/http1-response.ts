@@ -8,7 +8,7 @@
  * heads) is an error: the router answers 502 and drops that connection.
  */
 import { ChunkedDecoder } from './chunked.ts';
-import { ResponseParseError, readResponseHead } from './http1-response-head.ts';
+import { type ResponseHeadInfo, ResponseParseError, readResponseHead } from './http1-response-head.ts';
 
 export { ResponseParseError } from './http1-response-head.ts';
 
@@ -45,8 +45,11 @@ export class ResponseParser {
   sink: ResponseSink | null = null;
   status = 0;
   statusMessage = '';
-  /** Response headers minus hop-by-hop ones (and a Content-Length overruled by chunking), flat. */
-  headers: string[] = [];
+  /**
+   * Response headers minus hop-by-hop ones (and a Content-Length overruled by chunking), flat.
+   * Shared with later responses on the connection that have the same head: read, never change.
+   */
+  headers: readonly string[] = [];
   framing = Framing.None;
   /** The connection may carry another request after this response. */
   keepAlive = true;
@@ -63,6 +66,15 @@ export class ResponseParser {
   #pending: Buffer | null = null;
   #seen = false;
   readonly #chunks = new ChunkedDecoder();
+  // The last head read on this connection, what it said, and its header lines as sent to the
+  // client: a backend answering alike again (the same head text, byte for byte) is not read and
+  // serialised again. readResponseHead is a pure function of the text, so this cannot change
+  // what is accepted; only the Date header usually differs, once a second.
+  #lastText = '';
+  #lastHead: ResponseHeadInfo | null = null;
+  #lastHeaders: string[] = [];
+  #lines: string | null = null;
+  #hsts = false;
 
   /** Prepares for the response to a new request. */
   reset(sink: ResponseSink, headRequest: boolean, upgrade = false): void {
@@ -82,6 +94,28 @@ export class ResponseParser {
   /** True once any byte of the response arrived: a failure is then no longer safe to retry. */
   get started(): boolean {
     return this.#seen;
+  }
+
+  /** The headers as `Name: value\r\n` lines, made once per distinct head. */
+  get headerLines(): string {
+    if (this.#lines === null) {
+      const headers = this.headers;
+      let s = '';
+      let hsts = false;
+      for (let i = 0; i < headers.length; i += 2) {
+        s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+        if (!hsts && headers[i]!.toLowerCase() === 'strict-transport-security') hsts = true;
+      }
+      this.#lines = s;
+      this.#hsts = hsts;
+    }
+    return this.#lines;
+  }
+
+  /** The backend sent its own Strict-Transport-Security header (the router then adds none). */
+  get hasHsts(): boolean {
+    this.headerLines;
+    return this.#hsts;
   }
 
   /**
@@ -187,7 +221,15 @@ export class ResponseParser {
 
   /** Parses a head; false for an interim (1xx) one. */
   #parseHead(text: string): boolean {
-    const h = readResponseHead(text);
+    let h = this.#lastHead;
+    if (h === null || text !== this.#lastText) {
+      h = readResponseHead(text);
+      this.#lastText = text;
+      this.#lastHead = h;
+      // A length is sent on as the last header (its framing is the router's to state again).
+      this.#lastHeaders = h.length === -1 ? h.headers : [...h.headers, 'Content-Length', String(h.length)];
+      this.#lines = null;
+    }
     this.idleHintMs = h.idleHintMs;
     if (h.upgradeTo) this.upgradeTo = h.upgradeTo;
     const { status, length, chunked } = h;
@@ -195,7 +237,7 @@ export class ResponseParser {
     this.status = status;
     this.statusMessage = h.message;
     this.keepAlive = !h.close;
-    this.headers = h.headers;
+    this.headers = this.#lastHeaders;
     if (status === 101) {
       if (!this.#upgrade) this.#fail('unexpected 101');
       this.#state = S.Done;
@@ -209,7 +251,6 @@ export class ResponseParser {
       this.#state = S.Chunked;
       this.#chunks.reset();
     } else if (length !== -1) {
-      this.headers.push('Content-Length', String(length));
       this.framing = noBody ? Framing.None : Framing.Length;
       this.#state = noBody || length === 0 ? S.Done : S.Length;
       this.#remaining = length;

@@ -134,7 +134,7 @@ export class Exchange implements UpstreamUser, Waiter {
     if (this.over) return;
     this.responded = true;
     this.status = p.status;
-    this.down.startResponse(p.status, p.statusMessage, p.headers, p.framing, this.head.method === 'HEAD');
+    this.down.startResponse(p, this.head.method === 'HEAD');
   }
 
   onBody(chunk: Buffer): void {

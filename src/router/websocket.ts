@@ -10,7 +10,7 @@ import type { ActiveRoute } from './route-index.ts';
 /** Open client sockets of upgraded connections, so shutdown can end them. */
 export type TunnelSet = Set<Socket>;
 
-function headBlock(status: number, message: string, headers: string[], extra: string): string {
+function headBlock(status: number, message: string, headers: readonly string[], extra: string): string {
   let s = `HTTP/1.1 ${status} ${message}\r\n`;
   for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${s}${extra}\r\n`;
