@@ -2,7 +2,8 @@
 // router, a legacy service (a plain HTTP server this test starts on loopback) and a new release
 // deployed in front of it. Shifts of 10, 50 and 100 % measured over 400 requests each; the instant
 // fallback; path prefixes; sticky clients; the allow-list; operators only; legacy and new compared;
-// and the automatic fallback when the new release fails.
+// the automatic fallback when the new release fails; and the migration item carried through to
+// decommissioned, the legacy service no longer fronted.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,8 @@ let routerUrl: string;
 let admin: Api;
 let legacy: Server;
 let legacyUrl: string;
+/** Requests the legacy service has answered. */
+let legacyHits = 0;
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
 /** Which side answered `path` (for `client`, as a load balancer's X-Forwarded-For says). */
@@ -88,6 +91,7 @@ async function ok(...args: string[]) {
 describe('cut-over from a legacy service through the router', () => {
   before(async () => {
     legacy = createServer((req, res) => {
+      legacyHits++;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ side: 'legacy', host: req.headers.host }));
     });
@@ -249,5 +253,46 @@ describe('cut-over from a legacy service through the router', () => {
     const back = audit.json.items.find((a: { action: string }) => a.action === 'cutover.back');
     assert.ok(back, JSON.stringify(audit.json.items.map((a: { action: string }) => a.action)));
     assert.match(back.actor, /govhost fallback: .*answered 5xx/);
+  });
+
+  it('carries the migration item through to decommissioned; unfronted, the legacy service gets nothing', async () => {
+    const wave = await admin('PUT', '/migration/waves/1', {
+      name: 'Revenue services',
+      plannedStart: '2026-12-01',
+      plannedEnd: '2027-03-31',
+    });
+    assert.ok([200, 201].includes(wave.status), JSON.stringify(wave.json));
+    const created = await admin('POST', '/migration/items', {
+      department: DEPT,
+      ref: 'ETAX-LEGACY',
+      name: 'eTAX on the old platform',
+      sourcePlatform: 'EGIS',
+      legacyUrl,
+      complexity: 'low',
+      targetService: 'etax',
+      wave: 1,
+      plannedOn: '2027-01-15',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    // The item's steps through the API (the CLI's `migration move` has its own suite).
+    const move = async (to: string) => {
+      const r = await admin('POST', `/migration/items/${DEPT}/ETAX-LEGACY/move`, { to });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+    };
+    for (const state of ['assessed', 'scheduled', 'migrating', 'parallel-run']) await move(state);
+    // Cut over: every request to the new release, then the item says so.
+    await ok('migration', 'shift', SVC, '--to', '100%');
+    assert.equal(await newShare(20), 100);
+    await move('cut-over');
+    // Decommissioned: the router no longer fronts the legacy service at all.
+    assert.match(await ok('migration', 'unfront', SVC), /no longer fronts a legacy service/);
+    await move('decommissioned');
+    const before = legacyHits;
+    assert.equal(await newShare(50), 100);
+    assert.equal(legacyHits, before, 'no request reached the legacy service');
+    assert.equal((await admin('GET', `/services/${SVC}/cutover`)).status, 404);
+    const shown = await admin('GET', `/migration/items/${DEPT}/ETAX-LEGACY`);
+    assert.equal(shown.json.state, 'decommissioned');
+    assert.deepEqual(shown.json.nextStates, []);
   });
 });
