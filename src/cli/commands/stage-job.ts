@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runStageJob, stageJobRequestFromEnv } from '../../build/stage-job.ts';
 import { CliError } from '../errors.ts';
 
 /**
@@ -13,6 +12,8 @@ export function registerStageJobCommands(program: Command): void {
       'stage a bundle inside a staging Job on Kubernetes (the control plane starts it; reads GOVHOST_STAGE_REQUEST and GOVHOST_STAGE_DIR)',
     )
     .action(async () => {
+      // Loaded here, not at the top: every other `govhost` command would pay for the build code.
+      const { runStageJob, stageJobRequestFromEnv } = await import('../../build/stage-job.ts');
       let parsed: ReturnType<typeof stageJobRequestFromEnv>;
       try {
         parsed = stageJobRequestFromEnv(process.env);
