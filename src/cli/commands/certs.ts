@@ -1,29 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Certificate } from '../../edge/certificates.logic.ts';
+import type { ServiceHttps } from '../../edge/service-https.logic.ts';
 import { act } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { record, table, when, yesNo } from '../output.ts';
 import { resolveRef } from './services.ts';
-
-interface Certificate {
-  id: string;
-  names: string[];
-  subject: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  fingerprint: string;
-  keyType: string;
-  source: string;
-  createdBy: string;
-  createdAt: string;
-}
-
-interface ServiceHttps {
-  httpsRedirect: boolean;
-  hsts: boolean;
-}
 
 /** `41 days`, or `expired 3 days ago`: what an operator needs to see at a glance. */
 const daysLeft = (c: Certificate) =>
