@@ -248,6 +248,10 @@ describe('cut-over from a legacy service through the router', () => {
       if (percent !== 0) await new Promise((res) => setTimeout(res, 100));
     }
     assert.equal(percent, 0, 'the fallback rule shifted everything back');
+    // The store says 0 % before the router has the new table (the push follows the write): wait,
+    // bounded, for the first legacy answer, then every request must be legacy.
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; )
+      if ((await sideOf()) === 'legacy') break;
     assert.equal(await newShare(20), 0);
     const audit = await admin('GET', '/audit?limit=5');
     const back = audit.json.items.find((a: { action: string }) => a.action === 'cutover.back');
