@@ -8,7 +8,7 @@ import { csvField } from '../monitoring/sla.csv.ts';
  */
 
 /** One amount per financial year of the model, in HK$ thousands. */
-export type ByYear = readonly number[];
+export type ByYear = number[];
 
 /** Contingency: amounts by year as printed, or a rate (0.1 = 10%) on the year's items (a) to (c). */
 export type Contingency = { amounts: ByYear } | { rate: number };

@@ -122,6 +122,13 @@ export const ERROR_CODES = {
     title:
       "The legacy upstream is not on the allow-list (GOVHOST_LEGACY_ALLOW) or is one of the platform's own ports",
   },
+  GOVHOST_FINANCE_SCENARIO_NOT_FOUND: { status: 404, title: 'No business-case scenario has this name' },
+  GOVHOST_FINANCE_SCENARIO_EXISTS: { status: 409, title: 'A business-case scenario with this name exists' },
+  GOVHOST_FINANCE_SCENARIO_READ_ONLY: {
+    status: 409,
+    title: "The paper's scenario is built in: copy it to change it",
+  },
+  GOVHOST_FINANCE_INVALID: { status: 422, title: 'The finance input is not valid' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

@@ -16,6 +16,7 @@ import { sessionRoutes } from '../console/session.routes.ts';
 import { acmeRoutes } from '../edge/acme.routes.ts';
 import { certificateRoutes } from '../edge/certificates.routes.ts';
 import { domainRoutes } from '../edge/domains.routes.ts';
+import { financeRoutes } from '../finance/finance.routes.ts';
 import { cutoverRoutes } from '../migration/cutover.routes.ts';
 import { migrationRoutes } from '../migration/migration.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
@@ -141,6 +142,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(acmeRoutes, deps);
       await api.register(domainRoutes, deps);
       await api.register(migrationRoutes, deps);
+      await api.register(financeRoutes, deps);
       await api.register(cutoverRoutes, {
         db: deps.db,
         config: deps.config,

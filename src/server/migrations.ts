@@ -15,6 +15,7 @@ import { clusterMigrations } from '../cluster/cluster.migrations.ts';
 import { acmeMigrations } from '../edge/acme.migrations.ts';
 import { certificateMigrations } from '../edge/certificates.migrations.ts';
 import { domainMigrations } from '../edge/domains.migrations.ts';
+import { financeMigrations } from '../finance/finance.migrations.ts';
 import { cutoverMigrations } from '../migration/cutover.migrations.ts';
 import { migrationMigrations } from '../migration/migration.migrations.ts';
 import {
@@ -60,6 +61,7 @@ const ALL: Record<string, Migration> = {
   ...domainMigrations,
   ...migrationMigrations,
   ...cutoverMigrations,
+  ...financeMigrations,
 };
 
 /** Applies every pending migration of every capability. */

@@ -72,6 +72,13 @@ export const PERMISSIONS = {
   /** TLS certificates the routers serve (any department's hosts): the central team's (decision 031). */
   'certificates:read': ['platform-admin', 'operator'],
   'certificates:write': ['platform-admin', 'operator'],
+  /**
+   * Finance (issue 18): the business case and every department's usage and statements for the
+   * central roles; a department's admin and viewer read only their own department's.
+   */
+  'finance:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-viewer'],
+  /** Business-case scenarios, the rate card, closing months and budgets. */
+  'finance:write': ['platform-admin', 'finance'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

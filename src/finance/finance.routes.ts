@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { problemResponses, problems, secured } from '../platform/http-schemas.ts';
+import type { RouteDeps } from '../platform/route-deps.ts';
+import { callerOf } from '../tenancy/auth.hook.ts';
+import * as S from './finance.schema.ts';
+import * as scenarios from './scenario.logic.ts';
+
+/** Finance: the business case and its scenarios (the central team's). */
+export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
+  const tags = ['finance'];
+
+  app.get(
+    '/finance/business-case',
+    {
+      schema: {
+        tags,
+        summary: "A scenario's annex: costs, savings, net and cumulative net savings by financial year",
+        security: secured,
+        querystring: S.BusinessCaseQuery,
+        response: { 200: S.BusinessCase, ...problemResponses },
+      },
+    },
+    (req) =>
+      scenarios.scenarioBusinessCase(db, callerOf(req), req.query.scenario ?? scenarios.PAPER_SCENARIO),
+  );
+
+  app.get(
+    '/finance/scenarios',
+    {
+      schema: {
+        tags,
+        summary: "Business-case scenarios: the paper's (built in) and finance's copies",
+        security: secured,
+        response: { 200: Type.Array(S.Scenario), ...problemResponses },
+      },
+    },
+    (req) => scenarios.listScenarios(db, callerOf(req)),
+  );
+
+  app.post(
+    '/finance/scenarios',
+    {
+      schema: {
+        tags,
+        summary: 'Copy a scenario (the paper by default) under a new name, to edit',
+        security: secured,
+        body: S.NewScenario,
+        response: { 201: S.Scenario, ...problems(409), ...problemResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await scenarios.copyScenario(db, callerOf(req), req.body)),
+  );
+
+  app.get(
+    '/finance/scenarios/:name',
+    {
+      schema: {
+        tags,
+        summary: 'One scenario with its cost model',
+        security: secured,
+        params: S.ScenarioParams,
+        response: { 200: S.Scenario, ...problemResponses },
+      },
+    },
+    (req) => scenarios.getScenario(db, callerOf(req), req.params.name),
+  );
+
+  app.put(
+    '/finance/scenarios/:name',
+    {
+      schema: {
+        tags,
+        summary: "Replace a copied scenario's cost model (the paper's is read-only: 409)",
+        security: secured,
+        params: S.ScenarioParams,
+        body: S.ScenarioEdit,
+        response: { 200: S.Scenario, ...problems(409, 422), ...problemResponses },
+      },
+    },
+    (req) => scenarios.editScenario(db, callerOf(req), req.params.name, req.body),
+  );
+
+  app.delete(
+    '/finance/scenarios/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a copied scenario',
+        security: secured,
+        params: S.ScenarioParams,
+        response: { 204: Type.Null(), ...problems(409), ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      await scenarios.removeScenario(db, callerOf(req), req.params.name);
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,96 @@
+import { Type } from 'typebox';
+
+/** Integer HK$ thousands, one a financial year. */
+const ByYear = Type.Array(Type.Integer({ minimum: 0, maximum: 100_000_000 }), { maxItems: 40 });
+const Year = Type.String({
+  pattern: '^[0-9]{4}-[0-9]{2}$',
+  description: 'Financial year, April to March, e.g. 2011-12',
+});
+
+export const ScenarioName = Type.String({
+  pattern: '^[a-z][a-z0-9-]{0,38}[a-z0-9]$',
+  description: 'Lower-case letters, digits and hyphens, 2-40 characters',
+});
+
+export const CostModel = Type.Object(
+  {
+    years: Type.Array(Year, { minItems: 1, maxItems: 40 }),
+    nonRecurring: Type.Object(
+      {
+        hardwareSoftware: ByYear,
+        systemDevelopment: ByYear,
+        implementation: ByYear,
+        contingency: Type.Union([
+          Type.Object({ amounts: ByYear }, { additionalProperties: false }),
+          Type.Object(
+            { rate: Type.Number({ minimum: 0, maximum: 1, description: '0.1 is 10% of (a) to (c)' }) },
+            { additionalProperties: false },
+          ),
+        ]),
+        staff: ByYear,
+      },
+      { additionalProperties: false },
+    ),
+    recurring: Type.Object(
+      { maintenance: ByYear, support: ByYear, staff: ByYear },
+      { additionalProperties: false },
+    ),
+    savings: Type.Object(
+      { oneOffAvoidable: ByYear, recurringRealisable: ByYear },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, description: 'Amounts in integer HK$ thousands by financial year' },
+);
+
+const Description = Type.String({ maxLength: 500 });
+
+export const Scenario = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  builtIn: Type.Boolean(),
+  basedOn: Type.Union([Type.String(), Type.Null()]),
+  updatedBy: Type.Union([Type.String(), Type.Null()]),
+  updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  model: CostModel,
+});
+
+export const NewScenario = Type.Object(
+  {
+    name: ScenarioName,
+    from: Type.Optional(Type.String({ maxLength: 40, description: 'Scenario to copy (default paper)' })),
+    description: Type.Optional(Description),
+  },
+  { additionalProperties: false },
+);
+
+export const ScenarioEdit = Type.Object(
+  { model: CostModel, description: Type.Optional(Description) },
+  { additionalProperties: false },
+);
+
+export const ScenarioParams = Type.Object({ name: Type.String({ maxLength: 40 }) });
+
+const AnnexRow = Type.Object({
+  key: Type.String(),
+  section: Type.String(),
+  labelEn: Type.String(),
+  labelZh: Type.String(),
+  sum: Type.Boolean(),
+  byYear: Type.Array(Type.Integer()),
+  total: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+export const BusinessCase = Type.Object({
+  scenario: Type.String(),
+  years: Type.Array(Type.String()),
+  unit: Type.Literal('HK$ thousands'),
+  annex: Type.Array(AnnexRow),
+  detail: Type.Array(AnnexRow),
+  totals: Type.Object({ cost: Type.Integer(), savings: Type.Integer(), net: Type.Integer() }),
+});
+
+export const BusinessCaseQuery = Type.Object(
+  { scenario: Type.Optional(Type.String({ maxLength: 40, description: 'default paper' })) },
+  { additionalProperties: false },
+);

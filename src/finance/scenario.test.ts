@@ -1,0 +1,99 @@
+// Business-case scenarios through the API on a real store: the paper's annex for the central
+// roles, a finance user's copy edited with a contingency rate, the paper read-only, bad models
+// named precisely, and no business case for a department's roles.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type TestApp, testApp } from '../test-support/app.ts';
+import type { CostModel } from './cost-model.ts';
+
+describe('finance scenarios', () => {
+  let t: TestApp;
+  let finance: string;
+  let operator: string;
+  let deptAdmin: string;
+  const call = async (token: string, method: string, url: string, payload?: unknown) => {
+    const res = await t.request(token, {
+      method: method as 'GET',
+      url: `/api/v1${url}`,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    return { status: res.statusCode, json: res.body ? res.json() : null, body: res.body };
+  };
+
+  before(async () => {
+    t = await testApp();
+    finance = (await t.user('finance')).token;
+    operator = (await t.user('operator')).token;
+    deptAdmin = (await t.user('dept-admin', await t.department('FIN'))).token;
+  });
+  after(() => t.close());
+
+  it("serves the paper's annex to the central roles, not to a department", async () => {
+    const bc = await call(operator, 'GET', '/finance/business-case?scenario=paper');
+    assert.equal(bc.status, 200, bc.body);
+    assert.deepEqual(bc.json.totals, { cost: 385_300, savings: 484_400, net: 99_100 });
+    assert.equal(bc.json.annex.at(-1).byYear.at(-1), 99_100);
+    const dept = await call(deptAdmin, 'GET', '/finance/business-case');
+    assert.equal(dept.status, 403, dept.body);
+    assert.equal(dept.json.code, 'GOVHOST_FORBIDDEN');
+    const missing = await call(finance, 'GET', '/finance/business-case?scenario=nope');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.code, 'GOVHOST_FINANCE_SCENARIO_NOT_FOUND');
+  });
+
+  it('lets finance copy the paper and edit the copy; the paper stays as printed', async () => {
+    assert.equal((await call(operator, 'POST', '/finance/scenarios', { name: 'ops' })).status, 403);
+    const copy = await call(finance, 'POST', '/finance/scenarios', { name: 'rate-10' });
+    assert.equal(copy.status, 201, copy.body);
+    assert.equal(copy.json.basedOn, 'paper');
+    assert.equal(
+      (await call(finance, 'POST', '/finance/scenarios', { name: 'rate-10' })).json.code,
+      'GOVHOST_FINANCE_SCENARIO_EXISTS',
+    );
+
+    const model: CostModel = copy.json.model;
+    model.nonRecurring.contingency = { rate: 0.1 };
+    const edited = await call(finance, 'PUT', '/finance/scenarios/rate-10', { model });
+    assert.equal(edited.status, 200, edited.body);
+    const bc = await call(finance, 'GET', '/finance/business-case?scenario=rate-10');
+    // 10% of (a) to (c) is 12,270 where the paper printed 12,300.
+    assert.equal(bc.json.totals.cost, 385_300 - 30);
+    assert.equal(
+      bc.json.detail.find((r: { key: string }) => r.key === 'nonRecurring.contingency').total,
+      12_270,
+    );
+
+    const paper = await call(finance, 'PUT', '/finance/scenarios/paper', { model });
+    assert.equal(paper.status, 409);
+    assert.equal(paper.json.code, 'GOVHOST_FINANCE_SCENARIO_READ_ONLY');
+    const list = await call(operator, 'GET', '/finance/scenarios');
+    assert.deepEqual(
+      list.json.map((s: { name: string; builtIn: boolean }) => [s.name, s.builtIn]),
+      [
+        ['paper', true],
+        ['rate-10', false],
+      ],
+    );
+    assert.equal((await call(finance, 'DELETE', '/finance/scenarios/rate-10')).status, 204);
+    assert.equal((await call(finance, 'GET', '/finance/scenarios/rate-10')).status, 404);
+  });
+
+  it('names what is wrong in a model: a short line, years out of order, a negative amount', async () => {
+    await call(finance, 'POST', '/finance/scenarios', { name: 'bad' });
+    const { json } = await call(finance, 'GET', '/finance/scenarios/bad');
+    const short = structuredClone(json.model) as CostModel;
+    short.recurring.staff = short.recurring.staff.slice(0, 3);
+    const r1 = await call(finance, 'PUT', '/finance/scenarios/bad', { model: short });
+    assert.equal(r1.status, 422);
+    assert.match(r1.json.detail, /recurring\.staff has 3 amounts for 9 years/);
+    const years = structuredClone(json.model) as CostModel;
+    years.years[3] = '2020-21';
+    const r2 = await call(finance, 'PUT', '/finance/scenarios/bad', { model: years });
+    assert.match(r2.json.detail, /years\[3\] 2020-21 does not follow 2013-14/);
+    const negative = structuredClone(json.model) as CostModel;
+    negative.savings.oneOffAvoidable[0] = -1;
+    const r3 = await call(finance, 'PUT', '/finance/scenarios/bad', { model: negative });
+    assert.equal(r3.status, 400, r3.body);
+    assert.equal((await call(finance, 'POST', '/finance/scenarios', { name: 'Bad Name' })).status, 400);
+  });
+});
