@@ -15,6 +15,7 @@ import { registerDepartmentCommands } from './commands/departments.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
 import { registerDomainCommands } from './commands/domains.ts';
 import { registerEnvCommands } from './commands/env.ts';
+import { registerFinanceCommands } from './commands/finance.ts';
 import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
 import { registerMetricsCommands } from './commands/metrics.ts';
@@ -83,6 +84,7 @@ registerDomainCommands(program);
 // The router cut-over's commands (`migration front|shift|back|…`) join this group.
 registerMigrationCommands(program);
 registerCutoverCommands(program);
+registerFinanceCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { type BusinessCase, businessCaseCsv } from '../../finance/cost-model.ts';
+import type { Scenario } from '../../finance/scenario.logic.ts';
+import { act } from '../context.ts';
+import { usageError } from '../errors.ts';
+import { record, table, when } from '../output.ts';
+
+/** Thousands as the paper prints them: 35,000; a zero is '-'; right-aligned in the column. */
+const k = (v: number | null, width: number) =>
+  (v === null ? '' : v === 0 ? '-' : v.toLocaleString('en-GB')).padStart(width);
+
+export function annexText(bc: BusinessCase & { scenario: string }): string {
+  const width = 7;
+  const rows = table(bc.annex, [
+    [`HK$'000 (${bc.scenario})`, (r) => (r.sum ? r.labelEn : `  ${r.labelEn}`)],
+    ...bc.years.map((y, i): [string, (r: BusinessCase['annex'][number]) => string] => [
+      y,
+      (r) => k(r.byYear[i] ?? 0, width),
+    ]),
+    ['total', (r) => k(r.total, width + 1)],
+  ]);
+  const t = bc.totals;
+  return `${rows}\n\ntotal cost ${k(t.cost, 0)}, total savings ${k(t.savings, 0)}, net savings ${k(t.net, 0)} (HK$ thousands)`;
+}
+
+const scenarioText = (s: Scenario) =>
+  record([
+    ['scenario', s.name],
+    ['description', s.description],
+    ['built in', s.builtIn ? 'yes (read-only)' : 'no'],
+    ['based on', s.basedOn],
+    ['years', `${s.model.years[0]} to ${s.model.years.at(-1)}`],
+    [
+      'contingency',
+      'rate' in s.model.nonRecurring.contingency
+        ? `${s.model.nonRecurring.contingency.rate * 100}% of (a) to (c)`
+        : 'amounts as given',
+    ],
+    ['updated', s.updatedAt ? `${when(s.updatedAt)} by ${s.updatedBy}` : null],
+  ]);
+
+/** `govhost finance ...`: the business case and its scenarios. */
+export function registerFinanceCommands(program: Command): void {
+  const finance = program.command('finance').description('finance: the business case and its scenarios');
+
+  finance
+    .command('business-case')
+    .description("a scenario's annex: costs, savings, net and cumulative net savings by financial year")
+    .option('--scenario <name>', 'scenario (default paper: the Finance Committee paper as printed)')
+    .option('--csv', 'write CSV (RFC 4180) to standard output')
+    .action(
+      act<{ scenario?: string; csv?: boolean }>(async (ctx, opts) => {
+        if (opts.csv && ctx.json) throw usageError('give --csv or --json, not both');
+        const bc = await ctx.api.get<BusinessCase & { scenario: string }>('/finance/business-case', {
+          scenario: opts.scenario,
+        });
+        if (opts.csv) process.stdout.write(businessCaseCsv(bc));
+        else ctx.print(bc, () => annexText(bc));
+      }),
+    );
+
+  const scenarios = finance
+    .command('scenarios')
+    .description("business-case scenarios: the paper's and copies");
+  scenarios
+    .command('list')
+    .description('every scenario')
+    .action(
+      act(async (ctx) => {
+        const list = await ctx.api.get<Scenario[]>('/finance/scenarios');
+        ctx.print(list, () =>
+          table(list, [
+            ['name', (s) => s.name],
+            ['built in', (s) => (s.builtIn ? 'yes' : 'no')],
+            ['based on', (s) => s.basedOn],
+            ['description', (s) => s.description],
+          ]),
+        );
+      }),
+    );
+  scenarios
+    .command('show <name>')
+    .description('one scenario (with --json, its whole cost model: edit it and give it to set)')
+    .action(
+      act(async (ctx, _opts, name) => {
+        const s = await ctx.api.get<Scenario>(`/finance/scenarios/${encodeURIComponent(name ?? '')}`);
+        ctx.print(s, () => scenarioText(s));
+      }),
+    );
+  scenarios
+    .command('copy <name>')
+    .description('copy a scenario under a new name, to edit')
+    .option('--from <scenario>', 'the scenario to copy (default paper)')
+    .option('--description <text>', 'what the copy is for')
+    .action(
+      act<{ from?: string; description?: string }>(async (ctx, opts, name) => {
+        const s = await ctx.api.post<Scenario>('/finance/scenarios', { name, ...opts });
+        ctx.print(s, () => scenarioText(s));
+      }),
+    );
+  scenarios
+    .command('set <name> <model.json>')
+    .description("replace a copy's cost model with a file's (the model of `scenarios show --json`)")
+    .action(
+      act(async (ctx, _opts, name, file) => {
+        let model: unknown;
+        try {
+          const parsed = JSON.parse(await readFile(file ?? '', 'utf8'));
+          model = parsed.model ?? parsed;
+        } catch (err) {
+          throw usageError(`cannot read the cost model ${file}: ${(err as Error).message}`);
+        }
+        const s = await ctx.api.put<Scenario>(`/finance/scenarios/${encodeURIComponent(name ?? '')}`, {
+          model,
+        });
+        ctx.print(s, () => scenarioText(s));
+      }),
+    );
+  scenarios
+    .command('delete <name>')
+    .description('delete a copy')
+    .action(
+      act(async (ctx, _opts, name) => {
+        await ctx.api.delete(`/finance/scenarios/${encodeURIComponent(name ?? '')}`);
+        ctx.print(undefined, () => `deleted scenario ${name}`);
+      }),
+    );
+}

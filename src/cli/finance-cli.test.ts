@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type TestApp, testApp } from '../test-support/app.ts';
+import { runCli } from '../test-support/server-process.ts';
+
+// `govhost finance` as people run it, one process per command, against the real API on loopback.
+describe('govhost finance', () => {
+  let t: TestApp;
+  let url: string;
+  let finance: string;
+  let viewer: string;
+  const ok = async (args: string[], token = finance) => {
+    const r = await runCli(url, token, args);
+    assert.equal(r.code, 0, `govhost ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    t = await testApp();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.app.server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    finance = (await t.user('finance')).token;
+    viewer = (await t.user('dept-viewer', await t.department('FCL'))).token;
+  });
+  after(() => t.close());
+
+  it("prints the paper's annex as the paper does, and as CSV", async () => {
+    const text = await ok(['finance', 'business-case', '--scenario', 'paper']);
+    const line = (label: string) => text.split('\n').find((l) => l.trimStart().startsWith(label)) ?? '';
+    assert.match(
+      line('Total cost'),
+      /40,000 +66,600 +52,600 +45,600 +36,100 +36,100 +36,100 +36,100 +36,100 +385,300$/,
+    );
+    assert.match(line('Net savings'), /25,000 +8,800 +27,000 +38,300 +- +- +- +- +- +99,100$/);
+    assert.match(line('Cumulative net savings'), /25,000 +33,800 +60,800 +99,100( +99,100){5}$/);
+    assert.match(text, /total cost 385,300, total savings 484,400, net savings 99,100/);
+
+    const csv = (await ok(['finance', 'business-case', '--csv'])).split('\r\n');
+    assert.equal(
+      csv[10],
+      'savings.total,Total savings,65000,75400,79600,83900,36100,36100,36100,36100,36100,484400',
+    );
+    const json = JSON.parse(await ok(['--json', 'finance', 'business-case']));
+    assert.equal(json.totals.net, 99_100);
+  });
+
+  it('copies a scenario and says plainly what a department may not see', async () => {
+    assert.match(await ok(['finance', 'scenarios', 'copy', 'draft']), /based on: +paper/);
+    assert.match(await ok(['finance', 'scenarios', 'list']), /draft +no +paper/);
+    const denied = await runCli(url, viewer, ['finance', 'business-case']);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /business cases are the central team's/);
+    const missing = await runCli(url, finance, ['finance', 'scenarios', 'set', 'draft', '/nonexistent.json']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read the cost model \/nonexistent.json/);
+  });
+});
