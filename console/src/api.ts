@@ -347,7 +347,7 @@ export interface Sharing {
   }[];
   standalone: {
     farmsIfAlone: number | null;
-    farmsShared: number;
+    farmsShared: number | null;
     farmsAvoided: number | null;
     costPerFarmHkd: number;
     costAvoidedHkd: number | null;

@@ -1,4 +1,5 @@
 import { recordChange } from '../audit/audit.logic.ts';
+import type { SlaTier } from '../catalog/sla-tiers.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
@@ -29,6 +30,8 @@ export interface PlannedDemandInput {
   note?: string;
   /** The record this line stands for (e.g. a hosting request's id); unique. */
   sourceId?: string | null;
+  /** The services' SLA tier, when known: gold ones are spread over two farms. */
+  slaTier?: SlaTier | null;
 }
 
 export interface PlannedDemand {
@@ -45,6 +48,7 @@ export interface PlannedDemand {
   scenario: string | null;
   note: string;
   sourceId: string | null;
+  slaTier: SlaTier | null;
   /** What the line adds once live (0 for growth lines, which grow what exists). */
   totalMemoryMb: number;
   totalCpu: number;
@@ -68,6 +72,7 @@ const present = (r: repo.DemandRow, codes: Map<string, string>): PlannedDemand =
     scenario: r.scenario,
     note: r.note,
     sourceId: r.source_id,
+    slaTier: r.sla_tier,
     totalMemoryMb: slots * r.memory_mb_per_instance,
     totalCpu: Math.round(slots * Number(r.cpu_per_instance) * 1000) / 1000,
     totalStorageMb: slots * r.storage_mb_per_instance,
@@ -121,6 +126,7 @@ const values = (item: PlannedDemandInput) => ({
   scenario: item.scenario ?? null,
   note: item.note ?? '',
   source_id: item.sourceId ?? null,
+  sla_tier: item.kind === 'growth' ? null : (item.slaTier ?? null),
 });
 
 /**
@@ -151,6 +157,7 @@ export interface NewDemand {
   goLive: string;
   scenario?: string;
   note?: string;
+  slaTier?: SlaTier;
 }
 
 export async function listDemand(
@@ -187,6 +194,7 @@ export async function createDemand(db: Db, caller: Caller, body: NewDemand): Pro
     goLive: body.goLive,
     scenario: body.scenario ?? null,
     note: body.note ?? '',
+    slaTier: body.slaTier ?? null,
   };
   check(item);
   const row = await db.transaction().execute(async (tx) => {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { SlaTier } from '../catalog/sla-tiers.ts';
 
 export const DEMAND_KINDS = ['hosting-request', 'migration-wave', 'growth'] as const;
 export type DemandKind = (typeof DEMAND_KINDS)[number];
@@ -26,5 +27,7 @@ export interface PlannedDemandTable {
   note: string;
   /** The record that made this line (a hosting request's id), so it can be taken out again. */
   source_id: string | null;
+  /** The services' SLA tier when the line names one: gold ones are spread over two farms. */
+  sla_tier: ColumnType<SlaTier | null, SlaTier | null | undefined, SlaTier | null>;
   created_at: ColumnType<Date, never, never>;
 }

@@ -26,4 +26,14 @@ export const forecastMigrations: Record<string, Migration> = {
       await sql`create index planned_demand_by_month on planned_demand (go_live)`.execute(db);
     },
   },
+  /**
+   * A planned line's SLA tier (issue 18): a gold service is spread over two farms, alone or
+   * shared, so the savings of sharing need it. Null for lines that name none (no spread).
+   */
+  '0038_demand_tier': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table planned_demand add column sla_tier text
+        check (sla_tier in ('gold', 'silver', 'bronze'))`.execute(db);
+    },
+  },
 };

@@ -108,3 +108,13 @@ export async function serviceKeys(db: Executor): Promise<Map<string, string>> {
     if (page.items.length < 500) return out;
   }
 }
+
+/** Every service's SLA tier, by id, through the catalogue's repository. */
+export async function serviceTiers(db: Executor): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let offset = 0; ; offset += 500) {
+    const page = await services.list(db, null, { limit: 500, offset }, {});
+    for (const s of page.items) out.set(s.id, s.sla_tier);
+    if (page.items.length < 500) return out;
+  }
+}

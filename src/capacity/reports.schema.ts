@@ -34,6 +34,7 @@ export const PlannedDemand = Type.Object({
   scenario: NullableStr,
   note: Type.String(),
   sourceId: NullableStr,
+  slaTier: NullableStr,
   totalMemoryMb: Num,
   totalCpu: Num,
   totalStorageMb: Num,
@@ -61,6 +62,11 @@ export const NewDemand = Type.Object(
     goLive: Month,
     scenario: Type.Optional(Scenario),
     note: Type.Optional(Type.String({ maxLength: 500 })),
+    slaTier: Type.Optional(
+      Type.Union([Type.Literal('gold'), Type.Literal('silver'), Type.Literal('bronze')], {
+        description: 'SLA tier of the services: gold ones are spread over two farms',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -181,16 +187,19 @@ export const Sharing = Type.Object({
       services: Num,
       instances: Num,
       reserved: Pair('cpu', 'memoryMb'),
+      plannedServices: Num,
       farmsAlone: NullableNum,
     }),
   ),
   standalone: Type.Object({
+    method: Type.String(),
+    target: Num,
     referenceFarm: Type.Union([
       Type.Object({ code: Type.String(), vcpu: Num, memoryMb: Num, costHkd: Num }),
       Type.Null(),
     ]),
     farmsIfAlone: NullableNum,
-    farmsShared: Num,
+    farmsShared: NullableNum,
     farmsAvoided: NullableNum,
     costPerFarmHkd: Num,
     costBasis: Type.String(),

@@ -176,7 +176,12 @@ describe('capacity reports', () => {
     assert.equal(r.totals.servicesPerActiveFarm, 2);
     // 126976 of 131072 MB.
     assert.equal(r.totals.reservedShare.memory, 0.9688);
-    // Alone, with 64 GB / 16 vCPU farms: A needs ⌈69632 / 65536⌉ = 2, B 1, C 1: 4 farms against 2.
+    /*
+     * The reference farm is the median active one, F2 (64 GB, 16 vCPU), filled to 80 %: 52,428.8 MB
+     * and 12.8 CPU. Alone, A's two 32 GB slots cannot share a farm (65,536 MB): 2 farms; B 1, C 1.
+     * Shared, the 126,976 MB need ⌈126,976 / 52,428.8⌉ = 3 farms, and placement fits them in 3
+     * (40 + 4 GB, 32 + 16 GB, 32 GB): 4 against 3.
+     */
     assert.deepEqual(
       r.departments.map((d: { department: string; farmsAlone: number }) => [d.department, d.farmsAlone]),
       [
@@ -186,12 +191,13 @@ describe('capacity reports', () => {
       ],
     );
     assert.equal(r.standalone.referenceFarm.memoryMb, 65536);
+    assert.equal(r.standalone.target, 0.8);
     assert.equal(r.standalone.farmsIfAlone, 4);
-    assert.equal(r.standalone.farmsShared, 2);
-    assert.equal(r.standalone.farmsAvoided, 2);
+    assert.equal(r.standalone.farmsShared, 3);
+    assert.equal(r.standalone.farmsAvoided, 1);
     // The farms have no cost recorded: the paper's HK$3.3M each.
     assert.equal(r.standalone.costPerFarmHkd, 3_300_000);
-    assert.equal(r.standalone.costAvoidedHkd, 6_600_000);
+    assert.equal(r.standalone.costAvoidedHkd, 3_300_000);
   });
 
   it('computes power and energy by hand', () => {

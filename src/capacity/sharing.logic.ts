@@ -2,28 +2,12 @@ import { usageByServiceBetween } from '../monitoring/metrics.repository.ts';
 import type { Db } from '../platform/database.ts';
 import { departmentCodes } from '../tenancy/department.logic.ts';
 import { authorize, type Principal } from '../tenancy/principal.ts';
-import { medianFarm } from './forecast.ts';
 import { type FarmFacts, holdings, listFarms } from './report.repository.ts';
-
-/** What the Finance Committee paper put on each farm a department would have bought alone [13]. */
-export const PAPER_FARM_COST_HKD = 3_300_000;
+import { sharingSavings } from './sharing-savings.ts';
 
 const MB = 1024 * 1024;
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 const share = (part: number, whole: number) => (whole > 0 ? round(part / whole, 4) : null);
-
-/**
- * Farms a department would need on its own: enough for its memory and for its CPU, each
- * rounded up to whole farms of the reference size. The small tolerance keeps an exact fit
- * (e.g. 64 GB on a 64 GB farm) at one farm despite floating point.
- */
-export function farmsAlone(
-  demand: { memoryMb: number; cpu: number },
-  farm: { memoryMb: number; vcpu: number },
-) {
-  const need = (d: number, size: number) => (d <= 0 ? 0 : size > 0 ? Math.ceil(d / size - 1e-9) : Infinity);
-  return Math.max(need(demand.memoryMb, farm.memoryMb), need(demand.cpu, farm.vcpu));
-}
 
 export interface SharingQuery {
   /** Hours of measurements to average over. */
@@ -88,36 +72,39 @@ export async function sharingReport(db: Db, caller: Principal, query: SharingQue
     };
   });
 
-  const ref = medianFarm(active);
+  // Farms alone against farms shared: the one method finance uses too (decision 038).
+  const savings = await sharingSavings(db);
   const byDept = new Map<
     string,
     { services: Set<string>; instances: number; cpu: number; memoryMb: number }
   >();
   for (const h of held) {
-    const d = byDept.get(h.departmentId) ?? { services: new Set(), instances: 0, cpu: 0, memoryMb: 0 };
+    const code = codes.get(h.departmentId) ?? h.departmentId;
+    const d = byDept.get(code) ?? { services: new Set(), instances: 0, cpu: 0, memoryMb: 0 };
     d.services.add(h.serviceId);
     d.instances += h.slots;
     d.cpu += h.cpu;
     d.memoryMb += h.memoryMb;
-    byDept.set(h.departmentId, d);
+    byDept.set(code, d);
   }
-  const departments = [...byDept.entries()]
-    .map(([id, d]) => ({
-      department: codes.get(id) ?? id,
-      services: d.services.size,
-      instances: d.instances,
-      reserved: { cpu: round(d.cpu), memoryMb: round(d.memoryMb, 1) },
-      farmsAlone: ref ? farmsAlone(d, ref) : null,
-    }))
+  const alone = new Map(savings.departments.map((d) => [d.department, d]));
+  const departments = [...new Set([...byDept.keys(), ...alone.keys()])]
+    .map((code) => {
+      const d = byDept.get(code);
+      return {
+        department: code,
+        services: d?.services.size ?? 0,
+        instances: d?.instances ?? 0,
+        reserved: { cpu: round(d?.cpu ?? 0), memoryMb: round(d?.memoryMb ?? 0, 1) },
+        plannedServices: alone.get(code)?.plannedServices ?? 0,
+        farmsAlone: alone.get(code)?.farmsAlone ?? null,
+      };
+    })
     .sort((a, b) => a.department.localeCompare(b.department));
 
   const totalServices = new Set(held.map((h) => h.serviceId)).size;
   const sum = (f: (r: (typeof farmRows)[number]) => number) => farmRows.reduce((s, r) => s + f(r), 0);
   const activeRows = farmRows.filter((r) => r.state === 'active');
-  const alone = ref ? departments.reduce((s, d) => s + (d.farmsAlone ?? 0), 0) : null;
-  const costPerFarm = ref && ref.costHkd > 0 ? ref.costHkd : PAPER_FARM_COST_HKD;
-  const avoided = alone === null ? null : alone - active.length;
-
   return {
     generatedAt: now.toISOString(),
     measuredSince: since.toISOString(),
@@ -159,16 +146,16 @@ export async function sharingReport(db: Db, caller: Principal, query: SharingQue
     },
     departments,
     standalone: {
-      referenceFarm: ref
-        ? { code: ref.code, vcpu: ref.vcpu, memoryMb: ref.memoryMb, costHkd: ref.costHkd }
-        : null,
-      farmsIfAlone: alone,
-      farmsShared: active.length,
-      /** Negative when the platform runs more farms than the departments would alone. */
-      farmsAvoided: avoided,
-      costPerFarmHkd: costPerFarm,
-      costBasis: ref && ref.costHkd > 0 ? 'reference farm cost' : 'HK$3.3M a farm, as in the paper',
-      costAvoidedHkd: avoided === null ? null : avoided * costPerFarm,
+      method: savings.method,
+      target: savings.target,
+      referenceFarm: savings.referenceFarm,
+      farmsIfAlone: savings.farmsAlone,
+      /** What the shared platform needs for the same demand (not the farms it runs today). */
+      farmsShared: savings.farmsShared,
+      farmsAvoided: savings.farmsAvoided,
+      costPerFarmHkd: savings.costPerFarmHkd,
+      costBasis: savings.costBasis,
+      costAvoidedHkd: savings.costAvoidedHkd,
     },
   };
 }

@@ -271,6 +271,7 @@ export async function submitRequest(
           goLive: input.goLive.slice(0, 7),
           note: `hosting request for ${key}`,
           sourceId: id,
+          slaTier: input.slaTier,
         });
       }
       return { id, check };

@@ -275,6 +275,7 @@ export function registerWorkloadCommands(program: Command): void {
               memoryMbPerInstance: s.memoryMb,
               cpuPerInstance: s.cpu,
               goLive: month,
+              slaTier: s.slaTier,
             },
           };
           line.services++;
