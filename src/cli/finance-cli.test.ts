@@ -51,6 +51,8 @@ describe('govhost finance', () => {
     const denied = await runCli(url, viewer, ['finance', 'business-case']);
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /business cases are the central team's/);
+    // No farm on this store: the comparison says what it needs rather than a number.
+    assert.match(await ok(['finance', 'sharing']), /no active farm to size the comparison on/);
     const missing = await runCli(url, finance, ['finance', 'scenarios', 'set', 'draft', '/nonexistent.json']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read the cost model \/nonexistent.json/);

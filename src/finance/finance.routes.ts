@@ -5,6 +5,7 @@ import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import * as S from './finance.schema.ts';
 import * as scenarios from './scenario.logic.ts';
+import { sharingBusinessCase } from './sharing.logic.ts';
 
 /** Finance: the business case and its scenarios (the central team's). */
 export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
@@ -23,6 +24,20 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     },
     (req) =>
       scenarios.scenarioBusinessCase(db, callerOf(req), req.query.scenario ?? scenarios.PAPER_SCENARIO),
+  );
+
+  app.get(
+    '/finance/sharing',
+    {
+      schema: {
+        tags,
+        summary:
+          "The savings of sharing: farms each department would need alone against farms the shared platform needs (peak demand, planned services included), beside the paper's 78 farms / HK$260M",
+        security: secured,
+        response: { 200: S.Sharing, ...problemResponses },
+      },
+    },
+    (req) => sharingBusinessCase(db, callerOf(req)),
   );
 
   app.get(

@@ -94,3 +94,33 @@ export const BusinessCaseQuery = Type.Object(
   { scenario: Type.Optional(Type.String({ maxLength: 40, description: 'default paper' })) },
   { additionalProperties: false },
 );
+
+const Num = Type.Number();
+const NullableNum = Type.Union([Type.Number(), Type.Null()]);
+
+export const Sharing = Type.Object({
+  method: Type.String(),
+  target: Num,
+  referenceFarm: Type.Union([
+    Type.Object({ code: Type.String(), vcpu: Num, memoryMb: Num, costHkd: Num }),
+    Type.Null(),
+  ]),
+  departments: Type.Array(
+    Type.Object({
+      department: Type.String(),
+      services: Num,
+      reservedServices: Num,
+      plannedServices: Num,
+      memoryMb: Num,
+      cpu: Num,
+      farmsAlone: Num,
+    }),
+  ),
+  farmsAlone: NullableNum,
+  farmsShared: NullableNum,
+  farmsAvoided: NullableNum,
+  costPerFarmHkd: Num,
+  costBasis: Type.String(),
+  costAvoidedHkd: NullableNum,
+  paper: Type.Object({ farmsAvoided: Num, farmCostHkd: Num, savingsHkd: Num }),
+});

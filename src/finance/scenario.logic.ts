@@ -37,7 +37,7 @@ const paper: Scenario = {
 };
 
 /** Business cases are the central team's: a department reads its own usage and statements only. */
-function authorizeCentral(caller: Principal, permission: 'finance:read' | 'finance:write') {
+export function authorizeCentral(caller: Principal, permission: 'finance:read' | 'finance:write') {
   authorize(caller, permission);
   if (departmentScope(caller) !== null)
     throw new DomainError(

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type BusinessCase, businessCaseCsv } from '../../finance/cost-model.ts';
 import type { Scenario } from '../../finance/scenario.logic.ts';
+import type { sharingBusinessCase } from '../../finance/sharing.logic.ts';
 import { act } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { record, table, when } from '../output.ts';
@@ -40,9 +41,42 @@ const scenarioText = (s: Scenario) =>
     ['updated', s.updatedAt ? `${when(s.updatedAt)} by ${s.updatedBy}` : null],
   ]);
 
+type Sharing = Awaited<ReturnType<typeof sharingBusinessCase>>;
+const hkdM = (v: number | null) => (v === null ? null : `HK$${(v / 1_000_000).toFixed(1)}M`);
+
+export function sharingText(r: Sharing): string {
+  if (!r.referenceFarm)
+    return 'no active farm to size the comparison on: register farms first (govhost farms)';
+  const depts = table(r.departments, [
+    ['department', (d) => d.department],
+    ['reserved', (d) => d.reservedServices],
+    ['planned', (d) => d.plannedServices],
+    ['vCPU', (d) => Math.round(d.cpu * 10) / 10],
+    ['memory GB', (d) => Math.round(d.memoryMb / 102.4) / 10],
+    ['farms alone', (d) => d.farmsAlone],
+  ]);
+  const f = r.referenceFarm;
+  return `${depts}\n\n${record([
+    [
+      'reference farm',
+      `${f.code}: ${f.vcpu} vCPU, ${Math.round(f.memoryMb / 1024)} GB, filled to ${r.target * 100} %`,
+    ],
+    ['farms alone', r.farmsAlone],
+    ['farms shared', r.farmsShared],
+    ['farms avoided', r.farmsAvoided],
+    ['saved', `${hkdM(r.costAvoidedHkd)} (${r.costBasis})`],
+    [
+      'the paper [13]',
+      `up to ${r.paper.farmsAvoided} farms, ${hkdM(r.paper.savingsHkd)} (docs/finance.md explains the difference)`,
+    ],
+  ])}`;
+}
+
 /** `govhost finance ...`: the business case and its scenarios. */
 export function registerFinanceCommands(program: Command): void {
-  const finance = program.command('finance').description('finance: the business case and its scenarios');
+  const finance = program
+    .command('finance')
+    .description('finance: the business case, its scenarios and the savings of sharing');
 
   finance
     .command('business-case')
@@ -57,6 +91,18 @@ export function registerFinanceCommands(program: Command): void {
         });
         if (opts.csv) process.stdout.write(businessCaseCsv(bc));
         else ctx.print(bc, () => annexText(bc));
+      }),
+    );
+
+  finance
+    .command('sharing')
+    .description(
+      "the savings of sharing: farms each department would need alone against shared, beside the paper's 78 farms",
+    )
+    .action(
+      act(async (ctx) => {
+        const r = await ctx.api.get<Sharing>('/finance/sharing');
+        ctx.print(r, () => sharingText(r));
       }),
     );
 

@@ -1,12 +1,12 @@
-// Business-case scenarios through the API on a real store: the paper's annex for the central
-// roles, a finance user's copy edited with a contingency rate, the paper read-only, bad models
-// named precisely, and no business case for a department's roles.
+// Finance through the API on a real store: the paper's annex for the central roles, a finance
+// user's copy edited with a contingency rate, the paper read-only, bad models named precisely, no
+// business case for a department's roles; the savings of sharing from the planned pipeline.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import type { CostModel } from './cost-model.ts';
 
-describe('finance scenarios', () => {
+describe('finance', () => {
   let t: TestApp;
   let finance: string;
   let operator: string;
@@ -95,5 +95,62 @@ describe('finance scenarios', () => {
     const r3 = await call(finance, 'PUT', '/finance/scenarios/bad', { model: negative });
     assert.equal(r3.status, 400, r3.body);
     assert.equal((await call(finance, 'POST', '/finance/scenarios', { name: 'Bad Name' })).status, 400);
+  });
+
+  it('derives the savings of sharing from the pipeline: two small departments share a farm', async () => {
+    const farm = await call(t.adminToken, 'POST', '/farms', {
+      code: 'SH1',
+      name: 'Farm SH1',
+      vcpu: 16,
+      memoryMb: 65_536,
+      storageGb: 100,
+      idleWatts: 100,
+      maxWatts: 300,
+      costHkd: 3_300_000,
+      phase: 1,
+      state: 'active',
+      activeFrom: '2026-01-01',
+    });
+    assert.equal(farm.status, 201, farm.body);
+    // Each department plans one bronze service of 2 × 10 GB, 1 CPU: alone one farm each (80 % of
+    // 64 GB is 52.4 GB); pooled, the 40 GB fit one farm. A gold one of the same size needs 2 farms.
+    for (const [code, tier] of [
+      ['SHA', 'bronze'],
+      ['SHB', 'bronze'],
+      ['SHC', 'gold'],
+    ]) {
+      const dept = await t.department(code);
+      const line = await call(t.adminToken, 'POST', '/capacity/demand', {
+        kind: 'hosting-request',
+        department: dept,
+        services: 1,
+        instancesPerService: 2,
+        memoryMbPerInstance: 10_240,
+        cpuPerInstance: 1,
+        goLive: '2027-01',
+        slaTier: tier,
+      });
+      assert.equal(line.status, 201, line.body);
+    }
+    const r = await call(finance, 'GET', '/finance/sharing');
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(
+      r.json.departments.map((d: { plannedServices: number; farmsAlone: number }) => [
+        d.plannedServices,
+        d.farmsAlone,
+      ]),
+      [
+        [1, 1],
+        [1, 1],
+        [1, 2],
+      ],
+    );
+    // Pooled: 60 GB pass 52.4 GB, and the gold service needs two farms anyway: 2.
+    assert.deepEqual([r.json.farmsAlone, r.json.farmsShared, r.json.farmsAvoided], [4, 2, 2]);
+    assert.equal(r.json.costAvoidedHkd, 6_600_000);
+    assert.deepEqual(r.json.paper, { farmsAvoided: 78, farmCostHkd: 3_300_000, savingsHkd: 260_000_000 });
+    const sharing = await call(operator, 'GET', '/capacity/sharing');
+    assert.equal(sharing.json.standalone.farmsAvoided, 2);
+    assert.equal((await call(deptAdmin, 'GET', '/finance/sharing')).status, 403);
   });
 });
