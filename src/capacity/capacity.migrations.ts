@@ -85,4 +85,54 @@ export const capacityMigrations: Record<string, Migration> = {
         check (storage_mb between 0 and 1048576)`.execute(db);
     },
   },
+  /**
+   * What each service reserved, and from when to when (issue 18): reservations hold only the
+   * present, so a trigger keeps their history, whichever path changes them (admission, settling,
+   * reconciling). A change closes the service's open interval and opens one with its new totals;
+   * several changes in one transaction leave one interval. Chargeback prices the past from it.
+   */
+  '0039_reservation_intervals': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table reservation_intervals (
+          id bigserial primary key,
+          service_id uuid not null,
+          department_id uuid not null,
+          instances integer not null,
+          memory_mb double precision not null,
+          cpu double precision not null,
+          storage_mb double precision not null,
+          valid_from timestamptz not null,
+          valid_to timestamptz,
+          check (valid_to is null or valid_to > valid_from)
+        )`.execute(db);
+      await sql`create index reservation_intervals_by_department on reservation_intervals (department_id, valid_from)`.execute(
+        db,
+      );
+      await sql`create unique index reservation_intervals_open on reservation_intervals (service_id) where valid_to is null`.execute(
+        db,
+      );
+      await sql`
+        create function record_reservation_interval() returns trigger language plpgsql as $$
+        declare
+          sid uuid := coalesce(new.service_id, old.service_id);
+          did uuid := coalesce(new.department_id, old.department_id);
+        begin
+          delete from reservation_intervals where service_id = sid and valid_to is null and valid_from = now();
+          update reservation_intervals set valid_to = now() where service_id = sid and valid_to is null;
+          insert into reservation_intervals (service_id, department_id, instances, memory_mb, cpu, storage_mb, valid_from)
+            select sid, did, count(*), sum(memory_mb), sum(cpu), sum(storage_mb), now()
+            from reservations where service_id = sid having count(*) > 0;
+          return null;
+        end $$`.execute(db);
+      await sql`
+        create trigger reservations_history after insert or update or delete on reservations
+        for each row execute function record_reservation_interval()`.execute(db);
+      // What is reserved already has no known start: from the migration on.
+      await sql`
+        insert into reservation_intervals (service_id, department_id, instances, memory_mb, cpu, storage_mb, valid_from)
+        select service_id, min(department_id::text)::uuid, count(*), sum(memory_mb), sum(cpu), sum(storage_mb), now()
+        from reservations group by service_id`.execute(db);
+    },
+  },
 };

@@ -90,3 +90,25 @@ export interface CapacityTables {
 declare module '../platform/database.ts' {
   interface Database extends CapacityTables {}
 }
+
+/** A service's reservations over a span of time (0039, kept by a trigger on `reservations`). */
+export interface ReservationIntervalTable {
+  id: Generated<string>;
+  service_id: string;
+  department_id: string;
+  instances: number;
+  memory_mb: number;
+  cpu: number;
+  storage_mb: number;
+  valid_from: Date;
+  /** Null: still held. */
+  valid_to: Date | null;
+}
+
+export interface ReservationIntervalTables {
+  reservation_intervals: ReservationIntervalTable;
+}
+
+declare module '../platform/database.ts' {
+  interface Database extends ReservationIntervalTables {}
+}

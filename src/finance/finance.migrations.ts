@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
-/** Finance (issue 18): business-case scenarios (0037). */
+/** Finance (issue 18): business-case scenarios and the rate card (0037). */
 export const financeMigrations: Record<string, Migration> = {
   '0037_finance_scenarios': {
     async up(db: Kysely<unknown>) {
@@ -12,6 +12,17 @@ export const financeMigrations: Record<string, Migration> = {
           model jsonb not null,
           updated_by text not null,
           updated_at timestamptz not null default now()
+        )`.execute(db);
+      // A rate holds from its day until the next one of the same resource (decision 038).
+      await sql`
+        create table finance_rates (
+          resource text not null check (resource in ('memory-gb-hour', 'cpu-hour', 'storage-gb-hour')),
+          valid_from date not null,
+          cents_per_unit numeric(14, 6) not null check (cents_per_unit >= 0),
+          note text not null default '',
+          created_by text not null,
+          created_at timestamptz not null default now(),
+          primary key (resource, valid_from)
         )`.execute(db);
     },
   },

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { problemResponses, problems, secured } from '../platform/http-schemas.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import * as chargeback from './chargeback.logic.ts';
 import * as S from './finance.schema.ts';
 import * as scenarios from './scenario.logic.ts';
 import { sharingBusinessCase } from './sharing.logic.ts';
@@ -38,6 +39,49 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     (req) => sharingBusinessCase(db, callerOf(req)),
+  );
+
+  app.get(
+    '/finance/rates',
+    {
+      schema: {
+        tags,
+        summary:
+          'The rate card: HK cents per GB-hour of memory and storage and per CPU-hour, each from a day on',
+        security: secured,
+        response: { 200: Type.Array(S.Rate), ...problemResponses },
+      },
+    },
+    (req) => chargeback.rateCard(db, callerOf(req)),
+  );
+
+  app.post(
+    '/finance/rates',
+    {
+      schema: {
+        tags,
+        summary: 'Add a rate from a day on (today or later: the past keeps its prices)',
+        security: secured,
+        body: S.NewRate,
+        response: { 201: Type.Array(S.Rate), ...problems(422), ...problemResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await chargeback.setRate(db, callerOf(req), req.body)),
+  );
+
+  app.get(
+    '/finance/statements',
+    {
+      schema: {
+        tags,
+        summary:
+          "A department's monthly statement: its reservations (memory, CPU, disk) over time, priced by the rate card, in HK cents",
+        security: secured,
+        querystring: S.StatementQuery,
+        response: { 200: S.Statement, ...problems(422), ...problemResponses },
+      },
+    },
+    (req) => chargeback.monthlyStatement(db, callerOf(req), req.query.department, req.query.month),
   );
 
   app.get(

@@ -124,3 +124,61 @@ export const Sharing = Type.Object({
   costAvoidedHkd: NullableNum,
   paper: Type.Object({ farmsAvoided: Num, farmCostHkd: Num, savingsHkd: Num }),
 });
+
+const Resource = Type.Union([
+  Type.Literal('memory-gb-hour'),
+  Type.Literal('cpu-hour'),
+  Type.Literal('storage-gb-hour'),
+]);
+
+export const Rate = Type.Object({
+  resource: Resource,
+  validFrom: Type.String(),
+  centsPerUnit: Num,
+  note: Type.String(),
+  createdBy: Type.String(),
+});
+
+export const NewRate = Type.Object(
+  {
+    resource: Resource,
+    validFrom: Type.String({
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      description: 'First day (UTC), today or later',
+    }),
+    centsPerUnit: Type.Number({
+      minimum: 0,
+      maximum: 1_000_000,
+      description: 'HK cents per GB-hour or CPU-hour',
+    }),
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const StatementQuery = Type.Object(
+  {
+    department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$', description: 'Department code' }),
+    month: Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Statement = Type.Object({
+  department: Type.String(),
+  month: Type.String(),
+  partial: Type.Boolean(),
+  pricedTo: Type.String(),
+  lines: Type.Array(
+    Type.Object({
+      service: Type.String(),
+      resource: Resource,
+      rateFrom: Type.String(),
+      centsPerUnit: Num,
+      quantity: Num,
+      amountCents: Type.Integer(),
+    }),
+  ),
+  unpricedHours: Num,
+  totalCents: Type.Integer(),
+});

@@ -1,0 +1,233 @@
+// Chargeback on a real store: reservations leave intervals behind (a trigger), a hand-computed
+// month (a rate changed mid-month, a service created mid-month, one retired), a rate card that
+// never reprices the past, and departments that see only their own statements.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type TestApp, testApp } from '../test-support/app.ts';
+
+describe('chargeback', () => {
+  let t: TestApp;
+  let finance: string;
+  const dept: Record<string, { code: string; id: string }> = {};
+  const svc: Record<string, string> = {};
+  const call = async (token: string, method: string, url: string, payload?: unknown) => {
+    const res = await t.request(token, {
+      method: method as 'GET',
+      url: `/api/v1${url}`,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    return { status: res.statusCode, json: res.body ? res.json() : null, body: res.body };
+  };
+
+  before(async () => {
+    t = await testApp();
+    finance = (await t.user('finance')).token;
+    for (const d of ['A', 'B']) {
+      const code = await t.department(`CB${d}`);
+      const row = await t.db
+        .selectFrom('departments')
+        .select('id')
+        .where('code', '=', code)
+        .executeTakeFirstOrThrow();
+      dept[d] = { code, id: row.id };
+    }
+    for (const [d, slug] of [
+      ['A', 's1'],
+      ['A', 's2'],
+      ['A', 's3'],
+      ['B', 'b1'],
+    ] as const) {
+      const res = await call(t.adminToken, 'POST', '/services', {
+        department: dept[d]?.code,
+        slug,
+        nameEn: slug,
+        nameZh: slug,
+        origin: 'new',
+        channels: ['web'],
+        slaTier: 'silver',
+      });
+      assert.equal(res.status, 201, res.body);
+      svc[slug] = res.json.id;
+    }
+  });
+  after(() => t.close());
+
+  it('keeps each change of a service’s reservations as an interval, one per transaction', async () => {
+    const farm = await t.db
+      .insertInto('farms')
+      .values({
+        code: 'CB1',
+        name: 'Farm CB1',
+        vcpu: 16,
+        memory_mb: 65536,
+        storage_gb: 100,
+        idle_watts: 100,
+        max_watts: 300,
+        cost_hkd: 0,
+        phase: 1,
+        state: 'active',
+        ordered_on: null,
+        active_from: new Date('2026-01-01T00:00:00Z'),
+        retired_on: null,
+        cpu_overcommit: 1,
+        memory_overcommit: 1,
+        is_local: false,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const slot = (n: number) => ({
+      farm_id: farm.id,
+      service_id: svc.b1 as string,
+      department_id: dept.B?.id as string,
+      slot: n,
+      memory_mb: 1024,
+      cpu: 1,
+      storage_mb: 512,
+    });
+    await t.db.transaction().execute(async (trx) => {
+      await trx.insertInto('reservations').values(slot(0)).execute();
+      await trx.insertInto('reservations').values(slot(1)).execute();
+    });
+    const open = await t.db
+      .selectFrom('reservation_intervals')
+      .selectAll()
+      .where('service_id', '=', svc.b1 as string)
+      .execute();
+    assert.equal(open.length, 1);
+    assert.deepEqual(
+      [open[0]?.instances, Number(open[0]?.memory_mb), Number(open[0]?.cpu), open[0]?.valid_to],
+      [2, 2048, 2, null],
+    );
+    await t.db
+      .deleteFrom('reservations')
+      .where('service_id', '=', svc.b1 as string)
+      .execute();
+    const closed = await t.db
+      .selectFrom('reservation_intervals')
+      .selectAll()
+      .where('service_id', '=', svc.b1 as string)
+      .execute();
+    assert.equal(closed.length, 1);
+    assert.ok(closed[0]?.valid_to instanceof Date);
+  });
+
+  it('prices a month by hand: a rate changed on the 16th, s2 created on the 11th, s3 retired on the 21st', async () => {
+    const at = (d: string) => new Date(`2026-03-${d}T00:00:00Z`);
+    const interval = (
+      s: string,
+      memoryMb: number,
+      cpu: number,
+      storageMb: number,
+      from: Date,
+      to: Date | null,
+    ) => ({
+      service_id: svc[s] as string,
+      department_id: dept.A?.id as string,
+      instances: 1,
+      memory_mb: memoryMb,
+      cpu,
+      storage_mb: storageMb,
+      valid_from: from,
+      valid_to: to,
+    });
+    await t.db
+      .insertInto('reservation_intervals')
+      .values([
+        interval('s1', 2048, 2, 2048, new Date('2026-02-01T00:00:00Z'), new Date('2026-04-02T00:00:00Z')),
+        interval('s2', 2048, 1, 0, at('11'), null),
+        interval('s3', 512, 0.5, 0, new Date('2026-02-10T00:00:00Z'), at('21')),
+      ])
+      .execute();
+    // Rates set long ago (the API takes only today or later): memory 2 cents a GB-hour, 3 from
+    // the 16th; CPU 10 cents an hour; disk 0.1 cent a GB-hour.
+    await t.db
+      .insertInto('finance_rates')
+      .values([
+        { resource: 'memory-gb-hour', valid_from: '2026-01-01', cents_per_unit: 2, created_by: 'test' },
+        { resource: 'memory-gb-hour', valid_from: '2026-03-16', cents_per_unit: 3, created_by: 'test' },
+        { resource: 'cpu-hour', valid_from: '2026-01-01', cents_per_unit: 10, created_by: 'test' },
+        { resource: 'storage-gb-hour', valid_from: '2026-01-01', cents_per_unit: 0.1, created_by: 'test' },
+      ])
+      .execute();
+    const r = await call(finance, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
+    assert.equal(r.status, 200, r.body);
+    const s = r.json;
+    assert.equal(s.partial, false);
+    const line = (service: string, resource: string, from: string) =>
+      s.lines.find(
+        (l: { service: string; resource: string; rateFrom: string }) =>
+          l.service === `${dept.A?.code}/${service}` && l.resource === resource && l.rateFrom === from,
+      )?.amountCents;
+    /*
+     * March: 744 h; 1st-16th 360 h, 16th-end 384 h.
+     * s1 (2 GB, 2 CPU, 2 GB disk, all month): memory 2×360×2 = 1,440 + 2×384×3 = 2,304; CPU
+     *   2×744×10 = 14,880; disk 2×744×0.1 = 148.8 → 149.
+     * s2 (2 GB, 1 CPU from the 11th: 504 h): memory 2×120×2 = 480 + 2,304; CPU 5,040.
+     * s3 (0.5 GB, 0.5 CPU to the 21st: 480 h): memory 0.5×360×2 = 360 + 0.5×120×3 = 180; CPU 2,400.
+     */
+    assert.equal(line('s1', 'memory-gb-hour', '2026-01-01'), 1_440);
+    assert.equal(line('s1', 'memory-gb-hour', '2026-03-16'), 2_304);
+    assert.equal(line('s1', 'cpu-hour', '2026-01-01'), 14_880);
+    assert.equal(line('s1', 'storage-gb-hour', '2026-01-01'), 149);
+    assert.equal(line('s2', 'memory-gb-hour', '2026-01-01'), 480);
+    assert.equal(line('s2', 'memory-gb-hour', '2026-03-16'), 2_304);
+    assert.equal(line('s2', 'cpu-hour', '2026-01-01'), 5_040);
+    assert.equal(line('s3', 'memory-gb-hour', '2026-01-01'), 360);
+    assert.equal(line('s3', 'memory-gb-hour', '2026-03-16'), 180);
+    assert.equal(line('s3', 'cpu-hour', '2026-01-01'), 2_400);
+    assert.equal(s.lines.length, 10);
+    assert.equal(s.totalCents, 29_537);
+    assert.equal(s.unpricedHours, 0);
+  });
+
+  it('adds a rate from today on, never in the past', async () => {
+    const past = await call(finance, 'POST', '/finance/rates', {
+      resource: 'cpu-hour',
+      validFrom: '2026-03-01',
+      centsPerUnit: 99,
+    });
+    assert.equal(past.status, 422, past.body);
+    assert.match(past.json.detail, /the past keeps the prices it had/);
+    const next = await call(finance, 'POST', '/finance/rates', {
+      resource: 'cpu-hour',
+      validFrom: '2099-01-01',
+      centsPerUnit: 12,
+    });
+    assert.equal(next.status, 201, next.body);
+    assert.equal(next.json.filter((r: { resource: string }) => r.resource === 'cpu-hour').length, 2);
+    // March is priced as before.
+    const r = await call(finance, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
+    assert.equal(r.json.totalCents, 29_537);
+    assert.equal(
+      (await call(t.adminToken, 'GET', `/finance/statements?department=${dept.A?.code}&month=2099-01`))
+        .status,
+      422,
+    );
+  });
+
+  it("shows a department's admin and viewer their own statement only", async () => {
+    for (const role of ['dept-admin', 'dept-viewer'] as const) {
+      const { token } = await t.user(role, dept.A?.code);
+      const own = await call(token, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
+      assert.equal(own.status, 200, own.body);
+      assert.equal(own.json.totalCents, 29_537);
+      const other = await call(token, 'GET', `/finance/statements?department=${dept.B?.code}&month=2026-03`);
+      assert.equal(other.status, 404, `${role}: ${other.body}`);
+      assert.equal(
+        (
+          await call(token, 'POST', '/finance/rates', {
+            resource: 'cpu-hour',
+            validFrom: '2099-02-01',
+            centsPerUnit: 1,
+          })
+        ).status,
+        403,
+      );
+    }
+    const dev = await t.user('dept-developer', dept.A?.code);
+    assert.equal(
+      (await call(dev.token, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`)).status,
+      403,
+    );
+  });
+});
