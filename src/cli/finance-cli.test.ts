@@ -9,6 +9,7 @@ describe('govhost finance', () => {
   let url: string;
   let finance: string;
   let viewer: string;
+  let dept: string;
   const ok = async (args: string[], token = finance) => {
     const r = await runCli(url, token, args);
     assert.equal(r.code, 0, `govhost ${args.join(' ')}: ${r.stderr}`);
@@ -21,7 +22,8 @@ describe('govhost finance', () => {
     const address = t.app.server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     finance = (await t.user('finance')).token;
-    viewer = (await t.user('dept-viewer', await t.department('FCL'))).token;
+    dept = await t.department('FCL');
+    viewer = (await t.user('dept-viewer', dept)).token;
   });
   after(() => t.close());
 
@@ -51,6 +53,20 @@ describe('govhost finance', () => {
     const denied = await runCli(url, viewer, ['finance', 'business-case']);
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /business cases are the central team's/);
+    // Rates and statements: a department's viewer reads its own (nothing reserved yet).
+    assert.match(
+      await ok(['finance', 'rates', 'add', 'cpu-hour', '--from', '2099-01-01', '--cents', '10']),
+      /cpu-hour at 10 cents from 2099-01-01/,
+    );
+    assert.match(await ok(['finance', 'rates']), /cpu-hour +2099-01-01 +10/);
+    const csv = await ok(
+      ['finance', 'statement', '--department', dept, '--month', '2026-11', '--csv'],
+      viewer,
+    );
+    assert.equal(
+      csv,
+      `department,month,service,resource,rate_from,cents_per_unit,quantity,amount_cents\r\n${dept},2026-11,total,,,,,0\r\n`,
+    );
     // No farm on this store: the comparison says what it needs rather than a number.
     assert.match(await ok(['finance', 'sharing']), /no active farm to size the comparison on/);
     const missing = await runCli(url, finance, ['finance', 'scenarios', 'set', 'draft', '/nonexistent.json']);

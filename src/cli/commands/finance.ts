@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type BusinessCase, businessCaseCsv } from '../../finance/cost-model.ts';
+import type { Rate } from '../../finance/rate.repository.ts';
 import type { Scenario } from '../../finance/scenario.logic.ts';
 import type { sharingBusinessCase } from '../../finance/sharing.logic.ts';
+import { type Statement, statementCsv } from '../../finance/statement.ts';
 import { act } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { record, table, when } from '../output.ts';
@@ -103,6 +105,88 @@ export function registerFinanceCommands(program: Command): void {
       act(async (ctx) => {
         const r = await ctx.api.get<Sharing>('/finance/sharing');
         ctx.print(r, () => sharingText(r));
+      }),
+    );
+
+  const hk = (centsValue: number) =>
+    `HK$${(centsValue / 100).toLocaleString('en-GB', { minimumFractionDigits: 2 })}`;
+  finance
+    .command('statement')
+    .description(
+      "a department's monthly statement: reserved memory, CPU and disk over time, priced by the rate card",
+    )
+    .requiredOption('--department <code>', 'the department (your own, for a department role)')
+    .requiredOption('--month <YYYY-MM>', 'the calendar month (UTC)')
+    .option('--csv', 'write CSV (RFC 4180) to standard output, amounts in cents')
+    .action(
+      act<{ department: string; month: string; csv?: boolean }>(async (ctx, opts) => {
+        if (opts.csv && ctx.json) throw usageError('give --csv or --json, not both');
+        const s = await ctx.api.get<Statement>('/finance/statements', {
+          department: opts.department,
+          month: opts.month,
+        });
+        if (opts.csv) {
+          process.stdout.write(statementCsv(s));
+          return;
+        }
+        ctx.print(s, () => {
+          const lines = s.lines.length
+            ? table(s.lines, [
+                ['service', (l) => l.service],
+                ['resource', (l) => l.resource],
+                ['rate from', (l) => l.rateFrom],
+                ['cents/unit', (l) => l.centsPerUnit],
+                ['quantity', (l) => l.quantity],
+                ['amount', (l) => hk(l.amountCents)],
+              ])
+            : `nothing reserved by ${s.department} in ${s.month}`;
+          const partial = s.partial ? ` (${s.month} is not over: up to ${when(s.pricedTo)})` : '';
+          const unpriced = s.unpricedHours ? `; ${s.unpricedHours} reserved hours had no rate` : '';
+          return `${lines}\n\n${s.department} ${s.month}: ${hk(s.totalCents)}${partial}${unpriced}`;
+        });
+      }),
+    );
+
+  const rates = finance
+    .command('rates')
+    .description('the rate card: HK cents per GB-hour and CPU-hour, each from a day on');
+  rates
+    .command('list', { isDefault: true })
+    .description('every rate, oldest first')
+    .action(
+      act(async (ctx) => {
+        const list = await ctx.api.get<Rate[]>('/finance/rates');
+        ctx.print(list, () =>
+          list.length
+            ? table(list, [
+                ['resource', (r) => r.resource],
+                ['from', (r) => r.validFrom],
+                ['cents/unit', (r) => r.centsPerUnit],
+                ['note', (r) => r.note],
+                ['by', (r) => r.createdBy],
+              ])
+            : 'no rates yet: govhost finance rates add RESOURCE --from DAY --cents N',
+        );
+      }),
+    );
+  rates
+    .command('add <resource>')
+    .description('add a rate (memory-gb-hour, cpu-hour or storage-gb-hour) from a day on: today or later')
+    .requiredOption('--from <YYYY-MM-DD>', 'its first day (UTC)')
+    .requiredOption('--cents <n>', 'HK cents per unit')
+    .option('--note <text>', 'why')
+    .action(
+      act<{ from: string; cents: string; note?: string }>(async (ctx, opts, resource) => {
+        const centsPerUnit = Number(opts.cents);
+        if (opts.cents.trim() === '' || !Number.isFinite(centsPerUnit) || centsPerUnit < 0)
+          throw usageError(`--cents must be a number of cents, 0 or more, not ${opts.cents}`);
+        const list = await ctx.api.post<Rate[]>('/finance/rates', {
+          resource,
+          validFrom: opts.from,
+          centsPerUnit,
+          ...(opts.note ? { note: opts.note } : {}),
+        });
+        ctx.print(list, () => `${resource} at ${centsPerUnit} cents from ${opts.from}`);
       }),
     );
 
