@@ -38,3 +38,15 @@ export async function reservationIntervals(
     to: r.valid_to,
   }));
 }
+
+/** Departments that reserved anything in [from, to). */
+export async function departmentsReserving(db: Executor, from: Date, to: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom('reservation_intervals')
+    .select('department_id')
+    .distinct()
+    .where('valid_from', '<', to)
+    .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', from)]))
+    .execute();
+  return rows.map((r) => r.department_id);
+}

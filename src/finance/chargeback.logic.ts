@@ -1,12 +1,13 @@
 import { recordChange } from '../audit/audit.logic.ts';
-import { currentMonth, isMonth } from '../capacity/month.ts';
-import { reservationIntervals } from '../capacity/reservation-history.repository.ts';
+import { currentMonth, isMonth, monthBounds } from '../capacity/month.ts';
+import { departmentsReserving, reservationIntervals } from '../capacity/reservation-history.repository.ts';
 import { findById as findService } from '../catalog/service.repository.ts';
-import type { Db } from '../platform/database.ts';
+import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
-import { resolveDepartment } from '../tenancy/department.logic.ts';
+import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
+import * as months from './month.repository.ts';
 import * as rates from './rate.repository.ts';
 import type { RateResource } from './rate.tables.ts';
 import { authorizeCentral } from './scenario.logic.ts';
@@ -58,32 +59,16 @@ export async function setRate(
   return rates.listRates(db);
 }
 
-/** A department's statement for a month; a department's own roles see only their own. */
-export async function monthlyStatement(
-  db: Db,
-  caller: Principal,
-  department: string,
-  month: string,
-  now = new Date(),
-): Promise<Statement> {
-  authorize(caller, 'finance:read');
-  if (!isMonth(month)) throw invalid(`month ${month} is not YYYY-MM`);
-  if (month > currentMonth(now)) throw invalid(`month ${month} has not begun`);
-  // Scoped: another department's code answers 404, as if it did not exist.
-  const dept = await resolveDepartment(db, caller, department);
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  const intervals = await reservationIntervals(
-    db,
-    dept.id,
-    new Date(Date.UTC(y, m - 1, 1)),
-    new Date(Date.UTC(y, m, 1)),
-  );
+/** The month's statement from reservation history, the rate card and the month's adjustments. */
+async function liveStatement(db: Executor, dept: { id: string; code: string }, month: string, now: Date) {
+  const { start, end } = monthBounds(month);
+  const intervals = await reservationIntervals(db, dept.id, start, end);
   const names = new Map<string, string>();
   for (const id of new Set(intervals.map((i) => i.serviceId))) {
     const svc = await findService(db, id);
     names.set(id, svc ? `${dept.code}/${svc.slug}` : `${dept.code}/(deleted ${id.slice(0, 8)})`);
   }
-  return priceMonth(
+  const priced = priceMonth(
     {
       department: dept.code,
       month,
@@ -93,4 +78,107 @@ export async function monthlyStatement(
     },
     now,
   );
+  const adjustments = await months.adjustments(db, dept.id, month);
+  return {
+    ...priced,
+    adjustments,
+    totalCents: priced.totalCents + adjustments.reduce((s, a) => s + a.amountCents, 0),
+  };
+}
+
+const checkMonth = (month: string, now: Date) => {
+  if (!isMonth(month)) throw invalid(`month ${month} is not YYYY-MM`);
+  if (month > currentMonth(now)) throw invalid(`month ${month} has not begun`);
+};
+
+/** A department's statement for a month (a closed month's as it stood); a department's own roles see only their own. */
+export async function monthlyStatement(
+  db: Db,
+  caller: Principal,
+  department: string,
+  month: string,
+  now = new Date(),
+): Promise<Statement> {
+  authorize(caller, 'finance:read');
+  checkMonth(month, now);
+  // Scoped: another department's code answers 404, as if it did not exist.
+  const dept = await resolveDepartment(db, caller, department);
+  const closed = await months.findClosed(db, month);
+  if (!closed) return liveStatement(db, dept, month, now);
+  const kept = await months.findStatement(db, month, dept.id);
+  const closedAt = closed.closed_at.toISOString();
+  // A department with nothing in the month when it closed has an empty statement.
+  return { ...(kept?.statement ?? (await liveStatement(db, dept, month, now))), closed: true, closedAt };
+}
+
+/** Closes a month that is over: every department's statement is kept as it stands. */
+export async function closeMonth(db: Db, caller: Caller, month: string, now = new Date()) {
+  authorizeCentral(caller, 'finance:write');
+  checkMonth(month, now);
+  if (month >= currentMonth(now)) throw invalid(`month ${month} is not over yet`);
+  const { start, end } = monthBounds(month);
+  return db.transaction().execute(async (trx) => {
+    if (await months.findClosed(trx, month))
+      throw new DomainError('GOVHOST_FINANCE_MONTH_CLOSED', `${month} is already closed`);
+    await months.insertClosed(trx, month, caller.username);
+    const ids = [
+      ...new Set([
+        ...(await departmentsReserving(trx, start, end)),
+        ...(await months.adjustedDepartments(trx, month)),
+      ]),
+    ];
+    const codes = await departmentCodes(trx, ids);
+    let totalCents = 0;
+    for (const id of ids) {
+      const s = await liveStatement(trx, { id, code: codes.get(id) ?? id }, month, now);
+      await months.insertStatement(trx, month, id, s);
+      totalCents += s.totalCents;
+    }
+    await recordChange(trx, auditContext(caller), {
+      action: 'finance-month.close',
+      targetType: 'finance-month',
+      targetId: month,
+      departmentId: null,
+      after: { departments: ids.length, totalCents },
+    });
+    return { month, departments: ids.length, totalCents };
+  });
+}
+
+/** Books a correction in an open month (`forMonth`: the closed month it corrects, if any). */
+export async function addAdjustment(
+  db: Db,
+  caller: Caller,
+  input: { department: string; month: string; forMonth?: string; amountCents: number; reason: string },
+  now = new Date(),
+): Promise<Statement> {
+  authorizeCentral(caller, 'finance:write');
+  checkMonth(input.month, now);
+  if (input.amountCents === 0) throw invalid('amountCents must not be 0');
+  if (input.forMonth !== undefined && (!isMonth(input.forMonth) || input.forMonth > input.month))
+    throw invalid(`forMonth ${input.forMonth} must be a month no later than ${input.month}`);
+  const dept = await resolveDepartment(db, caller, input.department);
+  await db.transaction().execute(async (trx) => {
+    if (await months.findClosed(trx, input.month))
+      throw new DomainError(
+        'GOVHOST_FINANCE_MONTH_CLOSED',
+        `${input.month} is closed: book the correction in an open month, with forMonth ${input.month}`,
+      );
+    await months.insertAdjustment(trx, {
+      departmentId: dept.id,
+      month: input.month,
+      forMonth: input.forMonth ?? null,
+      amountCents: input.amountCents,
+      reason: input.reason,
+      by: caller.username,
+    });
+    await recordChange(trx, auditContext(caller), {
+      action: 'finance-adjustment.create',
+      targetType: 'finance-adjustment',
+      targetId: `${dept.code}@${input.month}`,
+      departmentId: dept.id,
+      after: input,
+    });
+  });
+  return monthlyStatement(db, caller, dept.code, input.month, now);
 }

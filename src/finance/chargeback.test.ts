@@ -230,4 +230,65 @@ describe('chargeback', () => {
       403,
     );
   });
+
+  it('closes a month as it stands; a later correction is an adjustment in an open month', async () => {
+    const url = `/finance/statements?department=${dept.A?.code}&month=2026-03`;
+    const closed = await call(finance, 'POST', '/finance/months/2026-03/close');
+    assert.equal(closed.status, 200, closed.body);
+    assert.deepEqual(closed.json, { month: '2026-03', departments: 1, totalCents: 29_537 });
+    assert.equal(
+      (await call(finance, 'POST', '/finance/months/2026-03/close')).json.code,
+      'GOVHOST_FINANCE_MONTH_CLOSED',
+    );
+    assert.equal((await call(finance, 'POST', '/finance/months/2999-01/close')).status, 422);
+    // Late data for March changes nothing in the closed statement.
+    await t.db
+      .insertInto('reservation_intervals')
+      .values({
+        service_id: svc.s2 as string,
+        department_id: dept.A?.id as string,
+        instances: 1,
+        memory_mb: 1024,
+        cpu: 1,
+        storage_mb: 0,
+        valid_from: new Date('2026-03-01T00:00:00Z'),
+        valid_to: new Date('2026-03-02T00:00:00Z'),
+      })
+      .execute();
+    const march = await call(finance, 'GET', url);
+    assert.deepEqual([march.json.closed, march.json.totalCents], [true, 29_537]);
+    const refused = await call(finance, 'POST', '/finance/adjustments', {
+      department: dept.A?.code,
+      month: '2026-03',
+      amountCents: -537,
+      reason: 'late data',
+    });
+    assert.equal(refused.status, 409, refused.body);
+    const april = await call(finance, 'POST', '/finance/adjustments', {
+      department: dept.A?.code,
+      month: '2026-04',
+      forMonth: '2026-03',
+      amountCents: -537,
+      reason: 'credit for the March outage',
+    });
+    assert.equal(april.status, 201, april.body);
+    const lines = april.json.lines.reduce((s: number, l: { amountCents: number }) => s + l.amountCents, 0);
+    assert.equal(april.json.totalCents, lines - 537);
+    assert.deepEqual(
+      april.json.adjustments.map((a: { forMonth: string; amountCents: number }) => [
+        a.forMonth,
+        a.amountCents,
+      ]),
+      [['2026-03', -537]],
+    );
+    const viewer = await t.user('dept-viewer', dept.A?.code);
+    const seen = await call(
+      viewer.token,
+      'GET',
+      `/finance/statements?department=${dept.A?.code}&month=2026-04`,
+    );
+    assert.equal(seen.json.totalCents, april.json.totalCents);
+    const { token } = await t.user('dept-admin', dept.A?.code);
+    assert.equal((await call(token, 'POST', '/finance/months/2026-04/close')).status, 403);
+  });
 });

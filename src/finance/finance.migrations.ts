@@ -24,6 +24,35 @@ export const financeMigrations: Record<string, Migration> = {
           created_at timestamptz not null default now(),
           primary key (resource, valid_from)
         )`.execute(db);
+      // A closed month keeps each department's statement as it stood; corrections come after
+      // as adjustments booked in an open month.
+      await sql`
+        create table finance_closed_months (
+          month text primary key,
+          closed_by text not null,
+          closed_at timestamptz not null default now()
+        )`.execute(db);
+      await sql`
+        create table finance_statements (
+          month text not null references finance_closed_months(month),
+          department_id uuid not null,
+          statement jsonb not null,
+          primary key (month, department_id)
+        )`.execute(db);
+      await sql`
+        create table finance_adjustments (
+          id bigserial primary key,
+          department_id uuid not null,
+          month text not null,
+          for_month text,
+          amount_cents bigint not null check (amount_cents <> 0),
+          reason text not null,
+          created_by text not null,
+          created_at timestamptz not null default now()
+        )`.execute(db);
+      await sql`create index finance_adjustments_by_department on finance_adjustments (department_id, month)`.execute(
+        db,
+      );
     },
   },
 };

@@ -84,6 +84,34 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     (req) => chargeback.monthlyStatement(db, callerOf(req), req.query.department, req.query.month),
   );
 
+  app.post(
+    '/finance/months/:month/close',
+    {
+      schema: {
+        tags,
+        summary: "Close a month that is over: every department's statement is kept as it stands",
+        security: secured,
+        params: S.MonthParams,
+        response: { 200: S.Closed, ...problems(409, 422), ...problemResponses },
+      },
+    },
+    (req) => chargeback.closeMonth(db, callerOf(req), req.params.month),
+  );
+
+  app.post(
+    '/finance/adjustments',
+    {
+      schema: {
+        tags,
+        summary: "Book a correction (cents, either sign) on a department's statement of an open month",
+        security: secured,
+        body: S.NewAdjustment,
+        response: { 201: S.Statement, ...problems(409, 422), ...problemResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await chargeback.addAdjustment(db, callerOf(req), req.body)),
+  );
+
   app.get(
     '/finance/scenarios',
     {

@@ -180,5 +180,41 @@ export const Statement = Type.Object({
     }),
   ),
   unpricedHours: Num,
+  adjustments: Type.Array(
+    Type.Object({
+      forMonth: Type.Union([Type.String(), Type.Null()]),
+      amountCents: Type.Integer(),
+      reason: Type.String(),
+      by: Type.String(),
+      at: Type.String(),
+    }),
+  ),
+  closed: Type.Boolean(),
+  closedAt: Type.Union([Type.String(), Type.Null()]),
   totalCents: Type.Integer(),
 });
+
+const MonthString = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' });
+
+export const MonthParams = Type.Object({ month: MonthString });
+
+export const Closed = Type.Object({
+  month: Type.String(),
+  departments: Type.Integer(),
+  totalCents: Type.Integer(),
+});
+
+export const NewAdjustment = Type.Object(
+  {
+    department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$' }),
+    month: MonthString,
+    forMonth: Type.Optional(MonthString),
+    amountCents: Type.Integer({
+      minimum: -100_000_000_000,
+      maximum: 100_000_000_000,
+      description: 'HK cents, not 0',
+    }),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);

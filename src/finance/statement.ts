@@ -30,6 +30,12 @@ export interface Statement {
   lines: StatementLine[];
   /** Reserved hours no rate covered (no rate yet for that resource and day), summed over resources. */
   unpricedHours: number;
+  /** Corrections booked in this month, in cents (either sign). */
+  adjustments: { forMonth: string | null; amountCents: number; reason: string; by: string; at: string }[];
+  /** The month is closed: this is the statement as it stood then. */
+  closed: boolean;
+  closedAt: string | null;
+  /** The lines plus the adjustments. */
   totalCents: number;
 }
 
@@ -115,6 +121,9 @@ export function priceMonth(
     pricedTo: end.toISOString(),
     lines: out,
     unpricedHours: Math.round(unpriced * 1000) / 1000,
+    adjustments: [],
+    closed: false,
+    closedAt: null,
     totalCents: out.reduce((s, l) => s + l.amountCents, 0),
   };
 }
@@ -137,5 +146,17 @@ export function statementCsv(s: Statement): string {
   const total = [csvField(s.department, true), s.month, 'total', '', '', '', '', csvField(s.totalCents)].join(
     ',',
   );
-  return [head, ...lines, total].map((l) => `${l}\r\n`).join('');
+  const adjustments = s.adjustments.map((a) =>
+    [
+      csvField(s.department, true),
+      s.month,
+      csvField(`adjustment${a.forMonth ? ` for ${a.forMonth}` : ''}: ${a.reason}`, true),
+      '',
+      '',
+      '',
+      '',
+      csvField(a.amountCents),
+    ].join(','),
+  );
+  return [head, ...lines, ...adjustments, total].map((l) => `${l}\r\n`).join('');
 }
