@@ -67,6 +67,10 @@ describe('govhost finance', () => {
       csv,
       `department,month,service,resource,rate_from,cents_per_unit,quantity,amount_cents\r\n${dept},2026-11,total,,,,,0\r\n`,
     );
+    assert.match(
+      await ok(['finance', 'close', '2026-10']),
+      /closed 2026-10: 0 department statements, HK\$0.00 in all/,
+    );
     // No farm on this store: the comparison says what it needs rather than a number.
     assert.match(await ok(['finance', 'sharing']), /no active farm to size the comparison on/);
     const missing = await runCli(url, finance, ['finance', 'scenarios', 'set', 'draft', '/nonexistent.json']);

@@ -147,6 +147,46 @@ export function registerFinanceCommands(program: Command): void {
       }),
     );
 
+  finance
+    .command('close <YYYY-MM>')
+    .description("close a month that is over: every department's statement is kept as it stands (finance)")
+    .action(
+      act(async (ctx, _opts, month) => {
+        const r = await ctx.api.post<{ month: string; departments: number; totalCents: number }>(
+          `/finance/months/${encodeURIComponent(month ?? '')}/close`,
+        );
+        ctx.print(
+          r,
+          () => `closed ${r.month}: ${r.departments} department statements, ${hk(r.totalCents)} in all`,
+        );
+      }),
+    );
+  finance
+    .command('adjust')
+    .description("book a correction on a department's statement of an open month (finance)")
+    .requiredOption('--department <code>', 'the department')
+    .requiredOption('--month <YYYY-MM>', 'the open month it is booked in')
+    .option('--for <YYYY-MM>', 'the (closed) month it corrects')
+    .requiredOption('--cents <n>', 'HK cents, negative for a credit')
+    .requiredOption('--reason <text>', 'why')
+    .action(
+      act<{ department: string; month: string; for?: string; cents: string; reason: string }>(
+        async (ctx, opts) => {
+          const amountCents = Number(opts.cents);
+          if (!Number.isInteger(amountCents) || amountCents === 0)
+            throw usageError(`--cents must be a whole number of cents other than 0, not ${opts.cents}`);
+          const s = await ctx.api.post<Statement>('/finance/adjustments', {
+            department: opts.department,
+            month: opts.month,
+            ...(opts.for ? { forMonth: opts.for } : {}),
+            amountCents,
+            reason: opts.reason,
+          });
+          ctx.print(s, () => `${s.department} ${s.month}: ${hk(s.totalCents)} with the adjustment`);
+        },
+      ),
+    );
+
   const rates = finance
     .command('rates')
     .description('the rate card: HK cents per GB-hour and CPU-hour, each from a day on');
