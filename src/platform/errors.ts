@@ -128,7 +128,10 @@ export const ERROR_CODES = {
     status: 409,
     title: "The paper's scenario is built in: copy it to change it",
   },
-  GOVHOST_FINANCE_MONTH_CLOSED: { status: 409, title: 'The month is closed: book a correction as an adjustment in an open month' },
+  GOVHOST_FINANCE_MONTH_CLOSED: {
+    status: 409,
+    title: 'The month is closed: book a correction as an adjustment in an open month',
+  },
   GOVHOST_FINANCE_INVALID: { status: 422, title: 'The finance input is not valid' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
