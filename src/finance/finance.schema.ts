@@ -58,7 +58,7 @@ export const Scenario = Type.Object({
 export const NewScenario = Type.Object(
   {
     name: ScenarioName,
-    from: Type.Optional(Type.String({ maxLength: 40, description: 'Scenario to copy (default paper)' })),
+    from: Type.Optional({ ...ScenarioName, description: 'Scenario to copy (default paper)' }),
     description: Type.Optional(Description),
   },
   { additionalProperties: false },
