@@ -291,4 +291,38 @@ describe('chargeback', () => {
     const { token } = await t.user('dept-admin', dept.A?.code);
     assert.equal((await call(token, 'POST', '/finance/months/2026-04/close')).status, 403);
   });
+
+  it("expects next year's charge from the pipeline at the card's rates", async () => {
+    const line = await call(t.adminToken, 'POST', '/capacity/demand', {
+      kind: 'hosting-request',
+      department: dept.B?.code,
+      services: 1,
+      instancesPerService: 2,
+      memoryMbPerInstance: 1024,
+      cpuPerInstance: 1,
+      goLive: '2027-10',
+    });
+    assert.equal(line.status, 201, line.body);
+    const r = await call(finance, 'GET', `/finance/expected-charge?department=${dept.B?.code}&year=2027-28`);
+    assert.equal(r.status, 200, r.body);
+    /*
+     * Live from October 2027 to March 2028: 31+30+31+31+29+31 = 183 days = 4,392 h; 2 CPU at 10
+     * cents = 87,840; 2 GB at 3 cents (the rate from 2026-03-16) = 26,352: 114,192 cents.
+     */
+    assert.deepEqual(
+      r.json.months.map((m: { cpu: number }) => m.cpu),
+      [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2],
+    );
+    assert.equal(r.json.totalCents, 114_192);
+    assert.equal(r.json.unpriced, false);
+    const { token } = await t.user('dept-viewer', dept.A?.code);
+    assert.equal(
+      (await call(token, 'GET', `/finance/expected-charge?department=${dept.B?.code}&year=2027-28`)).status,
+      404,
+    );
+    assert.equal(
+      (await call(finance, 'GET', `/finance/expected-charge?department=${dept.B?.code}&year=2027-29`)).status,
+      422,
+    );
+  });
 });

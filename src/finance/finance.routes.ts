@@ -4,6 +4,7 @@ import { problemResponses, problems, secured } from '../platform/http-schemas.ts
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import * as chargeback from './chargeback.logic.ts';
+import { expectedCharge } from './expected.logic.ts';
 import * as S from './finance.schema.ts';
 import * as scenarios from './scenario.logic.ts';
 import { sharingBusinessCase } from './sharing.logic.ts';
@@ -82,6 +83,21 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     (req) => chargeback.monthlyStatement(db, callerOf(req), req.query.department, req.query.month),
+  );
+
+  app.get(
+    '/finance/expected-charge',
+    {
+      schema: {
+        tags,
+        summary:
+          "A department's expected charge for a financial year: its reservations and planned pipeline month by month, at the rate card's rates",
+        security: secured,
+        querystring: S.ExpectedQuery,
+        response: { 200: S.Expected, ...problems(404, 422), ...problemResponses },
+      },
+    },
+    (req) => expectedCharge(db, callerOf(req), req.query.department, req.query.year),
   );
 
   app.post(

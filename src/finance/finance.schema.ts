@@ -218,3 +218,21 @@ export const NewAdjustment = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ExpectedQuery = Type.Object(
+  {
+    department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$', description: 'Department code' }),
+    year: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}$', description: 'Financial year, e.g. 2027-28' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Expected = Type.Object({
+  department: Type.String(),
+  year: Type.String(),
+  months: Type.Array(
+    Type.Object({ month: Type.String(), memoryMb: Num, cpu: Num, storageMb: Num, cents: Num }),
+  ),
+  totalCents: Type.Integer(),
+  unpriced: Type.Boolean(),
+});
