@@ -187,6 +187,36 @@ export function registerFinanceCommands(program: Command): void {
       ),
     );
 
+  finance
+    .command('expected')
+    .description(
+      "a department's expected charge for a financial year, from its reservations and planned pipeline",
+    )
+    .requiredOption('--department <code>', 'the department (your own, for a department role)')
+    .requiredOption('--year <YYYY-YY>', 'the financial year, April to March, e.g. 2027-28')
+    .action(
+      act<{ department: string; year: string }>(async (ctx, opts) => {
+        const r = await ctx.api.get<{
+          department: string;
+          year: string;
+          months: { month: string; memoryMb: number; cpu: number; storageMb: number; cents: number }[];
+          totalCents: number;
+          unpriced: boolean;
+        }>('/finance/expected-charge', { department: opts.department, year: opts.year });
+        ctx.print(r, () => {
+          const rows = table(r.months, [
+            ['month', (m) => m.month],
+            ['cpu', (m) => m.cpu],
+            ['memory GB', (m) => Math.round(m.memoryMb / 102.4) / 10],
+            ['disk GB', (m) => Math.round(m.storageMb / 102.4) / 10],
+            ['expected', (m) => hk(Math.round(m.cents))],
+          ]);
+          const note = r.unpriced ? ' (some demand has no rate yet: left out)' : '';
+          return `${rows}\n\n${r.department} ${r.year}: ${hk(r.totalCents)} expected${note}`;
+        });
+      }),
+    );
+
   const rates = finance
     .command('rates')
     .description('the rate card: HK cents per GB-hour and CPU-hour, each from a day on');
