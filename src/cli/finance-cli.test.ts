@@ -68,6 +68,10 @@ describe('govhost finance', () => {
       `department,month,service,resource,rate_from,cents_per_unit,quantity,amount_cents\r\n${dept},2026-11,total,,,,,0\r\n`,
     );
     assert.match(
+      await ok(['finance', 'expected', '--department', dept, '--year', '2027-28'], viewer),
+      new RegExp(`${dept} 2027-28: HK\\$0.00 expected`),
+    );
+    assert.match(
       await ok(['finance', 'close', '2026-10']),
       /closed 2026-10: 0 department statements, HK\$0.00 in all/,
     );
