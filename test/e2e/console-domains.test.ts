@@ -1,3 +1,4 @@
+// test-seconds: 39
 // The console's custom domains in a real browser against the real server: a department developer
 // claims a host name on the service page (and sees a refused one's reason), an operator approves
 // one and rejects another from the queue, the department sees both outcomes, in English and in
