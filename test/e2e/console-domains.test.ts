@@ -1,4 +1,4 @@
-// test-seconds: 39
+// test-seconds: 50
 // The console's custom domains and certificates in a real browser against the real server: a
 // department developer claims a host name on the service page (and sees a refused one's reason),
 // an operator approves one and rejects another from the queue, the department sees both outcomes,
