@@ -102,6 +102,25 @@ export const ERROR_CODES = {
     status: 422,
     title: 'The DNS TXT record that proves control of the host name is missing or wrong',
   },
+  GOVHOST_PAYMENT_NOT_FOUND: { status: 404, title: 'Payment not found' },
+  GOVHOST_PAYMENT_KEY_NOT_FOUND: { status: 404, title: 'Payment key not found' },
+  GOVHOST_PAYMENT_TRANSITION: {
+    status: 409,
+    title: 'The payment cannot move to that state from where it stands',
+  },
+  GOVHOST_PAYMENT_LIVE_UNAVAILABLE: {
+    status: 403,
+    title: 'Live payments are not available on this platform yet',
+  },
+  GOVHOST_REFUND_EXCEEDS_CAPTURE: {
+    status: 409,
+    title: 'The refund would take more than the payment captured, or the payment did not succeed',
+  },
+  GOVHOST_REFUND_NOT_FOUND: { status: 404, title: 'Refund not found' },
+  GOVHOST_IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    title: 'This Idempotency-Key was first used with another request',
+  },
   GOVHOST_MIGRATION_ITEM_NOT_FOUND: { status: 404, title: 'Migration item not found' },
   GOVHOST_MIGRATION_ITEM_EXISTS: {
     status: 409,

@@ -25,6 +25,7 @@ import {
   outageMigrations,
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
+import { paymentMigrations } from '../payments/payments.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
 import { runtimeMigrations } from '../runtime/runtime.migrations.ts';
@@ -60,6 +61,7 @@ const ALL: Record<string, Migration> = {
   ...domainMigrations,
   ...migrationMigrations,
   ...cutoverMigrations,
+  ...paymentMigrations,
 };
 
 /** Applies every pending migration of every capability. */

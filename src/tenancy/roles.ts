@@ -72,6 +72,9 @@ export const PERMISSIONS = {
   /** TLS certificates the routers serve (any department's hosts): the central team's (decision 031). */
   'certificates:read': ['platform-admin', 'operator'],
   'certificates:write': ['platform-admin', 'operator'],
+  /** Payments of the caller's services (decision 040); payment keys are made by those who deploy. */
+  'payments:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
+  'payments:keys': ['dept-admin', 'dept-developer'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
