@@ -21,6 +21,9 @@ import { migrationRoutes } from '../migration/migration.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
+import { paymentRoutes } from '../payments/payments.routes.ts';
+import { acceptingSandbox } from '../payments/provider.ts';
+import { paymentStaffRoutes } from '../payments/staff.routes.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
 import { serializeRequest } from '../platform/request-log.ts';
@@ -147,6 +150,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         onEdgeChange: async () => deps.onEdgeChange?.(),
         watch: () => deps.cutoverWatch ?? null,
       });
+      await api.register(paymentRoutes, { ...deps, paymentProvider: acceptingSandbox });
+      await api.register(paymentStaffRoutes, deps);
     },
     { prefix: '/api/v1' },
   );
