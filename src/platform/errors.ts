@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   GOVHOST_TOKEN_NOT_FOUND: { status: 404, title: 'Token not found' },
   GOVHOST_SERVICE_NOT_FOUND: { status: 404, title: 'Service not found' },
   GOVHOST_SERVICE_EXISTS: { status: 409, title: 'A service with this slug exists in the department' },
+  GOVHOST_SERVICE_IN_USE: {
+    status: 409,
+    title: 'Records that must be kept (payments) refer to this service: retire it instead',
+  },
   GOVHOST_LIFECYCLE_TRANSITION: { status: 409, title: 'The service cannot move to that lifecycle state' },
   GOVHOST_BUNDLE_TOO_LARGE: { status: 413, title: 'The bundle is larger than allowed' },
   GOVHOST_BUNDLE_INVALID: { status: 422, title: 'The bundle cannot be deployed' },
