@@ -19,6 +19,7 @@ import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
 import { registerMetricsCommands } from './commands/metrics.ts';
 import { registerMigrationCommands } from './commands/migration.ts';
+import { registerPaymentCommands } from './commands/payments.ts';
 import { registerReportCommands } from './commands/reports.ts';
 import { registerRequestCommands } from './commands/requests.ts';
 import { registerRuntimeCommands } from './commands/runtime.ts';
@@ -78,6 +79,7 @@ registerKubernetesCommands(program);
 registerStageJobCommands(program);
 registerCapacityReportCommands(program);
 registerCapacityCommands(program);
+registerPaymentCommands(program);
 registerCertCommands(program);
 registerDomainCommands(program);
 // The router cut-over's commands (`migration front|shift|back|…`) join this group.

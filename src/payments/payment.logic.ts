@@ -7,7 +7,7 @@ import { captureEntries, post, refundEntries } from './ledger.ts';
 import type { PaymentRow, PaymentScope } from './payment.repository.ts';
 import * as repo from './payment.repository.ts';
 import type { Language } from './payments.tables.ts';
-import type { PaymentProvider } from './provider.ts';
+import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import * as refunds from './refund.repository.ts';
 import { checkTransition, type PaymentState } from './states.ts';
 
@@ -69,6 +69,8 @@ const presentRefund = (r: Awaited<ReturnType<typeof refunds.listForPayment>>[num
   state: r.state,
   createdAt: r.created_at.toISOString(),
 });
+
+const NO_PROVIDER = 'no payment provider is configured (GOVHOST_PAYMENTS_SANDBOX_URL)';
 
 const keyScope = (key: ServiceKey): PaymentScope => ({ serviceId: key.serviceId, mode: key.mode });
 
@@ -176,7 +178,7 @@ export const cancelPayment = (db: Db, key: ServiceKey, id: string) =>
  */
 export async function refundPayment(
   db: Db,
-  provider: PaymentProvider,
+  provider: PaymentProvider | null,
   key: ServiceKey,
   paymentId: string,
   amount: number,
@@ -184,6 +186,7 @@ export async function refundPayment(
 ): Promise<{ refund: Refund; replayed: boolean }> {
   const scope = keyScope(key);
   const payment = await mustFind(db, scope, paymentId);
+  if (!provider) throw new DomainError('GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE', NO_PROVIDER);
   let callId: string | null = null;
   const { made, replayed } = await once(
     db,
@@ -214,6 +217,7 @@ export async function refundPayment(
   );
   const refundId = made.refundId!;
   if (!replayed && callId) await settleRefund(db, provider, payment, refundId, amount, callId);
+  else if (!replayed) throw new Error('a refund was made without its provider call');
   return { refund: presentRefund((await refunds.findById(db, paymentId, refundId))!), replayed };
 }
 
@@ -227,10 +231,14 @@ async function settleRefund(
 ) {
   let outcome: 'success' | 'error';
   try {
-    outcome = (await provider.refund({ providerRef: payment.provider_ref, refundId, amount })).outcome;
-  } catch {
-    // Not known whether the provider took it: the call stays pending for reconciliation to ask.
-    return;
+    // A captured payment went through the provider, so it has the provider's reference.
+    const providerRef = payment.provider_ref as string;
+    outcome = (await provider.refund({ providerRef, refundId, amount })).outcome;
+  } catch (err) {
+    // Not known whether the provider took it: the refund stays submitted, its call pending, for
+    // reconciliation to ask (the provider refunds once per refund id, so asking again is safe).
+    if (err instanceof ProviderUnavailable) return;
+    throw err;
   }
   await db.transaction().execute(async (trx) => {
     await refunds.finishCall(trx, callId, outcome === 'success' ? 'done' : 'failed', outcome);

@@ -11,8 +11,8 @@ import * as S from './payments.schema.ts';
 import type { PaymentProvider } from './provider.ts';
 
 export interface PaymentRouteDeps extends RouteDeps {
-  /** The provider test-mode payments reach (the sandbox). */
-  paymentProvider: PaymentProvider;
+  /** The provider test-mode payments reach (the sandbox); null: none configured. */
+  paymentProvider: PaymentProvider | null;
 }
 
 /** The service behind the request's payment key: these routes take no staff token. */
@@ -124,7 +124,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = async 
         params: S.PaymentParams,
         headers: S.IdempotencyHeaders,
         body: S.NewRefund,
-        response: { 200: S.Refund, 201: S.Refund, ...problems(401, 409), ...problemResponses },
+        response: { 200: S.Refund, 201: S.Refund, ...problems(401, 409, 503), ...problemResponses },
       },
     },
     async (req, reply) => {

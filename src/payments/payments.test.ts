@@ -9,6 +9,9 @@ import { sql } from 'kysely';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { balances } from './ledger.ts';
 import { transition } from './payment.logic.ts';
+import { httpProvider } from './provider.ts';
+import { startAtProvider, syncWithProvider } from './provider-flow.ts';
+import { payOnCardPage, type RunningSandbox, startSandbox } from './sandbox/sandbox.testing.ts';
 
 describe('payments', () => {
   let t: TestApp;
@@ -20,6 +23,7 @@ describe('payments', () => {
   let operator: string;
   let keyA: string;
   let keyB: string;
+  let sandbox: RunningSandbox;
   let n = 0;
   const call = async (token: string, method: string, url: string, payload?: unknown, idem?: string) => {
     const res = await t.request(token, {
@@ -44,18 +48,22 @@ describe('payments', () => {
   });
   const create = (key: string, over: Record<string, unknown> = {}, idem = `k-${n + 1}-${Math.random()}`) =>
     call(key, 'POST', '/payments', body(over), idem);
-  const captured = async (key: string, amount: number) => {
+  /** A payment the citizen pays with `card` on the sandbox's page, brought up to date. */
+  const paid = async (key: string, amount: number, card: string | null) => {
     const p = await create(key, { amount });
     assert.equal(p.status, 201, p.body);
+    const provider = httpProvider(sandbox.url);
     const any = { departmentId: null };
-    await transition(t.db, any, p.json.id, 'started', 'citizen_arrived');
-    await transition(t.db, any, p.json.id, 'submitted', 'details_submitted');
-    await transition(t.db, any, p.json.id, 'success', 'captured');
+    const { redirectUrl } = await startAtProvider(t.db, provider, any, p.json.id);
+    assert.equal((await payOnCardPage(redirectUrl, card)).status, 303);
+    await syncWithProvider(t.db, provider, any, p.json.id);
     return p.json.id as string;
   };
+  const captured = (key: string, amount: number) => paid(key, amount, '4242424242424242');
 
   before(async () => {
-    t = await testApp();
+    sandbox = await startSandbox();
+    t = await testApp({ paymentsSandboxUrl: sandbox.url });
     a = await t.department('PA');
     b = await t.department('PB');
     devA = (await t.user('dept-developer', a)).token;
@@ -81,7 +89,10 @@ describe('payments', () => {
     keyB = (await call(devB, 'POST', `/services/${b}/permits/payment-keys`, { name: 'web' })).json.secret;
     assert.match(keyA, /^ghp_test_/);
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    await sandbox.stop();
+  });
 
   it('keys: made by developers and shown once; viewers may not; live keys are refused plainly', async () => {
     const list = await call(viewerA, 'GET', `/services/${a}/licences/payment-keys`);
@@ -173,6 +184,18 @@ describe('payments', () => {
         'success:captured',
       ],
     );
+    const calls = await t.db
+      .selectFrom('provider_calls')
+      .select(['operation', 'state'])
+      .where('payment_id', '=', id)
+      .execute();
+    assert.deepEqual(calls, [{ operation: 'authorise', state: 'done' }], 'the provider call was recorded');
+    const declined = await call(keyA, 'GET', `/payments/${await paid(keyA, 700, '4000000000000002')}`);
+    assert.equal(declined.json.state, 'failed');
+    assert.equal(declined.json.events.at(-1).reason, 'declined');
+    const gaveUp = await call(keyA, 'GET', `/payments/${await paid(keyA, 700, null)}`);
+    assert.equal(gaveUp.json.state, 'cancelled');
+    assert.equal(gaveUp.json.events.at(-1).reason, 'citizen_cancelled');
     const late = await call(keyA, 'POST', `/payments/${id}/cancel`);
     assert.equal(late.status, 409, 'a captured payment is refunded, not cancelled');
     assert.deepEqual(await balances(t.db, { paymentId: id }), {
@@ -281,5 +304,11 @@ describe('payments', () => {
       Object.values(total).reduce((s, v) => s + v, 0),
       0,
     );
+  });
+
+  it('a service with payments cannot be deleted (409), so its ledger keeps its meaning', async () => {
+    const del = await call(devA, 'DELETE', `/services/${a}/licences`);
+    assert.equal(del.status, 409, del.body);
+    assert.equal(del.json.code, 'GOVHOST_SERVICE_IN_USE');
   });
 });

@@ -121,6 +121,8 @@ export interface Config {
   readonly domainTxtCheck: boolean;
   /** DNS server (`host:port`) the TXT check asks; null: the system's resolvers. */
   readonly dnsResolver: string | null;
+  /** The sandbox payment provider test-mode payments go to (docs/payments.md); null: none. */
+  readonly paymentsSandboxUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -489,6 +491,15 @@ const FIELDS: FieldSpec[] = [
     describe: 'routers waiting per replica',
   },
   {
+    env: 'GOVHOST_PAYMENTS_SANDBOX_URL',
+    file: 'paymentsSandboxUrl',
+    parse: (r) => {
+      if (!/^https?:\/\/[^\s/]+\/?$/.test(r)) throw new Error('must be an http(s)://host:port URL');
+      return r.replace(/\/$/, '');
+    },
+    describe: 'sandbox payment provider',
+  },
+  {
     env: 'GOVHOST_ACME_DIRECTORY_URL',
     file: 'acmeDirectoryUrl',
     parse: (r) => {
@@ -595,6 +606,7 @@ export const DEFAULTS: Config = {
   acmeRoundSeconds: 600,
   domainTxtCheck: false,
   dnsResolver: null,
+  paymentsSandboxUrl: null,
 };
 
 function readFile(path: string): Source {

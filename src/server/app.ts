@@ -22,7 +22,7 @@ import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
-import { acceptingSandbox } from '../payments/provider.ts';
+import { httpProvider } from '../payments/provider.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
@@ -150,7 +150,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         onEdgeChange: async () => deps.onEdgeChange?.(),
         watch: () => deps.cutoverWatch ?? null,
       });
-      await api.register(paymentRoutes, { ...deps, paymentProvider: acceptingSandbox });
+      await api.register(paymentRoutes, {
+        ...deps,
+        paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
+      });
       await api.register(paymentStaffRoutes, deps);
     },
     { prefix: '/api/v1' },
