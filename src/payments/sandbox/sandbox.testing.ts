@@ -12,12 +12,16 @@ export interface RunningSandbox {
   stop(): Promise<void>;
 }
 
-/** Runs `govhost payments sandbox` as a real process on a free loopback port, for tests. */
+/**
+ * Runs `govhost payments sandbox` as a real process on a free loopback port, for tests. A restart
+ * keeps the folder (and the journal in it), and with it the duty to remove it.
+ */
 export async function startSandbox(
-  opts: { lateMs?: number; journal?: string } = {},
+  opts: { lateMs?: number } = {},
+  again?: { dir: string },
 ): Promise<RunningSandbox> {
-  const dir = opts.journal ? null : mkdtempSync(join(tmpdir(), 'govhost-sandbox-'));
-  const journal = opts.journal ?? join(dir as string, 'journal.jsonl');
+  const dir = again?.dir ?? mkdtempSync(join(tmpdir(), 'govhost-sandbox-'));
+  const journal = join(dir, 'journal.jsonl');
   const proc = launch(
     ['payments', 'sandbox'],
     cleanEnv({
@@ -35,10 +39,10 @@ export async function startSandbox(
     url,
     proc,
     journal,
-    restart: () => startSandbox({ lateMs: opts.lateMs, journal }),
+    restart: () => startSandbox(opts, { dir }),
     async stop() {
       await stopProcess(proc);
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
