@@ -72,6 +72,10 @@ export const PERMISSIONS = {
   /** TLS certificates the routers serve (any department's hosts): the central team's (decision 031). */
   'certificates:read': ['platform-admin', 'operator'],
   'certificates:write': ['platform-admin', 'operator'],
+  /** Support tickets: a department raises, comments on and reopens its own; the desk, all (issue 17). */
+  'ticket:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
+  /** The desk's side: assign, internal notes, status, links, SLA targets. */
+  'ticket:operate': ['platform-admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
