@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problemResponses, problems, secured } from '../platform/http-schemas.ts';
+import { DepartmentCode, problemResponses, problems, secured } from '../platform/http-schemas.ts';
 import { PageSchema } from '../platform/pagination.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import { supportCsv, supportCsvFilename } from './report.csv.ts';
+import { monthlyReport } from './report.logic.ts';
 import * as sla from './sla.logic.ts';
 import * as logic from './ticket.logic.ts';
 import * as S from './ticket.schema.ts';
@@ -203,5 +205,35 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       },
     },
     (req) => sla.setTarget(db, callerOf(req), req.params.priority, req.params.tier, req.body),
+  );
+
+  app.get(
+    '/support/reports/monthly',
+    {
+      schema: {
+        tags,
+        summary:
+          'Response and resolution times and breaches of tickets raised in a month, by department and priority; CSV with format=csv or Accept: text/csv',
+        security: secured,
+        querystring: Type.Object({
+          month: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}$', description: 'YYYY-MM (UTC)' }),
+          department: Type.Optional(DepartmentCode),
+          format: Type.Optional(Type.Enum(['json', 'csv'] as const)),
+        }),
+        response: { 200: S.Report, ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      const { month, department, format } = req.query;
+      const report = await monthlyReport(deps, callerOf(req), { month, department });
+      const csv =
+        format === 'csv' || (format === undefined && /\btext\/csv\b/.test(req.headers.accept ?? ''));
+      if (!csv) return report;
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="${supportCsvFilename(report.month)}"`)
+        .serializer((body: unknown) => body as string)
+        .send(supportCsv(report) as never); // the 200 schema describes the JSON form; CSV is text
+    },
   );
 };

@@ -153,3 +153,22 @@ export const TargetInput = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const Report = Type.Object({
+  month: Type.String(),
+  lines: Type.Array(
+    Type.Object({
+      department: Type.String(),
+      priority: Priority,
+      tickets: Type.Integer(),
+      responded: Type.Integer(),
+      responseMedianMinutes: Nullable(
+        Type.Integer({ description: 'On the SLA clock (business or 24x7 minutes)' }),
+      ),
+      responseBreaches: Type.Integer(),
+      resolved: Type.Integer(),
+      resolutionMedianMinutes: Nullable(Type.Integer()),
+      resolutionBreaches: Type.Integer(),
+    }),
+  ),
+});
