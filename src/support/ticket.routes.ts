@@ -216,7 +216,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
           'Response and resolution times and breaches of tickets raised in a month, by department and priority; CSV with format=csv or Accept: text/csv',
         security: secured,
         querystring: Type.Object({
-          month: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}$', description: 'YYYY-MM (UTC)' }),
+          month: Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' }),
           department: Type.Optional(DepartmentCode),
           format: Type.Optional(Type.Enum(['json', 'csv'] as const)),
         }),

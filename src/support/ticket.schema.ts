@@ -110,7 +110,7 @@ export const Move = Type.Object(
 export const Assign = Type.Object({ assignee: Username }, { additionalProperties: false });
 export const Link = Type.Object(
   {
-    incident: Type.Optional(Type.Integer({ minimum: 1 })),
+    incident: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 })),
     service: Type.Optional(Type.String({ maxLength: 60, description: 'slug, or DEPT/slug' })),
   },
   { additionalProperties: false },
