@@ -23,7 +23,7 @@ const PASSWORD = 'support console password';
 let rig: ConsoleRig;
 let receiver: Server;
 const received: { event: string; ticket?: { id: number }; signed: boolean }[] = [];
-const secret = '';
+let secret = '';
 let onReceive = () => {};
 
 async function call(method: string, path: string, body: unknown, status: number) {
@@ -109,12 +109,13 @@ describe('the support desk in the console', { skip: !existsSync(CHROMIUM) && `no
     );
     // The central desk's channel hears of every department's tickets.
     const port = (receiver.address() as AddressInfo).port;
-    await call(
+    const channel = await call(
       'POST',
       '/notification-channels',
       { kind: 'webhook', url: `http://127.0.0.1:${port}/desk`, department: null },
       201,
     );
+    secret = channel.secret as string;
     // Gold P1 is answered within a minute here, and this ticket is not: it breaches while the rest runs.
     await call(
       'PUT',
