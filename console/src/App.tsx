@@ -4,6 +4,7 @@ import { get, type Me, send, setUnauthenticatedHandler } from './api.ts';
 import { I18nProvider, useI18n } from './i18n.tsx';
 import { AuditPage } from './pages/Audit.tsx';
 import { CapacityPage } from './pages/Capacity.tsx';
+import { CertificatesPage } from './pages/Certificates.tsx';
 import { DepartmentsPage } from './pages/Departments.tsx';
 import { DomainQueuePage } from './pages/Domains.tsx';
 import { IncidentsPage } from './pages/Incidents.tsx';
@@ -53,6 +54,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const canUsers = canAudit;
   const canCapacity = can(me.role, 'capacity:read');
   const canApproveDomains = can(me.role, 'domain:approve');
+  const canCertificates = can(me.role, 'certificates:read');
 
   // Moving focus to the new page's content tells screen-reader users that the page changed.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
@@ -84,6 +86,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
         slug={serviceParams.slug!}
         tab={serviceParams.tab ?? 'overview'}
         canClaimDomains={can(me.role, 'domain:write')}
+        canChangeService={can(me.role, 'service:write')}
       />
     );
   else if (path === '/incidents') page = <IncidentsPage state={search.get('state') ?? 'open'} />;
@@ -91,6 +94,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   // Not rendered at all for other roles, so nothing is even asked of the API.
   else if (capacityParams && canCapacity) page = <CapacityPage me={me} tab={capacityParams.tab ?? 'farms'} />;
   else if (path === '/domains' && canApproveDomains) page = <DomainQueuePage />;
+  else if (path === '/certificates' && canCertificates) page = <CertificatesPage />;
   else if (path === '/migration') page = <MigrationPage />;
   else if (waveParams && /^\d+$/.test(waveParams.number!))
     page = <MigrationWavePage number={Number(waveParams.number)} />;
@@ -148,6 +152,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {navLink('/support', t('support'))}
             {canCapacity && navLink('/capacity', t('capacity'))}
             {canApproveDomains && navLink('/domains', t('domains'))}
+            {canCertificates && navLink('/certificates', t('certificates'))}
             {platform && navLink('/departments', t('departments'))}
             {canUsers && navLink('/users', t('users'))}
             {canAudit && navLink('/audit', t('audit'))}

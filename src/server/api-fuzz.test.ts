@@ -1,3 +1,4 @@
+// test-seconds: 90
 // Fuzzes every operation of the served OpenAPI document: valid and invalid requests generated from
 // each operation's schemas (api-fuzz.arbitraries.ts), sent as a department developer and as a
 // platform admin to the real app on a store with real things in it (api-fuzz.fixtures.ts).

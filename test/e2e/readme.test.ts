@@ -1,3 +1,4 @@
+// test-seconds: 165
 // The README, literally: every ```sh block of README.md is marked (run, skip or restart), and the
 // `run` blocks go through bash in the order shown against a fresh platform, so that the text and
 // the code cannot drift apart. A block that fails fails this test; later ones are then skipped.
