@@ -1,3 +1,4 @@
+// test-seconds: 45
 // `govhost tickets …` as people run it: one CLI process per command against the real API on
 // loopback. A department developer raises a ticket with an attachment; an operator assigns,
 // acknowledges and resolves it; a wrong move says what is allowed; the SLA targets and the

@@ -1,3 +1,4 @@
+// test-seconds: 90
 // The support desk end to end in a real browser against the real server: a department developer
 // raises a ticket in the console; an operator acknowledges it, comments internally and resolves
 // it; the developer reads it (no internal comment) and again in Traditional Chinese. A gold P1
