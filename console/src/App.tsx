@@ -13,6 +13,7 @@ import { RequestsPage } from './pages/Requests.tsx';
 import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { SlaTargetsPage, SupportPage, TicketPage } from './pages/Support.tsx';
 import { UsersPage, UserTokensPage } from './pages/Users.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { LanguageSwitch } from './ui.tsx';
@@ -75,6 +76,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const capacityParams = match('/capacity/:tab?', path);
   const waveParams = match('/migration/waves/:number', path);
   const itemParams = match('/migration/items/:dept/:ref', path);
+  const ticketParams = match('/support/tickets/:id', path);
   let page: ReactNode;
   if (path === '/' || path === '/services') page = <ServicesPage />;
   else if (serviceParams)
@@ -104,6 +106,10 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
         canMove={can(me.role, 'migration:write')}
       />
     );
+  else if (path === '/support') page = <SupportPage me={me} />;
+  else if (ticketParams && /^\d+$/.test(ticketParams.id!))
+    page = <TicketPage id={Number(ticketParams.id)} me={me} />;
+  else if (path === '/support/sla' && can(me.role, 'ticket:operate')) page = <SlaTargetsPage />;
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
@@ -143,6 +149,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {navLink('/incidents', t('incidents'))}
             {navLink('/requests', t('hostingRequests'))}
             {navLink('/migration', t('migration'))}
+            {navLink('/support', t('support'))}
             {canCapacity && navLink('/capacity', t('capacity'))}
             {canApproveDomains && navLink('/domains', t('domains'))}
             {canCertificates && navLink('/certificates', t('certificates'))}

@@ -28,6 +28,7 @@ import { registerServiceCommands } from './commands/services.ts';
 import { registerSessionCommands } from './commands/session.ts';
 import { registerSignInCommands } from './commands/sign-ins.ts';
 import { registerStageJobCommands } from './commands/stage-job.ts';
+import { registerTicketCommands } from './commands/tickets.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerWorkloadCommands } from './commands/workload.ts';
@@ -81,6 +82,7 @@ registerCapacityReportCommands(program);
 registerCapacityCommands(program);
 registerPaymentCommands(program);
 registerCertCommands(program);
+registerTicketCommands(program);
 registerDomainCommands(program);
 // The router cut-over's commands (`migration front|shift|back|…`) join this group.
 registerMigrationCommands(program);

@@ -146,6 +146,18 @@ export const ERROR_CODES = {
     title:
       "The legacy upstream is not on the allow-list (GOVHOST_LEGACY_ALLOW) or is one of the platform's own ports",
   },
+  GOVHOST_TICKET_NOT_FOUND: { status: 404, title: 'Support ticket not found' },
+  GOVHOST_TICKET_TRANSITION: {
+    status: 409,
+    title: 'The ticket cannot move to that status from where it stands',
+  },
+  GOVHOST_TICKET_INVALID: { status: 422, title: 'The support ticket request is not valid' },
+  GOVHOST_ATTACHMENT_TYPE: {
+    status: 415,
+    title: 'Attachments may be PNG, JPEG, PDF or plain text (checked by content)',
+  },
+  GOVHOST_ATTACHMENT_TOO_LARGE: { status: 413, title: 'The attachment is larger than allowed' },
+  GOVHOST_ATTACHMENT_NOT_FOUND: { status: 404, title: 'Attachment not found' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

@@ -32,6 +32,7 @@ import { requestRoutes } from '../provisioning/request.routes.ts';
 import { dropletRoutes } from '../runtime/droplet.routes.ts';
 import { routeStreamRoutes } from '../runtime/route-stream.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
+import { ticketRoutes } from '../support/ticket.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { signInRoutes } from '../tenancy/sign-in.routes.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
@@ -144,6 +145,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(acmeRoutes, deps);
       await api.register(domainRoutes, deps);
       await api.register(migrationRoutes, deps);
+      await api.register(ticketRoutes, deps);
       await api.register(cutoverRoutes, {
         db: deps.db,
         config: deps.config,
