@@ -18,8 +18,15 @@
 //
 // Environment (all optional): BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (5),
 // BENCH_CONNECTIONS ("64,256"), BENCH_ROUTER_WORKERS (comma list of router variants to run,
-// each a GOVHOST_ROUTER_WORKERS value; default: the router's own default), BENCH_SCHEMES
+// each a GOVHOST_ROUTER_WORKERS value; default: the router's own default), BENCH_ROUTER_ENV
+// (";"-separated router variants, each space-separated NAME=value pairs set in that router's
+// environment, e.g. "NODE_OPTIONS=--max-semi-space-size=32;NODE_CLUSTER_SCHED_POLICY=none"; an
+// empty item is the router as it is; the workers inherit the environment), BENCH_SCHEMES
 // ("http,https": which of the two to run).
+//
+// Besides the table, each run's log line gives "rest" (CPU-seconds per 10k requests of wrk and the
+// backend, which share the CPUs with the proxy) and "workers" (each proxy child's share of the
+// proxy's CPU, to see whether the load is balanced).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -35,6 +42,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '64,256').split(',').map(Number);
 const ROUTER_VARIANTS = (process.env.BENCH_ROUTER_WORKERS ?? '').split(',').filter((s) => s !== '');
 const SCHEMES = (process.env.BENCH_SCHEMES ?? 'http,https').split(',').filter((s) => s !== '');
+const ROUTER_ENVS =
+  process.env.BENCH_ROUTER_ENV === undefined ? [''] : process.env.BENCH_ROUTER_ENV.split(';');
 const NGINX = 'nginx (2 workers)';
 // wrk sends the URL's host as SNI even for an address, so the certificate names 127.0.0.1 too:
 // the router, which picks certificates by SNI, then finds it as a citizen's browser would.
@@ -189,14 +198,26 @@ async function startBackend() {
   return { pid: child.pid, port: JSON.parse(await ready).port };
 }
 
-async function startRouter(backendPort, workers, tls) {
+/** `NAME=value NAME2=value2` as an object (values without spaces). */
+function parseEnv(text) {
+  const out = {};
+  for (const pair of text.split(' ').filter((p) => p !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new Error(`BENCH_ROUTER_ENV: "${pair}" is not NAME=value`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+async function startRouter(backendPort, workers, tls, extraEnv) {
   const env = {
     ...process.env,
+    ...parseEnv(extraEnv),
     GOVHOST_ROUTER_PORT: '0',
     ...(tls ? { GOVHOST_ROUTER_HTTPS_PORT: '0' } : {}),
     GOVHOST_ROUTER_ADMIN_PORT: '0',
     GOVHOST_ROUTER_ADMIN_TOKEN: TOKEN,
-    GOVHOST_ROUTER_STATE: join(work, `routes-${workers ?? 'default'}.json`),
+    GOVHOST_ROUTER_STATE: join(work, `routes-${workers ?? 'default'}-${children.length}.json`),
   };
   if (workers !== undefined) env.GOVHOST_ROUTER_WORKERS = workers;
   const { child, ready } = start(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
@@ -356,6 +377,11 @@ function tree(pid) {
 
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
+/** CPU-seconds of each process (0 for one that is gone). */
+function cpuEach(pids) {
+  return new Map(pids.map((pid) => [pid, cpuSeconds([pid])]));
+}
+
 function cpuSeconds(pids) {
   let ticks = 0;
   for (const pid of pids) {
@@ -442,9 +468,11 @@ async function main() {
     add('haproxy (2 threads)', haproxy, () => tree(haproxy.pid));
   } else log('SKIPPED HAProxy: it is not installed (apt-get install haproxy)');
   for (const w of ROUTER_VARIANTS.length > 0 ? ROUTER_VARIANTS : [undefined]) {
-    const r = await startRouter(backend.port, w, tls);
-    const label = w === undefined ? 'router' : `router (workers=${w})`;
-    add(label, r, () => tree(r.pid));
+    for (const e of ROUTER_ENVS) {
+      const r = await startRouter(backend.port, w, tls, e);
+      const what = [w === undefined ? '' : `workers=${w}`, e.trim()].filter((x) => x !== '').join(', ');
+      add(what === '' ? 'router' : `router (${what})`, r, () => tree(r.pid));
+    }
   }
   log(`backend :${backend.port}, ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}`);
   const results = new Map();
@@ -456,12 +484,23 @@ async function main() {
         // Everything this benchmark runs, to tell its CPU use apart from other load on the machine.
         const ours = [...pids, backend.pid];
         const cpu0 = cpuSeconds(pids);
+        const each0 = cpuEach(pids);
+        const rest0 = cpuSeconds([backend.pid]) + childrenSeconds();
         const ours0 = cpuSeconds(ours) + childrenSeconds() + selfSeconds();
         const busy0 = machineBusySeconds();
         const t0 = Date.now();
         const r = wrk(t.url, conns, SECONDS);
         const wall = (Date.now() - t0) / 1000;
         const cpu = cpuSeconds(pids) - cpu0;
+        // wrk and the backend: what the rest of a request costs on the same two CPUs.
+        r.restPer10k = ((cpuSeconds([backend.pid]) + childrenSeconds() - rest0) / r.requests) * 10_000;
+        // Each child's share of the proxy's CPU (the root, a master or cluster primary, left out).
+        const each = [...cpuEach(pids)]
+          .filter(([pid]) => pid !== pids[0])
+          .map(([pid, c]) => c - each0.get(pid));
+        const sum = each.reduce((a, b) => a + b, 0);
+        r.balance =
+          sum > 0 && each.length > 1 ? each.map((c) => `${Math.round((c / sum) * 100)}`).join('/') : '';
         const oursUsed = cpuSeconds(ours) + childrenSeconds() + selfSeconds() - ours0;
         // Share of the machine's CPUs used by processes outside this benchmark during the run.
         r.otherLoad = Math.max(0, (machineBusySeconds() - busy0 - oursUsed) / (wall * cpus().length));
@@ -472,6 +511,8 @@ async function main() {
         log(
           `round ${round} ${t.name} ${t.scheme} c=${conns}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms` +
             (t.pids ? ` cpu ${r.cpuPer10k.toFixed(3)} s/10k` : '') +
+            ` rest ${r.restPer10k.toFixed(3)} s/10k` +
+            (r.balance ? ` workers ${r.balance} %` : '') +
             ` other load ${(r.otherLoad * 100).toFixed(0)}%` +
             (r.errors ? ` (${r.errors})` : ''),
         );

@@ -33,6 +33,13 @@ const files = ['src', 'test']
   })
   .filter((f) => filters.length === 0 || filters.some((flt) => relative(root, f).includes(flt)))
   .sort();
+// Two files run at a time, taken in this order. A long suite taken last keeps one lane busy while
+// the other idles (the README's walk-through alone takes minutes), so suites that say about how
+// long they take (`// test-seconds: N`, on a line of their own, measured in CI) start first,
+// longest first; the rest follow in name order.
+const secondsOf = (f) => Number(/^\/\/ test-seconds: (\d+)$/m.exec(readFileSync(f, 'utf8'))?.[1] ?? 0);
+const seconds = new Map(files.map((f) => [f, secondsOf(f)]));
+files.sort((a, b) => seconds.get(b) - seconds.get(a));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);

@@ -4,6 +4,7 @@ import { get, type Me, send, setUnauthenticatedHandler } from './api.ts';
 import { I18nProvider, useI18n } from './i18n.tsx';
 import { AuditPage } from './pages/Audit.tsx';
 import { CapacityPage } from './pages/Capacity.tsx';
+import { CertificatesPage } from './pages/Certificates.tsx';
 import { DepartmentsPage } from './pages/Departments.tsx';
 import { DomainQueuePage } from './pages/Domains.tsx';
 import { IncidentsPage } from './pages/Incidents.tsx';
@@ -12,6 +13,7 @@ import { RequestsPage } from './pages/Requests.tsx';
 import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { SlaTargetsPage, SupportPage, TicketPage } from './pages/Support.tsx';
 import { UsersPage, UserTokensPage } from './pages/Users.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { LanguageSwitch } from './ui.tsx';
@@ -52,6 +54,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const canUsers = canAudit;
   const canCapacity = can(me.role, 'capacity:read');
   const canApproveDomains = can(me.role, 'domain:approve');
+  const canCertificates = can(me.role, 'certificates:read');
 
   // Moving focus to the new page's content tells screen-reader users that the page changed.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
@@ -73,6 +76,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const capacityParams = match('/capacity/:tab?', path);
   const waveParams = match('/migration/waves/:number', path);
   const itemParams = match('/migration/items/:dept/:ref', path);
+  const ticketParams = match('/support/tickets/:id', path);
   let page: ReactNode;
   if (path === '/' || path === '/services') page = <ServicesPage />;
   else if (serviceParams)
@@ -82,6 +86,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
         slug={serviceParams.slug!}
         tab={serviceParams.tab ?? 'overview'}
         canClaimDomains={can(me.role, 'domain:write')}
+        canChangeService={can(me.role, 'service:write')}
       />
     );
   else if (path === '/incidents') page = <IncidentsPage state={search.get('state') ?? 'open'} />;
@@ -89,6 +94,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   // Not rendered at all for other roles, so nothing is even asked of the API.
   else if (capacityParams && canCapacity) page = <CapacityPage me={me} tab={capacityParams.tab ?? 'farms'} />;
   else if (path === '/domains' && canApproveDomains) page = <DomainQueuePage />;
+  else if (path === '/certificates' && canCertificates) page = <CertificatesPage />;
   else if (path === '/migration') page = <MigrationPage />;
   else if (waveParams && /^\d+$/.test(waveParams.number!))
     page = <MigrationWavePage number={Number(waveParams.number)} />;
@@ -100,6 +106,10 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
         canMove={can(me.role, 'migration:write')}
       />
     );
+  else if (path === '/support') page = <SupportPage me={me} />;
+  else if (ticketParams && /^\d+$/.test(ticketParams.id!))
+    page = <TicketPage id={Number(ticketParams.id)} me={me} />;
+  else if (path === '/support/sla' && can(me.role, 'ticket:operate')) page = <SlaTargetsPage />;
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
@@ -139,8 +149,10 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {navLink('/incidents', t('incidents'))}
             {navLink('/requests', t('hostingRequests'))}
             {navLink('/migration', t('migration'))}
+            {navLink('/support', t('support'))}
             {canCapacity && navLink('/capacity', t('capacity'))}
             {canApproveDomains && navLink('/domains', t('domains'))}
+            {canCertificates && navLink('/certificates', t('certificates'))}
             {platform && navLink('/departments', t('departments'))}
             {canUsers && navLink('/users', t('users'))}
             {canAudit && navLink('/audit', t('audit'))}

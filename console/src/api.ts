@@ -260,6 +260,28 @@ export interface AuditRecord {
   targetId: string;
 }
 
+/** A certificate the routers serve (src/edge/certificates.schema.ts); never its key. */
+export interface Certificate {
+  id: string;
+  names: string[];
+  subject: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  fingerprint: string;
+  keyType: string;
+  source: 'uploaded' | 'acme';
+  createdBy: string;
+  createdAt: string;
+}
+
+/** A service's HTTPS settings, both on by default. */
+export interface ServiceHttps {
+  httpsRedirect: boolean;
+  hsts: boolean;
+}
+
 export type DomainState = 'pending' | 'approved' | 'rejected';
 
 /** A service's claim on a custom host name (src/edge/domains.logic.ts). */

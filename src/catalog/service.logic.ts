@@ -2,7 +2,7 @@ import { recordChange } from '../audit/audit.logic.ts';
 import { releaseCapacity, runningDemand, runsNow, transactionWithAdmission } from '../capacity/admission.ts';
 import { admitNewService } from '../capacity/quota.logic.ts';
 import type { Db, Executor } from '../platform/database.ts';
-import { isUniqueViolation } from '../platform/db-errors.ts';
+import { isForeignKeyViolation, isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
 import { resolveDepartment } from '../tenancy/department.logic.ts';
@@ -274,7 +274,17 @@ export async function deleteService(deps: CatalogDeps, caller: Caller, departmen
       );
     }
     await releaseCapacity(trx, row.id);
-    await repo.remove(trx, row.id);
+    try {
+      await repo.remove(trx, row.id);
+    } catch (err) {
+      // Rows that must outlive the service (payments and their ledger, decision 040) refer to it.
+      if (isForeignKeyViolation(err))
+        throw new DomainError(
+          'GOVHOST_SERVICE_IN_USE',
+          `${row.department_code}/${row.slug} has payments: retire it instead`,
+        );
+      throw err;
+    }
     await recordChange(trx, auditContext(caller), {
       action: 'service.delete',
       targetType: 'service',

@@ -1,3 +1,4 @@
+// test-seconds: 72
 // The CLI's runtime commands end to end: the real server, router and service processes, and the
 // real `govhost` CLI, one child process per command, as people run it. One platform for the file.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// test-seconds: 45
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MIGRATION_WAVES, paperWorkload } from '../provisioning/paper-workload.ts';

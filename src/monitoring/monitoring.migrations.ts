@@ -152,6 +152,18 @@ export const alertingMigrations: Record<string, Migration> = {
   },
 };
 
+/**
+ * The outbox carries the support desk's ticket events too (0036): a row without an incident is
+ * another capability's, sent through the same channels with the same retries.
+ */
+export const outboxEventMigrations: Record<string, Migration> = {
+  '0036_outbox_events': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table notification_outbox alter column incident_id drop not null`.execute(db);
+    },
+  },
+};
+
 /** Status page and SLA: maintenance notices (0008). */
 export const statusMigrations: Record<string, Migration> = {
   '0008_status_sla': {

@@ -93,7 +93,8 @@ export type OutboxState = 'pending' | 'sending' | 'delivered' | 'failed';
 export interface NotificationOutboxTable {
   id: Generated<string>;
   channel_id: string;
-  incident_id: number;
+  /** Null: another capability's event (a support ticket's), sent through the same channels (0036). */
+  incident_id: number | null;
   event: string;
   /** The exact JSON sent, so that every retry carries (and signs) the same bytes. */
   body: string;

@@ -146,6 +146,7 @@ export class NotificationDispatcher {
     }
     await db.transaction().execute(async (tx) => {
       if (!(await repo.markDelivered(tx, row.id, lease, new Date()))) return;
+      if (row.incident_id === null) return; // another capability's event: no incident timeline
       const incident = await findIncident(tx, null, row.incident_id);
       if (incident) await addEvent(tx, incident, 'notified', SYSTEM, `${row.event}: ${detail}`, new Date());
     });

@@ -110,6 +110,25 @@ export async function fanOut(
   return channels.length;
 }
 
+/**
+ * Queues another capability's event (a support ticket's) for every channel of the department, and
+ * the platform-wide ones, that wants its severity; call in the transaction that makes the change.
+ */
+export async function fanOutEvent(
+  tx: Executor,
+  departmentId: string,
+  severity: Severity,
+  payload: NotificationPayload,
+): Promise<number> {
+  const channels = (await channelsFor(tx, departmentId)).filter((c) => wants(c.min_severity, severity));
+  const body = JSON.stringify(payload);
+  await enqueue(
+    tx,
+    channels.map((c) => ({ channel_id: c.id, incident_id: null, event: payload.event, body })),
+  );
+  return channels.length;
+}
+
 export interface NewChannel {
   kind: 'webhook' | 'email';
   /** For a webhook. */

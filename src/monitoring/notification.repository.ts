@@ -64,7 +64,7 @@ export async function channelsFor(db: Executor, departmentId: string): Promise<C
 
 export async function enqueue(
   db: Executor,
-  rows: { channel_id: string; incident_id: number; event: string; body: string }[],
+  rows: { channel_id: string; incident_id: number | null; event: string; body: string }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await db

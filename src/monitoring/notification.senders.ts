@@ -15,7 +15,7 @@ export interface NotificationPayload {
   /** Stable across retries and channels: a receiver drops a second delivery with the same id. */
   id: string;
   /** `incident.reopened`: it fired again soon after it was resolved (same incidentId). */
-  event: 'incident.opened' | 'incident.reopened' | 'incident.resolved' | 'test';
+  event: 'incident.opened' | 'incident.reopened' | 'incident.resolved' | 'test' | TicketEventName;
   incidentId: number | null;
   /** `DEPT/slug`. */
   service: string;
@@ -26,7 +26,12 @@ export interface NotificationPayload {
   openedAt: string | null;
   resolvedAt: string | null;
   timeToResolveSec: number | null;
+  /** A support ticket's event (the support capability's): its number, link text and who is told. */
+  ticket?: { id: number; title: string; status: string; notify: string[] };
 }
+
+/** Support desk events: a public change of a ticket, or an SLA clock near or past its target. */
+export type TicketEventName = 'ticket.updated' | 'ticket.sla-warning' | 'ticket.sla-breach';
 
 export const SIGNATURE_HEADER = 'x-govhost-signature';
 export const TIMESTAMP_HEADER = 'x-govhost-timestamp';
@@ -137,6 +142,22 @@ export function renderEmail(p: NotificationPayload): { subject: string; text: st
     return {
       subject: '[GovHost] test notification',
       text: `${p.message}\n\nThis channel is set up correctly.\n`,
+    };
+  }
+  if (p.ticket) {
+    const t = p.ticket;
+    return {
+      subject: `[GovHost ${p.severity}] ticket #${t.id} ${p.event === 'ticket.updated' ? t.status : 'SLA'}: ${t.title}`,
+      text: `${[
+        `Ticket #${t.id}: ${t.title}`,
+        `Status:    ${t.status}`,
+        `Service:   ${p.service}`,
+        `For:       ${t.notify.join(', ')}`,
+        '',
+        p.message,
+        '',
+        `Notification id: ${p.id}`,
+      ].join('\n')}\n`,
     };
   }
   const state =

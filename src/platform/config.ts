@@ -121,6 +121,14 @@ export interface Config {
   readonly domainTxtCheck: boolean;
   /** DNS server (`host:port`) the TXT check asks; null: the system's resolvers. */
   readonly dnsResolver: string | null;
+  /** The support desk's business hours, e.g. `Mon-Fri 09:00-18:00 Asia/Hong_Kong` (decision 037). */
+  readonly supportHours: string;
+  /** Holidays beyond the Hong Kong general holidays in the source (YYYY-MM-DD). */
+  readonly supportHolidays: readonly string[];
+  /** Seconds between two rounds of the support desk's SLA check. */
+  readonly supportCheckSeconds: number;
+  /** The sandbox payment provider test-mode payments go to (docs/payments.md); null: none. */
+  readonly paymentsSandboxUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +167,34 @@ const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
 /** `GOVHOST_WEBHOOK_ALLOW`, `GOVHOST_LEGACY_ALLOW`: comma-separated host names, addresses and CIDR networks. */
+/** `Mon-Fri 09:00-18:00 Asia/Hong_Kong`: the support capability reads it; checked here at start. */
+function businessHours(raw: string): string {
+  const m = /^([A-Za-z]{3}(?:[-,][A-Za-z]{3})*) ([0-2]\d):([0-5]\d)-([0-2]\d):([0-5]\d) (\S+)$/.exec(
+    raw.trim(),
+  );
+  if (!m) throw new Error('must look like "Mon-Fri 09:00-18:00 Asia/Hong_Kong"');
+  if (`${m[2]}${m[3]}` >= `${m[4]}${m[5]}`) throw new Error('must open before it closes');
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: m[6] });
+  } catch {
+    throw new Error(`names ${JSON.stringify(m[6])}, which is not a time zone such as Asia/Hong_Kong`);
+  }
+  return raw.trim();
+}
+
+/** Comma-separated days, YYYY-MM-DD. */
+function dayList(raw: string): string[] {
+  const days = raw
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  for (const d of days) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(d)))
+      throw new Error(`has ${JSON.stringify(d)}, which is not a day such as 2026-12-24`);
+  }
+  return days;
+}
+
 function allowList(raw: string): string[] {
   const entries = raw
     .split(',')
@@ -489,6 +525,15 @@ const FIELDS: FieldSpec[] = [
     describe: 'routers waiting per replica',
   },
   {
+    env: 'GOVHOST_PAYMENTS_SANDBOX_URL',
+    file: 'paymentsSandboxUrl',
+    parse: (r) => {
+      if (!/^https?:\/\/[^\s/]+\/?$/.test(r)) throw new Error('must be an http(s)://host:port URL');
+      return r.replace(/\/$/, '');
+    },
+    describe: 'sandbox payment provider',
+  },
+  {
     env: 'GOVHOST_ACME_DIRECTORY_URL',
     file: 'acmeDirectoryUrl',
     parse: (r) => {
@@ -539,6 +584,14 @@ const FIELDS: FieldSpec[] = [
     describe: 'custom domain TXT check',
   },
   { env: 'GOVHOST_DNS_RESOLVER', file: 'dnsResolver', parse: resolverAddress, describe: 'DNS resolver' },
+  { env: 'GOVHOST_SUPPORT_HOURS', file: 'supportHours', parse: businessHours, describe: 'support hours' },
+  { env: 'GOVHOST_SUPPORT_HOLIDAYS', file: 'supportHolidays', parse: dayList, describe: 'support holidays' },
+  {
+    env: 'GOVHOST_SUPPORT_CHECK_SECONDS',
+    file: 'supportCheckSeconds',
+    parse: integer(1, 3_600),
+    describe: 'support SLA check interval',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -595,6 +648,10 @@ export const DEFAULTS: Config = {
   acmeRoundSeconds: 600,
   domainTxtCheck: false,
   dnsResolver: null,
+  supportHours: 'Mon-Fri 09:00-18:00 Asia/Hong_Kong',
+  supportHolidays: [],
+  supportCheckSeconds: 60,
+  paymentsSandboxUrl: null,
 };
 
 function readFile(path: string): Source {

@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   GOVHOST_TOKEN_NOT_FOUND: { status: 404, title: 'Token not found' },
   GOVHOST_SERVICE_NOT_FOUND: { status: 404, title: 'Service not found' },
   GOVHOST_SERVICE_EXISTS: { status: 409, title: 'A service with this slug exists in the department' },
+  GOVHOST_SERVICE_IN_USE: {
+    status: 409,
+    title: 'Records that must be kept (payments) refer to this service: retire it instead',
+  },
   GOVHOST_LIFECYCLE_TRANSITION: { status: 409, title: 'The service cannot move to that lifecycle state' },
   GOVHOST_BUNDLE_TOO_LARGE: { status: 413, title: 'The bundle is larger than allowed' },
   GOVHOST_BUNDLE_INVALID: { status: 422, title: 'The bundle cannot be deployed' },
@@ -102,6 +106,26 @@ export const ERROR_CODES = {
     status: 422,
     title: 'The DNS TXT record that proves control of the host name is missing or wrong',
   },
+  GOVHOST_PAYMENT_NOT_FOUND: { status: 404, title: 'Payment not found' },
+  GOVHOST_PAYMENT_KEY_NOT_FOUND: { status: 404, title: 'Payment key not found' },
+  GOVHOST_PAYMENT_TRANSITION: {
+    status: 409,
+    title: 'The payment cannot move to that state from where it stands',
+  },
+  GOVHOST_PAYMENT_LIVE_UNAVAILABLE: {
+    status: 403,
+    title: 'Live payments are not available on this platform yet',
+  },
+  GOVHOST_REFUND_EXCEEDS_CAPTURE: {
+    status: 409,
+    title: 'The refund would take more than the payment captured, or the payment did not succeed',
+  },
+  GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE: { status: 503, title: 'The payment provider cannot be reached' },
+  GOVHOST_REFUND_NOT_FOUND: { status: 404, title: 'Refund not found' },
+  GOVHOST_IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    title: 'This Idempotency-Key was first used with another request',
+  },
   GOVHOST_MIGRATION_ITEM_NOT_FOUND: { status: 404, title: 'Migration item not found' },
   GOVHOST_MIGRATION_ITEM_EXISTS: {
     status: 409,
@@ -122,6 +146,18 @@ export const ERROR_CODES = {
     title:
       "The legacy upstream is not on the allow-list (GOVHOST_LEGACY_ALLOW) or is one of the platform's own ports",
   },
+  GOVHOST_TICKET_NOT_FOUND: { status: 404, title: 'Support ticket not found' },
+  GOVHOST_TICKET_TRANSITION: {
+    status: 409,
+    title: 'The ticket cannot move to that status from where it stands',
+  },
+  GOVHOST_TICKET_INVALID: { status: 422, title: 'The support ticket request is not valid' },
+  GOVHOST_ATTACHMENT_TYPE: {
+    status: 415,
+    title: 'Attachments may be PNG, JPEG, PDF or plain text (checked by content)',
+  },
+  GOVHOST_ATTACHMENT_TOO_LARGE: { status: 413, title: 'The attachment is larger than allowed' },
+  GOVHOST_ATTACHMENT_NOT_FOUND: { status: 404, title: 'Attachment not found' },
   GOVHOST_FINANCE_SCENARIO_NOT_FOUND: { status: 404, title: 'No business-case scenario has this name' },
   GOVHOST_FINANCE_SCENARIO_EXISTS: { status: 409, title: 'A business-case scenario with this name exists' },
   GOVHOST_FINANCE_SCENARIO_READ_ONLY: {

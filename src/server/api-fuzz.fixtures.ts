@@ -22,6 +22,8 @@ export interface FuzzStore {
   /** Users whose tokens the fuzzers hold: never revoked or disabled, or the run would lock itself out. */
   ownUsers: string[];
   harness: AdmissionHarness;
+  /** A test payment key of FZA/forms: what the payments API for hosted services takes instead of a staff token. */
+  paymentKey: string;
 }
 
 async function must(t: TestApp, token: string, method: string, url: string, payload?: unknown) {
@@ -130,6 +132,8 @@ export async function fuzzStore(t: TestApp): Promise<FuzzStore> {
     departments: [a, b],
     ownUsers: [admin, dev.username],
     harness,
+    paymentKey: (await must(t, dev.token, 'POST', `/services/${a}/forms/payment-keys`, { name: 'fuzz' }))
+      .secret,
   };
 }
 

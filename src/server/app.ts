@@ -22,6 +22,9 @@ import { migrationRoutes } from '../migration/migration.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
+import { paymentRoutes } from '../payments/payments.routes.ts';
+import { httpProvider } from '../payments/provider.ts';
+import { paymentStaffRoutes } from '../payments/staff.routes.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
 import { serializeRequest } from '../platform/request-log.ts';
@@ -30,6 +33,7 @@ import { requestRoutes } from '../provisioning/request.routes.ts';
 import { dropletRoutes } from '../runtime/droplet.routes.ts';
 import { routeStreamRoutes } from '../runtime/route-stream.routes.ts';
 import { runtimeRoutes } from '../runtime/runtime.routes.ts';
+import { ticketRoutes } from '../support/ticket.routes.ts';
 import { registerAuth } from '../tenancy/auth.hook.ts';
 import { signInRoutes } from '../tenancy/sign-in.routes.ts';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
@@ -142,6 +146,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(acmeRoutes, deps);
       await api.register(domainRoutes, deps);
       await api.register(migrationRoutes, deps);
+      await api.register(ticketRoutes, deps);
       await api.register(financeRoutes, deps);
       await api.register(cutoverRoutes, {
         db: deps.db,
@@ -149,6 +154,11 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         onEdgeChange: async () => deps.onEdgeChange?.(),
         watch: () => deps.cutoverWatch ?? null,
       });
+      await api.register(paymentRoutes, {
+        ...deps,
+        paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
+      });
+      await api.register(paymentStaffRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -24,11 +24,14 @@ import {
   hardeningMigrations,
   metricsMigrations,
   outageMigrations,
+  outboxEventMigrations,
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
+import { paymentMigrations } from '../payments/payments.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
 import { runtimeMigrations } from '../runtime/runtime.migrations.ts';
+import { supportMigrations } from '../support/support.migrations.ts';
 import { tenancyMigrations } from '../tenancy/tenancy.migrations.ts';
 
 /**
@@ -61,6 +64,9 @@ const ALL: Record<string, Migration> = {
   ...domainMigrations,
   ...migrationMigrations,
   ...cutoverMigrations,
+  ...supportMigrations,
+  ...outboxEventMigrations,
+  ...paymentMigrations,
   ...financeMigrations,
 };
 

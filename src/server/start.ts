@@ -22,6 +22,7 @@ import { notify } from '../platform/notify.ts';
 import { loadKey } from '../platform/secrets.ts';
 import { RUNTIME_CHANNEL, type RunningRuntime, startRuntime } from '../runtime/runtime.start.ts';
 import { storedRuntimeDeps } from '../runtime/stored-work.ts';
+import { startSlaWatch } from '../support/sla.job.ts';
 import { bootstrapAdmin } from '../tenancy/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { migrateToLatest } from './migrations.ts';
@@ -169,6 +170,8 @@ export async function startPlatform(
                       log: app.log,
                     })
                   : null;
+                // The support desk's SLA watch: one per platform, like the alerts it notifies beside.
+                const slaWatch = startSlaWatch(config, store.db, app.log);
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
@@ -176,6 +179,7 @@ export async function startPlatform(
                 return async () => {
                   await acme?.stop();
                   await expiry.stop();
+                  await slaWatch.stop();
                   cutoverWatch = null;
                   await cw.stop();
                   runtime = null;

@@ -72,6 +72,13 @@ export const PERMISSIONS = {
   /** TLS certificates the routers serve (any department's hosts): the central team's (decision 031). */
   'certificates:read': ['platform-admin', 'operator'],
   'certificates:write': ['platform-admin', 'operator'],
+  /** Support tickets: a department raises, comments on and reopens its own; the desk, all (issue 17). */
+  'ticket:write': ['platform-admin', 'operator', 'dept-admin', 'dept-developer'],
+  /** The desk's side: assign, internal notes, status, links, SLA targets. */
+  'ticket:operate': ['platform-admin', 'operator'],
+  /** Payments of the caller's services (decision 040); payment keys are made by those who deploy. */
+  'payments:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
+  'payments:keys': ['dept-admin', 'dept-developer'],
   /**
    * Finance (issue 18): the business case and every department's usage and statements for the
    * central roles; a department's admin and viewer read only their own department's.

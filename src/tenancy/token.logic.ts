@@ -29,7 +29,8 @@ export interface Token {
   createdAt: string;
 }
 
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+/** sha256 of a bearer secret: how API tokens (and payment keys, decision 040) are stored. */
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 function present(r: TokenRow, now = new Date()): Token {
   const state = r.revoked_at ? 'revoked' : r.expires_at <= now ? 'expired' : 'active';

@@ -1,3 +1,4 @@
+// test-seconds: 49
 // Backup of a running platform and restore into a new data folder, end to end: real servers,
 // a real service with a secret variable, the real CLI for both commands.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// test-seconds: 42
 // Staging end to end: the real server, the real npm and pip, real service processes behind the
 // real router. Packages come from files the test makes (a tarball from `npm pack`, a wheel from
 // `pip wheel`), so nothing reaches beyond this host.

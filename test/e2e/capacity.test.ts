@@ -1,3 +1,4 @@
+// test-seconds: 33
 // Capacity end to end: the real server registers its host as the local farm; a scale beyond what
 // the farm can hold is refused and the service keeps serving; the CLI shows farms and quotas; a
 // rollout that never becomes healthy gives back the capacity admitted for it.

@@ -1,3 +1,4 @@
+// test-seconds: 41
 // The console's hosting requests and capacity pages in a real browser against the real server:
 // a department asks for hosting (one request approved at once, one over quota queued with its
 // reason), an operator raises the quota and approves it, the capacity desk shows the local farm

@@ -1,11 +1,14 @@
-// The console's custom domains in a real browser against the real server: a department developer
-// claims a host name on the service page (and sees a refused one's reason), an operator approves
-// one and rejects another from the queue, the department sees both outcomes, in English and in
-// Traditional Chinese; every page passes axe.
+// test-seconds: 50
+// The console's custom domains and certificates in a real browser against the real server: a
+// department developer claims a host name on the service page (and sees a refused one's reason),
+// an operator approves one and rejects another from the queue, the department sees both outcomes,
+// in English and in Traditional Chinese; the operator adds a wildcard certificate (a wrong key is
+// refused with why) and removes it, and the developer turns HSTS off; every page passes axe.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { opensslMissing, type TestPki, testPki } from '../../src/edge/certificates.fixtures.ts';
 import {
   CHROMIUM,
   type ConsoleRig,
@@ -24,6 +27,7 @@ const FIRST = 'etax.cdm.gov.example';
 const SECOND = 'old.cdm.gov.example';
 
 let rig: ConsoleRig;
+let pki: TestPki | null = null;
 
 async function call(method: string, path: string, body: unknown, status: number) {
   const res = await rig.api(method, path, body);
@@ -52,6 +56,7 @@ describe('custom domains in the console', { skip: !existsSync(CHROMIUM) && `no $
   });
   after(async () => {
     await rig?.stop();
+    await pki?.close();
   });
 
   it('department developer: claims host names on the service page; a platform name is refused with why', async () => {
@@ -116,6 +121,70 @@ describe('custom domains in the console', { skip: !existsSync(CHROMIUM) && `no $
       .getByText('原因：Not a name of this department')
       .waitFor();
     await checkA11y(dev, 'service domains in Chinese');
+    await dev.context().close();
+  });
+
+  it('operator: adds a wildcard certificate (a wrong key refused with why) and removes it; the department turns HSTS off', async (t) => {
+    const missing = await opensslMissing();
+    if (missing) return t.skip(missing);
+    pki = await testPki();
+    const wildcard = await pki.leaf([`*.${DEPT.toLowerCase()}.gov.example`]);
+    const other = await pki.leaf(['other.gov.example']);
+    const chain = wildcard.cert + pki.intermediate.cert;
+    const page = await newPage(rig.browser);
+    await signIn(page, OPERATOR);
+    await page.getByRole('link', { name: 'Certificates' }).click();
+    await page.getByRole('heading', { name: 'Certificates', level: 1 }).waitFor();
+    await page.getByText('No certificates.').waitFor();
+    await page.getByLabel('Certificate chain (PEM)').fill(chain);
+    await page.getByLabel('Private key (PEM)').fill(other.key);
+    await page.getByLabel('Host it must cover (optional)').fill(FIRST);
+    await page.getByRole('button', { name: 'Check and add' }).click();
+    await page.locator('p.error').getByText(/key/i).waitFor();
+    await checkA11y(page, 'certificate refused');
+    await page.getByLabel('Private key (PEM)').fill(wildcard.key);
+    await page.getByRole('button', { name: 'Check and add' }).click();
+    const names = `*.${DEPT.toLowerCase()}.gov.example`;
+    await page.getByText(`Added; served for ${names} with the next route table.`).waitFor();
+    // The key is never shown again, nor kept in the form.
+    assert.equal(await page.getByLabel('Private key (PEM)').inputValue(), '');
+    const row = page.locator('tr[data-certificate]');
+    await row.getByText(/\d+ days left/).waitFor();
+    await row.getByText('GovHost Test Intermediate', { exact: false }).waitFor();
+    const listed = (await call('GET', '/certificates', undefined, 200)) as { items: { names: string[] }[] };
+    assert.deepEqual(
+      listed.items.map((c) => c.names),
+      [[names]],
+    );
+    await checkA11y(page, 'certificates');
+    await page.getByLabel('Language').selectOption('zh-Hant');
+    await page.getByRole('heading', { name: '證書', level: 1 }).waitFor();
+    await checkA11y(page, 'certificates in Chinese');
+    await page.getByLabel('語言').selectOption('en');
+    await page.getByRole('button', { name: `Remove ${names}` }).click();
+    // The confirmation takes the focus: Enter confirms.
+    await page.keyboard.press('Enter');
+    await page.getByText(`Removed the certificate for ${names}.`).waitFor();
+    await page.getByText('No certificates.').waitFor();
+    assert.deepEqual(await call('GET', '/certificates', undefined, 200), { items: [] });
+    await page.context().close();
+
+    const dev = await newPage(rig.browser);
+    await signIn(dev, DEV);
+    // The developer chose Chinese in the test before: the console remembers it.
+    await dev.getByRole('link', { name: '服務' }).first().waitFor();
+    assert.equal(await dev.getByRole('link', { name: '證書' }).count(), 0, 'operators only');
+    await dev.goto(`${rig.url}/services/${DEPT}/etax/domains`);
+    const hsts = dev.getByLabel('發送 Strict-Transport-Security（HSTS）');
+    await hsts.waitFor();
+    assert.equal(await hsts.isChecked(), true, 'HSTS is on by default');
+    await hsts.uncheck();
+    await dev.getByText('已儲存 HTTPS 設定。').waitFor();
+    assert.deepEqual(await call('GET', `/services/${DEPT}/etax/https`, undefined, 200), {
+      httpsRedirect: true,
+      hsts: false,
+    });
+    await checkA11y(dev, 'service HTTPS settings');
     await dev.context().close();
   });
 });

@@ -1,3 +1,4 @@
+// test-seconds: 29
 // The migration programme's console pages in a real browser against the real server: a
 // department developer sees the programme at a glance (items by state, the burndown chart, the
 // waves, when the department leaves), opens a wave and an item, moves the item, reads it again

@@ -1,3 +1,4 @@
+// test-seconds: 58
 // The web console in a real browser (Debian's Chromium driven by playwright-core) against the real
 // server: a real deploy of the Node example, then what department staff and operators do with it.
 // Screenshots the main pages (see `shot`: docs/screenshots/ only through `npm run screenshots`)

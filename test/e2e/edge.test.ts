@@ -1,3 +1,4 @@
+// test-seconds: 49
 // The edge end to end: the real server process with its runtime and router (HTTP and HTTPS), a
 // real ACME CA (Debian's pebble) and its DNS server on loopback. A name a deploy's manifest claims
 // is not routed until an operator approves it; a rejected or removed one stops. Platform names get

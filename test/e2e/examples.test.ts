@@ -1,3 +1,4 @@
+// test-seconds: 58
 // The examples under examples/apps/ deployed unchanged (dependencies not vendored) by the real
 // server, staged with the real npm and pip against registries this test starts on loopback (a
 // Verdaccio holding Express's real tarballs, a PEP 503 index with a real `bottle` wheel), as in a

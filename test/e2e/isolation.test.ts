@@ -1,3 +1,4 @@
+// test-seconds: 41
 // A hosted app against its host, as a hostile department would try it: the real server as root,
 // the app as its own OS user, the nftables rules applied. Needs root and nft (skips otherwise).
 import assert from 'node:assert/strict';

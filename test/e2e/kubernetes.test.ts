@@ -1,3 +1,4 @@
+// test-seconds: 36
 // A real `govhost server` process with GOVHOST_RUNTIME=kubernetes, driving FakeKubeApi: a FAKE
 // of the Kubernetes API endpoints the driver uses (a real HTTP server on loopback in this test
 // process), whose small controller makes a Deployment's replicas into pods and whose kubelet

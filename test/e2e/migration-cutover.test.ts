@@ -1,3 +1,4 @@
+// test-seconds: 38
 // Cut-over in the router end to end (issue 16, decision 035): the real server with its runtime and
 // router, a legacy service (a plain HTTP server this test starts on loopback) and a new release
 // deployed in front of it. Shifts of 10, 50 and 100 % measured over 400 requests each; the instant

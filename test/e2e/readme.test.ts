@@ -1,3 +1,4 @@
+// test-seconds: 165
 // The README, literally: every ```sh block of README.md is marked (run, skip or restart), and the
 // `run` blocks go through bash in the order shown against a fresh platform, so that the text and
 // the code cannot drift apart. A block that fails fails this test; later ones are then skipped.
@@ -126,6 +127,8 @@ const EXPECTED: [command: RegExp, output: RegExp][] = [
   [/npx govhost requests new /, /Approved and provisioned IRD\/e-clinic/],
   [/npx govhost farms set FARM-X1 --state active/, /state: +active/],
   [/npx govhost workload load-paper/, /Loaded \d+ items/],
+  [/npx govhost finance business-case --scenario paper/, /385,300[\s\S]*484,400[\s\S]*99,100/],
+  [/npx govhost tickets raise /, /Form returns 500/],
   [/npx govhost restore /, /audit chain verified/],
   [/curl -X PATCH .*\/users\/admin/, /"hasPassword":true/],
 ];

@@ -1,3 +1,4 @@
+// test-seconds: 86
 // test-store: postgres
 // Control-plane replicas on one PostgreSQL, end to end: three `govhost server` processes behind
 // HAProxy (the API balancer operators would run), sharing one data folder as replicas on one host

@@ -1,3 +1,4 @@
+// test-seconds: 63
 // The real `govhost` command in child processes on one PGlite data folder: first start, kill -9,
 // restart, the data-folder lock, a clean SIGTERM stop and `govhost admin reset`.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// test-seconds: 53
 // The hosting runtime end to end: the real server process, real service processes, real HTTP
 // through the real router. One platform for the whole file; each test leaves it serving.
 import assert from 'node:assert/strict';

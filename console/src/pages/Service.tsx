@@ -19,6 +19,7 @@ import { useLoad, useTextStream } from '../hooks.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { Badge, mb, Status, Table } from '../ui.tsx';
+import { ServiceHttpsSettings } from './Certificates.tsx';
 import { ServiceDomains } from './Domains.tsx';
 import { DeployHistory, EnvEditor } from './ServiceEnv.tsx';
 import { LiveState, summaryOf } from './Services.tsx';
@@ -38,12 +39,15 @@ export function ServicePage({
   slug,
   tab,
   canClaimDomains,
+  canChangeService,
 }: {
   dept: string;
   slug: string;
   tab: string;
   /** The caller's role may claim and remove custom domains (the API decides; this hides the form). */
   canClaimDomains: boolean;
+  /** The caller's role may change the service's settings, HTTPS among them (the API decides). */
+  canChangeService: boolean;
 }) {
   const { t, lang } = useI18n();
   const base = servicePath(dept, slug);
@@ -83,7 +87,10 @@ export function ServicePage({
       ) : tab === 'env' ? (
         <EnvEditor base={base} />
       ) : tab === 'domains' ? (
-        <ServiceDomains base={base} canWrite={canClaimDomains} />
+        <>
+          <ServiceDomains base={base} canWrite={canClaimDomains} />
+          <ServiceHttpsSettings base={base} canWrite={canChangeService} />
+        </>
       ) : tab === 'logs' ? (
         <Logs base={base} />
       ) : tab === 'charts' ? (

@@ -5,7 +5,6 @@ import { act, type Ctx } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { integer } from '../options.ts';
 import { table, when } from '../output.ts';
-import { packBundle } from '../pack.ts';
 import { progressBar } from '../progress.ts';
 import { resolveRef } from './services.ts';
 
@@ -108,6 +107,8 @@ export function registerDeployCommands(program: Command): void {
     .action(
       act<{ service: string; follow: boolean; cache: boolean }>(async (ctx, opts, dir) => {
         const service = await resolveRef(ctx.api, opts.service);
+        // tar and ignore load only when a deploy runs: every other command starts without them.
+        const { packBundle } = await import('../pack.ts');
         const packed = await packBundle(dir ?? '.');
         try {
           ctx.note(`packed ${packed.files} files from ${dir} (${packed.bytes} bytes)`);

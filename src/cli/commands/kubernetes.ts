@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { stringify } from 'yaml';
 import {
   INSTALL_DEFAULTS,
   INSTALL_SECRETS,
@@ -46,7 +45,7 @@ export function registerKubernetesCommands(program: Command): void {
     )
     .option('--domain <domain>', 'domain under which services get their host names', INSTALL_DEFAULTS.domain)
     .action(
-      (opts: {
+      async (opts: {
         image: string;
         namespace: string;
         replicas: number;
@@ -60,6 +59,8 @@ export function registerKubernetesCommands(program: Command): void {
           routerReplicas: opts.routerReplicas,
           domain: opts.domain,
         });
+        // yaml loads only for this command: every other command starts without it.
+        const { stringify } = await import('yaml');
         process.stdout.write(objects.map((o) => stringify(o)).join('---\n'));
       },
     );

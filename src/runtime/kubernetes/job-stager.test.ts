@@ -1,3 +1,4 @@
+// test-seconds: 26
 /**
  * Staging as a Job in the department's namespace, end to end against FakeKubeApi — a FAKE of the
  * cluster's API on loopback, whose fake kubelet runs the Job's container command

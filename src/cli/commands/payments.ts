@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import { act } from '../context.ts';
+import { usageError } from '../errors.ts';
+import { fetchPage, type PageOptions, printPage, withPaging } from '../lists.ts';
+import { table, when } from '../output.ts';
+import { resolveRef } from './services.ts';
+
+interface Key {
+  id: string;
+  name: string;
+  mode: string;
+  prefix: string;
+  createdBy: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+interface Payment {
+  id: string;
+  reference: string;
+  amount: number;
+  state: string;
+  mode: string;
+  refunded: number;
+  createdAt: string;
+}
+
+const hkd = (cents: number) => `HK$${(cents / 100).toFixed(2)}`;
+
+/** `govhost payments keys|key-create|key-revoke|list|sandbox` (docs/payments.md). */
+export function registerPaymentCommands(program: Command): void {
+  const payments = program
+    .command('payments')
+    .description('the shared payment service: keys, payments, sandbox');
+
+  payments
+    .command('keys')
+    .description("a service's payment keys (never their secrets)")
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .action(
+      act(async (ctx, _opts, ref) => {
+        const { items } = await ctx.api.get<{ items: Key[] }>(
+          `${(await resolveRef(ctx.api, ref as string)).path}/payment-keys`,
+        );
+        ctx.print(items, () =>
+          items.length === 0
+            ? 'no payment keys'
+            : table(items, [
+                ['ID', (k) => k.id],
+                ['NAME', (k) => k.name],
+                ['MODE', (k) => k.mode],
+                ['PREFIX', (k) => k.prefix],
+                ['BY', (k) => k.createdBy],
+                ['CREATED', (k) => when(k.createdAt)],
+                ['REVOKED', (k) => when(k.revokedAt) ?? '-'],
+              ]),
+        );
+      }),
+    );
+
+  payments
+    .command('key-create')
+    .description('make a payment key for a service; its secret is printed this once')
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .requiredOption('--name <name>', 'what the key is for, e.g. web')
+    .option('--mode <mode>', 'test (the sandbox); live is not available yet', 'test')
+    .action(
+      act<{ name: string; mode: string }>(async (ctx, opts, ref) => {
+        if (opts.mode !== 'test' && opts.mode !== 'live')
+          throw usageError(`--mode is test or live, not ${opts.mode}`);
+        const path = `${(await resolveRef(ctx.api, ref as string)).path}/payment-keys`;
+        const made = await ctx.api.post<{ key: Key; secret: string }>(path, {
+          name: opts.name,
+          mode: opts.mode,
+        });
+        ctx.print(made, () => `${made.secret}\nKeep it now: it is not shown again (key ${made.key.id}).`);
+      }),
+    );
+
+  payments
+    .command('key-revoke')
+    .description('revoke a payment key at once')
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .argument('<id>', 'the key id (govhost payments keys)')
+    .action(
+      act(async (ctx, _opts, ref, id) => {
+        const path = `${(await resolveRef(ctx.api, ref as string)).path}/payment-keys/${encodeURIComponent(id as string)}`;
+        const key = await ctx.api.delete<Key>(path);
+        ctx.print(key, () => `revoked ${key.prefix}… (${key.name})`);
+      }),
+    );
+
+  withPaging(
+    payments
+      .command('list')
+      .description("a service's payments, newest first")
+      .argument('<service>', 'DEPT/slug, or slug in your department')
+      .option('--reference <ref>', 'only this reference')
+      .option('--state <state>', 'created, started, submitted, success, failed, cancelled or error'),
+  ).action(
+    act<PageOptions & { reference?: string; state?: string }>(async (ctx, opts, ref) => {
+      const path = `${(await resolveRef(ctx.api, ref as string)).path}/payments`;
+      const page = await fetchPage<Payment>(
+        ctx.api,
+        path,
+        { reference: opts.reference, state: opts.state },
+        opts,
+      );
+      printPage(ctx, page, 'payments', [
+        ['ID', (p) => p.id],
+        ['REFERENCE', (p) => p.reference],
+        ['AMOUNT', (p) => hkd(p.amount)],
+        ['STATE', (p) => p.state],
+        ['MODE', (p) => p.mode],
+        ['REFUNDED', (p) => (p.refunded ? hkd(p.refunded) : '-')],
+        ['CREATED', (p) => when(p.createdAt)],
+      ]);
+    }),
+  );
+
+  payments
+    .command('sandbox')
+    .description('run the sandbox payment provider (GOVHOST_SANDBOX_* settings, docs/payments.md)')
+    .action(async () => {
+      const { runSandbox } = await import('../../payments/sandbox/main.ts');
+      // Only a wrong setting fails here: said as one line, never a stack.
+      await runSandbox().catch((err: Error) => {
+        throw usageError(err.message);
+      });
+    });
+}

@@ -1,0 +1,84 @@
+// `govhost payments …` as people run it, one process per command, against the real API on
+// loopback: a key made (secret printed once), listed without its secret, used, revoked; the
+// service's payments listed; live keys and a wrong sandbox setting refused in one clear line.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { type TestApp, testApp } from '../test-support/app.ts';
+import { BIN, cleanEnv, runCli } from '../test-support/server-process.ts';
+
+describe('govhost payments', () => {
+  let t: TestApp;
+  let url: string;
+  let dev: string;
+  let dept: string;
+  const run = (args: string[]) => runCli(url, dev, args);
+
+  before(async () => {
+    t = await testApp();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.app.server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    dept = await t.department('PAY');
+    dev = (await t.user('dept-developer', dept)).token;
+    const res = await t.request(dev, {
+      method: 'POST',
+      url: '/api/v1/services',
+      payload: {
+        department: dept,
+        slug: 'fees',
+        nameEn: 'Fees',
+        nameZh: '費用',
+        origin: 'new',
+        channels: ['web'],
+        slaTier: 'silver',
+      },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+  });
+  after(() => t.close());
+
+  it('makes, lists, uses and revokes a key; lists payments', async () => {
+    const made = await run(['payments', 'key-create', 'fees', '--name', 'web']);
+    assert.equal(made.code, 0, made.stderr);
+    const secret = /^(ghp_test_\S+)$/m.exec(made.stdout)?.[1];
+    assert.ok(secret, made.stdout);
+    assert.match(made.stdout, /not shown again/);
+    const pay = await t.request(secret, {
+      method: 'POST',
+      url: '/api/v1/payments',
+      headers: { 'idempotency-key': 'cli-1' },
+      payload: {
+        amount: 4_250,
+        reference: 'FEE-9',
+        description: 'Fee',
+        returnUrl: 'https://fees.example/done',
+      },
+    });
+    assert.equal(pay.statusCode, 201, pay.body);
+    const list = await run(['payments', 'list', `${dept}/fees`, '--state', 'created']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /FEE-9\s+HK\$42\.50\s+created\s+test/);
+    const keys = await run(['payments', 'keys', 'fees']);
+    assert.ok(!keys.stdout.includes(secret), 'the secret is never listed');
+    const id = /^([0-9a-f-]{36})\s+web/m.exec(keys.stdout)?.[1];
+    assert.ok(id, keys.stdout);
+    const revoked = await run(['payments', 'key-revoke', 'fees', id]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const after = await t.request(secret, { method: 'GET', url: '/api/v1/payments' });
+    assert.equal(after.statusCode, 401);
+  });
+
+  it('says plainly that live keys are not available, and names a wrong sandbox setting', async () => {
+    const live = await run(['payments', 'key-create', 'fees', '--name', 'x', '--mode', 'live']);
+    assert.notEqual(live.code, 0);
+    assert.match(live.stderr, /HTTPS through the router/);
+    const bad = spawnSync(process.execPath, [BIN, 'payments', 'sandbox'], {
+      env: cleanEnv({ GOVHOST_SANDBOX_PORT: 'eighty' }),
+      encoding: 'utf8',
+    });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /GOVHOST_SANDBOX_PORT must be a port number/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+  });
+});

@@ -1,0 +1,42 @@
+import type { Executor } from '../platform/database.ts';
+import type { LedgerAccount, Posting } from './ledger.ts';
+
+export async function insertPosting(trx: Executor, p: Posting): Promise<string> {
+  const { id } = await trx
+    .insertInto('ledger_postings')
+    .values({
+      department_id: p.departmentId,
+      service_id: p.serviceId,
+      payment_id: p.paymentId,
+      refund_id: p.refundId ?? null,
+      kind: p.kind,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('ledger_entries')
+    .values(p.entries.map((e) => ({ posting_id: id, account: e.account, amount: e.amount })))
+    .execute();
+  return id;
+}
+
+export async function balances(
+  db: Executor,
+  filter: { paymentId?: string; departmentId?: string },
+): Promise<Record<LedgerAccount, number>> {
+  let q = db
+    .selectFrom('ledger_entries')
+    .innerJoin('ledger_postings', 'ledger_postings.id', 'ledger_entries.posting_id')
+    .select(['ledger_entries.account', (eb) => eb.fn.sum<number>('ledger_entries.amount').as('balance')])
+    .groupBy('ledger_entries.account');
+  if (filter.paymentId) q = q.where('ledger_postings.payment_id', '=', filter.paymentId);
+  if (filter.departmentId) q = q.where('ledger_postings.department_id', '=', filter.departmentId);
+  const out: Record<LedgerAccount, number> = {
+    provider_clearing: 0,
+    service_receivable: 0,
+    refunds: 0,
+    fees: 0,
+  };
+  for (const r of await q.execute()) out[r.account] = Number(r.balance);
+  return out;
+}

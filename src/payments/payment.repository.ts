@@ -1,0 +1,146 @@
+import { sql } from 'kysely';
+import type { Executor } from '../platform/database.ts';
+import type { Page } from '../platform/pagination.ts';
+import type { KeyMode, Language } from './payments.tables.ts';
+import type { PaymentState } from './states.ts';
+
+/**
+ * Which payments a caller may reach: a service key its own service and mode; staff a department
+ * (null: every department, for operators). Every query below takes one.
+ */
+export type PaymentScope = { serviceId: string; mode: KeyMode } | { departmentId: string | null };
+
+const cols = [
+  'payments.id',
+  'payments.department_id',
+  'payments.service_id',
+  'payments.mode',
+  'payments.amount',
+  'payments.currency',
+  'payments.reference',
+  'payments.description',
+  'payments.return_url',
+  'payments.metadata',
+  'payments.language',
+  'payments.state',
+  'payments.provider_ref',
+  'payments.refunded',
+  'payments.created_at',
+  'payments.updated_at',
+] as const;
+
+function scoped(db: Executor, scope: PaymentScope) {
+  const q = db.selectFrom('payments').select(cols);
+  if ('serviceId' in scope) return q.where('service_id', '=', scope.serviceId).where('mode', '=', scope.mode);
+  return scope.departmentId === null ? q : q.where('department_id', '=', scope.departmentId);
+}
+
+export type PaymentRow = Awaited<ReturnType<typeof findById>> & {};
+
+export const findById = (db: Executor, scope: PaymentScope, id: string) =>
+  scoped(db, scope).where('id', '=', id).executeTakeFirst();
+
+/** The payment row, locked until the caller's transaction ends: state changes queue behind it. */
+export const lockById = (trx: Executor, scope: PaymentScope, id: string) =>
+  scoped(trx, scope).where('id', '=', id).forUpdate().executeTakeFirst();
+
+export async function insert(
+  trx: Executor,
+  row: {
+    department_id: string;
+    service_id: string;
+    mode: KeyMode;
+    amount: number;
+    reference: string;
+    description: string;
+    return_url: string;
+    metadata: Record<string, string | number | boolean>;
+    language: Language;
+  },
+): Promise<string> {
+  const { id } = await trx
+    .insertInto('payments')
+    .values({ ...row, currency: 'HKD', metadata: JSON.stringify(row.metadata), state: 'created' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return id;
+}
+
+export interface PaymentFilter {
+  reference?: string;
+  state?: PaymentState;
+  serviceId?: string;
+  fromDate?: Date;
+  toDate?: Date;
+}
+
+export async function search(db: Executor, scope: PaymentScope, page: Page, f: PaymentFilter) {
+  let q = scoped(db, scope);
+  if (f.reference !== undefined) q = q.where('reference', '=', f.reference);
+  if (f.state !== undefined) q = q.where('state', '=', f.state);
+  if (f.serviceId !== undefined) q = q.where('service_id', '=', f.serviceId);
+  if (f.fromDate) q = q.where('created_at', '>=', f.fromDate);
+  if (f.toDate) q = q.where('created_at', '<', f.toDate);
+  const [items, count] = await Promise.all([
+    q.orderBy('created_at', 'desc').orderBy('id').limit(page.limit).offset(page.offset).execute(),
+    q
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { items, total: Number(count.n) };
+}
+
+export async function setState(trx: Executor, id: string, from: PaymentState, to: PaymentState) {
+  const r = await trx
+    .updateTable('payments')
+    .set({ state: to, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('state', '=', from)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function setProviderRef(trx: Executor, id: string, ref: string) {
+  await trx.updateTable('payments').set({ provider_ref: ref }).where('id', '=', id).execute();
+}
+
+export async function insertEvent(
+  trx: Executor,
+  e: { payment_id: string; from_state: PaymentState | null; to_state: PaymentState; reason: string },
+) {
+  await trx.insertInto('payment_events').values(e).execute();
+}
+
+export const events = (db: Executor, paymentId: string) =>
+  db
+    .selectFrom('payment_events')
+    .select(['from_state', 'to_state', 'reason', 'at'])
+    .where('payment_id', '=', paymentId)
+    .orderBy('id')
+    .execute();
+
+/**
+ * Sets `amount` aside for a refund, in one conditional update: it succeeds only while the payment
+ * is `success` and what is refunded stays within what was captured, so two racing refunds can never
+ * both pass (the row lock of the update orders them; the loser sees the winner's sum).
+ */
+export async function reserveRefund(trx: Executor, id: string, amount: number): Promise<boolean> {
+  const r = await trx
+    .updateTable('payments')
+    .set({ refunded: sql`refunded + ${amount}`, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('state', '=', 'success')
+    .where(sql<boolean>`refunded + ${amount} <= amount`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Gives back a reservation whose refund the provider refused. */
+export async function releaseRefund(trx: Executor, id: string, amount: number): Promise<void> {
+  await trx
+    .updateTable('payments')
+    .set({ refunded: sql`refunded - ${amount}`, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}

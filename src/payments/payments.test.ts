@@ -1,0 +1,314 @@
+// The payment service's foundation through the API on a real store (PGlite, or PostgreSQL when
+// the run says so): payment keys shown once and refused to staff tokens and to other services,
+// idempotent creates (20 concurrent retries make one payment), the one transition table, a
+// balanced ledger written with each state change, refunds that never exceed the capture even
+// when they race, search, and isolation between departments.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { type TestApp, testApp } from '../test-support/app.ts';
+import { balances } from './ledger.ts';
+import { transition } from './payment.logic.ts';
+import { httpProvider } from './provider.ts';
+import { startAtProvider, syncWithProvider } from './provider-flow.ts';
+import { payOnCardPage, type RunningSandbox, startSandbox } from './sandbox/sandbox.testing.ts';
+
+describe('payments', () => {
+  let t: TestApp;
+  let a: string;
+  let b: string;
+  let devA: string;
+  let devB: string;
+  let viewerA: string;
+  let operator: string;
+  let keyA: string;
+  let keyB: string;
+  let sandbox: RunningSandbox;
+  let n = 0;
+  const call = async (token: string, method: string, url: string, payload?: unknown, idem?: string) => {
+    const res = await t.request(token, {
+      method: method as 'GET',
+      url: `/api/v1${url}`,
+      headers: idem === undefined ? {} : { 'idempotency-key': idem },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    return {
+      status: res.statusCode,
+      json: res.body ? res.json() : null,
+      body: res.body,
+      headers: res.headers,
+    };
+  };
+  const body = (over: Record<string, unknown> = {}) => ({
+    amount: 15_000,
+    reference: `LIC-${++n}`,
+    description: 'Licence renewal',
+    returnUrl: 'https://licences.example.gov.hk/done',
+    ...over,
+  });
+  const create = (key: string, over: Record<string, unknown> = {}, idem = `k-${n + 1}-${Math.random()}`) =>
+    call(key, 'POST', '/payments', body(over), idem);
+  /** A payment the citizen pays with `card` on the sandbox's page, brought up to date. */
+  const paid = async (key: string, amount: number, card: string | null) => {
+    const p = await create(key, { amount });
+    assert.equal(p.status, 201, p.body);
+    const provider = httpProvider(sandbox.url);
+    const any = { departmentId: null };
+    const { redirectUrl } = await startAtProvider(t.db, provider, any, p.json.id);
+    assert.equal((await payOnCardPage(redirectUrl, card)).status, 303);
+    await syncWithProvider(t.db, provider, any, p.json.id);
+    return p.json.id as string;
+  };
+  const captured = (key: string, amount: number) => paid(key, amount, '4242424242424242');
+
+  before(async () => {
+    sandbox = await startSandbox();
+    t = await testApp({ paymentsSandboxUrl: sandbox.url });
+    a = await t.department('PA');
+    b = await t.department('PB');
+    devA = (await t.user('dept-developer', a)).token;
+    devB = (await t.user('dept-developer', b)).token;
+    viewerA = (await t.user('dept-viewer', a)).token;
+    operator = (await t.user('operator')).token;
+    for (const [token, department, slug] of [
+      [devA, a, 'licences'],
+      [devB, b, 'permits'],
+    ] as const) {
+      const svc = await call(token, 'POST', '/services', {
+        department,
+        slug,
+        nameEn: slug,
+        nameZh: slug,
+        origin: 'new',
+        channels: ['web'],
+        slaTier: 'silver',
+      });
+      assert.equal(svc.status, 201, svc.body);
+    }
+    keyA = (await call(devA, 'POST', `/services/${a}/licences/payment-keys`, { name: 'web' })).json.secret;
+    keyB = (await call(devB, 'POST', `/services/${b}/permits/payment-keys`, { name: 'web' })).json.secret;
+    assert.match(keyA, /^ghp_test_/);
+  });
+  after(async () => {
+    await t.close();
+    await sandbox.stop();
+  });
+
+  it('keys: made by developers and shown once; viewers may not; live keys are refused plainly', async () => {
+    const list = await call(viewerA, 'GET', `/services/${a}/licences/payment-keys`);
+    assert.equal(list.status, 200, list.body);
+    assert.equal(list.json.items.length, 1);
+    assert.equal(list.json.items[0].prefix, keyA.slice(0, 15));
+    assert.ok(!list.body.includes(keyA), 'a listed key never carries its secret');
+    const stored = await sql<{
+      n: number;
+    }>`select count(*)::int as n from payment_keys where key_hash like ${`%${keyA}%`}`.execute(t.db);
+    assert.equal(stored.rows[0]?.n, 0, 'the secret is stored hashed');
+    const viewer = await call(viewerA, 'POST', `/services/${a}/licences/payment-keys`, { name: 'x' });
+    assert.equal(viewer.status, 403);
+    const live = await call(devA, 'POST', `/services/${a}/licences/payment-keys`, {
+      name: 'x',
+      mode: 'live',
+    });
+    assert.equal(live.status, 403);
+    assert.equal(live.json.code, 'GOVHOST_PAYMENT_LIVE_UNAVAILABLE');
+    assert.match(live.json.detail, /HTTPS through the router/);
+    const staff = await call(devA, 'GET', '/payments');
+    assert.equal(staff.status, 401, 'a staff token is not a payment key');
+    const none = await t.request(null, { method: 'POST', url: '/api/v1/payments', payload: {} });
+    assert.equal(none.statusCode, 401, 'no key: 401 before the body is even looked at');
+  });
+
+  it('create: needs an Idempotency-Key; the same key and body replay, another body is a 409', async () => {
+    const missing = await call(keyA, 'POST', '/payments', body());
+    assert.equal(missing.status, 400);
+    const bad = await create(keyA, { amount: 12.5 });
+    assert.equal(bad.status, 400, 'amounts are whole cents');
+    const plain = await create(keyA, { returnUrl: 'http://licences.example.gov.hk/' });
+    assert.equal(plain.status, 400, 'return URLs are HTTPS');
+    const payload = body({ language: 'zh-Hant', metadata: { licence: 'L-1', renewal: true } });
+    const first = await call(keyA, 'POST', '/payments', payload, 'same-key');
+    assert.equal(first.status, 201, first.body);
+    assert.equal(first.json.state, 'created');
+    assert.equal(first.json.currency, 'HKD');
+    assert.deepEqual(first.json.metadata, { licence: 'L-1', renewal: true });
+    const again = await call(keyA, 'POST', '/payments', { ...payload }, 'same-key');
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal(again.json.id, first.json.id);
+    const other = await call(keyA, 'POST', '/payments', { ...payload, amount: 1 }, 'same-key');
+    assert.equal(other.status, 409);
+    assert.equal(other.json.code, 'GOVHOST_IDEMPOTENCY_KEY_REUSED');
+    const otherService = await call(keyB, 'POST', '/payments', payload, 'same-key');
+    assert.equal(otherService.status, 201, 'keys are per service: B has its own "same-key"');
+    assert.notEqual(otherService.json.id, first.json.id);
+  });
+
+  it('20 concurrent creates with one Idempotency-Key make exactly one payment', async () => {
+    const payload = body({ reference: 'RACE-1' });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => call(keyA, 'POST', '/payments', payload, 'race-key')),
+    );
+    assert.deepEqual(
+      answers.map((r) => r.status).sort(),
+      [...Array(19).fill(200), 201],
+      'one made it, 19 replayed it',
+    );
+    assert.equal(new Set(answers.map((r) => r.json.id)).size, 1);
+    const rows = await t.db.selectFrom('payments').select('id').where('reference', '=', 'RACE-1').execute();
+    assert.equal(rows.length, 1);
+  });
+
+  it('states move by the one table only, each move an event; a capture posts a balanced entry', async () => {
+    const p = await create(keyA);
+    const cancelled = await call(keyA, 'POST', `/payments/${p.json.id}/cancel`);
+    assert.equal(cancelled.status, 200, cancelled.body);
+    assert.equal(cancelled.json.state, 'cancelled');
+    const twice = await call(keyA, 'POST', `/payments/${p.json.id}/cancel`);
+    assert.equal(twice.status, 409);
+    assert.deepEqual(twice.json.allowed, []);
+    await assert.rejects(
+      transition(t.db, { departmentId: null }, p.json.id, 'success', 'captured'),
+      /cannot become/,
+    );
+
+    const id = await captured(keyA, 2_500);
+    const got = await call(keyA, 'GET', `/payments/${id}`);
+    assert.equal(got.json.state, 'success');
+    assert.deepEqual(
+      got.json.events.map((e: { to: string; reason: string }) => `${e.to}:${e.reason}`),
+      [
+        'created:service_created',
+        'started:citizen_arrived',
+        'submitted:details_submitted',
+        'success:captured',
+      ],
+    );
+    const calls = await t.db
+      .selectFrom('provider_calls')
+      .select(['operation', 'state'])
+      .where('payment_id', '=', id)
+      .execute();
+    assert.deepEqual(calls, [{ operation: 'authorise', state: 'done' }], 'the provider call was recorded');
+    const declined = await call(keyA, 'GET', `/payments/${await paid(keyA, 700, '4000000000000002')}`);
+    assert.equal(declined.json.state, 'failed');
+    assert.equal(declined.json.events.at(-1).reason, 'declined');
+    const gaveUp = await call(keyA, 'GET', `/payments/${await paid(keyA, 700, null)}`);
+    assert.equal(gaveUp.json.state, 'cancelled');
+    assert.equal(gaveUp.json.events.at(-1).reason, 'citizen_cancelled');
+    const late = await call(keyA, 'POST', `/payments/${id}/cancel`);
+    assert.equal(late.status, 409, 'a captured payment is refunded, not cancelled');
+    assert.deepEqual(await balances(t.db, { paymentId: id }), {
+      provider_clearing: 2_500,
+      service_receivable: -2_500,
+      refunds: 0,
+      fees: 0,
+    });
+  });
+
+  it('refunds: partial, then never beyond the capture, also when ten race; replays and 409s', async () => {
+    const id = await captured(keyA, 1_000);
+    const part = await call(keyA, 'POST', `/payments/${id}/refunds`, { amount: 100 }, 'r-1');
+    assert.equal(part.status, 201, part.body);
+    assert.equal(part.json.state, 'success');
+    const replay = await call(keyA, 'POST', `/payments/${id}/refunds`, { amount: 100 }, 'r-1');
+    assert.equal(replay.status, 200);
+    assert.equal(replay.json.id, part.json.id);
+    const reused = await call(keyA, 'POST', `/payments/${id}/refunds`, { amount: 200 }, 'r-1');
+    assert.equal(reused.status, 409);
+
+    // 900 cents left; ten refunds of 300 race: exactly three can pass.
+    const raced = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call(keyA, 'POST', `/payments/${id}/refunds`, { amount: 300 }, `race-${i}`),
+      ),
+    );
+    assert.equal(raced.filter((r) => r.status === 201).length, 3, raced.map((r) => r.status).join());
+    const refused = raced.filter((r) => r.status === 409);
+    assert.equal(refused.length, 7);
+    assert.equal(refused[0]?.json.code, 'GOVHOST_REFUND_EXCEEDS_CAPTURE');
+    const after = await call(keyA, 'GET', `/payments/${id}`);
+    assert.equal(after.json.refunded, 1_000);
+    assert.equal(after.json.refundable, 0);
+    const list = await call(keyA, 'GET', `/payments/${id}/refunds`);
+    assert.equal(list.json.items.length, 4);
+    assert.deepEqual(await balances(t.db, { paymentId: id }), {
+      provider_clearing: 0,
+      service_receivable: -1_000,
+      refunds: 1_000,
+      fees: 0,
+    });
+    const unpaid = await create(keyA);
+    const early = await call(keyA, 'POST', `/payments/${unpaid.json.id}/refunds`, { amount: 1 }, 'r-early');
+    assert.equal(early.status, 409, 'nothing captured, nothing to refund');
+  });
+
+  it('search by reference, state and date, paged; staff list a service’s payments', async () => {
+    const byRef = await call(keyA, 'GET', '/payments?reference=RACE-1');
+    assert.equal(byRef.json.total, 1);
+    const success = await call(keyA, 'GET', '/payments?state=success&limit=1');
+    assert.equal(success.json.items.length, 1);
+    assert.equal(success.json.total, 2);
+    const future = await call(
+      keyA,
+      'GET',
+      `/payments?fromDate=${encodeURIComponent('2999-01-01T00:00:00Z')}`,
+    );
+    assert.equal(future.json.total, 0);
+    const badState = await call(keyA, 'GET', '/payments?state=paid');
+    assert.equal(badState.status, 400);
+    const staff = await call(viewerA, 'GET', `/services/${a}/licences/payments?state=success`);
+    assert.equal(staff.status, 200, staff.body);
+    assert.equal(staff.json.total, 2);
+    const ops = await call(operator, 'GET', `/services/${b}/permits/payments`);
+    assert.equal(ops.json.total, 1, 'operators see every department');
+  });
+
+  it("one department's keys and staff neither see nor touch another's payments", async () => {
+    const id = await captured(keyA, 500);
+    for (const [method, url, payload] of [
+      ['GET', `/payments/${id}`, undefined],
+      ['GET', `/payments/${id}/refunds`, undefined],
+      ['POST', `/payments/${id}/cancel`, undefined],
+      ['POST', `/payments/${id}/refunds`, { amount: 1 }],
+    ] as const) {
+      const r = await call(keyB, method, url, payload, 'iso');
+      assert.equal(r.status, 404, `${method} ${url}: ${r.body}`);
+    }
+    const search = await call(keyB, 'GET', '/payments?reference=RACE-1');
+    assert.equal(search.json.total, 0);
+    const staff = await call(devB, 'GET', `/services/${a}/licences/payments`);
+    assert.equal(staff.status, 404);
+    const keys = await call(devB, 'GET', `/services/${a}/licences/payment-keys`);
+    assert.equal(keys.status, 404);
+    const got = await call(keyA, 'GET', `/payments/${id}`);
+    assert.equal(got.json.refunded, 0);
+  });
+
+  it('a revoked key stops at once; every ledger posting balances', async () => {
+    const made = await call(devA, 'POST', `/services/${a}/licences/payment-keys`, { name: 'temp' });
+    const ok = await call(made.json.secret, 'GET', '/payments');
+    assert.equal(ok.status, 200);
+    const gone = await call(devA, 'DELETE', `/services/${a}/licences/payment-keys/${made.json.key.id}`);
+    assert.equal(gone.status, 200, gone.body);
+    assert.ok(gone.json.revokedAt);
+    const after = await call(made.json.secret, 'GET', '/payments');
+    assert.equal(after.status, 401);
+    const unbalanced =
+      await sql`select posting_id from ledger_entries group by posting_id having sum(amount) <> 0`.execute(
+        t.db,
+      );
+    assert.equal(unbalanced.rows.length, 0);
+    const total = await balances(t.db);
+    assert.equal(
+      Object.values(total).reduce((s, v) => s + v, 0),
+      0,
+    );
+  });
+
+  it('a service with payments cannot be deleted (409), so its ledger keeps its meaning', async () => {
+    const del = await call(devA, 'DELETE', `/services/${a}/licences`);
+    assert.equal(del.status, 409, del.body);
+    assert.equal(del.json.code, 'GOVHOST_SERVICE_IN_USE');
+  });
+});

@@ -1,0 +1,83 @@
+import type { Db } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { type Payment, transition } from './payment.logic.ts';
+import type { PaymentScope } from './payment.repository.ts';
+import * as repo from './payment.repository.ts';
+import { type PaymentProvider, type ProviderOutcome, ProviderUnavailable } from './provider.ts';
+import * as calls from './refund.repository.ts';
+import type { PaymentState } from './states.ts';
+
+/**
+ * Sends a `created` payment to the provider and moves it to `started`: the call is recorded
+ * (pending) before it is made; a retried start asks the provider again with the same payment id,
+ * which gives the same page. Returns where to send the citizen.
+ */
+export async function startAtProvider(db: Db, provider: PaymentProvider, scope: PaymentScope, id: string) {
+  const row = await repo.findById(db, scope, id);
+  if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
+  if (row.state !== 'created' && row.state !== 'started')
+    throw new DomainError('GOVHOST_PAYMENT_TRANSITION', `a ${row.state} payment cannot be paid`, {
+      allowed: [],
+    });
+  const callId = await calls.recordCall(db, { payment_id: id, refund_id: null, operation: 'authorise' });
+  let opened: { providerRef: string; redirectUrl: string };
+  try {
+    opened = await provider.start({
+      paymentId: id,
+      amount: Number(row.amount),
+      description: row.description,
+      language: row.language,
+      returnUrl: row.return_url,
+    });
+  } catch (err) {
+    if (err instanceof ProviderUnavailable)
+      throw new DomainError('GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE', err.message);
+    throw err;
+  }
+  await db.transaction().execute(async (trx) => {
+    await calls.finishCall(trx, callId, 'done', opened.providerRef);
+    await repo.setProviderRef(trx, id, opened.providerRef);
+  });
+  if (row.state === 'created') await transition(db, scope, id, 'started', 'citizen_arrived');
+  return opened;
+}
+
+/** The moves that bring a `started` or `submitted` payment to what the provider says of it. */
+const STEPS: Record<Exclude<ProviderOutcome, 'pending'>, [PaymentState, string][]> = {
+  captured: [
+    ['submitted', 'details_submitted'],
+    ['success', 'captured'],
+  ],
+  declined: [
+    ['submitted', 'details_submitted'],
+    ['failed', 'declined'],
+  ],
+  cancelled: [['cancelled', 'citizen_cancelled']],
+  error: [['error', 'provider_error']],
+};
+
+/**
+ * Asks the provider where a payment stands and moves it there along the transition table (each
+ * move with its event, a capture with its ledger posting). Safe to repeat: a payment already at
+ * its outcome is left alone; `pending` changes nothing. The reconciliation job will call this.
+ */
+export async function syncWithProvider(
+  db: Db,
+  provider: PaymentProvider,
+  scope: PaymentScope,
+  id: string,
+): Promise<Payment | null> {
+  const row = await repo.findById(db, scope, id);
+  if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
+  if (!row.provider_ref || (row.state !== 'started' && row.state !== 'submitted')) return null;
+  const { outcome } = await provider.status(row.provider_ref);
+  if (outcome === 'pending') return null;
+  let last: Payment | null = null;
+  let state: PaymentState = row.state;
+  for (const [to, reason] of STEPS[outcome]) {
+    if (state === 'submitted' && to === 'submitted') continue;
+    last = await transition(db, scope, id, to, reason);
+    state = to;
+  }
+  return last;
+}

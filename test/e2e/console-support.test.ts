@@ -1,0 +1,224 @@
+// test-seconds: 90
+// The support desk end to end in a real browser against the real server: a department developer
+// raises a ticket in the console; an operator acknowledges it, comments internally and resolves
+// it; the developer reads it (no internal comment) and again in Traditional Chinese. A gold P1
+// ticket nobody answers breaches its 1-minute response target: the SLA watch notifies a webhook
+// receiver (signed, once) and the ticket shows the breach. Every page passes axe.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhook,
+} from '../../src/monitoring/notification.senders.ts';
+import { CHROMIUM, type ConsoleRig, checkA11y, newPage, signIn, startConsoleRig } from './browser-helpers.ts';
+
+const DEPT = 'SUP';
+const DEV = 'sup.dev';
+const OPERATOR = 'sup.op';
+const PASSWORD = 'support console password';
+
+let rig: ConsoleRig;
+let receiver: Server;
+const received: { event: string; ticket?: { id: number }; signed: boolean }[] = [];
+let secret = '';
+let onReceive = () => {};
+
+async function call(method: string, path: string, body: unknown, status: number) {
+  const res = await rig.api(method, path, body);
+  assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.json)}`);
+  return res.json as Record<string, unknown>;
+}
+
+/** Resolves when the receiver has a payload that `pred` accepts (the SLA watch runs every second). */
+function receivedWhere(pred: (p: (typeof received)[number]) => boolean, what: string, ms = 120_000) {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no ${what} within ${ms} ms: ${JSON.stringify(received)}`)),
+      ms,
+    );
+    const check = () => {
+      if (!received.some(pred)) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    onReceive = check;
+    check();
+  });
+}
+
+describe('the support desk in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
+  let late: number;
+  before(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        const signed = verifyWebhook(
+          secret,
+          {
+            timestamp: req.headers[TIMESTAMP_HEADER] as string,
+            signature: req.headers[SIGNATURE_HEADER] as string,
+          },
+          body,
+        );
+        received.push({ ...JSON.parse(body), signed });
+        res.end('ok');
+        onReceive();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    rig = await startConsoleRig('console-support-e2e', {
+      GOVHOST_WEBHOOK_ALLOW: '127.0.0.1',
+      GOVHOST_SUPPORT_CHECK_SECONDS: '1',
+    });
+    await call('POST', '/departments', { code: DEPT, nameEn: 'Support Department', nameZh: '支援部' }, 201);
+    for (const [username, role] of [
+      [DEV, 'dept-developer'],
+      [OPERATOR, 'operator'],
+    ] as const)
+      await call(
+        'POST',
+        '/users',
+        {
+          username,
+          displayName: username,
+          role,
+          password: PASSWORD,
+          ...(role === 'operator' ? {} : { department: DEPT }),
+        },
+        201,
+      );
+    await call(
+      'POST',
+      '/services',
+      {
+        department: DEPT,
+        slug: 'payments',
+        nameEn: 'Payments',
+        nameZh: '付款',
+        origin: 'new',
+        channels: ['web'],
+        slaTier: 'gold',
+      },
+      201,
+    );
+    // The central desk's channel hears of every department's tickets.
+    const port = (receiver.address() as AddressInfo).port;
+    const channel = await call(
+      'POST',
+      '/notification-channels',
+      { kind: 'webhook', url: `http://127.0.0.1:${port}/desk`, department: null },
+      201,
+    );
+    secret = channel.secret as string;
+    // Gold P1 is answered within a minute here, and this ticket is not: it breaches while the rest runs.
+    await call(
+      'PUT',
+      '/support/sla-targets/gold/P1',
+      { responseMinutes: 1, resolutionMinutes: 60, hours: '24x7' },
+      200,
+    );
+    late = (
+      await call(
+        'POST',
+        '/tickets',
+        {
+          service: `${DEPT}/payments`,
+          kind: 'incident',
+          priority: 'P1',
+          title: 'Payments down',
+          description: 'Nobody answers this one.',
+        },
+        201,
+      )
+    ).id as number;
+  });
+  after(async () => {
+    await rig?.stop();
+    receiver?.close();
+  });
+
+  it('raised by a developer, acknowledged and resolved by an operator; a breach is notified and shown', async () => {
+    const dev = await newPage(rig.browser);
+    await signIn(dev, rig.url, DEV, PASSWORD);
+    await dev.getByRole('link', { name: 'Support' }).click();
+    await dev.getByRole('heading', { name: 'Support', exact: true }).waitFor();
+    await dev.getByLabel('Title').fill('Receipts are not e-mailed');
+    await dev.getByLabel('Description').fill('Since this morning no receipt arrives.');
+    await dev.getByLabel('Priority').selectOption('P3');
+    await dev.getByLabel('Kind').selectOption('incident');
+    await dev.getByLabel('Service (optional)').fill('payments');
+    await checkA11y(dev, 'support list and raise form');
+    await dev.getByRole('button', { name: 'Raise a ticket' }).click();
+    const heading = dev.getByRole('heading', { name: /^#\d+: Receipts are not e-mailed$/ });
+    await heading.waitFor();
+    const id = Number(/#(\d+)/.exec((await heading.textContent()) ?? '')?.[1]);
+    await dev.locator('[data-testid="ticket-status"]').getByText('new').waitFor();
+    await checkA11y(dev, 'ticket raised');
+
+    const op = await newPage(rig.browser);
+    await signIn(op, rig.url, OPERATOR, PASSWORD);
+    await op.goto(`${rig.url}/support/tickets/${id}`);
+    await op.getByRole('button', { name: 'Assign to me' }).click();
+    await op.getByText('Assigned to you.').waitFor();
+    await op.getByLabel('Next state').selectOption('acknowledged');
+    await op.getByRole('button', { name: 'Move', exact: true }).click();
+    await op.getByText('The ticket is now acknowledged.').waitFor();
+    await op.getByLabel('Comment', { exact: true }).fill('Mail relay queue is stuck');
+    await op.getByLabel(/internal/).check();
+    await op.getByRole('button', { name: 'Add a comment' }).click();
+    await op.getByText('Comment added.').waitFor();
+    await op.getByLabel('Next state').selectOption('resolved');
+    await op.getByLabel('Reason').fill('Relay restarted');
+    await op.getByRole('button', { name: 'Move', exact: true }).click();
+    await op.getByText('The ticket is now resolved.').waitFor();
+    await op.getByRole('cell', { name: 'acknowledged → resolved' }).waitFor();
+    await checkA11y(op, 'ticket worked by the desk');
+    await op.goto(`${rig.url}/support/sla`);
+    await op.locator('tr[data-target="gold/P1"]').getByText('1 min').waitFor();
+    await checkA11y(op, 'SLA targets');
+
+    await dev.reload();
+    await dev.locator('[data-testid="ticket-status"]').getByText('resolved').waitFor();
+    await dev.getByRole('cell', { name: 'Relay restarted' }).waitFor();
+    assert.equal(
+      await dev.getByText('Mail relay queue is stuck').count(),
+      0,
+      'internal comments stay with the desk',
+    );
+    await dev.getByLabel('Language').selectOption('zh-Hant');
+    await dev.locator('[data-testid="ticket-status"]').getByText('已解決').waitFor();
+    await checkA11y(dev, 'ticket in Chinese');
+    await dev.getByLabel('語言').selectOption('en');
+
+    await receivedWhere(
+      (p) => p.event === 'ticket.sla-breach' && p.ticket?.id === late,
+      'breach notification',
+    );
+    assert.equal(received.filter((p) => p.event === 'ticket.sla-breach' && p.ticket?.id === late).length, 1);
+    assert.ok(
+      received.every((p) => p.signed),
+      'every delivery carries a valid signature',
+    );
+    assert.ok(
+      received.some((p) => p.event === 'ticket.updated' && p.ticket?.id === id),
+      'public changes notified',
+    );
+    await dev.goto(`${rig.url}/support`);
+    await dev.locator(`tr[data-ticket="${late}"]`).getByText('SLA breached').waitFor();
+    await dev.locator(`tr[data-ticket="${late}"]`).getByRole('link').click();
+    await dev
+      .locator('tr[data-kind="sla"]')
+      .getByText(/response target of 1 min breached/)
+      .waitFor();
+    await checkA11y(dev, 'breached ticket');
+    await dev.context().close();
+    await op.context().close();
+  });
+});
