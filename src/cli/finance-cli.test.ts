@@ -1,3 +1,4 @@
+// test-seconds: 40
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestApp, testApp } from '../test-support/app.ts';

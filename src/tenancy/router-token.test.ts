@@ -103,8 +103,13 @@ describe('router tokens (decision 028)', () => {
       const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
         integer.has(name) ? '1' : (params[name] ?? 'x'),
       );
-      // A month where the operation takes one (the SLA and finance reports require it).
-      const query = declared.some((p) => p.in === 'query' && p.name === 'month') ? '?month=2026-11' : '';
+      // Well-formed values for the query parameters an operation requires (reports need a month,
+      // statements a department, the expected charge a financial year), and a month where it takes one.
+      const queryValues: Record<string, string> = { month: '2026-11', department: dept, year: '2027-28' };
+      const query = declared
+        .filter((p) => p.in === 'query' && (p.required || p.name === 'month') && queryValues[p.name])
+        .map((p, i) => `${i === 0 ? '?' : '&'}${p.name}=${queryValues[p.name]}`)
+        .join('');
       const res = await t.request(secret, {
         method: 'GET',
         url: `${url}${query}`,
