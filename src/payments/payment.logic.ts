@@ -240,9 +240,25 @@ async function settleRefund(
     if (err instanceof ProviderUnavailable) return;
     throw err;
   }
+  await recordRefundOutcome(db, payment, refundId, amount, callId, outcome);
+}
+
+/**
+ * Stores the provider's answer to a refund in one transaction: the call finished, the refund
+ * settled with its ledger posting, or its set-aside amount given back. Only a `submitted` refund
+ * is settled, so the request and a reconciliation round that race settle it once.
+ */
+export async function recordRefundOutcome(
+  db: Db,
+  payment: Pick<PaymentRow, 'id' | 'department_id' | 'service_id'>,
+  refundId: string,
+  amount: number,
+  callId: string,
+  outcome: 'success' | 'error',
+) {
   await db.transaction().execute(async (trx) => {
     await refunds.finishCall(trx, callId, outcome === 'success' ? 'done' : 'failed', outcome);
-    await refunds.setState(trx, refundId, outcome);
+    if (!(await refunds.setState(trx, refundId, outcome))) return;
     if (outcome === 'success') {
       await post(trx, {
         departmentId: payment.department_id,

@@ -13,12 +13,15 @@ export async function insert(
   return id;
 }
 
+/** Settles a `submitted` refund; false when it was settled already (by a racing reconciliation). */
 export async function setState(trx: Executor, id: string, state: PaymentRefundTable['state']) {
-  await trx
+  const r = await trx
     .updateTable('payment_refunds')
     .set({ state, updated_at: new Date() })
     .where('id', '=', id)
-    .execute();
+    .where('state', '=', 'submitted')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 const cols = ['id', 'payment_id', 'amount', 'state', 'created_at', 'updated_at'] as const;

@@ -15,6 +15,8 @@ import type { CutoverWatch } from '../migration/cutover.watch.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
+import { httpProvider } from '../payments/provider.ts';
+import { startPaymentReconciliation } from '../payments/reconcile.job.ts';
 import type { Config } from '../platform/config.ts';
 import { makeDataDirPrivate } from '../platform/data-dir.ts';
 import { lockDataDir } from '../platform/lockfile.ts';
@@ -172,6 +174,13 @@ export async function startPlatform(
                   : null;
                 // The support desk's SLA watch: one per platform, like the alerts it notifies beside.
                 const slaWatch = startSlaWatch(config, store.db, app.log);
+                // Payments' reconciliation: one per platform too; its writes are conditional anyway.
+                const reconciliation = config.paymentsSandboxUrl
+                  ? startPaymentReconciliation(
+                      { db: store.db, provider: httpProvider(config.paymentsSandboxUrl) },
+                      app.log,
+                    )
+                  : null;
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
@@ -180,6 +189,7 @@ export async function startPlatform(
                   await acme?.stop();
                   await expiry.stop();
                   await slaWatch.stop();
+                  await reconciliation?.stop();
                   cutoverWatch = null;
                   await cw.stop();
                   runtime = null;
