@@ -294,3 +294,7 @@ export async function deleteService(deps: CatalogDeps, caller: Caller, departmen
     });
   });
 }
+
+/** Service slugs by id, for presenting other capabilities' rows. */
+export const serviceSlugs = (db: Executor, ids: (string | null)[]) =>
+  repo.slugsById(db, [...new Set(ids.filter((id): id is string => id !== null))]);

@@ -116,3 +116,10 @@ export async function countLive(db: Executor, departmentId: string): Promise<num
     .executeTakeFirstOrThrow();
   return Number(n);
 }
+
+/** Slugs by id, for presenting other capabilities' rows (a service that is gone is left out). */
+export async function slugsById(db: Executor, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('services').select(['id', 'slug']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.slug]));
+}

@@ -36,6 +36,7 @@ export async function balances(
     service_receivable: 0,
     refunds: 0,
     fees: 0,
+    bank: 0,
   };
   for (const r of await q.execute()) out[r.account] = Number(r.balance);
   return out;

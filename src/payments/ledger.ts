@@ -6,9 +6,16 @@ import * as repo from './ledger.repository.ts';
  * - `provider_clearing`: money the provider holds for the platform (captured, not yet settled);
  * - `service_receivable`: what the platform owes the department's service (a credit balance);
  * - `refunds`: money given back to citizens;
- * - `fees`: the provider's charges.
+ * - `fees`: the provider's charges;
+ * - `bank`: what the provider has paid out to the platform's account (its settlements).
  */
-export const LEDGER_ACCOUNTS = ['provider_clearing', 'service_receivable', 'refunds', 'fees'] as const;
+export const LEDGER_ACCOUNTS = [
+  'provider_clearing',
+  'service_receivable',
+  'refunds',
+  'fees',
+  'bank',
+] as const;
 export type LedgerAccount = (typeof LEDGER_ACCOUNTS)[number];
 
 export interface Entry {
@@ -21,7 +28,7 @@ export interface Posting {
   serviceId: string;
   paymentId: string;
   refundId?: string | null;
-  kind: 'capture' | 'refund' | 'fee';
+  kind: 'capture' | 'refund' | 'fee' | 'settlement';
   entries: Entry[];
 }
 
@@ -35,6 +42,22 @@ export const captureEntries = (amount: number): Entry[] => [
 export const refundEntries = (amount: number): Entry[] => [
   { account: 'refunds', amount },
   { account: 'provider_clearing', amount: -amount },
+];
+
+/**
+ * The entries of settling a capture: the provider pays it out less its fee, and keeps the fee.
+ * The fee entry is left out when the provider charged nothing (no entry is zero).
+ */
+export const captureSettlementEntries = (amount: number, fee: number): Entry[] => [
+  { account: 'bank', amount: amount - fee },
+  ...(fee > 0 ? [{ account: 'fees' as const, amount: fee }] : []),
+  { account: 'provider_clearing', amount: -amount },
+];
+
+/** The entries of settling a refund: the provider takes it out of its payout. */
+export const refundSettlementEntries = (amount: number): Entry[] => [
+  { account: 'provider_clearing', amount },
+  { account: 'bank', amount: -amount },
 ];
 
 /**

@@ -69,7 +69,7 @@ export interface LedgerPostingTable {
   service_id: string;
   payment_id: string;
   refund_id: string | null;
-  kind: 'capture' | 'refund' | 'fee';
+  kind: 'capture' | 'refund' | 'fee' | 'settlement';
   at: ColumnType<Date, Date | undefined, never>;
 }
 

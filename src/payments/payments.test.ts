@@ -203,6 +203,7 @@ describe('payments', () => {
       service_receivable: -2_500,
       refunds: 0,
       fees: 0,
+      bank: 0,
     });
   });
 
@@ -237,6 +238,7 @@ describe('payments', () => {
       service_receivable: -1_000,
       refunds: 1_000,
       fees: 0,
+      bank: 0,
     });
     const unpaid = await create(keyA);
     const early = await call(keyA, 'POST', `/payments/${unpaid.json.id}/refunds`, { amount: 1 }, 'r-early');

@@ -22,6 +22,26 @@ export interface PaymentProvider {
     refundId: string;
     amount: number;
   }): Promise<{ outcome: 'success' | 'error' }>;
+  /** The provider's settlement report of one UTC day (`YYYY-MM-DD`): what it captured, refunded, charged. */
+  settlement(date: string): Promise<SettlementReport>;
+}
+
+/** One line of a settlement report: a capture (with the provider's fee) or a refund, in cents. */
+export interface SettlementItem {
+  type: 'capture' | 'refund';
+  /** The platform's payment id (and refund id), as the platform gave them to the provider. */
+  paymentId: string;
+  providerRef: string;
+  refundId: string | null;
+  amount: number;
+  fee: number;
+}
+
+export interface SettlementReport {
+  date: string;
+  items: SettlementItem[];
+  /** What the provider pays out for the day: captures less fees, less refunds. */
+  net: number;
 }
 
 export type ProviderOutcome = 'pending' | 'captured' | 'declined' | 'cancelled' | 'error';
@@ -58,5 +78,6 @@ export function httpProvider(baseUrl: string, timeoutMs = 10_000): PaymentProvid
     start: (p) => call('POST', '/v1/payments', p),
     status: (ref) => call('GET', `/v1/payments/${encodeURIComponent(ref)}`),
     refund: (p) => call('POST', '/v1/refunds', p, [200, 409]),
+    settlement: (date) => call('GET', `/v1/settlements/${encodeURIComponent(date)}`),
   };
 }

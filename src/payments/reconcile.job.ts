@@ -19,6 +19,7 @@ import * as payments from './payment.repository.ts';
 import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import { syncWithProvider } from './provider-flow.ts';
 import * as repo from './reconcile.repository.ts';
+import { reconcileDay } from './settlement.logic.ts';
 
 const ANY = { departmentId: null };
 /** Calls and payments younger than this belong to requests still in flight (the provider timeout is 10 s). */
@@ -102,12 +103,25 @@ export async function reconcilePayments(
   return round;
 }
 
-/** Runs a round every 30 s until stopped (on the runtime lease's holder only). */
+/**
+ * Runs a round every 30 s until stopped (on the runtime lease's holder only). The first round of
+ * each UTC day also reconciles the day before with the provider's settlement report (every
+ * department; a run of a day replaces its earlier run, so a restart that repeats it is harmless).
+ */
 export function startPaymentReconciliation(
   deps: { db: Db; provider: PaymentProvider },
   log: { error(obj: object, msg: string): void },
 ): { stop(): Promise<void> } {
-  return repeatEvery(() => reconcilePayments(deps), {
+  let reconciled: string | null = null;
+  const round = async () => {
+    await reconcilePayments(deps);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    if (reconciled !== yesterday) {
+      await reconcileDay(deps, yesterday, null);
+      reconciled = yesterday;
+    }
+  };
+  return repeatEvery(round, {
     everyMs: RECONCILE_EVERY_MS,
     what: 'payments reconciliation',
     log,

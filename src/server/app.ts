@@ -24,6 +24,7 @@ import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts
 import { statusRoutes } from '../monitoring/status.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
 import { httpProvider } from '../payments/provider.ts';
+import { reconciliationRoutes } from '../payments/reconcile.routes.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
@@ -159,6 +160,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
       });
       await api.register(paymentStaffRoutes, deps);
+      await api.register(reconciliationRoutes, {
+        ...deps,
+        paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
+      });
     },
     { prefix: '/api/v1' },
   );

@@ -28,6 +28,7 @@ import {
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
 import { paymentMigrations } from '../payments/payments.migrations.ts';
+import { settlementMigrations } from '../payments/settlement.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
 import { runtimeMigrations } from '../runtime/runtime.migrations.ts';
@@ -68,6 +69,7 @@ const ALL: Record<string, Migration> = {
   ...outboxEventMigrations,
   ...paymentMigrations,
   ...financeMigrations,
+  ...settlementMigrations,
 };
 
 /** Applies every pending migration of every capability. */

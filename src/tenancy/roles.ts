@@ -79,6 +79,8 @@ export const PERMISSIONS = {
   /** Payments of the caller's services (decision 040); payment keys are made by those who deploy. */
   'payments:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
   'payments:keys': ['dept-admin', 'dept-developer'],
+  /** Running a day's reconciliation with the provider's settlement report (issue 19). */
+  'payments:reconcile': ['platform-admin', 'operator', 'finance', 'dept-admin'],
   /**
    * Finance (issue 18): the business case and every department's usage and statements for the
    * central roles; a department's admin and viewer read only their own department's.

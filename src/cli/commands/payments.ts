@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { reconciliationCsv } from '../../payments/reconcile.csv.ts';
+import type { ServiceDay } from '../../payments/settlement.logic.ts';
 import { act } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { fetchPage, type PageOptions, printPage, withPaging } from '../lists.ts';
@@ -26,7 +28,7 @@ interface Payment {
 
 const hkd = (cents: number) => `HK$${(cents / 100).toFixed(2)}`;
 
-/** `govhost payments keys|key-create|key-revoke|list|sandbox` (docs/payments.md). */
+/** `govhost payments keys|key-create|key-revoke|list|reconcile|sandbox` (docs/payments.md). */
 export function registerPaymentCommands(program: Command): void {
   const payments = program
     .command('payments')
@@ -116,6 +118,58 @@ export function registerPaymentCommands(program: Command): void {
       ]);
     }),
   );
+
+  payments
+    .command('reconcile')
+    .description("reconcile a day's ledger with the provider's settlement report and list every difference")
+    .argument('<day>', 'YYYY-MM-DD (UTC)')
+    .option('--department <code>', 'one department (department users: always their own)')
+    .option('--csv', 'write CSV (RFC 4180) to standard output, one line per difference, amounts in cents')
+    .action(
+      act<{ department?: string; csv?: boolean }>(async (ctx, opts, day) => {
+        if (opts.csv && ctx.json) throw usageError('give --csv or --json, not both');
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(day as string)) throw usageError(`the day is YYYY-MM-DD, not ${day}`);
+        const run = await ctx.api.post<{ services: ServiceDay[]; unknown: unknown[] }>(
+          '/payment-reconciliations',
+          {
+            day,
+            ...(opts.department ? { department: opts.department } : {}),
+          },
+        );
+        if (opts.csv) {
+          process.stdout.write(reconciliationCsv(run.services));
+          return;
+        }
+        ctx.print(run, () => {
+          if (run.services.length === 0) return `no payments or settlements on ${day}`;
+          const sum = table(run.services, [
+            ['DEPARTMENT', (s) => s.department],
+            ['SERVICE', (s) => s.service],
+            ['CAPTURED', (s) => hkd(s.ledgerCaptured)],
+            ['SETTLED', (s) => hkd(s.providerCaptured)],
+            ['REFUNDED', (s) => hkd(s.ledgerRefunded)],
+            ['FEES', (s) => hkd(s.fees)],
+            ['DIFFERENCES', (s) => String(s.differences.length)],
+          ]);
+          const diffs = run.services.flatMap((s) => s.differences.map((d) => ({ ...d, service: s.service })));
+          const list =
+            diffs.length === 0
+              ? 'the ledger and the report agree'
+              : table(diffs, [
+                  ['SERVICE', (d) => d.service],
+                  ['DIFFERENCE', (d) => d.kind],
+                  ['ITEM', (d) => d.item],
+                  ['PAYMENT', (d) => d.paymentId],
+                  ['LEDGER', (d) => (d.ledgerAmount === null ? '-' : hkd(d.ledgerAmount))],
+                  ['PROVIDER', (d) => (d.providerAmount === null ? '-' : hkd(d.providerAmount))],
+                ]);
+          const unknown = run.unknown.length
+            ? `\n${run.unknown.length} report lines name no payment here`
+            : '';
+          return `${sum}\n\n${list}${unknown}`;
+        });
+      }),
+    );
 
   payments
     .command('sandbox')

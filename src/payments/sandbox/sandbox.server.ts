@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cardPage } from './card-page.ts';
 import { SandboxState } from './sandbox.state.ts';
+import { settlementReport } from './settlement-report.ts';
 
 /** The most a request body may be: the contract's bodies are a few hundred bytes. */
 const BODY_LIMIT = 16 * 1024;
@@ -67,6 +68,8 @@ export function sandboxServer(opts: { journal: string | null; lateMs: number }):
             ? json(res, 200, { outcome: state.outcome(p) })
             : json(res, 404, { error: 'no such payment' });
         }
+        const day = /^\/v1\/settlements\/(\d{4}-\d{2}-\d{2})$/.exec(path);
+        if (req.method === 'GET' && day) return json(res, 200, settlementReport(state, day[1] as string));
         if (req.method === 'POST' && path === '/v1/refunds') {
           const b = JSON.parse((await readBody(req)) ?? 'null');
           if (!b || !isText(b.providerRef, 100) || !isText(b.refundId, 100) || !isCents(b.amount))

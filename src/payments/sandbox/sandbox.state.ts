@@ -15,12 +15,15 @@ export interface SandboxPayment {
   card: CardOutcome | 'cancelled' | null;
   settlesAt: number | null;
   refunds: Record<string, number>;
+  /** When the card was decided and each refund taken (ms): the settlement report's days. */
+  decidedAt?: number;
+  refundedAt?: Record<string, number>;
 }
 
 type Change =
   | { op: 'start'; payment: SandboxPayment }
-  | { op: 'card'; ref: string; card: CardOutcome | 'cancelled'; settlesAt: number | null }
-  | { op: 'refund'; ref: string; refundId: string; amount: number };
+  | { op: 'card'; ref: string; card: CardOutcome | 'cancelled'; settlesAt: number | null; at?: number }
+  | { op: 'refund'; ref: string; refundId: string; amount: number; at?: number };
 
 /**
  * The sandbox's payments, kept in memory and in a journal file (one JSON change a line, written
@@ -45,10 +48,13 @@ export class SandboxState {
       this.byPaymentId.set(c.payment.paymentId, c.payment.ref);
     } else if (c.op === 'card') {
       const p = this.byRef.get(c.ref);
-      if (p) Object.assign(p, { card: c.card, settlesAt: c.settlesAt });
+      if (p) Object.assign(p, { card: c.card, settlesAt: c.settlesAt, decidedAt: c.at });
     } else {
       const p = this.byRef.get(c.ref);
-      if (p) p.refunds[c.refundId] = c.amount;
+      if (p) {
+        p.refunds[c.refundId] = c.amount;
+        p.refundedAt = { ...p.refundedAt, [c.refundId]: c.at ?? 0 };
+      }
     }
   }
 
@@ -58,6 +64,9 @@ export class SandboxState {
   }
 
   get = (ref: string) => this.byRef.get(ref);
+
+  /** Every payment the sandbox holds (for the settlement report). */
+  all = () => this.byRef.values();
 
   /** Opens a payment, once per platform payment id (a retried start gets the same ref). */
   start(p: Omit<SandboxPayment, 'ref' | 'card' | 'settlesAt' | 'refunds'>): SandboxPayment {
@@ -84,6 +93,7 @@ export class SandboxState {
       ref,
       card: decided,
       settlesAt: decided === 'late' ? Date.now() + this.lateMs : null,
+      at: Date.now(),
     });
     return p;
   }
@@ -101,7 +111,7 @@ export class SandboxState {
     if (p.refunds[refundId] !== undefined) return p.refunds[refundId] === amount ? 'success' : 'refused';
     const taken = Object.values(p.refunds).reduce((s, v) => s + v, 0);
     if (taken + amount > p.amount) return 'refused';
-    this.record({ op: 'refund', ref, refundId, amount });
+    this.record({ op: 'refund', ref, refundId, amount, at: Date.now() });
     return 'success';
   }
 }
