@@ -129,6 +129,8 @@ export interface Config {
   readonly supportCheckSeconds: number;
   /** The sandbox payment provider test-mode payments go to (docs/payments.md); null: none. */
   readonly paymentsSandboxUrl: string | null;
+  /** Minutes after which a payment the citizen has not paid expires (docs/payments.md). */
+  readonly paymentsExpiryMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -534,6 +536,12 @@ const FIELDS: FieldSpec[] = [
     describe: 'sandbox payment provider',
   },
   {
+    env: 'GOVHOST_PAYMENTS_EXPIRY_MINUTES',
+    file: 'paymentsExpiryMinutes',
+    parse: integer(5, 1440),
+    describe: 'payment expiry',
+  },
+  {
     env: 'GOVHOST_ACME_DIRECTORY_URL',
     file: 'acmeDirectoryUrl',
     parse: (r) => {
@@ -652,6 +660,7 @@ export const DEFAULTS: Config = {
   supportHolidays: [],
   supportCheckSeconds: 60,
   paymentsSandboxUrl: null,
+  paymentsExpiryMinutes: 90,
 };
 
 function readFile(path: string): Source {

@@ -11,7 +11,7 @@ import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
-import type { Cutover } from '../router/route-table.ts';
+import type { Cutover, Route } from '../router/route-table.ts';
 import { findByCode } from '../tenancy/department.repository.ts';
 import type { RouterControl } from './driver.ts';
 import { kubernetesDriverFromConfig, stagerFromConfig } from './kubernetes/from-config.ts';
@@ -142,7 +142,7 @@ export async function startRuntime(
   log: FastifyBaseLogger,
   lease?: HeldLease,
   /** Route inputs of capabilities above the runtime, handed down by the composition root. */
-  routeInputs: { cutovers?: () => Promise<Map<string, Cutover>> } = {},
+  routeInputs: { cutovers?: () => Promise<Map<string, Cutover>>; platformRoutes?: () => Route[] } = {},
 ): Promise<RunningRuntime> {
   // Services run as pods in a cluster: no process, OS user or firewall rule of theirs on this host.
   const k8s = config.runtime === 'kubernetes';

@@ -22,6 +22,7 @@ import { migrationRoutes } from '../migration/migration.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
+import { registerPayHost } from '../payments/hosted-page.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
 import { httpProvider } from '../payments/provider.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
@@ -98,6 +99,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { docExpansion: 'list' } });
 
+  // The payment host serves the hosted payment page and nothing else (decision 043).
+  await registerPayHost(app, deps);
   registerAuth(app, deps.db);
 
   app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -27,6 +27,7 @@ import {
   outboxEventMigrations,
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
+import { hostedPaymentMigrations } from '../payments/hosted.migrations.ts';
 import { paymentMigrations } from '../payments/payments.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
@@ -68,6 +69,7 @@ const ALL: Record<string, Migration> = {
   ...outboxEventMigrations,
   ...paymentMigrations,
   ...financeMigrations,
+  ...hostedPaymentMigrations,
 };
 
 /** Applies every pending migration of every capability. */
