@@ -17,8 +17,9 @@ const schema = { hide: true };
 
 /**
  * The payment host `pay.<domain>` (decision 043), which the router sends to this server: the
- * hosted payment page under `/pay/`, and nothing else of the platform (a 404 for the API, the
- * console and the rest), so the page's origin holds no staff session and no other page.
+ * hosted payment page under `/pay/` and the payments API for hosted services, and nothing else of
+ * the platform (a 404 for the staff API, the console and the rest), so the page's origin holds no
+ * staff session and no other page.
  */
 export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const host = payHostname(deps.config.domain);
@@ -40,7 +41,10 @@ export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Pr
       .send(body);
 
   app.addHook('onRequest', async (req, reply) => {
-    if (!onPayHost(req) || req.url.startsWith('/pay/')) return;
+    // The payments API is served here too: a hosted service reaches it through the router, the
+    // only platform port its instances may open (its routes take payment keys, never staff tokens).
+    if (!onPayHost(req) || req.url.startsWith('/pay/') || /^\/api\/v1\/payments(?:[/?]|$)/.test(req.url))
+      return;
     return html(reply, 404, messagePage(null, 'notFound'));
   });
 

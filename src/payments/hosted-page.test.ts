@@ -106,8 +106,15 @@ describe('hosted payment page', () => {
     assert.match(zhPage.body, /繼續付款/);
   });
 
-  it('the payment host serves /pay/ only; the API host serves no payment page', async () => {
+  it('the payment host serves /pay/ and the payments API only; the API host serves no payment page', async () => {
     const p = (await create()).json;
+    const keyOnPay = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/payments/${p.id}`,
+      headers: { host: PAY, authorization: `Bearer ${key}` },
+    });
+    assert.equal(keyOnPay.statusCode, 200, 'a hosted service reaches the payments API on the payment host');
+    assert.equal((await pay('GET', '/api/v1/paymentsX')).statusCode, 404);
     const apiOnPay = await pay('GET', '/api/v1/departments');
     assert.equal(apiOnPay.statusCode, 404);
     assert.match(apiOnPay.body, /No such payment/);
