@@ -50,6 +50,13 @@ export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Pr
 
   await app.register(
     async (pay) => {
+      // The page's forms post nothing the platform reads (the payment is in the path), but a
+      // browser sends them as a form: taken and dropped, never parsed.
+      pay.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: 1024 },
+        (_req, _body, done) => done(null, {}),
+      );
       // Only on the payment host: the API's host serves none of these pages.
       pay.addHook('onRequest', async (req, reply) => {
         if (!onPayHost(req)) return reply.callNotFound();

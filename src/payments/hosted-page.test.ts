@@ -44,7 +44,15 @@ describe('hosted payment page', () => {
     );
   /** A request to the payment host, as the router passes it on (Host with the router's port). */
   const pay = (method: 'GET' | 'POST', url: string, host = `${PAY}:8080`) =>
-    t.app.inject({ method, url, headers: { host } });
+    method === 'GET'
+      ? t.app.inject({ method, url, headers: { host } })
+      : // As a browser posts the page's form.
+        t.app.inject({
+          method,
+          url,
+          headers: { host, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: '',
+        });
 
   before(async () => {
     sandbox = await startSandbox();
