@@ -13,6 +13,12 @@ import { httpProvider, ProviderUnavailable } from './provider.ts';
 import { isFinal } from './states.ts';
 
 const config = { public: true };
+/**
+ * What the payment host answers: the page's own paths exactly (anything else under `/pay/` would
+ * fall through to the console's catch-all) and the payments API, with no dot or escape in a path.
+ */
+const PAY_HOST_PATHS =
+  /^(?:\/pay\/(?:return\/[\w-]+|[\w-]+(?:\/continue|\/back)?)|\/api\/v1\/payments(?:\/[\w/-]*)?)(?:\?[^#]*)?$/;
 const schema = { hide: true };
 
 /**
@@ -43,8 +49,7 @@ export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Pr
   app.addHook('onRequest', async (req, reply) => {
     // The payments API is served here too: a hosted service reaches it through the router, the
     // only platform port its instances may open (its routes take payment keys, never staff tokens).
-    if (!onPayHost(req) || req.url.startsWith('/pay/') || /^\/api\/v1\/payments(?:[/?]|$)/.test(req.url))
-      return;
+    if (!onPayHost(req) || PAY_HOST_PATHS.test(req.url)) return;
     return html(reply, 404, messagePage(null, 'notFound'));
   });
 

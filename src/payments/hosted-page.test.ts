@@ -127,6 +127,14 @@ describe('hosted payment page', () => {
     assert.equal(apiOnPay.statusCode, 404);
     assert.match(apiOnPay.body, /No such payment/);
     assert.equal((await pay('GET', '/')).statusCode, 404);
+    for (const sneaky of [
+      '/pay/../api/v1/departments',
+      '/pay/%2e%2e/api/v1/departments',
+      '/pay//api/v1/users',
+      '/pay/x/y',
+      '/api/v1/payments/../users',
+    ])
+      assert.equal((await pay('GET', sneaky)).statusCode, 404, sneaky);
     assert.equal((await pay('GET', `/pay/${p.id}`, 'localhost:7070')).statusCode, 404);
     assert.equal((await pay('GET', '/pay/not-a-payment')).statusCode, 404);
   });
