@@ -29,12 +29,19 @@ describe('hosted payment page in Chromium', () => {
   let home: string;
 
   before(async () => {
-    const routerPort = await freePort();
-    sandbox = await startSandbox();
-    rig = await startConsoleRig('payments', {
-      GOVHOST_ROUTER_PORT: String(routerPort),
-      GOVHOST_PAYMENTS_SANDBOX_URL: sandbox.url,
-    });
+    const [routerPort, sandboxPort] = [await freePort(), await freePort()];
+    // Side by side: the platform needs only the sandbox's address, not the sandbox, to start.
+    const [s, r] = await Promise.allSettled([
+      startSandbox({ port: sandboxPort }),
+      startConsoleRig('payments', {
+        GOVHOST_ROUTER_PORT: String(routerPort),
+        GOVHOST_PAYMENTS_SANDBOX_URL: `http://127.0.0.1:${sandboxPort}`,
+      }),
+    ]);
+    if (s.status === 'fulfilled') sandbox = s.value;
+    if (r.status === 'fulfilled') rig = r.value;
+    if (s.status === 'rejected') throw s.reason;
+    if (r.status === 'rejected') throw r.reason;
     const { api } = rig;
     assert.equal(
       (await api('POST', '/departments', { code: 'DLA', nameEn: 'Licensing', nameZh: '發牌' })).status,
