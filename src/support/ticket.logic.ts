@@ -170,6 +170,8 @@ interface Change {
   from?: TicketStatus | null;
   to?: TicketStatus | null;
   body?: string;
+  /** When it happened, if not now: an imported ticket's raise. */
+  at?: Date;
 }
 
 /**
@@ -186,6 +188,7 @@ async function record(trx: Executor, caller: Caller, row: repo.TicketRow, change
     from_status: change.from ?? null,
     to_status: change.to ?? null,
     body: change.body ?? '',
+    at: change.at,
   });
   await recordChange(trx, auditContext(caller), {
     action: `ticket.${change.kind === 'raised' ? 'create' : change.kind}`,
@@ -242,6 +245,26 @@ export interface NewTicket {
   title: string;
   description: string;
   watchers?: string[];
+  /** The desk only: when a ticket moved from an older desk was first raised there. */
+  raisedAt?: string;
+}
+
+/** How far back an imported ticket may have been raised: a year of an older desk's open tickets. */
+export const IMPORT_MAX_DAYS = 366;
+
+/**
+ * The original raise time of a ticket the desk imports from an older desk, checked: the clocks
+ * and the monthly report count from it, so it must be a real past time, not a way to skew them.
+ */
+function importedRaisedAt(caller: Principal, raisedAt: string | undefined, now: Date): Date | undefined {
+  if (raisedAt === undefined) return undefined;
+  authorize(caller, 'ticket:operate'); // only the central desk imports tickets
+  const at = new Date(raisedAt);
+  if (Number.isNaN(at.getTime())) throw invalid('raisedAt', 'is not a date-time');
+  if (at.getTime() > now.getTime()) throw invalid('raisedAt', 'is in the future');
+  if (now.getTime() - at.getTime() > IMPORT_MAX_DAYS * 86_400_000)
+    throw invalid('raisedAt', `is more than ${IMPORT_MAX_DAYS} days ago`);
+  return at;
 }
 
 export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTicket): Promise<Ticket> {
@@ -254,9 +277,11 @@ export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTi
   const service = input.service
     ? await resolveService(db, caller, dept.code, input.service.split('/').at(-1) ?? '')
     : null;
+  const raisedAt = importedRaisedAt(caller, input.raisedAt, new Date());
   const watchers = await checkWatchers(db, caller, dept.code, input.watchers ?? []);
   return db.transaction().execute(async (trx) => {
     const id = await repo.insert(trx, {
+      raised_at: raisedAt,
       department_id: dept.id,
       service_id: service?.id ?? null,
       kind: input.kind,
@@ -280,9 +305,25 @@ export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTi
       resolution_breached_at: null,
     });
     const row = (await repo.find(trx, null, id))!;
-    await record(trx, caller, row, { kind: 'raised', to: 'new', body: row.title }, input);
+    await record(
+      trx,
+      caller,
+      row,
+      {
+        kind: 'raised',
+        to: 'new',
+        body: raisedAt ? `${row.title} (imported; first raised ${raisedAt.toISOString()})` : row.title,
+        at: raisedAt,
+      },
+      input,
+    );
     // The desk is told of every new ticket through the department's and the platform's channels.
-    await notifyPublic(trx, row, 'ticket.updated', `${caller.username} raised ticket #${id}: ${row.title}`);
+    await notifyPublic(
+      trx,
+      row,
+      'ticket.updated',
+      `${caller.username} ${raisedAt ? 'imported' : 'raised'} ticket #${id}: ${row.title}`,
+    );
     return (await present(deps, trx, caller, [row]))[0] as Ticket;
   });
 }
