@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { recordChange } from '../audit/audit.logic.ts';
 import { resolveService } from '../catalog/service.logic.ts';
 import { getIncident } from '../monitoring/incident.logic.ts';
-import { fanOutEvent } from '../monitoring/notification.logic.ts';
+import { fanOutEvent, notifyPeople } from '../monitoring/notification.logic.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
@@ -22,7 +22,7 @@ import {
   type Principal,
 } from '../tenancy/principal.ts';
 import { isDepartmentRole } from '../tenancy/roles.ts';
-import { getUser } from '../tenancy/user.logic.ts';
+import { getUser, notificationAddresses } from '../tenancy/user.logic.ts';
 import { sniffType } from './attachment-type.ts';
 import { type Clock, calendarOf, clocksOf, targetsByKey } from './sla.logic.ts';
 import * as repo from './ticket.repository.ts';
@@ -31,7 +31,7 @@ import { DEPARTMENT_MOVES, REOPEN_DAYS, TRANSITIONS } from './ticket-states.ts';
 
 export interface TicketDeps {
   db: Db;
-  config: Pick<Config, 'supportHours' | 'supportHolidays'>;
+  config: Pick<Config, 'supportHours' | 'supportHolidays' | 'smtpUrl'>;
 }
 
 /** Largest attachment, in bytes: a screenshot or a log, sent as base64 inside the JSON body. */
@@ -178,7 +178,14 @@ interface Change {
  * Writes a change's timeline entry and audit record and, when it is public, queues its
  * notification to the department's channels (and the platform-wide ones) naming who is told.
  */
-async function record(trx: Executor, caller: Caller, row: repo.TicketRow, change: Change, after: unknown) {
+async function record(
+  deps: TicketDeps,
+  trx: Executor,
+  caller: Caller,
+  row: repo.TicketRow,
+  change: Change,
+  after: unknown,
+) {
   const internal = change.internal ?? false;
   await repo.insertEvent(trx, {
     ticket_id: row.id,
@@ -198,7 +205,10 @@ async function record(trx: Executor, caller: Caller, row: repo.TicketRow, change
     after,
   });
   if (internal || change.kind === 'raised') return;
-  await notifyPublic(trx, row, 'ticket.updated', describe(caller.username, change), change.to ?? row.status);
+  await notifyPublic(trx, deps.config, row, 'ticket.updated', describe(caller.username, change), {
+    status: change.to ?? row.status,
+    actor: caller.username,
+  });
 }
 
 const describe = (by: string, c: Change) =>
@@ -206,15 +216,21 @@ const describe = (by: string, c: Change) =>
     ? `${by} moved the ticket from ${c.from} to ${c.to}${c.body ? `: ${c.body}` : ''}`
     : `${by}: ${c.kind}${c.body ? ` ${c.body}` : ''}`;
 
-/** Tells the ticket's raiser and watchers, through the department's channels, of a change or an SLA warning. */
+/**
+ * Tells of a public change or an SLA mark: the department's (and the platform's) channels, and the
+ * ticket's raiser and watchers by e-mail, each at their own address, less the person who made the
+ * change. Internal changes never come here.
+ */
 export async function notifyPublic(
   trx: Executor,
+  config: Pick<Config, 'smtpUrl'>,
   row: repo.TicketRow,
   event: 'ticket.updated' | 'ticket.sla-warning' | 'ticket.sla-breach',
   message: string,
-  status: TicketStatus = row.status,
+  opts: { status?: TicketStatus; actor?: string } = {},
 ) {
-  return fanOutEvent(trx, row.department_id, row.priority, {
+  const status = opts.status ?? row.status;
+  const payload = {
     id: `ticket-${row.id}-${event}-${Date.now()}`,
     event,
     incidentId: null,
@@ -232,7 +248,16 @@ export async function notifyPublic(
       status,
       notify: [...new Set([row.raised_by_name, ...row.watchers])],
     },
-  });
+  };
+  await fanOutEvent(trx, row.department_id, row.priority, payload);
+  const people = payload.ticket.notify.filter((name) => name !== opts.actor);
+  const addresses = await notificationAddresses(trx, row.department_id, people);
+  await notifyPeople(
+    trx,
+    config,
+    addresses.map((a) => a.email),
+    payload,
+  );
 }
 
 export interface NewTicket {
@@ -306,6 +331,7 @@ export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTi
     });
     const row = (await repo.find(trx, null, id))!;
     await record(
+      deps,
       trx,
       caller,
       row,
@@ -320,9 +346,11 @@ export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTi
     // The desk is told of every new ticket through the department's and the platform's channels.
     await notifyPublic(
       trx,
+      deps.config,
       row,
       'ticket.updated',
       `${caller.username} ${raisedAt ? 'imported' : 'raised'} ticket #${id}: ${row.title}`,
+      { actor: caller.username },
     );
     return (await present(deps, trx, caller, [row]))[0] as Ticket;
   });
@@ -406,10 +434,11 @@ export function comment(deps: TicketDeps, caller: Caller, id: number, body: stri
     // waits on it hands the ticket back to the desk.
     if (!internal && isDesk(caller) && !row.first_response_at)
       await repo.update(trx, row.id, { first_response_at: new Date() });
-    await record(trx, caller, row, { kind: 'comment', internal, body }, { internal, body });
+    await record(deps, trx, caller, row, { kind: 'comment', internal, body }, { internal, body });
     if (!isDesk(caller) && row.status === 'waiting-on-department') {
       await repo.update(trx, row.id, { status: 'in-progress' });
       await record(
+        deps,
         trx,
         caller,
         row,
@@ -453,6 +482,7 @@ export function moveTicket(deps: TicketDeps, caller: Caller, id: number, to: Tic
       ...(to === 'closed' ? { closed_at: now } : {}),
     });
     await record(
+      deps,
       trx,
       caller,
       row,
@@ -475,6 +505,7 @@ export async function assignTicket(deps: TicketDeps, caller: Caller, id: number,
   return change(deps, caller, id, async (trx, row) => {
     await repo.update(trx, row.id, { assignee_id: user.id, assignee_name: user.username });
     await record(
+      deps,
       trx,
       caller,
       row,
@@ -508,11 +539,19 @@ export async function linkTicket(
     if (incident) {
       const ids = [...new Set([...row.incident_ids.map(Number), incident.id])];
       await repo.update(trx, row.id, { incident_ids: ids });
-      await record(trx, caller, row, { kind: 'linked', body: `incident ${incident.id}` }, { incidents: ids });
+      await record(
+        deps,
+        trx,
+        caller,
+        row,
+        { kind: 'linked', body: `incident ${incident.id}` },
+        { incidents: ids },
+      );
     }
     if (svc) {
       await repo.update(trx, row.id, { service_id: svc.id });
       await record(
+        deps,
         trx,
         caller,
         row,
@@ -530,7 +569,7 @@ export async function setWatchers(deps: TicketDeps, caller: Caller, id: number, 
   const watchers = await checkWatchers(deps.db, caller, row.department_code, names);
   return change(deps, caller, id, async (trx, locked) => {
     await repo.update(trx, locked.id, { watchers });
-    await record(trx, caller, locked, { kind: 'watchers', body: watchers.join(', ') }, { watchers });
+    await record(deps, trx, caller, locked, { kind: 'watchers', body: watchers.join(', ') }, { watchers });
   });
 }
 
@@ -565,6 +604,7 @@ export async function attach(
       by_name: caller.username,
     });
     await record(
+      deps,
       trx,
       caller,
       row,
