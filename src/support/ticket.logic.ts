@@ -27,11 +27,11 @@ import { sniffType } from './attachment-type.ts';
 import { type Clock, calendarOf, clocksOf, targetsByKey } from './sla.logic.ts';
 import * as repo from './ticket.repository.ts';
 import type { Priority, TicketEventKind, TicketKind, TicketStatus } from './ticket.tables.ts';
-import { DEPARTMENT_MOVES, REOPEN_DAYS, TRANSITIONS } from './ticket-states.ts';
+import { DEPARTMENT_MOVES, TRANSITIONS } from './ticket-states.ts';
 
 export interface TicketDeps {
   db: Db;
-  config: Pick<Config, 'supportHours' | 'supportHolidays' | 'smtpUrl'>;
+  config: Pick<Config, 'supportHours' | 'supportHolidays' | 'smtpUrl' | 'supportReopenDays'>;
 }
 
 /** Largest attachment, in bytes: a screenshot or a log, sent as base64 inside the JSON body. */
@@ -82,12 +82,13 @@ const isDesk = (caller: Principal) => !isDepartmentRole(caller.role);
 export function movesFor(
   caller: Principal,
   row: Pick<repo.TicketRow, 'status' | 'resolved_at'>,
+  reopenDays: number,
   now = new Date(),
 ) {
   return TRANSITIONS[row.status].filter((to) => {
     if (!isDesk(caller) && !DEPARTMENT_MOVES.has(`${row.status}>${to}`)) return false;
     if (row.status === 'resolved' && to === 'in-progress' && row.resolved_at)
-      return now.getTime() - row.resolved_at.getTime() <= REOPEN_DAYS * 86_400_000;
+      return now.getTime() - row.resolved_at.getTime() <= reopenDays * 86_400_000;
     return true;
   });
 }
@@ -111,7 +112,7 @@ async function present(deps: TicketDeps, db: Executor, caller: Principal, rows: 
       title: r.title,
       description: r.description,
       status: r.status,
-      nextStates: movesFor(caller, r, now),
+      nextStates: movesFor(caller, r, deps.config.supportReopenDays, now),
       slaTier: r.sla_tier,
       raisedBy: r.raised_by_name,
       raisedAt: r.raised_at.toISOString(),
@@ -462,13 +463,13 @@ const transition = (row: repo.TicketRow, what: string, allowed: TicketStatus[]) 
 export function moveTicket(deps: TicketDeps, caller: Caller, id: number, to: TicketStatus, note?: string) {
   authorize(caller, 'ticket:write');
   return change(deps, caller, id, async (trx, row) => {
-    const allowed = movesFor(caller, row);
+    const allowed = movesFor(caller, row, deps.config.supportReopenDays);
     if (!allowed.includes(to)) {
       const reopenLate =
         row.status === 'resolved' && to === 'in-progress' && TRANSITIONS.resolved.includes(to);
       throw transition(
         row,
-        `moved to ${to}${reopenLate && isDesk(caller) ? ` (reopening is allowed for ${REOPEN_DAYS} days after resolution)` : ''}`,
+        `moved to ${to}${reopenLate && isDesk(caller) ? ` (reopening is allowed for ${deps.config.supportReopenDays} days after resolution)` : ''}`,
         allowed,
       );
     }
