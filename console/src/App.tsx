@@ -14,6 +14,7 @@ import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { SlaTargetsPage, SupportPage, TicketPage } from './pages/Support.tsx';
+import { SupportReportPage } from './pages/SupportExtras.tsx';
 import { UsersPage, UserTokensPage } from './pages/Users.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { LanguageSwitch } from './ui.tsx';
@@ -110,6 +111,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   else if (ticketParams && /^\d+$/.test(ticketParams.id!))
     page = <TicketPage id={Number(ticketParams.id)} me={me} />;
   else if (path === '/support/sla' && can(me.role, 'ticket:operate')) page = <SlaTargetsPage />;
+  else if (path === '/support/report') page = <SupportReportPage />;
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
