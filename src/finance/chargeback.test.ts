@@ -16,7 +16,8 @@ describe('chargeback', () => {
       url: `/api/v1${url}`,
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
-    return { status: res.statusCode, json: res.body ? res.json() : null, body: res.body };
+    const json = /json/.test(String(res.headers['content-type'])) && res.body ? res.json() : null;
+    return { status: res.statusCode, json, body: res.body };
   };
 
   before(async () => {
@@ -211,6 +212,18 @@ describe('chargeback', () => {
       const own = await call(token, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
       assert.equal(own.status, 200, own.body);
       assert.equal(own.json.totalCents, 29_537);
+      // The console's download link: the same statement as CSV, its last line the total.
+      const csv = await call(
+        token,
+        'GET',
+        `/finance/statements?department=${dept.A?.code}&month=2026-03&format=csv`,
+      );
+      assert.equal(csv.status, 200, csv.body);
+      assert.match(
+        csv.body,
+        /^department,month,service,resource,rate_from,cents_per_unit,quantity,amount_cents\r\n/,
+      );
+      assert.ok(csv.body.endsWith(`${dept.A?.code},2026-03,total,,,,,29537\r\n`), csv.body);
       const other = await call(token, 'GET', `/finance/statements?department=${dept.B?.code}&month=2026-03`);
       assert.equal(other.status, 404, `${role}: ${other.body}`);
       assert.equal(

@@ -8,6 +8,7 @@ import { expectedCharge } from './expected.logic.ts';
 import * as S from './finance.schema.ts';
 import * as scenarios from './scenario.logic.ts';
 import { sharingBusinessCase } from './sharing.logic.ts';
+import { statementCsv, statementCsvFilename } from './statement.ts';
 
 /** Finance: the business case and its scenarios (the central team's). */
 export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
@@ -76,13 +77,24 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       schema: {
         tags,
         summary:
-          "A department's monthly statement: its reservations (memory, CPU, disk) over time, priced by the rate card, in HK cents",
+          "A department's monthly statement: its reservations (memory, CPU, disk) over time, priced by the rate card, in HK cents; CSV with format=csv or Accept: text/csv",
         security: secured,
         querystring: S.StatementQuery,
         response: { 200: S.Statement, ...problems(404, 422), ...problemResponses },
       },
     },
-    (req) => chargeback.monthlyStatement(db, callerOf(req), req.query.department, req.query.month),
+    async (req, reply) => {
+      const { department, month, format } = req.query;
+      const s = await chargeback.monthlyStatement(db, callerOf(req), department, month);
+      const csv =
+        format === 'csv' || (format === undefined && /\btext\/csv\b/.test(req.headers.accept ?? ''));
+      if (!csv) return s;
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="${statementCsvFilename(s)}"`)
+        .serializer((body: unknown) => body as string)
+        .send(statementCsv(s) as never); // the 200 schema describes the JSON form; CSV is text
+    },
   );
 
   app.get(

@@ -160,6 +160,7 @@ export const StatementQuery = Type.Object(
   {
     department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$', description: 'Department code' }),
     month: Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' }),
+    format: Type.Optional(Type.Enum(['json', 'csv'] as const)),
   },
   { additionalProperties: false },
 );

@@ -128,6 +128,10 @@ export function priceMonth(
   };
 }
 
+/** The download's name: the department and month, nothing a header could be broken with. */
+export const statementCsvFilename = (s: Statement) =>
+  `govhost-statement-${s.department.replace(/[^A-Za-z0-9]/g, '')}-${s.month}.csv`;
+
 /** The statement as CSV (RFC 4180), one line per service, resource and rate, amounts in cents. */
 export function statementCsv(s: Statement): string {
   const head = 'department,month,service,resource,rate_from,cents_per_unit,quantity,amount_cents';
