@@ -559,6 +559,10 @@ const en = {
   res_memory_gb_hour: 'memory (GB-hour)',
   res_cpu_hour: 'CPU (CPU-hour)',
   res_storage_gb_hour: 'disk (GB-hour)',
+  budgetMonth: 'Monthly budget, {period}',
+  budgetYear: 'Yearly budget, financial year {period}',
+  budgetThresholds: 'Alerts at {list}.',
+  budgetTold: 'Told: {list}.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1115,6 +1119,10 @@ const zh: Record<MessageKey, string> = {
   res_memory_gb_hour: '記憶體（GB 小時）',
   res_cpu_hour: 'CPU（CPU 小時）',
   res_storage_gb_hour: '磁碟（GB 小時）',
+  budgetMonth: '每月預算，{period}',
+  budgetYear: '全年預算，{period} 財政年度',
+  budgetThresholds: '在 {list} 時發出提示。',
+  budgetTold: '已提示：{list}。',
 };
 
 export type Lang = 'en' | 'zh-Hant';

@@ -102,7 +102,16 @@ export async function monthlyStatement(
   authorize(caller, 'finance:read');
   checkMonth(month, now);
   // Scoped: another department's code answers 404, as if it did not exist.
-  const dept = await resolveDepartment(db, caller, department);
+  return statementOf(db, await resolveDepartment(db, caller, department), month, now);
+}
+
+/** A department's statement of a month, for callers that have already authorised (budgets). */
+export async function statementOf(
+  db: Executor,
+  dept: { id: string; code: string },
+  month: string,
+  now = new Date(),
+): Promise<Statement> {
   const closed = await months.findClosed(db, month);
   if (!closed) return liveStatement(db, dept, month, now);
   const kept = await months.findStatement(db, month, dept.id);

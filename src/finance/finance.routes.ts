@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { problemResponses, problems, secured } from '../platform/http-schemas.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import * as budgets from './budget.logic.ts';
 import * as chargeback from './chargeback.logic.ts';
 import { expectedCharge } from './expected.logic.ts';
 import * as S from './finance.schema.ts';
@@ -209,6 +210,53 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     },
     async (req, reply) => {
       await scenarios.removeScenario(db, callerOf(req), req.params.name);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/finance/budgets',
+    {
+      schema: {
+        tags,
+        summary:
+          "Departments' monthly and yearly budgets with what is spent so far this period and the thresholds told",
+        security: secured,
+        querystring: S.BudgetQuery,
+        response: { 200: Type.Array(S.Budget), ...problems(404), ...problemResponses },
+      },
+    },
+    (req) => budgets.listBudgets(db, callerOf(req), req.query.department),
+  );
+
+  app.put(
+    '/finance/budgets/:department/:period',
+    {
+      schema: {
+        tags,
+        summary: "Set a department's budget for each month or financial year, with its alert thresholds",
+        security: secured,
+        params: S.BudgetParams,
+        body: S.BudgetEdit,
+        response: { 200: S.Budget, ...problems(404, 422), ...problemResponses },
+      },
+    },
+    (req) => budgets.setBudget(db, callerOf(req), { ...req.params, ...req.body }),
+  );
+
+  app.delete(
+    '/finance/budgets/:department/:period',
+    {
+      schema: {
+        tags,
+        summary: "Remove a department's budget",
+        security: secured,
+        params: S.BudgetParams,
+        response: { 204: Type.Null(), ...problems(404), ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      await budgets.removeBudget(db, callerOf(req), req.params.department, req.params.period);
       return reply.status(204).send(null);
     },
   );

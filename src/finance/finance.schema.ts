@@ -237,3 +237,50 @@ export const Expected = Type.Object({
   totalCents: Type.Integer(),
   unpriced: Type.Boolean(),
 });
+
+const Period = Type.Union([Type.Literal('month'), Type.Literal('year')], {
+  description: 'month (UTC calendar month) or year (financial year, April to March)',
+});
+
+export const Budget = Type.Object({
+  department: Type.String(),
+  period: Period,
+  amountCents: Type.Integer(),
+  thresholds: Type.Array(Type.Integer()),
+  setBy: Type.String(),
+  setAt: Type.String(),
+  periodKey: Type.String(),
+  spentCents: Type.Integer(),
+  share: Num,
+  alerts: Type.Array(
+    Type.Object({ threshold: Type.Integer(), spentCents: Type.Integer(), at: Type.String() }),
+  ),
+});
+
+export const BudgetQuery = Type.Object(
+  {
+    department: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$', description: 'Department code' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BudgetParams = Type.Object({
+  department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$' }),
+  period: Period,
+});
+
+export const BudgetEdit = Type.Object(
+  {
+    amountCents: Type.Integer({ minimum: 1, maximum: 100_000_000_000, description: 'HK cents' }),
+    thresholds: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), {
+        minItems: 1,
+        maxItems: 10,
+        description: 'Percentages of the budget to be told at (default 80 and 100)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

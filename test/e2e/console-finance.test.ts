@@ -56,6 +56,7 @@ describe('finance in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROMI
       { department: DEPT, month, amountCents: 1250, reason: 'Credit for the test outage' },
       201,
     );
+    await call('PUT', `/finance/budgets/${DEPT}/month`, { amountCents: 1500 }, 200);
     await call(
       'POST',
       '/finance/adjustments',
@@ -132,6 +133,8 @@ describe('finance in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROMI
     await page.getByRole('heading', { name: `Statement of ${DEPT} for ${month}` }).waitFor();
     await page.getByTestId('statement-total').getByText('HK$12.50').waitFor();
     await page.getByRole('cell', { name: 'Credit for the test outage' }).waitFor();
+    await page.locator('[data-budget="month"]').getByText(`Monthly budget, ${month}`).waitFor();
+    await page.locator('[data-budget="month"]').getByText('HK$12.50 of HK$15.00 (83 %)').waitFor();
     assert.equal(await page.getByRole('link', { name: 'Business case' }).count(), 0, 'the central team’s');
     assert.equal(await page.getByTestId('statement-department').count(), 0, 'no other department to pick');
     assert.equal(await page.getByText('Secret other charge').count(), 0);

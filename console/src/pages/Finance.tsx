@@ -5,7 +5,7 @@ import { LineChart } from '../Chart.tsx';
 import { type Submitting, useLoad, useSubmit } from '../hooks.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
-import { Badge, Field, Message, Status, Table } from '../ui.tsx';
+import { Badge, Bar, Field, Message, Status, Table } from '../ui.tsx';
 
 // Finance's shapes, as /api/v1/finance answers them (src/finance/finance.schema.ts).
 interface AnnexRow {
@@ -44,6 +44,15 @@ interface Rate {
   centsPerUnit: number;
   note: string;
   createdBy: string;
+}
+interface Budget {
+  department: string;
+  period: 'month' | 'year';
+  amountCents: number;
+  thresholds: number[];
+  periodKey: string;
+  spentCents: number;
+  alerts: { threshold: number; spentCents: number; at: string }[];
 }
 interface Statement {
   department: string;
@@ -386,6 +395,13 @@ function StatementsTab({ me }: { me: Me }) {
     `finance:statement:${query}`,
   );
   const s = st.data;
+  const budgets = useLoad(
+    () =>
+      chosen
+        ? get<Budget[]>(`/finance/budgets?department=${encodeURIComponent(chosen)}`)
+        : Promise.resolve([]),
+    `finance:budgets:${chosen}`,
+  );
   return (
     <>
       <p className="muted">{t('statementsIntro')}</p>
@@ -441,6 +457,21 @@ function StatementsTab({ me }: { me: Me }) {
             </div>
           </dl>
           {s.unpricedHours > 0 && <p>{t('unpricedHours', { hours: s.unpricedHours })}</p>}
+          {(budgets.data ?? []).map((b) => (
+            <div key={b.period} data-budget={b.period}>
+              <Bar
+                label={t(b.period === 'month' ? 'budgetMonth' : 'budgetYear', { period: b.periodKey })}
+                value={b.spentCents}
+                max={b.amountCents}
+                format={cents}
+              />
+              <p className="muted">
+                {t('budgetThresholds', { list: b.thresholds.map((x) => `${x} %`).join(', ') })}
+                {b.alerts.length > 0 &&
+                  ` ${t('budgetTold', { list: b.alerts.map((x) => `${x.threshold} % (${time(x.at)})`).join(', ') })}`}
+              </p>
+            </div>
+          ))}
           {s.lines.length === 0 ? (
             <p>{t('noStatementLines')}</p>
           ) : (

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Budget } from '../../finance/budget.logic.ts';
 import { type BusinessCase, businessCaseCsv } from '../../finance/cost-model.ts';
 import type { Rate } from '../../finance/rate.repository.ts';
 import type { Scenario } from '../../finance/scenario.logic.ts';
@@ -324,6 +325,74 @@ export function registerFinanceCommands(program: Command): void {
       act(async (ctx, _opts, name) => {
         await ctx.api.delete(`/finance/scenarios/${encodeURIComponent(name ?? '')}`);
         ctx.print(undefined, () => `deleted scenario ${name}`);
+      }),
+    );
+
+  const budgets = finance
+    .command('budgets')
+    .description("departments' monthly and yearly budgets, with what is spent and the thresholds told");
+  budgets
+    .command('list', { isDefault: true })
+    .description("every budget you may see, with this period's spend")
+    .option('--department <code>', 'one department')
+    .action(
+      act<{ department?: string }>(async (ctx, opts) => {
+        const list = await ctx.api.get<Budget[]>('/finance/budgets', { department: opts.department });
+        ctx.print(list, () =>
+          list.length
+            ? table(list, [
+                ['department', (b) => b.department],
+                ['period', (b) => `${b.period} ${b.periodKey}`],
+                ['budget', (b) => hk(b.amountCents)],
+                ['spent', (b) => `${hk(b.spentCents)} (${Math.round(b.share * 1000) / 10} %)`],
+                ['alerts at', (b) => b.thresholds.map((th) => `${th} %`).join(', ')],
+                ['told', (b) => b.alerts.map((x) => `${x.threshold} %`).join(', ')],
+              ])
+            : 'no budgets yet: govhost finance budgets set --department CODE --period month --cents N',
+        );
+      }),
+    );
+  budgets
+    .command('set')
+    .description("set a department's budget for each month or financial year (finance)")
+    .requiredOption('--department <code>', 'the department')
+    .requiredOption('--period <month|year>', 'month (calendar, UTC) or year (financial, April to March)')
+    .requiredOption('--cents <n>', 'the budget in HK cents')
+    .option('--thresholds <list>', 'percentages to be told at, e.g. 80,100 (the default)')
+    .action(
+      act<{ department: string; period: string; cents: string; thresholds?: string }>(async (ctx, opts) => {
+        if (opts.period !== 'month' && opts.period !== 'year')
+          throw usageError(`--period must be month or year, not ${opts.period}`);
+        const amountCents = Number(opts.cents);
+        if (!Number.isInteger(amountCents) || amountCents <= 0)
+          throw usageError(`--cents must be a whole number of cents above 0, not ${opts.cents}`);
+        const thresholds = opts.thresholds?.split(',').map((x) => Number(x.trim()));
+        if (thresholds?.some((x) => !Number.isInteger(x) || x < 1))
+          throw usageError(
+            `--thresholds must be whole percentages separated by commas, not ${opts.thresholds}`,
+          );
+        const b = await ctx.api.put<Budget>(
+          `/finance/budgets/${encodeURIComponent(opts.department)}/${opts.period}`,
+          { amountCents, ...(thresholds ? { thresholds } : {}) },
+        );
+        ctx.print(
+          b,
+          () =>
+            `${b.department} ${b.period}ly budget ${hk(b.amountCents)}, alerts at ${b.thresholds.join(', ')} %; spent ${hk(b.spentCents)} in ${b.periodKey}`,
+        );
+      }),
+    );
+  budgets
+    .command('remove')
+    .description("remove a department's budget (finance)")
+    .requiredOption('--department <code>', 'the department')
+    .requiredOption('--period <month|year>', 'month or year')
+    .action(
+      act<{ department: string; period: string }>(async (ctx, opts) => {
+        if (opts.period !== 'month' && opts.period !== 'year')
+          throw usageError(`--period must be month or year, not ${opts.period}`);
+        await ctx.api.delete(`/finance/budgets/${encodeURIComponent(opts.department)}/${opts.period}`);
+        ctx.print(undefined, () => `removed the ${opts.period}ly budget of ${opts.department}`);
       }),
     );
 }
