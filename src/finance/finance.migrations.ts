@@ -55,9 +55,17 @@ export const financeMigrations: Record<string, Migration> = {
       );
     },
   },
-  // Budgets per department and period, and the alerts sent at their thresholds (issue 18).
+  // Budgets per department and period, the alerts sent at their thresholds, and requests on
+  // the rate card (issue 18).
   '0042_finance_budgets': {
     async up(db: Kysely<unknown>) {
+      // Requests are metered too (monitoring's per-minute counts), priced per thousand.
+      await sql`alter table finance_rates drop constraint finance_rates_resource_check`.execute(db);
+      await sql`
+        alter table finance_rates add constraint finance_rates_resource_check
+          check (resource in ('memory-gb-hour', 'cpu-hour', 'storage-gb-hour', 'request-thousand'))`.execute(
+        db,
+      );
       await sql`
         create table finance_budgets (
           department_id uuid not null,

@@ -50,7 +50,7 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       schema: {
         tags,
         summary:
-          'The rate card: HK cents per GB-hour of memory and storage and per CPU-hour, each from a day on',
+          'The rate card: HK cents per GB-hour of memory and storage, per CPU-hour and per thousand requests, each from a day on',
         security: secured,
         response: { 200: Type.Array(S.Rate), ...problemResponses },
       },

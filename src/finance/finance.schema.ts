@@ -129,6 +129,7 @@ const Resource = Type.Union([
   Type.Literal('memory-gb-hour'),
   Type.Literal('cpu-hour'),
   Type.Literal('storage-gb-hour'),
+  Type.Literal('request-thousand'),
 ]);
 
 export const Rate = Type.Object({
@@ -149,7 +150,7 @@ export const NewRate = Type.Object(
     centsPerUnit: Type.Number({
       minimum: 0,
       maximum: 1_000_000,
-      description: 'HK cents per GB-hour or CPU-hour',
+      description: 'HK cents per GB-hour, CPU-hour or thousand requests',
     }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },

@@ -36,8 +36,8 @@ interface Scenario {
     unknown
   >;
 }
-type Resource = 'memory-gb-hour' | 'cpu-hour' | 'storage-gb-hour';
-const RESOURCES: Resource[] = ['memory-gb-hour', 'cpu-hour', 'storage-gb-hour'];
+type Resource = 'memory-gb-hour' | 'cpu-hour' | 'storage-gb-hour' | 'request-thousand';
+const RESOURCES: Resource[] = ['memory-gb-hour', 'cpu-hour', 'storage-gb-hour', 'request-thousand'];
 interface Rate {
   resource: Resource;
   validFrom: string;

@@ -220,7 +220,7 @@ export function registerFinanceCommands(program: Command): void {
 
   const rates = finance
     .command('rates')
-    .description('the rate card: HK cents per GB-hour and CPU-hour, each from a day on');
+    .description('the rate card: HK cents per GB-hour, CPU-hour and thousand requests, each from a day on');
   rates
     .command('list', { isDefault: true })
     .description('every rate, oldest first')
@@ -242,7 +242,9 @@ export function registerFinanceCommands(program: Command): void {
     );
   rates
     .command('add <resource>')
-    .description('add a rate (memory-gb-hour, cpu-hour or storage-gb-hour) from a day on: today or later')
+    .description(
+      'add a rate (memory-gb-hour, cpu-hour, storage-gb-hour or request-thousand) from a day on: today or later',
+    )
     .requiredOption('--from <YYYY-MM-DD>', 'its first day (UTC)')
     .requiredOption('--cents <n>', 'HK cents per unit')
     .option('--note <text>', 'why')
