@@ -98,6 +98,10 @@ describe('govhost finance', () => {
     ]);
     assert.equal(badPeriod.code, 2);
     assert.match(badPeriod.stderr, /--period must be month or year, not week/);
+    // No farm on this store: no capacity to recover the cost from, said plainly.
+    const propose = await runCli(url, finance, ['finance', 'rates', 'propose', '--year', '2015-16']);
+    assert.equal(propose.code, 1);
+    assert.match(propose.stderr, /no active farm: the capacity to recover the cost from is nil/);
     // No farm on this store: the comparison says what it needs rather than a number.
     assert.match(await ok(['finance', 'sharing']), /no active farm to size the comparison on/);
     const missing = await runCli(url, finance, ['finance', 'scenarios', 'set', 'draft', '/nonexistent.json']);

@@ -7,6 +7,7 @@ import * as budgets from './budget.logic.ts';
 import * as chargeback from './chargeback.logic.ts';
 import { expectedCharge } from './expected.logic.ts';
 import * as S from './finance.schema.ts';
+import { rateProposal } from './rate-proposal.logic.ts';
 import * as scenarios from './scenario.logic.ts';
 import { sharingBusinessCase } from './sharing.logic.ts';
 import { statementCsv, statementCsvFilename } from './statement.ts';
@@ -56,6 +57,21 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     (req) => chargeback.rateCard(db, callerOf(req)),
+  );
+
+  app.get(
+    '/finance/rates/proposal',
+    {
+      schema: {
+        tags,
+        summary:
+          "Rates derived from a scenario: a year's recurring cost recovered from the active farms' memory and CPU at a target utilisation (adopt them with POST /finance/rates)",
+        security: secured,
+        querystring: S.RateProposalQuery,
+        response: { 200: S.RateProposal, ...problems(404, 422), ...problemResponses },
+      },
+    },
+    (req) => rateProposal(db, callerOf(req), req.query),
   );
 
   app.post(

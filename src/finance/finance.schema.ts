@@ -285,3 +285,41 @@ export const BudgetEdit = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const RateProposalQuery = Type.Object(
+  {
+    scenario: Type.Optional(Type.String({ maxLength: 40, description: 'default paper' })),
+    year: Type.String({
+      pattern: '^[0-9]{4}-[0-9]{2}$',
+      description: "The scenario's financial year, e.g. 2015-16",
+    }),
+    utilisation: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Share of capacity sold (default 0.8)' }),
+    ),
+    memoryShare: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'Share of the cost put on memory (default 0.5), the rest on CPU',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RateProposal = Type.Object({
+  scenario: Type.String(),
+  year: Type.String(),
+  recurringCostCents: Type.Integer(),
+  hours: Type.Integer(),
+  capacity: Type.Object({ cpu: Num, memoryGb: Num }),
+  utilisation: Num,
+  memoryShare: Num,
+  rates: Type.Array(
+    Type.Object({
+      resource: Type.Union([Type.Literal('memory-gb-hour'), Type.Literal('cpu-hour')]),
+      centsPerUnit: Num,
+      recoversCents: Type.Integer(),
+    }),
+  ),
+});

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Budget } from '../../finance/budget.logic.ts';
 import { type BusinessCase, businessCaseCsv } from '../../finance/cost-model.ts';
 import type { Rate } from '../../finance/rate.repository.ts';
+import type { RateProposal } from '../../finance/rate-proposal.logic.ts';
 import type { Scenario } from '../../finance/scenario.logic.ts';
 import type { sharingBusinessCase } from '../../finance/sharing.logic.ts';
 import { type Statement, statementCsv } from '../../finance/statement.ts';
@@ -260,6 +261,58 @@ export function registerFinanceCommands(program: Command): void {
           ...(opts.note ? { note: opts.note } : {}),
         });
         ctx.print(list, () => `${resource} at ${centsPerUnit} cents from ${opts.from}`);
+      }),
+    );
+
+  rates
+    .command('propose')
+    .description(
+      "rates derived from a scenario: a year's recurring cost recovered at a target utilisation of the active farms",
+    )
+    .requiredOption('--year <YYYY-YY>', "the scenario's financial year whose recurring cost is recovered")
+    .option('--scenario <name>', 'the scenario (default paper)')
+    .option('--utilisation <share>', 'share of the capacity sold, above 0 and at most 1 (default 0.8)')
+    .option('--memory-share <share>', 'share of the cost put on memory, the rest on CPU (default 0.5)')
+    .option('--adopt-from <YYYY-MM-DD>', 'add the proposed rates to the card from this day (finance)')
+    .action(
+      act<{
+        year: string;
+        scenario?: string;
+        utilisation?: string;
+        memoryShare?: string;
+        adoptFrom?: string;
+      }>(async (ctx, opts) => {
+        const share = (v: string | undefined, flag: string) => {
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+            throw usageError(`${flag} must be a share from 0 to 1, e.g. 0.8, not ${v}`);
+          return n;
+        };
+        const p = await ctx.api.get<RateProposal>('/finance/rates/proposal', {
+          scenario: opts.scenario,
+          year: opts.year,
+          utilisation: share(opts.utilisation, '--utilisation'),
+          memoryShare: share(opts.memoryShare, '--memory-share'),
+        });
+        if (opts.adoptFrom)
+          for (const r of p.rates)
+            await ctx.api.post<Rate[]>('/finance/rates', {
+              resource: r.resource,
+              validFrom: opts.adoptFrom,
+              centsPerUnit: r.centsPerUnit,
+              note: `cost recovery: ${p.scenario} ${p.year} at ${p.utilisation * 100} % utilisation`,
+            });
+        ctx.print(p, () => {
+          const rows = table(p.rates, [
+            ['resource', (r) => r.resource],
+            ['cents/unit', (r) => r.centsPerUnit],
+            ['recovers', (r) => hk(r.recoversCents)],
+          ]);
+          const basis = `${p.scenario} ${p.year}: recurring cost ${hk(p.recurringCostCents)} over ${p.hours} h, ${Math.round(p.capacity.cpu * 10) / 10} CPU and ${Math.round(p.capacity.memoryGb * 10) / 10} GB at ${p.utilisation * 100} %, ${p.memoryShare * 100} % on memory`;
+          const adopted = opts.adoptFrom ? `\nadopted from ${opts.adoptFrom}` : '';
+          return `${rows}\n\n${basis}${adopted}`;
+        });
       }),
     );
 
