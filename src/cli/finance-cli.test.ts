@@ -19,9 +19,7 @@ describe('govhost finance', () => {
 
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     finance = (await t.user('finance')).token;
     dept = await t.department('FCL');
     viewer = (await t.user('dept-viewer', dept)).token;
