@@ -25,6 +25,7 @@ import { statusRoutes } from '../monitoring/status.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
 import { httpProvider } from '../payments/provider.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
+import { lazySerializers } from '../platform/lazy-serializer.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
 import { serializeRequest } from '../platform/request-log.ts';
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
           },
     bodyLimit: deps.config.bodyLimit,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
     frameworkErrors,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

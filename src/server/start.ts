@@ -9,6 +9,7 @@ import { checkSharedKey } from '../cluster/shared-keys.ts';
 import type { CertificateSink } from '../edge/acme.job.ts';
 import { certificateStoreSink, startAcme } from '../edge/acme.start.ts';
 import { startUploadedExpiryCheck } from '../edge/certificate-expiry.ts';
+import { startBudgetWatch } from '../finance/budget.logic.ts';
 import { routedCutovers } from '../migration/cutover.logic.ts';
 import { startCutoverWatch } from '../migration/cutover.start.ts';
 import type { CutoverWatch } from '../migration/cutover.watch.ts';
@@ -172,6 +173,8 @@ export async function startPlatform(
                   : null;
                 // The support desk's SLA watch: one per platform, like the alerts it notifies beside.
                 const slaWatch = startSlaWatch(config, store.db, app.log);
+                // Finance's budget watch, likewise once per platform: it tells each threshold once.
+                const budgetWatch = startBudgetWatch(store.db, app.log);
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
@@ -180,6 +183,7 @@ export async function startPlatform(
                   await acme?.stop();
                   await expiry.stop();
                   await slaWatch.stop();
+                  await budgetWatch.stop();
                   cutoverWatch = null;
                   await cw.stop();
                   runtime = null;
