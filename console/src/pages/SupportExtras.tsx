@@ -310,7 +310,7 @@ export function SupportReportPage() {
           href={`/api/v1/support/reports/monthly?month=${shown}&format=csv`}
           download={`support-${shown}.csv`}
         >
-          {t('downloadCsv', { month: shown })}
+          {t('downloadMonthCsv', { month: shown })}
         </a>
       </p>
       <Status loading={report.loading} error={report.error} />
