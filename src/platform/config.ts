@@ -127,6 +127,8 @@ export interface Config {
   readonly supportHolidays: readonly string[];
   /** Seconds between two rounds of the support desk's SLA check. */
   readonly supportCheckSeconds: number;
+  /** Days after its resolution a ticket may be reopened; after that, a new ticket is raised. */
+  readonly supportReopenDays: number;
   /** The sandbox payment provider test-mode payments go to (docs/payments.md); null: none. */
   readonly paymentsSandboxUrl: string | null;
   /** Minutes after which a payment the citizen has not paid expires (docs/payments.md). */
@@ -600,6 +602,12 @@ const FIELDS: FieldSpec[] = [
     parse: integer(1, 3_600),
     describe: 'support SLA check interval',
   },
+  {
+    env: 'GOVHOST_SUPPORT_REOPEN_DAYS',
+    file: 'supportReopenDays',
+    parse: integer(1, 366),
+    describe: 'support reopen window',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -659,6 +667,7 @@ export const DEFAULTS: Config = {
   supportHours: 'Mon-Fri 09:00-18:00 Asia/Hong_Kong',
   supportHolidays: [],
   supportCheckSeconds: 60,
+  supportReopenDays: 14,
   paymentsSandboxUrl: null,
   paymentsExpiryMinutes: 90,
 };

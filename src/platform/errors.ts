@@ -173,6 +173,7 @@ export const ERROR_CODES = {
     title: 'The month is closed: book a correction as an adjustment in an open month',
   },
   GOVHOST_FINANCE_INVALID: { status: 422, title: 'The finance input is not valid' },
+  GOVHOST_FINANCE_BUDGET_NOT_FOUND: { status: 404, title: 'The department has no budget for this period' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

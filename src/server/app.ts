@@ -26,6 +26,7 @@ import { registerPayHost } from '../payments/hosted-page.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
 import { httpProvider } from '../payments/provider.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
+import { lazySerializers } from '../platform/lazy-serializer.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
 import { serializeRequest } from '../platform/request-log.ts';
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
           },
     bodyLimit: deps.config.bodyLimit,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
     frameworkErrors,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -9,6 +9,7 @@ import { checkSharedKey } from '../cluster/shared-keys.ts';
 import type { CertificateSink } from '../edge/acme.job.ts';
 import { certificateStoreSink, startAcme } from '../edge/acme.start.ts';
 import { startUploadedExpiryCheck } from '../edge/certificate-expiry.ts';
+import { startBudgetWatch } from '../finance/budget.logic.ts';
 import { routedCutovers } from '../migration/cutover.logic.ts';
 import { startCutoverWatch } from '../migration/cutover.start.ts';
 import type { CutoverWatch } from '../migration/cutover.watch.ts';
@@ -179,6 +180,8 @@ export async function startPlatform(
                 const slaWatch = startSlaWatch(config, store.db, app.log);
                 // Unpaid payments expire once per platform, like the SLA watch.
                 const paymentExpiry = startPaymentExpiry(config, store.db, app.log);
+                // Finance's budget watch, likewise once per platform: it tells each threshold once.
+                const budgetWatch = startBudgetWatch(store.db, app.log);
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;
@@ -188,6 +191,7 @@ export async function startPlatform(
                   await expiry.stop();
                   await slaWatch.stop();
                   await paymentExpiry.stop();
+                  await budgetWatch.stop();
                   cutoverWatch = null;
                   await cw.stop();
                   runtime = null;
