@@ -7,6 +7,7 @@ import { CapacityPage } from './pages/Capacity.tsx';
 import { CertificatesPage } from './pages/Certificates.tsx';
 import { DepartmentsPage } from './pages/Departments.tsx';
 import { DomainQueuePage } from './pages/Domains.tsx';
+import { FinancePage } from './pages/Finance.tsx';
 import { IncidentsPage } from './pages/Incidents.tsx';
 import { MigrationItemPage, MigrationPage, MigrationWavePage } from './pages/Migration.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
@@ -14,6 +15,7 @@ import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { SlaTargetsPage, SupportPage, TicketPage } from './pages/Support.tsx';
+import { SupportReportPage } from './pages/SupportExtras.tsx';
 import { UsersPage, UserTokensPage } from './pages/Users.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import { LanguageSwitch } from './ui.tsx';
@@ -77,6 +79,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const waveParams = match('/migration/waves/:number', path);
   const itemParams = match('/migration/items/:dept/:ref', path);
   const ticketParams = match('/support/tickets/:id', path);
+  const financeParams = match('/finance/:tab?', path);
   let page: ReactNode;
   if (path === '/' || path === '/services') page = <ServicesPage />;
   else if (serviceParams)
@@ -110,6 +113,9 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   else if (ticketParams && /^\d+$/.test(ticketParams.id!))
     page = <TicketPage id={Number(ticketParams.id)} me={me} />;
   else if (path === '/support/sla' && can(me.role, 'ticket:operate')) page = <SlaTargetsPage />;
+  else if (path === '/support/report') page = <SupportReportPage />;
+  else if (financeParams && can(me.role, 'finance:read'))
+    page = <FinancePage me={me} tab={financeParams.tab ?? ''} />;
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
@@ -153,6 +159,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {canCapacity && navLink('/capacity', t('capacity'))}
             {canApproveDomains && navLink('/domains', t('domains'))}
             {canCertificates && navLink('/certificates', t('certificates'))}
+            {can(me.role, 'finance:read') && navLink('/finance', t('finance'))}
             {platform && navLink('/departments', t('departments'))}
             {canUsers && navLink('/users', t('users'))}
             {canAudit && navLink('/audit', t('audit'))}

@@ -67,10 +67,13 @@ export function LineChart({
   const max = hasData ? Math.max(...values, 0) : 0;
   const ceiling = Math.max(max, reference?.value ?? 0);
   const top = ceiling > 0 ? ceiling * 1.1 : 1;
+  // Most series never go below zero; a running balance (cumulative net savings) does.
+  const floor = hasData ? Math.min(...values, 0) : 0;
+  const bottom = floor < 0 ? floor * 1.1 : 0;
   const t0 = from;
   const t1 = to;
   const x = (tt: number) => PAD.l + ((tt - t0) / Math.max(1, t1 - t0)) * (W - PAD.l - PAD.r);
-  const y = (v: number) => PAD.t + (1 - v / top) * (H - PAD.t - PAD.b);
+  const y = (v: number) => PAD.t + (1 - (v - bottom) / (top - bottom)) * (H - PAD.t - PAD.b);
   const xLabel = formatX ?? ((tt: number) => time(new Date(tt).toISOString()));
 
   const describe = (l: Line) => {
@@ -120,8 +123,16 @@ export function LineChart({
           {fmt(top)}
         </text>
         <text x={PAD.l - 4} y={H - PAD.b} textAnchor="end" className="tick">
-          0
+          {bottom < 0 ? fmt(bottom) : 0}
         </text>
+        {bottom < 0 && (
+          <>
+            <line x1={PAD.l} x2={W - PAD.r} y1={y(0)} y2={y(0)} className="axis" data-zero />
+            <text x={PAD.l - 4} y={y(0) + 4} textAnchor="end" className="tick">
+              0
+            </text>
+          </>
+        )}
         {t1 > t0 && (
           <>
             <text x={PAD.l} y={H - 6} className="tick">

@@ -88,6 +88,12 @@ export async function resolveService(db: Db, caller: Principal, department: stri
   return row;
 }
 
+/** A service by id, for a capability that holds only its id (the payment page names the service). */
+export async function serviceById(db: Db, id: string, domain: string): Promise<Service | null> {
+  const row = await repo.findById(db, id);
+  return row ? present(row, domain) : null;
+}
+
 export async function listServices(
   deps: CatalogDeps,
   caller: Principal,

@@ -37,9 +37,7 @@ const lastMonth = (() => {
 describe('govhost capacity', () => {
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     const dept = await t.department('CAP');
     operator = (await t.user('operator')).token;
     deptUser = (await t.user('dept-admin', dept)).token;

@@ -21,9 +21,7 @@ describe('govhost certs and services https', { skip: skip ?? false, concurrency:
   let dir: string;
   before(async () => {
     [t, pki, dir] = await Promise.all([testApp(), testPki(), mkdtemp(join(tmpdir(), 'govhost-certs-cli-'))]);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     operator = (await t.user('operator')).token;
     dept = await t.department('CLC');
     developer = (await t.user('dept-developer', dept)).token;

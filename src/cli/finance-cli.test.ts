@@ -19,9 +19,7 @@ describe('govhost finance', () => {
 
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     finance = (await t.user('finance')).token;
     dept = await t.department('FCL');
     viewer = (await t.user('dept-viewer', dept)).token;
@@ -76,6 +74,32 @@ describe('govhost finance', () => {
       await ok(['finance', 'close', '2026-10']),
       /closed 2026-10: 0 department statements, HK\$0.00 in all/,
     );
+    // Budgets: finance sets one; the department's viewer reads it, nothing spent yet.
+    assert.match(
+      await ok(['finance', 'budgets', 'set', '--department', dept, '--period', 'month', '--cents', '50000']),
+      new RegExp(`${dept} monthly budget HK\\$500.00, alerts at 80, 100 %; spent HK\\$0.00`),
+    );
+    assert.match(
+      await ok(['finance', 'budgets'], viewer),
+      new RegExp(`${dept} +month \\d{4}-\\d{2} +HK\\$500.00 +HK\\$0.00 \\(0 %\\) +80 %, 100 %`),
+    );
+    const badPeriod = await runCli(url, finance, [
+      'finance',
+      'budgets',
+      'set',
+      '--department',
+      dept,
+      '--period',
+      'week',
+      '--cents',
+      '1',
+    ]);
+    assert.equal(badPeriod.code, 2);
+    assert.match(badPeriod.stderr, /--period must be month or year, not week/);
+    // No farm on this store: no capacity to recover the cost from, said plainly.
+    const propose = await runCli(url, finance, ['finance', 'rates', 'propose', '--year', '2015-16']);
+    assert.equal(propose.code, 1);
+    assert.match(propose.stderr, /no active farm: the capacity to recover the cost from is nil/);
     // No farm on this store: the comparison says what it needs rather than a number.
     assert.match(await ok(['finance', 'sharing']), /no active farm to size the comparison on/);
     const missing = await runCli(url, finance, ['finance', 'scenarios', 'set', 'draft', '/nonexistent.json']);

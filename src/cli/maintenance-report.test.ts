@@ -25,9 +25,7 @@ const lastMonth = (() => {
 describe('govhost maintenance and govhost report sla', () => {
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     dept = await t.department('CLI');
     operator = (await t.user('operator')).token;
     const res = await t.request(t.adminToken, {

@@ -23,9 +23,7 @@ async function ok(token: string, ...args: string[]) {
 describe('govhost migration', () => {
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     dir = await mkdtemp(join(tmpdir(), 'govhost-migration-cli-'));
   });
   after(async () => {

@@ -53,9 +53,7 @@ const ruleRow = (out: string, rule: string) =>
 describe('govhost alerts, channels and incidents', { concurrency: 2 }, () => {
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     dept = await t.department('CLA');
     admin = (await t.user('dept-admin', dept)).token;
     const res = await t.request(admin, {

@@ -16,9 +16,7 @@ describe('govhost payments', () => {
 
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     dept = await t.department('PAY');
     dev = (await t.user('dept-developer', dept)).token;
     const res = await t.request(dev, {

@@ -32,9 +32,7 @@ const goLive = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10)
 describe('govhost requests and govhost workload load-paper', () => {
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     dept = await t.department('CLI');
     developer = (await t.user('dept-developer', dept)).token;
     operator = (await t.user('operator')).token;

@@ -24,9 +24,7 @@ async function ok(token: string, ...args: string[]) {
 describe('govhost tickets', () => {
   before(async () => {
     t = await testApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     dir = await mkdtemp(join(tmpdir(), 'govhost-tickets-cli-'));
   });
   after(async () => {
@@ -103,7 +101,8 @@ describe('govhost tickets', () => {
       ).stdout,
       /bronze P4: respond within 600 min, resolve within 3000 min \(business\)/,
     );
-    const month = new Date().toISOString().slice(0, 7);
+    // Report months are the desk's (Hong Kong, UTC+8 all year).
+    const month = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
     const csv = await ok(op.token, 'tickets', 'report', '--month', month, '--department', dept, '--csv');
     const api = await t.request(op.token, {
       method: 'GET',
@@ -111,6 +110,15 @@ describe('govhost tickets', () => {
     });
     assert.equal(csv.stdout, api.body);
     assert.match(csv.stdout, new RegExp(`\\r\\n${dept},P2,1,1,\\d+,0,1,\\d+,0\\r\\n$`));
+    // The desk imports a ticket from an older desk with its raise time; a department may not.
+    const raisedAt = new Date(Date.now() - 3_600_000).toISOString();
+    const importArgs = ['--title', 'From the old desk', '--description', 'x', '--department', dept];
+    const imported = await ok(op.token, 'tickets', 'raise', ...importArgs, '--raised-at', raisedAt);
+    const m = /Raised ticket #(\d+)/.exec(imported.stdout)?.[1];
+    assert.ok(m, imported.stdout);
+    assert.match((await ok(dev, 'tickets', 'show', m)).stdout, /imported; first raised/);
+    const notDesk = await runCli(url, dev, ['tickets', 'raise', ...importArgs, '--raised-at', raisedAt]);
+    assert.equal(notDesk.code, 1, notDesk.stderr);
     const bad = await runCli(url, dev, ['tickets', 'show', 'abc']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /"abc" is not a ticket number/);

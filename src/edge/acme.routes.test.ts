@@ -16,9 +16,7 @@ describe('ACME status for operators', () => {
 
   before(async () => {
     t = await testApp({ acmeDirectoryUrl: 'https://ca.example.gov/dir' });
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await t.listen();
     operator = (await t.user('operator')).token;
     const at = new Date('2026-12-07T12:00:00Z');
     await repo.putOrder(t.db, {

@@ -1,7 +1,8 @@
 import { recordChange } from '../audit/audit.logic.ts';
 import { currentMonth, isMonth, monthBounds } from '../capacity/month.ts';
 import { departmentsReserving, reservationIntervals } from '../capacity/reservation-history.repository.ts';
-import { findById as findService } from '../catalog/service.repository.ts';
+import { findById as findService, list as listServices } from '../catalog/service.repository.ts';
+import { requestsByDay } from '../monitoring/metrics.repository.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
@@ -63,8 +64,13 @@ export async function setRate(
 async function liveStatement(db: Executor, dept: { id: string; code: string }, month: string, now: Date) {
   const { start, end } = monthBounds(month);
   const intervals = await reservationIntervals(db, dept.id, start, end);
+  // Requests of every service that reserved in the month or is in the catalogue now (a static
+  // site answers requests with nothing reserved).
+  const current = await listServices(db, dept.id, { limit: 10_000, offset: 0 }, {});
+  const ids = [...new Set([...intervals.map((i) => i.serviceId), ...current.items.map((s) => s.id)])];
+  const requests = await requestsByDay(db, ids, start, new Date(Math.min(end.getTime(), now.getTime())));
   const names = new Map<string, string>();
-  for (const id of new Set(intervals.map((i) => i.serviceId))) {
+  for (const id of new Set([...intervals.map((i) => i.serviceId), ...requests.map((r) => r.serviceId)])) {
     const svc = await findService(db, id);
     names.set(id, svc ? `${dept.code}/${svc.slug}` : `${dept.code}/(deleted ${id.slice(0, 8)})`);
   }
@@ -73,6 +79,7 @@ async function liveStatement(db: Executor, dept: { id: string; code: string }, m
       department: dept.code,
       month,
       intervals,
+      requests,
       rates: await rates.listRates(db),
       serviceName: (id) => names.get(id) ?? id,
     },
@@ -102,7 +109,16 @@ export async function monthlyStatement(
   authorize(caller, 'finance:read');
   checkMonth(month, now);
   // Scoped: another department's code answers 404, as if it did not exist.
-  const dept = await resolveDepartment(db, caller, department);
+  return statementOf(db, await resolveDepartment(db, caller, department), month, now);
+}
+
+/** A department's statement of a month, for callers that have already authorised (budgets). */
+export async function statementOf(
+  db: Executor,
+  dept: { id: string; code: string },
+  month: string,
+  now = new Date(),
+): Promise<Statement> {
   const closed = await months.findClosed(db, month);
   if (!closed) return liveStatement(db, dept, month, now);
   const kept = await months.findStatement(db, month, dept.id);

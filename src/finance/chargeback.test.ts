@@ -16,7 +16,8 @@ describe('chargeback', () => {
       url: `/api/v1${url}`,
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
-    return { status: res.statusCode, json: res.body ? res.json() : null, body: res.body };
+    const json = /json/.test(String(res.headers['content-type'])) && res.body ? res.json() : null;
+    return { status: res.statusCode, json, body: res.body };
   };
 
   before(async () => {
@@ -138,8 +139,36 @@ describe('chargeback', () => {
         interval('s3', 512, 0.5, 0, new Date('2026-02-10T00:00:00Z'), at('21')),
       ])
       .execute();
+    // Requests answered, as monitoring counts them by the minute: s1 1,500 on the 10th and 500 on
+    // the 20th, s3 250 on the 16th, s1 999 on 1 April (another month).
+    const minute = (s: string, at: string, counts: { r2?: number; r4?: number; r5?: number }) => ({
+      service_id: svc[s] as string,
+      minute: new Date(at),
+      probes_total: 0,
+      probes_failed: 0,
+      probe_ms_sum: 0,
+      req_1xx: 0,
+      req_2xx: counts.r2 ?? 0,
+      req_3xx: 0,
+      req_4xx: counts.r4 ?? 0,
+      req_5xx: counts.r5 ?? 0,
+      latency_buckets: [],
+      latency_ms_sum: 0,
+      instances_total: 1,
+      instances_healthy: 1,
+    });
+    await t.db
+      .insertInto('service_minutes')
+      .values([
+        minute('s1', '2026-03-10T12:00:00Z', { r2: 1_200, r5: 300 }),
+        minute('s1', '2026-03-20T08:00:00Z', { r2: 500 }),
+        minute('s3', '2026-03-16T00:00:00Z', { r4: 250 }),
+        minute('s1', '2026-04-01T00:00:00Z', { r2: 999 }),
+      ])
+      .execute();
     // Rates set long ago (the API takes only today or later): memory 2 cents a GB-hour, 3 from
-    // the 16th; CPU 10 cents an hour; disk 0.1 cent a GB-hour.
+    // the 16th; CPU 10 cents an hour; disk 0.1 cent a GB-hour; requests 4 cents a thousand, 5
+    // from the 16th.
     await t.db
       .insertInto('finance_rates')
       .values([
@@ -147,6 +176,8 @@ describe('chargeback', () => {
         { resource: 'memory-gb-hour', valid_from: '2026-03-16', cents_per_unit: 3, created_by: 'test' },
         { resource: 'cpu-hour', valid_from: '2026-01-01', cents_per_unit: 10, created_by: 'test' },
         { resource: 'storage-gb-hour', valid_from: '2026-01-01', cents_per_unit: 0.1, created_by: 'test' },
+        { resource: 'request-thousand', valid_from: '2026-01-01', cents_per_unit: 4, created_by: 'test' },
+        { resource: 'request-thousand', valid_from: '2026-03-16', cents_per_unit: 5, created_by: 'test' },
       ])
       .execute();
     const r = await call(finance, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
@@ -164,6 +195,7 @@ describe('chargeback', () => {
      *   2×744×10 = 14,880; disk 2×744×0.1 = 148.8 → 149.
      * s2 (2 GB, 1 CPU from the 11th: 504 h): memory 2×120×2 = 480 + 2,304; CPU 5,040.
      * s3 (0.5 GB, 0.5 CPU to the 21st: 480 h): memory 0.5×360×2 = 360 + 0.5×120×3 = 180; CPU 2,400.
+     * Requests: s1 1.5 thousand × 4 = 6, 0.5 × 5 = 2.5 → 3; s3 0.25 × 5 = 1.25 → 1 (April's 999 not).
      */
     assert.equal(line('s1', 'memory-gb-hour', '2026-01-01'), 1_440);
     assert.equal(line('s1', 'memory-gb-hour', '2026-03-16'), 2_304);
@@ -175,8 +207,11 @@ describe('chargeback', () => {
     assert.equal(line('s3', 'memory-gb-hour', '2026-01-01'), 360);
     assert.equal(line('s3', 'memory-gb-hour', '2026-03-16'), 180);
     assert.equal(line('s3', 'cpu-hour', '2026-01-01'), 2_400);
-    assert.equal(s.lines.length, 10);
-    assert.equal(s.totalCents, 29_537);
+    assert.equal(line('s1', 'request-thousand', '2026-01-01'), 6);
+    assert.equal(line('s1', 'request-thousand', '2026-03-16'), 3);
+    assert.equal(line('s3', 'request-thousand', '2026-03-16'), 1);
+    assert.equal(s.lines.length, 13);
+    assert.equal(s.totalCents, 29_547);
     assert.equal(s.unpricedHours, 0);
   });
 
@@ -197,7 +232,7 @@ describe('chargeback', () => {
     assert.equal(next.json.filter((r: { resource: string }) => r.resource === 'cpu-hour').length, 2);
     // March is priced as before.
     const r = await call(finance, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
-    assert.equal(r.json.totalCents, 29_537);
+    assert.equal(r.json.totalCents, 29_547);
     assert.equal(
       (await call(t.adminToken, 'GET', `/finance/statements?department=${dept.A?.code}&month=2099-01`))
         .status,
@@ -210,7 +245,19 @@ describe('chargeback', () => {
       const { token } = await t.user(role, dept.A?.code);
       const own = await call(token, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
       assert.equal(own.status, 200, own.body);
-      assert.equal(own.json.totalCents, 29_537);
+      assert.equal(own.json.totalCents, 29_547);
+      // The console's download link: the same statement as CSV, its last line the total.
+      const csv = await call(
+        token,
+        'GET',
+        `/finance/statements?department=${dept.A?.code}&month=2026-03&format=csv`,
+      );
+      assert.equal(csv.status, 200, csv.body);
+      assert.match(
+        csv.body,
+        /^department,month,service,resource,rate_from,cents_per_unit,quantity,amount_cents\r\n/,
+      );
+      assert.ok(csv.body.endsWith(`${dept.A?.code},2026-03,total,,,,,29547\r\n`), csv.body);
       const other = await call(token, 'GET', `/finance/statements?department=${dept.B?.code}&month=2026-03`);
       assert.equal(other.status, 404, `${role}: ${other.body}`);
       assert.equal(
@@ -235,7 +282,7 @@ describe('chargeback', () => {
     const url = `/finance/statements?department=${dept.A?.code}&month=2026-03`;
     const closed = await call(finance, 'POST', '/finance/months/2026-03/close');
     assert.equal(closed.status, 200, closed.body);
-    assert.deepEqual(closed.json, { month: '2026-03', departments: 1, totalCents: 29_537 });
+    assert.deepEqual(closed.json, { month: '2026-03', departments: 1, totalCents: 29_547 });
     assert.equal(
       (await call(finance, 'POST', '/finance/months/2026-03/close')).json.code,
       'GOVHOST_FINANCE_MONTH_CLOSED',
@@ -256,7 +303,7 @@ describe('chargeback', () => {
       })
       .execute();
     const march = await call(finance, 'GET', url);
-    assert.deepEqual([march.json.closed, march.json.totalCents], [true, 29_537]);
+    assert.deepEqual([march.json.closed, march.json.totalCents], [true, 29_547]);
     const refused = await call(finance, 'POST', '/finance/adjustments', {
       department: dept.A?.code,
       month: '2026-03',

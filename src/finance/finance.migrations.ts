@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
-/** Finance (issue 18): business-case scenarios and the rate card (0037). */
+/** Finance (issue 18): business-case scenarios and the rate card (0037); budgets (0042). */
 export const financeMigrations: Record<string, Migration> = {
   '0037_finance_scenarios': {
     async up(db: Kysely<unknown>) {
@@ -53,6 +53,42 @@ export const financeMigrations: Record<string, Migration> = {
       await sql`create index finance_adjustments_by_department on finance_adjustments (department_id, month)`.execute(
         db,
       );
+    },
+  },
+  // Budgets per department and period, the alerts sent at their thresholds, and requests on
+  // the rate card (issue 18).
+  '0042_finance_budgets': {
+    async up(db: Kysely<unknown>) {
+      // Requests are metered too (monitoring's per-minute counts), priced per thousand.
+      await sql`alter table finance_rates drop constraint finance_rates_resource_check`.execute(db);
+      await sql`
+        alter table finance_rates add constraint finance_rates_resource_check
+          check (resource in ('memory-gb-hour', 'cpu-hour', 'storage-gb-hour', 'request-thousand'))`.execute(
+        db,
+      );
+      await sql`
+        create table finance_budgets (
+          department_id uuid not null,
+          period text not null check (period in ('month', 'year')),
+          amount_cents bigint not null check (amount_cents > 0),
+          thresholds integer[] not null,
+          set_by text not null,
+          set_at timestamptz not null default now(),
+          primary key (department_id, period)
+        )`.execute(db);
+      // One row per crossing: the key holds the budget's amount too, so a changed budget is
+      // crossed (and told) anew, while the same one is told once a period.
+      await sql`
+        create table finance_budget_alerts (
+          department_id uuid not null,
+          period text not null,
+          period_key text not null,
+          threshold integer not null,
+          amount_cents bigint not null,
+          spent_cents bigint not null,
+          alerted_at timestamptz not null default now(),
+          primary key (department_id, period, period_key, threshold, amount_cents)
+        )`.execute(db);
     },
   },
 };

@@ -3,11 +3,14 @@ import { Type } from 'typebox';
 import { problemResponses, problems, secured } from '../platform/http-schemas.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import * as budgets from './budget.logic.ts';
 import * as chargeback from './chargeback.logic.ts';
 import { expectedCharge } from './expected.logic.ts';
 import * as S from './finance.schema.ts';
+import { rateProposal } from './rate-proposal.logic.ts';
 import * as scenarios from './scenario.logic.ts';
 import { sharingBusinessCase } from './sharing.logic.ts';
+import { statementCsv, statementCsvFilename } from './statement.ts';
 
 /** Finance: the business case and its scenarios (the central team's). */
 export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
@@ -48,12 +51,27 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       schema: {
         tags,
         summary:
-          'The rate card: HK cents per GB-hour of memory and storage and per CPU-hour, each from a day on',
+          'The rate card: HK cents per GB-hour of memory and storage, per CPU-hour and per thousand requests, each from a day on',
         security: secured,
         response: { 200: Type.Array(S.Rate), ...problemResponses },
       },
     },
     (req) => chargeback.rateCard(db, callerOf(req)),
+  );
+
+  app.get(
+    '/finance/rates/proposal',
+    {
+      schema: {
+        tags,
+        summary:
+          "Rates derived from a scenario: a year's recurring cost recovered from the active farms' memory and CPU at a target utilisation (adopt them with POST /finance/rates)",
+        security: secured,
+        querystring: S.RateProposalQuery,
+        response: { 200: S.RateProposal, ...problems(404, 422), ...problemResponses },
+      },
+    },
+    (req) => rateProposal(db, callerOf(req), req.query),
   );
 
   app.post(
@@ -76,13 +94,24 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       schema: {
         tags,
         summary:
-          "A department's monthly statement: its reservations (memory, CPU, disk) over time, priced by the rate card, in HK cents",
+          "A department's monthly statement: its reservations (memory, CPU, disk) over time, priced by the rate card, in HK cents; CSV with format=csv or Accept: text/csv",
         security: secured,
         querystring: S.StatementQuery,
         response: { 200: S.Statement, ...problems(404, 422), ...problemResponses },
       },
     },
-    (req) => chargeback.monthlyStatement(db, callerOf(req), req.query.department, req.query.month),
+    async (req, reply) => {
+      const { department, month, format } = req.query;
+      const s = await chargeback.monthlyStatement(db, callerOf(req), department, month);
+      const csv =
+        format === 'csv' || (format === undefined && /\btext\/csv\b/.test(req.headers.accept ?? ''));
+      if (!csv) return s;
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="${statementCsvFilename(s)}"`)
+        .serializer((body: unknown) => body as string)
+        .send(statementCsv(s) as never); // the 200 schema describes the JSON form; CSV is text
+    },
   );
 
   app.get(
@@ -197,6 +226,53 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     },
     async (req, reply) => {
       await scenarios.removeScenario(db, callerOf(req), req.params.name);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/finance/budgets',
+    {
+      schema: {
+        tags,
+        summary:
+          "Departments' monthly and yearly budgets with what is spent so far this period and the thresholds told",
+        security: secured,
+        querystring: S.BudgetQuery,
+        response: { 200: Type.Array(S.Budget), ...problems(404), ...problemResponses },
+      },
+    },
+    (req) => budgets.listBudgets(db, callerOf(req), req.query.department),
+  );
+
+  app.put(
+    '/finance/budgets/:department/:period',
+    {
+      schema: {
+        tags,
+        summary: "Set a department's budget for each month or financial year, with its alert thresholds",
+        security: secured,
+        params: S.BudgetParams,
+        body: S.BudgetEdit,
+        response: { 200: S.Budget, ...problems(404, 422), ...problemResponses },
+      },
+    },
+    (req) => budgets.setBudget(db, callerOf(req), { ...req.params, ...req.body }),
+  );
+
+  app.delete(
+    '/finance/budgets/:department/:period',
+    {
+      schema: {
+        tags,
+        summary: "Remove a department's budget",
+        security: secured,
+        params: S.BudgetParams,
+        response: { 204: Type.Null(), ...problems(404), ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      await budgets.removeBudget(db, callerOf(req), req.params.department, req.params.period);
       return reply.status(204).send(null);
     },
   );

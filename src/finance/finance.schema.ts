@@ -129,6 +129,7 @@ const Resource = Type.Union([
   Type.Literal('memory-gb-hour'),
   Type.Literal('cpu-hour'),
   Type.Literal('storage-gb-hour'),
+  Type.Literal('request-thousand'),
 ]);
 
 export const Rate = Type.Object({
@@ -149,7 +150,7 @@ export const NewRate = Type.Object(
     centsPerUnit: Type.Number({
       minimum: 0,
       maximum: 1_000_000,
-      description: 'HK cents per GB-hour or CPU-hour',
+      description: 'HK cents per GB-hour, CPU-hour or thousand requests',
     }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },
@@ -160,6 +161,7 @@ export const StatementQuery = Type.Object(
   {
     department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$', description: 'Department code' }),
     month: Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' }),
+    format: Type.Optional(Type.Enum(['json', 'csv'] as const)),
   },
   { additionalProperties: false },
 );
@@ -235,4 +237,89 @@ export const Expected = Type.Object({
   ),
   totalCents: Type.Integer(),
   unpriced: Type.Boolean(),
+});
+
+const Period = Type.Union([Type.Literal('month'), Type.Literal('year')], {
+  description: 'month (UTC calendar month) or year (financial year, April to March)',
+});
+
+export const Budget = Type.Object({
+  department: Type.String(),
+  period: Period,
+  amountCents: Type.Integer(),
+  thresholds: Type.Array(Type.Integer()),
+  setBy: Type.String(),
+  setAt: Type.String(),
+  periodKey: Type.String(),
+  spentCents: Type.Integer(),
+  share: Num,
+  alerts: Type.Array(
+    Type.Object({ threshold: Type.Integer(), spentCents: Type.Integer(), at: Type.String() }),
+  ),
+});
+
+export const BudgetQuery = Type.Object(
+  {
+    department: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$', description: 'Department code' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BudgetParams = Type.Object({
+  department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$' }),
+  period: Period,
+});
+
+export const BudgetEdit = Type.Object(
+  {
+    amountCents: Type.Integer({ minimum: 1, maximum: 100_000_000_000, description: 'HK cents' }),
+    thresholds: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), {
+        minItems: 1,
+        maxItems: 10,
+        description: 'Percentages of the budget to be told at (default 80 and 100)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RateProposalQuery = Type.Object(
+  {
+    scenario: Type.Optional(Type.String({ maxLength: 40, description: 'default paper' })),
+    year: Type.String({
+      pattern: '^[0-9]{4}-[0-9]{2}$',
+      description: "The scenario's financial year, e.g. 2015-16",
+    }),
+    utilisation: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Share of capacity sold (default 0.8)' }),
+    ),
+    memoryShare: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'Share of the cost put on memory (default 0.5), the rest on CPU',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RateProposal = Type.Object({
+  scenario: Type.String(),
+  year: Type.String(),
+  recurringCostCents: Type.Integer(),
+  hours: Type.Integer(),
+  capacity: Type.Object({ cpu: Num, memoryGb: Num }),
+  utilisation: Num,
+  memoryShare: Num,
+  rates: Type.Array(
+    Type.Object({
+      resource: Type.Union([Type.Literal('memory-gb-hour'), Type.Literal('cpu-hour')]),
+      centsPerUnit: Num,
+      recoversCents: Type.Integer(),
+    }),
+  ),
 });

@@ -1,6 +1,7 @@
 import type { ColumnType } from 'kysely';
 
-export const RATE_RESOURCES = ['memory-gb-hour', 'cpu-hour', 'storage-gb-hour'] as const;
+/** Reserved capacity by the hour, and requests answered by the thousand (0042). */
+export const RATE_RESOURCES = ['memory-gb-hour', 'cpu-hour', 'storage-gb-hour', 'request-thousand'] as const;
 export type RateResource = (typeof RATE_RESOURCES)[number];
 
 /** One rate of the card: cents per unit from `valid_from` (a day, UTC) until the next. */

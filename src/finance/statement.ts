@@ -40,7 +40,8 @@ export interface Statement {
 }
 
 const HOUR = 3_600_000;
-const per: Record<RateResource, (i: ReservationInterval) => number> = {
+/** Reserved resources, priced by the hour; requests are counted by the day instead. */
+const per: Record<Exclude<RateResource, 'request-thousand'>, (i: ReservationInterval) => number> = {
   'memory-gb-hour': (i) => i.memoryMb / 1024,
   'cpu-hour': (i) => i.cpu,
   'storage-gb-hour': (i) => i.storageMb / 1024,
@@ -54,6 +55,8 @@ export function priceMonth(
     department: string;
     month: string;
     intervals: ReservationInterval[];
+    /** Requests answered by service and UTC day (monitoring's counts). */
+    requests?: { serviceId: string; day: string; count: number }[];
     rates: Rate[];
     serviceName: (id: string) => string;
   },
@@ -63,7 +66,7 @@ export function priceMonth(
   const end = new Date(Math.min(monthEnd.getTime(), Math.max(start.getTime(), now.getTime())));
   const lines = new Map<string, StatementLine & { exact: number; exactQty: number }>();
   let unpriced = 0;
-  for (const resource of Object.keys(per) as RateResource[]) {
+  for (const resource of Object.keys(per) as (keyof typeof per)[]) {
     const rates = input.rates.filter((r) => r.resource === resource);
     const periods = rates.map((r, i) => ({
       rate: r,
@@ -102,6 +105,29 @@ export function priceMonth(
       unpriced += (b - a - covered) / HOUR;
     }
   }
+  // Requests: each day's count at the rate of that day (rates start at a day), per thousand.
+  const requestRates = input.rates.filter((r) => r.resource === 'request-thousand');
+  // The counts are the month's up to `now` already (liveStatement asks for no more).
+  for (const r of input.requests ?? []) {
+    if (r.count <= 0) continue;
+    const rate = requestRates.filter((x) => x.validFrom <= r.day).at(-1);
+    if (!rate) continue; // no rate yet: not charged (requests are not hours: not in unpricedHours)
+    const service = input.serviceName(r.serviceId);
+    const key = `${service}\u0000request-thousand\u0000${rate.validFrom}`;
+    const line = lines.get(key) ?? {
+      service,
+      resource: 'request-thousand' as const,
+      rateFrom: rate.validFrom,
+      centsPerUnit: rate.centsPerUnit,
+      quantity: 0,
+      amountCents: 0,
+      exact: 0,
+      exactQty: 0,
+    };
+    line.exactQty += r.count / 1000;
+    line.exact += (r.count / 1000) * rate.centsPerUnit;
+    lines.set(key, line);
+  }
   const out = [...lines.values()]
     .map(({ exact, exactQty, ...l }) => ({
       ...l,
@@ -127,6 +153,10 @@ export function priceMonth(
     totalCents: out.reduce((s, l) => s + l.amountCents, 0),
   };
 }
+
+/** The download's name: the department and month, nothing a header could be broken with. */
+export const statementCsvFilename = (s: Statement) =>
+  `govhost-statement-${s.department.replace(/[^A-Za-z0-9]/g, '')}-${s.month}.csv`;
 
 /** The statement as CSV (RFC 4180), one line per service, resource and rate, amounts in cents. */
 export function statementCsv(s: Statement): string {

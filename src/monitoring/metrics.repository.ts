@@ -282,3 +282,29 @@ export async function recentUsageByService(
   }
   return out;
 }
+
+/**
+ * Requests answered (every status class) by service and UTC day in [from, to): what finance's
+ * chargeback meters. Days, not minutes: rates change only at the start of a day.
+ */
+export async function requestsByDay(
+  db: Executor,
+  serviceIds: string[],
+  from: Date,
+  to: Date,
+): Promise<{ serviceId: string; day: string; count: number }[]> {
+  if (serviceIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('service_minutes')
+    .select((eb) => [
+      'service_id',
+      sql<string>`to_char(minute at time zone 'UTC', 'YYYY-MM-DD')`.as('day'),
+      eb.fn.sum<string | number>(sql`req_1xx + req_2xx + req_3xx + req_4xx + req_5xx`).as('count'),
+    ])
+    .where('service_id', 'in', serviceIds)
+    .where('minute', '>=', from)
+    .where('minute', '<', to)
+    .groupBy(['service_id', sql`to_char(minute at time zone 'UTC', 'YYYY-MM-DD')`])
+    .execute();
+  return rows.map((r) => ({ serviceId: r.service_id, day: r.day, count: Number(r.count) }));
+}

@@ -162,6 +162,16 @@ export const outboxEventMigrations: Record<string, Migration> = {
       await sql`alter table notification_outbox alter column incident_id drop not null`.execute(db);
     },
   },
+  // A row may go to people instead of a channel: e-mail to the addresses it names (the support
+  // desk's raiser and watchers, 0041). Exactly one of the two says where it goes.
+  '0041_outbox_people': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table notification_outbox alter column channel_id drop not null`.execute(db);
+      await sql`alter table notification_outbox add column addresses text[]`.execute(db);
+      await sql`alter table notification_outbox add constraint notification_outbox_target
+        check ((channel_id is null) <> (addresses is null))`.execute(db);
+    },
+  },
 };
 
 /** Status page and SLA: maintenance notices (0008). */

@@ -92,7 +92,10 @@ export type OutboxState = 'pending' | 'sending' | 'delivered' | 'failed';
 
 export interface NotificationOutboxTable {
   id: Generated<string>;
-  channel_id: string;
+  /** Null: the row goes to people (`addresses`) by e-mail, not to a channel (0041). */
+  channel_id: string | null;
+  /** The e-mail addresses of the people told (a ticket's raiser and watchers); null for a channel's row. */
+  addresses: string[] | null;
   /** Null: another capability's event (a support ticket's), sent through the same channels (0036). */
   incident_id: number | null;
   event: string;

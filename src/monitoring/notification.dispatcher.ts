@@ -10,7 +10,7 @@ import type { Db } from '../platform/database.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { addEvent, SYSTEM } from './incident.logic.ts';
 import { findIncident } from './incident.repository.ts';
-import { deliver } from './notification.logic.ts';
+import { deliver, deliverToPeople } from './notification.logic.ts';
 import * as repo from './notification.repository.ts';
 import type { Resolve } from './webhook-target.ts';
 
@@ -114,11 +114,14 @@ export class NotificationDispatcher {
   private async send(row: repo.OutboxRow): Promise<void> {
     const { db, log } = this.opts;
     const lease = row.lease_until as Date;
-    const channel = await repo.findChannel(db, null, row.channel_id);
-    if (!channel) return; // deleted meanwhile: its rows went with it
+    const channel = row.channel_id === null ? null : await repo.findChannel(db, null, row.channel_id);
+    if (row.channel_id !== null && !channel) return; // deleted meanwhile: its rows went with it
+    const target = channel?.id ?? (row.addresses ?? []).join(', ');
     let detail: string;
     try {
-      detail = await deliver(this.opts, channel, row.body, this.timeoutMs);
+      detail = channel
+        ? await deliver(this.opts, channel, row.body, this.timeoutMs)
+        : await deliverToPeople(this.opts, row.addresses ?? [], row.body, this.timeoutMs);
     } catch (err) {
       const error = (err as Error).message;
       const now = Date.now();
@@ -129,7 +132,7 @@ export class NotificationDispatcher {
         log.error(
           {
             notification: row.id,
-            channel: channel.id,
+            channel: target,
             incident: row.incident_id,
             attempts: row.attempts,
             error,
@@ -138,7 +141,7 @@ export class NotificationDispatcher {
         );
       } else {
         log.warn(
-          { notification: row.id, channel: channel.id, attempts: row.attempts, retryInMs: delay, error },
+          { notification: row.id, channel: target, attempts: row.attempts, retryInMs: delay, error },
           'notification attempt failed; will retry',
         );
       }

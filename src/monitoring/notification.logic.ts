@@ -129,6 +129,31 @@ export async function fanOutEvent(
   return channels.length;
 }
 
+/**
+ * Queues another capability's event for people by e-mail (a ticket's raiser and watchers), one row
+ * for all of them, with the outbox's retries; nothing when no SMTP server is configured or nobody
+ * has an address. Call in the transaction that makes the change.
+ */
+export async function notifyPeople(
+  tx: Executor,
+  config: Pick<Config, 'smtpUrl'>,
+  addresses: string[],
+  payload: NotificationPayload,
+): Promise<number> {
+  const to = [...new Set(addresses)].sort();
+  if (!config.smtpUrl || to.length === 0) return 0;
+  await enqueue(tx, [
+    {
+      channel_id: null,
+      addresses: to,
+      incident_id: null,
+      event: payload.event,
+      body: JSON.stringify(payload),
+    },
+  ]);
+  return to.length;
+}
+
 export interface NewChannel {
   kind: 'webhook' | 'email';
   /** For a webhook. */
@@ -251,6 +276,23 @@ export async function deleteChannel(deps: NotificationDeps, caller: Caller, id: 
       before: present(row, codes),
     });
   });
+}
+
+/** Sends one row addressed to people (not a channel) by e-mail now (no retry): the dispatcher uses it. */
+export async function deliverToPeople(
+  deps: Pick<NotificationDeps, 'config'>,
+  addresses: string[],
+  body: string,
+  timeoutMs: number,
+): Promise<string> {
+  if (!deps.config.smtpUrl) throw new Error('no SMTP server configured (GOVHOST_SMTP_URL)');
+  await sendEmail(
+    { url: deps.config.smtpUrl, from: deps.config.mailFrom },
+    addresses,
+    JSON.parse(body),
+    timeoutMs,
+  );
+  return `e-mail to ${addresses.join(', ')}`;
 }
 
 /** Sends one notification on one channel now (no retry): the dispatcher and the test use it. */

@@ -64,7 +64,13 @@ export async function channelsFor(db: Executor, departmentId: string): Promise<C
 
 export async function enqueue(
   db: Executor,
-  rows: { channel_id: string; incident_id: number | null; event: string; body: string }[],
+  rows: {
+    channel_id: string | null;
+    addresses?: string[];
+    incident_id: number | null;
+    event: string;
+    body: string;
+  }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await db
@@ -72,6 +78,7 @@ export async function enqueue(
     .values(
       rows.map((r) => ({
         ...r,
+        addresses: r.addresses ?? null,
         state: 'pending' as const,
         lease_until: null,
         last_error: null,

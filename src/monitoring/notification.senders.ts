@@ -15,7 +15,13 @@ export interface NotificationPayload {
   /** Stable across retries and channels: a receiver drops a second delivery with the same id. */
   id: string;
   /** `incident.reopened`: it fired again soon after it was resolved (same incidentId). */
-  event: 'incident.opened' | 'incident.reopened' | 'incident.resolved' | 'test' | TicketEventName;
+  event:
+    | 'incident.opened'
+    | 'incident.reopened'
+    | 'incident.resolved'
+    | 'test'
+    | TicketEventName
+    | BudgetEventName;
   incidentId: number | null;
   /** `DEPT/slug`. */
   service: string;
@@ -29,6 +35,9 @@ export interface NotificationPayload {
   /** A support ticket's event (the support capability's): its number, link text and who is told. */
   ticket?: { id: number; title: string; status: string; notify: string[] };
 }
+
+/** Finance: a department's spend crossed a threshold of its budget (`service` is the department). */
+export type BudgetEventName = 'finance.budget-alert';
 
 /** Support desk events: a public change of a ticket, or an SLA clock near or past its target. */
 export type TicketEventName = 'ticket.updated' | 'ticket.sla-warning' | 'ticket.sla-breach';
@@ -142,6 +151,12 @@ export function renderEmail(p: NotificationPayload): { subject: string; text: st
     return {
       subject: '[GovHost] test notification',
       text: `${p.message}\n\nThis channel is set up correctly.\n`,
+    };
+  }
+  if (p.event === 'finance.budget-alert') {
+    return {
+      subject: `[GovHost] budget of ${p.service}: ${p.message}`,
+      text: `${p.message}\n\nNotification id: ${p.id}\n`,
     };
   }
   if (p.ticket) {

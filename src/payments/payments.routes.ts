@@ -6,9 +6,11 @@ import { problemResponses, problems, secured } from '../platform/http-schemas.ts
 import { PageSchema } from '../platform/pagination.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { authenticateKey, type ServiceKey } from './keys.logic.ts';
+import { payPageUrl } from './pay-host.ts';
 import * as logic from './payment.logic.ts';
 import * as S from './payments.schema.ts';
 import type { PaymentProvider } from './provider.ts';
+import { checkReturnUrl } from './return-url.ts';
 
 export interface PaymentRouteDeps extends RouteDeps {
   /** The provider test-mode payments reach (the sandbox); null: none configured. */
@@ -48,14 +50,17 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = async 
         security: secured,
         headers: S.IdempotencyHeaders,
         body: S.NewPayment,
-        response: { 200: S.Payment, 201: S.Payment, ...problems(401, 403, 409), ...problemResponses },
+        response: { 200: S.Payment, 201: S.Payment, ...problems(401, 403, 409, 422), ...problemResponses },
       },
     },
     async (req, reply) => {
       const key = keyFor(req);
+      await checkReturnUrl(db, deps.config.domain, key, req.body.returnUrl);
       const r = await logic.createPayment(db, key, req.body, req.headers['idempotency-key']);
       if (r.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.status(r.replayed ? 200 : 201).send(r.payment);
+      // Where to send the citizen (GOV.UK Pay's next_url): the hosted page, while it can be paid.
+      const nextUrl = r.payment.state === 'created' ? { nextUrl: payPageUrl(deps.config, r.payment.id) } : {};
+      return reply.status(r.replayed ? 200 : 201).send({ ...r.payment, ...nextUrl });
     },
   );
 

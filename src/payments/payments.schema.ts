@@ -26,7 +26,12 @@ export const NewPayment = Type.Object(
     amount: Cents,
     reference: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f]+$' }),
     description: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f]+$' }),
-    returnUrl: Type.String({ format: 'uri', pattern: '^https://', maxLength: 2000 }),
+    returnUrl: Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      maxLength: 2000,
+      description: "On one of the service's own host names; http only with a test key (else 422)",
+    }),
     language: Type.Optional(Language),
     metadata: Type.Optional(Metadata),
   },
@@ -48,6 +53,9 @@ export const Payment = Type.Object({
   refundable: Type.Integer({ description: 'Cents that may still be refunded' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  nextUrl: Type.Optional(
+    Type.String({ description: 'On create: the hosted payment page to send the citizen to' }),
+  ),
 });
 
 export const PaymentWithEvents = Type.Intersect([

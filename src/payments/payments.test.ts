@@ -43,7 +43,7 @@ describe('payments', () => {
     amount: 15_000,
     reference: `LIC-${++n}`,
     description: 'Licence renewal',
-    returnUrl: 'https://licences.example.gov.hk/done',
+    returnUrl: `https://licences.${a.toLowerCase()}.localhost/done`,
     ...over,
   });
   const create = (key: string, over: Record<string, unknown> = {}, idem = `k-${n + 1}-${Math.random()}`) =>
@@ -124,8 +124,8 @@ describe('payments', () => {
     assert.equal(missing.status, 400);
     const bad = await create(keyA, { amount: 12.5 });
     assert.equal(bad.status, 400, 'amounts are whole cents');
-    const plain = await create(keyA, { returnUrl: 'http://licences.example.gov.hk/' });
-    assert.equal(plain.status, 400, 'return URLs are HTTPS');
+    const plain = await create(keyA, { returnUrl: 'ftp://licences.example.gov.hk/' });
+    assert.equal(plain.status, 400, 'return URLs are HTTP(S)');
     const payload = body({ language: 'zh-Hant', metadata: { licence: 'L-1', renewal: true } });
     const first = await call(keyA, 'POST', '/payments', payload, 'same-key');
     assert.equal(first.status, 201, first.body);
@@ -139,7 +139,8 @@ describe('payments', () => {
     const other = await call(keyA, 'POST', '/payments', { ...payload, amount: 1 }, 'same-key');
     assert.equal(other.status, 409);
     assert.equal(other.json.code, 'GOVHOST_IDEMPOTENCY_KEY_REUSED');
-    const otherService = await call(keyB, 'POST', '/payments', payload, 'same-key');
+    const own = { ...payload, returnUrl: `https://permits.${b.toLowerCase()}.localhost/done` };
+    const otherService = await call(keyB, 'POST', '/payments', own, 'same-key');
     assert.equal(otherService.status, 201, 'keys are per service: B has its own "same-key"');
     assert.notEqual(otherService.json.id, first.json.id);
   });

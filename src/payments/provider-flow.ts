@@ -12,7 +12,14 @@ import type { PaymentState } from './states.ts';
  * (pending) before it is made; a retried start asks the provider again with the same payment id,
  * which gives the same page. Returns where to send the citizen.
  */
-export async function startAtProvider(db: Db, provider: PaymentProvider, scope: PaymentScope, id: string) {
+export async function startAtProvider(
+  db: Db,
+  provider: PaymentProvider,
+  scope: PaymentScope,
+  id: string,
+  /** Where the provider sends the citizen back: the payment host's own page (decision 043). */
+  returnUrl?: string,
+) {
   const row = await repo.findById(db, scope, id);
   if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
   if (row.state !== 'created' && row.state !== 'started')
@@ -27,7 +34,7 @@ export async function startAtProvider(db: Db, provider: PaymentProvider, scope: 
       amount: Number(row.amount),
       description: row.description,
       language: row.language,
-      returnUrl: row.return_url,
+      returnUrl: returnUrl ?? row.return_url,
     });
   } catch (err) {
     if (err instanceof ProviderUnavailable)

@@ -127,8 +127,12 @@ export interface Config {
   readonly supportHolidays: readonly string[];
   /** Seconds between two rounds of the support desk's SLA check. */
   readonly supportCheckSeconds: number;
+  /** Days after its resolution a ticket may be reopened; after that, a new ticket is raised. */
+  readonly supportReopenDays: number;
   /** The sandbox payment provider test-mode payments go to (docs/payments.md); null: none. */
   readonly paymentsSandboxUrl: string | null;
+  /** Minutes after which a payment the citizen has not paid expires (docs/payments.md). */
+  readonly paymentsExpiryMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -534,6 +538,12 @@ const FIELDS: FieldSpec[] = [
     describe: 'sandbox payment provider',
   },
   {
+    env: 'GOVHOST_PAYMENTS_EXPIRY_MINUTES',
+    file: 'paymentsExpiryMinutes',
+    parse: integer(5, 1440),
+    describe: 'payment expiry',
+  },
+  {
     env: 'GOVHOST_ACME_DIRECTORY_URL',
     file: 'acmeDirectoryUrl',
     parse: (r) => {
@@ -591,6 +601,12 @@ const FIELDS: FieldSpec[] = [
     file: 'supportCheckSeconds',
     parse: integer(1, 3_600),
     describe: 'support SLA check interval',
+  },
+  {
+    env: 'GOVHOST_SUPPORT_REOPEN_DAYS',
+    file: 'supportReopenDays',
+    parse: integer(1, 366),
+    describe: 'support reopen window',
   },
 ];
 
@@ -651,7 +667,9 @@ export const DEFAULTS: Config = {
   supportHours: 'Mon-Fri 09:00-18:00 Asia/Hong_Kong',
   supportHolidays: [],
   supportCheckSeconds: 60,
+  supportReopenDays: 14,
   paymentsSandboxUrl: null,
+  paymentsExpiryMinutes: 90,
 };
 
 function readFile(path: string): Source {

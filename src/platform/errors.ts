@@ -120,6 +120,10 @@ export const ERROR_CODES = {
     status: 409,
     title: 'The refund would take more than the payment captured, or the payment did not succeed',
   },
+  GOVHOST_PAYMENT_RETURN_URL: {
+    status: 422,
+    title: "The return URL is not on one of the service's own host names",
+  },
   GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE: { status: 503, title: 'The payment provider cannot be reached' },
   GOVHOST_REFUND_NOT_FOUND: { status: 404, title: 'Refund not found' },
   GOVHOST_IDEMPOTENCY_KEY_REUSED: {
@@ -169,6 +173,7 @@ export const ERROR_CODES = {
     title: 'The month is closed: book a correction as an adjustment in an open month',
   },
   GOVHOST_FINANCE_INVALID: { status: 422, title: 'The finance input is not valid' },
+  GOVHOST_FINANCE_BUDGET_NOT_FOUND: { status: 404, title: 'The department has no budget for this period' },
   GOVHOST_NOT_READY: { status: 503, title: 'The platform is not ready' },
   GOVHOST_BUSY: {
     status: 503,

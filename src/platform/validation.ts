@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type Options } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
@@ -54,11 +54,18 @@ function withTextRule(schema: unknown): unknown {
 const strict = make({ coerceTypes: false });
 const coercing = make({ coerceTypes: 'array' });
 
-/** Fastify's validator: strict types for bodies, coercion for query strings, params and headers. */
+/**
+ * Fastify's validator: strict types for bodies, coercion for query strings, params and headers.
+ * Each schema is compiled on its route's first request, not at start: compiling every route's
+ * schemas took about half a second of each start, for routes most processes never serve (decision
+ * 045). The API fuzzer sends every operation, so a schema that cannot compile still fails a test.
+ */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  const validate = (httpPart === 'body' ? strict : coercing).compile(withTextRule(schema) as object);
-  return (data: unknown) =>
-    validate(data) ? { value: data } : { error: validationError(validate.errors ?? []) };
+  let validate: ValidateFunction | undefined;
+  return (data: unknown) => {
+    validate ??= (httpPart === 'body' ? strict : coercing).compile(withTextRule(schema) as object);
+    return validate(data) ? { value: data } : { error: validationError(validate.errors ?? []) };
+  };
 };
 
 export interface FieldError {

@@ -13,7 +13,7 @@ import type { HeldLease } from '../cluster/lease.ts';
 import type { Db } from '../platform/database.ts';
 import { Phases } from '../platform/phases.ts';
 import type { SecretBox } from '../platform/secrets.ts';
-import type { Cutover, RouteTable } from '../router/route-table.ts';
+import type { Cutover, Route, RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 import type { IsolationReport } from './local/nftables.ts';
 import type { OsUser } from './local/os-users.ts';
@@ -53,6 +53,8 @@ export interface OrchestratorDeps {
    * again with the custom domains; absent: none.
    */
   cutovers?: () => Promise<Map<string, Cutover>>;
+  /** The platform's own routes (the payment host), from the composition root. */
+  platformRoutes?: () => Route[];
 }
 
 /** How a service is kept apart from the others on this host, for status output. */
@@ -150,7 +152,14 @@ export class Orchestrator {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.routes = new RouteSync(this.serving, deps.driver, deps.router, deps.log, deps.cutovers);
+    this.routes = new RouteSync(
+      this.serving,
+      deps.driver,
+      deps.router,
+      deps.log,
+      deps.cutovers,
+      deps.platformRoutes,
+    );
     deps.driver.on('instance', () => this.routes.schedulePush());
   }
 

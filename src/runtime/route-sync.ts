@@ -64,6 +64,8 @@ export class RouteSync {
     private readonly log: FastifyBaseLogger,
     /** Cut-overs with the legacy services they replace, by service id (decision 035), read with the edge. */
     private readonly cutovers?: () => Promise<Map<string, Cutover>>,
+    /** The platform's own routes (the payment host to this server), read at each push. */
+    private readonly platformRoutes?: () => Route[],
   ) {}
 
   /**
@@ -103,6 +105,11 @@ export class RouteSync {
       for (const hostname of hostnames)
         routes.push({ hostname, service: s.key, kind: 'proxy', backends, ...extra });
     }
+    // The platform's own host names never name a service's host (a service's has three labels
+    // or more, and custom names are refused the platform's), but the router would refuse the
+    // whole table if one did: the service keeps it.
+    const taken = new Set(routes.map((r) => r.hostname));
+    for (const r of this.platformRoutes?.() ?? []) if (!taken.has(r.hostname)) routes.push(r);
     // A local count: the version a router gets comes from the store (decision 028), not a clock.
     this.routesVersion += 1;
     const { certificates } = this.edge;

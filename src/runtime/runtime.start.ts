@@ -11,10 +11,9 @@ import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
 import { listen } from '../platform/notify.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
-import type { Cutover } from '../router/route-table.ts';
+import type { Cutover, Route } from '../router/route-table.ts';
 import { findByCode } from '../tenancy/department.repository.ts';
 import type { RouterControl } from './driver.ts';
-import { kubernetesDriverFromConfig, stagerFromConfig } from './kubernetes/from-config.ts';
 import { LiveStatePublisher, publishedTable, storeVersioned, withOpenKeys } from './live-state.ts';
 import { detectCgroups, InstanceCgroup } from './local/cgroups.ts';
 import { LocalSupervisor } from './local/index.ts';
@@ -142,10 +141,13 @@ export async function startRuntime(
   log: FastifyBaseLogger,
   lease?: HeldLease,
   /** Route inputs of capabilities above the runtime, handed down by the composition root. */
-  routeInputs: { cutovers?: () => Promise<Map<string, Cutover>> } = {},
+  routeInputs: { cutovers?: () => Promise<Map<string, Cutover>>; platformRoutes?: () => Route[] } = {},
 ): Promise<RunningRuntime> {
   // Services run as pods in a cluster: no process, OS user or firewall rule of theirs on this host.
   const k8s = config.runtime === 'kubernetes';
+  // The Kubernetes client library loads only for that runtime: it is the heaviest of our
+  // dependencies, and a local platform would pay for it on every start.
+  const kube = k8s ? await import('./kubernetes/from-config.ts') : null;
   const runDir = join(config.dataDir, 'runtime');
   const blobs = openBlobStores({ kind: config.blobStore, dataDir: config.dataDir, db });
   const apps = await resolveAppsDir(config.dataDir, config.appsDir);
@@ -169,7 +171,7 @@ export async function startRuntime(
           return prepareInstanceDir({ releaseDir: spec.artifact.dir, instanceId, uid: spec.uid ?? null });
         },
       })
-    : kubernetesDriverFromConfig(config, departmentQuota(db));
+    : (kube as NonNullable<typeof kube>).kubernetesDriverFromConfig(config, departmentQuota(db));
   if (k8s)
     log.info(
       { kubeconfig: config.kubeconfig ?? 'in-cluster', controlPlaneUrl: config.k8sControlPlaneUrl },
@@ -223,7 +225,7 @@ export async function startRuntime(
     ...buildConfig(config),
     limiter: stagingLimiter(),
     // On Kubernetes, builds run as Jobs in the department's namespace, never in this process's pod.
-    ...stagerFromConfig(config, db, blobs.droplets),
+    ...(kube ? kube.stagerFromConfig(config, db, blobs.droplets) : {}),
     cache: createCacheStore({
       dir: cacheDir,
       maxBytes: config.buildCacheBytes,

@@ -24,6 +24,9 @@ export interface FuzzStore {
   harness: AdmissionHarness;
   /** A test payment key of FZA/forms: what the payments API for hosted services takes instead of a staff token. */
   paymentKey: string;
+  /** The service that key belongs to: never given to another operation, or one that deletes or
+   * retires it would take the key with it and leave the payments API answering only 401. */
+  paymentService: { department: string; slug: string };
 }
 
 async function must(t: TestApp, token: string, method: string, url: string, payload?: unknown) {
@@ -134,6 +137,7 @@ export async function fuzzStore(t: TestApp): Promise<FuzzStore> {
     harness,
     paymentKey: (await must(t, dev.token, 'POST', `/services/${a}/forms/payment-keys`, { name: 'fuzz' }))
       .secret,
+    paymentService: { department: a, slug: 'forms' },
   };
 }
 
@@ -153,7 +157,12 @@ export async function realParams(t: TestApp, store: FuzzStore, path: string): Pr
       sql<Row>`select v.department, v.slug, x.id::text as id from deployments x join (${service}) v on v.service_id = x.service_id`,
     );
   }
-  if (path.includes('{slug}')) return q(sql<Row>`select department, slug from (${service}) v`);
+  if (path.includes('{slug}')) {
+    const { department, slug } = store.paymentService;
+    return q(
+      sql<Row>`select department, slug from (${service}) v where (department, slug) <> (${department}, ${slug})`,
+    );
+  }
   if (path.startsWith('/api/v1/departments/')) return q(sql<Row>`select code from departments`);
   if (path.startsWith('/api/v1/farms/')) return q(sql<Row>`select code from farms`);
   if (path.startsWith('/api/v1/users/'))

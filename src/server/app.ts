@@ -22,10 +22,12 @@ import { migrationRoutes } from '../migration/migration.routes.ts';
 import { alertingRoutes } from '../monitoring/alerting.routes.ts';
 import { metricsRoutes, prometheusRoutes } from '../monitoring/metrics.routes.ts';
 import { statusRoutes } from '../monitoring/status.routes.ts';
+import { registerPayHost } from '../payments/hosted-page.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
 import { httpProvider } from '../payments/provider.ts';
 import { reconciliationRoutes } from '../payments/reconcile.routes.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
+import { lazySerializers } from '../platform/lazy-serializer.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
 import { serializeRequest } from '../platform/request-log.ts';
@@ -63,6 +65,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
           },
     bodyLimit: deps.config.bodyLimit,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
     frameworkErrors,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -99,6 +102,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { docExpansion: 'list' } });
 
+  // The payment host serves the hosted payment page and nothing else (decision 043).
+  await registerPayHost(app, deps);
   registerAuth(app, deps.db);
 
   app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));

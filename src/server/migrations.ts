@@ -27,6 +27,7 @@ import {
   outboxEventMigrations,
   statusMigrations,
 } from '../monitoring/monitoring.migrations.ts';
+import { hostedPaymentMigrations } from '../payments/hosted.migrations.ts';
 import { paymentMigrations } from '../payments/payments.migrations.ts';
 import { settlementMigrations } from '../payments/settlement.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
@@ -69,6 +70,7 @@ const ALL: Record<string, Migration> = {
   ...outboxEventMigrations,
   ...paymentMigrations,
   ...financeMigrations,
+  ...hostedPaymentMigrations,
   ...settlementMigrations,
 };
 

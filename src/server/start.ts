@@ -9,12 +9,15 @@ import { checkSharedKey } from '../cluster/shared-keys.ts';
 import type { CertificateSink } from '../edge/acme.job.ts';
 import { certificateStoreSink, startAcme } from '../edge/acme.start.ts';
 import { startUploadedExpiryCheck } from '../edge/certificate-expiry.ts';
+import { startBudgetWatch } from '../finance/budget.logic.ts';
 import { routedCutovers } from '../migration/cutover.logic.ts';
 import { startCutoverWatch } from '../migration/cutover.start.ts';
 import type { CutoverWatch } from '../migration/cutover.watch.ts';
 import { type RunningAlerting, startAlerting } from '../monitoring/alerting.start.ts';
 import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
+import { startPaymentExpiry } from '../payments/expiry.job.ts';
+import { payHostRoute } from '../payments/pay-host.ts';
 import { httpProvider } from '../payments/provider.ts';
 import { startPaymentReconciliation } from '../payments/reconcile.job.ts';
 import type { Config } from '../platform/config.ts';
@@ -72,6 +75,8 @@ export async function startPlatform(
       let monitoring: RunningMonitoring | null = null;
       let alerting: RunningAlerting | null = null;
       let cutoverWatch: CutoverWatch | null = null;
+      // Known once the API listens (after the runtime started): the payment host routes to it.
+      let platformUrl: string | null = null;
       // On a replica that does not hold the runtime lease, the API queues the work for the holder.
       const queued =
         opts.runtime === false
@@ -130,6 +135,7 @@ export async function startPlatform(
                     routedCutovers({ db: store.db, config }, (service, why) =>
                       app.log.warn({ service, why }, 'cut-over left out of the routes'),
                     ),
+                  platformRoutes: () => (platformUrl ? [payHostRoute(config, platformUrl)] : []),
                 });
                 const mon = await startMonitoring(config, store.db, rt, app.log);
                 const cw = startCutoverWatch(config, store.db, rt, app.log);
@@ -174,6 +180,10 @@ export async function startPlatform(
                   : null;
                 // The support desk's SLA watch: one per platform, like the alerts it notifies beside.
                 const slaWatch = startSlaWatch(config, store.db, app.log);
+                // Unpaid payments expire once per platform, like the SLA watch.
+                const paymentExpiry = startPaymentExpiry(config, store.db, app.log);
+                // Finance's budget watch, likewise once per platform: it tells each threshold once.
+                const budgetWatch = startBudgetWatch(store.db, app.log);
                 // Payments' reconciliation: one per platform too; its writes are conditional anyway.
                 const reconciliation = config.paymentsSandboxUrl
                   ? startPaymentReconciliation(
@@ -189,6 +199,8 @@ export async function startPlatform(
                   await acme?.stop();
                   await expiry.stop();
                   await slaWatch.stop();
+                  await paymentExpiry.stop();
+                  await budgetWatch.stop();
                   await reconciliation?.stop();
                   cutoverWatch = null;
                   await cw.stop();
@@ -208,6 +220,8 @@ export async function startPlatform(
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       const url = `http://${host}:${port}`;
+      platformUrl = url;
+      await (runtime as RunningRuntime | null)?.orchestrator.pushRoutes();
       // Assigned by the lease's work, which the keeper's start awaited when it took the lease.
       const routerUrl = (runtime as RunningRuntime | null)?.routerUrl ?? null;
       // The first admin's token goes out before the ready line: whoever waits for "ready" (a

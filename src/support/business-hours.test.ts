@@ -3,7 +3,7 @@
 // pauses while the department has the ticket, and the 24x7 clock of gold services.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addCountedMs, countedMs, elapsedMs, parseHours } from './business-hours.ts';
+import { addCountedMs, countedMs, elapsedMs, monthSpan, parseHours } from './business-hours.ts';
 import { HK_PUBLIC_HOLIDAYS } from './hk-holidays.ts';
 
 const HK = parseHours('Mon-Fri 09:00-18:00 Asia/Hong_Kong', HK_PUBLIC_HOLIDAYS);
@@ -12,6 +12,15 @@ const hk = (local: string) => new Date(`${local.replace(' ', 'T')}:00+08:00`);
 const H = 3_600_000;
 
 describe('business-hours clock arithmetic', () => {
+  it('a report month is the desk zone’s month: February 2027 in Hong Kong starts at 16:00 UTC on 31 January', () => {
+    assert.deepEqual(monthSpan('Asia/Hong_Kong', 2027, 2), {
+      from: new Date('2027-01-31T16:00:00Z'),
+      to: new Date('2027-02-28T16:00:00Z'),
+    });
+    // December runs into the next year.
+    assert.deepEqual(monthSpan('Asia/Hong_Kong', 2026, 12).to, new Date('2026-12-31T16:00:00Z'));
+  });
+
   it('counts Friday 17:00 to Monday 10:00 as 2 hours (the weekend does not count)', () => {
     assert.equal(countedMs(HK, hk('2026-12-04 17:00'), hk('2026-12-07 10:00')), 2 * H);
   });

@@ -81,6 +81,14 @@ function localToUtc(timeZone: string, localMs: number): number {
   return localMs - offsetMs(timeZone, guess);
 }
 
+/** Month `m` (1-12) of year `y` in the zone: from its first local midnight to the next month's. */
+export function monthSpan(timeZone: string, y: number, m: number): Span {
+  return {
+    from: new Date(localToUtc(timeZone, Date.UTC(y, m - 1, 1))),
+    to: new Date(localToUtc(timeZone, Date.UTC(y, m, 1))),
+  };
+}
+
 /** The business windows (UTC) of each local day that meets [from, to). */
 function* windows(cal: Calendar, from: number, to: number): Generator<[number, number]> {
   const startLocal = from + offsetMs(cal.timeZone, from);

@@ -7,6 +7,7 @@ import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { resolveDepartment } from '../tenancy/department.logic.ts';
 import { authorize, departmentScope, type Principal } from '../tenancy/principal.ts';
+import { monthSpan } from './business-hours.ts';
 import { calendarOf, clocksOf, targetsByKey } from './sla.logic.ts';
 import type { TicketDeps } from './ticket.logic.ts';
 import * as repo from './ticket.repository.ts';
@@ -37,7 +38,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : Math.round(((s[mid - 1] as number) + (s[mid] as number)) / 2);
 };
 
-/** Tickets raised in `month` (YYYY-MM, UTC), by department and priority. */
+/** Tickets raised in `month` (YYYY-MM, in the desk's time zone: Hong Kong's by default), by department and priority. */
 export async function monthlyReport(
   deps: TicketDeps & { db: Db },
   caller: Principal,
@@ -47,8 +48,7 @@ export async function monthlyReport(
   authorize(caller, 'service:read');
   const [y, m] = opts.month.split('-').map(Number) as [number, number];
   if (m < 1 || m > 12) throw new DomainError('GOVHOST_VALIDATION', `month ${opts.month} has no month ${m}`);
-  const from = new Date(Date.UTC(y, m - 1, 1));
-  const to = new Date(Date.UTC(y, m, 1));
+  const { from, to } = monthSpan(calendarOf(deps.config).timeZone, y, m);
   const scope = opts.department
     ? (await resolveDepartment(deps.db, caller, opts.department)).id
     : departmentScope(caller);

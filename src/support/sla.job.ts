@@ -17,7 +17,7 @@ const SYSTEM = { actorId: null, actorName: 'govhost', requestId: null };
 
 /** One round at `now`; returns the marks it set. */
 export async function checkSla(
-  deps: { db: Db; config: Pick<Config, 'supportHours' | 'supportHolidays'> },
+  deps: { db: Db; config: Pick<Config, 'supportHours' | 'supportHolidays' | 'smtpUrl'> },
   now = new Date(),
 ): Promise<{ ticket: number; mark: Mark }[]> {
   const { db } = deps;
@@ -80,6 +80,7 @@ export async function checkSla(
         });
         await notifyPublic(
           trx,
+          deps.config,
           t,
           mark.endsWith('breached_at') ? 'ticket.sla-breach' : 'ticket.sla-warning',
           `Ticket #${t.id}: ${message}`,

@@ -1,6 +1,7 @@
 // The desk's SLA on a real store: operators edit the targets table; the SLA job warns at 80 % and
 // marks and notifies a breach once (a second round adds nothing); a clock waiting on the
-// department does not run; the monthly report counts times and breaches, as JSON and CSV.
+// department does not run; the monthly report counts times and breaches, as JSON and CSV; a
+// ticket the desk imports with its original raise time (checked) is measured from then.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
@@ -180,8 +181,10 @@ describe('support SLA clocks', () => {
 
   it('reports the month by department and priority, as JSON and CSV', async (ctx) => {
     // The tickets were raised up to 5 hours ago: in the first hours of a month they straddle two.
-    const month = new Date().toISOString().slice(0, 7);
-    if (new Date(Date.now() - 300 * 60_000).toISOString().slice(0, 7) !== month)
+    // Report months are Hong Kong months (the desk's zone): UTC+8 all year.
+    const hkMonth = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 7);
+    const month = hkMonth(Date.now());
+    if (hkMonth(Date.now() - 300 * 60_000) !== month)
       return ctx.skip('the tickets of this suite straddle two months: run again later');
     const json = await call(op, 'GET', `/support/reports/monthly?month=${month}&department=${a}`);
     assert.equal(json.status, 200, json.body);
@@ -201,5 +204,54 @@ describe('support SLA clocks', () => {
     );
     assert.match(lines[1] ?? '', new RegExp(`^${a},P1,2,1,\\d+,1,0,,0$`));
     assert.equal((await call(dev, 'GET', '/support/reports/monthly?month=2026-13')).status, 400);
+  });
+  it('the desk imports a ticket with its original raise time; its clocks run from then', async () => {
+    const body = (raisedAt: string) => ({
+      department: a,
+      service: 'records',
+      kind: 'incident',
+      priority: 'P1',
+      title: 'Moved from the old desk',
+      description: 'Raised there 20 minutes ago.',
+      raisedAt,
+    });
+    const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    // Only the desk imports; a time in the future or over a year back is refused, precisely.
+    assert.equal((await call(dev, 'POST', '/tickets', body(ago(20)))).status, 403);
+    const future = await call(op, 'POST', '/tickets', body(ago(-5)));
+    assert.equal(future.status, 422, future.body);
+    assert.match(future.json.detail, /raisedAt is in the future/);
+    const old = await call(op, 'POST', '/tickets', body(ago(367 * 1440)));
+    assert.equal(old.status, 422, old.body);
+    assert.match(old.json.detail, /more than 366 days ago/);
+    assert.equal((await call(op, 'POST', '/tickets', body('yesterday'))).status, 400);
+
+    const raisedAt = ago(20);
+    const imported = await call(op, 'POST', '/tickets', body(raisedAt));
+    assert.equal(imported.status, 201, imported.body);
+    const id = imported.json.id as number;
+    assert.equal(imported.json.raisedAt, raisedAt);
+    assert.equal(imported.json.sla.response.state, 'breached'); // gold P1: 15 min, 24x7
+    assert.equal(imported.json.sla.response.elapsedMinutes, 20);
+    // The next round of the watch marks and notifies the breach, as for any ticket.
+    const marks = (await checkSla({ db: t.db, config: t.config })).filter((m) => m.ticket === id);
+    assert.deepEqual(
+      marks.map((m) => m.mark),
+      ['response_breached_at'],
+    );
+    assert.deepEqual(
+      (await slaOutbox(id)).map((p) => p.event),
+      ['ticket.sla-breach'],
+    );
+    const got = await call(dev, 'GET', `/tickets/${id}`);
+    assert.equal(got.json.timeline[0].at, raisedAt);
+    assert.match(got.json.timeline[0].body, /imported; first raised/);
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select(['action', 'after'])
+      .where('target_type', '=', 'ticket')
+      .where('target_id', '=', String(id))
+      .execute();
+    assert.ok(audit.some((r) => r.action === 'ticket.create' && JSON.stringify(r.after).includes(raisedAt)));
   });
 });

@@ -2,7 +2,7 @@ import type { TicketStatus } from './ticket.tables.ts';
 
 /**
  * Where a ticket may go from each status: the one table every move is checked against. A
- * resolved ticket reopens to in-progress (within REOPEN_DAYS of its resolution), or is closed.
+ * resolved ticket reopens to in-progress (within GOVHOST_SUPPORT_REOPEN_DAYS of its resolution), or is closed.
  */
 export const TRANSITIONS: Record<TicketStatus, readonly TicketStatus[]> = {
   new: ['acknowledged', 'in-progress', 'waiting-on-department', 'resolved'],
@@ -22,9 +22,6 @@ export const DEPARTMENT_MOVES: ReadonlySet<string> = new Set([
   'resolved>in-progress',
   'resolved>closed',
 ]);
-
-/** A resolved ticket may be reopened for this long; after, a new ticket is raised. */
-export const REOPEN_DAYS = 14;
 
 /** Statuses in which no SLA clock runs: the department has the ball, or the desk has answered. */
 export const PAUSED: ReadonlySet<TicketStatus> = new Set(['waiting-on-department', 'resolved', 'closed']);

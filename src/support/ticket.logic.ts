@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { recordChange } from '../audit/audit.logic.ts';
 import { resolveService } from '../catalog/service.logic.ts';
 import { getIncident } from '../monitoring/incident.logic.ts';
-import { fanOutEvent } from '../monitoring/notification.logic.ts';
+import { fanOutEvent, notifyPeople } from '../monitoring/notification.logic.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
@@ -22,16 +22,16 @@ import {
   type Principal,
 } from '../tenancy/principal.ts';
 import { isDepartmentRole } from '../tenancy/roles.ts';
-import { getUser } from '../tenancy/user.logic.ts';
+import { getUser, notificationAddresses } from '../tenancy/user.logic.ts';
 import { sniffType } from './attachment-type.ts';
 import { type Clock, calendarOf, clocksOf, targetsByKey } from './sla.logic.ts';
 import * as repo from './ticket.repository.ts';
 import type { Priority, TicketEventKind, TicketKind, TicketStatus } from './ticket.tables.ts';
-import { DEPARTMENT_MOVES, REOPEN_DAYS, TRANSITIONS } from './ticket-states.ts';
+import { DEPARTMENT_MOVES, TRANSITIONS } from './ticket-states.ts';
 
 export interface TicketDeps {
   db: Db;
-  config: Pick<Config, 'supportHours' | 'supportHolidays'>;
+  config: Pick<Config, 'supportHours' | 'supportHolidays' | 'smtpUrl' | 'supportReopenDays'>;
 }
 
 /** Largest attachment, in bytes: a screenshot or a log, sent as base64 inside the JSON body. */
@@ -82,12 +82,13 @@ const isDesk = (caller: Principal) => !isDepartmentRole(caller.role);
 export function movesFor(
   caller: Principal,
   row: Pick<repo.TicketRow, 'status' | 'resolved_at'>,
+  reopenDays: number,
   now = new Date(),
 ) {
   return TRANSITIONS[row.status].filter((to) => {
     if (!isDesk(caller) && !DEPARTMENT_MOVES.has(`${row.status}>${to}`)) return false;
     if (row.status === 'resolved' && to === 'in-progress' && row.resolved_at)
-      return now.getTime() - row.resolved_at.getTime() <= REOPEN_DAYS * 86_400_000;
+      return now.getTime() - row.resolved_at.getTime() <= reopenDays * 86_400_000;
     return true;
   });
 }
@@ -111,7 +112,7 @@ async function present(deps: TicketDeps, db: Executor, caller: Principal, rows: 
       title: r.title,
       description: r.description,
       status: r.status,
-      nextStates: movesFor(caller, r, now),
+      nextStates: movesFor(caller, r, deps.config.supportReopenDays, now),
       slaTier: r.sla_tier,
       raisedBy: r.raised_by_name,
       raisedAt: r.raised_at.toISOString(),
@@ -170,13 +171,22 @@ interface Change {
   from?: TicketStatus | null;
   to?: TicketStatus | null;
   body?: string;
+  /** When it happened, if not now: an imported ticket's raise. */
+  at?: Date;
 }
 
 /**
  * Writes a change's timeline entry and audit record and, when it is public, queues its
  * notification to the department's channels (and the platform-wide ones) naming who is told.
  */
-async function record(trx: Executor, caller: Caller, row: repo.TicketRow, change: Change, after: unknown) {
+async function record(
+  deps: TicketDeps,
+  trx: Executor,
+  caller: Caller,
+  row: repo.TicketRow,
+  change: Change,
+  after: unknown,
+) {
   const internal = change.internal ?? false;
   await repo.insertEvent(trx, {
     ticket_id: row.id,
@@ -186,6 +196,7 @@ async function record(trx: Executor, caller: Caller, row: repo.TicketRow, change
     from_status: change.from ?? null,
     to_status: change.to ?? null,
     body: change.body ?? '',
+    at: change.at,
   });
   await recordChange(trx, auditContext(caller), {
     action: `ticket.${change.kind === 'raised' ? 'create' : change.kind}`,
@@ -195,7 +206,10 @@ async function record(trx: Executor, caller: Caller, row: repo.TicketRow, change
     after,
   });
   if (internal || change.kind === 'raised') return;
-  await notifyPublic(trx, row, 'ticket.updated', describe(caller.username, change), change.to ?? row.status);
+  await notifyPublic(trx, deps.config, row, 'ticket.updated', describe(caller.username, change), {
+    status: change.to ?? row.status,
+    actor: caller.username,
+  });
 }
 
 const describe = (by: string, c: Change) =>
@@ -203,15 +217,21 @@ const describe = (by: string, c: Change) =>
     ? `${by} moved the ticket from ${c.from} to ${c.to}${c.body ? `: ${c.body}` : ''}`
     : `${by}: ${c.kind}${c.body ? ` ${c.body}` : ''}`;
 
-/** Tells the ticket's raiser and watchers, through the department's channels, of a change or an SLA warning. */
+/**
+ * Tells of a public change or an SLA mark: the department's (and the platform's) channels, and the
+ * ticket's raiser and watchers by e-mail, each at their own address, less the person who made the
+ * change. Internal changes never come here.
+ */
 export async function notifyPublic(
   trx: Executor,
+  config: Pick<Config, 'smtpUrl'>,
   row: repo.TicketRow,
   event: 'ticket.updated' | 'ticket.sla-warning' | 'ticket.sla-breach',
   message: string,
-  status: TicketStatus = row.status,
+  opts: { status?: TicketStatus; actor?: string } = {},
 ) {
-  return fanOutEvent(trx, row.department_id, row.priority, {
+  const status = opts.status ?? row.status;
+  const payload = {
     id: `ticket-${row.id}-${event}-${Date.now()}`,
     event,
     incidentId: null,
@@ -229,7 +249,16 @@ export async function notifyPublic(
       status,
       notify: [...new Set([row.raised_by_name, ...row.watchers])],
     },
-  });
+  };
+  await fanOutEvent(trx, row.department_id, row.priority, payload);
+  const people = payload.ticket.notify.filter((name) => name !== opts.actor);
+  const addresses = await notificationAddresses(trx, row.department_id, people);
+  await notifyPeople(
+    trx,
+    config,
+    addresses.map((a) => a.email),
+    payload,
+  );
 }
 
 export interface NewTicket {
@@ -242,6 +271,26 @@ export interface NewTicket {
   title: string;
   description: string;
   watchers?: string[];
+  /** The desk only: when a ticket moved from an older desk was first raised there. */
+  raisedAt?: string;
+}
+
+/** How far back an imported ticket may have been raised: a year of an older desk's open tickets. */
+export const IMPORT_MAX_DAYS = 366;
+
+/**
+ * The original raise time of a ticket the desk imports from an older desk, checked: the clocks
+ * and the monthly report count from it, so it must be a real past time, not a way to skew them.
+ */
+function importedRaisedAt(caller: Principal, raisedAt: string | undefined, now: Date): Date | undefined {
+  if (raisedAt === undefined) return undefined;
+  authorize(caller, 'ticket:operate'); // only the central desk imports tickets
+  const at = new Date(raisedAt);
+  if (Number.isNaN(at.getTime())) throw invalid('raisedAt', 'is not a date-time');
+  if (at.getTime() > now.getTime()) throw invalid('raisedAt', 'is in the future');
+  if (now.getTime() - at.getTime() > IMPORT_MAX_DAYS * 86_400_000)
+    throw invalid('raisedAt', `is more than ${IMPORT_MAX_DAYS} days ago`);
+  return at;
 }
 
 export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTicket): Promise<Ticket> {
@@ -254,9 +303,11 @@ export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTi
   const service = input.service
     ? await resolveService(db, caller, dept.code, input.service.split('/').at(-1) ?? '')
     : null;
+  const raisedAt = importedRaisedAt(caller, input.raisedAt, new Date());
   const watchers = await checkWatchers(db, caller, dept.code, input.watchers ?? []);
   return db.transaction().execute(async (trx) => {
     const id = await repo.insert(trx, {
+      raised_at: raisedAt,
       department_id: dept.id,
       service_id: service?.id ?? null,
       kind: input.kind,
@@ -280,9 +331,28 @@ export async function raiseTicket(deps: TicketDeps, caller: Caller, input: NewTi
       resolution_breached_at: null,
     });
     const row = (await repo.find(trx, null, id))!;
-    await record(trx, caller, row, { kind: 'raised', to: 'new', body: row.title }, input);
+    await record(
+      deps,
+      trx,
+      caller,
+      row,
+      {
+        kind: 'raised',
+        to: 'new',
+        body: raisedAt ? `${row.title} (imported; first raised ${raisedAt.toISOString()})` : row.title,
+        at: raisedAt,
+      },
+      input,
+    );
     // The desk is told of every new ticket through the department's and the platform's channels.
-    await notifyPublic(trx, row, 'ticket.updated', `${caller.username} raised ticket #${id}: ${row.title}`);
+    await notifyPublic(
+      trx,
+      deps.config,
+      row,
+      'ticket.updated',
+      `${caller.username} ${raisedAt ? 'imported' : 'raised'} ticket #${id}: ${row.title}`,
+      { actor: caller.username },
+    );
     return (await present(deps, trx, caller, [row]))[0] as Ticket;
   });
 }
@@ -365,10 +435,11 @@ export function comment(deps: TicketDeps, caller: Caller, id: number, body: stri
     // waits on it hands the ticket back to the desk.
     if (!internal && isDesk(caller) && !row.first_response_at)
       await repo.update(trx, row.id, { first_response_at: new Date() });
-    await record(trx, caller, row, { kind: 'comment', internal, body }, { internal, body });
+    await record(deps, trx, caller, row, { kind: 'comment', internal, body }, { internal, body });
     if (!isDesk(caller) && row.status === 'waiting-on-department') {
       await repo.update(trx, row.id, { status: 'in-progress' });
       await record(
+        deps,
         trx,
         caller,
         row,
@@ -392,13 +463,13 @@ const transition = (row: repo.TicketRow, what: string, allowed: TicketStatus[]) 
 export function moveTicket(deps: TicketDeps, caller: Caller, id: number, to: TicketStatus, note?: string) {
   authorize(caller, 'ticket:write');
   return change(deps, caller, id, async (trx, row) => {
-    const allowed = movesFor(caller, row);
+    const allowed = movesFor(caller, row, deps.config.supportReopenDays);
     if (!allowed.includes(to)) {
       const reopenLate =
         row.status === 'resolved' && to === 'in-progress' && TRANSITIONS.resolved.includes(to);
       throw transition(
         row,
-        `moved to ${to}${reopenLate && isDesk(caller) ? ` (reopening is allowed for ${REOPEN_DAYS} days after resolution)` : ''}`,
+        `moved to ${to}${reopenLate && isDesk(caller) ? ` (reopening is allowed for ${deps.config.supportReopenDays} days after resolution)` : ''}`,
         allowed,
       );
     }
@@ -412,6 +483,7 @@ export function moveTicket(deps: TicketDeps, caller: Caller, id: number, to: Tic
       ...(to === 'closed' ? { closed_at: now } : {}),
     });
     await record(
+      deps,
       trx,
       caller,
       row,
@@ -434,6 +506,7 @@ export async function assignTicket(deps: TicketDeps, caller: Caller, id: number,
   return change(deps, caller, id, async (trx, row) => {
     await repo.update(trx, row.id, { assignee_id: user.id, assignee_name: user.username });
     await record(
+      deps,
       trx,
       caller,
       row,
@@ -467,11 +540,19 @@ export async function linkTicket(
     if (incident) {
       const ids = [...new Set([...row.incident_ids.map(Number), incident.id])];
       await repo.update(trx, row.id, { incident_ids: ids });
-      await record(trx, caller, row, { kind: 'linked', body: `incident ${incident.id}` }, { incidents: ids });
+      await record(
+        deps,
+        trx,
+        caller,
+        row,
+        { kind: 'linked', body: `incident ${incident.id}` },
+        { incidents: ids },
+      );
     }
     if (svc) {
       await repo.update(trx, row.id, { service_id: svc.id });
       await record(
+        deps,
         trx,
         caller,
         row,
@@ -489,7 +570,7 @@ export async function setWatchers(deps: TicketDeps, caller: Caller, id: number, 
   const watchers = await checkWatchers(deps.db, caller, row.department_code, names);
   return change(deps, caller, id, async (trx, locked) => {
     await repo.update(trx, locked.id, { watchers });
-    await record(trx, caller, locked, { kind: 'watchers', body: watchers.join(', ') }, { watchers });
+    await record(deps, trx, caller, locked, { kind: 'watchers', body: watchers.join(', ') }, { watchers });
   });
 }
 
@@ -524,6 +605,7 @@ export async function attach(
       by_name: caller.username,
     });
     await record(
+      deps,
       trx,
       caller,
       row,

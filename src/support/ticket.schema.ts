@@ -84,6 +84,13 @@ export const NewTicket = Type.Object(
     title: Type.String({ minLength: 1, maxLength: 200 }),
     description: Type.String({ minLength: 1, maxLength: 20_000, [MULTILINE]: true }),
     watchers: Type.Optional(Watchers),
+    raisedAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'The desk only, for a ticket moved from an older desk: when it was first raised there (in the past, at most 366 days ago); its SLA clocks run from then',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

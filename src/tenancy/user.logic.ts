@@ -1,5 +1,5 @@
 import { recordChange } from '../audit/audit.logic.ts';
-import type { Db } from '../platform/database.ts';
+import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
@@ -177,6 +177,15 @@ export async function updateUser(db: Db, caller: Caller, username: string, patch
     });
     return after;
   });
+}
+
+/**
+ * Where to e-mail people another capability tells of a change (a ticket's raiser and watchers):
+ * enabled users with an address, of the department or the central team only, so a person who has
+ * since moved to another department hears nothing more of this one's affairs.
+ */
+export function notificationAddresses(db: Executor, departmentId: string, usernames: string[]) {
+  return repo.emailsOf(db, departmentId, usernames);
 }
 
 /** The caller's own console language; null when they have not chosen one. */

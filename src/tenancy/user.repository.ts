@@ -97,3 +97,18 @@ export async function countByRole(db: Executor, role: Role): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(n);
 }
+
+/** The e-mail addresses of enabled users among `usernames` who belong to `departmentId` or to the central team. */
+export async function emailsOf(db: Executor, departmentId: string, usernames: string[]) {
+  if (usernames.length === 0) return [];
+  const rows = await db
+    .selectFrom('users')
+    .select(['username', 'email'])
+    .where('username', 'in', usernames)
+    .where('disabled', '=', false)
+    .where('email', 'is not', null)
+    .where((eb) => eb.or([eb('department_id', 'is', null), eb('department_id', '=', departmentId)]))
+    .orderBy('username')
+    .execute();
+  return rows as { username: string; email: string }[];
+}

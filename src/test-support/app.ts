@@ -25,6 +25,8 @@ export interface TestApp {
     department?: string,
     scope?: 'read' | 'write',
   ): Promise<{ username: string; token: string }>;
+  /** Serves the app on a free loopback port (for real clients: the CLI, a browser) and returns its URL. */
+  listen(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,11 @@ export async function testApp(overrides: Partial<Config> = {}): Promise<TestApp>
     config,
     adminToken: admin.token,
     request,
+    async listen() {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    },
     async department(prefix = 'D') {
       const code = (prefix + randomBytes(4).toString('hex').toUpperCase()).slice(0, 10);
       await ok(

@@ -5,6 +5,7 @@ import { useLoad, useSubmit } from '../hooks.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link, navigate } from '../router.tsx';
 import { Badge, Field, Message, Status, Table } from '../ui.tsx';
+import { TicketAttachments, type TicketExtras, TicketLinks, TicketWatchers } from './SupportExtras.tsx';
 
 // The support desk's shapes, as /api/v1/tickets answers them.
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
@@ -16,7 +17,7 @@ interface Clock {
   state: 'running' | 'paused' | 'met' | 'breached';
   near: boolean;
 }
-interface Ticket {
+interface Ticket extends TicketExtras {
   id: number;
   department: string;
   service: string | null;
@@ -109,11 +110,15 @@ export function SupportPage({ me }: { me: Me }) {
     <>
       <h1>{t('support')}</h1>
       <p>{t('supportIntro')}</p>
-      {can(me.role, 'ticket:operate') && (
-        <p>
-          <Link href="/support/sla">{t('slaTargets')}</Link>
-        </p>
-      )}
+      <p>
+        {can(me.role, 'ticket:operate') && (
+          <>
+            <Link href="/support/sla">{t('slaTargets')}</Link>
+            {' · '}
+          </>
+        )}
+        <Link href="/support/report">{t('monthlyReport')}</Link>
+      </p>
       <Status loading={list.loading} error={list.error} />
       {list.data && (
         <Table caption={t('tickets')}>
@@ -349,6 +354,9 @@ export function TicketPage({ id, me }: { id: number; me: Me }) {
             </form>
           )}
           <Message msg={s.msg} />
+          <TicketWatchers x={x} me={me} reload={item.reload} />
+          <TicketLinks x={x} me={me} reload={item.reload} />
+          <TicketAttachments x={x} me={me} reload={item.reload} />
           <h2>{t('timeline')}</h2>
           <Table caption={t('timeline')}>
             <thead>

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Budget } from '../../finance/budget.logic.ts';
 import { type BusinessCase, businessCaseCsv } from '../../finance/cost-model.ts';
 import type { Rate } from '../../finance/rate.repository.ts';
+import type { RateProposal } from '../../finance/rate-proposal.logic.ts';
 import type { Scenario } from '../../finance/scenario.logic.ts';
 import type { sharingBusinessCase } from '../../finance/sharing.logic.ts';
 import { type Statement, statementCsv } from '../../finance/statement.ts';
@@ -219,7 +221,7 @@ export function registerFinanceCommands(program: Command): void {
 
   const rates = finance
     .command('rates')
-    .description('the rate card: HK cents per GB-hour and CPU-hour, each from a day on');
+    .description('the rate card: HK cents per GB-hour, CPU-hour and thousand requests, each from a day on');
   rates
     .command('list', { isDefault: true })
     .description('every rate, oldest first')
@@ -241,7 +243,9 @@ export function registerFinanceCommands(program: Command): void {
     );
   rates
     .command('add <resource>')
-    .description('add a rate (memory-gb-hour, cpu-hour or storage-gb-hour) from a day on: today or later')
+    .description(
+      'add a rate (memory-gb-hour, cpu-hour, storage-gb-hour or request-thousand) from a day on: today or later',
+    )
     .requiredOption('--from <YYYY-MM-DD>', 'its first day (UTC)')
     .requiredOption('--cents <n>', 'HK cents per unit')
     .option('--note <text>', 'why')
@@ -257,6 +261,58 @@ export function registerFinanceCommands(program: Command): void {
           ...(opts.note ? { note: opts.note } : {}),
         });
         ctx.print(list, () => `${resource} at ${centsPerUnit} cents from ${opts.from}`);
+      }),
+    );
+
+  rates
+    .command('propose')
+    .description(
+      "rates derived from a scenario: a year's recurring cost recovered at a target utilisation of the active farms",
+    )
+    .requiredOption('--year <YYYY-YY>', "the scenario's financial year whose recurring cost is recovered")
+    .option('--scenario <name>', 'the scenario (default paper)')
+    .option('--utilisation <share>', 'share of the capacity sold, above 0 and at most 1 (default 0.8)')
+    .option('--memory-share <share>', 'share of the cost put on memory, the rest on CPU (default 0.5)')
+    .option('--adopt-from <YYYY-MM-DD>', 'add the proposed rates to the card from this day (finance)')
+    .action(
+      act<{
+        year: string;
+        scenario?: string;
+        utilisation?: string;
+        memoryShare?: string;
+        adoptFrom?: string;
+      }>(async (ctx, opts) => {
+        const share = (v: string | undefined, flag: string) => {
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+            throw usageError(`${flag} must be a share from 0 to 1, e.g. 0.8, not ${v}`);
+          return n;
+        };
+        const p = await ctx.api.get<RateProposal>('/finance/rates/proposal', {
+          scenario: opts.scenario,
+          year: opts.year,
+          utilisation: share(opts.utilisation, '--utilisation'),
+          memoryShare: share(opts.memoryShare, '--memory-share'),
+        });
+        if (opts.adoptFrom)
+          for (const r of p.rates)
+            await ctx.api.post<Rate[]>('/finance/rates', {
+              resource: r.resource,
+              validFrom: opts.adoptFrom,
+              centsPerUnit: r.centsPerUnit,
+              note: `cost recovery: ${p.scenario} ${p.year} at ${p.utilisation * 100} % utilisation`,
+            });
+        ctx.print(p, () => {
+          const rows = table(p.rates, [
+            ['resource', (r) => r.resource],
+            ['cents/unit', (r) => r.centsPerUnit],
+            ['recovers', (r) => hk(r.recoversCents)],
+          ]);
+          const basis = `${p.scenario} ${p.year}: recurring cost ${hk(p.recurringCostCents)} over ${p.hours} h, ${Math.round(p.capacity.cpu * 10) / 10} CPU and ${Math.round(p.capacity.memoryGb * 10) / 10} GB at ${p.utilisation * 100} %, ${p.memoryShare * 100} % on memory`;
+          const adopted = opts.adoptFrom ? `\nadopted from ${opts.adoptFrom}` : '';
+          return `${rows}\n\n${basis}${adopted}`;
+        });
       }),
     );
 
@@ -324,6 +380,74 @@ export function registerFinanceCommands(program: Command): void {
       act(async (ctx, _opts, name) => {
         await ctx.api.delete(`/finance/scenarios/${encodeURIComponent(name ?? '')}`);
         ctx.print(undefined, () => `deleted scenario ${name}`);
+      }),
+    );
+
+  const budgets = finance
+    .command('budgets')
+    .description("departments' monthly and yearly budgets, with what is spent and the thresholds told");
+  budgets
+    .command('list', { isDefault: true })
+    .description("every budget you may see, with this period's spend")
+    .option('--department <code>', 'one department')
+    .action(
+      act<{ department?: string }>(async (ctx, opts) => {
+        const list = await ctx.api.get<Budget[]>('/finance/budgets', { department: opts.department });
+        ctx.print(list, () =>
+          list.length
+            ? table(list, [
+                ['department', (b) => b.department],
+                ['period', (b) => `${b.period} ${b.periodKey}`],
+                ['budget', (b) => hk(b.amountCents)],
+                ['spent', (b) => `${hk(b.spentCents)} (${Math.round(b.share * 1000) / 10} %)`],
+                ['alerts at', (b) => b.thresholds.map((th) => `${th} %`).join(', ')],
+                ['told', (b) => b.alerts.map((x) => `${x.threshold} %`).join(', ')],
+              ])
+            : 'no budgets yet: govhost finance budgets set --department CODE --period month --cents N',
+        );
+      }),
+    );
+  budgets
+    .command('set')
+    .description("set a department's budget for each month or financial year (finance)")
+    .requiredOption('--department <code>', 'the department')
+    .requiredOption('--period <month|year>', 'month (calendar, UTC) or year (financial, April to March)')
+    .requiredOption('--cents <n>', 'the budget in HK cents')
+    .option('--thresholds <list>', 'percentages to be told at, e.g. 80,100 (the default)')
+    .action(
+      act<{ department: string; period: string; cents: string; thresholds?: string }>(async (ctx, opts) => {
+        if (opts.period !== 'month' && opts.period !== 'year')
+          throw usageError(`--period must be month or year, not ${opts.period}`);
+        const amountCents = Number(opts.cents);
+        if (!Number.isInteger(amountCents) || amountCents <= 0)
+          throw usageError(`--cents must be a whole number of cents above 0, not ${opts.cents}`);
+        const thresholds = opts.thresholds?.split(',').map((x) => Number(x.trim()));
+        if (thresholds?.some((x) => !Number.isInteger(x) || x < 1))
+          throw usageError(
+            `--thresholds must be whole percentages separated by commas, not ${opts.thresholds}`,
+          );
+        const b = await ctx.api.put<Budget>(
+          `/finance/budgets/${encodeURIComponent(opts.department)}/${opts.period}`,
+          { amountCents, ...(thresholds ? { thresholds } : {}) },
+        );
+        ctx.print(
+          b,
+          () =>
+            `${b.department} ${b.period}ly budget ${hk(b.amountCents)}, alerts at ${b.thresholds.join(', ')} %; spent ${hk(b.spentCents)} in ${b.periodKey}`,
+        );
+      }),
+    );
+  budgets
+    .command('remove')
+    .description("remove a department's budget (finance)")
+    .requiredOption('--department <code>', 'the department')
+    .requiredOption('--period <month|year>', 'month or year')
+    .action(
+      act<{ department: string; period: string }>(async (ctx, opts) => {
+        if (opts.period !== 'month' && opts.period !== 'year')
+          throw usageError(`--period must be month or year, not ${opts.period}`);
+        await ctx.api.delete(`/finance/budgets/${encodeURIComponent(opts.department)}/${opts.period}`);
+        ctx.print(undefined, () => `removed the ${opts.period}ly budget of ${opts.department}`);
       }),
     );
 }

@@ -155,6 +155,10 @@ export function registerTicketCommands(program: Command): void {
         .filter(Boolean),
     )
     .option('--attach <file>', 'attach a PNG, JPEG, PDF or text file (up to 512 KiB)')
+    .option(
+      '--raised-at <time>',
+      'the desk only, moving a ticket from an older desk: when it was first raised there (ISO 8601, in the past year)',
+    )
     .action(
       act<{
         title: string;
@@ -165,6 +169,7 @@ export function registerTicketCommands(program: Command): void {
         department?: string;
         watchers?: string[];
         attach?: string;
+        raisedAt?: string;
       }>(async (ctx, opts) => {
         let description = opts.description;
         if (description === '-') {
@@ -181,6 +186,7 @@ export function registerTicketCommands(program: Command): void {
           service: opts.service,
           department: opts.department,
           watchers: opts.watchers,
+          raisedAt: opts.raisedAt,
         });
         if (file) t = await ctx.api.post<Ticket>(`/tickets/${t.id}/attachments`, file);
         ctx.print(t, () => `Raised ticket #${t.id} (${t.priority}, ${t.slaTier} SLA).`);
@@ -331,7 +337,10 @@ export function registerTicketCommands(program: Command): void {
   tickets
     .command('report')
     .description('response and resolution times and breaches of a month, by department and priority')
-    .requiredOption('--month <YYYY-MM>', 'the calendar month (UTC) the tickets were raised in')
+    .requiredOption(
+      '--month <YYYY-MM>',
+      "the calendar month the tickets were raised in (in the desk's time zone: Hong Kong by default)",
+    )
     .option('--department <code>', 'only this department')
     .option('--csv', 'write CSV (RFC 4180) to standard output')
     .action(

@@ -17,7 +17,8 @@ export interface RunningSandbox {
  * keeps the folder (and the journal in it), and with it the duty to remove it.
  */
 export async function startSandbox(
-  opts: { lateMs?: number } = {},
+  /** `port`: a chosen one, so that a platform told its URL can start at the same time. */
+  opts: { lateMs?: number; port?: number } = {},
   again?: { dir: string },
 ): Promise<RunningSandbox> {
   const dir = again?.dir ?? mkdtempSync(join(tmpdir(), 'govhost-sandbox-'));
@@ -25,7 +26,7 @@ export async function startSandbox(
   const proc = launch(
     ['payments', 'sandbox'],
     cleanEnv({
-      GOVHOST_SANDBOX_PORT: '0',
+      GOVHOST_SANDBOX_PORT: String(opts.port ?? 0),
       GOVHOST_SANDBOX_LATE_MS: String(opts.lateMs ?? 60_000),
       GOVHOST_SANDBOX_JOURNAL: journal,
     }),

@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteDeps } from '../platform/route-deps.ts';
+import {
+  backFromProvider,
+  continueToProvider,
+  isPaymentId,
+  pagePayment,
+  spendReturnLink,
+} from './hosted.logic.ts';
+import { finishedPage, hostedPageCsp, messagePage, paymentPage } from './hosted-page.ts';
+import { payHostname, requestHostname } from './pay-host.ts';
+import { httpProvider, ProviderUnavailable } from './provider.ts';
+import { isFinal } from './states.ts';
+
+const config = { public: true };
+/**
+ * What the payment host answers: the page's own paths exactly (anything else under `/pay/` would
+ * fall through to the console's catch-all) and the payments API, with no dot or escape in a path.
+ */
+const PAY_HOST_PATHS =
+  /^(?:\/pay\/(?:return\/[\w-]+|[\w-]+(?:\/continue|\/back)?)|\/api\/v1\/payments(?:\/[\w/-]*)?)(?:\?[^#]*)?$/;
+const schema = { hide: true };
+
+/**
+ * The payment host `pay.<domain>` (decision 043), which the router sends to this server: the
+ * hosted payment page under `/pay/` and the payments API for hosted services, and nothing else of
+ * the platform (a 404 for the staff API, the console and the rest), so the page's origin holds no
+ * staff session and no other page.
+ */
+export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const host = payHostname(deps.config.domain);
+  const onPayHost = (req: FastifyRequest) => requestHostname(req.headers.host) === host;
+  const sandbox = deps.config.paymentsSandboxUrl;
+  const provider = sandbox ? httpProvider(sandbox) : null;
+  const csp = hostedPageCsp(sandbox ? new URL(sandbox).origin : null);
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply
+      .status(status)
+      .headers({
+        'content-security-policy': csp,
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      })
+      .type('text/html; charset=utf-8')
+      .send(body);
+
+  app.addHook('onRequest', async (req, reply) => {
+    // The payments API is served here too: a hosted service reaches it through the router, the
+    // only platform port its instances may open (its routes take payment keys, never staff tokens).
+    if (!onPayHost(req) || PAY_HOST_PATHS.test(req.url)) return;
+    return html(reply, 404, messagePage(null, 'notFound'));
+  });
+
+  await app.register(
+    async (pay) => {
+      // The page's forms post nothing the platform reads (the payment is in the path), but a
+      // browser sends them as a form: taken and dropped, never parsed.
+      pay.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: 1024 },
+        (_req, _body, done) => done(null, {}),
+      );
+      // Only on the payment host: the API's host serves none of these pages.
+      pay.addHook('onRequest', async (req, reply) => {
+        if (!onPayHost(req)) return reply.callNotFound();
+      });
+
+      pay.get<{ Params: { token: string } }>('/return/:token', { config, schema }, async (req, reply) => {
+        const url = await spendReturnLink(deps.db, req.params.token);
+        return url ? reply.redirect(url, 303) : html(reply, 410, messagePage(null, 'linkUsed'));
+      });
+
+      pay.get<{ Params: { id: string } }>('/:id', { config, schema }, async (req, reply) => {
+        const p = await pagePayment(deps.db, deps.config.domain, req.params.id);
+        if (!p) return html(reply, 404, messagePage(null, 'notFound'));
+        return html(reply, 200, isFinal(p.state) ? finishedPage(p) : paymentPage(p));
+      });
+
+      pay.post<{ Params: { id: string } }>('/:id/continue', { config, schema }, async (req, reply) => {
+        const p = await pagePayment(deps.db, deps.config.domain, req.params.id);
+        if (!p) return html(reply, 404, messagePage(null, 'notFound'));
+        if (p.state !== 'created' && p.state !== 'started') return reply.redirect(`/pay/${p.id}`, 303);
+        // Live money waits on the live providers (docs/payments.md); test payments go to the sandbox.
+        if (!provider || p.mode !== 'test') return html(reply, 503, messagePage(p.language, 'unavailable'));
+        try {
+          // Back to the host and port the citizen came by (the onRequest hook checked the name;
+          // a router on a port of its own choosing is then still right).
+          const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+          const back = `${proto}://${req.headers.host}/pay/${p.id}/back`;
+          const r = await continueToProvider(deps.db, provider, p, deps.config.paymentsExpiryMinutes, back);
+          return reply.redirect('redirectUrl' in r ? r.redirectUrl : `/pay/${p.id}`, 303);
+        } catch (err) {
+          if (isUnavailable(err)) return html(reply, 503, messagePage(p.language, 'unavailable'));
+          throw err;
+        }
+      });
+
+      pay.get<{ Params: { id: string } }>('/:id/back', { config, schema }, async (req, reply) => {
+        if (!isPaymentId(req.params.id) || !provider) return html(reply, 404, messagePage(null, 'notFound'));
+        const p = await pagePayment(deps.db, deps.config.domain, req.params.id);
+        if (!p) return html(reply, 404, messagePage(null, 'notFound'));
+        try {
+          const r = await backFromProvider(deps.db, provider, p.id);
+          if (r === 'pay') return reply.redirect(`/pay/${p.id}`, 303);
+          if (r === 'used') return html(reply, 410, messagePage(p.language, 'linkUsed'));
+          return reply.redirect(`/pay/return/${r.token}`, 303);
+        } catch (err) {
+          if (isUnavailable(err)) return html(reply, 503, messagePage(p.language, 'unavailable'));
+          throw err;
+        }
+      });
+    },
+    { prefix: '/pay' },
+  );
+}
+
+const isUnavailable = (err: unknown) =>
+  err instanceof ProviderUnavailable ||
+  (err instanceof Error && 'code' in err && err.code === 'GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE');
