@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { TEST_STORE } from '../test-support/database.ts';
 import { cleanEnv, startServer, stopProcess } from '../test-support/server-process.ts';
@@ -91,7 +92,7 @@ describe('kill -9 of the platform in the middle of a refund', { skip }, () => {
         amount: 20_000,
         reference: 'PK-1',
         description: 'Fee',
-        returnUrl: 'https://x.example.gov.hk/',
+        returnUrl: `https://${serviceHostname('fees', dept, t.config.domain)}/`,
       },
     });
     paymentId = made.json().id;

@@ -5,6 +5,7 @@
 // test-seconds: 30
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import type { ServiceKey } from './keys.logic.ts';
 import { refundPayment } from './payment.logic.ts';
@@ -25,13 +26,15 @@ describe('payments reconciliation', () => {
   let provider: PaymentProvider;
   let key: string;
   let n = 0;
+  // The service's own host: a return URL anywhere else is refused (422).
+  let returnUrl = '';
 
   const create = async (amount: number) => {
     const res = await t.request(key, {
       method: 'POST',
       url: '/api/v1/payments',
       headers: { 'idempotency-key': `r-${++n}` },
-      payload: { amount, reference: `R-${n}`, description: 'Fee', returnUrl: 'https://x.example.gov.hk/' },
+      payload: { amount, reference: `R-${n}`, description: 'Fee', returnUrl },
     });
     assert.equal(res.statusCode, 201, res.body);
     return res.json().id as string;
@@ -77,6 +80,7 @@ describe('payments reconciliation', () => {
     provider = httpProvider(sandbox.url);
     t = await testApp({ paymentsSandboxUrl: sandbox.url });
     const dept = await t.department('RC');
+    returnUrl = `https://${serviceHostname('fees', dept, t.config.domain)}/`;
     const dev = (await t.user('dept-developer', dept)).token;
     const svc = await t.request(dev, {
       method: 'POST',

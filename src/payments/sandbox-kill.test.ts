@@ -6,6 +6,7 @@
 // test-seconds: 30
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { stopProcess } from '../test-support/server-process.ts';
 import { refundPayment } from './payment.logic.ts';
@@ -23,6 +24,8 @@ describe('kill -9 of the sandbox provider', () => {
   let sandbox: RunningSandbox;
   let key: string;
   let n = 0;
+  // The service's own host: a return URL anywhere else is refused (422).
+  let returnUrl = '';
   // The platform's provider setting points at wherever the sandbox listens now.
   const current = () => httpProvider(sandbox.url, 2_000);
   const provider: PaymentProvider = {
@@ -37,7 +40,7 @@ describe('kill -9 of the sandbox provider', () => {
       method: 'POST',
       url: '/api/v1/payments',
       headers: { 'idempotency-key': `k-${++n}` },
-      payload: { amount, reference: `K-${n}`, description: 'Fee', returnUrl: 'https://x.example.gov.hk/' },
+      payload: { amount, reference: `K-${n}`, description: 'Fee', returnUrl },
     });
     assert.equal(res.statusCode, 201, res.body);
     return res.json().id as string;
@@ -58,6 +61,7 @@ describe('kill -9 of the sandbox provider', () => {
     sandbox = await startSandbox();
     t = await testApp({ paymentsSandboxUrl: sandbox.url });
     const dept = await t.department('KS');
+    returnUrl = `https://${serviceHostname('fees', dept, t.config.domain)}/`;
     const dev = (await t.user('dept-developer', dept)).token;
     const svc = await t.request(dev, {
       method: 'POST',

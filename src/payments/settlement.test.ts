@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { runCli, stopProcess } from '../test-support/server-process.ts';
 import type { ServiceKey } from './keys.logic.ts';
@@ -45,7 +46,12 @@ describe('payments settlement and daily reconciliation', () => {
       method: 'POST',
       url: '/api/v1/payments',
       headers: { 'idempotency-key': `s-${++n}` },
-      payload: { amount, reference: `S-${n}`, description: 'Fee', returnUrl: 'https://x.example.gov.hk/' },
+      payload: {
+        amount,
+        reference: `S-${n}`,
+        description: 'Fee',
+        returnUrl: `https://${serviceHostname('fees', (depts.find((d) => d.key === key) as { code: string }).code, t.config.domain)}/`,
+      },
     });
     assert.equal(res.statusCode, 201, res.body);
     const id = res.json().id as string;
