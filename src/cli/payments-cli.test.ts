@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { BIN, cleanEnv, runCli } from '../test-support/server-process.ts';
 
@@ -50,7 +51,7 @@ describe('govhost payments', () => {
         amount: 4_250,
         reference: 'FEE-9',
         description: 'Fee',
-        returnUrl: 'https://fees.example/done',
+        returnUrl: `https://${serviceHostname('fees', dept, t.config.domain)}/done`,
       },
     });
     assert.equal(pay.statusCode, 201, pay.body);
