@@ -184,6 +184,8 @@ describe('the support desk in the console', { skip: !existsSync(CHROMIUM) && `no
     await dev.getByRole('button', { name: `Remove ${READER}` }).waitFor();
     await dev.getByRole('button', { name: `Remove ${READER}` }).click();
     await dev.getByText(`${READER} no longer watches this ticket.`).waitFor();
+    // The message comes with the answer; the list is read again after it: wait for that too.
+    await dev.getByRole('button', { name: `Remove ${READER}` }).waitFor({ state: 'detached' });
     assert.deepEqual(await dev.locator('[data-testid="watchers"] li').allTextContents(), [
       `${COLLEAGUE} Remove ${COLLEAGUE}`,
     ]);
