@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { TEST_STORE } from '../test-support/database.ts';
 import { cleanEnv, startServer, stopProcess } from '../test-support/server-process.ts';
+import { feesService } from './payments.testing.ts';
 import { httpProvider } from './provider.ts';
 import { startAtProvider, syncWithProvider } from './provider-flow.ts';
 import { RECONCILE_GRACE_MS, reconcilePayments } from './reconcile.job.ts';
@@ -61,29 +61,8 @@ describe('kill -9 of the platform in the middle of a refund', { skip }, () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     t = await testApp({ paymentsSandboxUrl: sandbox.url });
-    const dept = await t.department('PK');
-    const dev = (await t.user('dept-developer', dept)).token;
-    const svc = await t.request(dev, {
-      method: 'POST',
-      url: '/api/v1/services',
-      payload: {
-        department: dept,
-        slug: 'fees',
-        nameEn: 'Fees',
-        nameZh: '費用',
-        origin: 'new',
-        channels: ['web'],
-        slaTier: 'silver',
-      },
-    });
-    assert.equal(svc.statusCode, 201, svc.body);
-    key = (
-      await t.request(dev, {
-        method: 'POST',
-        url: `/api/v1/services/${dept}/fees/payment-keys`,
-        payload: { name: 'web' },
-      })
-    ).json().secret;
+    const fees = await feesService(t, 'PK');
+    key = fees.key;
     const made = await t.request(key, {
       method: 'POST',
       url: '/api/v1/payments',
@@ -92,7 +71,7 @@ describe('kill -9 of the platform in the middle of a refund', { skip }, () => {
         amount: 20_000,
         reference: 'PK-1',
         description: 'Fee',
-        returnUrl: `https://${serviceHostname('fees', dept, t.config.domain)}/`,
+        returnUrl: fees.returnUrl,
       },
     });
     paymentId = made.json().id;

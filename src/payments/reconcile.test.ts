@@ -5,10 +5,10 @@
 // test-seconds: 30
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import type { ServiceKey } from './keys.logic.ts';
 import { refundPayment } from './payment.logic.ts';
+import { feesService } from './payments.testing.ts';
 import { httpProvider, type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import { startAtProvider, syncWithProvider } from './provider-flow.ts';
 import { RECONCILE_GRACE_MS, reconcilePayments } from './reconcile.job.ts';
@@ -79,29 +79,7 @@ describe('payments reconciliation', () => {
     sandbox = await startSandbox({ lateMs: LATE_MS });
     provider = httpProvider(sandbox.url);
     t = await testApp({ paymentsSandboxUrl: sandbox.url });
-    const dept = await t.department('RC');
-    returnUrl = `https://${serviceHostname('fees', dept, t.config.domain)}/`;
-    const dev = (await t.user('dept-developer', dept)).token;
-    const svc = await t.request(dev, {
-      method: 'POST',
-      url: '/api/v1/services',
-      payload: {
-        department: dept,
-        slug: 'fees',
-        nameEn: 'Fees',
-        nameZh: 'Fees',
-        origin: 'new',
-        channels: ['web'],
-        slaTier: 'silver',
-      },
-    });
-    assert.equal(svc.statusCode, 201, svc.body);
-    const made = await t.request(dev, {
-      method: 'POST',
-      url: `/api/v1/services/${dept}/fees/payment-keys`,
-      payload: { name: 'web' },
-    });
-    key = made.json().secret;
+    ({ key, returnUrl } = await feesService(t, 'RC'));
   });
   after(async () => {
     await t?.close();

@@ -6,10 +6,10 @@
 // test-seconds: 30
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { stopProcess } from '../test-support/server-process.ts';
 import { refundPayment } from './payment.logic.ts';
+import { feesService } from './payments.testing.ts';
 import { httpProvider, type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import { startAtProvider, syncWithProvider } from './provider-flow.ts';
 import { RECONCILE_GRACE_MS, reconcilePayments } from './reconcile.job.ts';
@@ -60,30 +60,7 @@ describe('kill -9 of the sandbox provider', () => {
   before(async () => {
     sandbox = await startSandbox();
     t = await testApp({ paymentsSandboxUrl: sandbox.url });
-    const dept = await t.department('KS');
-    returnUrl = `https://${serviceHostname('fees', dept, t.config.domain)}/`;
-    const dev = (await t.user('dept-developer', dept)).token;
-    const svc = await t.request(dev, {
-      method: 'POST',
-      url: '/api/v1/services',
-      payload: {
-        department: dept,
-        slug: 'fees',
-        nameEn: 'Fees',
-        nameZh: '費用',
-        origin: 'new',
-        channels: ['web'],
-        slaTier: 'silver',
-      },
-    });
-    assert.equal(svc.statusCode, 201, svc.body);
-    key = (
-      await t.request(dev, {
-        method: 'POST',
-        url: `/api/v1/services/${dept}/fees/payment-keys`,
-        payload: { name: 'web' },
-      })
-    ).json().secret;
+    ({ key, returnUrl } = await feesService(t, 'KS'));
   });
   after(async () => {
     await t?.close();
