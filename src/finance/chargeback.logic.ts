@@ -1,4 +1,5 @@
 import { recordChange } from '../audit/audit.logic.ts';
+import { departmentsStaging, stagedSecondsByDay } from '../build/staging-usage.repository.ts';
 import { currentMonth, isMonth, monthBounds } from '../capacity/month.ts';
 import { departmentsReserving, reservationIntervals } from '../capacity/reservation-history.repository.ts';
 import { findById as findService, list as listServices } from '../catalog/service.repository.ts';
@@ -68,9 +69,16 @@ async function liveStatement(db: Executor, dept: { id: string; code: string }, m
   // site answers requests with nothing reserved).
   const current = await listServices(db, dept.id, { limit: 10_000, offset: 0 }, {});
   const ids = [...new Set([...intervals.map((i) => i.serviceId), ...current.items.map((s) => s.id)])];
-  const requests = await requestsByDay(db, ids, start, new Date(Math.min(end.getTime(), now.getTime())));
+  const upTo = new Date(Math.min(end.getTime(), now.getTime()));
+  const requests = await requestsByDay(db, ids, start, upTo);
+  // Staging by the department's own records: a deleted service's stagings are still its charge.
+  const staging = await stagedSecondsByDay(db, dept.id, start, upTo);
   const names = new Map<string, string>();
-  for (const id of new Set([...intervals.map((i) => i.serviceId), ...requests.map((r) => r.serviceId)])) {
+  for (const id of new Set([
+    ...intervals.map((i) => i.serviceId),
+    ...requests.map((r) => r.serviceId),
+    ...staging.map((r) => r.serviceId),
+  ])) {
     const svc = await findService(db, id);
     names.set(id, svc ? `${dept.code}/${svc.slug}` : `${dept.code}/(deleted ${id.slice(0, 8)})`);
   }
@@ -80,6 +88,7 @@ async function liveStatement(db: Executor, dept: { id: string; code: string }, m
       month,
       intervals,
       requests,
+      staging,
       rates: await rates.listRates(db),
       serviceName: (id) => names.get(id) ?? id,
     },
@@ -140,6 +149,7 @@ export async function closeMonth(db: Db, caller: Caller, month: string, now = ne
     const ids = [
       ...new Set([
         ...(await departmentsReserving(trx, start, end)),
+        ...(await departmentsStaging(trx, start, end)),
         ...(await months.adjustedDepartments(trx, month)),
       ]),
     ];

@@ -130,6 +130,7 @@ const Resource = Type.Union([
   Type.Literal('cpu-hour'),
   Type.Literal('storage-gb-hour'),
   Type.Literal('request-thousand'),
+  Type.Literal('staging-minute'),
 ]);
 
 export const Rate = Type.Object({
@@ -150,7 +151,7 @@ export const NewRate = Type.Object(
     centsPerUnit: Type.Number({
       minimum: 0,
       maximum: 1_000_000,
-      description: 'HK cents per GB-hour, CPU-hour or thousand requests',
+      description: 'HK cents per GB-hour, CPU-hour, thousand requests or minute of staging',
     }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },
