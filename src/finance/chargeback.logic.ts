@@ -23,39 +23,51 @@ export async function rateCard(db: Db, caller: Principal): Promise<rates.Rate[]>
   return rates.listRates(db);
 }
 
+type NewRate = { resource: RateResource; validFrom: string; centsPerUnit: number; note?: string };
+
 /**
  * Adds a rate from a day on. The day is today or later (UTC): a new rate never reprices time
  * already reserved, so a statement once seen stays as it was (decision 038).
  */
-export async function setRate(
+export const setRate = (db: Db, caller: Caller, input: NewRate, now = new Date()): Promise<rates.Rate[]> =>
+  setRates(db, caller, [input], now);
+
+/** Adds several rates at once (an adopted proposal): all of them, or none when one is refused. */
+export async function setRates(
   db: Db,
   caller: Caller,
-  input: { resource: RateResource; validFrom: string; centsPerUnit: number; note?: string },
+  inputs: NewRate[],
   now = new Date(),
 ): Promise<rates.Rate[]> {
   authorizeCentral(caller, 'finance:write');
   const today = now.toISOString().slice(0, 10);
-  if (Number.isNaN(Date.parse(`${input.validFrom}T00:00:00Z`)))
-    throw invalid(`validFrom ${input.validFrom} is not a day`);
-  if (input.validFrom < today)
-    throw invalid(
-      `validFrom ${input.validFrom} is before today (${today}): the past keeps the prices it had`,
-    );
+  for (const input of inputs) {
+    if (Number.isNaN(Date.parse(`${input.validFrom}T00:00:00Z`)))
+      throw invalid(`validFrom ${input.validFrom} is not a day`);
+    if (input.validFrom < today)
+      throw invalid(
+        `validFrom ${input.validFrom} is before today (${today}): the past keeps the prices it had`,
+      );
+  }
+  let current: NewRate | undefined;
   await db
     .transaction()
     .execute(async (trx) => {
-      await rates.insertRate(trx, { ...input, note: input.note ?? '', by: caller.username });
-      await recordChange(trx, auditContext(caller), {
-        action: 'finance-rate.create',
-        targetType: 'finance-rate',
-        targetId: `${input.resource}@${input.validFrom}`,
-        departmentId: null,
-        after: input,
-      });
+      for (const input of inputs) {
+        current = input;
+        await rates.insertRate(trx, { ...input, note: input.note ?? '', by: caller.username });
+        await recordChange(trx, auditContext(caller), {
+          action: 'finance-rate.create',
+          targetType: 'finance-rate',
+          targetId: `${input.resource}@${input.validFrom}`,
+          departmentId: null,
+          after: input,
+        });
+      }
     })
     .catch((err: unknown) => {
-      if (isUniqueViolation(err))
-        throw invalid(`${input.resource} already has a rate from ${input.validFrom}`);
+      if (isUniqueViolation(err) && current)
+        throw invalid(`${current.resource} already has a rate from ${current.validFrom}`);
       throw err;
     });
   return rates.listRates(db);

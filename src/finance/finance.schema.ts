@@ -308,6 +308,17 @@ export const RateProposalQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const RateAdoption = Type.Object(
+  {
+    ...RateProposalQuery.properties,
+    validFrom: Type.String({
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      description: 'First day (UTC) of the adopted rates, today or later',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const RateProposal = Type.Object({
   scenario: Type.String(),
   year: Type.String(),
@@ -324,3 +335,5 @@ export const RateProposal = Type.Object({
     }),
   ),
 });
+
+export const AdoptedRates = Type.Object({ proposal: RateProposal, rates: Type.Array(Rate) });
