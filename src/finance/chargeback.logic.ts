@@ -8,6 +8,7 @@ import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
+import { list as listDepartmentRows } from '../tenancy/department.repository.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
 import * as months from './month.repository.ts';
 import * as rates from './rate.repository.ts';
@@ -42,7 +43,9 @@ export async function setRates(
   authorizeCentral(caller, 'finance:write');
   const today = now.toISOString().slice(0, 10);
   for (const input of inputs) {
-    if (Number.isNaN(Date.parse(`${input.validFrom}T00:00:00Z`)))
+    // Date.parse takes 30 February (as 2 March): the day must read back as written.
+    const day = Date.parse(`${input.validFrom}T00:00:00Z`);
+    if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== input.validFrom)
       throw invalid(`validFrom ${input.validFrom} is not a day`);
     if (input.validFrom < today)
       throw invalid(
@@ -158,18 +161,23 @@ export async function closeMonth(db: Db, caller: Caller, month: string, now = ne
     if (await months.findClosed(trx, month))
       throw new DomainError('GOVHOST_FINANCE_MONTH_CLOSED', `${month} is already closed`);
     await months.insertClosed(trx, month, caller.username);
-    const ids = [
-      ...new Set([
-        ...(await departmentsReserving(trx, start, end)),
-        ...(await departmentsStaging(trx, start, end)),
-        ...(await months.adjustedDepartments(trx, month)),
-      ]),
-    ];
-    const codes = await departmentCodes(trx, ids);
+    const kept = new Set([
+      ...(await departmentsReserving(trx, start, end)),
+      ...(await departmentsStaging(trx, start, end)),
+      ...(await months.adjustedDepartments(trx, month)),
+    ]);
+    // Every department now is priced too: one whose only charge was requests (a static site)
+    // must be kept as well, or late data would change its closed month.
+    const current = await listDepartmentRows(trx, null, { limit: 100_000, offset: 0 });
+    const candidates = [...new Set([...kept, ...current.items.map((d) => d.id)])];
+    const codes = await departmentCodes(trx, candidates);
     let totalCents = 0;
-    for (const id of ids) {
+    const ids: string[] = [];
+    for (const id of candidates) {
       const s = await liveStatement(trx, { id, code: codes.get(id) ?? id }, month, now);
+      if (!kept.has(id) && s.lines.length === 0) continue;
       await months.insertStatement(trx, month, id, s);
+      ids.push(id);
       totalCents += s.totalCents;
     }
     await recordChange(trx, auditContext(caller), {

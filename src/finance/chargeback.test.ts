@@ -25,7 +25,7 @@ describe('chargeback', () => {
   before(async () => {
     t = await testApp();
     finance = (await t.user('finance')).token;
-    for (const d of ['A', 'B']) {
+    for (const d of ['A', 'B', 'C']) {
       const code = await t.department(`CB${d}`);
       const row = await t.db
         .selectFrom('departments')
@@ -39,6 +39,7 @@ describe('chargeback', () => {
       ['A', 's2'],
       ['A', 's3'],
       ['B', 'b1'],
+      ['C', 'c1'],
     ] as const) {
       const res = await call(t.adminToken, 'POST', '/services', {
         department: dept[d]?.code,
@@ -336,10 +337,33 @@ describe('chargeback', () => {
 
   it('closes a month as it stands; a later correction is an adjustment in an open month', async () => {
     const url = `/finance/statements?department=${dept.A?.code}&month=2026-03`;
+    // C's c1 reserves nothing and only answers requests: 2,000 on 5 March (2 × 4 = 8 cents).
+    const requests = (day: string, count: number) =>
+      t.db
+        .insertInto('service_minutes')
+        .values({
+          service_id: svc.c1 as string,
+          minute: new Date(`${day}T12:00:00Z`),
+          probes_total: 0,
+          probes_failed: 0,
+          probe_ms_sum: 0,
+          req_1xx: 0,
+          req_2xx: count,
+          req_3xx: 0,
+          req_4xx: 0,
+          req_5xx: 0,
+          latency_buckets: [],
+          latency_ms_sum: 0,
+          instances_total: 1,
+          instances_healthy: 1,
+        })
+        .execute();
+    await requests('2026-03-05', 2_000);
     const closed = await call(finance, 'POST', '/finance/months/2026-03/close');
     assert.equal(closed.status, 200, closed.body);
-    // B reserved nothing in March but staged b1 (600 s = 10 min × 1.5 = 15 cents): kept too.
-    assert.deepEqual(closed.json, { month: '2026-03', departments: 2, totalCents: 29_561 + 15 });
+    // B reserved nothing in March but staged b1 (600 s = 10 min × 1.5 = 15 cents), C only
+    // answered requests: both kept too.
+    assert.deepEqual(closed.json, { month: '2026-03', departments: 3, totalCents: 29_561 + 15 + 8 });
     assert.equal(
       (await call(finance, 'POST', '/finance/months/2026-03/close')).json.code,
       'GOVHOST_FINANCE_MONTH_CLOSED',
@@ -359,8 +383,11 @@ describe('chargeback', () => {
         valid_to: new Date('2026-03-02T00:00:00Z'),
       })
       .execute();
+    await requests('2026-03-06', 5_000);
     const march = await call(finance, 'GET', url);
     assert.deepEqual([march.json.closed, march.json.totalCents], [true, 29_561]);
+    const c = await call(finance, 'GET', `/finance/statements?department=${dept.C?.code}&month=2026-03`);
+    assert.deepEqual([c.json.closed, c.json.totalCents], [true, 8]);
     const refused = await call(finance, 'POST', '/finance/adjustments', {
       department: dept.A?.code,
       month: '2026-03',

@@ -173,6 +173,12 @@ describe('finance', () => {
       validFrom: '2020-04-01',
     });
     assert.equal(past.status, 422, past.body);
+    const notADay = await call(finance, 'POST', '/finance/rates/proposal/adopt', {
+      ...body,
+      validFrom: '2099-02-30',
+    });
+    assert.equal(notADay.status, 422, notADay.body);
+    assert.match(notADay.json.detail, /validFrom 2099-02-30 is not a day/);
     // CPU already has a rate from that day: refused, and memory is not added either.
     const cpu = await call(finance, 'POST', '/finance/rates', {
       resource: 'cpu-hour',
