@@ -261,6 +261,8 @@ describe('chargeback', () => {
         )
         .map((l: { quantity: number }) => l.quantity);
     assert.deepEqual([minutes('s1'), minutes('s2'), minutes('s3')], [[2.5, 1.75], [4.167], []]);
+    // B's staging is B's alone: nothing of b1 on A's statement.
+    assert.ok(!s.lines.some((l: { service: string }) => l.service.endsWith('/b1')));
     assert.equal(s.lines.length, 16);
     assert.equal(s.totalCents, 29_561);
     assert.equal(s.unpricedHours, 0);
