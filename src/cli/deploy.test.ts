@@ -12,8 +12,7 @@ import {
   cleanEnv,
   type GovhostProcess,
   launch,
-  printedToken,
-  readyLine,
+  startServer,
   stopProcess,
 } from '../test-support/server-process.ts';
 
@@ -85,11 +84,12 @@ describe('govhost deploy, env, scale, rollback, status and logs', () => {
       GOVHOST_ROUTER_ADMIN_PORT: '0',
       GOVHOST_LOG_LEVEL: 'info',
     });
-    // As startServer, with the 60 s cli.test.ts allows: a loaded machine can take a while to start.
-    server = launch(['server'], env);
-    const ready = await server.waitFor(readyLine, 'ready line', 60_000);
-    const [url, token] = [ready.url as string, printedToken(server.out()) as string];
-    routerUrl = ready.routerUrl as string;
+    // startServer, not a bare launch: it seeds the data folder from the run's migrated PGlite
+    // template, where a bare first start spends seconds of CPU in initdb that this suite is not about.
+    const started = await startServer(env);
+    server = started.proc;
+    const [url, token] = [started.url, started.token as string];
+    routerUrl = started.routerUrl as string;
     const api = apiClient(url, token);
     assert.equal(
       (await api('POST', '/departments', { code: 'DPL', nameEn: 'Deploy', nameZh: '部署' })).status,
