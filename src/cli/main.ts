@@ -1,38 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { registerAcmeCommands } from './commands/acme.ts';
-import {
-  registerAlertCommands,
-  registerChannelCommands,
-  registerIncidentCommands,
-} from './commands/alerting.ts';
-import { registerAuditCommands } from './commands/audit.ts';
-import { registerBackupCommands } from './commands/backup.ts';
-import { registerCapacityCommands } from './commands/capacity.ts';
-import { registerCapacityReportCommands } from './commands/capacity-reports.ts';
-import { registerCertCommands } from './commands/certs.ts';
-import { registerCutoverCommands } from './commands/cutover.ts';
-import { registerDepartmentCommands } from './commands/departments.ts';
-import { registerDeployCommands } from './commands/deploy.ts';
-import { registerDomainCommands } from './commands/domains.ts';
-import { registerEnvCommands } from './commands/env.ts';
-import { registerFinanceCommands } from './commands/finance.ts';
-import { registerKubernetesCommands } from './commands/kubernetes.ts';
-import { registerMaintenanceCommands } from './commands/maintenance.ts';
-import { registerMetricsCommands } from './commands/metrics.ts';
-import { registerMigrationCommands } from './commands/migration.ts';
-import { registerPaymentCommands } from './commands/payments.ts';
-import { registerReportCommands } from './commands/reports.ts';
-import { registerRequestCommands } from './commands/requests.ts';
-import { registerRuntimeCommands } from './commands/runtime.ts';
-import { registerServerCommands } from './commands/server.ts';
-import { registerServiceCommands } from './commands/services.ts';
-import { registerSessionCommands } from './commands/session.ts';
-import { registerSignInCommands } from './commands/sign-ins.ts';
-import { registerStageJobCommands } from './commands/stage-job.ts';
-import { registerTicketCommands } from './commands/tickets.ts';
-import { registerTokenCommands } from './commands/tokens.ts';
-import { registerUserCommands } from './commands/users.ts';
-import { registerWorkloadCommands } from './commands/workload.ts';
+import { groupsFor } from './command-groups.ts';
 import { CliError } from './errors.ts';
 import { fail, guardTerminal } from './output.ts';
 
@@ -56,39 +23,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   fail(`cannot write the output: ${err.message}`);
 });
 
-registerServerCommands(program);
-registerBackupCommands(program);
-registerSessionCommands(program);
-registerSignInCommands(program);
-registerDepartmentCommands(program);
-registerUserCommands(program);
-registerTokenCommands(program);
-registerServiceCommands(program);
-registerAuditCommands(program);
-registerDeployCommands(program);
-registerEnvCommands(program);
-registerRuntimeCommands(program);
-registerAlertCommands(program);
-registerIncidentCommands(program);
-registerChannelCommands(program);
-registerAcmeCommands(program);
-registerMaintenanceCommands(program);
-registerReportCommands(program);
-registerMetricsCommands(program);
-registerRequestCommands(program);
-registerWorkloadCommands(program);
-registerKubernetesCommands(program);
-registerStageJobCommands(program);
-registerCapacityReportCommands(program);
-registerCapacityCommands(program);
-registerPaymentCommands(program);
-registerCertCommands(program);
-registerTicketCommands(program);
-registerDomainCommands(program);
-// The router cut-over's commands (`migration front|shift|back|…`) join this group.
-registerMigrationCommands(program);
-registerCutoverCommands(program);
-registerFinanceCommands(program);
+// The groups this command line needs, loaded together (command-groups.ts), registered in order.
+for (const register of await Promise.all(groupsFor(process.argv.slice(2)).map((g) => g.load())))
+  register(program);
 
 try {
   await program.parseAsync(process.argv);
