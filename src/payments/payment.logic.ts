@@ -10,6 +10,7 @@ import type { Language } from './payments.tables.ts';
 import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import * as refunds from './refund.repository.ts';
 import { checkTransition, type PaymentState } from './states.ts';
+import { queueWebhook } from './webhook.events.ts';
 
 export interface NewPayment {
   amount: number;
@@ -153,7 +154,12 @@ export async function transition(
     if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
     checkTransition(row.state, to, reason);
     if (!(await repo.setState(trx, id, row.state, to))) throw new Error(`payment ${id} moved under its lock`);
-    await repo.insertEvent(trx, { payment_id: id, from_state: row.state, to_state: to, reason });
+    const eventId = await repo.insertEvent(trx, {
+      payment_id: id,
+      from_state: row.state,
+      to_state: to,
+      reason,
+    });
     if (to === 'success') {
       await post(trx, {
         departmentId: row.department_id,
@@ -163,7 +169,16 @@ export async function transition(
         entries: captureEntries(Number(row.amount)),
       });
     }
-    return presentPayment((await repo.findById(trx, scope, id))!);
+    const payment = presentPayment((await repo.findById(trx, scope, id))!);
+    // The service's webhook commits with the move (decision 047).
+    await queueWebhook(trx, row.service_id, {
+      id: `payment-event-${eventId}`,
+      type: `payment.${to as Exclude<PaymentState, 'created'>}`,
+      mode: payment.mode,
+      createdAt: payment.updatedAt,
+      payment,
+    });
+    return payment;
   });
 }
 
@@ -271,6 +286,17 @@ export async function recordRefundOutcome(
     } else {
       await repo.releaseRefund(trx, payment.id, amount);
     }
+    // The service's webhook commits with the refund's outcome (decision 047).
+    const now = (await repo.findById(trx, { departmentId: payment.department_id }, payment.id))!;
+    const refund = (await refunds.findById(trx, payment.id, refundId))!;
+    await queueWebhook(trx, payment.service_id, {
+      id: `refund-${refundId}-${outcome}`,
+      type: `refund.${outcome}`,
+      mode: now.mode,
+      createdAt: refund.updated_at.toISOString(),
+      payment: presentPayment(now),
+      refund: presentRefund(refund),
+    });
   });
 }
 
