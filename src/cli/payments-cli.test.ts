@@ -68,6 +68,26 @@ describe('govhost payments', () => {
     assert.equal(after.statusCode, 401);
   });
 
+  it("sets a payment webhook on the service's own host (secret printed once) and rotates its secret", async () => {
+    const host = serviceHostname('fees', dept, t.config.domain);
+    const bad = await run(['payments', 'webhook-set', 'fees', 'https://evil.example/hook']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /not one of the service's own/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    const set = await run(['payments', 'webhook-set', 'fees', `https://${host}/hooks`]);
+    assert.equal(set.code, 0, set.stderr);
+    const secret = /^(whsec_\S+)$/m.exec(set.stdout)?.[1];
+    assert.ok(secret, set.stdout);
+    const shown = await run(['payments', 'webhook', `${dept}/fees`]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`https://${host}/hooks`));
+    assert.ok(!shown.stdout.includes(secret), 'the secret is never shown again');
+    const rotated = await run(['payments', 'webhook-rotate', 'fees']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /^whsec_\S+$/m);
+    assert.ok(!rotated.stdout.includes(secret), 'a new secret');
+  });
+
   it('says plainly that live keys are not available, and names a wrong sandbox setting', async () => {
     const live = await run(['payments', 'key-create', 'fees', '--name', 'x', '--mode', 'live']);
     assert.notEqual(live.code, 0);

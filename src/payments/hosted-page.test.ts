@@ -359,6 +359,9 @@ describe('hosted payment page', () => {
       'the bodies as queued, byte for byte',
     );
     assert.equal(mine.filter((g) => g.body === mine[0]?.body).length, 2, 'the retry carries the same event');
+    assert.equal((await api(otherDev, 'DELETE', path)).status, 404);
+    assert.equal((await api(dev, 'DELETE', path)).status, 204);
+    assert.equal((await api(dev, 'GET', path)).status, 404);
   });
 
   it('GOVHOST_PAYMENTS_EXPIRY_MINUTES is checked', async () => {
