@@ -185,10 +185,11 @@ describe('hosted payment page', () => {
     assert.equal(back.headers.location, `/pay/${p.id}`);
   });
 
-  it('unpaid payments expire: created → cancelled, started → failed, both with reason expired', async () => {
+  it('unpaid payments expire: created → cancelled, started → cancelled at the provider then failed, reason expired', async () => {
     const waiting = (await create()).json;
     const atProvider = (await create()).json;
-    assert.equal((await pay('POST', `/pay/${atProvider.id}/continue`)).statusCode, 303);
+    const left = await pay('POST', `/pay/${atProvider.id}/continue`);
+    assert.equal(left.statusCode, 303);
     const done = (await create()).json;
     const go = await pay('POST', `/pay/${done.id}/continue`);
     await payOnCardPage(String(go.headers.location), '4242424242424242');
@@ -206,6 +207,21 @@ describe('hosted payment page', () => {
     const a = await state(atProvider.id);
     assert.equal(a.state, 'failed');
     assert.equal(a.events.at(-1).reason, 'expired');
+    // It was cancelled at the provider first: the citizen still on its page can no longer pay it.
+    await payOnCardPage(String(left.headers.location), '4242424242424242');
+    const { provider_ref } = await t.db
+      .selectFrom('payments')
+      .select('provider_ref')
+      .where('id', '=', atProvider.id)
+      .executeTakeFirstOrThrow();
+    assert.equal((await httpProvider(sandbox.url).status(provider_ref as string)).outcome, 'cancelled');
+    const cancels = await t.db
+      .selectFrom('provider_calls')
+      .select(['state', 'outcome'])
+      .where('payment_id', '=', atProvider.id)
+      .where('operation', '=', 'cancel')
+      .execute();
+    assert.deepEqual(cancels, [{ state: 'done', outcome: 'cancelled' }], 'the call recorded');
     assert.equal((await state(done.id)).state, 'success', 'a payment paid meanwhile is brought up to date');
     assert.equal((await state(fresh.id)).state, 'created');
     assert.deepEqual(
