@@ -1,6 +1,8 @@
 // `govhost payments …` as people run it, one process per command, against the real API on
 // loopback: a key made (secret printed once), listed without its secret, used, revoked; the
-// service's payments listed; live keys and a wrong sandbox setting refused in one clear line.
+// service's payments listed; a payment webhook set (its secret printed once, a URL off the
+// service's own hosts refused in one clear line), shown without its secret and its secret
+// rotated; live keys and a wrong sandbox setting refused in one clear line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
