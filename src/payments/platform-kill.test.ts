@@ -20,6 +20,7 @@ import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { TEST_STORE } from '../test-support/database.ts';
 import { freePort } from '../test-support/free-port.ts';
+import { stopLeftServices } from '../test-support/left-services.ts';
 import { cleanEnv, runCli, startServer, stopProcess } from '../test-support/server-process.ts';
 import { feesService } from './payments.testing.ts';
 import { httpProvider } from './provider.ts';
@@ -257,6 +258,8 @@ describe('kill -9 of the platform mid-refund, mid-payment and right after a capt
       await stopProcess(server.proc);
       logs.push(server.proc.out() + server.proc.err());
     }
+    // The last platform left its router and the receiver's instance running for a next holder.
+    if (dir) await stopLeftServices(dir);
     await t?.close();
     await sandbox?.stop();
     await new Promise((resolve) => proxy?.close(resolve));
