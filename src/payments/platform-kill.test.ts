@@ -98,6 +98,30 @@ describe('kill -9 of the platform mid-refund, mid-payment and right after a capt
     });
   }
 
+  /** A POST of the service to the payments API of the platform at `base`, with its key. */
+  const keyPost = (base: string, path: string, idempotencyKey: string, body: object) =>
+    fetch(`${base}/api/v1/payments${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'idempotency-key': idempotencyKey,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+
+  /** Creates a payment on the running platform, as the service does; returns its id. */
+  async function createPayment(reference: string, amount: number): Promise<string> {
+    const made = await keyPost((server as NonNullable<typeof server>).url, '', reference, {
+      amount,
+      reference,
+      description: 'Fee',
+      returnUrl: `https://${serviceHostname('fees', dept, t.config.domain)}/`,
+    });
+    assert.equal(made.status, 201);
+    return ((await made.json()) as { id: string }).id;
+  }
+
   /** A request to the payment host on the platform's own address, as the router passes it on. */
   function payHost(method: 'GET' | 'POST', path: string): Promise<{ status: number; location: string }> {
     const u = new URL((server as NonNullable<typeof server>).url);
@@ -282,15 +306,7 @@ describe('kill -9 of the platform mid-refund, mid-payment and right after a capt
     const killed = killOn((method, path) => method === 'POST' && path === '/v1/refunds');
     // Its failure is awaited below; the handler is attached now, as the process may die first.
     const refund = assert.rejects(
-      fetch(`${first.url}/api/v1/payments/${paymentId}/refunds`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${key}`,
-          'idempotency-key': 'rf-1',
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ amount: 7_500 }),
-      }),
+      keyPost(first.url, `/${paymentId}/refunds`, 'rf-1', { amount: 7_500 }),
       'the platform died before answering',
     );
     await killed;
@@ -314,15 +330,7 @@ describe('kill -9 of the platform mid-refund, mid-payment and right after a capt
     const second = await startServer(env);
     server = second;
     {
-      const retry = await fetch(`${second.url}/api/v1/payments/${paymentId}/refunds`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${key}`,
-          'idempotency-key': 'rf-1',
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ amount: 7_500 }),
-      });
+      const retry = await keyPost(second.url, `/${paymentId}/refunds`, 'rf-1', { amount: 7_500 });
       assert.equal(retry.status, 200);
       assert.equal(retry.headers.get('idempotent-replayed'), 'true');
       // A round of its reconciliation job, once the call is past its grace.
@@ -359,22 +367,7 @@ describe('kill -9 of the platform mid-refund, mid-payment and right after a capt
   });
 
   it("mid-payment: killed as the provider opens the citizen's payment; the retried Continue pays once", async () => {
-    const made = await fetch(`${(server as NonNullable<typeof server>).url}/api/v1/payments`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'idempotency-key': 'pk-2',
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        amount: 12_300,
-        reference: 'PK-2',
-        description: 'Fee',
-        returnUrl: `https://${serviceHostname('fees', dept, t.config.domain)}/`,
-      }),
-    });
-    assert.equal(made.status, 201);
-    const id = ((await made.json()) as { id: string }).id;
+    const id = await createPayment('PK-2', 12_300);
     const killed = killOn((method, path) => method === 'POST' && path === '/v1/payments');
     const go = assert.rejects(payHost('POST', `/pay/${id}/continue`), 'the platform died before answering');
     await killed;
@@ -418,21 +411,7 @@ describe('kill -9 of the platform mid-refund, mid-payment and right after a capt
   });
 
   it('right after a capture: killed before the captured answer is stored; reconciliation stores it once', async () => {
-    const made = await fetch(`${(server as NonNullable<typeof server>).url}/api/v1/payments`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'idempotency-key': 'pk-3',
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        amount: 45_600,
-        reference: 'PK-3',
-        description: 'Fee',
-        returnUrl: `https://${serviceHostname('fees', dept, t.config.domain)}/`,
-      }),
-    });
-    const id = ((await made.json()) as { id: string }).id;
+    const id = await createPayment('PK-3', 45_600);
     const go = await payHost('POST', `/pay/${id}/continue`);
     assert.equal(go.status, 303);
     assert.equal(
