@@ -2,7 +2,9 @@
 // The hosted payment page on the payment host (decision 043), on a real store and the real
 // sandbox process: the return URL checked at create (only the service's own host names), the
 // page in both languages under a strict CSP, only /pay/ served on the payment host, the round trip
-// to the sandbox and back with a return link that works once, and the expiry of unpaid payments.
+// to the sandbox and back with a return link that works once, the expiry of unpaid payments (a
+// started one cancelled at the provider first), and the service's payment webhook (decision 047):
+// set on its own host only, queued with each move, signed, sent through a router with retries.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
