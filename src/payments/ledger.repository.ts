@@ -62,10 +62,16 @@ export async function postingsOf(db: Executor, paymentId: string) {
     .execute();
   const out = new Map<
     string,
-    { kind: string; refundId: string | null; at: Date; entries: { account: LedgerAccount; amount: number }[] }
+    {
+      id: string;
+      kind: string;
+      refundId: string | null;
+      at: Date;
+      entries: { account: LedgerAccount; amount: number }[];
+    }
   >();
   for (const r of rows) {
-    const p = out.get(r.id) ?? { kind: r.kind, refundId: r.refund_id, at: r.at, entries: [] };
+    const p = out.get(r.id) ?? { id: r.id, kind: r.kind, refundId: r.refund_id, at: r.at, entries: [] };
     p.entries.push({ account: r.account, amount: Number(r.amount) });
     out.set(r.id, p);
   }

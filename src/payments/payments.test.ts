@@ -336,15 +336,18 @@ describe('payments', () => {
       await syncWithProvider(t.db, provider, { departmentId: null }, p.json.id);
       return p.json.id as string;
     };
-    // Two captured (HK$450 and HK$120), one declined, one never paid: counted by hand below.
+    // Two captured (HK$450 and HK$120), one declined, one never paid: counted by hand below. The
+    // window is the UTC days they were made in (two, should midnight pass in between).
+    const first = new Date().toISOString().slice(0, 10);
     const p1 = await pay(45_000, '4242424242424242');
     await pay(12_000, '4242424242424242');
     const declined = await pay(9_900, '4000000000000002');
     await pay(5_000, 'none');
     const today = new Date().toISOString().slice(0, 10);
+    const days = [...new Set([first, today])];
     const summary = async (token: string, query: string) => call(token, 'GET', `/payments-summary?${query}`);
 
-    const s1 = await summary(admin, `department=${fees.dept}&from=${today}&to=${today}`);
+    const s1 = await summary(admin, `department=${fees.dept}&from=${first}&to=${today}`);
     assert.equal(s1.status, 200, s1.body);
     assert.deepEqual(s1.json.totals, {
       payments: 4,
@@ -361,7 +364,7 @@ describe('payments', () => {
     );
     assert.deepEqual(
       s1.json.periods.map((x: { period: string }) => x.period),
-      [today],
+      days,
     );
 
     // Refunds: the department's admin only; a partial one, its replay, then one over the rest.
@@ -421,25 +424,25 @@ describe('payments', () => {
     );
     assert.equal(detail.json.refundable, 35_000);
 
-    const s2 = await summary(finance, `from=${today}&to=${today}&by=month`);
+    const s2 = await summary(finance, `from=${first}&to=${today}&by=month`);
     const mine = s2.json.services.find((x: { department: string }) => x.department === fees.dept);
     assert.deepEqual([mine.refunds, mine.refunded, mine.captured], [1, 10_000, 57_000]);
     assert.deepEqual(
       s2.json.periods.map((x: { period: string }) => x.period),
-      [today.slice(0, 7)],
+      [...new Set(days.map((d) => d.slice(0, 7)))],
     );
     assert.ok(s2.json.services.length > 1, 'finance sees every department');
 
     const report = await t.request(admin, {
       method: 'GET',
-      url: `/api/v1/payments-report?department=${fees.dept}&service=fees&from=${today}&to=${today}`,
+      url: `/api/v1/payments-report?department=${fees.dept}&service=fees&from=${first}&to=${today}`,
     });
     const csv = { status: report.statusCode, headers: report.headers, body: report.body };
     assert.equal(csv.status, 200, csv.body);
     assert.match(String(csv.headers['content-type']), /^text\/csv; charset=utf-8/);
     assert.match(
       String(csv.headers['content-disposition']),
-      new RegExp(`payments-${fees.dept}-fees-${today}-to-${today}\\.csv`),
+      new RegExp(`payments-${fees.dept}-fees-${first}-to-${today}\\.csv`),
     );
     const lines = csv.body.split('\r\n');
     assert.equal(lines.pop(), '', 'every line ends with CRLF');
@@ -473,7 +476,7 @@ describe('payments', () => {
     }
     const otherAdmin = (await t.user('dept-admin', b)).token;
     assert.equal((await refund(otherAdmin, p1, 100, 'x')).status, 404);
-    const own = await summary(devB, `from=${today}&to=${today}`);
+    const own = await summary(devB, `from=${first}&to=${today}`);
     assert.ok(
       own.json.services.every((x: { department: string }) => x.department === b),
       own.body,

@@ -38,6 +38,7 @@ const PaymentDetail = Type.Intersect([
     refunds: Type.Array(S.Refund),
     ledger: Type.Array(
       Type.Object({
+        id: Type.String(),
         kind: Type.String(),
         refundId: Type.Union([Type.String(), Type.Null()]),
         at: Timestamp,
