@@ -345,7 +345,7 @@ describe('payments', () => {
     await pay(5_000, 'none');
     const today = new Date().toISOString().slice(0, 10);
     const days = [...new Set([first, today])];
-    const summary = async (token: string, query: string) => call(token, 'GET', `/payments-summary?${query}`);
+    const summary = async (token: string, query: string) => call(token, 'GET', `/payment-summary?${query}`);
 
     const s1 = await summary(admin, `department=${fees.dept}&from=${first}&to=${today}`);
     assert.equal(s1.status, 200, s1.body);
@@ -435,7 +435,7 @@ describe('payments', () => {
 
     const report = await t.request(admin, {
       method: 'GET',
-      url: `/api/v1/payments-report?department=${fees.dept}&service=fees&from=${first}&to=${today}`,
+      url: `/api/v1/payment-report?department=${fees.dept}&service=fees&from=${first}&to=${today}`,
     });
     const csv = { status: report.statusCode, headers: report.headers, body: report.body };
     assert.equal(csv.status, 200, csv.body);
@@ -466,8 +466,8 @@ describe('payments', () => {
 
     // Another department: as if none of it existed.
     for (const url of [
-      `/payments-summary?department=${fees.dept}`,
-      `/payments-report?department=${fees.dept}`,
+      `/payment-summary?department=${fees.dept}`,
+      `/payment-report?department=${fees.dept}`,
       `/services/${fees.dept}/fees/payments/${p1}`,
       `/services/${a}/licences/payments/${p1}`,
     ]) {

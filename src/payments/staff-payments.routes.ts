@@ -61,7 +61,7 @@ export const staffPaymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = a
   const params = Type.Object({ department: DepartmentCode, slug: Slug, id: S.PaymentParams.properties.id });
 
   app.get(
-    '/payments-summary',
+    '/payment-summary',
     {
       schema: {
         tags,
@@ -93,7 +93,7 @@ export const staffPaymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = a
   );
 
   app.get(
-    '/payments-report',
+    '/payment-report',
     {
       schema: {
         tags,

@@ -223,8 +223,8 @@ describe('payments in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     assert.equal(await page.locator('[data-figure="payments"] dd').textContent(), '0');
     assert.equal(await page.getByRole('link', { name: `${DEPT}/fees` }).count(), 0);
     for (const path of [
-      `/api/v1/payments-summary?department=${DEPT}`,
-      `/api/v1/payments-report?department=${DEPT}`,
+      `/api/v1/payment-summary?department=${DEPT}`,
+      `/api/v1/payment-report?department=${DEPT}`,
       `/api/v1/services/${DEPT}/fees/payments/${captured}`,
     ])
       assert.equal((await page.request.get(`${rig.url}${path}`)).status(), 404, path);

@@ -109,7 +109,7 @@ export function PaymentsPage({ me }: { me: Me }) {
   const window = params.toString();
   const valid = isDay(f.from) && isDay(f.to);
   const summary = useLoad(
-    () => (valid ? get<Summary>(`/payments-summary?${window}&by=${f.by}`) : Promise.resolve(null)),
+    () => (valid ? get<Summary>(`/payment-summary?${window}&by=${f.by}`) : Promise.resolve(null)),
     `payments:summary:${window}:${f.by}`,
   );
   const s = summary.data;
@@ -212,7 +212,7 @@ export function PaymentsPage({ me }: { me: Me }) {
         </label>
       </div>
       <p className="actions">
-        <a href={`/api/v1/payments-report?${window}`} download>
+        <a href={`/api/v1/payment-report?${window}`} download>
           {t('paymentsCsv')}
         </a>
         <a href={`/api/v1/payment-reconciliations?${recon}`} download>
