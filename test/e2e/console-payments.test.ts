@@ -153,6 +153,11 @@ describe('payments in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     assert.equal(await figure('successRate').textContent(), '67 %', '2 of the 3 that ended');
     assert.equal(await figure('captured').textContent(), 'HK$570.00');
     assert.equal(await figure('refunds').textContent(), '0');
+    // The day's chart, described in words (its busiest day is the one they were made on).
+    assert.match(
+      (await page.locator('figure[data-chart="payments"] svg[role="img"]').getAttribute('aria-label')) ?? '',
+      /Payments: latest \S+, highest 4\.00; Successful: latest \S+, highest 2\.00; Refunds:/,
+    );
     await assertNoSidewaysScroll(page);
     await checkA11y(page, 'payments summary');
 

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { can } from '../access.ts';
 import { get, type Me, type Page, type Service, send, servicePath } from '../api.ts';
+import { LineChart } from '../Chart.tsx';
 import { useLoad, useSubmit } from '../hooks.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
@@ -268,6 +269,24 @@ export function PaymentsPage({ me }: { me: Me }) {
                 </tbody>
               </Table>
               <h2>{t('paymentsByPeriod')}</h2>
+              <LineChart
+                id="payments"
+                title={t('paymentsChart')}
+                from={0}
+                to={Math.max(0, s.periods.length - 1)}
+                formatX={(i) => s.periods[i]?.period ?? ''}
+                lines={(
+                  [
+                    ['paymentsMade', 'payments'],
+                    ['paymentsSucceeded', 'succeeded'],
+                    ['refundsMade', 'refunds'],
+                  ] as const
+                ).map(([label, key]) => ({
+                  label: t(label),
+                  data: s.periods.map((x, i) => ({ t: i, v: x[key] })),
+                }))}
+              />
+              {/* The chart shows every day or month; the table only those with something in them. */}
               <Table caption={t('paymentsByPeriod')} wide>
                 <thead>
                   <tr>
@@ -276,12 +295,14 @@ export function PaymentsPage({ me }: { me: Me }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {s.periods.map((x) => (
-                    <tr key={x.period} data-period={x.period}>
-                      <th scope="row">{x.period}</th>
-                      {figureCells(x)}
-                    </tr>
-                  ))}
+                  {s.periods
+                    .filter((x) => x.payments + x.refunds > 0)
+                    .map((x) => (
+                      <tr key={x.period} data-period={x.period}>
+                        <th scope="row">{x.period}</th>
+                        {figureCells(x)}
+                      </tr>
+                    ))}
                 </tbody>
               </Table>
             </>
@@ -550,6 +571,8 @@ function RefundForm({ path, refundable, onDone }: { path: string; refundable: nu
       const value = Math.round(Number(amount) * 100);
       const r = await send<Refund>('POST', `${path}/refunds`, { amount: value }, { 'idempotency-key': key });
       setKey(newIdempotencyKey());
+      // The next refund's default: what is left, the whole of it.
+      if (r.state !== 'error') setAmount(((refundable - r.amount) / 100).toFixed(2));
       onDone();
       const text = { amount: cents(r.amount) };
       if (r.state === 'success') return t('refundDone', text);
