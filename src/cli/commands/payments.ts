@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { reconciliationCsv } from '../../payments/reconcile.csv.ts';
 import type { ServiceDay } from '../../payments/settlement.logic.ts';
+import type { Figures, Summary } from '../../payments/summary.logic.ts';
 import { act } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { fetchPage, type PageOptions, printPage, withPaging } from '../lists.ts';
@@ -33,22 +34,6 @@ interface WindowOptions {
   to?: string;
   mode?: string;
 }
-interface SummaryFigures {
-  payments: number;
-  succeeded: number;
-  successRate: number | null;
-  captured: number;
-  refunds: number;
-  refunded: number;
-}
-interface Summary {
-  from: string;
-  to: string;
-  totals: SummaryFigures;
-  services: (SummaryFigures & { department: string; service: string })[];
-  periods: (SummaryFigures & { period: string })[];
-}
-
 const hkd = (cents: number) => `HK$${(cents / 100).toFixed(2)}`;
 
 /** `govhost payments keys|key-create|key-revoke|list|summary|report|reconcile|sandbox` (docs/payments.md). */
@@ -230,7 +215,7 @@ export function registerPaymentCommands(program: Command): void {
         ...windowQuery(opts),
         by: opts.by ?? 'day',
       });
-      const columns: [string, (f: SummaryFigures) => string][] = [
+      const columns: [string, (f: Figures) => string][] = [
         ['PAYMENTS', (f) => String(f.payments)],
         ['SUCCEEDED', (f) => String(f.succeeded)],
         ['RATE', (f) => (f.successRate === null ? '-' : `${(f.successRate * 100).toFixed(1)} %`)],
