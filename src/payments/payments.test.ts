@@ -320,12 +320,12 @@ describe('payments', () => {
     const fees = await feesService(t, 'PC');
     const { token: admin, username: adminName } = await t.user('dept-admin', fees.dept);
     const finance = (await t.user('finance')).token;
-    const pay = async (amount: number, card: string | null) => {
+    const pay = async (amount: number, card: string | null, reference?: string) => {
       const p = await call(
         fees.key,
         'POST',
         '/payments',
-        body({ amount, returnUrl: fees.returnUrl }),
+        body({ amount, returnUrl: fees.returnUrl, ...(reference ? { reference } : {}) }),
         `s-${++n}`,
       );
       assert.equal(p.status, 201, p.body);
@@ -336,13 +336,14 @@ describe('payments', () => {
       await syncWithProvider(t.db, provider, { departmentId: null }, p.json.id);
       return p.json.id as string;
     };
-    // Two captured (HK$450 and HK$120), one declined, one never paid: counted by hand below. The
-    // window is the UTC days they were made in (two, should midnight pass in between).
+    // Two captured (HK$450 and HK$120), one declined, one never paid (with a reference a
+    // spreadsheet would run as a formula): counted by hand below. The window is the UTC days
+    // they were made in (two, should midnight pass in between).
     const first = new Date().toISOString().slice(0, 10);
     const p1 = await pay(45_000, '4242424242424242');
     await pay(12_000, '4242424242424242');
     const declined = await pay(9_900, '4000000000000002');
-    await pay(5_000, 'none');
+    await pay(5_000, 'none', '=1+1');
     const today = new Date().toISOString().slice(0, 10);
     const days = [...new Set([first, today])];
     const summary = async (token: string, query: string) => call(token, 'GET', `/payment-summary?${query}`);
@@ -453,16 +454,18 @@ describe('payments', () => {
     assert.deepEqual(
       lines.slice(1).map((l: string) => {
         const f = l.split(',');
-        return `${f[0]} ${f[7]} ${f[8]} ${f[9]}`;
+        return `${f[0]} ${f[6]?.startsWith('LIC-') ? 'LIC' : f[6]} ${f[7]} ${f[8]} ${f[9]}`;
       }),
       [
-        'payment success 45000 10000',
-        'payment success 12000 0',
-        'payment failed 9900 0',
-        'payment created 5000 0',
-        'refund success 10000 ',
+        'payment LIC success 45000 10000',
+        'payment LIC success 12000 0',
+        'payment LIC failed 9900 0',
+        "payment '=1+1 created 5000 0",
+        'refund LIC success 10000 ',
       ],
     );
+    const live = await summary(admin, `department=${fees.dept}&from=${first}&to=${today}&mode=live`);
+    assert.equal(live.json.totals.payments, 0, 'every payment here is a test one');
 
     // Another department: as if none of it existed.
     for (const url of [
