@@ -167,7 +167,9 @@ describe('payments in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROM
     assert.equal(await page.locator('tr[data-payment]').count(), 4);
     await page.getByLabel('State').selectOption('success');
     await page.getByRole('button', { name: 'Search' }).click();
+    // The old list goes while the new one loads: wait for the new one before counting.
     await page.locator('tr[data-payment="FEE-3"]').waitFor({ state: 'detached' });
+    await page.locator('tr[data-payment="FEE-2"]').waitFor();
     assert.equal(await page.locator('tr[data-payment]').count(), 2);
     await checkA11y(page, 'payments of a service');
     await page.getByRole('link', { name: 'FEE-1' }).click();
