@@ -27,6 +27,7 @@ import { paymentRoutes } from '../payments/payments.routes.ts';
 import { httpProvider } from '../payments/provider.ts';
 import { reconciliationRoutes } from '../payments/reconcile.routes.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
+import { staffPaymentRoutes } from '../payments/staff-payments.routes.ts';
 import { paymentWebhookRoutes } from '../payments/webhook.routes.ts';
 import { lazySerializers } from '../platform/lazy-serializer.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
@@ -168,6 +169,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await api.register(paymentStaffRoutes, deps);
       await api.register(paymentWebhookRoutes, deps);
       await api.register(reconciliationRoutes, {
+        ...deps,
+        paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
+      });
+      await api.register(staffPaymentRoutes, {
         ...deps,
         paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
       });
