@@ -1,6 +1,9 @@
 // `govhost payments …` as people run it, one process per command, against the real API on
 // loopback: a key made (secret printed once), listed without its secret, used, revoked; the
-// service's payments listed; live keys and a wrong sandbox setting refused in one clear line.
+// service's payments listed, summed up per service and reported as CSV; a payment webhook set
+// (its secret printed once, a URL off the service's own hosts refused in one clear line), shown
+// without its secret and its secret rotated; live keys and a wrong sandbox setting refused in one
+// clear line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -66,6 +69,45 @@ describe('govhost payments', () => {
     assert.equal(revoked.code, 0, revoked.stderr);
     const after = await t.request(secret, { method: 'GET', url: '/api/v1/payments' });
     assert.equal(after.statusCode, 401);
+  });
+
+  it("summary and report: a period's figures per service, and its payments as CSV", async () => {
+    const summary = await run(['payments', 'summary', '--department', dept]);
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(
+      summary.stdout,
+      new RegExp(`${dept}/fees\\s+1\\s+0\\s+-\\s+HK\\$0\\.00\\s+0\\s+HK\\$0\\.00`),
+    );
+    const csv = await run(['payments', 'report', '--department', dept, '--service', 'fees']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.match(csv.stdout, /^record,department,service,mode,payment_id,/);
+    assert.match(
+      csv.stdout,
+      new RegExp(`\\r\\npayment,${dept},fees,test,[0-9a-f-]{36},,FEE-9,created,4250,0,`),
+    );
+    const bad = await run(['payments', 'summary', '--by', 'week']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--by is day or month, not week/);
+  });
+
+  it("sets a payment webhook on the service's own host (secret printed once) and rotates its secret", async () => {
+    const host = serviceHostname('fees', dept, t.config.domain);
+    const bad = await run(['payments', 'webhook-set', 'fees', 'https://evil.example/hook']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /not one of the service's own/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    const set = await run(['payments', 'webhook-set', 'fees', `https://${host}/hooks`]);
+    assert.equal(set.code, 0, set.stderr);
+    const secret = /^(whsec_\S+)$/m.exec(set.stdout)?.[1];
+    assert.ok(secret, set.stdout);
+    const shown = await run(['payments', 'webhook', `${dept}/fees`]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`https://${host}/hooks`));
+    assert.ok(!shown.stdout.includes(secret), 'the secret is never shown again');
+    const rotated = await run(['payments', 'webhook-rotate', 'fees']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /^whsec_\S+$/m);
+    assert.ok(!rotated.stdout.includes(secret), 'a new secret');
   });
 
   it('says plainly that live keys are not available, and names a wrong sandbox setting', async () => {

@@ -10,6 +10,7 @@ import type { Language } from './payments.tables.ts';
 import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import * as refunds from './refund.repository.ts';
 import { checkTransition, type PaymentState } from './states.ts';
+import { queueWebhook } from './webhook.events.ts';
 
 export interface NewPayment {
   amount: number;
@@ -72,7 +73,10 @@ const presentRefund = (r: Awaited<ReturnType<typeof refunds.listForPayment>>[num
 
 const NO_PROVIDER = 'no payment provider is configured (GOVHOST_PAYMENTS_SANDBOX_URL)';
 
-const keyScope = (key: ServiceKey): PaymentScope => ({ serviceId: key.serviceId, mode: key.mode });
+const keyScope = (key: Pick<ServiceKey, 'serviceId' | 'mode'>): PaymentScope => ({
+  serviceId: key.serviceId,
+  mode: key.mode,
+});
 
 async function mustFind(db: Executor, scope: PaymentScope, id: string): Promise<PaymentRow> {
   const row = await repo.findById(db, scope, id);
@@ -153,7 +157,12 @@ export async function transition(
     if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
     checkTransition(row.state, to, reason);
     if (!(await repo.setState(trx, id, row.state, to))) throw new Error(`payment ${id} moved under its lock`);
-    await repo.insertEvent(trx, { payment_id: id, from_state: row.state, to_state: to, reason });
+    const eventId = await repo.insertEvent(trx, {
+      payment_id: id,
+      from_state: row.state,
+      to_state: to,
+      reason,
+    });
     if (to === 'success') {
       await post(trx, {
         departmentId: row.department_id,
@@ -163,7 +172,16 @@ export async function transition(
         entries: captureEntries(Number(row.amount)),
       });
     }
-    return presentPayment((await repo.findById(trx, scope, id))!);
+    const payment = presentPayment((await repo.findById(trx, scope, id))!);
+    // The service's webhook commits with the move (decision 047).
+    await queueWebhook(trx, row.service_id, {
+      id: `payment-event-${eventId}`,
+      type: `payment.${to as Exclude<PaymentState, 'created'>}`,
+      mode: payment.mode,
+      createdAt: payment.updatedAt,
+      payment,
+    });
+    return payment;
   });
 }
 
@@ -179,10 +197,13 @@ export const cancelPayment = (db: Db, key: ServiceKey, id: string) =>
 export async function refundPayment(
   db: Db,
   provider: PaymentProvider | null,
-  key: ServiceKey,
+  /** The payment's service and mode: a payment key's, or those of a payment staff refund. */
+  key: Pick<ServiceKey, 'serviceId' | 'mode'>,
   paymentId: string,
   amount: number,
   idempotencyKey: string,
+  /** Written in the refund's own transaction: a refund from the console is audited with it. */
+  audit?: (trx: Executor, refundId: string) => Promise<void>,
 ): Promise<{ refund: Refund; replayed: boolean }> {
   const scope = keyScope(key);
   const payment = await mustFind(db, scope, paymentId);
@@ -212,6 +233,7 @@ export async function refundPayment(
         refund_id: refundId,
         operation: 'refund',
       });
+      await audit?.(trx, refundId);
       return { paymentId, refundId };
     },
   );
@@ -271,6 +293,17 @@ export async function recordRefundOutcome(
     } else {
       await repo.releaseRefund(trx, payment.id, amount);
     }
+    // The service's webhook commits with the refund's outcome (decision 047).
+    const now = (await repo.findById(trx, { departmentId: payment.department_id }, payment.id))!;
+    const refund = (await refunds.findById(trx, payment.id, refundId))!;
+    await queueWebhook(trx, payment.service_id, {
+      id: `refund-${refundId}-${outcome}`,
+      type: `refund.${outcome}`,
+      mode: now.mode,
+      createdAt: refund.updated_at.toISOString(),
+      payment: presentPayment(now),
+      refund: presentRefund(refund),
+    });
   });
 }
 

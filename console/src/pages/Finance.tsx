@@ -108,7 +108,7 @@ const thisMonth = () => new Date().toISOString().slice(0, 7);
 const today = () => new Date().toISOString().slice(0, 10);
 
 /** Money as the locale writes it: HK$ thousands for the business case, HK cents for charges. */
-function useMoney() {
+export function useMoney() {
   const { lang } = useI18n();
   const locale = lang === 'en' ? 'en-HK' : 'zh-HK';
   const thousands = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
