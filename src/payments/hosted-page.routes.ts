@@ -4,6 +4,7 @@ import {
   backFromProvider,
   continueToProvider,
   isPaymentId,
+  pageLanguage,
   pagePayment,
   spendReturnLink,
 } from './hosted.logic.ts';
@@ -99,7 +100,7 @@ export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Pr
 
       pay.get<{ Params: { id: string } }>('/:id/back', { config, schema }, async (req, reply) => {
         if (!isPaymentId(req.params.id) || !provider) return html(reply, 404, messagePage(null, 'notFound'));
-        const p = await pagePayment(deps.db, deps.config.domain, req.params.id);
+        const p = await pageLanguage(deps.db, req.params.id);
         if (!p) return html(reply, 404, messagePage(null, 'notFound'));
         try {
           const r = await backFromProvider(deps.db, provider, p.id);
