@@ -63,6 +63,7 @@ const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'govhost.mjs');
 const work = mkdtempSync(join(tmpdir(), 'govhost-bench-payments-'));
 const children = [];
+const lastWords = [];
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
 function log(msg) {
@@ -88,6 +89,8 @@ function launch(args, env, find, what, nodeArgs = []) {
   children.push(child);
   let out = '';
   let err = '';
+  // What each child said last, printed when the run fails.
+  lastWords.push(() => `govhost ${args.join(' ')}:\n${out.slice(-3000)}\n${err.slice(-2000)}`);
   let seen = false;
   // Until it is ready everything is kept; after that only a tail (the request log is long).
   child.stdout.setEncoding('utf8').on('data', (d) => {
@@ -498,6 +501,7 @@ try {
   await main();
 } catch (err) {
   console.error(err);
+  for (const words of lastWords) console.error(words());
   process.exitCode = 1;
 } finally {
   await cleanup();
