@@ -40,14 +40,14 @@ export async function pagePayment(db: Db, domain: string, id: string): Promise<P
   };
 }
 
-/** The id and language of a payment, for the pages that show nothing else of it; null when none. */
+/** The id, language and mode of a payment, for the pages that show nothing else of it; null when none. */
 export async function pageLanguage(
   db: Db,
   id: string,
-): Promise<Pick<PageOfPayment, 'id' | 'language'> | null> {
+): Promise<Pick<PageOfPayment, 'id' | 'language' | 'mode'> | null> {
   if (!isPaymentId(id)) return null;
   const row = await repo.findById(db, ANY, id);
-  return row ? { id: row.id, language: row.language } : null;
+  return row ? { id: row.id, language: row.language, mode: row.mode } : null;
 }
 
 /** True when the payment outlived its time to be paid (the expiry job moves it within a minute). */
