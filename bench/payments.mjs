@@ -17,7 +17,9 @@
 //   return    GET /pay/return/{token}: the single-use link, a 303 to the service's return URL
 //   get       GET /api/v1/payments/{id} with the key, which must say `success`
 // A payment counts as completed when that last answer says `success`. Per round it prints payments
-// per second, median and p99 latency of every call, and as the reference in the same run: as many
+// per second, median and p99 latency of every call, on PostgreSQL the database's transactions per
+// payment (pg_stat_database, read 11 s after the round's flow, once the backends have flushed their
+// figures; the platform's own jobs add a few), and as the reference in the same run: as many
 // plain authenticated GETs (`GET /api/v1/me` with a staff token, same concurrency) as the flow
 // sent the platform requests; "vs ref" is the flow's platform requests per second over the
 // reference's. At the end the staff API must count every completed payment as `success`.
@@ -176,6 +178,7 @@ function expect(r, status, what) {
 async function startPlatform(store) {
   const dir = mkdtempSync(join(work, `${store}-`));
   let dropDatabase = async () => {};
+  let transactions = null;
   const extra = {};
   if (store === 'postgres') {
     const name = `govhost_bench_payments_${process.pid}`;
@@ -187,6 +190,20 @@ async function startPlatform(store) {
     const url = new URL(PG_URL);
     url.pathname = `/${name}`;
     extra.DATABASE_URL = url.toString();
+    // PostgreSQL's count of the database's transactions (each statement outside one counts as
+    // one): what a payment costs in round trips, read after the backends flushed their figures
+    // (at most 10 s after they go idle).
+    transactions = async () => {
+      await new Promise((r) => setTimeout(r, 11_000));
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      const r = await c.query(
+        'select xact_commit + xact_rollback as n from pg_stat_database where datname = $1',
+        [name],
+      );
+      await c.end();
+      return Number(r.rows[0].n);
+    };
     dropDatabase = async () => {
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
@@ -274,6 +291,7 @@ async function startPlatform(store) {
     key,
     api,
     pids: () => [...tree(server.child.pid), sandbox.child.pid],
+    transactions,
     async stop() {
       await stop(server.child);
       await stop(sandbox.child);
@@ -380,7 +398,9 @@ async function benchStore(store) {
     await drive(WARMUP, () => payOnce(p, serial++));
     let completed = WARMUP;
     for (let round = 1; round <= ROUNDS; round++) {
+      const x0 = await p.transactions?.();
       const flow = await measured(p, () => drive(PAYMENTS, () => payOnce(p, serial++)));
+      const x1 = await p.transactions?.();
       completed += flow.results.length;
       const refCount = flow.results.length * PLATFORM_CALLS;
       const ref = await measured(p, () =>
@@ -404,6 +424,7 @@ async function benchStore(store) {
         load: loadavg()[0],
       };
       row.vsRef = (row.perSecond * PLATFORM_CALLS) / row.refPerSecond;
+      row.transactions = x0 === undefined ? Number.NaN : (x1 - x0) / flow.results.length;
       rows.push(row);
       log(
         `${store} round ${round}: ${row.perSecond.toFixed(0)} payments/s, whole p99 ${pct(row.whole, 0.99).toFixed(1)} ms, ` +
@@ -443,6 +464,10 @@ function printStore(store, rows) {
   console.log(
     `| CPU-ms per payment (platform, sandbox, this script) | ${med((r) => r.cpuPerPayment).toFixed(1)} | ${each((r) => r.cpuPerPayment, 1)} |`,
   );
+  if (rows.some((r) => !Number.isNaN(r.transactions)))
+    console.log(
+      `| PostgreSQL transactions per payment | ${med((r) => r.transactions).toFixed(1)} | ${each((r) => r.transactions, 1)} |`,
+    );
   console.log(
     `| other load | ${(med((r) => r.otherLoad) * 100).toFixed(0)}% | ${each((r) => r.otherLoad * 100)} % |`,
   );
