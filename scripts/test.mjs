@@ -79,6 +79,39 @@ async function makeTemplate() {
 }
 
 /**
+ * The same for the PostgreSQL pass: a migrated database that each test file's database is made
+ * from (`create database … template`). It takes no connections once made, autovacuum's included,
+ * so that a copy never waits for one to end. Dropped by the returned function.
+ */
+async function makePgTemplate(url) {
+  const { default: pg } = await import('pg');
+  const { openStore } = await import('../src/server/store.ts');
+  const { migrateToLatest } = await import('../src/server/migrations.ts');
+  const name = `govhost_template_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+    const at = new URL(url);
+    at.pathname = `/${name}`;
+    const handle = await openStore({ databaseUrl: at.toString(), dataDir: join(work, 'pg-template') });
+    await migrateToLatest(handle.db);
+    await handle.close();
+    await admin.query(`alter database ${name} with is_template true allow_connections false`);
+  } finally {
+    await admin.end();
+  }
+  const drop = async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`alter database ${name} with is_template false`);
+    await c.query(`drop database if exists ${name}`);
+    await c.end();
+  };
+  return { name, drop };
+}
+
+/**
  * The failed tests of a TAP report with their location and error, trimmed: printed again at the
  * very end, so that whoever reads only the tail of a long CI log still sees why it failed.
  */
@@ -195,13 +228,19 @@ const results = [
 ];
 const storeFiles = files.filter((f) => usesStore(f) || postgresOnly(f));
 if (pgUrl && storeFiles.length > 0) {
-  results.push(
-    await runPass('PostgreSQL', storeFiles, {
-      GOVHOST_TEST_STORE: 'postgres',
-      GOVHOST_TEST_SERVICE_USER_PREFIX: userPrefix,
-      GOVHOST_TEST_WORK_DIR: work,
-    }),
-  );
+  const pgTemplate = await makePgTemplate(pgUrl);
+  try {
+    results.push(
+      await runPass('PostgreSQL', storeFiles, {
+        GOVHOST_TEST_STORE: 'postgres',
+        GOVHOST_TEST_PG_TEMPLATE: pgTemplate.name,
+        GOVHOST_TEST_SERVICE_USER_PREFIX: userPrefix,
+        GOVHOST_TEST_WORK_DIR: work,
+      }),
+    );
+  } finally {
+    await pgTemplate.drop();
+  }
 } else if (!pgUrl) {
   console.log(
     '\nPostgreSQL pass skipped: set GOVHOST_TEST_DATABASE_URL to a server where this user may create databases.',

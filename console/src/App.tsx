@@ -10,6 +10,7 @@ import { DomainQueuePage } from './pages/Domains.tsx';
 import { FinancePage } from './pages/Finance.tsx';
 import { IncidentsPage } from './pages/Incidents.tsx';
 import { MigrationItemPage, MigrationPage, MigrationWavePage } from './pages/Migration.tsx';
+import { PaymentPage, PaymentsPage, ServicePaymentsPage } from './pages/Payments.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { ServicePage } from './pages/Service.tsx';
 import { ServicesPage } from './pages/Services.tsx';
@@ -80,6 +81,8 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   const itemParams = match('/migration/items/:dept/:ref', path);
   const ticketParams = match('/support/tickets/:id', path);
   const financeParams = match('/finance/:tab?', path);
+  const paymentParams = match('/payments/:dept/:slug/:id?', path);
+  const canPayments = can(me.role, 'payments:read');
   let page: ReactNode;
   if (path === '/' || path === '/services') page = <ServicesPage />;
   else if (serviceParams)
@@ -116,6 +119,13 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
   else if (path === '/support/report') page = <SupportReportPage />;
   else if (financeParams && can(me.role, 'finance:read'))
     page = <FinancePage me={me} tab={financeParams.tab ?? ''} />;
+  else if (path === '/payments' && canPayments) page = <PaymentsPage me={me} />;
+  else if (paymentParams && canPayments)
+    page = paymentParams.id ? (
+      <PaymentPage me={me} dept={paymentParams.dept!} slug={paymentParams.slug!} id={paymentParams.id} />
+    ) : (
+      <ServicePaymentsPage dept={paymentParams.dept!} slug={paymentParams.slug!} />
+    );
   else if (path === '/departments' && platform) page = <DepartmentsPage />;
   else if (path === '/audit' && canAudit) page = <AuditPage />;
   else if (path === '/users' && canUsers) page = <UsersPage me={me} />;
@@ -160,6 +170,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut(): void }) {
             {canApproveDomains && navLink('/domains', t('domains'))}
             {canCertificates && navLink('/certificates', t('certificates'))}
             {can(me.role, 'finance:read') && navLink('/finance', t('finance'))}
+            {canPayments && navLink('/payments', t('payments'))}
             {platform && navLink('/departments', t('departments'))}
             {canUsers && navLink('/users', t('users'))}
             {canAudit && navLink('/audit', t('audit'))}

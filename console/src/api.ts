@@ -33,8 +33,10 @@ export async function request(
   path: string,
   body?: unknown,
   signal?: AbortSignal,
+  /** More request headers, e.g. the Idempotency-Key of a refund. */
+  extra: Record<string, string> = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { ...extra, accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfToken();
   const res = await fetch(`/api/v1${path}`, {
@@ -66,8 +68,13 @@ export async function get<T>(path: string): Promise<T> {
   return (await (await request('GET', path)).json()) as T;
 }
 
-export async function send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown) {
-  const res = await request(method, path, body);
+export async function send<T>(
+  method: 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) {
+  const res = await request(method, path, body, undefined, headers);
   return (res.status === 204 ? null : await res.json()) as T;
 }
 

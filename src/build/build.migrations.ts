@@ -41,4 +41,25 @@ export const buildMigrations: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  // What each staging cost in time, kept apart from droplets (which go when no release names them)
+  // so that a past month's staging minutes can be priced again (decision 046). No foreign keys:
+  // the row outlives its release and service, as reservation intervals do.
+  '0045_staging_usage': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table staging_usage (
+          id bigserial primary key,
+          release_id text not null,
+          service_id text not null,
+          department_id text not null,
+          outcome text not null check (outcome in ('staged', 'failed')),
+          seconds numeric(12, 3) not null check (seconds >= 0),
+          started_at timestamptz not null,
+          finished_at timestamptz not null
+        )`.execute(db);
+      await sql`create index staging_usage_by_department on staging_usage (department_id, finished_at)`.execute(
+        db,
+      );
+    },
+  },
 };

@@ -50,9 +50,27 @@ export interface StagedUploadTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+/**
+ * One staging that ran (a reused droplet runs none): whose it was and how long it took, kept after
+ * its droplet, release and service are gone, so a past month can be priced again (0045).
+ */
+export interface StagingUsageTable {
+  id: ColumnType<string, never, never>;
+  release_id: string;
+  service_id: string;
+  department_id: string;
+  /** `staged`: a droplet came of it (charged); `failed`: it did not (not charged, decision 046). */
+  outcome: 'staged' | 'failed';
+  /** numeric: read as text, kept exact to the millisecond. */
+  seconds: ColumnType<string, number, number>;
+  started_at: Date;
+  finished_at: Date;
+}
+
 export interface BuildTables {
   droplets: DropletTable;
   staged_uploads: StagedUploadTable;
+  staging_usage: StagingUsageTable;
 }
 
 // The capability adds its tables to the store's schema (`Db`): the platform's floor names no capability.

@@ -23,6 +23,7 @@ import * as repo from './droplet.repository.ts';
 import { archiveDroplet, dropletDir, dropletExists, restoreDroplet, storeDroplet } from './droplet-store.ts';
 import { folderBytes, type Limiter, Sandbox, type SandboxLimits, StagingStopped } from './sandbox.ts';
 import { StagingLog } from './staging-log.ts';
+import { recordStaging } from './staging-usage.repository.ts';
 
 export interface StagerDeps {
   db: Db;
@@ -272,6 +273,12 @@ function dropletKey(
     .digest('hex');
 }
 
+const usageOf = (req: StageRequest) => ({
+  releaseId: req.releaseId,
+  serviceId: req.serviceId,
+  departmentId: req.departmentId,
+});
+
 /**
  * Stages a bundle; resolves with the droplet, or rejects with StagingFailed (the reason, and the
  * output lines that say why). The staging log is written as it goes.
@@ -346,23 +353,42 @@ export async function stage(deps: StagerDeps, req: StageRequest): Promise<Staged
           archiveDroplet(deps.blobs.droplets, dropletDir(deps.dropletsDir, sha256)),
         )
       : null;
-    const seconds = (Date.now() - started) / 1000;
-    await repo.insertDroplet(deps.db, {
-      sha256,
-      bundle_sha256: req.bundleSha256,
-      builder: builder.name,
-      runtime_version: version,
-      kind: req.kind,
-      command: req.command,
-      run,
-      size_bytes: sizeBytes,
-      staging_seconds: seconds,
-      blob_sha256: archive?.sha256 ?? null,
+    const finished = new Date();
+    const seconds = (finished.getTime() - started) / 1000;
+    // The droplet and the time its staging took, together: the time is what finance charges the
+    // department for, and outlives the droplet (decision 046).
+    await deps.db.transaction().execute(async (trx) => {
+      await repo.insertDroplet(trx, {
+        sha256,
+        bundle_sha256: req.bundleSha256,
+        builder: builder.name,
+        runtime_version: version,
+        kind: req.kind,
+        command: req.command,
+        run,
+        size_bytes: sizeBytes,
+        staging_seconds: seconds,
+        blob_sha256: archive?.sha256 ?? null,
+      });
+      await recordStaging(trx, {
+        ...usageOf(req),
+        outcome: 'staged',
+        startedAt: new Date(started),
+        finishedAt: finished,
+      });
     });
     // Where the seconds went, for the person deploying and for the lead-time bench.
     log.say(`droplet ${sha256.slice(0, 12)} staged in ${seconds.toFixed(2)} s (${phases.summary()})`);
     return { sha256, dir: dropletDir(deps.dropletsDir, sha256), builder: builder.name, run, built: true };
   } catch (err) {
+    // Kept, not charged (decision 046); a store that cannot take the row must not hide why the
+    // staging failed, so a refusal here is left out of the error.
+    await recordStaging(deps.db, {
+      ...usageOf(req),
+      outcome: 'failed',
+      startedAt: new Date(started),
+      finishedAt: new Date(),
+    }).catch(() => undefined);
     if (err instanceof StagingFailed) {
       log.say(`staging failed: ${err.reason}`);
       throw err;

@@ -54,10 +54,10 @@ describe('govhost finance', () => {
     assert.match(denied.stderr, /business cases are the central team's/);
     // Rates and statements: a department's viewer reads its own (nothing reserved yet).
     assert.match(
-      await ok(['finance', 'rates', 'add', 'cpu-hour', '--from', '2099-01-01', '--cents', '10']),
-      /cpu-hour at 10 cents from 2099-01-01/,
+      await ok(['finance', 'rates', 'add', 'staging-minute', '--from', '2099-01-01', '--cents', '1.5']),
+      /staging-minute at 1.5 cents from 2099-01-01/,
     );
-    assert.match(await ok(['finance', 'rates']), /cpu-hour +2099-01-01 +10/);
+    assert.match(await ok(['finance', 'rates']), /staging-minute +2099-01-01 +1.5/);
     const csv = await ok(
       ['finance', 'statement', '--department', dept, '--month', '2026-11', '--csv'],
       viewer,
@@ -105,5 +105,45 @@ describe('govhost finance', () => {
     const missing = await runCli(url, finance, ['finance', 'scenarios', 'set', 'draft', '/nonexistent.json']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read the cost model \/nonexistent.json/);
+    // With a farm (16 CPU, 64 GB), the proposal is adopted by the API in one step, basis noted.
+    const farm = await t.request(t.adminToken, {
+      method: 'POST',
+      url: '/api/v1/farms',
+      payload: {
+        code: 'FC1',
+        name: 'Farm FC1',
+        vcpu: 16,
+        memoryMb: 65_536,
+        storageGb: 100,
+        idleWatts: 100,
+        maxWatts: 300,
+        costHkd: 3_300_000,
+        phase: 1,
+        state: 'active',
+        activeFrom: '2026-01-01',
+      },
+    });
+    assert.equal(farm.statusCode, 201, farm.body);
+    const adopted = await ok([
+      'finance',
+      'rates',
+      'propose',
+      '--year',
+      '2015-16',
+      '--utilisation',
+      '0.5',
+      '--adopt-from',
+      '2099-04-01',
+    ]);
+    assert.match(adopted, /memory-gb-hour +6421.476548/);
+    assert.match(adopted, /adopted from 2099-04-01/);
+    const card = await t.request(finance, { method: 'GET', url: '/api/v1/finance/rates' });
+    assert.deepEqual(
+      card
+        .json()
+        .filter((r: { validFrom: string }) => r.validFrom === '2099-04-01')
+        .map((r: { resource: string }) => r.resource),
+      ['cpu-hour', 'memory-gb-hour'],
+    );
   });
 });

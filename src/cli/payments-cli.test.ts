@@ -1,6 +1,7 @@
 // `govhost payments …` as people run it, one process per command, against the real API on
 // loopback: a key made (secret printed once), listed without its secret, used, revoked; the
-// service's payments listed; live keys and a wrong sandbox setting refused in one clear line.
+// service's payments listed, summed up per service and reported as CSV; live keys and a wrong
+// sandbox setting refused in one clear line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -66,6 +67,25 @@ describe('govhost payments', () => {
     assert.equal(revoked.code, 0, revoked.stderr);
     const after = await t.request(secret, { method: 'GET', url: '/api/v1/payments' });
     assert.equal(after.statusCode, 401);
+  });
+
+  it("summary and report: a period's figures per service, and its payments as CSV", async () => {
+    const summary = await run(['payments', 'summary', '--department', dept]);
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(
+      summary.stdout,
+      new RegExp(`${dept}/fees\\s+1\\s+0\\s+-\\s+HK\\$0\\.00\\s+0\\s+HK\\$0\\.00`),
+    );
+    const csv = await run(['payments', 'report', '--department', dept, '--service', 'fees']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.match(csv.stdout, /^record,department,service,mode,payment_id,/);
+    assert.match(
+      csv.stdout,
+      new RegExp(`\\r\\npayment,${dept},fees,test,[0-9a-f-]{36},,FEE-9,created,4250,0,`),
+    );
+    const bad = await run(['payments', 'summary', '--by', 'week']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--by is day or month, not week/);
   });
 
   it('says plainly why live keys are not available here, and names a wrong sandbox setting', async () => {

@@ -1,4 +1,5 @@
 import { recordChange } from '../audit/audit.logic.ts';
+import { departmentsStaging, stagedSecondsByDay } from '../build/staging-usage.repository.ts';
 import { currentMonth, isMonth, monthBounds } from '../capacity/month.ts';
 import { departmentsReserving, reservationIntervals } from '../capacity/reservation-history.repository.ts';
 import { findById as findService, list as listServices } from '../catalog/service.repository.ts';
@@ -7,6 +8,7 @@ import type { Db, Executor } from '../platform/database.ts';
 import { isUniqueViolation } from '../platform/db-errors.ts';
 import { DomainError } from '../platform/errors.ts';
 import { departmentCodes, resolveDepartment } from '../tenancy/department.logic.ts';
+import { list as listDepartmentRows } from '../tenancy/department.repository.ts';
 import { auditContext, authorize, type Caller, type Principal } from '../tenancy/principal.ts';
 import * as months from './month.repository.ts';
 import * as rates from './rate.repository.ts';
@@ -22,39 +24,53 @@ export async function rateCard(db: Db, caller: Principal): Promise<rates.Rate[]>
   return rates.listRates(db);
 }
 
+type NewRate = { resource: RateResource; validFrom: string; centsPerUnit: number; note?: string };
+
 /**
  * Adds a rate from a day on. The day is today or later (UTC): a new rate never reprices time
  * already reserved, so a statement once seen stays as it was (decision 038).
  */
-export async function setRate(
+export const setRate = (db: Db, caller: Caller, input: NewRate, now = new Date()): Promise<rates.Rate[]> =>
+  setRates(db, caller, [input], now);
+
+/** Adds several rates at once (an adopted proposal): all of them, or none when one is refused. */
+export async function setRates(
   db: Db,
   caller: Caller,
-  input: { resource: RateResource; validFrom: string; centsPerUnit: number; note?: string },
+  inputs: NewRate[],
   now = new Date(),
 ): Promise<rates.Rate[]> {
   authorizeCentral(caller, 'finance:write');
   const today = now.toISOString().slice(0, 10);
-  if (Number.isNaN(Date.parse(`${input.validFrom}T00:00:00Z`)))
-    throw invalid(`validFrom ${input.validFrom} is not a day`);
-  if (input.validFrom < today)
-    throw invalid(
-      `validFrom ${input.validFrom} is before today (${today}): the past keeps the prices it had`,
-    );
+  for (const input of inputs) {
+    // Date.parse takes 30 February (as 2 March): the day must read back as written.
+    const day = Date.parse(`${input.validFrom}T00:00:00Z`);
+    if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== input.validFrom)
+      throw invalid(`validFrom ${input.validFrom} is not a day`);
+    if (input.validFrom < today)
+      throw invalid(
+        `validFrom ${input.validFrom} is before today (${today}): the past keeps the prices it had`,
+      );
+  }
+  let current: NewRate | undefined;
   await db
     .transaction()
     .execute(async (trx) => {
-      await rates.insertRate(trx, { ...input, note: input.note ?? '', by: caller.username });
-      await recordChange(trx, auditContext(caller), {
-        action: 'finance-rate.create',
-        targetType: 'finance-rate',
-        targetId: `${input.resource}@${input.validFrom}`,
-        departmentId: null,
-        after: input,
-      });
+      for (const input of inputs) {
+        current = input;
+        await rates.insertRate(trx, { ...input, note: input.note ?? '', by: caller.username });
+        await recordChange(trx, auditContext(caller), {
+          action: 'finance-rate.create',
+          targetType: 'finance-rate',
+          targetId: `${input.resource}@${input.validFrom}`,
+          departmentId: null,
+          after: input,
+        });
+      }
     })
     .catch((err: unknown) => {
-      if (isUniqueViolation(err))
-        throw invalid(`${input.resource} already has a rate from ${input.validFrom}`);
+      if (isUniqueViolation(err) && current)
+        throw invalid(`${current.resource} already has a rate from ${current.validFrom}`);
       throw err;
     });
   return rates.listRates(db);
@@ -68,9 +84,16 @@ async function liveStatement(db: Executor, dept: { id: string; code: string }, m
   // site answers requests with nothing reserved).
   const current = await listServices(db, dept.id, { limit: 10_000, offset: 0 }, {});
   const ids = [...new Set([...intervals.map((i) => i.serviceId), ...current.items.map((s) => s.id)])];
-  const requests = await requestsByDay(db, ids, start, new Date(Math.min(end.getTime(), now.getTime())));
+  const upTo = new Date(Math.min(end.getTime(), now.getTime()));
+  const requests = await requestsByDay(db, ids, start, upTo);
+  // Staging by the department's own records: a deleted service's stagings are still its charge.
+  const staging = await stagedSecondsByDay(db, dept.id, start, upTo);
   const names = new Map<string, string>();
-  for (const id of new Set([...intervals.map((i) => i.serviceId), ...requests.map((r) => r.serviceId)])) {
+  for (const id of new Set([
+    ...intervals.map((i) => i.serviceId),
+    ...requests.map((r) => r.serviceId),
+    ...staging.map((r) => r.serviceId),
+  ])) {
     const svc = await findService(db, id);
     names.set(id, svc ? `${dept.code}/${svc.slug}` : `${dept.code}/(deleted ${id.slice(0, 8)})`);
   }
@@ -80,6 +103,7 @@ async function liveStatement(db: Executor, dept: { id: string; code: string }, m
       month,
       intervals,
       requests,
+      staging,
       rates: await rates.listRates(db),
       serviceName: (id) => names.get(id) ?? id,
     },
@@ -137,17 +161,23 @@ export async function closeMonth(db: Db, caller: Caller, month: string, now = ne
     if (await months.findClosed(trx, month))
       throw new DomainError('GOVHOST_FINANCE_MONTH_CLOSED', `${month} is already closed`);
     await months.insertClosed(trx, month, caller.username);
-    const ids = [
-      ...new Set([
-        ...(await departmentsReserving(trx, start, end)),
-        ...(await months.adjustedDepartments(trx, month)),
-      ]),
-    ];
-    const codes = await departmentCodes(trx, ids);
+    const kept = new Set([
+      ...(await departmentsReserving(trx, start, end)),
+      ...(await departmentsStaging(trx, start, end)),
+      ...(await months.adjustedDepartments(trx, month)),
+    ]);
+    // Every department now is priced too: one whose only charge was requests (a static site)
+    // must be kept as well, or late data would change its closed month.
+    const current = await listDepartmentRows(trx, null, { limit: 100_000, offset: 0 });
+    const candidates = [...new Set([...kept, ...current.items.map((d) => d.id)])];
+    const codes = await departmentCodes(trx, candidates);
     let totalCents = 0;
-    for (const id of ids) {
+    const ids: string[] = [];
+    for (const id of candidates) {
       const s = await liveStatement(trx, { id, code: codes.get(id) ?? id }, month, now);
+      if (!kept.has(id) && s.lines.length === 0) continue;
       await months.insertStatement(trx, month, id, s);
+      ids.push(id);
       totalCents += s.totalCents;
     }
     await recordChange(trx, auditContext(caller), {

@@ -1,8 +1,10 @@
 // Chargeback on a real store: reservations leave intervals behind (a trigger), a hand-computed
-// month (a rate changed mid-month, a service created mid-month, one retired), a rate card that
+// month (a rate changed mid-month, a service created mid-month, one retired, requests and
+// staging minutes), a rate card that
 // never reprices the past, and departments that see only their own statements.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { recordStaging } from '../build/staging-usage.repository.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 
 describe('chargeback', () => {
@@ -23,7 +25,7 @@ describe('chargeback', () => {
   before(async () => {
     t = await testApp();
     finance = (await t.user('finance')).token;
-    for (const d of ['A', 'B']) {
+    for (const d of ['A', 'B', 'C']) {
       const code = await t.department(`CB${d}`);
       const row = await t.db
         .selectFrom('departments')
@@ -37,6 +39,7 @@ describe('chargeback', () => {
       ['A', 's2'],
       ['A', 's3'],
       ['B', 'b1'],
+      ['C', 'c1'],
     ] as const) {
       const res = await call(t.adminToken, 'POST', '/services', {
         department: dept[d]?.code,
@@ -166,9 +169,40 @@ describe('chargeback', () => {
         minute('s1', '2026-04-01T00:00:00Z', { r2: 999 }),
       ])
       .execute();
+    // Stagings, as the stager records them when they end (src/build): s1 150 s on the 10th and
+    // 105 s on the 20th, s2 250 s on the 11th; s3's failed one (not charged), s1's that ends on 1
+    // April (another month), and B's b1 (another department).
+    const staged = (
+      s: string,
+      d: string,
+      from: string,
+      to: string,
+      outcome: 'staged' | 'failed' = 'staged',
+    ) =>
+      recordStaging(t.db, {
+        releaseId: `rel-${s}-${from}`,
+        serviceId: svc[s] as string,
+        departmentId: (s === 'b1' ? dept.B?.id : dept.A?.id) as string,
+        outcome,
+        startedAt: new Date(`${d}T${from}Z`),
+        finishedAt: new Date(`${d}T${to}Z`),
+      });
+    await staged('s1', '2026-03-10', '10:00:00', '10:02:30');
+    await staged('s1', '2026-03-20', '09:00:00', '09:01:45');
+    await staged('s2', '2026-03-11', '08:00:00', '08:04:10');
+    await staged('s3', '2026-03-18', '12:00:00', '12:05:00', 'failed');
+    await recordStaging(t.db, {
+      releaseId: 'rel-s1-midnight',
+      serviceId: svc.s1 as string,
+      departmentId: dept.A?.id as string,
+      outcome: 'staged',
+      startedAt: new Date('2026-03-31T23:59:00Z'),
+      finishedAt: new Date('2026-04-01T00:01:00Z'),
+    });
+    await staged('b1', '2026-03-12', '07:00:00', '07:10:00');
     // Rates set long ago (the API takes only today or later): memory 2 cents a GB-hour, 3 from
     // the 16th; CPU 10 cents an hour; disk 0.1 cent a GB-hour; requests 4 cents a thousand, 5
-    // from the 16th.
+    // from the 16th; staging 1.5 cents a minute, 2 from the 16th.
     await t.db
       .insertInto('finance_rates')
       .values([
@@ -178,6 +212,8 @@ describe('chargeback', () => {
         { resource: 'storage-gb-hour', valid_from: '2026-01-01', cents_per_unit: 0.1, created_by: 'test' },
         { resource: 'request-thousand', valid_from: '2026-01-01', cents_per_unit: 4, created_by: 'test' },
         { resource: 'request-thousand', valid_from: '2026-03-16', cents_per_unit: 5, created_by: 'test' },
+        { resource: 'staging-minute', valid_from: '2026-01-01', cents_per_unit: 1.5, created_by: 'test' },
+        { resource: 'staging-minute', valid_from: '2026-03-16', cents_per_unit: 2, created_by: 'test' },
       ])
       .execute();
     const r = await call(finance, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
@@ -196,6 +232,10 @@ describe('chargeback', () => {
      * s2 (2 GB, 1 CPU from the 11th: 504 h): memory 2×120×2 = 480 + 2,304; CPU 5,040.
      * s3 (0.5 GB, 0.5 CPU to the 21st: 480 h): memory 0.5×360×2 = 360 + 0.5×120×3 = 180; CPU 2,400.
      * Requests: s1 1.5 thousand × 4 = 6, 0.5 × 5 = 2.5 → 3; s3 0.25 × 5 = 1.25 → 1 (April's 999 not).
+     * Staging, by the day each ended: s1 150 s = 2.5 min × 1.5 = 3.75 → 4, 105 s = 1.75 min × 2
+     *   = 3.5 → 4; s2 250 s = 4.1667 min × 1.5 = 6.25 → 6 (s3's failed 300 s, s1's ending on
+     *   1 April and B's b1 not): 14.
+     * Total 29,547 + 14 = 29,561 cents, HK$295.61.
      */
     assert.equal(line('s1', 'memory-gb-hour', '2026-01-01'), 1_440);
     assert.equal(line('s1', 'memory-gb-hour', '2026-03-16'), 2_304);
@@ -210,8 +250,21 @@ describe('chargeback', () => {
     assert.equal(line('s1', 'request-thousand', '2026-01-01'), 6);
     assert.equal(line('s1', 'request-thousand', '2026-03-16'), 3);
     assert.equal(line('s3', 'request-thousand', '2026-03-16'), 1);
-    assert.equal(s.lines.length, 13);
-    assert.equal(s.totalCents, 29_547);
+    assert.equal(line('s1', 'staging-minute', '2026-01-01'), 4);
+    assert.equal(line('s1', 'staging-minute', '2026-03-16'), 4);
+    assert.equal(line('s2', 'staging-minute', '2026-01-01'), 6);
+    const minutes = (service: string) =>
+      s.lines
+        .filter(
+          (l: { service: string; resource: string }) =>
+            l.service === `${dept.A?.code}/${service}` && l.resource === 'staging-minute',
+        )
+        .map((l: { quantity: number }) => l.quantity);
+    assert.deepEqual([minutes('s1'), minutes('s2'), minutes('s3')], [[2.5, 1.75], [4.167], []]);
+    // B's staging is B's alone: nothing of b1 on A's statement.
+    assert.ok(!s.lines.some((l: { service: string }) => l.service.endsWith('/b1')));
+    assert.equal(s.lines.length, 16);
+    assert.equal(s.totalCents, 29_561);
     assert.equal(s.unpricedHours, 0);
   });
 
@@ -232,7 +285,7 @@ describe('chargeback', () => {
     assert.equal(next.json.filter((r: { resource: string }) => r.resource === 'cpu-hour').length, 2);
     // March is priced as before.
     const r = await call(finance, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
-    assert.equal(r.json.totalCents, 29_547);
+    assert.equal(r.json.totalCents, 29_561);
     assert.equal(
       (await call(t.adminToken, 'GET', `/finance/statements?department=${dept.A?.code}&month=2099-01`))
         .status,
@@ -245,7 +298,7 @@ describe('chargeback', () => {
       const { token } = await t.user(role, dept.A?.code);
       const own = await call(token, 'GET', `/finance/statements?department=${dept.A?.code}&month=2026-03`);
       assert.equal(own.status, 200, own.body);
-      assert.equal(own.json.totalCents, 29_547);
+      assert.equal(own.json.totalCents, 29_561);
       // The console's download link: the same statement as CSV, its last line the total.
       const csv = await call(
         token,
@@ -257,7 +310,13 @@ describe('chargeback', () => {
         csv.body,
         /^department,month,service,resource,rate_from,cents_per_unit,quantity,amount_cents\r\n/,
       );
-      assert.ok(csv.body.endsWith(`${dept.A?.code},2026-03,total,,,,,29547\r\n`), csv.body);
+      assert.ok(csv.body.endsWith(`${dept.A?.code},2026-03,total,,,,,29561\r\n`), csv.body);
+      assert.ok(
+        csv.body.includes(
+          `${dept.A?.code},2026-03,${dept.A?.code}/s1,staging-minute,2026-03-16,2,1.75,4\r\n`,
+        ),
+        csv.body,
+      );
       const other = await call(token, 'GET', `/finance/statements?department=${dept.B?.code}&month=2026-03`);
       assert.equal(other.status, 404, `${role}: ${other.body}`);
       assert.equal(
@@ -280,9 +339,33 @@ describe('chargeback', () => {
 
   it('closes a month as it stands; a later correction is an adjustment in an open month', async () => {
     const url = `/finance/statements?department=${dept.A?.code}&month=2026-03`;
+    // C's c1 reserves nothing and only answers requests: 2,000 on 5 March (2 × 4 = 8 cents).
+    const requests = (day: string, count: number) =>
+      t.db
+        .insertInto('service_minutes')
+        .values({
+          service_id: svc.c1 as string,
+          minute: new Date(`${day}T12:00:00Z`),
+          probes_total: 0,
+          probes_failed: 0,
+          probe_ms_sum: 0,
+          req_1xx: 0,
+          req_2xx: count,
+          req_3xx: 0,
+          req_4xx: 0,
+          req_5xx: 0,
+          latency_buckets: [],
+          latency_ms_sum: 0,
+          instances_total: 1,
+          instances_healthy: 1,
+        })
+        .execute();
+    await requests('2026-03-05', 2_000);
     const closed = await call(finance, 'POST', '/finance/months/2026-03/close');
     assert.equal(closed.status, 200, closed.body);
-    assert.deepEqual(closed.json, { month: '2026-03', departments: 1, totalCents: 29_547 });
+    // B reserved nothing in March but staged b1 (600 s = 10 min × 1.5 = 15 cents), C only
+    // answered requests: both kept too.
+    assert.deepEqual(closed.json, { month: '2026-03', departments: 3, totalCents: 29_561 + 15 + 8 });
     assert.equal(
       (await call(finance, 'POST', '/finance/months/2026-03/close')).json.code,
       'GOVHOST_FINANCE_MONTH_CLOSED',
@@ -302,8 +385,11 @@ describe('chargeback', () => {
         valid_to: new Date('2026-03-02T00:00:00Z'),
       })
       .execute();
+    await requests('2026-03-06', 5_000);
     const march = await call(finance, 'GET', url);
-    assert.deepEqual([march.json.closed, march.json.totalCents], [true, 29_547]);
+    assert.deepEqual([march.json.closed, march.json.totalCents], [true, 29_561]);
+    const c = await call(finance, 'GET', `/finance/statements?department=${dept.C?.code}&month=2026-03`);
+    assert.deepEqual([c.json.closed, c.json.totalCents], [true, 8]);
     const refused = await call(finance, 'POST', '/finance/adjustments', {
       department: dept.A?.code,
       month: '2026-03',

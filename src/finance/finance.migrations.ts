@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
-/** Finance (issue 18): business-case scenarios and the rate card (0037); budgets (0042). */
+/** Finance (issue 18): business-case scenarios and the rate card (0037); budgets (0042); staging minutes (0045). */
 export const financeMigrations: Record<string, Migration> = {
   '0037_finance_scenarios': {
     async up(db: Kysely<unknown>) {
@@ -89,6 +89,17 @@ export const financeMigrations: Record<string, Migration> = {
           alerted_at timestamptz not null default now(),
           primary key (department_id, period, period_key, threshold, amount_cents)
         )`.execute(db);
+    },
+  },
+  // Staging minutes on the rate card (decision 046): build keeps the time (its 0045_staging_usage).
+  '0045_staging_usage_rate': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table finance_rates drop constraint finance_rates_resource_check`.execute(db);
+      await sql`
+        alter table finance_rates add constraint finance_rates_resource_check
+          check (resource in ('memory-gb-hour', 'cpu-hour', 'storage-gb-hour', 'request-thousand', 'staging-minute'))`.execute(
+        db,
+      );
     },
   },
 };

@@ -7,7 +7,7 @@ import * as budgets from './budget.logic.ts';
 import * as chargeback from './chargeback.logic.ts';
 import { expectedCharge } from './expected.logic.ts';
 import * as S from './finance.schema.ts';
-import { rateProposal } from './rate-proposal.logic.ts';
+import { adoptRateProposal, rateProposal } from './rate-proposal.logic.ts';
 import * as scenarios from './scenario.logic.ts';
 import { sharingBusinessCase } from './sharing.logic.ts';
 import { statementCsv, statementCsvFilename } from './statement.ts';
@@ -72,6 +72,21 @@ export const financeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     (req) => rateProposal(db, callerOf(req), req.query),
+  );
+
+  app.post(
+    '/finance/rates/proposal/adopt',
+    {
+      schema: {
+        tags,
+        summary:
+          'Adopt the rates a scenario proposes (computed again now) from a day on: memory and CPU together, or neither',
+        security: secured,
+        body: S.RateAdoption,
+        response: { 201: S.AdoptedRates, ...problems(404, 422), ...problemResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await adoptRateProposal(db, callerOf(req), req.body)),
   );
 
   app.post(

@@ -130,6 +130,7 @@ const Resource = Type.Union([
   Type.Literal('cpu-hour'),
   Type.Literal('storage-gb-hour'),
   Type.Literal('request-thousand'),
+  Type.Literal('staging-minute'),
 ]);
 
 export const Rate = Type.Object({
@@ -150,7 +151,7 @@ export const NewRate = Type.Object(
     centsPerUnit: Type.Number({
       minimum: 0,
       maximum: 1_000_000,
-      description: 'HK cents per GB-hour, CPU-hour or thousand requests',
+      description: 'HK cents per GB-hour, CPU-hour, thousand requests or minute of staging',
     }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },
@@ -307,6 +308,17 @@ export const RateProposalQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const RateAdoption = Type.Object(
+  {
+    ...RateProposalQuery.properties,
+    validFrom: Type.String({
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      description: 'First day (UTC) of the adopted rates, today or later',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const RateProposal = Type.Object({
   scenario: Type.String(),
   year: Type.String(),
@@ -323,3 +335,5 @@ export const RateProposal = Type.Object({
     }),
   ),
 });
+
+export const AdoptedRates = Type.Object({ proposal: RateProposal, rates: Type.Array(Rate) });

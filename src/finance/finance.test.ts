@@ -153,4 +153,62 @@ describe('finance', () => {
     assert.equal(sharing.json.standalone.farmsAvoided, 2);
     assert.equal((await call(deptAdmin, 'GET', '/finance/sharing')).status, 403);
   });
+
+  it('adopts a proposal from a day: memory and CPU together, or neither', async () => {
+    // On SH1 alone (16 CPU, 64 GB, no overcommit) at 50 %: 2015-16's HK$36.1M, half each, over
+    // 8,784 h: memory 1,805,000,000 / (64 × 8,784 × 0.5) = 6,421.476548 cents a GB-hour, CPU
+    // 1,805,000,000 / (16 × 8,784 × 0.5) = 25,685.906193 cents an hour.
+    const q = 'year=2015-16&utilisation=0.5';
+    const p = await call(operator, 'GET', `/finance/rates/proposal?${q}`);
+    assert.equal(p.status, 200, p.body);
+    assert.deepEqual(
+      p.json.rates.map((r: { centsPerUnit: number }) => r.centsPerUnit),
+      [6_421.476548, 25_685.906193],
+    );
+    assert.equal((await call(deptAdmin, 'GET', `/finance/rates/proposal?${q}`)).status, 403);
+    const body = { year: '2015-16', utilisation: 0.5, validFrom: '2099-04-01' };
+    assert.equal((await call(operator, 'POST', '/finance/rates/proposal/adopt', body)).status, 403);
+    const past = await call(finance, 'POST', '/finance/rates/proposal/adopt', {
+      ...body,
+      validFrom: '2020-04-01',
+    });
+    assert.equal(past.status, 422, past.body);
+    const notADay = await call(finance, 'POST', '/finance/rates/proposal/adopt', {
+      ...body,
+      validFrom: '2099-02-30',
+    });
+    assert.equal(notADay.status, 422, notADay.body);
+    assert.match(notADay.json.detail, /validFrom 2099-02-30 is not a day/);
+    // CPU already has a rate from that day: refused, and memory is not added either.
+    const cpu = await call(finance, 'POST', '/finance/rates', {
+      resource: 'cpu-hour',
+      validFrom: '2099-04-01',
+      centsPerUnit: 1,
+    });
+    assert.equal(cpu.status, 201, cpu.body);
+    const clash = await call(finance, 'POST', '/finance/rates/proposal/adopt', body);
+    assert.equal(clash.status, 422, clash.body);
+    assert.match(clash.json.detail, /cpu-hour already has a rate from 2099-04-01/);
+    const card = await call(finance, 'GET', '/finance/rates');
+    assert.equal(card.json.filter((r: { resource: string }) => r.resource === 'memory-gb-hour').length, 0);
+    const adopted = await call(finance, 'POST', '/finance/rates/proposal/adopt', {
+      ...body,
+      validFrom: '2099-05-01',
+    });
+    assert.equal(adopted.status, 201, adopted.body);
+    assert.deepEqual(adopted.json.proposal.rates, p.json.rates);
+    assert.deepEqual(
+      adopted.json.rates
+        .filter((r: { validFrom: string }) => r.validFrom === '2099-05-01')
+        .map((r: { resource: string; centsPerUnit: number; note: string }) => [
+          r.resource,
+          r.centsPerUnit,
+          r.note,
+        ]),
+      [
+        ['cpu-hour', 25_685.906193, 'cost recovery: paper 2015-16 at 50 % utilisation, 50 % on memory'],
+        ['memory-gb-hour', 6_421.476548, 'cost recovery: paper 2015-16 at 50 % utilisation, 50 % on memory'],
+      ],
+    );
+  });
 });

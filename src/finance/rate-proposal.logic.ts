@@ -1,9 +1,11 @@
 import { listFarms } from '../capacity/farm.logic.ts';
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import type { Principal } from '../tenancy/principal.ts';
+import type { Caller, Principal } from '../tenancy/principal.ts';
+import { setRates } from './chargeback.logic.ts';
 import type { BusinessCase } from './cost-model.ts';
-import { scenarioBusinessCase } from './scenario.logic.ts';
+import type { Rate } from './rate.repository.ts';
+import { authorizeCentral, scenarioBusinessCase } from './scenario.logic.ts';
 
 /**
  * Rates derived from the cost model: a financial year's recurring cost recovered from the
@@ -101,4 +103,31 @@ export async function rateProposal(
     utilisation: q.utilisation ?? 0.8,
     memoryShare: q.memoryShare ?? 0.5,
   });
+}
+
+/**
+ * Adopts a proposal as rates from a day on: computed again here (on the farms of now, not of
+ * when someone looked), both rates added in one step with a note naming the basis, or neither.
+ */
+export async function adoptRateProposal(
+  db: Db,
+  caller: Caller,
+  q: { scenario?: string; year: string; utilisation?: number; memoryShare?: number; validFrom: string },
+  now = new Date(),
+): Promise<{ proposal: RateProposal; rates: Rate[] }> {
+  authorizeCentral(caller, 'finance:write');
+  const proposal = await rateProposal(db, caller, q);
+  const note = `cost recovery: ${proposal.scenario} ${proposal.year} at ${proposal.utilisation * 100} % utilisation, ${proposal.memoryShare * 100} % on memory`;
+  const rates = await setRates(
+    db,
+    caller,
+    proposal.rates.map((r) => ({
+      resource: r.resource,
+      validFrom: q.validFrom,
+      centsPerUnit: r.centsPerUnit,
+      note,
+    })),
+    now,
+  );
+  return { proposal, rates };
 }

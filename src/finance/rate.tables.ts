@@ -1,7 +1,16 @@
 import type { ColumnType } from 'kysely';
 
-/** Reserved capacity by the hour, and requests answered by the thousand (0042). */
-export const RATE_RESOURCES = ['memory-gb-hour', 'cpu-hour', 'storage-gb-hour', 'request-thousand'] as const;
+/**
+ * Reserved capacity by the hour, requests answered by the thousand (0042), and the minutes the
+ * platform spent staging a department's droplets (0045).
+ */
+export const RATE_RESOURCES = [
+  'memory-gb-hour',
+  'cpu-hour',
+  'storage-gb-hour',
+  'request-thousand',
+  'staging-minute',
+] as const;
 export type RateResource = (typeof RATE_RESOURCES)[number];
 
 /** One rate of the card: cents per unit from `valid_from` (a day, UTC) until the next. */

@@ -5,8 +5,9 @@ import type { Rate } from './rate.repository.ts';
 import type { RateResource } from './rate.tables.ts';
 
 /**
- * A department's monthly statement, priced from its reservation intervals and the rate card: each
- * interval is cut to the month (UTC) and to the rate periods; each line (service, resource, rate)
+ * A department's monthly statement, priced from its reservation intervals, requests, staging time
+ * and the rate card: each interval is cut to the month (UTC) and to the rate periods, requests and
+ * staging are summed by day and priced at the day's rate; each line (service, resource, rate)
  * is its quantity × the rate, rounded half up to the cent; the total is the sum of the lines.
  */
 
@@ -16,7 +17,10 @@ export interface StatementLine {
   /** The rate's first day: which rate priced the line. */
   rateFrom: string;
   centsPerUnit: number;
-  /** GB-hours or CPU-hours, to 3 decimals (the amount is computed before this rounding). */
+  /**
+   * GB-hours, CPU-hours, thousands of requests or minutes of staging, to 3 decimals (the amount
+   * is computed before this rounding).
+   */
   quantity: number;
   amountCents: number;
 }
@@ -40,8 +44,11 @@ export interface Statement {
 }
 
 const HOUR = 3_600_000;
-/** Reserved resources, priced by the hour; requests are counted by the day instead. */
-const per: Record<Exclude<RateResource, 'request-thousand'>, (i: ReservationInterval) => number> = {
+/** Reserved resources, priced by the hour; requests and staging minutes are counted by the day instead. */
+const per: Record<
+  Exclude<RateResource, 'request-thousand' | 'staging-minute'>,
+  (i: ReservationInterval) => number
+> = {
   'memory-gb-hour': (i) => i.memoryMb / 1024,
   'cpu-hour': (i) => i.cpu,
   'storage-gb-hour': (i) => i.storageMb / 1024,
@@ -57,6 +64,8 @@ export function priceMonth(
     intervals: ReservationInterval[];
     /** Requests answered by service and UTC day (monitoring's counts). */
     requests?: { serviceId: string; day: string; count: number }[];
+    /** Seconds of staging that made a droplet, by service and UTC day of its end (src/build). */
+    staging?: { serviceId: string; day: string; seconds: number }[];
     rates: Rate[];
     serviceName: (id: string) => string;
   },
@@ -105,29 +114,42 @@ export function priceMonth(
       unpriced += (b - a - covered) / HOUR;
     }
   }
-  // Requests: each day's count at the rate of that day (rates start at a day), per thousand.
-  const requestRates = input.rates.filter((r) => r.resource === 'request-thousand');
-  // The counts are the month's up to `now` already (liveStatement asks for no more).
-  for (const r of input.requests ?? []) {
-    if (r.count <= 0) continue;
-    const rate = requestRates.filter((x) => x.validFrom <= r.day).at(-1);
-    if (!rate) continue; // no rate yet: not charged (requests are not hours: not in unpricedHours)
-    const service = input.serviceName(r.serviceId);
-    const key = `${service}\u0000request-thousand\u0000${rate.validFrom}`;
-    const line = lines.get(key) ?? {
-      service,
-      resource: 'request-thousand' as const,
-      rateFrom: rate.validFrom,
-      centsPerUnit: rate.centsPerUnit,
-      quantity: 0,
-      amountCents: 0,
-      exact: 0,
-      exactQty: 0,
-    };
-    line.exactQty += r.count / 1000;
-    line.exact += (r.count / 1000) * rate.centsPerUnit;
-    lines.set(key, line);
-  }
+  // Requests and staging: each day's quantity at the rate of that day (rates start at a day).
+  // Both are the month's up to `now` already (liveStatement asks for no more).
+  const daily = (
+    resource: 'request-thousand' | 'staging-minute',
+    usage: { serviceId: string; day: string; units: number }[],
+  ) => {
+    const dayRates = input.rates.filter((r) => r.resource === resource);
+    for (const u of usage) {
+      if (u.units <= 0) continue;
+      const rate = dayRates.filter((x) => x.validFrom <= u.day).at(-1);
+      if (!rate) continue; // no rate yet: not charged (not hours: not in unpricedHours)
+      const service = input.serviceName(u.serviceId);
+      const key = `${service}\u0000${resource}\u0000${rate.validFrom}`;
+      const line = lines.get(key) ?? {
+        service,
+        resource,
+        rateFrom: rate.validFrom,
+        centsPerUnit: rate.centsPerUnit,
+        quantity: 0,
+        amountCents: 0,
+        exact: 0,
+        exactQty: 0,
+      };
+      line.exactQty += u.units;
+      line.exact += u.units * rate.centsPerUnit;
+      lines.set(key, line);
+    }
+  };
+  daily(
+    'request-thousand',
+    (input.requests ?? []).map((r) => ({ serviceId: r.serviceId, day: r.day, units: r.count / 1000 })),
+  );
+  daily(
+    'staging-minute',
+    (input.staging ?? []).map((r) => ({ serviceId: r.serviceId, day: r.day, units: r.seconds / 60 })),
+  );
   const out = [...lines.values()]
     .map(({ exact, exactQty, ...l }) => ({
       ...l,

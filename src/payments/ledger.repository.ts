@@ -41,3 +41,39 @@ export async function balances(
   for (const r of await q.execute()) out[r.account] = Number(r.balance);
   return out;
 }
+
+/** A payment's postings, oldest first, each with its entries: what the ledger holds for it. */
+export async function postingsOf(db: Executor, paymentId: string) {
+  const rows = await db
+    .selectFrom('ledger_postings')
+    .innerJoin('ledger_entries', 'ledger_entries.posting_id', 'ledger_postings.id')
+    .select([
+      'ledger_postings.id',
+      'ledger_postings.kind',
+      'ledger_postings.refund_id',
+      'ledger_postings.at',
+      'ledger_entries.account',
+      'ledger_entries.amount',
+    ])
+    .where('ledger_postings.payment_id', '=', paymentId)
+    .orderBy('ledger_postings.at')
+    .orderBy('ledger_postings.id')
+    .orderBy('ledger_entries.id')
+    .execute();
+  const out = new Map<
+    string,
+    {
+      id: string;
+      kind: string;
+      refundId: string | null;
+      at: Date;
+      entries: { account: LedgerAccount; amount: number }[];
+    }
+  >();
+  for (const r of rows) {
+    const p = out.get(r.id) ?? { id: r.id, kind: r.kind, refundId: r.refund_id, at: r.at, entries: [] };
+    p.entries.push({ account: r.account, amount: Number(r.amount) });
+    out.set(r.id, p);
+  }
+  return [...out.values()];
+}

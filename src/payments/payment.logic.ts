@@ -72,7 +72,10 @@ const presentRefund = (r: Awaited<ReturnType<typeof refunds.listForPayment>>[num
 
 const NO_PROVIDER = 'no payment provider is configured (GOVHOST_PAYMENTS_SANDBOX_URL)';
 
-const keyScope = (key: ServiceKey): PaymentScope => ({ serviceId: key.serviceId, mode: key.mode });
+const keyScope = (key: Pick<ServiceKey, 'serviceId' | 'mode'>): PaymentScope => ({
+  serviceId: key.serviceId,
+  mode: key.mode,
+});
 
 async function mustFind(db: Executor, scope: PaymentScope, id: string): Promise<PaymentRow> {
   const row = await repo.findById(db, scope, id);
@@ -212,10 +215,13 @@ export const cancelPayment = (db: Db, key: ServiceKey, id: string) =>
 export async function refundPayment(
   db: Db,
   provider: PaymentProvider | null,
-  key: ServiceKey,
+  /** The payment's service and mode: a payment key's, or those of a payment staff refund. */
+  key: Pick<ServiceKey, 'serviceId' | 'mode'>,
   paymentId: string,
   amount: number,
   idempotencyKey: string,
+  /** Written in the refund's own transaction: a refund from the console is audited with it. */
+  audit?: (trx: Executor, refundId: string) => Promise<void>,
 ): Promise<{ refund: Refund; replayed: boolean }> {
   const scope = keyScope(key);
   const payment = await mustFind(db, scope, paymentId);
@@ -245,6 +251,7 @@ export async function refundPayment(
         refund_id: refundId,
         operation: 'refund',
       });
+      await audit?.(trx, refundId);
       return { paymentId, refundId };
     },
   );

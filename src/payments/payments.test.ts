@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { balances } from './ledger.ts';
 import { transition } from './payment.logic.ts';
+import { feesService } from './payments.testing.ts';
 import { httpProvider } from './provider.ts';
 import { startAtProvider, syncWithProvider } from './provider-flow.ts';
 import { payOnCardPage, type RunningSandbox, startSandbox } from './sandbox/sandbox.testing.ts';
@@ -377,5 +378,184 @@ describe('payments', () => {
     const del = await call(devA, 'DELETE', `/services/${a}/licences`);
     assert.equal(del.status, 409, del.body);
     assert.equal(del.json.code, 'GOVHOST_SERVICE_IN_USE');
+  });
+
+  it('staff: a summary per service and day, a payment in full, refunds by its department admin (audited), the CSV; no other department sees any of it', async () => {
+    const fees = await feesService(t, 'PC');
+    const { token: admin, username: adminName } = await t.user('dept-admin', fees.dept);
+    const finance = (await t.user('finance')).token;
+    const pay = async (amount: number, card: string | null, reference?: string) => {
+      const p = await call(
+        fees.key,
+        'POST',
+        '/payments',
+        body({ amount, returnUrl: fees.returnUrl, ...(reference ? { reference } : {}) }),
+        `s-${++n}`,
+      );
+      assert.equal(p.status, 201, p.body);
+      if (card === 'none') return p.json.id as string;
+      const provider = httpProvider(sandbox.url);
+      const { redirectUrl } = await startAtProvider(t.db, provider, { departmentId: null }, p.json.id);
+      assert.equal((await payOnCardPage(redirectUrl, card)).status, 303);
+      await syncWithProvider(t.db, provider, { departmentId: null }, p.json.id);
+      return p.json.id as string;
+    };
+    // Two captured (HK$450 and HK$120), one declined, one never paid (with a reference a
+    // spreadsheet would run as a formula): counted by hand below. The window is the UTC days
+    // they were made in (two, should midnight pass in between).
+    const first = new Date().toISOString().slice(0, 10);
+    const p1 = await pay(45_000, '4242424242424242');
+    await pay(12_000, '4242424242424242');
+    const declined = await pay(9_900, '4000000000000002');
+    await pay(5_000, 'none', '=1+1');
+    const today = new Date().toISOString().slice(0, 10);
+    const days = [...new Set([first, today])];
+    const summary = async (token: string, query: string) => call(token, 'GET', `/payment-summary?${query}`);
+
+    const s1 = await summary(admin, `department=${fees.dept}&from=${first}&to=${today}`);
+    assert.equal(s1.status, 200, s1.body);
+    assert.deepEqual(s1.json.totals, {
+      payments: 4,
+      succeeded: 2,
+      finished: 3,
+      successRate: 2 / 3,
+      captured: 57_000,
+      refunds: 0,
+      refunded: 0,
+    });
+    assert.deepEqual(
+      s1.json.services.map((x: { department: string; service: string }) => `${x.department}/${x.service}`),
+      [`${fees.dept}/fees`],
+    );
+    assert.deepEqual(
+      s1.json.periods.map((x: { period: string }) => x.period),
+      days,
+    );
+
+    // Refunds: the department's admin only; a partial one, its replay, then one over the rest.
+    const refund = (token: string, id: string, amount: number, idem: string) =>
+      call(token, 'POST', `/services/${fees.dept}/fees/payments/${id}/refunds`, { amount }, idem);
+    for (const role of ['dept-developer', 'dept-viewer'] as const) {
+      const other = await refund((await t.user(role, fees.dept)).token, p1, 100, 'no');
+      assert.equal(other.status, 403, `${role}: ${other.body}`);
+    }
+    for (const token of [operator, finance]) assert.equal((await refund(token, p1, 100, 'no')).status, 403);
+    assert.equal((await refund(admin, p1, 10_000, '')).status, 400, 'an Idempotency-Key is required');
+    const r1 = await refund(admin, p1, 10_000, 'console-1');
+    assert.equal(r1.status, 201, r1.body);
+    assert.equal(r1.json.state, 'success');
+    const replay = await refund(admin, p1, 10_000, 'console-1');
+    assert.equal(replay.status, 200);
+    assert.equal(replay.json.id, r1.json.id, 'a double click refunds once');
+    const over = await refund(admin, p1, 35_001, 'console-2');
+    assert.equal(over.status, 409, over.body);
+    assert.equal(over.json.code, 'GOVHOST_REFUND_EXCEEDS_CAPTURE');
+    assert.equal(over.json.detail, '35000 cents are left to refund');
+    const nothing = await refund(admin, declined, 100, 'console-3');
+    assert.equal(nothing.status, 409);
+    assert.equal(nothing.json.detail, 'a failed payment has nothing to refund');
+    const audit = await call(admin, 'GET', '/audit?action=payment.refund');
+    assert.equal(audit.status, 200, audit.body);
+    assert.deepEqual(
+      audit.json.items.map((x: { actor: string; targetId: string }) => [x.actor, x.targetId]),
+      [[adminName, p1]],
+      'one audit record, for the one refund made',
+    );
+
+    const detail = await call(admin, 'GET', `/services/${fees.dept}/fees/payments/${p1}`);
+    assert.equal(detail.status, 200, detail.body);
+    assert.deepEqual(
+      detail.json.events.map((e: { to: string; reason: string }) => `${e.to}:${e.reason}`),
+      [
+        'created:service_created',
+        'started:citizen_arrived',
+        'submitted:details_submitted',
+        'success:captured',
+      ],
+    );
+    assert.deepEqual(
+      detail.json.refunds.map((r: { amount: number; state: string }) => [r.amount, r.state]),
+      [[10_000, 'success']],
+    );
+    assert.deepEqual(
+      detail.json.ledger.map((p: { kind: string; entries: { amount: number }[] }) => [
+        p.kind,
+        p.entries.reduce((sum, e) => sum + e.amount, 0),
+      ]),
+      [
+        ['capture', 0],
+        ['refund', 0],
+      ],
+    );
+    assert.equal(detail.json.refundable, 35_000);
+
+    const s2 = await summary(finance, `from=${first}&to=${today}&by=month`);
+    const mine = s2.json.services.find((x: { department: string }) => x.department === fees.dept);
+    assert.deepEqual([mine.refunds, mine.refunded, mine.captured], [1, 10_000, 57_000]);
+    assert.deepEqual(
+      s2.json.periods.map((x: { period: string }) => x.period),
+      [...new Set(days.map((d) => d.slice(0, 7)))],
+    );
+    assert.ok(s2.json.services.length > 1, 'finance sees every department');
+
+    const report = await t.request(admin, {
+      method: 'GET',
+      url: `/api/v1/payment-report?department=${fees.dept}&service=fees&from=${first}&to=${today}`,
+    });
+    const csv = { status: report.statusCode, headers: report.headers, body: report.body };
+    assert.equal(csv.status, 200, csv.body);
+    assert.match(String(csv.headers['content-type']), /^text\/csv; charset=utf-8/);
+    assert.match(
+      String(csv.headers['content-disposition']),
+      new RegExp(`payments-${fees.dept}-fees-${first}-to-${today}\\.csv`),
+    );
+    const lines = csv.body.split('\r\n');
+    assert.equal(lines.pop(), '', 'every line ends with CRLF');
+    assert.equal(
+      lines[0],
+      'record,department,service,mode,payment_id,refund_id,reference,state,amount,refunded,created_at,updated_at',
+    );
+    assert.deepEqual(
+      lines.slice(1).map((l: string) => {
+        const f = l.split(',');
+        return `${f[0]} ${f[6]?.startsWith('LIC-') ? 'LIC' : f[6]} ${f[7]} ${f[8]} ${f[9]}`;
+      }),
+      [
+        'payment LIC success 45000 10000',
+        'payment LIC success 12000 0',
+        'payment LIC failed 9900 0',
+        "payment '=1+1 created 5000 0",
+        'refund LIC success 10000 ',
+      ],
+    );
+    const live = await summary(admin, `department=${fees.dept}&from=${first}&to=${today}&mode=live`);
+    assert.equal(live.json.totals.payments, 0, 'every payment here is a test one');
+
+    // Another department: as if none of it existed.
+    for (const url of [
+      `/payment-summary?department=${fees.dept}`,
+      `/payment-report?department=${fees.dept}`,
+      `/services/${fees.dept}/fees/payments/${p1}`,
+      `/services/${a}/licences/payments/${p1}`,
+    ]) {
+      const r = await call(devB, 'GET', url);
+      assert.equal(r.status, 404, `${url}: ${r.body}`);
+    }
+    const otherAdmin = (await t.user('dept-admin', b)).token;
+    assert.equal((await refund(otherAdmin, p1, 100, 'x')).status, 404);
+    const own = await summary(devB, `from=${first}&to=${today}`);
+    assert.ok(
+      own.json.services.every((x: { department: string }) => x.department === b),
+      own.body,
+    );
+
+    const bad = await summary(admin, `from=${today}&to=2020-01-01`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.detail, /is after to/);
+    const long = await summary(admin, 'from=2020-01-01&to=2022-01-01');
+    assert.equal(long.status, 400);
+    assert.match(long.json.detail, /at most 366 days by day/);
+    const service = await summary(admin, 'service=fees');
+    assert.equal(service.status, 400, 'a service needs its department');
   });
 });

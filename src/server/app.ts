@@ -27,6 +27,7 @@ import { paymentRoutes } from '../payments/payments.routes.ts';
 import { httpProvider } from '../payments/provider.ts';
 import { reconciliationRoutes } from '../payments/reconcile.routes.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
+import { staffPaymentRoutes } from '../payments/staff-payments.routes.ts';
 import { lazySerializers } from '../platform/lazy-serializer.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
@@ -170,6 +171,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       });
       await api.register(paymentStaffRoutes, { ...deps, routerTrust });
       await api.register(reconciliationRoutes, {
+        ...deps,
+        paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
+      });
+      await api.register(staffPaymentRoutes, {
         ...deps,
         paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
       });

@@ -79,6 +79,11 @@ export const PERMISSIONS = {
   /** Payments of the caller's services (decision 040); payment keys are made by those who deploy. */
   'payments:read': ['platform-admin', 'operator', 'finance', 'dept-admin', 'dept-developer', 'dept-viewer'],
   'payments:keys': ['dept-admin', 'dept-developer'],
+  /**
+   * Refunding a payment from the console (decision 048): the department's admins, as the issue
+   * asks; the central roles read payments but give no department's money back.
+   */
+  'payments:refund': ['dept-admin'],
   /** Running a day's reconciliation with the provider's settlement report (issue 19). */
   'payments:reconcile': ['platform-admin', 'operator', 'finance', 'dept-admin'],
   /**

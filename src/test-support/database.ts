@@ -21,6 +21,18 @@ const adminUrl = () => {
 };
 
 /**
+ * ` template <name>` when scripts/test.mjs made a migrated template database for this run: a copy
+ * takes about 0.5 s where running every migration again takes 1.5-2 s, in each of some 60 files.
+ * The migrations still run below, and find nothing to do.
+ */
+function pgTemplate(): string {
+  const name = process.env.GOVHOST_TEST_PG_TEMPLATE;
+  if (!name) return '';
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`GOVHOST_TEST_PG_TEMPLATE: not a database name: ${name}`);
+  return ` template ${name}`;
+}
+
+/**
  * A migrated, empty database of its own for one test file: a copy of the migrated PGlite template
  * that scripts/test.mjs made (about 1 s instead of 5 s for a new PGlite), or a new PostgreSQL
  * database that is dropped again on close.
@@ -31,7 +43,7 @@ export async function testDatabase(): Promise<DatabaseHandle & { dataDir: string
     const name = `govhost_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl() });
     await admin.connect();
-    await admin.query(`create database ${name}`);
+    await admin.query(`create database ${name}${pgTemplate()}`);
     await admin.end();
     const url = new URL(adminUrl());
     url.pathname = `/${name}`;

@@ -1,9 +1,10 @@
 // test-seconds: 30
 // Finance's console pages in a real browser against the real server: a finance officer reads
 // the paper's business case (the annex's totals and its chart), copies it and edits the copy
-// (contingency at 10 %, no avoidable spend: net savings below zero), and sees the rate card; a
-// department viewer sees only its own department's statement, with its CSV, in English and
-// Traditional Chinese, and never another department's. Every page passes axe.
+// (contingency at 10 %, no avoidable spend: net savings below zero), sees the rate card, and has
+// the cost model propose rates, adopted from a day (refused whole on a clash); a department
+// viewer sees only its own department's statement, with its CSV, in English and Traditional
+// Chinese, never another department's, nor the proposal. Every page passes axe.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -47,6 +48,25 @@ describe('finance in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROMI
       'POST',
       '/finance/rates',
       { resource: 'memory-gb-hour', validFrom: today, centsPerUnit: 2.5 },
+      201,
+    );
+    // A farm for the rate proposal to recover the cost from (nothing is placed on it).
+    await call(
+      'POST',
+      '/farms',
+      {
+        code: 'FE1',
+        name: 'Farm FE1',
+        vcpu: 16,
+        memoryMb: 65_536,
+        storageGb: 100,
+        idleWatts: 100,
+        maxWatts: 300,
+        costHkd: 3_300_000,
+        phase: 1,
+        state: 'active',
+        activeFrom: '2026-01-01',
+      },
       201,
     );
     // Nothing is deployed, so each statement is its adjustment alone: HK$12.50 and HK$99.99.
@@ -119,6 +139,47 @@ describe('finance in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROMI
     await page.locator(`tr[data-rate="memory-gb-hour:${today}"]`).getByText('2.5', { exact: true }).waitFor();
     await checkA11y(page, 'rate card');
 
+    // The rate proposal: the paper's 2015-16 at 50 %, as the API proposes it, with its basis.
+    const expected = await call(
+      'GET',
+      '/finance/rates/proposal?scenario=paper&year=2015-16&utilisation=0.5&memoryShare=0.5',
+      undefined,
+      200,
+    );
+    const proposal = page.getByTestId('rate-proposal');
+    await proposal.getByLabel('Financial year').selectOption('2015-16');
+    await proposal.getByLabel('Target utilisation (%)').fill('50');
+    await proposal.getByRole('button', { name: 'Propose rates' }).click();
+    for (const r of expected.rates as { resource: string; centsPerUnit: number }[])
+      await proposal
+        .locator(`tr[data-proposed="${r.resource}"]`)
+        .getByText(String(r.centsPerUnit), { exact: true })
+        .waitFor();
+    assert.match(
+      (await proposal.getByTestId('proposal-basis').textContent()) ?? '',
+      /^paper 2015-16: recurring cost HK\$36,100,000\.00 over 8784 hours, on [\d.]+ CPU and [\d.]+ GB at 50 % utilisation, 50 % of the cost on memory\.$/,
+    );
+    await checkA11y(page, 'rate proposal');
+    // Adopted from today: memory already has today's 2.5, so neither rate is added; from
+    // tomorrow both are, with their basis.
+    await proposal.getByRole('button', { name: 'Adopt these rates' }).click();
+    await proposal.getByText(`memory-gb-hour already has a rate from ${today}`).waitFor();
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    await proposal.getByLabel('Adopt from').fill(tomorrow);
+    await proposal.getByRole('button', { name: 'Adopt these rates' }).click();
+    await proposal.getByText(`Proposed memory and CPU rates adopted from ${tomorrow}.`).waitFor();
+    for (const r of expected.rates as { resource: string; centsPerUnit: number }[])
+      await page
+        .locator(`tr[data-rate="${r.resource}:${tomorrow}"]`)
+        .getByText(String(r.centsPerUnit), { exact: true })
+        .waitFor();
+    assert.equal(await page.locator(`tr[data-rate="cpu-hour:${today}"]`).count(), 0);
+    await page.getByLabel('Language').selectOption('zh-Hant');
+    await page.getByRole('heading', { name: '由成本模型推算的收費率' }).waitFor();
+    await proposal.getByText(/^paper 2015-16：經常成本/).waitFor();
+    await checkA11y(page, 'rate proposal in Chinese');
+    await page.getByLabel('語言').selectOption('en');
+
     await page.getByRole('link', { name: 'Statements' }).click();
     await page.getByTestId('statement-department').selectOption(OTHER);
     await page.getByRole('heading', { name: `Statement of ${OTHER} for ${month}` }).waitFor();
@@ -157,8 +218,12 @@ describe('finance in the console', { skip: !existsSync(CHROMIUM) && `no ${CHROMI
     await page.getByRole('link', { name: '下載 CSV' }).waitFor();
     await checkA11y(page, 'statement in Chinese');
     await page.getByRole('link', { name: '收費表' }).click();
-    await page.getByRole('cell', { name: '記憶體（GB 小時）' }).waitFor();
+    await page
+      .locator(`tr[data-rate="memory-gb-hour:${today}"]`)
+      .getByRole('cell', { name: '記憶體（GB 小時）' })
+      .waitFor();
     assert.equal(await page.getByRole('heading', { name: '新增收費率' }).count(), 0, 'finance:write only');
+    assert.equal(await page.getByTestId('rate-proposal').count(), 0, 'the central team’s');
     await checkA11y(page, 'rate card in Chinese');
     await page.context().close();
   });

@@ -31,19 +31,42 @@ interface Scenario {
   basedOn: string | null;
   updatedBy: string | null;
   updatedAt: string | null;
-  model: { nonRecurring: { contingency: { amounts: number[] } | { rate: number } } } & Record<
-    string,
-    unknown
-  >;
+  model: {
+    years: string[];
+    nonRecurring: { contingency: { amounts: number[] } | { rate: number } };
+  } & Record<string, unknown>;
 }
-type Resource = 'memory-gb-hour' | 'cpu-hour' | 'storage-gb-hour' | 'request-thousand';
-const RESOURCES: Resource[] = ['memory-gb-hour', 'cpu-hour', 'storage-gb-hour', 'request-thousand'];
+type Resource = 'memory-gb-hour' | 'cpu-hour' | 'storage-gb-hour' | 'request-thousand' | 'staging-minute';
+const RESOURCES: Resource[] = [
+  'memory-gb-hour',
+  'cpu-hour',
+  'storage-gb-hour',
+  'request-thousand',
+  'staging-minute',
+];
 interface Rate {
   resource: Resource;
   validFrom: string;
   centsPerUnit: number;
   note: string;
   createdBy: string;
+}
+interface RateProposal {
+  scenario: string;
+  year: string;
+  recurringCostCents: number;
+  hours: number;
+  capacity: { cpu: number; memoryGb: number };
+  utilisation: number;
+  memoryShare: number;
+  rates: { resource: Resource; centsPerUnit: number; recoversCents: number }[];
+}
+/** What a proposal is asked with (the API's query, and with `validFrom` its adopt body). */
+interface ProposalAsk {
+  scenario: string;
+  year: string;
+  utilisation: number;
+  memoryShare: number;
 }
 interface Budget {
   department: string;
@@ -85,7 +108,7 @@ const thisMonth = () => new Date().toISOString().slice(0, 7);
 const today = () => new Date().toISOString().slice(0, 10);
 
 /** Money as the locale writes it: HK$ thousands for the business case, HK cents for charges. */
-function useMoney() {
+export function useMoney() {
   const { lang } = useI18n();
   const locale = lang === 'en' ? 'en-HK' : 'zh-HK';
   const thousands = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
@@ -120,7 +143,7 @@ export function FinancePage({ me, tab }: { me: Me; tab: string }) {
       {current === 'business-case' ? (
         <BusinessCaseTab canWrite={canWrite} />
       ) : current === 'rates' ? (
-        <RatesTab canWrite={canWrite} />
+        <RatesTab canWrite={canWrite} central={central} />
       ) : (
         <StatementsTab me={me} />
       )}
@@ -539,7 +562,7 @@ function StatementsTab({ me }: { me: Me }) {
   );
 }
 
-function RatesTab({ canWrite }: { canWrite: boolean }) {
+function RatesTab({ canWrite, central }: { canWrite: boolean; central: boolean }) {
   const { t } = useI18n();
   const rates = useLoad(() => get<Rate[]>('/finance/rates'), 'finance:rates');
   const s = useSubmit();
@@ -643,6 +666,194 @@ function RatesTab({ canWrite }: { canWrite: boolean }) {
         </form>
       )}
       <Message msg={s.msg} />
+      {central && <RateProposalSection canWrite={canWrite} onAdopted={rates.reload} />}
+    </>
+  );
+}
+
+const asQuery = (a: ProposalAsk) =>
+  new URLSearchParams({
+    scenario: a.scenario,
+    year: a.year,
+    utilisation: String(a.utilisation),
+    memoryShare: String(a.memoryShare),
+  }).toString();
+
+/**
+ * Rates derived from the cost model (central roles: the business case is theirs): a scenario, a
+ * year, a utilisation and memory's share of the cost; finance adopts the proposal from a day on,
+ * which the API computes again and adds in one step.
+ */
+function RateProposalSection({ canWrite, onAdopted }: { canWrite: boolean; onAdopted: () => void }) {
+  const { t } = useI18n();
+  const list = useLoad(() => get<Scenario[]>('/finance/scenarios'), 'finance:scenarios');
+  const [f, setF] = useState({ scenario: 'paper', year: '', utilisation: '80', memoryShare: '50' });
+  const [asked, setAsked] = useState<ProposalAsk | null>(null);
+  const years = list.data?.find((x) => x.name === f.scenario)?.model.years ?? [];
+  // Until someone picks one, the scenario's last year (the platform's running cost at its fullest).
+  const year = years.includes(f.year) ? f.year : (years.at(-1) ?? '');
+  const propose = (e: FormEvent) => {
+    e.preventDefault();
+    setAsked({
+      scenario: f.scenario,
+      year,
+      utilisation: Number(f.utilisation) / 100,
+      memoryShare: Number(f.memoryShare) / 100,
+    });
+  };
+  return (
+    <section aria-labelledby="h-proposal" data-testid="rate-proposal">
+      <h2 id="h-proposal">{t('rateProposal')}</h2>
+      <p className="muted">{t('rateProposalIntro')}</p>
+      <Status loading={list.loading} error={list.data ? null : list.error} />
+      {list.data && (
+        <form className="card form inline" onSubmit={propose} aria-labelledby="h-proposal">
+          <Field label={t('scenario')} name="scenario" idPrefix="proposal">
+            {(p) => (
+              <select {...p} value={f.scenario} onChange={(e) => setF({ ...f, scenario: e.target.value })}>
+                {list.data?.map((x) => (
+                  <option key={x.name} value={x.name}>
+                    {x.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t('financialYear')} name="year" idPrefix="proposal">
+            {(p) => (
+              <select {...p} value={year} onChange={(e) => setF({ ...f, year: e.target.value })}>
+                {years.map((y) => (
+                  <option key={y} value={y}>
+                    {y}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t('utilisationPercent')} name="utilisation" idPrefix="proposal">
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                required
+                min={1}
+                max={100}
+                step="any"
+                value={f.utilisation}
+                onChange={(e) => setF({ ...f, utilisation: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field label={t('memorySharePercent')} name="memoryShare" idPrefix="proposal">
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                required
+                min={0}
+                max={100}
+                step="any"
+                value={f.memoryShare}
+                onChange={(e) => setF({ ...f, memoryShare: e.target.value })}
+              />
+            )}
+          </Field>
+          <button type="submit" disabled={!year}>
+            {t('proposeRates')}
+          </button>
+        </form>
+      )}
+      {asked && <Proposal key={asQuery(asked)} ask={asked} canWrite={canWrite} onAdopted={onAdopted} />}
+    </section>
+  );
+}
+
+function Proposal({
+  ask,
+  canWrite,
+  onAdopted,
+}: {
+  ask: ProposalAsk;
+  canWrite: boolean;
+  onAdopted: () => void;
+}) {
+  const { t } = useI18n();
+  const { cents } = useMoney();
+  const p = useLoad(() => get<RateProposal>(`/finance/rates/proposal?${asQuery(ask)}`), 'finance:proposal');
+  const s = useSubmit();
+  const [from, setFrom] = useState(today());
+  const adopt = (e: FormEvent) => {
+    e.preventDefault();
+    void s.run(async () => {
+      await send('POST', '/finance/rates/proposal/adopt', { ...ask, validFrom: from });
+      onAdopted();
+      return t('ratesAdopted', { from });
+    });
+  };
+  const d = p.data;
+  const one = (v: number) => String(Math.round(v * 10) / 10);
+  return (
+    <>
+      <Status loading={p.loading} error={d ? null : p.error} />
+      {d && (
+        <>
+          <Table caption={t('proposedRates')}>
+            <thead>
+              <tr>
+                <th scope="col">{t('resource')}</th>
+                <th scope="col" className="num">
+                  {t('centsPerUnit')}
+                </th>
+                <th scope="col" className="num">
+                  {t('recovers')}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.rates.map((r) => (
+                <tr key={r.resource} data-proposed={r.resource}>
+                  <td>{t(resourceKey(r.resource))}</td>
+                  <td className="num">{r.centsPerUnit}</td>
+                  <td className="num">{cents(r.recoversCents)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+          <p data-testid="proposal-basis">
+            {t('proposalBasis', {
+              scenario: d.scenario,
+              year: d.year,
+              cost: cents(d.recurringCostCents),
+              hours: String(d.hours),
+              cpu: one(d.capacity.cpu),
+              memory: one(d.capacity.memoryGb),
+              utilisation: one(d.utilisation * 100),
+              share: one(d.memoryShare * 100),
+            })}
+          </p>
+          {canWrite && (
+            <form className="card form inline" onSubmit={adopt} aria-labelledby="h-adopt">
+              <h3 id="h-adopt">{t('adoptRates')}</h3>
+              <Field label={t('adoptFrom')} name="validFrom" error={s.fields.validFrom} idPrefix="adopt">
+                {(props) => (
+                  <input
+                    {...props}
+                    type="date"
+                    required
+                    min={today()}
+                    value={from}
+                    onChange={(e) => setFrom(e.target.value)}
+                  />
+                )}
+              </Field>
+              <button type="submit" className="primary" disabled={s.busy}>
+                {t('adoptRates')}
+              </button>
+            </form>
+          )}
+          <Message msg={s.msg} />
+        </>
+      )}
     </>
   );
 }

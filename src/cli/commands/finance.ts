@@ -221,7 +221,9 @@ export function registerFinanceCommands(program: Command): void {
 
   const rates = finance
     .command('rates')
-    .description('the rate card: HK cents per GB-hour, CPU-hour and thousand requests, each from a day on');
+    .description(
+      'the rate card: HK cents per GB-hour, CPU-hour, thousand requests and minute of staging, each from a day on',
+    );
   rates
     .command('list', { isDefault: true })
     .description('every rate, oldest first')
@@ -244,7 +246,7 @@ export function registerFinanceCommands(program: Command): void {
   rates
     .command('add <resource>')
     .description(
-      'add a rate (memory-gb-hour, cpu-hour, storage-gb-hour or request-thousand) from a day on: today or later',
+      'add a rate (memory-gb-hour, cpu-hour, storage-gb-hour, request-thousand or staging-minute) from a day on: today or later',
     )
     .requiredOption('--from <YYYY-MM-DD>', 'its first day (UTC)')
     .requiredOption('--cents <n>', 'HK cents per unit')
@@ -289,20 +291,21 @@ export function registerFinanceCommands(program: Command): void {
             throw usageError(`${flag} must be a share from 0 to 1, e.g. 0.8, not ${v}`);
           return n;
         };
-        const p = await ctx.api.get<RateProposal>('/finance/rates/proposal', {
+        const q = {
           scenario: opts.scenario,
           year: opts.year,
           utilisation: share(opts.utilisation, '--utilisation'),
           memoryShare: share(opts.memoryShare, '--memory-share'),
-        });
-        if (opts.adoptFrom)
-          for (const r of p.rates)
-            await ctx.api.post<Rate[]>('/finance/rates', {
-              resource: r.resource,
-              validFrom: opts.adoptFrom,
-              centsPerUnit: r.centsPerUnit,
-              note: `cost recovery: ${p.scenario} ${p.year} at ${p.utilisation * 100} % utilisation`,
-            });
+        };
+        // Adopted by the API in one step (both rates or neither), on the proposal it computes then.
+        const p = opts.adoptFrom
+          ? (
+              await ctx.api.post<{ proposal: RateProposal }>('/finance/rates/proposal/adopt', {
+                ...q,
+                validFrom: opts.adoptFrom,
+              })
+            ).proposal
+          : await ctx.api.get<RateProposal>('/finance/rates/proposal', q);
         ctx.print(p, () => {
           const rows = table(p.rates, [
             ['resource', (r) => r.resource],

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { reconciliationCsv } from '../../payments/reconcile.csv.ts';
 import type { ServiceDay } from '../../payments/settlement.logic.ts';
+import type { Figures, Summary } from '../../payments/summary.logic.ts';
 import { act } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { fetchPage, type PageOptions, printPage, withPaging } from '../lists.ts';
@@ -26,9 +27,16 @@ interface Payment {
   createdAt: string;
 }
 
+interface WindowOptions {
+  department?: string;
+  service?: string;
+  from?: string;
+  to?: string;
+  mode?: string;
+}
 const hkd = (cents: number) => `HK$${(cents / 100).toFixed(2)}`;
 
-/** `govhost payments keys|key-create|key-revoke|list|reconcile|sandbox` (docs/payments.md). */
+/** `govhost payments keys|key-create|key-revoke|list|summary|report|reconcile|sandbox` (docs/payments.md). */
 export function registerPaymentCommands(program: Command): void {
   const payments = program
     .command('payments')
@@ -170,6 +178,82 @@ export function registerPaymentCommands(program: Command): void {
         });
       }),
     );
+
+  const windowOptions = (c: Command) =>
+    c
+      .option('--department <code>', 'one department (department users: always their own)')
+      .option('--service <slug>', 'one service of that department (needs --department)')
+      .option('--from <day>', 'first UTC day, YYYY-MM-DD (default: 30 days before --to)')
+      .option('--to <day>', 'last UTC day, included, YYYY-MM-DD (default: today)')
+      .option('--mode <mode>', 'test or live (default: both)');
+  const windowQuery = (opts: WindowOptions) => {
+    for (const day of [opts.from, opts.to])
+      if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day))
+        throw usageError(`a day is YYYY-MM-DD, not ${day}`);
+    if (opts.mode !== undefined && opts.mode !== 'test' && opts.mode !== 'live')
+      throw usageError(`--mode is test or live, not ${opts.mode}`);
+    if (opts.service && !opts.department) throw usageError('--service needs --department');
+    return {
+      department: opts.department,
+      service: opts.service,
+      from: opts.from,
+      to: opts.to,
+      mode: opts.mode,
+    };
+  };
+
+  windowOptions(
+    payments
+      .command('summary')
+      .description('payments made, success rate and refunds per service over a period of UTC days')
+      .option('--by <period>', 'also per day or month (day, month)'),
+  ).action(
+    act<WindowOptions & { by?: string }>(async (ctx, opts) => {
+      if (opts.by !== undefined && opts.by !== 'day' && opts.by !== 'month')
+        throw usageError(`--by is day or month, not ${opts.by}`);
+      const s = await ctx.api.get<Summary>('/payment-summary', {
+        ...windowQuery(opts),
+        by: opts.by ?? 'day',
+      });
+      const columns: [string, (f: Figures) => string][] = [
+        ['PAYMENTS', (f) => String(f.payments)],
+        ['SUCCEEDED', (f) => String(f.succeeded)],
+        ['RATE', (f) => (f.successRate === null ? '-' : `${(f.successRate * 100).toFixed(1)} %`)],
+        ['TAKEN', (f) => hkd(f.captured)],
+        ['REFUNDS', (f) => String(f.refunds)],
+        ['REFUNDED', (f) => hkd(f.refunded)],
+      ];
+      ctx.print(s, () => {
+        const head = `${s.from} to ${s.to}`;
+        if (s.services.length === 0) return `${head}: no payments`;
+        const services = table(
+          [...s.services, { department: 'all', service: '', ...s.totals }],
+          [['SERVICE', (x) => (x.service ? `${x.department}/${x.service}` : 'total')], ...columns],
+        );
+        const periods = opts.by
+          ? `\n\n${table(
+              s.periods.filter((p) => p.payments + p.refunds > 0),
+              [[opts.by.toUpperCase(), (p) => p.period], ...columns],
+            )}`
+          : '';
+        return `${head}\n${services}${periods}`;
+      });
+    }),
+  );
+
+  windowOptions(
+    payments
+      .command('report')
+      .description(
+        'the payments and refunds made in a period, as CSV (RFC 4180) on standard output, amounts in cents',
+      ),
+  ).action(
+    act<WindowOptions>(async (ctx, opts) => {
+      if (ctx.json) throw usageError('the report is CSV: leave out --json');
+      const body = await ctx.api.stream('/payment-report', windowQuery(opts), AbortSignal.timeout(120_000));
+      for await (const chunk of body) process.stdout.write(chunk);
+    }),
+  );
 
   payments
     .command('sandbox')

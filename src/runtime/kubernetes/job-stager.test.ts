@@ -19,6 +19,7 @@ import { NO_CACHE } from '../../build/dependency-cache.ts';
 import { type StagerDeps, StagingFailed, stage } from '../../build/stager.ts';
 import { readStagingLog } from '../../build/staging-log.ts';
 import { stagingUrlKey } from '../../build/staging-urls.ts';
+import { stagedSecondsByDay } from '../../build/staging-usage.repository.ts';
 import { packBundle } from '../../cli/pack.ts';
 import { loadKey } from '../../platform/secrets.ts';
 import { findByCode } from '../../tenancy/department.repository.ts';
@@ -144,6 +145,10 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
     };
   };
 
+  /** The department's charged staging seconds, as finance reads them (any day: the store is this test's). */
+  const charged = () =>
+    stagedSecondsByDay(t.db, department.id, new Date(0), new Date('3000-01-01T00:00:00Z'));
+
   it('stages a Node bundle through a Job: the droplet equals local staging’s, its log is the staging log', async () => {
     const b = await bundle(
       'forms',
@@ -183,6 +188,18 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
     assert.ok(![...fake.objects.keys()].some((k) => k.includes('-request')));
     assert.equal((await t.db.selectFrom('staged_uploads').selectAll().execute()).length, 0);
     console.log(`staged through a Job on the fake in ${seconds.toFixed(1)} s`);
+    // Each staging's time is kept for finance (decision 046), whether it ran here or in a Job,
+    // and a reused droplet, staged by no one, adds nothing.
+    const usage = await charged();
+    assert.deepEqual(
+      usage.map((u) => u.serviceId),
+      ['svc-k8s', 'svc-local'],
+    );
+    const k8sSeconds = usage[0]?.seconds ?? 0;
+    assert.ok(k8sSeconds > 0 && k8sSeconds <= seconds, `${k8sSeconds} s of ${seconds} s`);
+    const again = await stage(depsOf('local', false), request(b, 'svc-local', 'rel-local-2').req);
+    assert.equal(again.built, false);
+    assert.deepEqual(await charged(), usage);
   });
 
   it('a failing build script fails the staging with its decisive line, as local staging does', async () => {
@@ -198,6 +215,7 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
           return err;
         },
       );
+    const before = await charged();
     const local = await failure(
       stage(depsOf('local', false), request(b, 'svc-local', 'rel-broken-local').req),
     );
@@ -210,6 +228,8 @@ describe('staging as a Kubernetes Job (FakeKubeApi, a fake of the cluster; its k
     );
     assert.equal(viaJob.reason, local.reason);
     assert.deepEqual(viaJob.decisive, local.decisive);
+    // A failed staging is not charged (decision 046): the department's charged time is as it was.
+    assert.deepEqual(await charged(), before);
     assert.ok(![...fake.objects.values()].some((o) => o.kind === 'Job'));
   });
 

@@ -80,6 +80,10 @@ function nft(args: string[], input?: string): Promise<string> {
         reject(new Error(code === 'ENOENT' ? 'nft not found' : stderr.trim() || err.message));
       } else resolvePromise(stdout);
     });
+    // nft may exit before it reads its stdin (`add element` never reads it; a ruleset it refuses
+    // ends it early): the EPIPE that follows says nothing the exit status and stderr do not, and
+    // unheard it would end the whole platform.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
