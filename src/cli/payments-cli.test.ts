@@ -1,7 +1,9 @@
 // `govhost payments …` as people run it, one process per command, against the real API on
 // loopback: a key made (secret printed once), listed without its secret, used, revoked; the
-// service's payments listed, summed up per service and reported as CSV; live keys and a wrong
-// sandbox setting refused in one clear line.
+// service's payments listed, summed up per service and reported as CSV; a payment webhook set
+// (its secret printed once, a URL off the service's own hosts refused in one clear line), shown
+// without its secret and its secret rotated; live keys and a wrong sandbox setting refused in one
+// clear line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +88,26 @@ describe('govhost payments', () => {
     const bad = await run(['payments', 'summary', '--by', 'week']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--by is day or month, not week/);
+  });
+
+  it("sets a payment webhook on the service's own host (secret printed once) and rotates its secret", async () => {
+    const host = serviceHostname('fees', dept, t.config.domain);
+    const bad = await run(['payments', 'webhook-set', 'fees', 'https://evil.example/hook']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /not one of the service's own/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    const set = await run(['payments', 'webhook-set', 'fees', `https://${host}/hooks`]);
+    assert.equal(set.code, 0, set.stderr);
+    const secret = /^(whsec_\S+)$/m.exec(set.stdout)?.[1];
+    assert.ok(secret, set.stdout);
+    const shown = await run(['payments', 'webhook', `${dept}/fees`]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`https://${host}/hooks`));
+    assert.ok(!shown.stdout.includes(secret), 'the secret is never shown again');
+    const rotated = await run(['payments', 'webhook-rotate', 'fees']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /^whsec_\S+$/m);
+    assert.ok(!rotated.stdout.includes(secret), 'a new secret');
   });
 
   it('says plainly why live keys are not available here, and names a wrong sandbox setting', async () => {

@@ -8,7 +8,7 @@ import type { Db } from '../platform/database.ts';
 import type { SecretBox } from '../platform/secrets.ts';
 import { AlertEvaluator } from './alert.engine.ts';
 import type { MonitoringEvents } from './monitoring.types.ts';
-import { type Log, NotificationDispatcher } from './notification.dispatcher.ts';
+import { type DispatcherOptions, type Log, NotificationDispatcher } from './notification.dispatcher.ts';
 import { pruneNotifications } from './notification.logic.ts';
 import type { Resolve } from './webhook-target.ts';
 
@@ -20,6 +20,8 @@ export interface AlertingDeps {
   box: SecretBox;
   events: EventEmitter<MonitoringEvents>;
   log: Log;
+  /** Other capabilities' outbox senders (payments' webhooks), by name. */
+  senders?: DispatcherOptions['senders'];
   /** Test hooks: the dispatcher's poll interval, retry delays and webhook host resolution. */
   dispatcher?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; resolve?: Resolve };
 }
@@ -38,6 +40,7 @@ export async function startAlerting(deps: AlertingDeps): Promise<RunningAlerting
     box: deps.box,
     config: deps.config,
     log: deps.log,
+    ...(deps.senders ? { senders: deps.senders } : {}),
     ...deps.dispatcher,
   });
   const evaluator = new AlertEvaluator({ db: deps.db, log: deps.log, onTransition: () => dispatcher.kick() });

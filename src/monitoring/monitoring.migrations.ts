@@ -172,6 +172,19 @@ export const outboxEventMigrations: Record<string, Migration> = {
         check ((channel_id is null) <> (addresses is null))`.execute(db);
     },
   },
+  // A row may go to another capability's own sender (payments' webhooks to a service through the
+  // router, 0046): `sender` names it, `target` says to whom in its terms. Still exactly one target.
+  '0046_outbox_senders': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table notification_outbox add column sender text`.execute(db);
+      await sql`alter table notification_outbox add column target text`.execute(db);
+      await sql`alter table notification_outbox drop constraint notification_outbox_target`.execute(db);
+      await sql`alter table notification_outbox add constraint notification_outbox_target
+        check (num_nonnulls(channel_id, addresses, sender) = 1 and (sender is null) = (target is null))`.execute(
+        db,
+      );
+    },
+  },
 };
 
 /** Status page and SLA: maintenance notices (0008). */

@@ -96,6 +96,10 @@ export interface NotificationOutboxTable {
   channel_id: string | null;
   /** The e-mail addresses of the people told (a ticket's raiser and watchers); null for a channel's row. */
   addresses: string[] | null;
+  /** Another capability's own sender (e.g. `payments`), which delivers the row itself (0046). */
+  sender: string | null;
+  /** To whom, in the sender's terms (for `payments`: the service id); set with `sender`. */
+  target: string | null;
   /** Null: another capability's event (a support ticket's), sent through the same channels (0036). */
   incident_id: number | null;
   event: string;

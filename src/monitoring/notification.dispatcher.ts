@@ -23,6 +23,16 @@ export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 
 export type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
 
+/**
+ * Another capability's way of delivering its own rows (`sender` names it in the outbox): it
+ * throws when the delivery did not happen, and the row is retried like any other. It is handed in
+ * by the composition root, so monitoring imports no capability above it.
+ */
+export type OutboxSender = (
+  row: { target: string; event: string; body: string },
+  timeoutMs: number,
+) => Promise<string>;
+
 export interface DispatcherOptions {
   db: Db;
   box: SecretBox;
@@ -40,6 +50,8 @@ export interface DispatcherOptions {
   giveUpAfterMs?: number;
   /** Rows sent in parallel per pass. */
   batch?: number;
+  /** Other capabilities' senders, by the name their rows carry. */
+  senders?: Readonly<Record<string, OutboxSender>>;
 }
 
 export class NotificationDispatcher {
@@ -111,17 +123,27 @@ export class NotificationDispatcher {
     }
   }
 
+  /** A row of another capability, through its sender (a process without it fails the attempt). */
+  private sendOwn(row: repo.OutboxRow): Promise<string> {
+    const sender = this.opts.senders?.[row.sender as string];
+    if (!sender) return Promise.reject(new Error(`no sender ${row.sender} in this process`));
+    return sender({ target: row.target as string, event: row.event, body: row.body }, this.timeoutMs);
+  }
+
   private async send(row: repo.OutboxRow): Promise<void> {
     const { db, log } = this.opts;
     const lease = row.lease_until as Date;
     const channel = row.channel_id === null ? null : await repo.findChannel(db, null, row.channel_id);
     if (row.channel_id !== null && !channel) return; // deleted meanwhile: its rows went with it
-    const target = channel?.id ?? (row.addresses ?? []).join(', ');
+    const target =
+      channel?.id ?? (row.sender ? `${row.sender} ${row.target}` : (row.addresses ?? []).join(', '));
     let detail: string;
     try {
       detail = channel
         ? await deliver(this.opts, channel, row.body, this.timeoutMs)
-        : await deliverToPeople(this.opts, row.addresses ?? [], row.body, this.timeoutMs);
+        : row.sender
+          ? await this.sendOwn(row)
+          : await deliverToPeople(this.opts, row.addresses ?? [], row.body, this.timeoutMs);
     } catch (err) {
       const error = (err as Error).message;
       const now = Date.now();

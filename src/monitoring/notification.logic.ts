@@ -154,6 +154,18 @@ export async function notifyPeople(
   return to.length;
 }
 
+/**
+ * Queues another capability's delivery for its own sender (see `OutboxSender`), with the outbox's
+ * retries and backoff; call in the transaction that makes the change, so that the change and its
+ * delivery commit or vanish together. `body` is sent byte for byte on every attempt.
+ */
+export async function queueForSender(
+  tx: Executor,
+  row: { sender: string; target: string; event: string; body: string },
+): Promise<void> {
+  await enqueue(tx, [{ ...row, channel_id: null, incident_id: null }]);
+}
+
 export interface NewChannel {
   kind: 'webhook' | 'email';
   /** For a webhook. */

@@ -67,6 +67,8 @@ export async function enqueue(
   rows: {
     channel_id: string | null;
     addresses?: string[];
+    sender?: string;
+    target?: string;
     incident_id: number | null;
     event: string;
     body: string;
@@ -79,6 +81,8 @@ export async function enqueue(
       rows.map((r) => ({
         ...r,
         addresses: r.addresses ?? null,
+        sender: r.sender ?? null,
+        target: r.target ?? null,
         state: 'pending' as const,
         lease_until: null,
         last_error: null,

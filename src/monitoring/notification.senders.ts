@@ -91,7 +91,8 @@ export async function postWebhook(
   secret: string,
   body: string,
   timeoutMs: number,
-  policy: WebhookPolicy,
+  /** Where to connect: a policy's checked address, or another capability's own (e.g. the router). */
+  policy: Pick<WebhookPolicy, 'target'>,
 ): Promise<number> {
   const u = new URL(url);
   let target: Awaited<ReturnType<WebhookPolicy['target']>>;
@@ -111,7 +112,7 @@ export async function postWebhook(
       {
         method: 'POST',
         hostname: target.hostname,
-        port: u.port || undefined,
+        port: target.port ?? (u.port || undefined),
         path: `${u.pathname}${u.search}`,
         lookup: pinned,
         agent: false,

@@ -68,6 +68,8 @@ export interface Target {
   hostname: string;
   address: string;
   family: 4 | 6;
+  /** Another port than the URL's (a delivery through the router connects to the router's). */
+  port?: number;
 }
 
 /** What a policy guards, for its messages, and how strict it is. */

@@ -13,6 +13,7 @@ import { paymentProviders } from './live-mode.ts';
 import { transition } from './payment.logic.ts';
 import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import { syncWithProvider } from './provider-flow.ts';
+import * as calls from './refund.repository.ts';
 
 const ANY = { departmentId: null };
 /** Payments looked at per round; the next round takes the rest. */
@@ -20,15 +21,17 @@ const BATCH = 200;
 
 /**
  * One round at `now`: the ids it expired. A payment at the provider's page is first brought up to
- * date (the citizen may have paid a moment ago); one whose outcome is still open there, or whose
- * provider does not answer, is left for a later round rather than expired on a guess.
+ * date (the citizen may have paid a moment ago), then cancelled at the provider, and expired here
+ * only once the provider has cancelled it; one the citizen answered first keeps that answer, one
+ * whose outcome is still open there, or whose provider does not answer, is left for a later round
+ * rather than expired on a guess.
  */
 export async function expireUnpaid(
   db: Db,
   testProvider: PaymentProvider | null,
   minutes: number,
   now = new Date(),
-  /** The provider of live payments (decision 049); `provider` is the test payments' (the sandbox). */
+  /** The provider of live payments (decision 049); `testProvider` is the test payments' (the sandbox). */
   liveProvider: PaymentProvider | null = null,
 ): Promise<string[]> {
   const expired: string[] = [];
@@ -38,6 +41,16 @@ export async function expireUnpaid(
       if (p.state === 'started') {
         if (!provider || !p.provider_ref) continue;
         if (await syncWithProvider(db, provider, ANY, p.id)) continue; // it reached an outcome
+        // Stopped at the provider first, so a citizen still on its page cannot pay what expired
+        // here. Recorded before it is made, as every provider call is.
+        const callId = await calls.recordCall(db, { payment_id: p.id, refund_id: null, operation: 'cancel' });
+        const { outcome } = await provider.cancel(p.provider_ref);
+        await calls.finishCall(db, callId, 'done', outcome);
+        // The citizen answered first (paid, declined, or an outcome known later): that stands.
+        if (outcome !== 'cancelled') {
+          await syncWithProvider(db, provider, ANY, p.id);
+          continue;
+        }
         await transition(db, ANY, p.id, 'failed', 'expired');
       } else {
         await transition(db, ANY, p.id, 'cancelled', 'expired');

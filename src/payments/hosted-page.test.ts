@@ -2,14 +2,23 @@
 // The hosted payment page on the payment host (decision 043), on a real store and the real
 // sandbox process: the return URL checked at create (only the service's own host names), the
 // page in both languages under a strict CSP, only /pay/ served on the payment host, the round trip
-// to the sandbox and back with a return link that works once, and the expiry of unpaid payments.
+// to the sandbox and back with a return link that works once, the expiry of unpaid payments (a
+// started one cancelled at the provider first), and the service's payment webhook (decision 047):
+// set on its own host only, queued with each move, signed, sent through a router with retries.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { NotificationDispatcher } from '../monitoring/notification.dispatcher.ts';
+import { verifyWebhook } from '../monitoring/notification.senders.ts';
+import { loadSecretBox } from '../platform/secrets.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { expireUnpaid } from './expiry.job.ts';
 import { httpProvider } from './provider.ts';
 import { payOnCardPage, type RunningSandbox, startSandbox } from './sandbox/sandbox.testing.ts';
+import { paymentWebhookSender } from './webhook.sender.ts';
 
 const PAY = 'pay.localhost';
 
@@ -178,10 +187,11 @@ describe('hosted payment page', () => {
     assert.equal(back.headers.location, `/pay/${p.id}`);
   });
 
-  it('unpaid payments expire: created → cancelled, started → failed, both with reason expired', async () => {
+  it('unpaid payments expire: created → cancelled, started → cancelled at the provider then failed, reason expired', async () => {
     const waiting = (await create()).json;
     const atProvider = (await create()).json;
-    assert.equal((await pay('POST', `/pay/${atProvider.id}/continue`)).statusCode, 303);
+    const left = await pay('POST', `/pay/${atProvider.id}/continue`);
+    assert.equal(left.statusCode, 303);
     const done = (await create()).json;
     const go = await pay('POST', `/pay/${done.id}/continue`);
     await payOnCardPage(String(go.headers.location), '4242424242424242');
@@ -199,6 +209,21 @@ describe('hosted payment page', () => {
     const a = await state(atProvider.id);
     assert.equal(a.state, 'failed');
     assert.equal(a.events.at(-1).reason, 'expired');
+    // It was cancelled at the provider first: the citizen still on its page can no longer pay it.
+    await payOnCardPage(String(left.headers.location), '4242424242424242');
+    const { provider_ref } = await t.db
+      .selectFrom('payments')
+      .select('provider_ref')
+      .where('id', '=', atProvider.id)
+      .executeTakeFirstOrThrow();
+    assert.equal((await httpProvider(sandbox.url).status(provider_ref as string)).outcome, 'cancelled');
+    const cancels = await t.db
+      .selectFrom('provider_calls')
+      .select(['state', 'outcome'])
+      .where('payment_id', '=', atProvider.id)
+      .where('operation', '=', 'cancel')
+      .execute();
+    assert.deepEqual(cancels, [{ state: 'done', outcome: 'cancelled' }], 'the call recorded');
     assert.equal((await state(done.id)).state, 'success', 'a payment paid meanwhile is brought up to date');
     assert.equal((await state(fresh.id)).state, 'created');
     assert.deepEqual(
@@ -206,6 +231,155 @@ describe('hosted payment page', () => {
       [],
       'a second round finds none',
     );
+  });
+
+  it('payment webhooks: on its own host only, signed, queued with each move, sent through the router with retries', async () => {
+    const dev = (await t.user('dept-developer', dept)).token;
+    const path = `/services/${dept}/licences/payment-webhook`;
+    const hookUrl = `${home}/webhooks/payments`;
+    assert.equal((await api(dev, 'GET', path)).status, 404, 'none set yet');
+    for (const url of [
+      'https://evil.example/hook',
+      `http://other.${dept.toLowerCase()}.localhost/hook`,
+      `http://u:pw@licences.${dept.toLowerCase()}.localhost/hook`,
+    ]) {
+      const r = await api(dev, 'PUT', path, { url });
+      assert.equal(r.status, 422, `${url}: ${r.body}`);
+      assert.equal(r.json.code, 'GOVHOST_PAYMENT_WEBHOOK_URL');
+    }
+    assert.equal((await api(dev, 'PUT', path, { url: 'ftp://x/' })).status, 400);
+    const viewer = (await t.user('dept-viewer', dept)).token;
+    assert.equal((await api(viewer, 'PUT', path, { url: hookUrl })).status, 403);
+    // Another department can neither set nor see it.
+    const otherDev = (await t.user('dept-developer', await t.department('HX'))).token;
+    assert.equal((await api(otherDev, 'PUT', path, { url: hookUrl })).status, 404);
+    const first = await api(dev, 'PUT', path, { url: `${home}/old` });
+    assert.equal(first.status, 200, first.body);
+    assert.match(first.json.secret, /^whsec_[\w-]{43}$/, 'the secret, this once');
+    const moved = await api(dev, 'PUT', path, { url: hookUrl });
+    assert.equal(moved.json.secret, null, 'a new URL keeps the secret');
+    const rotated = await api(dev, 'POST', `${path}/rotate-secret`);
+    assert.equal(rotated.status, 200, rotated.body);
+    const secret = rotated.json.secret as string;
+    assert.ok(secret !== first.json.secret);
+    const seen = await api(viewer, 'GET', path);
+    assert.equal(seen.json.url, hookUrl);
+    assert.ok(!seen.body.includes(secret) && !('secret' in seen.json), 'never shown again');
+    assert.equal((await api(otherDev, 'GET', path)).status, 404);
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_type', '=', 'payment-webhook')
+      .execute();
+    assert.deepEqual(audit.map((a) => a.action).sort(), [
+      'payment-webhook.rotate',
+      'payment-webhook.set',
+      'payment-webhook.set',
+    ]);
+
+    // A payment paid with 4242… and partly refunded: one webhook per move, queued with the move.
+    const p = (await create()).json;
+    const go = await pay('POST', `/pay/${p.id}/continue`);
+    await payOnCardPage(String(go.headers.location), '4242424242424242');
+    assert.equal((await pay('GET', `/pay/${p.id}/back`)).statusCode, 303);
+    const refund = await api(key, 'POST', `/payments/${p.id}/refunds`, { amount: 450 }, `rf-${p.id}`);
+    assert.equal(refund.status, 201, refund.body);
+    const { service_id } = await t.db
+      .selectFrom('payments')
+      .select('service_id')
+      .where('id', '=', p.id)
+      .executeTakeFirstOrThrow();
+    const queued = async () =>
+      (
+        await t.db
+          .selectFrom('notification_outbox')
+          .selectAll()
+          .where('sender', '=', 'payments')
+          .where('target', '=', service_id)
+          .orderBy('created_at')
+          .execute()
+      ).filter((r) => JSON.parse(r.body).payment.id === p.id);
+    const rows = await queued();
+    const events = rows.map((r) => JSON.parse(r.body));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['payment.started', 'payment.submitted', 'payment.success', 'refund.success'],
+    );
+    assert.equal(new Set(events.map((e) => e.id)).size, 4, 'each event its own id');
+    assert.match(events[0].id, /^payment-event-\d+$/);
+    assert.equal(events[3].id, `refund-${refund.json.id}-success`);
+    assert.ok(events.every((e) => e.mode === 'test' && e.payment.mode === 'test'));
+    assert.equal(events[2].payment.state, 'success');
+    assert.deepEqual(events[3].refund, { ...refund.json, state: 'success' });
+    assert.equal(events[3].payment.refunded, 450);
+    for (const r of rows) assert.ok(!r.body.includes(key) && !r.body.includes(secret), 'nothing secret');
+    // A refused move queues nothing: the webhook is written only with the change.
+    assert.equal((await api(key, 'POST', `/payments/${p.id}/cancel`)).status, 409);
+    assert.equal((await queued()).length, 4);
+
+    // The outbox sends them through the router: here a stand-in for it on loopback, which answers
+    // 503 to the first delivery (retried) and checks each one as a service would.
+    const got: { host: string; path: string; ok: boolean; body: string }[] = [];
+    const router = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (d: string) => (body += d));
+      req.on('end', () => {
+        const ok = verifyWebhook(
+          secret,
+          {
+            timestamp: req.headers['x-govhost-timestamp'] as string,
+            signature: req.headers['x-govhost-signature'] as string,
+          },
+          body,
+        );
+        got.push({ host: String(req.headers.host), path: String(req.url), ok, body });
+        res.writeHead(got.length === 1 ? 503 : 204).end();
+      });
+    });
+    await new Promise<void>((resolve) => router.listen(0, '127.0.0.1', resolve));
+    const port = (router.address() as AddressInfo).port;
+    const box = loadSecretBox(join(t.config.dataDir, 'secret.key'), undefined);
+    const quiet = { info() {}, warn() {}, error() {} };
+    const dispatcher = new NotificationDispatcher({
+      db: t.db,
+      box,
+      config: t.config,
+      log: quiet,
+      pollMs: 20,
+      retryDelaysMs: [20],
+      senders: {
+        payments: paymentWebhookSender({ db: t.db, box, routerUrl: () => `http://127.0.0.1:${port}` }),
+      },
+    });
+    dispatcher.start();
+    try {
+      for (const deadline = Date.now() + 10_000; ; ) {
+        const left = (await queued()).filter((r) => r.state !== 'delivered');
+        if (left.length === 0) break;
+        assert.ok(Date.now() < deadline, `still undelivered: ${JSON.stringify(left)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await dispatcher.stop();
+      await new Promise((resolve) => router.close(resolve));
+    }
+    const mine = got.filter((g) => JSON.parse(g.body).payment.id === p.id);
+    assert.equal(mine.length, 5, 'four webhooks, the first twice');
+    assert.ok(mine.every((g) => g.ok && g.host === `licences.${dept.toLowerCase()}.localhost:8080`));
+    assert.ok(mine.every((g) => g.path === '/webhooks/payments'));
+    // Sent side by side, so not necessarily in order: a receiver orders by the payment's state.
+    assert.deepEqual(
+      mine
+        .slice(1)
+        .map((g) => g.body)
+        .sort(),
+      rows.map((r) => r.body).sort(),
+      'the bodies as queued, byte for byte',
+    );
+    assert.equal(mine.filter((g) => g.body === mine[0]?.body).length, 2, 'the retry carries the same event');
+    assert.equal((await api(otherDev, 'DELETE', path)).status, 404);
+    assert.equal((await api(dev, 'DELETE', path)).status, 204);
+    assert.equal((await api(dev, 'GET', path)).status, 404);
   });
 
   it('GOVHOST_PAYMENTS_EXPIRY_MINUTES is checked', async () => {

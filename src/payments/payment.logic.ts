@@ -10,6 +10,7 @@ import type { Language } from './payments.tables.ts';
 import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import * as refunds from './refund.repository.ts';
 import { checkTransition, type PaymentState } from './states.ts';
+import { queueWebhook } from './webhook.events.ts';
 
 export interface NewPayment {
   amount: number;
@@ -187,7 +188,12 @@ export async function moveAlong(
       checkTransition(row.state, to, reason);
       const moved = await repo.setState(trx, id, row.state, to);
       if (!moved) throw new Error(`payment ${id} moved under its lock`);
-      await repo.insertEvent(trx, { payment_id: id, from_state: row.state, to_state: to, reason });
+      const eventId = await repo.insertEvent(trx, {
+        payment_id: id,
+        from_state: row.state,
+        to_state: to,
+        reason,
+      });
       if (to === 'success') {
         await post(trx, {
           departmentId: row.department_id,
@@ -197,6 +203,15 @@ export async function moveAlong(
           entries: captureEntries(Number(row.amount)),
         });
       }
+      const payment = presentPayment(moved);
+      // The service's webhook commits with the move (decision 047), one per move.
+      await queueWebhook(trx, row.service_id, {
+        id: `payment-event-${eventId}`,
+        type: `payment.${to as Exclude<PaymentState, 'created'>}`,
+        mode: payment.mode,
+        createdAt: payment.updatedAt,
+        payment,
+      });
       row = moved;
     }
     return moves.length > 0 ? presentPayment(row) : null;
@@ -311,6 +326,17 @@ export async function recordRefundOutcome(
     } else {
       await repo.releaseRefund(trx, payment.id, amount);
     }
+    // The service's webhook commits with the refund's outcome (decision 047).
+    const now = (await repo.findById(trx, { departmentId: payment.department_id }, payment.id))!;
+    const refund = (await refunds.findById(trx, payment.id, refundId))!;
+    await queueWebhook(trx, payment.service_id, {
+      id: `refund-${refundId}-${outcome}`,
+      type: `refund.${outcome}`,
+      mode: now.mode,
+      createdAt: refund.updated_at.toISOString(),
+      payment: presentPayment(now),
+      refund: presentRefund(refund),
+    });
   });
 }
 

@@ -108,8 +108,9 @@ export async function setProviderRef(trx: Executor, id: string, ref: string) {
 export async function insertEvent(
   trx: Executor,
   e: { payment_id: string; from_state: PaymentState | null; to_state: PaymentState; reason: string },
-) {
-  await trx.insertInto('payment_events').values(e).execute();
+): Promise<number> {
+  const { id } = await trx.insertInto('payment_events').values(e).returning('id').executeTakeFirstOrThrow();
+  return Number(id);
 }
 
 export const events = (db: Executor, paymentId: string) =>

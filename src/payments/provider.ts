@@ -16,6 +16,12 @@ export interface PaymentProvider {
   }): Promise<{ providerRef: string; redirectUrl: string }>;
   /** What the provider knows of the payment now; `pending` while the outcome is not known. */
   status(providerRef: string): Promise<{ outcome: ProviderOutcome }>;
+  /**
+   * Stops a payment the platform gave up on (it expired): the citizen can no longer pay it. When
+   * the citizen answered first, that answer stands: the outcome says where the payment stands.
+   * Safe to repeat.
+   */
+  cancel(providerRef: string): Promise<{ outcome: ProviderOutcome }>;
   /** Gives back `amount` cents of a captured payment, once per `refundId` (a retried call is safe). */
   refund(p: {
     providerRef: string;
@@ -51,7 +57,7 @@ export class ProviderUnavailable extends Error {}
 
 /**
  * The adapter for a provider speaking the contract over HTTP (the sandbox; a real acquirer gets a
- * translation of its own API into the same four calls). A refusal (409) is an answer; a network
+ * translation of its own API into the same five calls). A refusal (409) is an answer; a network
  * failure, a timeout or any other status throws `ProviderUnavailable`: the outcome is not known.
  */
 export function httpProvider(baseUrl: string, timeoutMs = 10_000): PaymentProvider {
@@ -77,6 +83,7 @@ export function httpProvider(baseUrl: string, timeoutMs = 10_000): PaymentProvid
     name: 'sandbox',
     start: (p) => call('POST', '/v1/payments', p),
     status: (ref) => call('GET', `/v1/payments/${encodeURIComponent(ref)}`),
+    cancel: (ref) => call('POST', `/v1/payments/${encodeURIComponent(ref)}/cancel`),
     refund: (p) => call('POST', '/v1/refunds', p, [200, 409]),
     settlement: (date) => call('GET', `/v1/settlements/${encodeURIComponent(date)}`),
   };

@@ -32,6 +32,7 @@ describe('kill -9 of the sandbox provider', () => {
     name: 'sandbox',
     start: (p) => current().start(p),
     status: (ref) => current().status(ref),
+    cancel: (ref) => current().cancel(ref),
     refund: (p) => current().refund(p),
     settlement: (day) => current().settlement(day),
   };

@@ -124,6 +124,11 @@ export const ERROR_CODES = {
     status: 422,
     title: "The return URL is not on one of the service's own host names",
   },
+  GOVHOST_PAYMENT_WEBHOOK_URL: {
+    status: 422,
+    title: "The webhook URL is not on one of the service's own host names",
+  },
+  GOVHOST_PAYMENT_WEBHOOK_NOT_FOUND: { status: 404, title: 'The service has no payment webhook' },
   GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE: { status: 503, title: 'The payment provider cannot be reached' },
   GOVHOST_REFUND_NOT_FOUND: { status: 404, title: 'Refund not found' },
   GOVHOST_IDEMPOTENCY_KEY_REUSED: {

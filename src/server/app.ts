@@ -28,6 +28,7 @@ import { httpProvider } from '../payments/provider.ts';
 import { reconciliationRoutes } from '../payments/reconcile.routes.ts';
 import { paymentStaffRoutes } from '../payments/staff.routes.ts';
 import { staffPaymentRoutes } from '../payments/staff-payments.routes.ts';
+import { paymentWebhookRoutes } from '../payments/webhook.routes.ts';
 import { lazySerializers } from '../platform/lazy-serializer.ts';
 import { finishOpenApi } from '../platform/openapi-document.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerProblemHandler } from '../platform/problem.ts';
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         routerTrust,
       });
       await api.register(paymentStaffRoutes, { ...deps, routerTrust });
+      await api.register(paymentWebhookRoutes, deps);
       await api.register(reconciliationRoutes, {
         ...deps,
         paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,

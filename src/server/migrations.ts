@@ -30,6 +30,7 @@ import {
 import { hostedPaymentMigrations } from '../payments/hosted.migrations.ts';
 import { paymentMigrations } from '../payments/payments.migrations.ts';
 import { settlementMigrations } from '../payments/settlement.migrations.ts';
+import { paymentWebhookMigrations } from '../payments/webhook.migrations.ts';
 import { runMigrations } from '../platform/migrator.ts';
 import { provisioningMigrations } from '../provisioning/provisioning.migrations.ts';
 import { runtimeMigrations } from '../runtime/runtime.migrations.ts';
@@ -72,6 +73,7 @@ const ALL: Record<string, Migration> = {
   ...financeMigrations,
   ...hostedPaymentMigrations,
   ...settlementMigrations,
+  ...paymentWebhookMigrations,
 };
 
 /** Applies every pending migration of every capability. */

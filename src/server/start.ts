@@ -20,6 +20,8 @@ import { startPaymentExpiry } from '../payments/expiry.job.ts';
 import { paymentProviders, sandboxModes } from '../payments/live-mode.ts';
 import { payHostRoute } from '../payments/pay-host.ts';
 import { startPaymentReconciliation } from '../payments/reconcile.job.ts';
+import { WEBHOOK_SENDER } from '../payments/webhook.events.ts';
+import { paymentWebhookSender } from '../payments/webhook.sender.ts';
 import type { Config } from '../platform/config.ts';
 import { makeDataDirPrivate } from '../platform/data-dir.ts';
 import { lockDataDir } from '../platform/lockfile.ts';
@@ -155,6 +157,14 @@ export async function startPlatform(
                   box: rt.deps.box,
                   events: mon.engine,
                   log: app.log,
+                  // Payments' webhooks leave from the same outbox, through this platform's router.
+                  senders: {
+                    [WEBHOOK_SENDER]: paymentWebhookSender({
+                      db: store.db,
+                      box: rt.deps.box,
+                      routerUrl: () => rt.routerUrl,
+                    }),
+                  },
                 });
                 const certAlerts = certificateAlerts(store.db, config.domain, (hostname, message) =>
                   app.log.warn({ hostname }, message),

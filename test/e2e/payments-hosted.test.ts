@@ -3,10 +3,12 @@
 // provider: the example licence-renewal service (examples/apps/licence-renewal), deployed and
 // reached through the router, creates a payment; the citizen, on a phone-sized screen, pays on the
 // hosted page at pay.localhost with the test card 4242…, comes back through the single-use return
-// link and the service shows `success`; a declined card (on the Chinese page) and a cancelled
+// link and the service shows `success`, and records the renewal paid from the platform's signed
+// webhook (a forged one gets 401); a declined card (on the Chinese page) and a cancelled
 // payment too; axe finds nothing serious on the page in either language; the return link used a
 // second time is refused.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -19,7 +21,7 @@ import {
   newPage,
   startConsoleRig,
 } from './browser-helpers.ts';
-import { apiClient, deployDir } from './runtime-helpers.ts';
+import { apiClient, deployDir, untilServed, viaRouter } from './runtime-helpers.ts';
 
 const APP = fileURLToPath(new URL('../../examples/apps/licence-renewal', import.meta.url));
 
@@ -27,6 +29,8 @@ describe('hosted payment page in Chromium', () => {
   let rig: ConsoleRig;
   let sandbox: RunningSandbox;
   let home: string;
+  let routerUrl: string;
+  let webhookSecret: string;
 
   before(async () => {
     const [routerPort, sandboxPort] = [await freePort(), await freePort()];
@@ -65,8 +69,15 @@ describe('hosted payment page in Chromium', () => {
       name: 'web',
     });
     assert.equal(key.status, 201, JSON.stringify(key.json));
+    // Its webhook, on its own host, reached through the router; the secret goes to the app.
+    const hook = await apiClient(rig.url, devToken)('PUT', '/services/DLA/renew/payment-webhook', {
+      url: `http://renew.dla.localhost:${routerPort}/webhooks/payments`,
+    });
+    assert.equal(hook.status, 200, JSON.stringify(hook.json));
+    webhookSecret = hook.json.secret;
     const env = await api('PATCH', '/services/DLA/renew/env', {
       set: {
+        PAYMENTS_WEBHOOK_SECRET: webhookSecret,
         PAYMENTS_KEY: key.json.secret,
         PAYMENTS_API: `http://127.0.0.1:${routerPort}`,
         PAYMENTS_HOST: 'pay.localhost',
@@ -76,6 +87,7 @@ describe('hosted payment page in Chromium', () => {
     const { deployment } = await deployDir(rig.url, api, rig.token, 'DLA/renew', APP);
     assert.equal(deployment.state, 'succeeded', JSON.stringify(deployment));
     home = `http://renew.dla.localhost:${routerPort}`;
+    routerUrl = `http://127.0.0.1:${routerPort}`;
   });
   after(async () => {
     await rig?.stop();
@@ -108,7 +120,7 @@ describe('hosted payment page in Chromium', () => {
     return links[0] as string;
   }
 
-  it('pays with 4242…, returns to the service, which sees success; the return link works once', async () => {
+  it('pays with 4242…, returns to the service, which sees success and gets the signed webhook; the return link works once', async () => {
     const page = await newPage(rig.browser, 390);
     await renew(page, 'DL-1001', 'en');
     await page.getByRole('heading', { name: 'Pay for Licence renewal' }).waitFor();
@@ -119,10 +131,41 @@ describe('hosted payment page in Chromium', () => {
     await page.getByRole('button', { name: 'Continue to payment' }).click();
     const link = await atProvider(page, '4242 4242 4242 4242');
     assert.equal(await page.locator('#state').innerText(), 'success');
+    // The platform's signed webhook reaches the service through the router, which records the
+    // renewal as paid from it (it may arrive a moment after the citizen).
+    const done = new URL(page.url());
+    await untilServed(
+      routerUrl,
+      'renew.dla.localhost',
+      (r) => r.body.includes('paid (confirmed'),
+      20_000,
+      `${done.pathname}${done.search}`,
+    );
+    await page.reload();
+    assert.equal(await page.locator('#renewal').textContent(), 'paid (confirmed by the signed webhook)');
     const again = await page.goto(link);
     assert.equal(again?.status(), 410);
     await page.getByRole('heading', { name: 'This link has already been used' }).waitFor();
     await page.context().close();
+  });
+
+  it('the service refuses a forged webhook: unsigned, wrongly signed, or signed too long ago', async () => {
+    const body = JSON.stringify({ id: 'forged-1', type: 'payment.success', payment: { reference: 'REN-X' } });
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (secret: string, ts: number) =>
+      `v1=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`;
+    for (const headers of [
+      {} as Record<string, string>,
+      { 'x-govhost-timestamp': String(now), 'x-govhost-signature': sign('whsec_guessed', now) },
+      { 'x-govhost-timestamp': String(now - 600), 'x-govhost-signature': sign(webhookSecret, now - 600) },
+    ]) {
+      const r = await viaRouter(routerUrl, 'renew.dla.localhost', '/webhooks/payments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+      assert.equal(r.status, 401, JSON.stringify(headers));
+    }
   });
 
   it('a declined card on the Chinese page: the service sees failed', async () => {

@@ -98,16 +98,25 @@ export async function deployDir(
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-/** A request through the router, with the Host header citizens would send. */
+/** A request through the router, with the Host header citizens would send (a GET unless `init` says). */
 export function viaRouter(
   routerUrl: string,
   host: string,
   path = '/',
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   const u = new URL(routerUrl);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path, headers: { host }, agent, timeout: 10_000 },
+      {
+        host: u.hostname,
+        port: u.port,
+        path,
+        method: init.method ?? 'GET',
+        headers: { ...init.headers, host },
+        agent,
+        timeout: 10_000,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -116,7 +125,7 @@ export function viaRouter(
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-    req.end();
+    req.end(init.body);
   });
 }
 

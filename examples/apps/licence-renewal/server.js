@@ -1,13 +1,17 @@
 // A licence renewal form that takes a fee through GovHost's payment service (docs/payments.md):
 // it creates a payment with its payment key, sends the citizen to the hosted payment page, and on
-// return reads the payment to show the outcome. Node's standard library only.
+// return reads the payment to show the outcome. The platform also tells it of every change of its
+// payments by a signed webhook (POST /webhooks/payments): the renewal is recorded as paid from
+// the webhook, whether or not the citizen comes back. Node's standard library only.
 //
 // Environment (set with `govhost env set`):
-//   PAYMENTS_KEY   the service's payment key (ghp_test_…), set as a secret
-//   PAYMENTS_API   where the router listens, e.g. http://127.0.0.1:8080: the app reaches the
-//                  payments API through the router, at the payment host
-//   PAYMENTS_HOST  the payment host, e.g. pay.localhost
-import { randomUUID } from 'node:crypto';
+//   PAYMENTS_KEY             the service's payment key (ghp_test_…), set as a secret
+//   PAYMENTS_API             where the router listens, e.g. http://127.0.0.1:8080: the app reaches
+//                            the payments API through the router, at the payment host
+//   PAYMENTS_HOST            the payment host, e.g. pay.localhost
+//   PAYMENTS_WEBHOOK_SECRET  the webhook's signing secret (whsec_…, from `govhost payments
+//                            webhook-set`), set as a secret; without it every webhook gets 401
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, request } from 'node:http';
 
 const port = Number(process.env.PORT ?? 8080);
@@ -15,7 +19,32 @@ const {
   PAYMENTS_KEY = '',
   PAYMENTS_API = 'http://127.0.0.1:8080',
   PAYMENTS_HOST = 'pay.localhost',
+  PAYMENTS_WEBHOOK_SECRET = '',
 } = process.env;
+/** A webhook signed longer ago than this (or this far ahead) is refused as a replay. */
+const TOLERANCE_SEC = 300;
+/** Renewals paid, by payment reference, as the webhooks told them; and the events already handled. */
+const paid = new Map();
+const handled = new Set();
+
+/**
+ * GovHost's signature check (docs/payments.md): HMAC-SHA256 with the secret over
+ * "<X-GovHost-Timestamp>.<raw body>", hex, prefixed "v1=", compared in constant time; and a
+ * timestamp within the tolerance of this clock.
+ */
+function verified(headers, rawBody) {
+  const timestamp = headers['x-govhost-timestamp'];
+  const signature = headers['x-govhost-signature'];
+  if (!PAYMENTS_WEBHOOK_SECRET || typeof timestamp !== 'string' || typeof signature !== 'string')
+    return false;
+  if (!/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > TOLERANCE_SEC) return false;
+  const expected = Buffer.from(
+    `v1=${createHmac('sha256', PAYMENTS_WEBHOOK_SECRET).update(`${timestamp}.${rawBody}`).digest('hex')}`,
+  );
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
 const FEE = 45_000; // HK cents: HK$450.00
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -78,14 +107,16 @@ const OUTCOME = {
   error: 'Something went wrong with the payment. You have not been charged.',
 };
 
-async function readForm(req) {
+async function readBody(req, limit) {
   let body = '';
   for await (const chunk of req) {
     body += chunk;
-    if (body.length > 4096) throw new Error('form too large');
+    if (body.length > limit) throw new Error('request body too large');
   }
-  return new URLSearchParams(body);
+  return body;
 }
+
+const readForm = async (req) => new URLSearchParams(await readBody(req, 4096));
 
 const send = (res, status, html) =>
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(html);
@@ -95,6 +126,19 @@ createServer(async (req, res) => {
   try {
     if (url.pathname === '/healthz') return res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (url.pathname === '/' && req.method === 'GET') return send(res, 200, form);
+    if (url.pathname === '/webhooks/payments' && req.method === 'POST') {
+      // The raw body as it came: the signature covers these bytes, not a re-serialised copy.
+      const raw = await readBody(req, 65_536);
+      if (!verified(req.headers, raw))
+        return res.writeHead(401, { 'content-type': 'text/plain' }).end('bad signature\n');
+      const event = JSON.parse(raw);
+      // A retry after a lost answer carries the same event id: handled once.
+      if (!handled.has(event.id)) {
+        handled.add(event.id);
+        if (event.type === 'payment.success') paid.set(event.payment.reference, event.id);
+      }
+      return res.writeHead(204).end();
+    }
     if (url.pathname === '/renew' && req.method === 'POST') {
       const f = await readForm(req);
       const licence = f.get('licence') ?? '';
@@ -136,6 +180,7 @@ createServer(async (req, res) => {
           `<p>${escapeHtml(said)}</p>
 <p>Reference: ${escapeHtml(payment.reference)}</p>
 <p>Payment state: <strong id="state">${escapeHtml(payment.state)}</strong></p>
+<p>Renewal: <strong id="renewal">${paid.has(payment.reference) ? 'paid (confirmed by the signed webhook)' : 'not paid yet'}</strong></p>
 <p><a href="/">Renew another licence</a></p>`,
         ),
       );

@@ -36,7 +36,7 @@ interface WindowOptions {
 }
 const hkd = (cents: number) => `HK$${(cents / 100).toFixed(2)}`;
 
-/** `govhost payments keys|key-create|key-revoke|list|summary|report|reconcile|sandbox` (docs/payments.md). */
+/** `govhost payments keys|key-create|key-revoke|webhook…|list|summary|report|reconcile|sandbox` (docs/payments.md). */
 export function registerPaymentCommands(program: Command): void {
   const payments = program
     .command('payments')
@@ -96,6 +96,72 @@ export function registerPaymentCommands(program: Command): void {
         const path = `${(await resolveRef(ctx.api, ref as string)).path}/payment-keys/${encodeURIComponent(id as string)}`;
         const key = await ctx.api.delete<Key>(path);
         ctx.print(key, () => `revoked ${key.prefix}… (${key.name})`);
+      }),
+    );
+
+  interface Webhook {
+    service: string;
+    url: string;
+    updatedBy: string;
+    updatedAt: string;
+  }
+  const webhookPath = async (ctx: { api: Parameters<typeof resolveRef>[0] }, ref: unknown) =>
+    `${(await resolveRef(ctx.api, ref as string)).path}/payment-webhook`;
+  /** A set or rotation's answer: the secret, when one was made, is printed this once. */
+  const printSet = (made: { webhook: Webhook; secret: string | null }) =>
+    made.secret
+      ? `${made.secret}\nKeep it now: it is not shown again (webhook ${made.webhook.url}).`
+      : `webhook ${made.webhook.url} (signing secret unchanged)`;
+
+  payments
+    .command('webhook')
+    .description("a service's payment webhook (never its secret)")
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .action(
+      act(async (ctx, _opts, ref) => {
+        const hook = await ctx.api.get<Webhook>(await webhookPath(ctx, ref));
+        ctx.print(hook, () => `${hook.url}\nset by ${hook.updatedBy} at ${when(hook.updatedAt)}`);
+      }),
+    );
+
+  payments
+    .command('webhook-set')
+    .description(
+      "set where a service's payment webhooks go (a URL on its own host); a first set prints the signing secret once",
+    )
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .argument('<url>', "e.g. https://renew.ird.gov.hk/webhooks/payments: on the service's own host")
+    .action(
+      act(async (ctx, _opts, ref, url) => {
+        const made = await ctx.api.put<{ webhook: Webhook; secret: string | null }>(
+          await webhookPath(ctx, ref),
+          { url },
+        );
+        ctx.print(made, () => printSet(made));
+      }),
+    );
+
+  payments
+    .command('webhook-rotate')
+    .description("make a new signing secret for a service's payment webhook; printed this once")
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .action(
+      act(async (ctx, _opts, ref) => {
+        const made = await ctx.api.post<{ webhook: Webhook; secret: string | null }>(
+          `${await webhookPath(ctx, ref)}/rotate-secret`,
+        );
+        ctx.print(made, () => printSet(made));
+      }),
+    );
+
+  payments
+    .command('webhook-remove')
+    .description("stop sending a service's payment webhooks")
+    .argument('<service>', 'DEPT/slug, or slug in your department')
+    .action(
+      act(async (ctx, _opts, ref) => {
+        await ctx.api.delete(await webhookPath(ctx, ref));
+        ctx.print({ removed: true }, () => 'payment webhook removed');
       }),
     );
 

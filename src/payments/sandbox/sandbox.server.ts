@@ -28,7 +28,8 @@ const isText = (v: unknown, max = 2000): v is string =>
 /**
  * The sandbox provider (docs/payments.md, "provider contract"): the same small HTTP contract a
  * real acquirer's adapter speaks. Platform side, JSON: `POST /v1/payments` (open, by payment id),
- * `GET /v1/payments/:ref` (outcome), `POST /v1/refunds` (by refund id). Citizen side, HTML: the
+ * `GET /v1/payments/:ref` (outcome), `POST /v1/payments/:ref/cancel` (an expired payment),
+ * `POST /v1/refunds` (by refund id). Citizen side, HTML: the
  * card page `GET /pay/:ref`, whose form answers with a 303 to the payment's return URL.
  */
 export function sandboxServer(opts: { journal: string | null; lateMs: number }): Server {
@@ -67,6 +68,11 @@ export function sandboxServer(opts: { journal: string | null; lateMs: number }):
           return p
             ? json(res, 200, { outcome: state.outcome(p) })
             : json(res, 404, { error: 'no such payment' });
+        }
+        const cancel = /^\/v1\/payments\/([\w-]+)\/cancel$/.exec(path);
+        if (req.method === 'POST' && cancel) {
+          const outcome = state.cancel(cancel[1] as string);
+          return outcome ? json(res, 200, { outcome }) : json(res, 404, { error: 'no such payment' });
         }
         const day = /^\/v1\/settlements\/(\d{4}-\d{2}-\d{2})$/.exec(path);
         if (req.method === 'GET' && day) return json(res, 200, settlementReport(state, day[1] as string));

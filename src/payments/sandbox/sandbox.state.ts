@@ -98,6 +98,17 @@ export class SandboxState {
     return p;
   }
 
+  /**
+   * The platform stops a payment it expired: cancelled unless the citizen already answered the
+   * card page (then that answer stands, and a later answer is refused). Returns where it stands.
+   */
+  cancel(ref: string): Outcome | undefined {
+    const p = this.byRef.get(ref);
+    if (!p) return undefined;
+    if (p.card === null) this.record({ op: 'card', ref, card: 'cancelled', settlesAt: null, at: Date.now() });
+    return this.outcome(p);
+  }
+
   outcome(p: SandboxPayment, now = Date.now()): Outcome {
     if (p.card === null) return 'pending';
     if (p.card === 'late') return p.settlesAt !== null && now >= p.settlesAt ? 'captured' : 'pending';
