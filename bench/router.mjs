@@ -28,12 +28,13 @@
 // backend, which share the CPUs with the proxy) and "workers" (each proxy child's share of the
 // proxy's CPU, to see whether the load is balanced).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childrenSeconds, cpuEach, cpuSeconds, machineBusySeconds, selfSeconds, tree } from './proc-cpu.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -351,66 +352,6 @@ ${tls ? `frontend secure\n  bind 127.0.0.1:${httpsPort} ssl crt ${tls.bothFile}\
     throw new Error(`${e.message}: ${err}`);
   }
   return { pid: child.pid, port, httpsPort };
-}
-
-/** The process and all its descendants (cluster workers, nginx workers). */
-function tree(pid) {
-  const kids = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(name));
-    } catch {}
-  }
-  const out = [];
-  const stack = [pid];
-  while (stack.length > 0 && out.length < 1000) {
-    const p = stack.pop();
-    out.push(p);
-    stack.push(...(kids.get(p) ?? []));
-  }
-  return out;
-}
-
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** CPU-seconds of each process (0 for one that is gone). */
-function cpuEach(pids) {
-  return new Map(pids.map((pid) => [pid, cpuSeconds([pid])]));
-}
-
-function cpuSeconds(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-    } catch {}
-  }
-  return ticks / TICKS;
-}
-
-/** Busy CPU-seconds of the whole machine, from /proc/stat (all but idle and iowait). */
-function machineBusySeconds() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = f;
-  return (user + nice + system + irq + softirq + steal) / TICKS;
-}
-
-/** CPU-seconds of this script's finished children (wrk), from /proc/self/stat cutime+cstime. */
-function childrenSeconds() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[13]) + Number(f[14])) / TICKS;
-}
-
-function selfSeconds() {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 function toMs(v) {

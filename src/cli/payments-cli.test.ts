@@ -110,10 +110,13 @@ describe('govhost payments', () => {
     assert.ok(!rotated.stdout.includes(secret), 'a new secret');
   });
 
-  it('says plainly that live keys are not available, and names a wrong sandbox setting', async () => {
+  it('says plainly why live keys are not available here, and names a wrong sandbox setting', async () => {
     const live = await run(['payments', 'key-create', 'fees', '--name', 'x', '--mode', 'live']);
     assert.notEqual(live.code, 0);
-    assert.match(live.stderr, /HTTPS through the router/);
+    assert.match(
+      live.stderr,
+      /no live payment provider is configured \(GOVHOST_PAYMENTS_LIVE_PROVIDER_URL\)/,
+    );
     const bad = spawnSync(process.execPath, [BIN, 'payments', 'sandbox'], {
       env: cleanEnv({ GOVHOST_SANDBOX_PORT: 'eighty' }),
       encoding: 'utf8',

@@ -9,8 +9,9 @@ import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { repeatEvery } from '../platform/repeat.ts';
 import { unpaidBefore } from './hosted.repository.ts';
+import { paymentProviders } from './live-mode.ts';
 import { transition } from './payment.logic.ts';
-import { httpProvider, type PaymentProvider, ProviderUnavailable } from './provider.ts';
+import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import { syncWithProvider } from './provider-flow.ts';
 import * as calls from './refund.repository.ts';
 
@@ -27,12 +28,15 @@ const BATCH = 200;
  */
 export async function expireUnpaid(
   db: Db,
-  provider: PaymentProvider | null,
+  testProvider: PaymentProvider | null,
   minutes: number,
   now = new Date(),
+  /** The provider of live payments (decision 049); `testProvider` is the test payments' (the sandbox). */
+  liveProvider: PaymentProvider | null = null,
 ): Promise<string[]> {
   const expired: string[] = [];
   for (const p of await unpaidBefore(db, new Date(now.getTime() - minutes * 60_000), BATCH)) {
+    const provider = p.mode === 'live' ? liveProvider : testProvider;
     try {
       if (p.state === 'started') {
         if (!provider || !p.provider_ref) continue;
@@ -64,14 +68,20 @@ export async function expireUnpaid(
 
 /** Runs the expiry every minute until stopped. */
 export function startPaymentExpiry(
-  config: Pick<Config, 'paymentsSandboxUrl' | 'paymentsExpiryMinutes'>,
+  config: Pick<Config, 'paymentsSandboxUrl' | 'paymentsExpiryMinutes' | 'paymentsLiveProviderUrl'>,
   db: Db,
   log: FastifyBaseLogger,
 ) {
-  const provider = config.paymentsSandboxUrl ? httpProvider(config.paymentsSandboxUrl) : null;
+  const providers = paymentProviders(config);
   return repeatEvery(
     async () => {
-      const ids = await expireUnpaid(db, provider, config.paymentsExpiryMinutes);
+      const ids = await expireUnpaid(
+        db,
+        providers.test,
+        config.paymentsExpiryMinutes,
+        new Date(),
+        providers.live,
+      );
       if (ids.length > 0) log.info({ payments: ids.length }, 'unpaid payments expired');
     },
     { everyMs: 60_000, what: 'payment expiry', log },

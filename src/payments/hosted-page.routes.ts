@@ -4,12 +4,15 @@ import {
   backFromProvider,
   continueToProvider,
   isPaymentId,
+  pageLanguage,
   pagePayment,
   spendReturnLink,
 } from './hosted.logic.ts';
 import { finishedPage, hostedPageCsp, messagePage, paymentPage } from './hosted-page.ts';
+import { cameOverHttps, paymentProviders, providerFor, type RouterTrust } from './live-mode.ts';
 import { payHostname, requestHostname } from './pay-host.ts';
-import { httpProvider, ProviderUnavailable } from './provider.ts';
+import type { KeyMode } from './payments.tables.ts';
+import { ProviderUnavailable } from './provider.ts';
 import { isFinal } from './states.ts';
 
 const config = { public: true };
@@ -27,12 +30,25 @@ const schema = { hide: true };
  * the platform (a 404 for the staff API, the console and the rest), so the page's origin holds no
  * staff session and no other page.
  */
-export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+export async function registerPayHost(
+  app: FastifyInstance,
+  deps: RouteDeps & { routerTrust?: () => RouterTrust | null },
+): Promise<void> {
   const host = payHostname(deps.config.domain);
   const onPayHost = (req: FastifyRequest) => requestHostname(req.headers.host) === host;
   const sandbox = deps.config.paymentsSandboxUrl;
-  const provider = sandbox ? httpProvider(sandbox) : null;
-  const csp = hostedPageCsp(sandbox ? new URL(sandbox).origin : null);
+  const providers = paymentProviders(deps.config);
+  /**
+   * The provider of a payment's mode, or null when the citizen may not go on from here: a live
+   * payment only over HTTPS through the router (decision 049).
+   */
+  const providerOf = (req: FastifyRequest, mode: KeyMode) =>
+    mode === 'live' && !cameOverHttps(req.headers, deps.routerTrust?.() ?? null)
+      ? null
+      : providerFor(providers, mode);
+  const live = deps.config.paymentsLiveProviderUrl;
+  const liveOrigin = live && live !== 'sandbox' ? new URL(live).origin : null;
+  const csp = hostedPageCsp(sandbox ? new URL(sandbox).origin : null, liveOrigin);
   const html = (reply: FastifyReply, status: number, body: string) =>
     reply
       .status(status)
@@ -82,8 +98,9 @@ export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Pr
         const p = await pagePayment(deps.db, deps.config.domain, req.params.id);
         if (!p) return html(reply, 404, messagePage(null, 'notFound'));
         if (p.state !== 'created' && p.state !== 'started') return reply.redirect(`/pay/${p.id}`, 303);
-        // Live money waits on the live providers (docs/payments.md); test payments go to the sandbox.
-        if (!provider || p.mode !== 'test') return html(reply, 503, messagePage(p.language, 'unavailable'));
+        // Test payments go to the sandbox, live ones to the live provider, over HTTPS only.
+        const provider = providerOf(req, p.mode);
+        if (!provider) return html(reply, 503, messagePage(p.language, 'unavailable'));
         try {
           // Back to the host and port the citizen came by (the onRequest hook checked the name;
           // a router on a port of its own choosing is then still right).
@@ -98,9 +115,11 @@ export async function registerPayHost(app: FastifyInstance, deps: RouteDeps): Pr
       });
 
       pay.get<{ Params: { id: string } }>('/:id/back', { config, schema }, async (req, reply) => {
-        if (!isPaymentId(req.params.id) || !provider) return html(reply, 404, messagePage(null, 'notFound'));
-        const p = await pagePayment(deps.db, deps.config.domain, req.params.id);
+        if (!isPaymentId(req.params.id)) return html(reply, 404, messagePage(null, 'notFound'));
+        const p = await pageLanguage(deps.db, req.params.id);
         if (!p) return html(reply, 404, messagePage(null, 'notFound'));
+        const provider = providerOf(req, p.mode);
+        if (!provider) return html(reply, 503, messagePage(p.language, 'unavailable'));
         try {
           const r = await backFromProvider(deps.db, provider, p.id);
           if (r === 'pay') return reply.redirect(`/pay/${p.id}`, 303);

@@ -19,13 +19,13 @@ padding:.6rem 1.2rem;cursor:pointer;max-width:100%}button:focus{outline:3px soli
 const CSS_HASH = createHash('sha256').update(CSS).digest('base64');
 
 /** No script at all; the one stylesheet by hash; forms post here, and the continue goes on to the provider. */
-export const hostedPageCsp = (providerOrigin: string | null) =>
+export const hostedPageCsp = (...providerOrigins: (string | null)[]) =>
   [
     "default-src 'none'",
     `style-src 'sha256-${CSS_HASH}'`,
     "base-uri 'none'",
     "frame-ancestors 'none'",
-    `form-action 'self'${providerOrigin ? ` ${providerOrigin}` : ''}`,
+    ['form-action', "'self'", ...providerOrigins.filter((o) => o !== null)].join(' '),
   ].join('; ');
 
 export const TEXT = {

@@ -40,6 +40,16 @@ export async function pagePayment(db: Db, domain: string, id: string): Promise<P
   };
 }
 
+/** The id, language and mode of a payment, for the pages that show nothing else of it; null when none. */
+export async function pageLanguage(
+  db: Db,
+  id: string,
+): Promise<Pick<PageOfPayment, 'id' | 'language' | 'mode'> | null> {
+  if (!isPaymentId(id)) return null;
+  const row = await repo.findById(db, ANY, id);
+  return row ? { id: row.id, language: row.language, mode: row.mode } : null;
+}
+
 /** True when the payment outlived its time to be paid (the expiry job moves it within a minute). */
 export const isOverdue = (p: { createdAt: Date }, minutes: number, now = new Date()) =>
   now.getTime() - p.createdAt.getTime() > minutes * 60_000;
@@ -72,9 +82,10 @@ export async function backFromProvider(
   provider: PaymentProvider,
   id: string,
 ): Promise<{ token: string } | 'pay' | 'used'> {
-  await syncWithProvider(db, provider, ANY, id);
-  const row = await repo.findById(db, ANY, id);
-  if (!row || row.state === 'created' || row.state === 'started') return 'pay';
+  // The state the sync moved it to; read only when it moved nothing (pending, or moved before).
+  const synced = await syncWithProvider(db, provider, ANY, id);
+  const state = synced ? synced.state : (await repo.findById(db, ANY, id))?.state;
+  if (!state || state === 'created' || state === 'started') return 'pay';
   const token = randomBytes(24).toString('base64url');
   return (await links.insertReturnLink(db, id, hashSecret(token))) ? { token } : 'used';
 }

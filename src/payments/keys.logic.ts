@@ -46,22 +46,20 @@ const present = (r: Awaited<ReturnType<typeof repo.insert>>): PaymentKey => ({
 });
 
 /**
- * Live keys would take real money, which needs HTTPS from the citizen to the API; the API is not
- * yet behind the router's TLS listener, so no live key is made, and none is accepted (decision 040).
+ * Makes a key for a service and returns its secret: the only time it is shown. A live key takes
+ * real money: it is made only where live payments can work (`liveUnavailable` null, decision 049).
  */
-const LIVE_REFUSED =
-  'live payment keys are not available yet: the payments API is not served over HTTPS through the router; use a test key';
-
-/** Makes a key for a service and returns its secret: the only time it is shown. */
 export async function createKey(
   db: Db,
   caller: Caller,
   department: string,
   slug: string,
   input: { name: string; mode: KeyMode },
+  liveUnavailable: string | null,
 ): Promise<{ key: PaymentKey; secret: string }> {
   authorize(caller, 'payments:keys');
-  if (input.mode === 'live') throw new DomainError('GOVHOST_PAYMENT_LIVE_UNAVAILABLE', LIVE_REFUSED);
+  if (input.mode === 'live' && liveUnavailable)
+    throw new DomainError('GOVHOST_PAYMENT_LIVE_UNAVAILABLE', `no live payment key: ${liveUnavailable}`);
   const service = await resolveService(db, caller, department, slug);
   return db.transaction().execute(async (trx) => {
     const secret = PREFIX[input.mode] + randomBytes(32).toString('base64url');
@@ -116,13 +114,21 @@ export async function revokeKey(db: Db, caller: Caller, department: string, slug
   });
 }
 
-/** The service behind a payment key, or 401 when it is unknown or revoked. */
-export async function authenticateKey(db: Db, secret: string): Promise<ServiceKey> {
+/**
+ * The service behind a payment key, or 401 when it is unknown or revoked; a live key is refused
+ * (403) while `liveRefused` says why this request may not use one.
+ */
+export async function authenticateKey(
+  db: Db,
+  secret: string,
+  liveRefused: () => string | null,
+): Promise<ServiceKey> {
   const mode = secret.startsWith(PREFIX.test) ? 'test' : secret.startsWith(PREFIX.live) ? 'live' : null;
   if (!mode)
     throw new DomainError('GOVHOST_TOKEN_INVALID', 'send a payment key (ghp_test_…) as the Bearer token');
   const row = await repo.findLiveByHash(db, hashSecret(secret));
   if (!row || row.mode !== mode) throw new DomainError('GOVHOST_TOKEN_INVALID');
-  if (row.mode === 'live') throw new DomainError('GOVHOST_PAYMENT_LIVE_UNAVAILABLE', LIVE_REFUSED);
+  const refused = row.mode === 'live' ? liveRefused() : null;
+  if (refused) throw new DomainError('GOVHOST_PAYMENT_LIVE_UNAVAILABLE', refused);
   return { keyId: row.id, departmentId: row.department_id, serviceId: row.service_id, mode: row.mode };
 }

@@ -36,6 +36,8 @@ export function payHostRoute(
     hostname: payHostname(config.domain),
     service: 'GovHost/pay',
     kind: 'proxy',
+    // Its requests carry the router's platform key: live payment keys need to know they came by HTTPS.
+    platform: true,
     backends: [{ id: 'govhost-platform', url }],
   };
 }

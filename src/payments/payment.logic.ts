@@ -92,8 +92,9 @@ export async function createPayment(
   idempotencyKey: string,
 ): Promise<{ payment: Payment; replayed: boolean }> {
   const scope = { serviceId: key.serviceId, mode: key.mode, key: idempotencyKey };
+  let inserted: PaymentRow | undefined;
   const { made, replayed } = await once(db, scope, requestHash('create', input), async (trx) => {
-    const id = await repo.insert(trx, {
+    const row = await repo.insert(trx, {
       department_id: key.departmentId,
       service_id: key.serviceId,
       mode: key.mode,
@@ -105,14 +106,17 @@ export async function createPayment(
       language: input.language ?? 'en',
     });
     await repo.insertEvent(trx, {
-      payment_id: id,
+      payment_id: row.id,
       from_state: null,
       to_state: 'created',
       reason: 'service_created',
     });
-    return { paymentId: id, refundId: null };
+    inserted = row;
+    return { paymentId: row.id, refundId: null };
   });
-  return { payment: presentPayment(await mustFind(db, keyScope(key), made.paymentId)), replayed };
+  // A new payment is answered as it was written; a replay reads it as it stands now.
+  const row = !replayed && inserted ? inserted : await mustFind(db, keyScope(key), made.paymentId);
+  return { payment: presentPayment(row), replayed };
 }
 
 export async function getPayment(db: Db, scope: PaymentScope, id: string) {
@@ -141,6 +145,9 @@ export async function searchPayments(
   return { items: items.map(presentPayment), total, ...page };
 }
 
+/** One move of a payment: where to, and the reason code the transition table lists for it. */
+export type Move = readonly [to: PaymentState, reason: string];
+
 /**
  * Moves a payment along the one transition table, in one transaction: the row is locked, the
  * move checked, the state and its event written, and a capture's ledger posting with them.
@@ -152,36 +159,62 @@ export async function transition(
   to: PaymentState,
   reason: string,
 ): Promise<Payment> {
+  // One move always moves (or throws): never null.
+  return (await moveAlong(db, scope, id, () => [[to, reason]])) as Payment;
+}
+
+/**
+ * Moves a payment through several moves in one transaction under one row lock (a provider's
+ * outcome reached through `submitted`), each checked against the transition table and written
+ * with its event and any posting, as `transition` does. `movesFrom` decides the moves from the
+ * state found under the lock, so a payment another process moved meanwhile is not moved twice;
+ * `underLock` first writes what belongs with the moves (the provider call that opened the payment).
+ * Null when there was nothing to move. One transaction instead of one per move: fewer round trips
+ * to the database, which is what a payment's time goes to (docs/benchmarks.md, "Payments").
+ */
+export async function moveAlong(
+  db: Db,
+  scope: PaymentScope,
+  id: string,
+  movesFrom: (state: PaymentState) => readonly Move[],
+  underLock?: (trx: Executor, row: PaymentRow) => Promise<void>,
+): Promise<Payment | null> {
   return db.transaction().execute(async (trx) => {
-    const row = await repo.lockById(trx, scope, id);
+    let row = await repo.lockById(trx, scope, id);
     if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
-    checkTransition(row.state, to, reason);
-    if (!(await repo.setState(trx, id, row.state, to))) throw new Error(`payment ${id} moved under its lock`);
-    const eventId = await repo.insertEvent(trx, {
-      payment_id: id,
-      from_state: row.state,
-      to_state: to,
-      reason,
-    });
-    if (to === 'success') {
-      await post(trx, {
-        departmentId: row.department_id,
-        serviceId: row.service_id,
-        paymentId: id,
-        kind: 'capture',
-        entries: captureEntries(Number(row.amount)),
+    await underLock?.(trx, row);
+    const moves = movesFrom(row.state);
+    for (const [to, reason] of moves) {
+      checkTransition(row.state, to, reason);
+      const moved = await repo.setState(trx, id, row.state, to);
+      if (!moved) throw new Error(`payment ${id} moved under its lock`);
+      const eventId = await repo.insertEvent(trx, {
+        payment_id: id,
+        from_state: row.state,
+        to_state: to,
+        reason,
       });
+      if (to === 'success') {
+        await post(trx, {
+          departmentId: row.department_id,
+          serviceId: row.service_id,
+          paymentId: id,
+          kind: 'capture',
+          entries: captureEntries(Number(row.amount)),
+        });
+      }
+      const payment = presentPayment(moved);
+      // The service's webhook commits with the move (decision 047), one per move.
+      await queueWebhook(trx, row.service_id, {
+        id: `payment-event-${eventId}`,
+        type: `payment.${to as Exclude<PaymentState, 'created'>}`,
+        mode: payment.mode,
+        createdAt: payment.updatedAt,
+        payment,
+      });
+      row = moved;
     }
-    const payment = presentPayment((await repo.findById(trx, scope, id))!);
-    // The service's webhook commits with the move (decision 047).
-    await queueWebhook(trx, row.service_id, {
-      id: `payment-event-${eventId}`,
-      type: `payment.${to as Exclude<PaymentState, 'created'>}`,
-      mode: payment.mode,
-      createdAt: payment.updatedAt,
-      payment,
-    });
-    return payment;
+    return moves.length > 0 ? presentPayment(row) : null;
   });
 }
 

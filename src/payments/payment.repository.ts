@@ -57,13 +57,13 @@ export async function insert(
     metadata: Record<string, string | number | boolean>;
     language: Language;
   },
-): Promise<string> {
-  const { id } = await trx
+): Promise<PaymentRow> {
+  // The whole row back from the insert: no second query to read what was just written.
+  return trx
     .insertInto('payments')
     .values({ ...row, currency: 'HKD', metadata: JSON.stringify(row.metadata), state: 'created' })
-    .returning('id')
+    .returning(cols)
     .executeTakeFirstOrThrow();
-  return id;
 }
 
 export interface PaymentFilter {
@@ -91,15 +91,15 @@ export async function search(db: Executor, scope: PaymentScope, page: Page, f: P
   return { items, total: Number(count.n) };
 }
 
-export async function setState(trx: Executor, id: string, from: PaymentState, to: PaymentState) {
-  const r = await trx
+/** Moves the payment from `from` to `to`: the row as it is now, or undefined when it was not at `from`. */
+export const setState = (trx: Executor, id: string, from: PaymentState, to: PaymentState) =>
+  trx
     .updateTable('payments')
     .set({ state: to, updated_at: new Date() })
     .where('id', '=', id)
     .where('state', '=', from)
+    .returning(cols)
     .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
-}
 
 export async function setProviderRef(trx: Executor, id: string, ref: string) {
   await trx.updateTable('payments').set({ provider_ref: ref }).where('id', '=', id).execute();

@@ -6,6 +6,7 @@ import { problemResponses, problems, secured } from '../platform/http-schemas.ts
 import { PageSchema } from '../platform/pagination.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { authenticateKey, type ServiceKey } from './keys.logic.ts';
+import { liveRequestRefused, paymentProviders, type RouterTrust } from './live-mode.ts';
 import { payPageUrl } from './pay-host.ts';
 import * as logic from './payment.logic.ts';
 import * as S from './payments.schema.ts';
@@ -15,14 +16,18 @@ import { checkReturnUrl } from './return-url.ts';
 export interface PaymentRouteDeps extends RouteDeps {
   /** The provider test-mode payments reach (the sandbox); null: none configured. */
   paymentProvider: PaymentProvider | null;
+  /** The router in front of this process, asked at each request (it starts after the routes). */
+  routerTrust?: () => RouterTrust | null;
 }
 
 /** The service behind the request's payment key: these routes take no staff token. */
-function keyOf(deps: RouteDeps, req: FastifyRequest): Promise<ServiceKey> {
+function keyOf(deps: PaymentRouteDeps, req: FastifyRequest): Promise<ServiceKey> {
   const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   if (!match?.[1])
     throw new DomainError('GOVHOST_UNAUTHENTICATED', 'send the header Authorization: Bearer <payment key>');
-  return authenticateKey(deps.db, match[1]);
+  return authenticateKey(deps.db, match[1], () =>
+    liveRequestRefused(deps.config, deps.routerTrust?.() ?? null, req.headers),
+  );
 }
 
 /**
@@ -31,6 +36,7 @@ function keyOf(deps: RouteDeps, req: FastifyRequest): Promise<ServiceKey> {
  */
 export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = async (app, deps) => {
   const { db } = deps;
+  const live = paymentProviders(deps.config).live;
   const tags = ['payments'];
   const config = { public: true };
   // Authenticated before the body is validated: an unknown key learns nothing of the schema.
@@ -59,7 +65,12 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = async 
       const r = await logic.createPayment(db, key, req.body, req.headers['idempotency-key']);
       if (r.replayed) reply.header('idempotent-replayed', 'true');
       // Where to send the citizen (GOV.UK Pay's next_url): the hosted page, while it can be paid.
-      const nextUrl = r.payment.state === 'created' ? { nextUrl: payPageUrl(deps.config, r.payment.id) } : {};
+      // A live payment's came over HTTPS through the router to the payment host: the same way back.
+      const page =
+        key.mode === 'live'
+          ? `https://${req.headers.host}/pay/${r.payment.id}`
+          : payPageUrl(deps.config, r.payment.id);
+      const nextUrl = r.payment.state === 'created' ? { nextUrl: page } : {};
       return reply.status(r.replayed ? 200 : 201).send({ ...r.payment, ...nextUrl });
     },
   );
@@ -136,7 +147,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = async 
       const key = keyFor(req);
       const r = await logic.refundPayment(
         db,
-        deps.paymentProvider,
+        key.mode === 'live' ? live : deps.paymentProvider,
         key,
         req.params.id,
         req.body.amount,

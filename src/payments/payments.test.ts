@@ -64,7 +64,8 @@ describe('payments', () => {
 
   before(async () => {
     sandbox = await startSandbox();
-    t = await testApp({ paymentsSandboxUrl: sandbox.url });
+    // The sandbox stands in as the live provider too (decision 049); no router until a test says so.
+    t = await testApp({ paymentsSandboxUrl: sandbox.url, paymentsLiveProviderUrl: 'sandbox' });
     a = await t.department('PA');
     b = await t.department('PB');
     devA = (await t.user('dept-developer', a)).token;
@@ -95,7 +96,7 @@ describe('payments', () => {
     await sandbox.stop();
   });
 
-  it('keys: made by developers and shown once; viewers may not; live keys are refused plainly', async () => {
+  it('keys: made by developers and shown once; viewers may not; live keys refused without HTTPS', async () => {
     const list = await call(viewerA, 'GET', `/services/${a}/licences/payment-keys`);
     assert.equal(list.status, 200, list.body);
     assert.equal(list.json.items.length, 1);
@@ -113,7 +114,7 @@ describe('payments', () => {
     });
     assert.equal(live.status, 403);
     assert.equal(live.json.code, 'GOVHOST_PAYMENT_LIVE_UNAVAILABLE');
-    assert.match(live.json.detail, /HTTPS through the router/);
+    assert.match(live.json.detail, /router does not serve HTTPS/);
     const staff = await call(devA, 'GET', '/payments');
     assert.equal(staff.status, 401, 'a staff token is not a payment key');
     const none = await t.request(null, { method: 'POST', url: '/api/v1/payments', payload: {} });
@@ -308,6 +309,69 @@ describe('payments', () => {
       Object.values(total).reduce((s, v) => s + v, 0),
       0,
     );
+  });
+
+  it('live keys: made once the router serves HTTPS, used only over HTTPS through it', async () => {
+    // What this process knows of its router: its platform key, and that it listens for HTTPS.
+    const platformKey = 'k'.repeat(43);
+    t.deps.routerTrust = () => ({ platformKey, servesHttps: true });
+    try {
+      const made = await call(devA, 'POST', `/services/${a}/licences/payment-keys`, {
+        name: 'live',
+        mode: 'live',
+      });
+      assert.equal(made.status, 201, made.body);
+      const live = made.json.secret as string;
+      assert.match(live, /^ghp_live_/);
+      const payload = body();
+      const send = (headers: Record<string, string>, over: Record<string, unknown> = {}) =>
+        t.request(live, {
+          method: 'POST',
+          url: '/api/v1/payments',
+          headers: { 'idempotency-key': `live-${Math.random()}`, host: 'pay.localhost', ...headers },
+          payload: { ...payload, ...over },
+        });
+      // Straight to the platform's port, or with the router's headers forged: refused, precisely.
+      const forged: Record<string, string>[] = [
+        {},
+        { 'x-forwarded-proto': 'https' },
+        { 'x-forwarded-proto': 'https', 'x-govhost-router-key': 'x'.repeat(43) },
+        { 'x-forwarded-proto': 'http', 'x-govhost-router-key': platformKey },
+      ];
+      for (const headers of forged) {
+        const refused = await send(headers);
+        assert.equal(refused.statusCode, 403, JSON.stringify(headers));
+        assert.equal(refused.json().code, 'GOVHOST_PAYMENT_LIVE_UNAVAILABLE');
+        assert.match(refused.json().detail, /only over HTTPS through the router/);
+      }
+      const https = { 'x-forwarded-proto': 'https', 'x-govhost-router-key': platformKey };
+      const plainReturn = await send(https, { returnUrl: `http://licences.${a.toLowerCase()}.localhost/` });
+      assert.equal(plainReturn.statusCode, 422, 'a live return URL is https');
+      assert.equal(plainReturn.json().code, 'GOVHOST_PAYMENT_RETURN_URL');
+      const ok = await send(https);
+      assert.equal(ok.statusCode, 201, ok.body);
+      assert.equal(ok.json().mode, 'live');
+      assert.equal(ok.json().nextUrl, `https://pay.localhost/pay/${ok.json().id}`);
+      // Live and test payments of one service do not see each other; another department's key neither.
+      assert.equal((await call(keyA, 'GET', `/payments/${ok.json().id}`)).status, 404);
+      assert.equal((await call(keyB, 'GET', `/payments/${ok.json().id}`)).status, 404);
+      // The hosted page sends a live payment's citizen on only over HTTPS through the router.
+      const cont = (headers: Record<string, string>) =>
+        t.request(null, {
+          method: 'POST',
+          url: `/pay/${ok.json().id}/continue`,
+          headers: { host: 'pay.localhost', ...headers },
+        });
+      assert.equal((await cont({ 'x-forwarded-proto': 'https' })).statusCode, 503);
+      const on = await cont(https);
+      assert.equal(on.statusCode, 303, on.body);
+      assert.ok(on.headers.location?.startsWith(sandbox.url), 'to the live provider (the sandbox here)');
+      // Without the router (an API-only replica): live keys are neither made nor used.
+      t.deps.routerTrust = () => null;
+      assert.equal((await send(https)).statusCode, 403);
+    } finally {
+      t.deps.routerTrust = undefined;
+    }
   });
 
   it('a service with payments cannot be deleted (409), so its ledger keeps its meaning', async () => {

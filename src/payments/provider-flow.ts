@@ -1,6 +1,6 @@
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { type Payment, transition } from './payment.logic.ts';
+import { moveAlong, type Payment } from './payment.logic.ts';
 import type { PaymentScope } from './payment.repository.ts';
 import * as repo from './payment.repository.ts';
 import { type PaymentProvider, type ProviderOutcome, ProviderUnavailable } from './provider.ts';
@@ -41,11 +41,17 @@ export async function startAtProvider(
       throw new DomainError('GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE', err.message);
     throw err;
   }
-  await db.transaction().execute(async (trx) => {
-    await calls.finishCall(trx, callId, 'done', opened.providerRef);
-    await repo.setProviderRef(trx, id, opened.providerRef);
-  });
-  if (row.state === 'created') await transition(db, scope, id, 'started', 'citizen_arrived');
+  // The answer and the move to `started` commit together, under the payment's lock.
+  await moveAlong(
+    db,
+    scope,
+    id,
+    (state) => (state === 'created' ? [['started', 'citizen_arrived']] : []),
+    async (trx) => {
+      await calls.finishCall(trx, callId, 'done', opened.providerRef);
+      await repo.setProviderRef(trx, id, opened.providerRef);
+    },
+  );
   return opened;
 }
 
@@ -79,12 +85,11 @@ export async function syncWithProvider(
   if (!row.provider_ref || (row.state !== 'started' && row.state !== 'submitted')) return null;
   const { outcome } = await provider.status(row.provider_ref);
   if (outcome === 'pending') return null;
-  let last: Payment | null = null;
-  let state: PaymentState = row.state;
-  for (const [to, reason] of STEPS[outcome]) {
-    if (state === 'submitted' && to === 'submitted') continue;
-    last = await transition(db, scope, id, to, reason);
-    state = to;
-  }
-  return last;
+  // All the moves in one transaction; decided under the lock, so a payment that another request
+  // (or a reconciliation round) brought to its outcome meanwhile is left as it is.
+  return moveAlong(db, scope, id, (state) =>
+    state === 'started' || state === 'submitted'
+      ? STEPS[outcome].filter(([to]) => !(state === 'submitted' && to === 'submitted'))
+      : [],
+  );
 }

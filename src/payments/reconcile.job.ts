@@ -16,6 +16,7 @@ import { DomainError } from '../platform/errors.ts';
 import { repeatEvery } from '../platform/repeat.ts';
 import { recordRefundOutcome, transition } from './payment.logic.ts';
 import * as payments from './payment.repository.ts';
+import type { KeyMode } from './payments.tables.ts';
 import { type PaymentProvider, ProviderUnavailable } from './provider.ts';
 import { syncWithProvider } from './provider-flow.ts';
 import * as repo from './reconcile.repository.ts';
@@ -41,16 +42,30 @@ export interface ReconcileRound {
 
 const raced = (err: unknown) => err instanceof DomainError && err.code === 'GOVHOST_PAYMENT_TRANSITION';
 
+/**
+ * What a round asks: `provider` holds the test payments (the sandbox), `liveProvider` the live
+ * ones (decision 049); a payment whose mode has none waits, counted as unreachable.
+ */
+export interface ReconcileDeps {
+  db: Db;
+  provider: PaymentProvider | null;
+  liveProvider?: PaymentProvider | null;
+  /** The modes the provider's settlement report covers (see reconcileDay); absent: both. */
+  modes?: readonly KeyMode[];
+}
+
+const providerOf = (deps: ReconcileDeps, mode: KeyMode) =>
+  mode === 'live' ? (deps.liveProvider ?? null) : deps.provider;
+
 /** One round at `now` (tests move it forward instead of waiting out the grace). */
-export async function reconcilePayments(
-  deps: { db: Db; provider: PaymentProvider },
-  now = new Date(),
-): Promise<ReconcileRound> {
-  const { db, provider } = deps;
+export async function reconcilePayments(deps: ReconcileDeps, now = new Date()): Promise<ReconcileRound> {
+  const { db } = deps;
   const before = new Date(now.getTime() - RECONCILE_GRACE_MS);
   const round: ReconcileRound = { calls: { authorise: 0, refund: 0 }, settled: 0, unreachable: 0, raced: 0 };
   for (const c of await repo.stalePendingCalls(db, before, BATCH)) {
+    const provider = providerOf(deps, c.mode);
     try {
+      if (!provider) throw new ProviderUnavailable(`no ${c.mode} payment provider is configured`);
       if (c.operation === 'authorise') {
         const opened = await provider.start({
           paymentId: c.payment_id,
@@ -91,7 +106,9 @@ export async function reconcilePayments(
     }
   }
   for (const p of await repo.unsettledPayments(db, before, BATCH)) {
+    const provider = providerOf(deps, p.mode);
     try {
+      if (!provider) throw new ProviderUnavailable(`no ${p.mode} payment provider is configured`);
       if (p.state === 'created') await transition(db, ANY, p.id, 'started', 'citizen_arrived');
       if (await syncWithProvider(db, provider, ANY, p.id)) round.settled++;
     } catch (err) {
@@ -109,15 +126,17 @@ export async function reconcilePayments(
  * department; a run of a day replaces its earlier run, so a restart that repeats it is harmless).
  */
 export function startPaymentReconciliation(
-  deps: { db: Db; provider: PaymentProvider },
+  deps: ReconcileDeps,
   log: { error(obj: object, msg: string): void },
 ): { stop(): Promise<void> } {
   let reconciled: string | null = null;
   const round = async () => {
     await reconcilePayments(deps);
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-    if (reconciled !== yesterday) {
-      await reconcileDay(deps, yesterday, null);
+    // The daily comparison reads the sandbox's settlement report; a real live acquirer's report
+    // is not compared yet (docs/payments.md).
+    if (reconciled !== yesterday && deps.provider) {
+      await reconcileDay({ db: deps.db, provider: deps.provider, modes: deps.modes }, yesterday, null);
       reconciled = yesterday;
     }
   };

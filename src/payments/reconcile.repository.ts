@@ -26,6 +26,7 @@ export const stalePendingCalls = (db: Executor, before: Date, limit: number) =>
       'payments.return_url',
       'payments.provider_ref',
       'payments.state',
+      'payments.mode',
     ])
     .where('provider_calls.state', '=', 'pending')
     .where('provider_calls.created_at', '<', before)
@@ -40,7 +41,7 @@ export const stalePendingCalls = (db: Executor, before: Date, limit: number) =>
 export const unsettledPayments = (db: Executor, before: Date, limit: number) =>
   db
     .selectFrom('payments')
-    .select(['id', 'state'])
+    .select(['id', 'state', 'mode'])
     .where('state', 'in', ['created', 'started', 'submitted'])
     .where('provider_ref', 'is not', null)
     .where('updated_at', '<', before)

@@ -6,6 +6,7 @@ import { DepartmentCode, problemResponses, problems, secured } from '../platform
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { resolveDepartment } from '../tenancy/department.logic.ts';
 import { authorize, departmentScope } from '../tenancy/principal.ts';
+import { sandboxModes } from './live-mode.ts';
 import type { PaymentRouteDeps } from './payments.routes.ts';
 import { reconciliationCsv } from './reconcile.csv.ts';
 import { checkDay, reconcileDay, storedDays } from './settlement.logic.ts';
@@ -78,7 +79,11 @@ export const reconciliationRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> =
       const department = req.body.department
         ? (await resolveDepartment(db, caller, req.body.department)).id
         : departmentScope(caller);
-      return reconcileDay({ db, provider: deps.paymentProvider }, req.body.day, department);
+      return reconcileDay(
+        { db, provider: deps.paymentProvider, modes: sandboxModes(deps.config) },
+        req.body.day,
+        department,
+      );
     },
   );
 

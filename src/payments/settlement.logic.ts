@@ -14,6 +14,7 @@ import { DomainError } from '../platform/errors.ts';
 import { departmentCodes } from '../tenancy/department.logic.ts';
 import { captureSettlementEntries, post, refundSettlementEntries } from './ledger.ts';
 import { lockById } from './payment.repository.ts';
+import type { KeyMode } from './payments.tables.ts';
 import type { PaymentProvider, SettlementItem } from './provider.ts';
 import * as repo from './settlement.repository.ts';
 import type { DifferenceKind } from './settlement.tables.ts';
@@ -82,7 +83,15 @@ async function settle(db: Db, item: SettlementItem, settled: Set<string>) {
  * report's lines the platform does not know at all (`unknown`, listed to whole-platform runs only).
  */
 export async function reconcileDay(
-  deps: { db: Db; provider: PaymentProvider },
+  deps: {
+    db: Db;
+    provider: PaymentProvider;
+    /**
+     * The modes whose payments this provider holds; absent: both. The sandbox holds only test
+     * payments when a real acquirer takes the live ones (decision 049).
+     */
+    modes?: readonly KeyMode[];
+  },
   day: string,
   departmentId: string | null,
 ): Promise<{ services: ServiceDay[]; unknown: SettlementItem[] }> {
@@ -97,7 +106,13 @@ export async function reconcileDay(
     const owner = owners.get(i.paymentId);
     return owner && (departmentId === null || owner.department_id === departmentId);
   });
-  const ledgerDay = await repo.ledgerItemsBetween(db, from, new Date(from.getTime() + DAY_MS), departmentId);
+  const ledgerDay = await repo.ledgerItemsBetween(
+    db,
+    from,
+    new Date(from.getTime() + DAY_MS),
+    departmentId,
+    deps.modes,
+  );
   const ids = [...new Set([...items.map((i) => i.paymentId), ...ledgerDay.map((l) => l.payment_id)])];
   const ledgerAll = new Map(
     (await repo.ledgerItemsOf(db, [...new Set(items.map((i) => i.paymentId))])).map((l) => [

@@ -1,4 +1,5 @@
 import type { Executor } from '../platform/database.ts';
+import type { KeyMode } from './payments.tables.ts';
 import type { DifferenceKind, PaymentReconciliationTable } from './settlement.tables.ts';
 
 /** A capture or refund as the ledger holds it (its `provider_clearing` entry), in cents. */
@@ -30,10 +31,26 @@ function ledgerItems(db: Executor) {
 const present = (rows: { kind: string; amount: number | string }[]) =>
   rows.map((r) => ({ ...r, amount: Math.abs(Number(r.amount)) }) as LedgerItem);
 
-/** The captures and refunds the ledger posted in `[from, to)`, of one department or all. */
-export async function ledgerItemsBetween(db: Executor, from: Date, to: Date, departmentId: string | null) {
+/**
+ * The captures and refunds the ledger posted in `[from, to)`, of one department or all; only of
+ * payments in `modes` when given (those the reconciled provider holds).
+ */
+export async function ledgerItemsBetween(
+  db: Executor,
+  from: Date,
+  to: Date,
+  departmentId: string | null,
+  modes?: readonly KeyMode[],
+) {
   let q = ledgerItems(db).where('ledger_postings.at', '>=', from).where('ledger_postings.at', '<', to);
   if (departmentId) q = q.where('ledger_postings.department_id', '=', departmentId);
+  if (modes)
+    q = q.where('ledger_postings.payment_id', 'in', (eb) =>
+      eb
+        .selectFrom('payments')
+        .select('payments.id')
+        .where('payments.mode', 'in', [...modes]),
+    );
   return present(await q.execute());
 }
 

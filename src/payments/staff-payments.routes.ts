@@ -9,6 +9,7 @@ import {
   Timestamp,
 } from '../platform/http-schemas.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import { paymentProviders } from './live-mode.ts';
 import type { PaymentRouteDeps } from './payments.routes.ts';
 import * as S from './payments.schema.ts';
 import { paymentsReportCsv } from './report.csv.ts';
@@ -56,6 +57,7 @@ const PaymentDetail = Type.Intersect([
  */
 export const staffPaymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = async (app, deps) => {
   const { db } = deps;
+  const providers = paymentProviders(deps.config);
   const tags = ['payments'];
   const base = '/services/:department/:slug/payments/:id';
   const params = Type.Object({ department: DepartmentCode, slug: Slug, id: S.PaymentParams.properties.id });
@@ -146,7 +148,7 @@ export const staffPaymentRoutes: FastifyPluginAsyncTypebox<PaymentRouteDeps> = a
     async (req, reply) => {
       const r = await staffRefund(
         db,
-        deps.paymentProvider,
+        providers,
         callerOf(req),
         req.params,
         req.body.amount,

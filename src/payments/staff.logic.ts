@@ -10,9 +10,9 @@ import {
   type Principal,
 } from '../tenancy/principal.ts';
 import { postingsOf } from './ledger.repository.ts';
+import { type Providers, providerFor } from './live-mode.ts';
 import { getPayment, listRefunds, refundPayment } from './payment.logic.ts';
 import * as repo from './payment.repository.ts';
-import type { PaymentProvider } from './provider.ts';
 
 /** A payment of the named service that the caller may see, or the same 404 as a missing one. */
 async function staffRow(db: Db, caller: Principal, department: string, slug: string, id: string) {
@@ -47,7 +47,8 @@ export async function staffPayment(db: Db, caller: Principal, department: string
  */
 export async function staffRefund(
   db: Db,
-  provider: PaymentProvider | null,
+  /** The providers of both modes: a live payment is refunded at the live provider (decision 049). */
+  providers: Providers,
   caller: Caller,
   target: { department: string; slug: string; id: string },
   amount: number,
@@ -57,7 +58,7 @@ export async function staffRefund(
   const { service, row } = await staffRow(db, caller, target.department, target.slug, target.id);
   return refundPayment(
     db,
-    provider,
+    providerFor(providers, row.mode),
     { serviceId: row.service_id, mode: row.mode },
     row.id,
     amount,

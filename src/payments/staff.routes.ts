@@ -7,6 +7,7 @@ import type { RouteDeps } from '../platform/route-deps.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
 import { authorize, departmentScope } from '../tenancy/principal.ts';
 import * as keys from './keys.logic.ts';
+import { liveKeysUnavailable, type RouterTrust } from './live-mode.ts';
 import * as logic from './payment.logic.ts';
 import * as S from './payments.schema.ts';
 
@@ -14,7 +15,10 @@ import * as S from './payments.schema.ts';
  * Staff's side of payments: a service's payment keys (made by its department's admins and
  * developers, shown once) and its payments, department-scoped; operators and finance see all.
  */
-export const paymentStaffRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
+export const paymentStaffRoutes: FastifyPluginAsyncTypebox<
+  RouteDeps & { routerTrust?: () => RouterTrust | null }
+> = async (app, deps) => {
+  const { db } = deps;
   const tags = ['payments'];
   const base = '/services/:department/:slug';
 
@@ -51,12 +55,18 @@ export const paymentStaffRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (a
       },
     },
     async (req, reply) =>
-      reply.status(201).send(
-        await keys.createKey(db, callerOf(req), req.params.department, req.params.slug, {
-          name: req.body.name,
-          mode: req.body.mode ?? 'test',
-        }),
-      ),
+      reply
+        .status(201)
+        .send(
+          await keys.createKey(
+            db,
+            callerOf(req),
+            req.params.department,
+            req.params.slug,
+            { name: req.body.name, mode: req.body.mode ?? 'test' },
+            liveKeysUnavailable(deps.config, deps.routerTrust?.() ?? null),
+          ),
+        ),
   );
 
   app.delete(

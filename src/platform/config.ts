@@ -133,6 +133,12 @@ export interface Config {
   readonly paymentsSandboxUrl: string | null;
   /** Minutes after which a payment the citizen has not paid expires (docs/payments.md). */
   readonly paymentsExpiryMinutes: number;
+  /**
+   * The provider live payments go to: the https URL of a real acquirer's adapter speaking the
+   * provider contract, or `sandbox`, the sandbox standing in (rehearsals and tests only; no real
+   * money moves). Null: no live provider, and no live payment key (decision 049).
+   */
+  readonly paymentsLiveProviderUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -538,6 +544,18 @@ const FIELDS: FieldSpec[] = [
     describe: 'sandbox payment provider',
   },
   {
+    env: 'GOVHOST_PAYMENTS_LIVE_PROVIDER_URL',
+    file: 'paymentsLiveProviderUrl',
+    parse: (r) => {
+      if (r === 'sandbox') return r;
+      // Real money: the platform speaks to the acquirer's adapter over TLS only.
+      if (!/^https:\/\/[^\s/]+\/?$/.test(r))
+        throw new Error('must be an https://host[:port] URL or "sandbox"');
+      return r.replace(/\/$/, '');
+    },
+    describe: 'live payment provider',
+  },
+  {
     env: 'GOVHOST_PAYMENTS_EXPIRY_MINUTES',
     file: 'paymentsExpiryMinutes',
     parse: integer(5, 1440),
@@ -669,6 +687,7 @@ export const DEFAULTS: Config = {
   supportCheckSeconds: 60,
   supportReopenDays: 14,
   paymentsSandboxUrl: null,
+  paymentsLiveProviderUrl: null,
   paymentsExpiryMinutes: 90,
 };
 

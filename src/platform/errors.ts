@@ -114,7 +114,7 @@ export const ERROR_CODES = {
   },
   GOVHOST_PAYMENT_LIVE_UNAVAILABLE: {
     status: 403,
-    title: 'Live payments are not available on this platform yet',
+    title: 'Live payments are not available here',
   },
   GOVHOST_REFUND_EXCEEDS_CAPTURE: {
     status: 409,

@@ -55,6 +55,7 @@ export async function startCluster(o: ResolvedOptions, log: Log): Promise<Runnin
     shutdownGraceMs: o.shutdownGraceMs,
     workers: o.workers,
     probeKey: o.probeKey,
+    platformKey: o.platformKey,
   };
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),

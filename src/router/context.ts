@@ -53,6 +53,8 @@ export interface ProxyContext {
   readonly log: Log;
   /** Header line that lets the internal static file server trust a request. */
   staticKey: string;
+  /** Header line with the platform key, added to requests for `platform` routes (probe-key.ts). */
+  platformKey: string;
   /** The platform's probe key (probe-key.ts); empty: no request counts as a probe. */
   probeKey: Buffer;
   /** True once shutdown began: responses then close their connection. */

@@ -5,6 +5,7 @@ import type { RequestRecord } from './context.ts';
 import type { Log } from './log.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
+import { PLATFORM_KEY_HEADER } from './probe-key.ts';
 import { createPublicServer, type PublicServer } from './public-server.ts';
 import { RouteIndex } from './route-index.ts';
 import { createStaticServer, STATIC_KEY_HEADER, type StaticServer } from './static.ts';
@@ -71,6 +72,7 @@ export function createEngine(
   for (const s of secure ? [server, secure] : [server]) {
     s.ctx.staticKey = `${STATIC_KEY_HEADER}: ${key}\r\n`;
     s.ctx.probeKey = Buffer.from(o.probeKey, 'latin1');
+    s.ctx.platformKey = `${PLATFORM_KEY_HEADER}: ${o.platformKey}\r\n`;
     s.ctx.onRequest = onRequest;
   }
   const files = createStaticServer(index, key);

@@ -97,9 +97,9 @@ export function upstreamHead(
     const l = lower[i]!;
     if (HOP_BY_HOP.has(l) || l === 'expect' || l.includes('_')) continue;
     if (connectionExtra?.has(l)) continue;
-    // The router's key for its file server is never taken from a client, and the platform's
-    // probe key never reaches a backend (a service could otherwise learn it and hide requests).
-    if (l === 'x-govhost-static-key' || l === 'x-govhost-probe') continue;
+    // The router's keys for its file server and for the platform are never taken from a client,
+    // and the platform's probe key never reaches a backend (a service could otherwise learn it).
+    if (l === 'x-govhost-static-key' || l === 'x-govhost-probe' || l === 'x-govhost-router-key') continue;
     if (l === 'host' && h.hostFromTarget) continue;
     if (l.startsWith('x-forwarded-') || l === 'forwarded' || l === 'x-real-ip') {
       if (!trusted) continue;

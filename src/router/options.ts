@@ -3,7 +3,7 @@ import { parseNetwork } from '../platform/ip.ts';
 import type { RequestRecord } from './context.ts';
 import type { ControlPlaneSource } from './follow.ts';
 import type { Log } from './log.ts';
-import { probeKeyFor } from './probe-key.ts';
+import { platformKeyFor, probeKeyFor } from './probe-key.ts';
 
 /** Everything `startRouter` can be told; only `adminToken` has no default. */
 export interface RouterOptions {
@@ -55,6 +55,8 @@ export interface RouterOptions {
 export type ResolvedOptions = Required<Omit<RouterOptions, 'log' | 'onRequest'>> & {
   /** What the platform's probes carry so that they are counted apart (see probe-key.ts). */
   probeKey: string;
+  /** What the router adds to requests for the platform's own routes (see probe-key.ts). */
+  platformKey: string;
 };
 
 export const ROUTER_DEFAULTS = {
@@ -76,7 +78,7 @@ export const ROUTER_DEFAULTS = {
   trustedProxies: [],
   shutdownGraceMs: 30_000,
   workers: 0,
-} as const satisfies Omit<ResolvedOptions, 'adminToken' | 'probeKey'>;
+} as const satisfies Omit<ResolvedOptions, 'adminToken' | 'probeKey' | 'platformKey'>;
 
 /** Fills defaults and rejects values that would make the router misbehave rather than fail. */
 export function resolveOptions(opts: RouterOptions): ResolvedOptions {
@@ -105,7 +107,7 @@ export function resolveOptions(opts: RouterOptions): ResolvedOptions {
       problems.push('controlPlane.staticRoot must be an absolute folder path');
   }
   if (problems.length > 0) throw new Error(`invalid router options: ${problems.join('; ')}`);
-  return { ...o, probeKey: probeKeyFor(o.adminToken) };
+  return { ...o, probeKey: probeKeyFor(o.adminToken), platformKey: platformKeyFor(o.adminToken) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

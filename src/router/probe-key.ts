@@ -16,6 +16,19 @@ export function probeKeyFor(adminToken: string): string {
   return createHmac('sha256', adminToken).update('govhost probe key v1').digest('base64url');
 }
 
+/**
+ * The key the router adds to the requests it forwards to the platform's own routes (the payment
+ * host, `platform: true`), as `X-GovHost-Router-Key`, so that the platform can tell them from a
+ * request sent straight to its port and trust the router's X-Forwarded-Proto (live payment keys
+ * need HTTPS, decision 049). Derived from the admin token like the probe key, and another value:
+ * neither gives the other, nor the token. A client's own header of that name is dropped.
+ */
+export const PLATFORM_KEY_HEADER = 'x-govhost-router-key';
+
+export function platformKeyFor(adminToken: string): string {
+  return createHmac('sha256', adminToken).update('govhost platform key v1').digest('base64url');
+}
+
 /** Whether a request's probe header carries `key` (compared in constant time). */
 export function isProbeKey(given: string, key: Buffer): boolean {
   if (key.length === 0 || given.length !== key.length) return false;

@@ -76,7 +76,8 @@ export class Exchange implements UpstreamUser, Waiter {
     this.conn = conn;
     if (this.#upHead === '') {
       const ctx = this.down.ctx;
-      const key = this.active.route.kind === 'static' ? ctx.staticKey : '';
+      const route = this.active.route;
+      const key = route.kind === 'static' ? ctx.staticKey : route.platform ? ctx.platformKey : '';
       this.#upHead = upstreamHead(this.head, this.down, ctx.opts, this.body, null, key);
     }
     this.sends++;

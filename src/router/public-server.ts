@@ -48,6 +48,7 @@ export function createPublicServer(
     log,
     staticKey: '',
     probeKey: Buffer.alloc(0),
+    platformKey: '',
     draining: false,
     onRequest: null,
     secure: opts.sni !== null,

@@ -28,6 +28,11 @@ export interface Route {
   /** Once a certificate covers the host: HTTPS responses carry HSTS unless this is false. */
   hsts?: boolean;
   /**
+   * The platform's own server (the payment host): its requests carry the router's platform key
+   * (probe-key.ts), so the platform can trust how they arrived. Never set for a hosted service.
+   */
+  platform?: boolean;
+  /**
    * A migration in progress (strangler pattern): part of the traffic goes to the legacy service
    * this one replaces. Absent: every request goes to `backends`, at no cost (decision 035).
    */

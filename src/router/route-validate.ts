@@ -61,15 +61,16 @@ function parseRoute(raw: unknown, where: string, errors: string[]): Route | null
   }
   unknownKeys(
     raw,
-    ['hostname', 'service', 'kind', 'backends', 'staticRoot', 'httpsRedirect', 'hsts', 'cutover'],
+    ['hostname', 'service', 'kind', 'backends', 'staticRoot', 'httpsRedirect', 'hsts', 'cutover', 'platform'],
     where,
     errors,
   );
   const before = errors.length;
-  const { hostname, service, kind, backends, staticRoot, httpsRedirect, hsts, cutover } = raw;
+  const { hostname, service, kind, backends, staticRoot, httpsRedirect, hsts, cutover, platform } = raw;
   for (const [name, v] of [
     ['httpsRedirect', httpsRedirect],
     ['hsts', hsts],
+    ['platform', platform],
   ] as const) {
     if (v !== undefined && typeof v !== 'boolean') errors.push(`${where}.${name}: must be true or false`);
   }
@@ -115,6 +116,7 @@ function parseRoute(raw: unknown, where: string, errors: string[]): Route | null
   if (kind === 'static') route.staticRoot = staticRoot as string;
   if (httpsRedirect === false) route.httpsRedirect = false;
   if (hsts === false) route.hsts = false;
+  if (platform === true) route.platform = true;
   if (parsedCutover) route.cutover = parsedCutover;
   return route;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { BUCKETS_MS } from './metrics.ts';
+import { PLATFORM_KEY_HEADER, platformKeyFor } from './probe-key.ts';
 import type { RunningRouter } from './router.ts';
 import {
   admin,
@@ -11,6 +12,7 @@ import {
   startBackend,
   startTestRouter,
   type TestBackend,
+  TOKEN,
 } from './testing.ts';
 
 describe('router: routing by host', () => {
@@ -30,6 +32,8 @@ describe('router: routing by host', () => {
         { id: 'c1', url: c.url },
       ]),
       proxyRoute('empty.test.localhost', []),
+      // The platform's own server (the payment host): its requests carry the router's platform key.
+      { ...proxyRoute('pay.test.localhost', [{ id: 'b1', url: b.url }], 'GovHost/pay'), platform: true },
     ]);
     assert.equal(put.status, 200);
   });
@@ -100,6 +104,16 @@ describe('router: routing by host', () => {
     assert.equal(h['x-secret-hop'], undefined);
     assert.equal(h['keep-alive'], undefined);
     assert.equal(h.host, 'alpha.test.localhost:9999');
+  });
+
+  test("only the platform's own route gets the router's platform key; a client's is dropped", async () => {
+    const forged = { 'X-GovHost-Router-Key': 'forged' };
+    const pay = JSON.parse((await ask(router.port, { host: 'pay.test.localhost', headers: forged })).body);
+    assert.equal(pay.headers[PLATFORM_KEY_HEADER], platformKeyFor(TOKEN));
+    assert.equal(pay.headers['x-forwarded-proto'], 'http');
+    const other = JSON.parse((await ask(router.port, { host: 'beta.test.localhost', headers: forged })).body);
+    assert.equal(other.id, 'b1');
+    assert.equal(other.headers[PLATFORM_KEY_HEADER], undefined, 'never sent to a hosted service');
   });
 
   test('an unknown host gets a 404 page naming it', async () => {

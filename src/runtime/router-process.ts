@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawServiceMetrics } from '../router/metrics.ts';
-import { probeKeyFor } from '../router/probe-key.ts';
+import { platformKeyFor, probeKeyFor } from '../router/probe-key.ts';
 import type { RouteTable } from '../router/route-table.ts';
 import type { RouterControl } from './driver.ts';
 
@@ -52,6 +52,16 @@ export class RouterClient implements RouterControl {
     if (!res.ok && res.status !== 409)
       throw new Error(`router admin ${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
+  }
+
+  /** What the router adds to requests for the platform's own routes (probe-key.ts). */
+  get platformKey(): string {
+    return platformKeyFor(this.token);
+  }
+
+  /** The router listens for HTTPS (it was started with GOVHOST_ROUTER_HTTPS_PORT). */
+  get servesHttps(): boolean {
+    return (this.info.httpsPort ?? '') !== '';
   }
 
   /** What the platform's probes carry so this router counts them apart from citizens' requests. */

@@ -4,6 +4,7 @@ import type { EdgeRouteDeps } from '../edge/certificates.routes.ts';
 import type { CutoverWatch } from '../migration/cutover.watch.ts';
 import type { AlertingRouteDeps } from '../monitoring/alerting.routes.ts';
 import type { StatusRouteDeps } from '../monitoring/status.routes.ts';
+import type { RouterTrust } from '../payments/live-mode.ts';
 import type { RouteDeps } from '../platform/route-deps.ts';
 import type { RuntimeDeps } from '../runtime/runtime.logic.ts';
 
@@ -19,4 +20,6 @@ export interface AppDeps
   runtime?: RuntimeDeps | null;
   /** The cut-overs' legacy-and-new figures, where this process runs the runtime (a getter). */
   cutoverWatch?: CutoverWatch | null;
+  /** The router this process runs, for live payment keys (decision 049); null or absent: none. */
+  routerTrust?: () => RouterTrust | null;
 }

@@ -162,11 +162,15 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         onEdgeChange: async () => deps.onEdgeChange?.(),
         watch: () => deps.cutoverWatch ?? null,
       });
+      // Asked at each request: the runtime (and its router) starts after the routes, and a test may
+      // set it later.
+      const routerTrust = () => deps.routerTrust?.() ?? null;
       await api.register(paymentRoutes, {
         ...deps,
         paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,
+        routerTrust,
       });
-      await api.register(paymentStaffRoutes, deps);
+      await api.register(paymentStaffRoutes, { ...deps, routerTrust });
       await api.register(paymentWebhookRoutes, deps);
       await api.register(reconciliationRoutes, {
         ...deps,

@@ -17,8 +17,8 @@ import { type RunningAlerting, startAlerting } from '../monitoring/alerting.star
 import { certificateAlerts } from '../monitoring/certificate-alerts.ts';
 import { type RunningMonitoring, startMonitoring } from '../monitoring/monitoring.start.ts';
 import { startPaymentExpiry } from '../payments/expiry.job.ts';
+import { paymentProviders, sandboxModes } from '../payments/live-mode.ts';
 import { payHostRoute } from '../payments/pay-host.ts';
-import { httpProvider } from '../payments/provider.ts';
 import { startPaymentReconciliation } from '../payments/reconcile.job.ts';
 import { WEBHOOK_SENDER } from '../payments/webhook.events.ts';
 import { paymentWebhookSender } from '../payments/webhook.sender.ts';
@@ -106,9 +106,19 @@ export async function startPlatform(
           get cutoverWatch() {
             return cutoverWatch;
           },
+          // Live payment keys (decision 049): the router's key and whether it serves HTTPS.
+          routerTrust: () => {
+            const router = (runtime as RunningRuntime | null)?.router();
+            return router ? { platformKey: router.platformKey, servesHttps: router.servesHttps } : null;
+          },
         },
         opts.logger === undefined ? {} : { logger: opts.logger },
       );
+      if (config.paymentsLiveProviderUrl === 'sandbox') {
+        app.log.warn(
+          'live payment keys go to the SANDBOX provider (GOVHOST_PAYMENTS_LIVE_PROVIDER_URL=sandbox): no real money moves; for rehearsals and tests only',
+        );
+      }
       if (repaired > 0) {
         app.log.warn(
           { dataDir: config.dataDir, entries: repaired },
@@ -195,12 +205,19 @@ export async function startPlatform(
                 // Finance's budget watch, likewise once per platform: it tells each threshold once.
                 const budgetWatch = startBudgetWatch(store.db, app.log);
                 // Payments' reconciliation: one per platform too; its writes are conditional anyway.
-                const reconciliation = config.paymentsSandboxUrl
-                  ? startPaymentReconciliation(
-                      { db: store.db, provider: httpProvider(config.paymentsSandboxUrl) },
-                      app.log,
-                    )
-                  : null;
+                const providers = paymentProviders(config);
+                const reconciliation =
+                  providers.test || providers.live
+                    ? startPaymentReconciliation(
+                        {
+                          db: store.db,
+                          provider: providers.test,
+                          liveProvider: providers.live,
+                          modes: sandboxModes(config),
+                        },
+                        app.log,
+                      )
+                    : null;
                 runtime = rt;
                 monitoring = mon;
                 alerting = al;

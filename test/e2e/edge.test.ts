@@ -1,9 +1,10 @@
-// test-seconds: 49
+// test-seconds: 52
 // The edge end to end: the real server process with its runtime and router (HTTP and HTTPS), a
 // real ACME CA (Debian's pebble) and its DNS server on loopback. A name a deploy's manifest claims
 // is not routed until an operator approves it; a rejected or removed one stops. Platform names get
 // certificates through ACME (the router answers the CA's HTTP-01 challenge); an operator's uploaded
-// wildcard is served by SNI and ACME leaves its hosts alone; redirect and HSTS per service.
+// wildcard is served by SNI and ACME leaves its hosts alone; redirect and HSTS per service. Live
+// payment keys (the sandbox standing in as the live provider) work over the router's HTTPS only.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import {
+  payOnCardPage,
+  type RunningSandbox,
+  startSandbox,
+} from '../../src/payments/sandbox/sandbox.testing.ts';
 import { TestCa } from '../../src/router/tls-testing.ts';
 import { CHALLTESTSRV, startChallTestSrv } from '../../src/test-support/challtestsrv.ts';
 import { describeFailure, runCommand } from '../../src/test-support/command.ts';
@@ -50,6 +56,7 @@ let dns: Awaited<ReturnType<typeof startChallTestSrv>>;
 let pebble: RunningPebble;
 let httpsPort: number;
 
+let sandbox: RunningSandbox;
 let server: GovhostProcess;
 let baseUrl: string;
 let routerUrl: string;
@@ -105,6 +112,41 @@ function viaHttps(host: string, ca: string, path = '/') {
   });
 }
 
+/** A JSON request to the router's HTTPS listener for `host` (SNI and Host), trusting only `ca`. */
+function jsonViaHttps(
+  host: string,
+  ca: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
+  return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: httpsPort,
+        servername: host,
+        method,
+        path,
+        headers: { host, ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) },
+        ca,
+        agent: false,
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 describe('the edge through the router: custom domains, HTTPS, ACME', {
   skip: missing ? `no ${missing}` : false,
 }, () => {
@@ -118,6 +160,7 @@ describe('the edge through the router: custom domains, HTTPS, ACME', {
     const routerPort = await freePort();
     httpsPort = await freePort();
     pebble = await startPebble({ httpPort: routerPort, dnsPort: dns.dnsPort });
+    sandbox = await startSandbox({ port: await freePort() });
     env = cleanEnv({
       GOVHOST_DATA_DIR: join(work, 'data'),
       GOVHOST_DOMAIN: DOMAIN,
@@ -129,6 +172,8 @@ describe('the edge through the router: custom domains, HTTPS, ACME', {
       GOVHOST_ACME_CA_FILE: pebble.caFile,
       GOVHOST_ACME_EMAIL: 'ops@edge.test',
       GOVHOST_ACME_ROUND_SECONDS: '1',
+      GOVHOST_PAYMENTS_SANDBOX_URL: sandbox.url,
+      GOVHOST_PAYMENTS_LIVE_PROVIDER_URL: 'sandbox',
     });
     const s = await startServer(env);
     server = s.proc;
@@ -172,6 +217,7 @@ describe('the edge through the router: custom domains, HTTPS, ACME', {
     if (server) await stopProcess(server);
     await pebble?.close();
     await dns?.close();
+    await sandbox?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -316,6 +362,99 @@ describe('the edge through the router: custom domains, HTTPS, ACME', {
       // A name nothing covers completes no handshake: no other certificate is shown instead.
       await assert.rejects(viaHttps('nobody.gov.example', ca.root));
       // (That ACME leaves the wildcard's hosts alone is shown in src/edge/certificates.test.ts.)
+    } finally {
+      ca.close();
+    }
+  });
+
+  it("takes live payment keys over the router's HTTPS only; never straight to the platform", async () => {
+    const ca = new TestCa();
+    const payHost = `pay.${DOMAIN}`;
+    try {
+      const pem = ca.issue([payHost], 90);
+      writeFileSync(join(work, 'pay.pem'), pem.chain);
+      writeFileSync(join(work, 'pay.key'), pem.key, { mode: 0o600 });
+      await ok('certs', 'add', '--cert', join(work, 'pay.pem'), '--key', join(work, 'pay.key'));
+      // The router serves HTTPS, a live provider is configured: a developer may make a live key.
+      assert.equal(
+        (
+          await admin('POST', '/users', {
+            username: 'paydev',
+            displayName: 'Pay',
+            role: 'dept-developer',
+            department: DEPT,
+          })
+        ).status,
+        201,
+      );
+      const dev = apiClient(
+        baseUrl,
+        (await admin('POST', '/tokens', { name: 'k', user: 'paydev', scope: 'write' })).json.secret,
+      );
+      const made = await dev('POST', `/services/${DEPT}/site/payment-keys`, { name: 'live', mode: 'live' });
+      assert.equal(made.status, 201, JSON.stringify(made.json));
+      const auth = { authorization: `Bearer ${made.json.secret}` };
+      const payment = (n: number) => ({
+        amount: 5000,
+        reference: `LIVE-${n}`,
+        description: 'Licence',
+        returnUrl: `https://${PLATFORM_HOST}/done`,
+      });
+      let created: Awaited<ReturnType<typeof jsonViaHttps>> | null = null;
+      for (const deadline = Date.now() + 20_000; !created && Date.now() < deadline; )
+        created = await jsonViaHttps(
+          payHost,
+          ca.root,
+          'POST',
+          '/api/v1/payments',
+          { ...auth, host: `${payHost}:${httpsPort}`, 'idempotency-key': 'l-1' },
+          payment(1),
+        ).catch(() => null);
+      assert.ok(created, `no HTTPS answer for ${payHost}`);
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      assert.equal(created.json.mode, 'live');
+      assert.equal(created.json.nextUrl, `https://${payHost}:${httpsPort}/pay/${created.json.id}`);
+      // The citizen goes on to the live provider (the sandbox here) from the page over HTTPS, pays,
+      // and the service reads `success` over HTTPS.
+      const redirect = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: httpsPort,
+            servername: payHost,
+            method: 'POST',
+            path: `/pay/${created.json.id}/continue`,
+            headers: { host: `${payHost}:${httpsPort}` },
+            ca: ca.root,
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(String(res.headers.location)));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.ok(redirect.startsWith(sandbox.url), redirect);
+      assert.equal((await payOnCardPage(redirect, '4242424242424242')).status, 303);
+      // Straight to the platform's port, even with the router's headers forged: refused.
+      const direct = await fetch(`${baseUrl}/api/v1/payments`, {
+        method: 'POST',
+        headers: {
+          ...auth,
+          'idempotency-key': 'l-2',
+          'content-type': 'application/json',
+          'x-forwarded-proto': 'https',
+          'x-govhost-router-key': 'forged',
+        },
+        body: JSON.stringify(payment(2)),
+      });
+      assert.equal(direct.status, 403);
+      assert.equal(((await direct.json()) as { code: string }).code, 'GOVHOST_PAYMENT_LIVE_UNAVAILABLE');
+      // Over the router's plain HTTP the payment host (now with a certificate) redirects to HTTPS.
+      const plain = await viaRouter(routerUrl, payHost, '/api/v1/payments');
+      assert.equal(plain.status, 301);
     } finally {
       ca.close();
     }
