@@ -248,7 +248,10 @@ describe('prober', () => {
     server.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as AddressInfo).port;
-    const prober = new Prober(() => `http://127.0.0.1:${port}`, 300);
+    // Answering probes get a bound no loaded machine reaches (one run at load 18 took over 300 ms
+    // to answer the first); the short bound is for the probe that is never answered.
+    const prober = new Prober(() => `http://127.0.0.1:${port}`, 10_000);
+    const impatient = new Prober(() => `http://127.0.0.1:${port}`, 300);
     try {
       const ok = await prober.probe({ hostname: 'a.x.localhost', path: '/healthz' });
       assert.deepEqual([ok.ok, ok.status, ok.error], [true, 404, null]);
@@ -257,9 +260,9 @@ describe('prober', () => {
       assert.equal(sockets.size, 1, 'the second probe reused the connection');
       const bad = await prober.probe({ hostname: 'bad.x.localhost', path: '/' });
       assert.deepEqual([bad.ok, bad.status, bad.error], [false, 503, 'HTTP 503']);
-      const slow = await prober.probe({ hostname: 'slow.x.localhost', path: '/' });
+      const slow = await impatient.probe({ hostname: 'slow.x.localhost', path: '/' });
       assert.deepEqual([slow.ok, slow.status, slow.error], [false, null, 'timeout after 300 ms']);
-      assert.ok(slow.ms >= 290 && slow.ms < 1000, String(slow.ms));
+      assert.ok(slow.ms >= 290 && slow.ms < 5000, String(slow.ms));
       assert.deepEqual(seen.slice(0, 3), [
         'a.x.localhost /healthz',
         'a.x.localhost /healthz',
@@ -267,6 +270,7 @@ describe('prober', () => {
       ]);
     } finally {
       prober.close();
+      impatient.close();
       server.closeAllConnections();
       server.close();
     }
