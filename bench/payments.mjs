@@ -296,6 +296,14 @@ async function startPlatform(store) {
     transactions,
     async stop() {
       await stop(server.child);
+      // A platform on PostgreSQL leaves its router serving when it stops (a replica may take
+      // over): the bench started it, so the bench ends it.
+      try {
+        const { pid } = JSON.parse(readFileSync(join(dir, 'data', 'router', 'router.json'), 'utf8'));
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // No router was started, or it has ended already.
+      }
       await stop(sandbox.child);
       await dropDatabase();
     },
