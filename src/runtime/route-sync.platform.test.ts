@@ -34,6 +34,8 @@ describe('route sync: the platform routes', () => {
         hostname: 'pay.gov.example',
         service: 'GovHost/pay',
         kind: 'proxy',
+        // The router adds its platform key to this route's requests only (decision 049).
+        platform: true,
         backends: [{ id: 'govhost-platform', url: 'http://127.0.0.1:7070' }],
       },
     ]);
