@@ -46,6 +46,9 @@ export interface KubernetesStagerOptions {
   startMarginMs?: number;
 }
 
+/** How long a staging URL outlives the Job's deadline (see where the URLs are signed). */
+const STAGING_URL_GRACE_SEC = 30;
+
 /** How a Job's pod ended. */
 interface Ended {
   exitCode: number;
@@ -92,8 +95,17 @@ export class KubernetesStager implements Stager {
       release_id: req.releaseId,
       max_bytes: deps.limits.diskMb * 1024 * 1024,
     });
+    // The Job's deadline counts from when its controller starts it, a moment after these URLs are
+    // signed, and the expiry is rounded down to a whole second: without a grace a pod still within
+    // its deadline could find its URL expired and report that instead of the deadline.
     const sign = (kind: 'bundle' | 'upload', name: string) =>
-      signStagingUrl(this.opts.controlPlaneUrl, this.opts.urlKey, kind, name, deadlineSec);
+      signStagingUrl(
+        this.opts.controlPlaneUrl,
+        this.opts.urlKey,
+        kind,
+        name,
+        deadlineSec + STAGING_URL_GRACE_SEC,
+      );
     const request: StageJobRequest = {
       releaseId: req.releaseId,
       departmentId: req.departmentId,
