@@ -3,9 +3,8 @@ import type { RouteDeps } from '../platform/route-deps.ts';
 import {
   backFromProvider,
   continueToProvider,
-  isPaymentId,
-  pageLanguage,
   pagePayment,
+  pageRow,
   spendReturnLink,
 } from './hosted.logic.ts';
 import { finishedPage, hostedPageCsp, messagePage, paymentPage } from './hosted-page.ts';
@@ -95,7 +94,8 @@ export async function registerPayHost(
       });
 
       pay.post<{ Params: { id: string } }>('/:id/continue', { config, schema }, async (req, reply) => {
-        const p = await pagePayment(deps.db, deps.config.domain, req.params.id);
+        // The row, not the page's view of it: this step shows no service name, so reads none.
+        const p = await pageRow(deps.db, req.params.id);
         if (!p) return html(reply, 404, messagePage(null, 'notFound'));
         if (p.state !== 'created' && p.state !== 'started') return reply.redirect(`/pay/${p.id}`, 303);
         // Test payments go to the sandbox, live ones to the live provider, over HTTPS only.
@@ -115,13 +115,12 @@ export async function registerPayHost(
       });
 
       pay.get<{ Params: { id: string } }>('/:id/back', { config, schema }, async (req, reply) => {
-        if (!isPaymentId(req.params.id)) return html(reply, 404, messagePage(null, 'notFound'));
-        const p = await pageLanguage(deps.db, req.params.id);
+        const p = await pageRow(deps.db, req.params.id);
         if (!p) return html(reply, 404, messagePage(null, 'notFound'));
         const provider = providerOf(req, p.mode);
         if (!provider) return html(reply, 503, messagePage(p.language, 'unavailable'));
         try {
-          const r = await backFromProvider(deps.db, provider, p.id);
+          const r = await backFromProvider(deps.db, provider, p);
           if (r === 'pay') return reply.redirect(`/pay/${p.id}`, 303);
           if (r === 'used') return html(reply, 410, messagePage(p.language, 'linkUsed'));
           return reply.redirect(`/pay/return/${r.token}`, 303);

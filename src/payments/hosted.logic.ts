@@ -10,6 +10,7 @@ import { hashSecret } from '../tenancy/token.logic.ts';
 import * as links from './hosted.repository.ts';
 import type { PageOfPayment } from './hosted-page.ts';
 import { transition } from './payment.logic.ts';
+import type { PaymentRow } from './payment.repository.ts';
 import * as repo from './payment.repository.ts';
 import type { PaymentProvider } from './provider.ts';
 import { startAtProvider, syncWithProvider } from './provider-flow.ts';
@@ -40,14 +41,13 @@ export async function pagePayment(db: Db, domain: string, id: string): Promise<P
   };
 }
 
-/** The id, language and mode of a payment, for the pages that show nothing else of it; null when none. */
-export async function pageLanguage(
-  db: Db,
-  id: string,
-): Promise<Pick<PageOfPayment, 'id' | 'language' | 'mode'> | null> {
+/**
+ * The payment behind a page's path, for the steps that show nothing of it but what it needs (no
+ * service name): its row, handed on to the step so that it is read once; null when there is none.
+ */
+export async function pageRow(db: Db, id: string): Promise<PaymentRow | null> {
   if (!isPaymentId(id)) return null;
-  const row = await repo.findById(db, ANY, id);
-  return row ? { id: row.id, language: row.language, mode: row.mode } : null;
+  return (await repo.findById(db, ANY, id)) ?? null;
 }
 
 /** True when the payment outlived its time to be paid (the expiry job moves it within a minute). */
@@ -61,15 +61,15 @@ export const isOverdue = (p: { createdAt: Date }, minutes: number, now = new Dat
 export async function continueToProvider(
   db: Db,
   provider: PaymentProvider,
-  p: PageOfPayment,
+  p: PaymentRow,
   expiryMinutes: number,
   backUrl: string,
 ): Promise<{ redirectUrl: string } | { expired: true }> {
-  if (p.state === 'created' && isOverdue(p, expiryMinutes)) {
+  if (p.state === 'created' && isOverdue({ createdAt: p.created_at }, expiryMinutes)) {
     await transition(db, ANY, p.id, 'cancelled', 'expired');
     return { expired: true };
   }
-  return startAtProvider(db, provider, ANY, p.id, backUrl);
+  return startAtProvider(db, provider, ANY, p.id, backUrl, p);
 }
 
 /**
@@ -80,20 +80,19 @@ export async function continueToProvider(
 export async function backFromProvider(
   db: Db,
   provider: PaymentProvider,
-  id: string,
+  read: PaymentRow,
 ): Promise<{ token: string } | 'pay' | 'used'> {
-  // The state the sync moved it to; read only when it moved nothing (pending, or moved before).
-  const synced = await syncWithProvider(db, provider, ANY, id);
+  const { id } = read;
+  // The state the sync moved it to; read again only when it moved nothing (pending, or moved before).
+  const synced = await syncWithProvider(db, provider, ANY, id, read);
   const state = synced ? synced.state : (await repo.findById(db, ANY, id))?.state;
   if (!state || state === 'created' || state === 'started') return 'pay';
   const token = randomBytes(24).toString('base64url');
   return (await links.insertReturnLink(db, id, hashSecret(token))) ? { token } : 'used';
 }
 
-/** Spends a return link: the service's return URL the first time, null ever after. */
+/** Spends a return link: the payment's return URL the first time, null ever after. */
 export async function spendReturnLink(db: Db, token: string): Promise<string | null> {
   if (!/^[\w-]{1,100}$/.test(token)) return null;
-  const id = await links.spendReturnLink(db, hashSecret(token));
-  if (!id) return null;
-  return (await repo.findById(db, ANY, id))?.return_url ?? null;
+  return (await links.spendReturnLink(db, hashSecret(token))) ?? null;
 }

@@ -13,17 +13,20 @@ export async function insertReturnLink(db: Executor, paymentId: string, tokenHas
 
 /**
  * Spends a return link: one conditional update, so two uses that race cannot both win. The
- * payment id on the first use, undefined on any other (or for a token never issued).
+ * payment's return URL on the first use (read in the same statement), undefined on any other (or
+ * for a token never issued).
  */
 export async function spendReturnLink(db: Executor, tokenHash: string): Promise<string | undefined> {
   const row = await db
     .updateTable('payment_return_links')
+    .from('payments')
     .set({ used_at: new Date() })
-    .where('token_hash', '=', tokenHash)
-    .where('used_at', 'is', null)
-    .returning('payment_id')
+    .whereRef('payments.id', '=', 'payment_return_links.payment_id')
+    .where('payment_return_links.token_hash', '=', tokenHash)
+    .where('payment_return_links.used_at', 'is', null)
+    .returning('payments.return_url')
     .executeTakeFirst();
-  return row?.payment_id;
+  return row?.return_url;
 }
 
 /** Payments not paid (created, or at the provider's page) since before `before`, oldest first. */

@@ -41,6 +41,16 @@ function replay(row: { request_hash: string; payment_id: string; refund_id: stri
 }
 
 /**
+ * What an idempotency key made, for a request that found it claimed (its own claim wrote
+ * nothing): that result for the same body, 409 for another.
+ */
+export async function madeBefore(db: Executor, scope: IdempotencyScope, hash: string) {
+  const seen = await find(db, scope);
+  if (!seen) throw new Error('an idempotency key was claimed but no claim is stored');
+  return replay(seen, hash);
+}
+
+/**
  * Runs `make` once per idempotency key (decision 040). `make` and the key's claim commit in one
  * transaction; a concurrent request with the same key waits on the claim's unique index, finds it
  * taken, rolls its own work back and answers with the first one's result (or 409 for another body).

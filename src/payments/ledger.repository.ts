@@ -1,23 +1,32 @@
+import { sql } from 'kysely';
 import type { Executor } from '../platform/database.ts';
 import type { LedgerAccount, Posting } from './ledger.ts';
 
+/** Writes a posting and its entries in one statement (one round trip, atomic on its own). */
 export async function insertPosting(trx: Executor, p: Posting): Promise<string> {
-  const { id } = await trx
-    .insertInto('ledger_postings')
-    .values({
-      department_id: p.departmentId,
-      service_id: p.serviceId,
-      payment_id: p.paymentId,
-      refund_id: p.refundId ?? null,
-      kind: p.kind,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await trx
+  const { posting_id } = await trx
+    .with('posting', (db) =>
+      db
+        .insertInto('ledger_postings')
+        .values({
+          department_id: p.departmentId,
+          service_id: p.serviceId,
+          payment_id: p.paymentId,
+          refund_id: p.refundId ?? null,
+          kind: p.kind,
+        })
+        .returning('id'),
+    )
     .insertInto('ledger_entries')
-    .values(p.entries.map((e) => ({ posting_id: id, account: e.account, amount: e.amount })))
-    .execute();
-  return id;
+    .columns(['posting_id', 'account', 'amount'])
+    .expression(
+      sql`select posting.id, e.account, e.amount from posting, (values ${sql.join(
+        p.entries.map((e) => sql`(${e.account}, ${e.amount}::bigint)`),
+      )}) as e(account, amount)`,
+    )
+    .returning('posting_id')
+    .executeTakeFirstOrThrow();
+  return posting_id;
 }
 
 export async function balances(

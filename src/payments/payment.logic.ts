@@ -1,7 +1,8 @@
 import type { Db, Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Page, PageOf } from '../platform/pagination.ts';
-import { once, requestHash } from './idempotency.ts';
+import * as creates from './create.repository.ts';
+import { madeBefore, once, requestHash } from './idempotency.ts';
 import type { ServiceKey } from './keys.logic.ts';
 import { captureEntries, post, refundEntries } from './ledger.ts';
 import type { PaymentRow, PaymentScope } from './payment.repository.ts';
@@ -84,7 +85,11 @@ async function mustFind(db: Executor, scope: PaymentScope, id: string): Promise<
   return row;
 }
 
-/** Creates a payment (state `created`) once per idempotency key; `replayed` when it existed. */
+/**
+ * Creates a payment (state `created`) once per idempotency key; `replayed` when it existed. The
+ * claim, the payment and its event are one statement (create.repository.ts); a key claimed before
+ * answers with what it made (409 for another body), read as it stands now.
+ */
 export async function createPayment(
   db: Db,
   key: ServiceKey,
@@ -92,9 +97,10 @@ export async function createPayment(
   idempotencyKey: string,
 ): Promise<{ payment: Payment; replayed: boolean }> {
   const scope = { serviceId: key.serviceId, mode: key.mode, key: idempotencyKey };
-  let inserted: PaymentRow | undefined;
-  const { made, replayed } = await once(db, scope, requestHash('create', input), async (trx) => {
-    const row = await repo.insert(trx, {
+  const hash = requestHash('create', input);
+  const row = await creates.insertClaimed(
+    db,
+    {
       department_id: key.departmentId,
       service_id: key.serviceId,
       mode: key.mode,
@@ -104,19 +110,12 @@ export async function createPayment(
       return_url: input.returnUrl,
       metadata: input.metadata ?? {},
       language: input.language ?? 'en',
-    });
-    await repo.insertEvent(trx, {
-      payment_id: row.id,
-      from_state: null,
-      to_state: 'created',
-      reason: 'service_created',
-    });
-    inserted = row;
-    return { paymentId: row.id, refundId: null };
-  });
-  // A new payment is answered as it was written; a replay reads it as it stands now.
-  const row = !replayed && inserted ? inserted : await mustFind(db, keyScope(key), made.paymentId);
-  return { payment: presentPayment(row), replayed };
+    },
+    { key: idempotencyKey, requestHash: hash },
+  );
+  if (row) return { payment: presentPayment(row), replayed: false };
+  const { made } = await madeBefore(db, scope, hash);
+  return { payment: presentPayment(await mustFind(db, keyScope(key), made.paymentId)), replayed: true };
 }
 
 export async function getPayment(db: Db, scope: PaymentScope, id: string) {
@@ -180,20 +179,18 @@ export async function moveAlong(
   underLock?: (trx: Executor, row: PaymentRow) => Promise<void>,
 ): Promise<Payment | null> {
   return db.transaction().execute(async (trx) => {
-    let row = await repo.lockById(trx, scope, id);
-    if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
+    // The lock's read also says whether the service has a webhook: one round trip for both.
+    const locked = await repo.lockForMove(trx, scope, id);
+    if (!locked) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
+    const { has_webhook: hasWebhook, ...found } = locked;
+    let row: PaymentRow = found;
     await underLock?.(trx, row);
     const moves = movesFrom(row.state);
     for (const [to, reason] of moves) {
       checkTransition(row.state, to, reason);
-      const moved = await repo.setState(trx, id, row.state, to);
+      // The move and its event in one statement.
+      const moved = await repo.setStateWithEvent(trx, id, row.state, to, reason);
       if (!moved) throw new Error(`payment ${id} moved under its lock`);
-      const eventId = await repo.insertEvent(trx, {
-        payment_id: id,
-        from_state: row.state,
-        to_state: to,
-        reason,
-      });
       if (to === 'success') {
         await post(trx, {
           departmentId: row.department_id,
@@ -203,16 +200,21 @@ export async function moveAlong(
           entries: captureEntries(Number(row.amount)),
         });
       }
-      const payment = presentPayment(moved);
+      const payment = presentPayment(moved.row);
       // The service's webhook commits with the move (decision 047), one per move.
-      await queueWebhook(trx, row.service_id, {
-        id: `payment-event-${eventId}`,
-        type: `payment.${to as Exclude<PaymentState, 'created'>}`,
-        mode: payment.mode,
-        createdAt: payment.updatedAt,
-        payment,
-      });
-      row = moved;
+      await queueWebhook(
+        trx,
+        row.service_id,
+        {
+          id: `payment-event-${moved.eventId}`,
+          type: `payment.${to as Exclude<PaymentState, 'created'>}`,
+          mode: payment.mode,
+          createdAt: payment.updatedAt,
+          payment,
+        },
+        Boolean(hasWebhook),
+      );
+      row = moved.row;
     }
     return moves.length > 0 ? presentPayment(row) : null;
   });

@@ -44,27 +44,25 @@ export const findById = (db: Executor, scope: PaymentScope, id: string) =>
 export const lockById = (trx: Executor, scope: PaymentScope, id: string) =>
   scoped(trx, scope).where('id', '=', id).forUpdate().executeTakeFirst();
 
-export async function insert(
-  trx: Executor,
-  row: {
-    department_id: string;
-    service_id: string;
-    mode: KeyMode;
-    amount: number;
-    reference: string;
-    description: string;
-    return_url: string;
-    metadata: Record<string, string | number | boolean>;
-    language: Language;
-  },
-): Promise<PaymentRow> {
-  // The whole row back from the insert: no second query to read what was just written.
-  return trx
-    .insertInto('payments')
-    .values({ ...row, currency: 'HKD', metadata: JSON.stringify(row.metadata), state: 'created' })
-    .returning(cols)
-    .executeTakeFirstOrThrow();
-}
+/**
+ * The payment row locked as `lockById` does, with whether its service has a webhook (read in the
+ * same round trip): what a move needs before it writes. Only the payment's row is locked.
+ */
+export const lockForMove = (trx: Executor, scope: PaymentScope, id: string) =>
+  scoped(trx, scope)
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('payment_webhooks')
+            .select('payment_webhooks.service_id')
+            .whereRef('payment_webhooks.service_id', '=', 'payments.service_id'),
+        )
+        .as('has_webhook'),
+    )
+    .where('id', '=', id)
+    .forUpdate('payments')
+    .executeTakeFirst();
 
 export interface PaymentFilter {
   reference?: string;
@@ -91,26 +89,54 @@ export async function search(db: Executor, scope: PaymentScope, page: Page, f: P
   return { items, total: Number(count.n) };
 }
 
-/** Moves the payment from `from` to `to`: the row as it is now, or undefined when it was not at `from`. */
-export const setState = (trx: Executor, id: string, from: PaymentState, to: PaymentState) =>
-  trx
-    .updateTable('payments')
-    .set({ state: to, updated_at: new Date() })
-    .where('id', '=', id)
-    .where('state', '=', from)
-    .returning(cols)
+/**
+ * Moves the payment from `from` to `to` and writes the move's event, in one statement (one round
+ * trip): the row as it is now and the event's id, or undefined (and no event) when it was not at
+ * `from`. Call it in the transaction that holds the row's lock.
+ */
+export async function setStateWithEvent(
+  trx: Executor,
+  id: string,
+  from: PaymentState,
+  to: PaymentState,
+  reason: string,
+): Promise<{ row: PaymentRow; eventId: number } | undefined> {
+  const r = await trx
+    .with('moved', (db) =>
+      db
+        .updateTable('payments')
+        .set({ state: to, updated_at: new Date() })
+        .where('id', '=', id)
+        .where('state', '=', from)
+        .returning(cols),
+    )
+    .with('event', (db) =>
+      db
+        .insertInto('payment_events')
+        .columns(['payment_id', 'from_state', 'to_state', 'reason'])
+        .expression((eb) =>
+          eb
+            .selectFrom('moved')
+            .select((s) => [
+              'moved.id',
+              s.val(from).as('from_state'),
+              s.val(to).as('to_state'),
+              s.val(reason).as('reason'),
+            ]),
+        )
+        .returning('id as event_id'),
+    )
+    .selectFrom(['moved', 'event'])
+    .selectAll('moved')
+    .select('event.event_id')
     .executeTakeFirst();
+  if (!r) return undefined;
+  const { event_id, ...row } = r;
+  return { row: row as PaymentRow, eventId: Number(event_id) };
+}
 
 export async function setProviderRef(trx: Executor, id: string, ref: string) {
   await trx.updateTable('payments').set({ provider_ref: ref }).where('id', '=', id).execute();
-}
-
-export async function insertEvent(
-  trx: Executor,
-  e: { payment_id: string; from_state: PaymentState | null; to_state: PaymentState; reason: string },
-): Promise<number> {
-  const { id } = await trx.insertInto('payment_events').values(e).returning('id').executeTakeFirstOrThrow();
-  return Number(id);
 }
 
 export const events = (db: Executor, paymentId: string) =>

@@ -1,7 +1,7 @@
 import type { Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { moveAlong, type Payment } from './payment.logic.ts';
-import type { PaymentScope } from './payment.repository.ts';
+import type { PaymentRow, PaymentScope } from './payment.repository.ts';
 import * as repo from './payment.repository.ts';
 import { type PaymentProvider, type ProviderOutcome, ProviderUnavailable } from './provider.ts';
 import * as calls from './refund.repository.ts';
@@ -19,8 +19,10 @@ export async function startAtProvider(
   id: string,
   /** Where the provider sends the citizen back: the payment host's own page (decision 043). */
   returnUrl?: string,
+  /** The payment as the caller has just read it in `scope`, so that it is not read twice. */
+  read?: PaymentRow,
 ) {
-  const row = await repo.findById(db, scope, id);
+  const row = read ?? (await repo.findById(db, scope, id));
   if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
   if (row.state !== 'created' && row.state !== 'started')
     throw new DomainError('GOVHOST_PAYMENT_TRANSITION', `a ${row.state} payment cannot be paid`, {
@@ -47,10 +49,7 @@ export async function startAtProvider(
     scope,
     id,
     (state) => (state === 'created' ? [['started', 'citizen_arrived']] : []),
-    async (trx) => {
-      await calls.finishCall(trx, callId, 'done', opened.providerRef);
-      await repo.setProviderRef(trx, id, opened.providerRef);
-    },
+    (trx) => calls.finishStart(trx, callId, id, opened.providerRef),
   );
   return opened;
 }
@@ -79,8 +78,10 @@ export async function syncWithProvider(
   provider: PaymentProvider,
   scope: PaymentScope,
   id: string,
+  /** The payment as the caller has just read it in `scope`, so that it is not read twice. */
+  read?: PaymentRow,
 ): Promise<Payment | null> {
-  const row = await repo.findById(db, scope, id);
+  const row = read ?? (await repo.findById(db, scope, id));
   if (!row) throw new DomainError('GOVHOST_PAYMENT_NOT_FOUND', `no payment ${id}`);
   if (!row.provider_ref || (row.state !== 'started' && row.state !== 'submitted')) return null;
   const { outcome } = await provider.status(row.provider_ref);

@@ -66,3 +66,21 @@ export async function finishCall(trx: Executor, id: string, state: 'done' | 'fai
     .where('id', '=', id)
     .execute();
 }
+
+/**
+ * Records a finished start at the provider in one statement (one round trip): the call done with
+ * the provider's reference as its outcome, and that reference on the payment.
+ */
+export async function finishStart(trx: Executor, callId: string, paymentId: string, providerRef: string) {
+  await trx
+    .with('call', (db) =>
+      db
+        .updateTable('provider_calls')
+        .set({ state: 'done', outcome: providerRef, finished_at: new Date() })
+        .where('id', '=', callId),
+    )
+    .updateTable('payments')
+    .set({ provider_ref: providerRef })
+    .where('id', '=', paymentId)
+    .execute();
+}

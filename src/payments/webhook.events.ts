@@ -35,9 +35,17 @@ export interface WebhookEvent {
   refund?: Refund;
 }
 
-/** Queues `event` for the service's webhook, if it has one; call inside the change's transaction. */
-export async function queueWebhook(trx: Executor, serviceId: string, event: WebhookEvent): Promise<boolean> {
-  if (!(await repo.find(trx, serviceId))) return false;
+/**
+ * Queues `event` for the service's webhook, if it has one; call inside the change's transaction.
+ * `hasWebhook`: whether it has one, when the caller read that already in this transaction.
+ */
+export async function queueWebhook(
+  trx: Executor,
+  serviceId: string,
+  event: WebhookEvent,
+  hasWebhook?: boolean,
+): Promise<boolean> {
+  if (!(hasWebhook ?? (await repo.find(trx, serviceId)))) return false;
   await queueForSender(trx, {
     sender: WEBHOOK_SENDER,
     target: serviceId,
