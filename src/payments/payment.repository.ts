@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../platform/database.ts';
 import type { Page } from '../platform/pagination.ts';
-import type { KeyMode, Language } from './payments.tables.ts';
+import type { KeyMode } from './payments.tables.ts';
 import type { PaymentState } from './states.ts';
 
 /**
