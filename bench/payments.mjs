@@ -19,7 +19,8 @@
 // A payment counts as completed when that last answer says `success`. Per round it prints payments
 // per second, median and p99 latency of every call, on PostgreSQL the database's transactions per
 // payment (pg_stat_database, read 11 s after the round's flow, once the backends have flushed their
-// figures; the platform's own jobs add a few), and as the reference in the same run: as many
+// figures; the platform's own jobs add a few) and the CPU its backends used per payment, and as the
+// reference in the same run: as many
 // plain authenticated GETs (`GET /api/v1/me` with a staff token, same concurrency) as the flow
 // sent the platform requests; "vs ref" is the flow's platform requests per second over the
 // reference's. At the end the staff API must count every completed payment as `success`.
@@ -39,7 +40,7 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { cpuSeconds, machineBusySeconds, selfSeconds, tree } from './proc-cpu.mjs';
+import { cpuEach, cpuSeconds, machineBusySeconds, selfSeconds, tree } from './proc-cpu.mjs';
 
 const num = (name, dflt, min, max) => {
   const v = Number(process.env[name] ?? dflt);
@@ -181,6 +182,7 @@ async function startPlatform(store) {
   const dir = mkdtempSync(join(work, `${store}-`));
   let dropDatabase = async () => {};
   let transactions = null;
+  let backends = null;
   const extra = {};
   if (store === 'postgres') {
     const name = `govhost_bench_payments_${process.pid}`;
@@ -205,6 +207,14 @@ async function startPlatform(store) {
       );
       await c.end();
       return Number(r.rows[0].n);
+    };
+    // The pids of the database's backends now: their CPU is PostgreSQL's share of a payment.
+    backends = async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      const r = await c.query('select pid from pg_stat_activity where datname = $1', [name]);
+      await c.end();
+      return r.rows.map((row) => row.pid);
     };
     dropDatabase = async () => {
       const c = new pg.Client({ connectionString: PG_URL });
@@ -294,6 +304,7 @@ async function startPlatform(store) {
     api,
     pids: () => [...tree(server.child.pid), sandbox.child.pid],
     transactions,
+    backends,
     async stop() {
       await stop(server.child);
       // A platform on PostgreSQL leaves its router serving when it stops (a replica may take
@@ -411,7 +422,13 @@ async function benchStore(store) {
     let completed = WARMUP;
     for (let round = 1; round <= ROUNDS; round++) {
       const x0 = await p.transactions?.();
+      // PostgreSQL's backends' CPU over the flow: those alive at its end, less what those alive
+      // at its start had used before (a backend the pool opened during the flow counts whole).
+      const pg0 = p.backends ? cpuEach(await p.backends()) : null;
       const flow = await measured(p, () => drive(PAYMENTS, () => payOnce(p, serial++)));
+      const pgCpu = pg0
+        ? [...cpuEach(await p.backends())].reduce((s, [pid, c]) => s + c - (pg0.get(pid) ?? 0), 0)
+        : Number.NaN;
       const x1 = await p.transactions?.();
       completed += flow.results.length;
       const refCount = flow.results.length * PLATFORM_CALLS;
@@ -436,6 +453,7 @@ async function benchStore(store) {
         load: loadavg()[0],
       };
       row.vsRef = (row.perSecond * PLATFORM_CALLS) / row.refPerSecond;
+      row.pgCpuPerPayment = (pgCpu / flow.results.length) * 1000;
       row.transactions = x0 === undefined ? Number.NaN : (x1 - x0) / flow.results.length;
       rows.push(row);
       log(
@@ -476,6 +494,10 @@ function printStore(store, rows) {
   console.log(
     `| CPU-ms per payment (platform, sandbox, this script) | ${med((r) => r.cpuPerPayment).toFixed(1)} | ${each((r) => r.cpuPerPayment, 1)} |`,
   );
+  if (rows.some((r) => !Number.isNaN(r.pgCpuPerPayment)))
+    console.log(
+      `| PostgreSQL backends' CPU-ms per payment | ${med((r) => r.pgCpuPerPayment).toFixed(1)} | ${each((r) => r.pgCpuPerPayment, 1)} |`,
+    );
   if (rows.some((r) => !Number.isNaN(r.transactions)))
     console.log(
       `| PostgreSQL transactions per payment | ${med((r) => r.transactions).toFixed(1)} | ${each((r) => r.transactions, 1)} |`,
