@@ -35,6 +35,9 @@ export function libpqEnv(databaseUrl: string): NodeJS.ProcessEnv {
   const u = new URL(databaseUrl);
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (u.hostname) env.PGHOST = decodeURIComponent(u.hostname.replace(/^\[|\]$/g, ''));
+  // `?host=/var/run/postgresql`: a Unix socket's folder, which the pg client takes over the name.
+  const socket = u.searchParams.get('host');
+  if (socket) env.PGHOST = socket;
   if (u.port) env.PGPORT = u.port;
   if (u.username) env.PGUSER = decodeURIComponent(u.username);
   if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
