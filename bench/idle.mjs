@@ -26,9 +26,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { register } from 'tsx/esm/api';
 
-register();
+await import('../bin/ts-loader.mjs');
 const { stopLeftServices } = await import('../src/test-support/left-services.ts');
 
 const arg = (name, dflt) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Router vs nginx and HAProxy on this machine, in one run: `node bench/router.mjs` (--help: this).
 //
-// Starts a keep-alive hello-world backend, the GovHost router (a real process through tsx),
+// Starts a keep-alive hello-world backend, the GovHost router (a real process through bin/ts-loader.mjs),
 // nginx (2 workers, upstream keepalive) and HAProxy (2 threads, connection reuse; skipped, saying
 // so, when Debian's `haproxy` is not installed) in front of it, each over plain HTTP and over
 // HTTPS (TLS terminated by the proxy with one throwaway certificate made with openssl, the same
@@ -221,10 +221,14 @@ async function startRouter(backendPort, workers, tls, extraEnv) {
     GOVHOST_ROUTER_STATE: join(work, `routes-${workers ?? 'default'}-${children.length}.json`),
   };
   if (workers !== undefined) env.GOVHOST_ROUTER_WORKERS = workers;
-  const { child, ready } = start(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
-    cwd: root,
-    env,
-  });
+  const { child, ready } = start(
+    process.execPath,
+    ['--import', './bin/ts-loader.mjs', 'src/router/main.ts'],
+    {
+      cwd: root,
+      env,
+    },
+  );
   const { port, httpsPort, adminPort } = JSON.parse(await ready);
   const table = {
     version: 1,
