@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 // wait for the first file the cache does not hold.
 let esbuild;
 // The cache sits in the install (as babel's, eslint's and others' do), not in a shared /tmp where
-// another user could plant code; one entry per source file, so that it cannot grow without end.
-const CACHE = fileURLToPath(new URL('../node_modules/.cache/govhost-ts/', import.meta.url));
+// another user could plant code. It holds one entry per source file of the project's own (not a
+// test's script in a temporary folder), so that it cannot grow without end.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CACHE = `${ROOT}node_modules/.cache/govhost-ts/`;
 let cacheUsable = true;
 try {
   mkdirSync(CACHE, { recursive: true });
@@ -45,15 +47,16 @@ export async function load(url, context, nextLoad) {
 
 /** The JavaScript for one source file: from the cache when it was made from the same source. */
 async function transformed(path, source) {
+  const cacheable = cacheUsable && path.startsWith(ROOT);
   const file = `${CACHE}${sha256(path)}.js`;
   const stamp = `// ${sha256(`${MADE_WITH}\0${source}`)}\n`;
-  if (cacheUsable) {
-    const cached = await readFile(file, 'utf8').catch(() => '');
-    if (cached.startsWith(stamp)) return cached.slice(stamp.length);
+  if (cacheable) {
+    const entry = await readFile(file, 'utf8').catch(() => '');
+    if (entry.startsWith(stamp)) return entry.slice(stamp.length);
   }
   esbuild ??= await import('esbuild');
   const { code } = await esbuild.transform(source, { ...OPTIONS, sourcefile: path });
-  if (cacheUsable) {
+  if (cacheable) {
     // Written whole, then renamed: a process beside this one reads either entry, never half.
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
     await writeFile(tmp, stamp + code)
