@@ -147,6 +147,19 @@ describe('hosted payment page', () => {
       assert.equal((await pay('GET', sneaky)).statusCode, 404, sneaky);
     assert.equal((await pay('GET', `/pay/${p.id}`, 'localhost:7070')).statusCode, 404);
     assert.equal((await pay('GET', '/pay/not-a-payment')).statusCode, 404);
+    // The router sends these to the payment host too (a final dot, any case): they are it here.
+    for (const host of [`${PAY}.:8080`, `${PAY}.`, 'Pay.LocalHost.']) {
+      const r = await pay('GET', '/api/v1/departments', host);
+      assert.equal(r.statusCode, 404, `${host}: ${r.body.slice(0, 200)}`);
+      assert.match(r.body, /No such payment/, host);
+    }
+    // The way back from the provider is built from the Host: one with more than a name and a
+    // port opens nothing at the provider.
+    for (const host of [`${PAY}:8080@evil.example`, `${PAY}:8080/evil.example`, `${PAY}:8080?`]) {
+      const r = await pay('POST', `/pay/${p.id}/continue`, host);
+      assert.equal(r.statusCode, 404, `${host}: ${r.headers.location}`);
+    }
+    assert.equal((await api(key, 'GET', `/payments/${p.id}`)).json.state, 'created', 'never sent on');
   });
 
   it('pays at the sandbox and returns by a link that works once; a decline and a cancel too', async () => {
