@@ -128,6 +128,10 @@ describe('payments', () => {
     assert.equal(bad.status, 400, 'amounts are whole cents');
     const plain = await create(keyA, { returnUrl: 'ftp://licences.example.gov.hk/' });
     assert.equal(plain.status, 400, 'return URLs are HTTP(S)');
+    // Half a UTF-16 pair, which JSON may escape: the request's hash could not be made (a 500).
+    const lone = await create(keyA, { reference: 'LIC-\ud800' });
+    assert.equal(lone.status, 400, lone.body);
+    assert.match(lone.json.detail, /reference must not contain a lone surrogate/);
     const payload = body({ language: 'zh-Hant', metadata: { licence: 'L-1', renewal: true } });
     const first = await call(keyA, 'POST', '/payments', payload, 'same-key');
     assert.equal(first.status, 201, first.body);
@@ -262,6 +266,14 @@ describe('payments', () => {
     assert.equal(future.json.total, 0);
     const badState = await call(keyA, 'GET', '/payments?state=paid');
     assert.equal(badState.status, 400);
+    // RFC 3339 has a year 0000 (and an offset can reach it or 10000); PostgreSQL's timestamps do not.
+    for (const at of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00']) {
+      const r = await call(keyA, 'GET', `/payments?fromDate=${encodeURIComponent(at)}`);
+      assert.equal(r.status, 400, `${at}: ${r.body}`);
+      assert.match(r.json.detail, /fromDate must match format "date-time"/);
+    }
+    const first = await call(keyA, 'GET', `/payments?toDate=${encodeURIComponent('0001-01-01T00:00:00Z')}`);
+    assert.equal(first.json.total, 0, 'the first year still is one');
     const staff = await call(viewerA, 'GET', `/services/${a}/licences/payments?state=success`);
     assert.equal(staff.status, 200, staff.body);
     assert.equal(staff.json.total, 2);
