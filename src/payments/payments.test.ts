@@ -567,6 +567,12 @@ describe('payments', () => {
     const long = await summary(admin, 'from=2020-01-01&to=2022-01-01');
     assert.equal(long.status, 400);
     assert.match(long.json.detail, /at most 366 days by day/);
+    // The window's end is the day after `to`: past the year 9999, PostgreSQL refused it (a 500).
+    for (const q of ['from=9999-12-01&to=9999-12-31', 'from=0000-01-01&to=0000-01-31']) {
+      const r = await summary(admin, q);
+      assert.equal(r.status, 400, `${q}: ${r.body}`);
+      assert.match(r.json.detail, /is not a day \(YYYY-MM-DD, years 0001 to 9998\)/);
+    }
     const service = await summary(admin, 'service=fees');
     assert.equal(service.status, 400, 'a service needs its department');
   });
