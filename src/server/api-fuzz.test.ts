@@ -369,7 +369,9 @@ function check(
 ): string[] {
   const out: string[] = [];
   const status = res.statusCode;
-  if (status >= 500) out.push(`a ${status}`);
+  // The app has no payment provider: a refund it reaches says so with the 503 it declares.
+  const unavailable = status === 503 && op.declared.has(503);
+  if (status >= 500 && !unavailable) out.push(`a ${status}`);
   if (c.expect && !c.expect.includes(status)) {
     out.push(`refused input answered ${status}, not ${c.expect.join(' or ')}`);
   }
@@ -383,7 +385,7 @@ function check(
         out.push('a problem without type, title and its status');
       }
     }
-    if (status < 500 && wrote) out.push(`a ${status} that wrote to the store`);
+    if ((status < 500 || unavailable) && wrote) out.push(`a ${status} that wrote to the store`);
   }
   // A stack frame (`at f (file.ts:12:5)`) tells an attacker the code's layout: never in an answer.
   if (/\bat .*\.[cm]?[jt]s:\d+:\d+/.test(res.body)) out.push('a stack trace in the answer');
