@@ -70,6 +70,13 @@ export function paymentWebhookSender(deps: {
               throw new DeliveryError(`the router's HTTPS listener ${httpsUrl}: ${err.message}`);
             },
           ),
+      }).catch((err: unknown) => {
+        if (err instanceof DeliveryError && err.status !== null)
+          throw new DeliveryError(
+            `HTTP ${err.status} from ${hook.url} over HTTPS through the router`,
+            err.status,
+          );
+        throw err;
       });
       return `payment webhook ${hook.url} answered ${status} through the router's HTTPS listener`;
     }
