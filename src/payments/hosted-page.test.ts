@@ -6,7 +6,7 @@
 // started one cancelled at the provider first), and the service's payment webhook (decision 047):
 // set on its own host only, queued with each move, signed, sent through a router with retries.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +24,21 @@ import { payOnCardPage, type RunningSandbox, startSandbox } from './sandbox/sand
 import { paymentWebhookSender } from './webhook.sender.ts';
 
 const PAY = 'pay.localhost';
+
+/** A webhook as its receiver reads it: the raw body, and whether it is signed with `secret`. */
+function readSigned(req: IncomingMessage, secret: string): Promise<{ ok: boolean; body: string }> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      const headers = {
+        timestamp: req.headers['x-govhost-timestamp'] as string,
+        signature: req.headers['x-govhost-signature'] as string,
+      };
+      resolve({ ok: verifyWebhook(secret, headers, body), body });
+    });
+  });
+}
 
 describe('hosted payment page', () => {
   let t: TestApp;
@@ -323,21 +338,10 @@ describe('hosted payment page', () => {
     // The outbox sends them through the router: here a stand-in for it on loopback, which answers
     // 503 to the first delivery (retried) and checks each one as a service would.
     const got: { host: string; path: string; ok: boolean; body: string }[] = [];
-    const router = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8').on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        const ok = verifyWebhook(
-          secret,
-          {
-            timestamp: req.headers['x-govhost-timestamp'] as string,
-            signature: req.headers['x-govhost-signature'] as string,
-          },
-          body,
-        );
-        got.push({ host: String(req.headers.host), path: String(req.url), ok, body });
-        res.writeHead(got.length === 1 ? 503 : 204).end();
-      });
+    const router = createServer(async (req, res) => {
+      const { ok, body } = await readSigned(req, secret);
+      got.push({ host: String(req.headers.host), path: String(req.url), ok, body });
+      res.writeHead(got.length === 1 ? 503 : 204).end();
     });
     await new Promise<void>((resolve) => router.listen(0, '127.0.0.1', resolve));
     const port = (router.address() as AddressInfo).port;
@@ -400,26 +404,10 @@ describe('hosted payment page', () => {
     // The service's instance: records each request with its headers.
     const got: { proto: string; host: string; ok: boolean; body: string }[] = [];
     let secret = '';
-    const instance = await startBackend('licences-1', (req, res) => {
-      let body = '';
-      req.setEncoding('utf8').on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        const ok = verifyWebhook(
-          secret,
-          {
-            timestamp: req.headers['x-govhost-timestamp'] as string,
-            signature: req.headers['x-govhost-signature'] as string,
-          },
-          body,
-        );
-        got.push({
-          proto: String(req.headers['x-forwarded-proto']),
-          host: String(req.headers.host),
-          ok,
-          body,
-        });
-        res.writeHead(204).end();
-      });
+    const instance = await startBackend('licences-1', async (req, res) => {
+      const { ok, body } = await readSigned(req, secret);
+      got.push({ proto: String(req.headers['x-forwarded-proto']), host: String(req.headers.host), ok, body });
+      res.writeHead(204).end();
     });
     // A real router listening for HTTP and HTTPS, serving the service with the certificate it is given.
     const router = await startTestRouter({ httpsPort: 0 });
