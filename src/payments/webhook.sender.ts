@@ -30,7 +30,7 @@ async function routerAddress(routerUrl: string): Promise<{ address: string; fami
 }
 
 /** What the outbox records when a service redirects the plain-HTTP webhook (decision 051). */
-export const redirectedMessage = (url: URL, status: number) =>
+const redirectedMessage = (url: URL, status: number) =>
   `HTTP ${status}: ${url.hostname} redirects plain HTTP to HTTPS, so a webhook to an http URL is never delivered; set the webhook URL to https://${url.hostname}${url.pathname}${url.search}`;
 
 /**
