@@ -1,4 +1,4 @@
-// test-seconds: 20
+// test-seconds: 23
 // The hosted payment page on the payment host (decision 043), on a real store and the real
 // sandbox process: the return URL checked at create (only the service's own host names), the
 // page in both languages under a strict CSP, only /pay/ served on the payment host, the round trip
