@@ -39,6 +39,7 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { runBench } from './bench-main.mjs';
 import { cpuSeconds, machineBusySeconds, selfSeconds, tree } from './proc-cpu.mjs';
 
 const num = (name, dflt, min, max) => {
@@ -520,26 +521,11 @@ async function cleanup() {
   rmSync(work, { recursive: true, force: true });
 }
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  // The comment at the top of this file is its manual.
-  const lines = readFileSync(new URL(import.meta.url), 'utf8')
-    .split('\n')
-    .slice(1);
-  const head = lines.slice(
-    0,
-    lines.findIndex((l) => !l.startsWith('//')),
-  );
-  console.log(head.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-  rmSync(work, { recursive: true, force: true });
-  process.exit(0);
-}
-process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  for (const words of lastWords) console.error(words());
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench({
+  manual: import.meta.url,
+  main,
+  cleanup,
+  lastWords: () => {
+    for (const words of lastWords) console.error(words());
+  },
+});

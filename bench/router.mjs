@@ -21,7 +21,8 @@
 // each a GOVHOST_ROUTER_WORKERS value; default: the router's own default), BENCH_ROUTER_ENV
 // (";"-separated router variants, each space-separated NAME=value pairs set in that router's
 // environment, e.g. "NODE_OPTIONS=--max-semi-space-size=32;NODE_CLUSTER_SCHED_POLICY=none"; an
-// empty item is the router as it is; the workers inherit the environment), BENCH_SCHEMES
+// empty item is the router as it is; the workers inherit the environment; NODE=path runs that
+// variant on another Node.js binary), BENCH_SCHEMES
 // ("http,https": which of the two to run).
 //
 // Besides the table, each run's log line gives "rest" (CPU-seconds per 10k requests of wrk and the
@@ -34,6 +35,7 @@ import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runBench } from './bench-main.mjs';
 import { childrenSeconds, cpuEach, cpuSeconds, machineBusySeconds, selfSeconds, tree } from './proc-cpu.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -221,7 +223,10 @@ async function startRouter(backendPort, workers, tls, extraEnv) {
     GOVHOST_ROUTER_STATE: join(work, `routes-${workers ?? 'default'}-${children.length}.json`),
   };
   if (workers !== undefined) env.GOVHOST_ROUTER_WORKERS = workers;
-  const { child, ready } = start(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
+  // NODE=path in a variant runs that router on another Node.js binary (to weigh a Node upgrade).
+  const node = env.NODE ?? process.execPath;
+  delete env.NODE;
+  const { child, ready } = start(node, ['--import', 'tsx', 'src/router/main.ts'], {
     cwd: root,
     env,
   });
@@ -505,24 +510,8 @@ async function cleanup() {
   rmSync(work, { recursive: true, force: true });
 }
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  // The comment at the top of this file is its manual.
-  const text = readFileSync(new URL(import.meta.url), 'utf8');
-  const lines = text.split('\n').slice(1);
-  const head = lines.slice(
-    0,
-    lines.findIndex((l) => !l.startsWith('//')),
-  );
-  console.log(head.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-  rmSync(work, { recursive: true, force: true });
-  process.exit(0);
-}
-process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench({
+  manual: import.meta.url,
+  main,
+  cleanup,
+});

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { serviceHostname } from '../catalog/service.logic.ts';
+import { feesService } from '../payments/payments.testing.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { BIN, cleanEnv, runCli } from '../test-support/server-process.ts';
 
@@ -21,27 +22,12 @@ describe('govhost payments', () => {
   before(async () => {
     t = await testApp();
     url = await t.listen();
-    dept = await t.department('PAY');
-    dev = (await t.user('dept-developer', dept)).token;
-    const res = await t.request(dev, {
-      method: 'POST',
-      url: '/api/v1/services',
-      payload: {
-        department: dept,
-        slug: 'fees',
-        nameEn: 'Fees',
-        nameZh: '費用',
-        origin: 'new',
-        channels: ['web'],
-        slaTier: 'silver',
-      },
-    });
-    assert.equal(res.statusCode, 201, res.body);
+    ({ dept, dev } = await feesService(t, 'PAY'));
   });
   after(() => t.close());
 
   it('makes, lists, uses and revokes a key; lists payments', async () => {
-    const made = await run(['payments', 'key-create', 'fees', '--name', 'web']);
+    const made = await run(['payments', 'key-create', 'fees', '--name', 'cli']);
     assert.equal(made.code, 0, made.stderr);
     const secret = /^(ghp_test_\S+)$/m.exec(made.stdout)?.[1];
     assert.ok(secret, made.stdout);
@@ -63,7 +49,7 @@ describe('govhost payments', () => {
     assert.match(list.stdout, /FEE-9\s+HK\$42\.50\s+created\s+test/);
     const keys = await run(['payments', 'keys', 'fees']);
     assert.ok(!keys.stdout.includes(secret), 'the secret is never listed');
-    const id = /^([0-9a-f-]{36})\s+web/m.exec(keys.stdout)?.[1];
+    const id = /^([0-9a-f-]{36})\s+cli/m.exec(keys.stdout)?.[1];
     assert.ok(id, keys.stdout);
     const revoked = await run(['payments', 'key-revoke', 'fees', id]);
     assert.equal(revoked.code, 0, revoked.stderr);

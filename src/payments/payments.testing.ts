@@ -4,7 +4,8 @@ import type { TestApp } from '../test-support/app.ts';
 
 /**
  * A department with a `fees` service and a test payment key of it, made as its developer through
- * the API; `returnUrl` is on the service's own host, the only place a return URL may go.
+ * the API; `returnUrl` is on the service's own host, the only place a return URL may go, and `dev`
+ * is the developer's token.
  */
 export async function feesService(t: TestApp, prefix: string) {
   const dept = await t.department(prefix);
@@ -31,6 +32,7 @@ export async function feesService(t: TestApp, prefix: string) {
   assert.equal(made.statusCode, 201, made.body);
   return {
     dept,
+    dev,
     key: made.json().secret as string,
     returnUrl: `https://${serviceHostname('fees', dept, t.config.domain)}/`,
   };

@@ -730,34 +730,20 @@ function RateProposalSection({ canWrite, onAdopted }: { canWrite: boolean; onAdo
               </select>
             )}
           </Field>
-          <Field label={t('utilisationPercent')} name="utilisation" idPrefix="proposal">
-            {(p) => (
-              <input
-                {...p}
-                type="number"
-                required
-                min={1}
-                max={100}
-                step="any"
-                value={f.utilisation}
-                onChange={(e) => setF({ ...f, utilisation: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field label={t('memorySharePercent')} name="memoryShare" idPrefix="proposal">
-            {(p) => (
-              <input
-                {...p}
-                type="number"
-                required
-                min={0}
-                max={100}
-                step="any"
-                value={f.memoryShare}
-                onChange={(e) => setF({ ...f, memoryShare: e.target.value })}
-              />
-            )}
-          </Field>
+          <PercentField
+            label={t('utilisationPercent')}
+            name="utilisation"
+            min={1}
+            value={f.utilisation}
+            onChange={(v) => setF({ ...f, utilisation: v })}
+          />
+          <PercentField
+            label={t('memorySharePercent')}
+            name="memoryShare"
+            min={0}
+            value={f.memoryShare}
+            onChange={(v) => setF({ ...f, memoryShare: v })}
+          />
           <button type="submit" disabled={!year}>
             {t('proposeRates')}
           </button>
@@ -765,6 +751,32 @@ function RateProposalSection({ canWrite, onAdopted }: { canWrite: boolean; onAdo
       )}
       {asked && <Proposal key={asQuery(asked)} ask={asked} canWrite={canWrite} onAdopted={onAdopted} />}
     </section>
+  );
+}
+
+/** A percentage the proposal asks for: a required number from `min` to 100, fractions allowed. */
+function PercentField(props: {
+  label: string;
+  name: string;
+  min: number;
+  value: string;
+  onChange(value: string): void;
+}) {
+  return (
+    <Field label={props.label} name={props.name} idPrefix="proposal">
+      {(p) => (
+        <input
+          {...p}
+          type="number"
+          required
+          min={props.min}
+          max={100}
+          step="any"
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      )}
+    </Field>
   );
 }
 
