@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { storedLeafFingerprints } from '../edge/certificates.logic.ts';
 import { NotificationDispatcher } from '../monitoring/notification.dispatcher.ts';
 import { verifyWebhook } from '../monitoring/notification.senders.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
@@ -455,6 +456,9 @@ describe('hosted payment page', () => {
       const stranger = ca.issue([host]);
       const upload = await api(t.adminToken, 'POST', '/certificates', stored);
       assert.equal(upload.status, 201, upload.body);
+      // What the sender pins to: the stored leaf for its host names, none for a name it does not cover.
+      assert.deepEqual(await storedLeafFingerprints(t.db, host), [upload.json.fingerprint]);
+      assert.deepEqual(await storedLeafFingerprints(t.db, `x.${host}`), []);
       await serve(stored);
       // This process runs a router that serves HTTPS; the certificate covers the host; redirect is on
       // (the default): an http URL would never be delivered, so it is refused, saying what to use.
