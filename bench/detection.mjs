@@ -30,9 +30,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { register } from 'tsx/esm/api';
 
-register();
+await import('../bin/ts-loader.mjs');
 const { hash32, nextAtPhase } = await import('../src/monitoring/scheduler.ts');
 const { verifyWebhook } = await import('../src/monitoring/notification.senders.ts');
 

@@ -18,9 +18,8 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { register } from 'tsx/esm/api';
 
-register();
+await import('../bin/ts-loader.mjs');
 const { stopLeftServices } = await import('../src/test-support/left-services.ts');
 
 const i = process.argv.indexOf('--rounds');

@@ -18,7 +18,7 @@
 // as % of one core over the window's wall time; RSS is read from /proc/<pid>/status every 5 s
 // (median); at the end the process is sent SIGUSR2 and bench/idle-probe.mjs (preloaded with
 // NODE_OPTIONS=--import) writes its process.memoryUsage(): the V8 heap, and `external`, where
-// PGlite's WebAssembly memory lives (the rest of RSS is code: V8's, tsx's, WebAssembly's compiled). Prints the load average before and after.
+// PGlite's WebAssembly memory lives (the rest of RSS is code: V8's, the TypeScript loader's hooks thread, WebAssembly's compiled). Prints the load average before and after.
 // The server runs with the Node.js flags of the `govhost` command's shebang, as users run it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,9 +26,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { register } from 'tsx/esm/api';
 
-register();
+await import('../bin/ts-loader.mjs');
 const { stopLeftServices } = await import('../src/test-support/left-services.ts');
 
 const arg = (name, dflt) => {

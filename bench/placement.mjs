@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // How tightly and how fast the planner packs whole workloads onto farms of one size.
-// Usage: node --import tsx bench/placement.mjs   (about 10 s)
+// Usage: node --import ./bin/ts-loader.mjs bench/placement.mjs   (about 10 s)
 //
 // Runs the platform's own placeAll (best-fit decreasing with the memory/CPU-balanced order, the
 // same rules as admission's placeSlots) on:

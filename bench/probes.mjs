@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // How many services one platform process can probe at the default 10 s interval while the probe
-// schedule keeps within 10 % of its interval. Usage: node --import tsx bench/probes.mjs
+// schedule keeps within 10 % of its interval. Usage: node --import ./bin/ts-loader.mjs bench/probes.mjs
 //
 // Drives the engine's real probing path in this process: its Prober (node:http keep-alive agent),
 // its TimerWheel and the same phase spreading (FNV hash of the service id) and rescheduling the

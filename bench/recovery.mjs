@@ -1,6 +1,6 @@
 // Recovery of the local supervisor after kill -9: the time from the kill to the next HTTP 200
 // on the instance's port, from a new server process.
-// Usage: node --import tsx bench/recovery.mjs [rounds=20]
+// Usage: node --import ./bin/ts-loader.mjs bench/recovery.mjs [rounds=20]
 //
 // Each round uses a fresh instance, so that every kill is the first crash of a healthy instance:
 // the one the supervisor restarts at once (a second crash within a minute waits 0.5 s, on

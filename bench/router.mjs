@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Router vs nginx and HAProxy on this machine, in one run: `node bench/router.mjs` (--help: this).
 //
-// Starts a keep-alive hello-world backend, the GovHost router (a real process through tsx),
+// Starts a keep-alive hello-world backend, the GovHost router (a real process through bin/ts-loader.mjs),
 // nginx (2 workers, upstream keepalive) and HAProxy (2 threads, connection reuse; skipped, saying
 // so, when Debian's `haproxy` is not installed) in front of it, each over plain HTTP and over
 // HTTPS (TLS terminated by the proxy with one throwaway certificate made with openssl, the same
@@ -226,7 +226,7 @@ async function startRouter(backendPort, workers, tls, extraEnv) {
   // NODE=path in a variant runs that router on another Node.js binary (to weigh a Node upgrade).
   const node = env.NODE ?? process.execPath;
   delete env.NODE;
-  const { child, ready } = start(node, ['--import', 'tsx', 'src/router/main.ts'], {
+  const { child, ready } = start(node, ['--import', './bin/ts-loader.mjs', 'src/router/main.ts'], {
     cwd: root,
     env,
   });

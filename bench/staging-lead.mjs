@@ -33,9 +33,8 @@ import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { register } from 'tsx/esm/api';
 
-register();
+await import('../bin/ts-loader.mjs');
 const { startNpmRegistry } = await import('../src/test-support/npm-registry.ts');
 const { startEgressTripwire, LOOPBACK_NO_PROXY } = await import('../src/test-support/egress-tripwire.ts');
 

@@ -22,9 +22,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { register } from 'tsx/esm/api';
 
-register();
+await import('../bin/ts-loader.mjs');
 const { startNpmRegistry, npmClientEnv } = await import('../src/test-support/npm-registry.ts');
 const { startEgressTripwire } = await import('../src/test-support/egress-tripwire.ts');
 

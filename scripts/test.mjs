@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { register } from 'tsx/esm/api';
 
 const root = new URL('..', import.meta.url).pathname;
+// The TypeScript loader (docs/decisions/053): for this process, and for every test file's.
+const tsLoader = new URL('../bin/ts-loader.mjs', import.meta.url).href;
 const filters = process.argv.slice(2);
 
 function findTests(dir) {
@@ -68,7 +69,7 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 /** A migrated PGlite data folder that each test file copies: much faster than a new one each. */
 async function makeTemplate() {
-  register();
+  await import(tsLoader);
   const { openStore } = await import('../src/server/store.ts');
   const { migrateToLatest } = await import('../src/server/migrations.ts');
   const dir = join(work, 'pglite-template');
@@ -160,7 +161,11 @@ function runPass(name, passFiles, env) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx`.trim() },
+      env: {
+        ...process.env,
+        ...env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${tsLoader}`.trim(),
+      },
     });
     child.on('exit', (code) => {
       const text = readFileSync(tap, 'utf8');

@@ -23,7 +23,7 @@ type Result = { code: number | null; stdout: string; stderr: string };
 type Args = string | string[];
 
 // No GOVHOST_* or DATABASE_URL from the developer's shell may steer the server or the CLI; and
-// the runner's `--import tsx` is dropped because bin/govhost.mjs registers tsx itself.
+// the runner's `--import` of the TypeScript loader is dropped because bin/govhost.mjs registers it itself.
 const cleanEnv = Object.fromEntries(
   Object.entries(process.env).filter(
     ([k]) => !k.startsWith('GOVHOST_') && k !== 'DATABASE_URL' && k !== 'NODE_OPTIONS',

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { TS_LOADER, TS_NODE_ARGS } from '../platform/ts-loader.ts';
 import { type AdminSource, createAdminServer } from './admin.ts';
 import type { InflightReport } from './balancer.ts';
 import { type ToPrimary, type ToWorker, WORKER_OPTIONS_ENV, type WorkerOptions } from './cluster-protocol.ts';
@@ -23,7 +24,7 @@ const RESTART_DELAY_MS = [250, 1_000, 5_000, 15_000];
 
 type Stats = { metrics: Record<string, RawServiceMetrics>; inflight: InflightReport };
 
-/** The worker's node flags: tsx must load it, whatever ran this process (a test runner, main.ts). */
+/** The worker's node flags: the TypeScript loader must load it, whatever ran this process (a test runner, main.ts). */
 function workerExecArgv(): string[] {
   const keep: string[] = [];
   const argv = process.execArgv;
@@ -32,8 +33,8 @@ function workerExecArgv(): string[] {
     if ((a === '--import' || a === '--require' || a === '--loader') && argv[i + 1]) keep.push(a, argv[++i]!);
     else if (/^--(import|require|loader)=/.test(a) || a === '--enable-source-maps') keep.push(a);
   }
-  const hasTsx = [...keep, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('tsx'));
-  if (!hasTsx) keep.push('--import', 'tsx');
+  const hasLoader = [...keep, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes(TS_LOADER));
+  if (!hasLoader) keep.push(...TS_NODE_ARGS);
   return keep;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The router process: `node --import tsx src/router/main.ts`. Runs apart from the control
+ * The router process: `node --import ./bin/ts-loader.mjs src/router/main.ts`. Runs apart from the control
  * plane so that citizens' traffic keeps flowing while the API restarts or upgrades.
  */
 import { ConfigError } from '../platform/config.ts';

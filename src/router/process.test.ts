@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { TS_NODE_ARGS } from '../platform/ts-loader.ts';
 import { admin, ask, proxyRoute, startBackend, type TestBackend, TOKEN, waitFor } from './testing.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -16,9 +17,9 @@ interface RouterProcess {
   stderr: () => string;
 }
 
-/** Starts `node --import tsx src/router/main.ts` and waits for its ready line. */
+/** Starts `node --import ./bin/ts-loader.mjs src/router/main.ts` and waits for its ready line. */
 async function spawnRouter(env: Record<string, string>): Promise<RouterProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, 'src/router/main.ts'], {
     cwd: root,
     env: { ...process.env, GOVHOST_ROUTER_PORT: '0', GOVHOST_ROUTER_ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -216,7 +217,7 @@ describe('router process', () => {
   });
 
   test('refuses to start with bad settings, naming each', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/router/main.ts'], {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, 'src/router/main.ts'], {
       cwd: root,
       env: { ...process.env, GOVHOST_ROUTER_PORT: 'eighty', GOVHOST_ROUTER_ADMIN_TOKEN: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

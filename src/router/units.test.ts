@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { TS_NODE_ARGS } from '../platform/ts-loader.ts';
 import { BackendRegistry } from './balancer.ts';
 import { hostOf } from './headers.ts';
 import { silentLog } from './log.ts';
@@ -275,7 +276,7 @@ describe('installCrashGuard', () => {
       installCrashGuard(silentLog, async () => { console.log('drained'); }, 100);
       setTimeout(() => { throw new Error('a bug'); }, 0);
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    const r = spawnSync(process.execPath, [...TS_NODE_ARGS, '--input-type=module', '-e', script], {
       cwd: new URL('../..', import.meta.url).pathname,
       encoding: 'utf8',
       timeout: 20_000,

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TS_NODE_ARGS } from '../platform/ts-loader.ts';
 import type { RawServiceMetrics } from '../router/metrics.ts';
 import { platformKeyFor, probeKeyFor } from '../router/probe-key.ts';
 import type { RouteTable } from '../router/route-table.ts';
@@ -183,7 +184,7 @@ export async function ensureRouter(opts: {
 
   const logFile = join(dir, 'router.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', ROUTER_MAIN], {
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, ROUTER_MAIN], {
     detached: true,
     stdio: ['ignore', out, out],
     env: {

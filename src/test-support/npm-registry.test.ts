@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TS_NODE_ARGS } from '../platform/ts-loader.ts';
 import { describeFailure, runCommand } from './command.ts';
 import { type EgressTripwire, startEgressTripwire } from './egress-tripwire.ts';
 import { freePort } from './free-port.ts';
@@ -166,7 +167,7 @@ describe('loopback npm registry (Verdaccio)', () => {
     // Its registry's folder goes under a temp folder of this test's, to see that it is removed.
     const holderTmp = join(work, 'holder-tmp');
     await mkdir(holderTmp);
-    const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    const holder = spawn(process.execPath, [...TS_NODE_ARGS, '--input-type=module', '-e', script], {
       env: { ...process.env, TMPDIR: holderTmp },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -176,7 +177,6 @@ describe('loopback npm registry (Verdaccio)', () => {
     });
     const pid = await until('the holder to start a registry', () => /"pid":(\d+)/.exec(out)?.[1], 30_000);
     assert.ok(alive(Number(pid)));
-    // (tsx may keep a cache of its own there too.)
     const registryDirs = () => readdirSync(holderTmp).filter((f) => f.startsWith('govhost-npm-registry-'));
     assert.equal(registryDirs().length, 1);
     holder.kill('SIGKILL');

@@ -8,8 +8,8 @@ export const BIN = fileURLToPath(new URL('../../bin/govhost.mjs', import.meta.ur
 
 /**
  * The environment for a `govhost` child process: nothing from the developer's shell may steer it
- * (GOVHOST_*, DATABASE_URL), and the runner's `--import tsx` is dropped because the bin registers
- * tsx itself. Service users (made as root) get the test run's prefix, so that the runner removes
+ * (GOVHOST_*, DATABASE_URL), and the runner's `--import` of the TypeScript loader is dropped because
+ * the bin registers it itself. Service users (made as root) get the test run's prefix, so that the runner removes
  * them at its end.
  */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

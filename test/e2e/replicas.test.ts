@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { TS_NODE_ARGS } from '../../src/platform/ts-loader.ts';
 import { TEST_STORE } from '../../src/test-support/database.ts';
 import { freePort } from '../../src/test-support/free-port.ts';
 import { stopLeftServices } from '../../src/test-support/left-services.ts';
@@ -164,7 +165,7 @@ describe('control-plane replicas behind HAProxy', { skip }, () => {
     const edgePort = await freePort();
     edgeUrl = `http://127.0.0.1:${edgePort}`;
     const main = fileURLToPath(new URL('../../src/router/main.ts', import.meta.url));
-    edge = spawn(process.execPath, ['--import', 'tsx', main], {
+    edge = spawn(process.execPath, [...TS_NODE_ARGS, main], {
       env: cleanEnv({
         GOVHOST_ROUTER_PORT: String(edgePort),
         GOVHOST_ROUTER_ADMIN_PORT: String(await freePort()),

@@ -1,8 +1,8 @@
 import { sandboxServer } from './sandbox.server.ts';
 
 /**
- * The sandbox provider as its own process (`govhost payments sandbox`, or `node --import tsx
- * src/payments/sandbox/main.ts`). Settings from the environment; it prints one JSON line with the
+ * The sandbox provider as its own process (`govhost payments sandbox`, or `node --import
+ * ./bin/ts-loader.mjs src/payments/sandbox/main.ts`). Settings from the environment; it prints one JSON line with the
  * address it listens on, which is what a test or a supervisor waits for.
  */
 export async function runSandbox(env: NodeJS.ProcessEnv = process.env): Promise<void> {

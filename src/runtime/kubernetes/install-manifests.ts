@@ -261,7 +261,7 @@ export function installManifests(opts: Partial<InstallOptions> = {}) {
     {
       name: 'router',
       image: o.image,
-      command: ['node', '--import', 'tsx', 'src/router/main.ts'],
+      command: ['node', '--import', './bin/ts-loader.mjs', 'src/router/main.ts'],
       ports: [{ name: 'http', containerPort: ROUTER_PORT }],
       env: [
         { name: 'GOVHOST_ROUTER_HOST', value: '0.0.0.0' },

@@ -83,7 +83,7 @@ const hasNft = (() => {
 const live =
   process.getuid?.() !== 0 ? 'needs root' : !hasNft ? 'needs nft (apt-get install nftables)' : false;
 
-// The runner's `--import tsx` is not for these plain scripts (and another uid could not load it).
+// The runner's TypeScript loader (`--import`) is not for these plain scripts (and another uid could not load it).
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS'));
 
 /** Tries to connect to each port as `uid` (null: as this process); 'ok' or the error code. */

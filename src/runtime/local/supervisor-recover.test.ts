@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TS_NODE_ARGS } from '../../platform/ts-loader.ts';
 import type { InstanceStatus } from '../runtime.types.ts';
 import { LocalSupervisor } from './supervisor.ts';
 import {
@@ -110,7 +111,7 @@ describe('local supervisor: surviving the control plane', () => {
     const spec = makeSpec(fx.workDir({ 'server.js': SERVER_JS }), `${NODE} server.js`);
     const plane = spawn(
       NODE,
-      ['--import', 'tsx', script, supervisorModule, fx.stateDir, fx.logDir, JSON.stringify(spec)],
+      [...TS_NODE_ARGS, script, supervisorModule, fx.stateDir, fx.logDir, JSON.stringify(spec)],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = once(plane, 'exit');
