@@ -7,6 +7,7 @@ import { auditContext, authorize, type Caller, type Principal } from '../tenancy
 import { checkCertificate } from './certificates.check.ts';
 import * as repo from './certificates.repository.ts';
 import type { CertificateSource } from './certificates.tables.ts';
+import { nameCovers } from './hostname.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -192,6 +193,18 @@ export async function certificatesForRoutes(db: Db, now = new Date()): Promise<S
     chain: r.chain_pem,
     key: r.key_sealed,
   }));
+}
+
+/**
+ * The SHA-256 fingerprints (hex, of the leaf's DER, as stored) of the certificates valid now whose
+ * names cover `host`: the leaves the platform's own router may present for it, since it serves
+ * only what this store gives it. What a connection from the platform to its router is pinned to.
+ */
+export async function storedLeafFingerprints(db: Db, host: string, now = new Date()): Promise<string[]> {
+  const name = host.toLowerCase().replace(/\.$/, '');
+  return (await repo.validLeaves(db, now))
+    .filter((r) => r.names.some((n) => nameCovers(n, name)))
+    .map((r) => r.fingerprint);
 }
 
 /** The same certificates with their keys opened: only for a table handed to a router. */

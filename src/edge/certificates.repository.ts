@@ -58,6 +58,15 @@ export const validCertificates = (db: Executor, now: Date) =>
     .orderBy('id')
     .execute();
 
+/** Names and leaf fingerprints of the certificates valid at `now`: what the platform's own router may present. */
+export const validLeaves = (db: Executor, now: Date) =>
+  db
+    .selectFrom('certificates')
+    .select(['names', 'fingerprint'])
+    .where('not_before', '<=', now)
+    .where('not_after', '>', now)
+    .execute();
+
 /** Certificates whose leaf expires before `before` (expired ones included), soonest first. */
 export const expiringBefore = (db: Executor, before: Date) =>
   db.selectFrom('certificates').select(SHOWN).where('not_after', '<', before).orderBy('not_after').execute();

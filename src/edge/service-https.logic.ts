@@ -26,6 +26,11 @@ export async function getServiceHttps(
   return row ? { httpsRedirect: row.https_redirect, hsts: row.hsts } : { ...DEFAULTS };
 }
 
+/** True unless the service's department turned its plain-HTTP redirect off (the router redirects once a certificate covers the host). */
+export async function httpsRedirectOn(db: Db, serviceId: string): Promise<boolean> {
+  return (await repo.findHttps(db, serviceId))?.https_redirect ?? DEFAULTS.httpsRedirect;
+}
+
 /** Changes a service's HTTPS settings (its department's admins and developers, operators), audited. */
 export async function setServiceHttps(
   deps: { db: Db; changed?: () => Promise<void> },

@@ -7,8 +7,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Severity } from './alert-rules.ts';
-import { type WebhookPolicy, WebhookTargetError } from './webhook-target.ts';
+import { type Target, type WebhookPolicy, WebhookTargetError } from './webhook-target.ts';
 
 /** What every channel is told about an incident; webhooks receive exactly this JSON. */
 export interface NotificationPayload {
@@ -78,6 +79,13 @@ export function verifyWebhook(
 
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
+  constructor(
+    message: string,
+    /** The receiver's HTTP status when it answered with a non-2xx one; null when it did not answer. */
+    readonly status: number | null = null,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -92,7 +100,13 @@ export async function postWebhook(
   body: string,
   timeoutMs: number,
   /** Where to connect: a policy's checked address, or another capability's own (e.g. the router). */
-  policy: Pick<WebhookPolicy, 'target'>,
+  policy: Pick<WebhookPolicy, 'target'> & {
+    /**
+     * A connection the caller makes itself (e.g. TLS to its router, checked its own way), for this
+     * delivery alone: the request is written on it only once it resolves, as plain HTTP/1.1 on top.
+     */
+    connect?: (target: Target) => Promise<Duplex>;
+  },
 ): Promise<number> {
   const u = new URL(url);
   let target: Awaited<ReturnType<WebhookPolicy['target']>>;
@@ -107,15 +121,28 @@ export async function postWebhook(
     if (opts.all) done(null, [{ address: target.address, family: target.family }]);
     else done(null, target.address, target.family);
   };
+  const connect = policy.connect;
   return new Promise<number>((resolve, reject) => {
-    const req = (u.protocol === 'https:' ? https : http).request(
+    const req = (u.protocol === 'https:' && !connect ? https : http).request(
       {
         method: 'POST',
         hostname: target.hostname,
         port: target.port ?? (u.port || undefined),
         path: `${u.pathname}${u.search}`,
         lookup: pinned,
-        agent: false,
+        ...(connect
+          ? {
+              // No agent: an agent would make its own connection, ignoring createConnection.
+              createConnection: (_o, done) => {
+                connect(target).then(
+                  (socket) => done(null, socket),
+                  // On an error Node ignores the socket argument and fails the request with it.
+                  (err: Error) => done(err, undefined as unknown as Duplex),
+                );
+                return undefined;
+              },
+            }
+          : { agent: false }),
         headers: {
           host: u.host,
           'content-type': 'application/json',
@@ -130,7 +157,7 @@ export async function postWebhook(
         // The answer's body is not ours to read; the socket is this delivery's alone.
         res.destroy();
         clearTimeout(timer);
-        if (status < 200 || status > 299) reject(new DeliveryError(`HTTP ${status}`));
+        if (status < 200 || status > 299) reject(new DeliveryError(`HTTP ${status}`, status));
         else resolve(status);
       },
     );

@@ -22,6 +22,12 @@ const config = { public: true };
 const PAY_HOST_PATHS =
   /^(?:\/pay\/(?:return\/[\w-]+|[\w-]+(?:\/continue|\/back)?)|\/api\/v1\/payments(?:\/[\w/-]*)?)(?:\?[^#]*)?$/;
 const schema = { hide: true };
+/**
+ * A Host header that is a name and perhaps a port, nothing else. The page builds the provider's
+ * way back from it, and the router passes on whatever follows the name (`pay.localhost:8080@evil`
+ * would have sent the citizen elsewhere after paying).
+ */
+const PLAIN_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/i;
 
 /**
  * The payment host `pay.<domain>` (decision 043), which the router sends to this server: the
@@ -64,7 +70,8 @@ export async function registerPayHost(
   app.addHook('onRequest', async (req, reply) => {
     // The payments API is served here too: a hosted service reaches it through the router, the
     // only platform port its instances may open (its routes take payment keys, never staff tokens).
-    if (!onPayHost(req) || PAY_HOST_PATHS.test(req.url)) return;
+    if (!onPayHost(req)) return;
+    if (PAY_HOST_PATHS.test(req.url) && PLAIN_HOST.test(req.headers.host ?? '')) return;
     return html(reply, 404, messagePage(null, 'notFound'));
   });
 

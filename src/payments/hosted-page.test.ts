@@ -1,4 +1,4 @@
-// test-seconds: 20
+// test-seconds: 23
 // The hosted payment page on the payment host (decision 043), on a real store and the real
 // sandbox process: the return URL checked at create (only the service's own host names), the
 // page in both languages under a strict CSP, only /pay/ served on the payment host, the round trip
@@ -6,21 +6,40 @@
 // started one cancelled at the provider first), and the service's payment webhook (decision 047):
 // set on its own host only, queued with each move, signed, sent through a router with retries.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { storedLeafFingerprints } from '../edge/certificates.logic.ts';
 import { NotificationDispatcher } from '../monitoring/notification.dispatcher.ts';
 import { verifyWebhook } from '../monitoring/notification.senders.ts';
 import { loadSecretBox } from '../platform/secrets.ts';
+import { proxyRoute, admin as routerAdmin, startBackend, startTestRouter } from '../router/testing.ts';
+import { NO_OPENSSL, TestCa } from '../router/tls-testing.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
+import { until } from '../test-support/until.ts';
 import { expireUnpaid } from './expiry.job.ts';
 import { httpProvider } from './provider.ts';
 import { payOnCardPage, type RunningSandbox, startSandbox } from './sandbox/sandbox.testing.ts';
 import { paymentWebhookSender } from './webhook.sender.ts';
 
 const PAY = 'pay.localhost';
+
+/** A webhook as its receiver reads it: the raw body, and whether it is signed with `secret`. */
+function readSigned(req: IncomingMessage, secret: string): Promise<{ ok: boolean; body: string }> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      const headers = {
+        timestamp: req.headers['x-govhost-timestamp'] as string,
+        signature: req.headers['x-govhost-signature'] as string,
+      };
+      resolve({ ok: verifyWebhook(secret, headers, body), body });
+    });
+  });
+}
 
 describe('hosted payment page', () => {
   let t: TestApp;
@@ -147,6 +166,19 @@ describe('hosted payment page', () => {
       assert.equal((await pay('GET', sneaky)).statusCode, 404, sneaky);
     assert.equal((await pay('GET', `/pay/${p.id}`, 'localhost:7070')).statusCode, 404);
     assert.equal((await pay('GET', '/pay/not-a-payment')).statusCode, 404);
+    // The router sends these to the payment host too (a final dot, any case): they are it here.
+    for (const host of [`${PAY}.:8080`, `${PAY}.`, 'Pay.LocalHost.']) {
+      const r = await pay('GET', '/api/v1/departments', host);
+      assert.equal(r.statusCode, 404, `${host}: ${r.body.slice(0, 200)}`);
+      assert.match(r.body, /No such payment/, host);
+    }
+    // The way back from the provider is built from the Host: one with more than a name and a
+    // port opens nothing at the provider.
+    for (const host of [`${PAY}:8080@evil.example`, `${PAY}:8080/evil.example`, `${PAY}:8080?`]) {
+      const r = await pay('POST', `/pay/${p.id}/continue`, host);
+      assert.equal(r.statusCode, 404, `${host}: ${r.headers.location}`);
+    }
+    assert.equal((await api(key, 'GET', `/payments/${p.id}`)).json.state, 'created', 'never sent on');
   });
 
   it('pays at the sandbox and returns by a link that works once; a decline and a cancel too', async () => {
@@ -320,21 +352,10 @@ describe('hosted payment page', () => {
     // The outbox sends them through the router: here a stand-in for it on loopback, which answers
     // 503 to the first delivery (retried) and checks each one as a service would.
     const got: { host: string; path: string; ok: boolean; body: string }[] = [];
-    const router = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8').on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        const ok = verifyWebhook(
-          secret,
-          {
-            timestamp: req.headers['x-govhost-timestamp'] as string,
-            signature: req.headers['x-govhost-signature'] as string,
-          },
-          body,
-        );
-        got.push({ host: String(req.headers.host), path: String(req.url), ok, body });
-        res.writeHead(got.length === 1 ? 503 : 204).end();
-      });
+    const router = createServer(async (req, res) => {
+      const { ok, body } = await readSigned(req, secret);
+      got.push({ host: String(req.headers.host), path: String(req.url), ok, body });
+      res.writeHead(got.length === 1 ? 503 : 204).end();
     });
     await new Promise<void>((resolve) => router.listen(0, '127.0.0.1', resolve));
     const port = (router.address() as AddressInfo).port;
@@ -348,7 +369,12 @@ describe('hosted payment page', () => {
       pollMs: 20,
       retryDelaysMs: [20],
       senders: {
-        payments: paymentWebhookSender({ db: t.db, box, routerUrl: () => `http://127.0.0.1:${port}` }),
+        payments: paymentWebhookSender({
+          db: t.db,
+          box,
+          routerUrl: () => `http://127.0.0.1:${port}`,
+          routerHttpsUrl: () => null,
+        }),
       },
     });
     dispatcher.start();
@@ -380,6 +406,144 @@ describe('hosted payment page', () => {
     assert.equal((await api(otherDev, 'DELETE', path)).status, 404);
     assert.equal((await api(dev, 'DELETE', path)).status, 204);
     assert.equal((await api(dev, 'GET', path)).status, 404);
+  });
+
+  it("payment webhooks over HTTPS: the router's TLS listener, pinned to the stored certificate; http to a redirecting service refused and explained", {
+    skip: NO_OPENSSL,
+  }, async () => {
+    const host = `licences.${dept.toLowerCase()}.localhost`;
+    const dev = (await t.user('dept-developer', dept)).token;
+    const path = `/services/${dept}/licences/payment-webhook`;
+    const ca = new TestCa();
+    // The service's instance: records each request with its headers.
+    const got: { proto: string; host: string; ok: boolean; body: string }[] = [];
+    let secret = '';
+    const instance = await startBackend('licences-1', async (req, res) => {
+      const { ok, body } = await readSigned(req, secret);
+      got.push({ proto: String(req.headers['x-forwarded-proto']), host: String(req.headers.host), ok, body });
+      res.writeHead(204).end();
+    });
+    // A real router listening for HTTP and HTTPS, serving the service with the certificate it is given.
+    const router = await startTestRouter({ httpsPort: 0 });
+    let version = 1;
+    const serve = async (cert: { chain: string; key: string }) =>
+      assert.equal(
+        (
+          await routerAdmin(router, 'PUT', '/routes', {
+            version: version++,
+            routes: [proxyRoute(host, [{ id: instance.id, url: instance.url }])],
+            certificates: [{ id: `c${version}`, ...cert }],
+          })
+        ).status,
+        200,
+      );
+    const box = loadSecretBox(join(t.config.dataDir, 'secret.key'), undefined);
+    const sender = (https: boolean) =>
+      paymentWebhookSender({
+        db: t.db,
+        box,
+        routerUrl: () => `http://127.0.0.1:${router.port}`,
+        routerHttpsUrl: () => (https ? `https://127.0.0.1:${router.httpsPort}` : null),
+      });
+    const dispatcher = new NotificationDispatcher({
+      db: t.db,
+      box,
+      config: t.config,
+      log: { info() {}, warn() {}, error() {} },
+      pollMs: 20,
+      retryDelaysMs: [20],
+      senders: { payments: sender(true) },
+    });
+    const rowOf = async (paymentId: string) =>
+      (
+        await t.db.selectFrom('notification_outbox').selectAll().where('sender', '=', 'payments').execute()
+      ).find((r) => JSON.parse(r.body).payment.id === paymentId);
+    /** A payment made and cancelled: one `payment.cancelled` webhook queued. */
+    const cancelled = async () => {
+      const p = (await create()).json;
+      assert.equal((await api(key, 'POST', `/payments/${p.id}/cancel`)).status, 200);
+      return p.id as string;
+    };
+    try {
+      const stored = ca.issue([host]);
+      const stranger = ca.issue([host]);
+      const upload = await api(t.adminToken, 'POST', '/certificates', stored);
+      assert.equal(upload.status, 201, upload.body);
+      // What the sender pins to: the stored leaf for its host names, none for a name it does not cover.
+      assert.deepEqual(await storedLeafFingerprints(t.db, host), [upload.json.fingerprint]);
+      assert.deepEqual(await storedLeafFingerprints(t.db, `x.${host}`), []);
+      await serve(stored);
+      // This process runs a router that serves HTTPS; the certificate covers the host; redirect is on
+      // (the default): an http URL would never be delivered, so it is refused, saying what to use.
+      t.deps.routerTrust = () => ({ platformKey: 'unused here', servesHttps: true });
+      const refused = await api(dev, 'PUT', path, { url: `http://${host}:8080/webhooks/payments` });
+      assert.equal(refused.status, 422, refused.body);
+      assert.equal(refused.json.code, 'GOVHOST_PAYMENT_WEBHOOK_URL');
+      assert.match(refused.json.detail, /redirects plain HTTP to HTTPS/);
+      assert.match(refused.json.detail, new RegExp(`use https://${host}/webhooks/payments$`));
+      const set = await api(dev, 'PUT', path, { url: `https://${host}/webhooks/payments` });
+      assert.equal(set.status, 200, set.body);
+      secret = set.json.secret;
+
+      // The router presents a certificate for the name that the platform did not store: the
+      // connection ends after the handshake, before a byte of the request; the row is retried.
+      await serve(stranger);
+      const first = await cancelled();
+      dispatcher.start();
+      const failed = await until('a refused attempt', async () => {
+        const r = await rowOf(first);
+        return r && r.attempts > 0 && r.last_error ? r : undefined;
+      });
+      assert.match(
+        String(failed.last_error),
+        /presented a certificate for licences\.[a-z0-9]+\.localhost that the platform did not store/,
+      );
+      assert.equal(instance.hits, 0, 'nothing reached the service');
+      // Without an HTTPS listener an https webhook cannot go either: the outbox is told why.
+      await assert.rejects(
+        sender(false)(
+          { target: failed.target as string, event: 'payment.cancelled', body: failed.body },
+          1000,
+        ),
+        /the router serves no HTTPS/,
+      );
+      // The router serves the stored certificate again: the retry arrives over HTTPS, signed.
+      await serve(stored);
+      await until('the delivery', async () => (await rowOf(first))?.state === 'delivered');
+      assert.equal(got.length, 1);
+      assert.deepEqual(got[0], { proto: 'https', host, ok: true, body: (await rowOf(first))?.body });
+
+      // An http URL set while the redirect was off, which is then turned on: the 308 is explained.
+      assert.equal(
+        (await api(dev, 'PATCH', `/services/${dept}/licences/https`, { httpsRedirect: false })).status,
+        200,
+      );
+      assert.equal(
+        (await api(dev, 'PUT', path, { url: `http://${host}:8080/webhooks/payments` })).status,
+        200,
+      );
+      assert.equal(
+        (await api(dev, 'PATCH', `/services/${dept}/licences/https`, { httpsRedirect: true })).status,
+        200,
+      );
+      const second = await cancelled();
+      const redirected = await until('a redirected attempt', async () => {
+        const r = await rowOf(second);
+        return r?.last_error ? r : undefined;
+      });
+      assert.equal(
+        redirected.last_error,
+        `HTTP 308: ${host} redirects plain HTTP to HTTPS, so a webhook to an http URL is never delivered; set the webhook URL to https://${host}/webhooks/payments`,
+      );
+      assert.equal(got.length, 1, 'the redirect reached no instance');
+    } finally {
+      await dispatcher.stop();
+      t.deps.routerTrust = undefined;
+      await api(dev, 'DELETE', path);
+      await router.close(0);
+      await instance.close();
+      ca.close();
+    }
   });
 
   it('GOVHOST_PAYMENTS_EXPIRY_MINUTES is checked', async () => {

@@ -1,4 +1,5 @@
 import type { Config } from '../platform/config.ts';
+import { hostOf } from '../router/headers.ts';
 import type { Route } from '../router/route-table.ts';
 
 /** The host name citizens pay at: `pay.<GOVHOST_DOMAIN>` (docs/payments.md). */
@@ -12,11 +13,12 @@ export const payBaseUrl = (config: Pick<Config, 'domain' | 'routerPort'>) =>
 export const payPageUrl = (config: Pick<Config, 'domain' | 'routerPort'>, id: string) =>
   `${payBaseUrl(config)}/pay/${id}`;
 
-/** The host name a request was sent to, lower case and without its port. */
-export function requestHostname(host: string | undefined): string {
-  const h = (host ?? '').toLowerCase();
-  return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : (h.split(':')[0] ?? '');
-}
+/**
+ * The host name a request was sent to, lower case, without its port and final dot: the router's
+ * own reading of the Host header, so that every request the router sends here as the payment
+ * host's is taken for one (`pay.localhost.` had reached the staff API and the console).
+ */
+export const requestHostname = (host: string | undefined): string => hostOf(host);
 
 /**
  * The router's route for the payment host: to this platform's own server, whose address is known

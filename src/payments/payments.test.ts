@@ -5,6 +5,7 @@
 // when they race, search, and isolation between departments.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { balances } from './ledger.ts';
@@ -128,6 +129,10 @@ describe('payments', () => {
     assert.equal(bad.status, 400, 'amounts are whole cents');
     const plain = await create(keyA, { returnUrl: 'ftp://licences.example.gov.hk/' });
     assert.equal(plain.status, 400, 'return URLs are HTTP(S)');
+    // Half a UTF-16 pair, which JSON may escape: the request's hash could not be made (a 500).
+    const lone = await create(keyA, { reference: 'LIC-\ud800' });
+    assert.equal(lone.status, 400, lone.body);
+    assert.match(lone.json.detail, /reference must not contain a lone surrogate/);
     const payload = body({ language: 'zh-Hant', metadata: { licence: 'L-1', renewal: true } });
     const first = await call(keyA, 'POST', '/payments', payload, 'same-key');
     assert.equal(first.status, 201, first.body);
@@ -262,6 +267,14 @@ describe('payments', () => {
     assert.equal(future.json.total, 0);
     const badState = await call(keyA, 'GET', '/payments?state=paid');
     assert.equal(badState.status, 400);
+    // RFC 3339 has a year 0000 (and an offset can reach it or 10000); PostgreSQL's timestamps do not.
+    for (const at of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00']) {
+      const r = await call(keyA, 'GET', `/payments?fromDate=${encodeURIComponent(at)}`);
+      assert.equal(r.status, 400, `${at}: ${r.body}`);
+      assert.match(r.json.detail, /fromDate must match format "date-time"/);
+    }
+    const first = await call(keyA, 'GET', `/payments?toDate=${encodeURIComponent('0001-01-01T00:00:00Z')}`);
+    assert.equal(first.json.total, 0, 'the first year still is one');
     const staff = await call(viewerA, 'GET', `/services/${a}/licences/payments?state=success`);
     assert.equal(staff.status, 200, staff.body);
     assert.equal(staff.json.total, 2);
@@ -555,7 +568,248 @@ describe('payments', () => {
     const long = await summary(admin, 'from=2020-01-01&to=2022-01-01');
     assert.equal(long.status, 400);
     assert.match(long.json.detail, /at most 366 days by day/);
+    // The window's end is the day after `to`: past the year 9999, PostgreSQL refused it (a 500).
+    for (const q of ['from=9999-12-01&to=9999-12-31', 'from=0000-01-01&to=0000-01-31']) {
+      const r = await summary(admin, q);
+      assert.equal(r.status, 400, `${q}: ${r.body}`);
+      assert.match(r.json.detail, /is not a day \(YYYY-MM-DD, years 0001 to 9998\)/);
+    }
     const service = await summary(admin, 'service=fees');
     assert.equal(service.status, 400, 'a service needs its department');
+  });
+  it('fuzz: hostile values in every field of the payments and finance routes get a 4xx problem that wrote nothing', async () => {
+    // Bounded and seeded: FUZZ_CASES requests picked from every route's fields × the values below,
+    // each a valid request with one field made hostile (a replaced value or an unknown field).
+    const FUZZ_CASES = 150;
+    const finance = (await t.user('finance')).token;
+    const id = (await create(keyA)).json.id as string;
+    const HOSTILE: unknown[] = [
+      null,
+      true,
+      0,
+      -1,
+      1.5,
+      1e308,
+      -1e308,
+      2 ** 53 + 1,
+      '100',
+      '',
+      ' ',
+      'x'.repeat(300),
+      'x'.repeat(70_000),
+      '\ud800',
+      'a\u0000b',
+      '\u001b[31m',
+      '=1+1',
+      '<script>alert(1)</script>',
+      [],
+      {},
+      { a: { b: { c: 1 } } },
+      '１００',
+      'NaN',
+      '-0',
+      '9'.repeat(400),
+      '2026-02-30',
+      '0000-01-01T00:00:00Z',
+      '9999-12-31',
+      '0000-01',
+      '../../etc/passwd',
+      '%00',
+      'http://evil.example/',
+      '//evil.example',
+      'javascript:alert(1)',
+      '__proto__',
+      'constructor',
+    ];
+    type Route = { token: string; method: 'GET' | 'POST' | 'PUT'; path: string; idem?: boolean } & (
+      | { query: Record<string, unknown> }
+      | { body: Record<string, unknown> }
+    );
+    const month = new Date().toISOString().slice(0, 7);
+    const routes: Route[] = [
+      { token: keyA, method: 'POST', path: '/payments', idem: true, body: body() },
+      { token: keyA, method: 'POST', path: `/payments/${id}/refunds`, idem: true, body: { amount: 1 } },
+      {
+        token: keyA,
+        method: 'GET',
+        path: '/payments',
+        query: { reference: 'R', state: 'created', limit: 5 },
+      },
+      {
+        token: devA,
+        method: 'GET',
+        path: `/services/${a}/licences/payments`,
+        query: { limit: 5, offset: 0 },
+      },
+      {
+        token: finance,
+        method: 'GET',
+        path: '/payment-summary',
+        query: { department: a, from: '2026-01-01', by: 'day' },
+      },
+      { token: finance, method: 'GET', path: '/payment-report', query: { department: a, to: '2026-01-31' } },
+      { token: finance, method: 'GET', path: '/payment-reconciliations', query: { department: a, limit: 5 } },
+      {
+        token: finance,
+        method: 'POST',
+        path: '/payment-reconciliations',
+        body: { day: '2026-01-01', department: a },
+      },
+      {
+        token: devA,
+        method: 'POST',
+        path: `/services/${a}/licences/payment-keys`,
+        body: { name: 'fuzz', mode: 'test' },
+      },
+      {
+        token: devA,
+        method: 'PUT',
+        path: `/services/${a}/licences/payment-webhook`,
+        body: { url: `http://licences.${a.toLowerCase()}.localhost/hook` },
+      },
+      {
+        token: finance,
+        method: 'GET',
+        path: '/finance/statements',
+        query: { department: a, month, format: 'csv' },
+      },
+      {
+        token: finance,
+        method: 'GET',
+        path: '/finance/expected-charge',
+        query: { department: a, year: '2026-27' },
+      },
+      {
+        token: finance,
+        method: 'GET',
+        path: '/finance/rates/proposal',
+        query: { year: '2015-16', utilisation: 0.8, memoryShare: 0.5 },
+      },
+      {
+        token: finance,
+        method: 'POST',
+        path: '/finance/adjustments',
+        body: { department: a, month, amountCents: 1, reason: 'fuzz' },
+      },
+      {
+        token: finance,
+        method: 'POST',
+        path: '/finance/rates',
+        body: { resource: 'memory', validFrom: '2099-01-01', centsPerUnit: 1 },
+      },
+      {
+        token: finance,
+        method: 'PUT',
+        path: `/finance/budgets/${a}/${month}`,
+        body: { amountCents: 100, thresholds: [80] },
+      },
+      { token: finance, method: 'POST', path: '/finance/scenarios', body: { name: 'fuzz-copy' } },
+    ];
+    // Paths and query strings carry text only, and a URL cannot carry half a UTF-16 pair.
+    const asText = (v: unknown) =>
+      (typeof v === 'string' ? v : JSON.stringify(v)).replace(/[\ud800-\udfff]/g, '\ufffd');
+    const cases = routes.flatMap((r) => {
+      const fields = Object.keys('query' in r ? r.query : r.body);
+      return [...fields, 'unknownField'].flatMap((field) => HOSTILE.map((value) => ({ r, field, value })));
+    });
+    const picked = fc.sample(fc.constantFrom(...cases), { seed: 20261208, numRuns: FUZZ_CASES });
+    // Every route once with broken JSON, a form and a body past the limit.
+    const raw = routes
+      .filter((r) => 'body' in r)
+      .flatMap((r) => [
+        { r, payload: '{"amount":', type: 'application/json' },
+        { r, payload: 'amount=1', type: 'application/x-www-form-urlencoded' },
+        {
+          r,
+          payload: JSON.stringify({ huge: 'x'.repeat(t.config.bodyLimit + 1) }),
+          type: 'application/json',
+        },
+      ]);
+    // What these routes write: payments and their ledger, payment webhooks, finance and the audit.
+    const tables = (
+      await sql<{ name: string }>`select table_name as name from information_schema.tables
+        where table_schema = current_schema() and table_type = 'BASE TABLE' and (table_name like 'payment%'
+        or table_name like 'ledger%' or table_name like 'finance%' or table_name in
+        ('provider_calls', 'audit_log', 'notification_outbox'))`.execute(t.db)
+    ).rows.map((r) => r.name);
+    const rows = async () =>
+      (
+        await sql<{ n: string }>`select concat_ws(',', ${sql.join(
+          tables.map((name) => sql`(select count(*) from ${sql.table(name)})`),
+        )}) as n`.execute(t.db)
+      ).rows[0]?.n;
+    const failures: string[] = [];
+    let i = 0;
+    // The counts after one request are those before the next: one count query a request.
+    let before = await rows();
+    const send = async (
+      r: Route,
+      what: string,
+      content: { payload: string; type: string } | null,
+      query = '',
+    ) => {
+      const res = await t.request(r.token, {
+        method: r.method,
+        url: `/api/v1${r.path}${query}`,
+        headers: {
+          ...(r.idem ? { 'idempotency-key': `fuzz-${++i}` } : {}),
+          ...(content ? { 'content-type': content.type } : {}),
+        },
+        ...(content ? { payload: content.payload } : {}),
+      });
+      const problems: string[] = [];
+      if (res.statusCode >= 500) problems.push(`a ${res.statusCode}`);
+      if (/\bat .*\.[cm]?[jt]s:\d+:\d+/.test(res.body)) problems.push('a stack trace');
+      if (res.statusCode >= 400) {
+        if (!/^application\/problem\+json/.test(String(res.headers['content-type'])))
+          problems.push('not a problem document');
+        else if (res.json().status !== res.statusCode) problems.push('a problem without its status');
+      }
+      const after = await rows();
+      if (res.statusCode >= 400 && after !== before) problems.push('a refusal that wrote');
+      before = after;
+      if (problems.length > 0)
+        failures.push(
+          `${problems.join(', ')}: ${r.method} ${r.path} ${what} → ${res.statusCode} ${res.body.slice(0, 200)}`,
+        );
+    };
+    const started = Date.now();
+    for (const { r, field, value } of picked) {
+      const what = `${field}=${asText(value).slice(0, 40)}`;
+      if ('query' in r) {
+        const q = new URLSearchParams(
+          Object.entries({ ...r.query, [field]: value }).map(([k, v]): [string, string] => [k, asText(v)]),
+        );
+        await send(r, what, null, `?${q}`);
+      } else {
+        await send(r, what, {
+          payload: JSON.stringify({ ...r.body, [field]: value }),
+          type: 'application/json',
+        });
+      }
+    }
+    for (const { r, payload, type } of raw)
+      await send(r, `${type} ${payload.slice(0, 20)}`, { payload, type });
+    // Hostile ids and tokens where the API takes a payment id.
+    for (const bad of [
+      'not-a-uuid',
+      '00000000-0000-0000-0000-000000000000',
+      '%00',
+      '..%2F..%2Fusers',
+      'x'.repeat(3000),
+    ])
+      for (const sub of ['', '/cancel', '/refunds'])
+        await send(
+          {
+            token: keyA,
+            method: sub === '/cancel' ? 'POST' : 'GET',
+            path: `/payments/${bad}${sub}`,
+            query: {},
+          },
+          'id',
+          null,
+        );
+    assert.ok(Date.now() - started < 30_000, `bounded: ${Date.now() - started} ms`);
+    assert.deepEqual(failures, []);
   });
 });

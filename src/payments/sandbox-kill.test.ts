@@ -82,6 +82,15 @@ describe('kill -9 of the sandbox provider', () => {
 
     await stopProcess(sandbox.proc, 'SIGKILL');
     await assert.rejects(syncWithProvider(t.db, provider, ANY, paid), ProviderUnavailable);
+    // Finance reconciling a day meanwhile is told the provider is away (it was a 500).
+    const finance = (await t.user('finance')).token;
+    const day = await t.request(finance, {
+      method: 'POST',
+      url: '/api/v1/payment-reconciliations',
+      payload: { day: firstDay },
+    });
+    assert.equal(day.statusCode, 503, day.body);
+    assert.equal(day.json().code, 'GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE');
     const r = await row(captured);
     const k = {
       keyId: 'test',

@@ -15,7 +15,7 @@ import { departmentCodes } from '../tenancy/department.logic.ts';
 import { captureSettlementEntries, post, refundSettlementEntries } from './ledger.ts';
 import { lockById } from './payment.repository.ts';
 import type { KeyMode } from './payments.tables.ts';
-import type { PaymentProvider, SettlementItem } from './provider.ts';
+import { type PaymentProvider, ProviderUnavailable, type SettlementItem } from './provider.ts';
 import * as repo from './settlement.repository.ts';
 import type { DifferenceKind } from './settlement.tables.ts';
 
@@ -50,8 +50,16 @@ export interface ServiceDay {
 /** A `YYYY-MM-DD` that is a real calendar day, or a 400. */
 export function checkDay(day: string): Date {
   const at = new Date(`${day}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== day)
-    throw new DomainError('GOVHOST_VALIDATION', `${day} is not a day (YYYY-MM-DD)`);
+  // The years PostgreSQL's timestamps read, with the day after (a window's end) still in them:
+  // 9999-12-31 made a 500.
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(day) ||
+    Number.isNaN(at.getTime()) ||
+    at.toISOString().slice(0, 10) !== day ||
+    day < '0001' ||
+    day >= '9999'
+  )
+    throw new DomainError('GOVHOST_VALIDATION', `${day} is not a day (YYYY-MM-DD, years 0001 to 9998)`);
   return at;
 }
 
@@ -97,7 +105,12 @@ export async function reconcileDay(
 ): Promise<{ services: ServiceDay[]; unknown: SettlementItem[] }> {
   const { db, provider } = deps;
   const from = checkDay(day);
-  const report = await provider.settlement(day);
+  // Unreachable, the provider is a 503 to the caller, as it is to a refund (it was a 500).
+  const report = await provider.settlement(day).catch((err: unknown) => {
+    if (err instanceof ProviderUnavailable)
+      throw new DomainError('GOVHOST_PAYMENT_PROVIDER_UNAVAILABLE', err.message);
+    throw err;
+  });
   const owners = new Map(
     (await repo.paymentsByIds(db, [...new Set(report.items.map((i) => i.paymentId))])).map((p) => [p.id, p]),
   );

@@ -5,6 +5,8 @@
  */
 import { recordChange } from '../audit/audit.logic.ts';
 import { resolveService } from '../catalog/service.logic.ts';
+import { storedLeafFingerprints } from '../edge/certificates.logic.ts';
+import { httpsRedirectOn } from '../edge/service-https.logic.ts';
 import { newWebhookSecret } from '../monitoring/notification.senders.ts';
 import type { Config } from '../platform/config.ts';
 import type { Db } from '../platform/database.ts';
@@ -17,6 +19,7 @@ import {
   departmentScope,
   type Principal,
 } from '../tenancy/principal.ts';
+import type { RouterTrust } from './live-mode.ts';
 import { checkOwnHostUrl } from './return-url.ts';
 import * as repo from './webhook.repository.ts';
 
@@ -24,6 +27,8 @@ export interface WebhookDeps {
   db: Db;
   config: Pick<Config, 'domain'>;
   box: SecretBox;
+  /** The router this process runs (null or absent: none here), for the redirect check. */
+  routerTrust?: () => RouterTrust | null;
 }
 
 export interface PaymentWebhook {
@@ -58,6 +63,22 @@ export async function getWebhook(
 }
 
 /**
+ * Refuses an http URL the router would answer with a redirect (decision 051): it serves HTTPS, a
+ * certificate of the platform's store covers the host, and the service keeps its redirect on. Such
+ * a webhook would never arrive; the https URL would. Known only where this process runs the
+ * router; elsewhere the outbox's error says it at the first delivery.
+ */
+async function refuseRedirectedHttp(deps: WebhookDeps, serviceId: string, url: URL): Promise<void> {
+  if (url.protocol !== 'http:' || !deps.routerTrust?.()?.servesHttps) return;
+  if ((await storedLeafFingerprints(deps.db, url.hostname)).length === 0) return;
+  if (!(await httpsRedirectOn(deps.db, serviceId))) return;
+  throw new DomainError(
+    'GOVHOST_PAYMENT_WEBHOOK_URL',
+    `${url.hostname} redirects plain HTTP to HTTPS, so webhooks to an http URL would never arrive: use https://${url.hostname}${url.pathname}${url.search}`,
+  );
+}
+
+/**
  * Sets the URL (a first set makes the signing secret, returned this once), or with `rotate` makes
  * a new secret for the webhook as it is. Webhooks still waiting in the outbox go out signed with
  * the secret current when they are sent.
@@ -73,16 +94,16 @@ export async function setWebhook(
   const svc = await resolveService(deps.db, caller, department, slug);
   const key = `${department.toUpperCase()}/${slug}`;
   // Checked before the transaction: it reads the service's approved host names.
-  const url =
+  const checked =
     input.url === undefined
       ? null
-      : (
-          await checkOwnHostUrl(deps.db, deps.config.domain, svc.id, input.url, {
-            httpsOnly: false,
-            code: 'GOVHOST_PAYMENT_WEBHOOK_URL',
-            what: 'webhook URL',
-          })
-        ).toString();
+      : await checkOwnHostUrl(deps.db, deps.config.domain, svc.id, input.url, {
+          httpsOnly: false,
+          code: 'GOVHOST_PAYMENT_WEBHOOK_URL',
+          what: 'webhook URL',
+        });
+  if (checked) await refuseRedirectedHttp(deps, svc.id, checked);
+  const url = checked?.toString() ?? null;
   return deps.db.transaction().execute(async (trx) => {
     const before = await repo.find(trx, svc.id);
     if (!before && url === null) throw none(key);

@@ -5,6 +5,7 @@ import { problemResponses, problems, secured } from '../platform/http-schemas.ts
 import type { RouteDeps } from '../platform/route-deps.ts';
 import { loadSecretBox, type SecretBox } from '../platform/secrets.ts';
 import { callerOf } from '../tenancy/auth.hook.ts';
+import type { RouterTrust } from './live-mode.ts';
 import { ServiceParams } from './payments.schema.ts';
 import * as logic from './webhook.logic.ts';
 
@@ -23,7 +24,8 @@ const SetWebhook = Type.Object(
       format: 'uri',
       pattern: '^https?://',
       maxLength: 2000,
-      description: "On one of the service's own host names (else 422); delivered through the router",
+      description:
+        "On one of the service's own host names (else 422); delivered through the router, https through its TLS listener. An http URL of a service that redirects to HTTPS is refused (422)",
     }),
   },
   { additionalProperties: false },
@@ -33,13 +35,16 @@ const SetWebhook = Type.Object(
  * A service's payment webhook (decision 047): set or changed and its secret rotated by the
  * department's admins and developers; seen by its department; never the secret after it is made.
  */
-export const paymentWebhookRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db, config }) => {
+export const paymentWebhookRoutes: FastifyPluginAsyncTypebox<
+  RouteDeps & { routerTrust?: () => RouterTrust | null }
+> = async (app, { db, config, routerTrust }) => {
   const tags = ['payments'];
   const path = '/services/:department/:slug/payment-webhook';
   let box: SecretBox | null = null;
   const deps = {
     db,
     config,
+    routerTrust,
     // The runtime's key, read on first use, as the alerting routes do.
     get box() {
       box ??= loadSecretBox(join(config.dataDir, 'secret.key'), config.secretKey ?? undefined);

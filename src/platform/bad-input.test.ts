@@ -100,6 +100,13 @@ describe('bad input gets a 4xx problem and writes nothing', () => {
       400,
       /\/nameEn must not contain control characters/,
     ],
+    [
+      // JSON may escape half a UTF-16 pair; it has no UTF-8 form, so it would be stored as U+FFFD.
+      'a lone surrogate in a name',
+      () => post(JSON.stringify({ ...good, nameEn: 'Pass\ud800port' })),
+      400,
+      /\/nameEn must not contain a lone surrogate/,
+    ],
     ['invalid JSON', () => post('{"slug": "passport",'), 400, /JSON/],
     ['an empty JSON body', () => post(''), 400, /empty|JSON/i],
     ['a JSON array', () => post('[]'), 400, /must be object/],

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type FormatDefinition, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
@@ -17,13 +17,40 @@ const BASE: Options = {
 const CONTROL_IN_LINE = /[\u0000-\u001f\u007f-\u009f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// Half of a UTF-16 pair without the other half: JSON may escape one (`"\ud800"`), but it has no
+// UTF-8 form, so it cannot be stored as sent (and the payments' request hash refused it with a 500).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Marks a string schema whose text may hold line breaks and tabs (descriptions, notes, env values). */
 export const MULTILINE = 'x-multiline';
 const TEXT_KEYWORD = 'x-text';
+const UNICODE_KEYWORD = 'x-unicode';
+
+/**
+ * RFC 3339 date-times of the years 1 to 9999 in UTC, what PostgreSQL's timestamps read: ajv's own
+ * format also takes the year 0000, which the store refused with a 500 (`fromDate=0000-01-01T00:00:00Z`).
+ */
+const rfc3339 = addFormats.default.get('date-time') as FormatDefinition<string>;
+const dateTime: FormatDefinition<string> = {
+  ...rfc3339,
+  validate: (s: string) => {
+    const year = new Date(s).getUTCFullYear();
+    const v = rfc3339.validate;
+    const shaped = typeof v === 'function' ? v(s) : new RegExp(v).test(s);
+    return shaped && year >= 1 && year <= 9999;
+  },
+};
 
 function make(opts: Options): Ajv {
   const ajv = new Ajv({ ...BASE, ...opts });
   addFormats.default(ajv);
+  ajv.addFormat('date-time', dateTime);
+  ajv.addKeyword({
+    keyword: UNICODE_KEYWORD,
+    type: 'string',
+    schemaType: 'boolean',
+    errors: false,
+    validate: (_: boolean, data: string) => !LONE_SURROGATE.test(data),
+  });
   ajv.addKeyword({
     keyword: TEXT_KEYWORD,
     type: 'string',
@@ -46,7 +73,10 @@ function withTextRule(schema: unknown): unknown {
   for (const [k, v] of Object.entries(schema)) out[k] = withTextRule(v);
   const type = out.type;
   const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
-  if (isString && out.format !== 'binary') out[TEXT_KEYWORD] = out[MULTILINE] === true ? 'multiline' : 'line';
+  if (isString && out.format !== 'binary') {
+    out[TEXT_KEYWORD] = out[MULTILINE] === true ? 'multiline' : 'line';
+    out[UNICODE_KEYWORD] = true;
+  }
   return out;
 }
 
@@ -89,6 +119,7 @@ function validationError(errors: ErrorObject[]): Error & { fieldErrors: FieldErr
       };
     }
     if (e.keyword === TEXT_KEYWORD) return { field: at, message: 'must not contain control characters' };
+    if (e.keyword === UNICODE_KEYWORD) return { field: at, message: 'must not contain a lone surrogate' };
     if (e.keyword === 'enum') {
       return {
         field: at,

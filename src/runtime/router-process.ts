@@ -20,6 +20,8 @@ interface RouterInfo {
   trustedProxies?: string;
   /** GOVHOST_ROUTER_HTTPS_PORT as it was started with ('' for none): another one is not adopted. */
   httpsPort?: string;
+  /** The port its HTTPS listener got (null: none); absent in files of routers started before it was kept. */
+  httpsListenPort?: number | null;
 }
 
 function alive(pid: number): boolean {
@@ -63,6 +65,17 @@ export class RouterClient implements RouterControl {
   /** The router listens for HTTPS (it was started with GOVHOST_ROUTER_HTTPS_PORT). */
   get servesHttps(): boolean {
     return (this.info.httpsPort ?? '') !== '';
+  }
+
+  /**
+   * The port the router's HTTPS listener has, or null when it has none: where the platform's own
+   * HTTPS requests to hosted services go (payment webhooks, decision 051).
+   */
+  get httpsListenPort(): number | null {
+    if (this.info.httpsListenPort !== undefined) return this.info.httpsListenPort;
+    // A router adopted from a file written before the port was kept: the port it was asked for.
+    const asked = Number(this.info.httpsPort || 0);
+    return asked > 0 ? asked : null;
   }
 
   /** What the platform's probes carry so this router counts them apart from citizens' requests. */
@@ -194,8 +207,15 @@ export async function ensureRouter(opts: {
     const lines = readFileSync(logFile, 'utf8').slice(startedAt).split('\n');
     const ready = lines.map((l) => l.trim()).find((l) => l.startsWith('{') && l.includes('router ready'));
     if (ready) {
-      const { port, adminPort } = JSON.parse(ready) as { port: number; adminPort: number };
-      const info: RouterInfo = { pid, port, adminPort, trustedProxies, httpsPort };
+      const ports = JSON.parse(ready) as { port: number; adminPort: number; httpsPort: number | null };
+      const info: RouterInfo = {
+        pid,
+        port: ports.port,
+        adminPort: ports.adminPort,
+        trustedProxies,
+        httpsPort,
+        httpsListenPort: ports.httpsPort ?? null,
+      };
       writeFileSync(infoFile, JSON.stringify(info));
       return { client: new RouterClient(info, token), adopted: false, stop: () => stop(pid) };
     }

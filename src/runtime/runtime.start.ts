@@ -83,6 +83,8 @@ export interface RunningRuntime {
   deps: RuntimeDeps;
   orchestrator: Orchestrator;
   routerUrl: string;
+  /** The router's HTTPS listener (`https://host:port`), or null when it serves no HTTPS. */
+  routerHttpsUrl: string | null;
   /** The router process now running (it changes when the watchdog starts it again). */
   router(): RouterClient;
   /** `stopServices`: stop instances and router too (clean shutdown) or leave them running. */
@@ -383,6 +385,10 @@ export async function startRuntime(
     router: () => current.client,
     get routerUrl() {
       return `http://${host}:${current.client.info.port}`;
+    },
+    get routerHttpsUrl() {
+      const port = current.client.httpsListenPort;
+      return port === null ? null : `https://${host}:${port}`;
     },
     orchestrator,
     async shutdown(stopServices) {

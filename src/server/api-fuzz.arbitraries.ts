@@ -192,7 +192,11 @@ export function invalid(s: Schema, inText = false): fc.Arbitrary<Invalid> | null
       if (s.minLength) add('too short', 'x'.repeat(s.minLength - 1));
       if (s.format === 'uuid') add('not a uuid', 'not-a-uuid');
       if (s.format === 'date') add('not a date', '2026-13-45');
-      if (s.format === 'date-time') add('not a date-time', 'yesterday');
+      if (s.format === 'date-time') {
+        add('not a date-time', 'yesterday');
+        // RFC 3339 has a year 0000; PostgreSQL's timestamps do not (it was a 500).
+        add('a date-time of the year 0000', '0000-01-01T00:00:00Z');
+      }
       if (s.format === 'email') add('not an e-mail address', 'nobody');
       if (s.pattern) add('against the pattern', '!bad value');
       const controls = s['x-multiline'] ? CONTROLS : [...CONTROLS, '\n'];
@@ -201,6 +205,15 @@ export function invalid(s: Schema, inText = false): fc.Arbitrary<Invalid> | null
           .tuple(valid({ ...s, nullable: false }) as fc.Arbitrary<string>, pick(controls))
           .map(([v, c]) => ({ value: `${v.slice(0, 5)}${c}${v.slice(5)}`, why: 'a control character' })),
       );
+      // Half a UTF-16 pair, which only JSON can carry (a URL encodes it as U+FFFD): no UTF-8 form.
+      if (!inText) {
+        out.push(
+          (valid({ ...s, nullable: false }) as fc.Arbitrary<string>).map((v) => ({
+            value: `${v.slice(0, 5)}\ud800${v.slice(5)}`,
+            why: 'a lone surrogate',
+          })),
+        );
+      }
       break;
     }
     case 'integer':

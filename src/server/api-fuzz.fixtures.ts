@@ -164,6 +164,13 @@ export async function realParams(t: TestApp, store: FuzzStore, path: string): Pr
     );
   }
   if (path.startsWith('/api/v1/departments/')) return q(sql<Row>`select code from departments`);
+  // The payments API's own: those of the key's service (another's are a 404, which is fuzzed too).
+  if (path.startsWith('/api/v1/payments/')) {
+    const { department, slug } = store.paymentService;
+    return q(
+      sql<Row>`select p.id::text as id from payments p join (${service}) v on v.service_id = p.service_id where (v.department, v.slug) = (${department}, ${slug})`,
+    );
+  }
   if (path.startsWith('/api/v1/farms/')) return q(sql<Row>`select code from farms`);
   if (path.startsWith('/api/v1/users/'))
     return q(sql<Row>`select username from users where username not in (${own})`);

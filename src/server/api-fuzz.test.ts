@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { verifyChain } from '../audit/audit.logic.ts';
+import { serviceHostname } from '../catalog/service.logic.ts';
 import { type TestApp, testApp } from '../test-support/app.ts';
 import { type Hints, type Invalid, invalid, type Schema, valid } from './api-fuzz.arbitraries.ts';
 import { type FuzzStore, fingerprinter, fuzzStore, realParams } from './api-fuzz.fixtures.ts';
@@ -41,7 +42,7 @@ const RECORDED_REFUSALS = new Set(['POST /api/v1/auth/login', 'POST /api/v1/auth
 interface Operation {
   method: string;
   path: string;
-  parameters: { name: string; in: 'path' | 'query'; required?: boolean; schema: Schema }[];
+  parameters: { name: string; in: 'path' | 'query' | 'header'; required?: boolean; schema: Schema }[];
   body: Schema | null;
   declared: Set<number>;
 }
@@ -51,6 +52,8 @@ interface Case {
   /** Real ids (an index into the live rows) or a generated value, per path parameter. */
   path: Record<string, { real: number | null; value: unknown }>;
   query: Record<string, unknown>;
+  /** Headers the operation takes (a payment's Idempotency-Key): without them it never got past 400. */
+  headers: Record<string, unknown>;
   /** A raw body is made when sent: a megabyte per case would otherwise sit in memory all run. */
   body?: { json: unknown } | { raw: () => string; type: string };
   /** The statuses a refused request must get; absent for requests the schema accepts. */
@@ -81,6 +84,7 @@ const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 function caseArbitrary(op: Operation, hints: Hints, bodyLimit: number): fc.Arbitrary<Case> {
   const inPath = op.parameters.filter((p) => p.in === 'path');
   const inQuery = op.parameters.filter((p) => p.in === 'query');
+  const inHeader = op.parameters.filter((p) => p.in === 'header');
   // Following logs streams until the client leaves: a case sends follow=false.
   const querySchema = (p: Operation['parameters'][number]) =>
     p.name === 'follow' && op.path.endsWith('/logs') ? { enum: [false] } : p.schema;
@@ -101,8 +105,11 @@ function caseArbitrary(op: Operation, hints: Hints, bodyLimit: number): fc.Arbit
       requiredKeys: inQuery.filter((p) => p.required).map((p) => p.name),
     },
   );
+  const headers = fc.record(Object.fromEntries(inHeader.map((p) => [p.name, valid(p.schema)])), {
+    requiredKeys: inHeader.filter((p) => p.required).map((p) => p.name),
+  });
   const body = op.body ? valid(op.body, hints).map((json) => ({ json })) : fc.constant(undefined);
-  const good = fc.record({ path, query, body }).map((c) => ({ ...c, mode: 'valid', why: 'valid' }));
+  const good = fc.record({ path, query, headers, body }).map((c) => ({ ...c, mode: 'valid', why: 'valid' }));
   const variants: fc.Arbitrary<Case>[] = [good, good, good];
   const refused = (arb: fc.Arbitrary<Invalid>, f: (c: Case, b: Invalid) => Case) =>
     fc.tuple(good, arb).map(([c, b]) => f(c, b));
@@ -147,6 +154,21 @@ function caseArbitrary(op: Operation, hints: Hints, bodyLimit: number): fc.Arbit
           query: { ...c.query, [p.name]: b.value },
           expect: [400],
           why: `query ${p.name}: ${b.why}`,
+        })),
+      );
+    }
+  }
+  for (const p of inHeader) {
+    // Only what HTTP can carry in a header: the client refuses to send a control character.
+    const bad = invalid(p.schema, true)?.filter((b) => /^[\x20-\x7e]*$/.test(String(b.value)));
+    if (bad) {
+      variants.push(
+        refused(bad, (c, b) => ({
+          ...c,
+          mode: 'bad header',
+          headers: { ...c.headers, [p.name]: b.value },
+          expect: [400],
+          why: `header ${p.name}: ${b.why}`,
         })),
       );
     }
@@ -212,10 +234,15 @@ async function build(t: TestApp, store: FuzzStore, op: Operation, c: Case) {
     Object.entries(c.query).map(([k, v]): [string, string] => [k, text(v)]),
   ).toString();
   if (qs) url += `?${qs}`;
+  const headers = Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, text(v)]));
   const body = c.body;
-  if (!body) return { url, headers: {} };
-  if ('raw' in body) return { url, payload: body.raw(), headers: { 'content-type': body.type } };
-  return { url, payload: JSON.stringify(body.json), headers: { 'content-type': 'application/json' } };
+  if (!body) return { url, headers };
+  if ('raw' in body) return { url, payload: body.raw(), headers: { ...headers, 'content-type': body.type } };
+  return {
+    url,
+    payload: JSON.stringify(body.json),
+    headers: { ...headers, 'content-type': 'application/json' },
+  };
 }
 
 describe('API fuzz: every operation of the served document', () => {
@@ -234,6 +261,12 @@ describe('API fuzz: every operation of the served document', () => {
     const hints: Hints = {
       // Webhooks and mail stay on this machine: loopback targets are refused before any traffic.
       url: fc.constantFrom('http://127.0.0.1:9/hook', 'https://localhost/hook', 'not a url at all'),
+      // A payment's way back: on the payment key's service's own host (else 422), or elsewhere.
+      returnUrl: fc.constantFrom(
+        `http://${serviceHostname(store.paymentService.slug, store.paymentService.department, t.config.domain)}/done`,
+        `https://${serviceHostname(store.paymentService.slug, store.paymentService.department, t.config.domain)}/done?ref=1`,
+        'https://evil.example/',
+      ),
       department: fc.oneof(fc.constantFrom(a, b), fc.stringMatching(/^[A-Z][A-Z0-9]{1,9}$/)),
       service: fc.constantFrom(`${a}/portal`, `${a}/forms`, `${b}/elsewhere`, `${a}/none`),
       user: fc.constantFrom(...store.ownUsers, 'nobody'),
@@ -336,7 +369,9 @@ function check(
 ): string[] {
   const out: string[] = [];
   const status = res.statusCode;
-  if (status >= 500) out.push(`a ${status}`);
+  // The app has no payment provider: a refund it reaches says so with the 503 it declares.
+  const unavailable = status === 503 && op.declared.has(503);
+  if (status >= 500 && !unavailable) out.push(`a ${status}`);
   if (c.expect && !c.expect.includes(status)) {
     out.push(`refused input answered ${status}, not ${c.expect.join(' or ')}`);
   }
@@ -350,7 +385,9 @@ function check(
         out.push('a problem without type, title and its status');
       }
     }
-    if (status < 500 && wrote) out.push(`a ${status} that wrote to the store`);
+    if ((status < 500 || unavailable) && wrote) out.push(`a ${status} that wrote to the store`);
   }
+  // A stack frame (`at f (file.ts:12:5)`) tells an attacker the code's layout: never in an answer.
+  if (/\bat .*\.[cm]?[jt]s:\d+:\d+/.test(res.body)) out.push('a stack trace in the answer');
   return out;
 }

@@ -171,7 +171,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         routerTrust,
       });
       await api.register(paymentStaffRoutes, { ...deps, routerTrust });
-      await api.register(paymentWebhookRoutes, deps);
+      await api.register(paymentWebhookRoutes, { ...deps, routerTrust });
       await api.register(reconciliationRoutes, {
         ...deps,
         paymentProvider: deps.config.paymentsSandboxUrl ? httpProvider(deps.config.paymentsSandboxUrl) : null,

@@ -163,6 +163,7 @@ export async function startPlatform(
                       db: store.db,
                       box: rt.deps.box,
                       routerUrl: () => rt.routerUrl,
+                      routerHttpsUrl: () => rt.routerHttpsUrl,
                     }),
                   },
                 });

@@ -4,7 +4,8 @@
 // is not routed until an operator approves it; a rejected or removed one stops. Platform names get
 // certificates through ACME (the router answers the CA's HTTP-01 challenge); an operator's uploaded
 // wildcard is served by SNI and ACME leaves its hosts alone; redirect and HSTS per service. Live
-// payment keys (the sandbox standing in as the live provider) work over the router's HTTPS only.
+// payment keys (the sandbox standing in as the live provider) work over the router's HTTPS only,
+// and a payment webhook goes to the router's HTTPS listener, pinned to the stored certificate.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -394,6 +395,14 @@ describe('the edge through the router: custom domains, HTTPS, ACME', {
       const made = await dev('POST', `/services/${DEPT}/site/payment-keys`, { name: 'live', mode: 'live' });
       assert.equal(made.status, 201, JSON.stringify(made.json));
       const auth = { authorization: `Bearer ${made.json.secret}` };
+      // The service redirects plain HTTP to HTTPS and ACME gave its name a certificate: an http
+      // webhook URL would never arrive, so it is refused; an https one goes to the router's TLS
+      // listener, pinned to the certificate in the store (decision 051).
+      const hookPath = `/services/${DEPT}/site/payment-webhook`;
+      const httpHook = await dev('PUT', hookPath, { url: `http://${PLATFORM_HOST}/hooks` });
+      assert.equal(httpHook.status, 422, JSON.stringify(httpHook.json));
+      assert.match(httpHook.json.detail, new RegExp(`use https://${PLATFORM_HOST}/hooks`));
+      assert.equal((await dev('PUT', hookPath, { url: `https://${PLATFORM_HOST}/hooks` })).status, 200);
       const payment = (n: number) => ({
         amount: 5000,
         reference: `LIVE-${n}`,
@@ -437,6 +446,13 @@ describe('the edge through the router: custom domains, HTTPS, ACME', {
         req.end();
       });
       assert.ok(redirect.startsWith(sandbox.url), redirect);
+      // Its `payment.started` webhook reached the service over HTTPS: the static site answers a
+      // POST with 405 (over plain HTTP the router would have answered 308).
+      await server.waitFor(
+        (out) => out.includes(`HTTP 405 from https://${PLATFORM_HOST}/hooks over HTTPS through the router`),
+        'the webhook delivered through the router over HTTPS',
+        20_000,
+      );
       assert.equal((await payOnCardPage(redirect, '4242424242424242')).status, 303);
       // Straight to the platform's port, even with the router's headers forged: refused.
       const direct = await fetch(`${baseUrl}/api/v1/payments`, {
