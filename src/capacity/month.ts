@@ -1,6 +1,8 @@
 /** Calendar months as `YYYY-MM` (UTC), the unit of the demand pipeline, forecast and energy. */
 
-export const MONTH_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])$';
+// Years 0001 to 9998: the calendar has no year 0, and a month of 9999 ends in the year 10000,
+// which the store's timestamps are not read in.
+export const MONTH_PATTERN = '^(?!0000)(?!9999)[0-9]{4}-(0[1-9]|1[0-2])$';
 const MONTH_RE = new RegExp(MONTH_PATTERN);
 
 export const isMonth = (s: string): boolean => MONTH_RE.test(s);
@@ -26,9 +28,14 @@ export const monthOfDate = (d: string | Date): string =>
 /** [start, end) of a month as UTC instants. */
 export function monthBounds(month: string): { start: Date; end: Date } {
   const i = monthIndex(month);
-  const start = new Date(Date.UTC(Math.floor(i / 12), i % 12, 1));
-  const end = new Date(Date.UTC(Math.floor((i + 1) / 12), (i + 1) % 12, 1));
-  return { start, end };
+  return { start: firstOfMonth(i), end: firstOfMonth(i + 1) };
+}
+
+/** Midnight UTC of a month's first day; not Date.UTC, which reads the years 0 to 99 as 1900 to 1999. */
+function firstOfMonth(index: number): Date {
+  const d = new Date(0);
+  d.setUTCFullYear(Math.floor(index / 12), index % 12, 1);
+  return d;
 }
 
 export const currentMonth = (now = new Date()): string => monthOfDate(now);

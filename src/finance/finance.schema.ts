@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { MONTH_PATTERN } from '../capacity/month.ts';
 
 /** Integer HK$ thousands, one a financial year. */
 const ByYear = Type.Array(Type.Integer({ minimum: 0, maximum: 100_000_000 }), { maxItems: 40 });
@@ -161,7 +162,7 @@ export const NewRate = Type.Object(
 export const StatementQuery = Type.Object(
   {
     department: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{1,9}$', description: 'Department code' }),
-    month: Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' }),
+    month: Type.String({ pattern: MONTH_PATTERN, description: 'YYYY-MM (UTC)' }),
     format: Type.Optional(Type.Enum(['json', 'csv'] as const)),
   },
   { additionalProperties: false },
@@ -197,7 +198,7 @@ export const Statement = Type.Object({
   totalCents: Type.Integer(),
 });
 
-const MonthString = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' });
+const MonthString = Type.String({ pattern: MONTH_PATTERN, description: 'YYYY-MM (UTC)' });
 
 export const MonthParams = Type.Object({ month: MonthString });
 
