@@ -26,7 +26,8 @@
 // reference's. At the end the staff API must count every completed payment as `success`.
 //
 // "other load" is the share of the machine's CPUs that processes outside the benchmark used during
-// a round: on a shared machine, figures taken under high other load compare only within a run.
+// a round (PostgreSQL's backends serving it are the benchmark's, reported apart): on a shared
+// machine, figures taken under high other load compare only within a run.
 //
 // Environment (all optional): BENCH_PAYMENTS (payments per round, 1000), BENCH_ROUNDS (3),
 // BENCH_CONCURRENCY (16), BENCH_WARMUP (payments before the first round, 100), BENCH_MAX_SECONDS
@@ -390,17 +391,27 @@ async function drive(count, one) {
   return results;
 }
 
-/** Measures `fn` with the machine's other load during it. */
+/**
+ * Measures `fn`: the CPU of the platform's processes and of this script (`cpu`), that of
+ * PostgreSQL's backends when the store is PostgreSQL (`pgCpu`: those alive at the end, less what
+ * those alive at the start had used before; a backend the pool opened meanwhile counts whole),
+ * and the machine's other load, which counts neither.
+ */
 async function measured(p, fn) {
   const pids = p.pids();
+  const pg0 = p.backends ? cpuEach(await p.backends()) : null;
   const ours0 = cpuSeconds(pids) + selfSeconds();
   const busy0 = machineBusySeconds();
   const t0 = performance.now();
   const results = await fn();
   const wall = (performance.now() - t0) / 1000;
   const ours = cpuSeconds(pids) + selfSeconds() - ours0;
-  const otherLoad = Math.max(0, (machineBusySeconds() - busy0 - ours) / (wall * cpus().length));
-  return { results, wall, otherLoad, cpu: ours };
+  const busy = machineBusySeconds() - busy0;
+  const pgCpu = pg0
+    ? [...cpuEach(await p.backends())].reduce((sum, [pid, c]) => sum + c - (pg0.get(pid) ?? 0), 0)
+    : Number.NaN;
+  const otherLoad = Math.max(0, (busy - ours - (pg0 ? pgCpu : 0)) / (wall * cpus().length));
+  return { results, wall, otherLoad, cpu: ours, pgCpu };
 }
 
 const median = (xs) => {
@@ -423,13 +434,7 @@ async function benchStore(store) {
     let completed = WARMUP;
     for (let round = 1; round <= ROUNDS; round++) {
       const x0 = await p.transactions?.();
-      // PostgreSQL's backends' CPU over the flow: those alive at its end, less what those alive
-      // at its start had used before (a backend the pool opened during the flow counts whole).
-      const pg0 = p.backends ? cpuEach(await p.backends()) : null;
       const flow = await measured(p, () => drive(PAYMENTS, () => payOnce(p, serial++)));
-      const pgCpu = pg0
-        ? [...cpuEach(await p.backends())].reduce((s, [pid, c]) => s + c - (pg0.get(pid) ?? 0), 0)
-        : Number.NaN;
       const x1 = await p.transactions?.();
       completed += flow.results.length;
       const refCount = flow.results.length * PLATFORM_CALLS;
@@ -454,7 +459,7 @@ async function benchStore(store) {
         load: loadavg()[0],
       };
       row.vsRef = (row.perSecond * PLATFORM_CALLS) / row.refPerSecond;
-      row.pgCpuPerPayment = (pgCpu / flow.results.length) * 1000;
+      row.pgCpuPerPayment = (flow.pgCpu / flow.results.length) * 1000;
       row.transactions = x0 === undefined ? Number.NaN : (x1 - x0) / flow.results.length;
       rows.push(row);
       log(
