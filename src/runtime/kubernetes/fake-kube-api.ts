@@ -75,10 +75,12 @@ export class FakeKubeApi {
   /** Objects by `apiVersion|kind|namespace|name`. */
   readonly objects = new Map<string, Stored>();
   private readonly logs = new Map<string, string[]>();
+  /** Removals of ended pods' folders, for stop() to wait on. */
+  private readonly removals: Promise<unknown>[] = [];
   /** Job pods' processes, log followers and temporary folders, by pod key. */
   private readonly processes = new Map<
     string,
-    { child: ChildProcess; dirs: string[]; timer?: NodeJS.Timeout }
+    { child: ChildProcess; exited: Promise<unknown>; dirs: string[]; timer?: NodeJS.Timeout }
   >();
   private readonly followers = new Map<string, Set<ServerResponse>>();
   private readonly watchers = new Set<{
@@ -117,6 +119,7 @@ export class FakeKubeApi {
     for (const w of this.watchers) w.res.end();
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
+    await Promise.all(this.removals);
   }
 
   /**
@@ -421,9 +424,17 @@ export class FakeKubeApi {
       env[e.name] = dirs.get(v) ?? v;
     }
     const [file, ...args] = [...(c.command ?? []), ...(c.args ?? [])];
-    const child = spawn(file!, args, { cwd: jobs.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry: { child: ChildProcess; dirs: string[]; timer?: NodeJS.Timeout } = {
+    // A process group of its own: a container's processes end together, the build it started too.
+    const child = spawn(file!, args, {
+      cwd: jobs.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const exited = once(child, 'exit');
+    const entry: { child: ChildProcess; exited: Promise<unknown>; dirs: string[]; timer?: NodeJS.Timeout } = {
       child,
+      exited,
       dirs: [...dirs.values()],
     };
     this.processes.set(k, entry);
@@ -432,7 +443,7 @@ export class FakeKubeApi {
     if (deadlineSec !== undefined)
       entry.timer = setTimeout(() => {
         deadline = true;
-        child.kill('SIGKILL');
+        killGroup(child);
       }, deadlineSec * 1000);
     pod.status = {
       phase: 'Running',
@@ -458,7 +469,7 @@ export class FakeKubeApi {
       rl.on('line', line);
       return once(rl, 'close');
     });
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
     await Promise.all(outputs);
     clearTimeout(entry.timer);
     for (const f of this.followers.get(k) ?? []) f.end();
@@ -502,8 +513,14 @@ export class FakeKubeApi {
     const proc = this.processes.get(podKey(pod));
     if (proc) {
       clearTimeout(proc.timer);
-      proc.child.kill('SIGKILL');
-      for (const d of proc.dirs) void rm(d, { recursive: true, force: true });
+      killGroup(proc.child);
+      // Its folders go once its processes have: removed while a build still wrote in them, they
+      // failed with ENOTEMPTY after the test had ended. stop() waits for this, and reports a failure.
+      const removed = proc.exited.then(() =>
+        Promise.all(proc.dirs.map((d) => rm(d, { recursive: true, force: true }))),
+      );
+      removed.catch(() => {});
+      this.removals.push(removed);
       this.processes.delete(podKey(pod));
     }
     this.objects.delete(podKey(pod));
@@ -573,4 +590,17 @@ function matches(w: { ns: string; selector: [string, string] | null }, pod: IPod
 function write(res: ServerResponse, type: string, pod: IPod): void {
   // A copy: later changes of the stored pod must not reach an event already sent.
   res.write(`${JSON.stringify({ type, object: pod })}\n`);
+}
+
+/**
+ * SIGKILL to a pod's whole process group (its process leads one: spawned detached), also when its
+ * first process has ended: what it started may live on in the group, as a container's would not.
+ */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // ESRCH: no process of the group is left.
+  }
 }
